@@ -1,0 +1,132 @@
+package io.gmq.internal.state;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The engine's SQLite database ({@code gmq.db} in the data directory): topic metadata, group
+ * membership, assignments and committed offsets.
+ *
+ * <p>WAL journal with {@code synchronous=FULL}: a committed transaction is on disk when
+ * {@link #inTransaction} returns, and a crash at any point leaves the state before or after each
+ * transaction, never between. One connection serialised by a lock: state changes are rare
+ * (joins, heartbeats, batched commits) and short, so one writer is simpler and never contends on
+ * SQLite's own file locks.
+ */
+public final class StateDb implements AutoCloseable {
+    public static final String FILE_NAME = "gmq.db";
+
+    /** Work inside one transaction. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private final Connection connection;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Path file;
+    private boolean closed;
+
+    private StateDb(Path file, Connection connection) {
+        this.file = file;
+        this.connection = connection;
+    }
+
+    public static StateDb open(Path dataDir) {
+        Path file = dataDir.resolve(FILE_NAME);
+        try {
+            Files.createDirectories(dataDir);
+            Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement s = c.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA synchronous=FULL");
+                s.execute("PRAGMA foreign_keys=ON");
+                s.execute("PRAGMA busy_timeout=5000");
+            }
+            c.setAutoCommit(false);
+            return new StateDb(file, c);
+        } catch (SQLException | java.io.IOException e) {
+            throw new GmqException(ErrorCode.UNAVAILABLE, "cannot open state database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Runs {@code work} in a transaction: commits if it returns, rolls back if it throws. */
+    public <T> T inTransaction(Work<T> work) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new GmqException(ErrorCode.UNAVAILABLE, "state database is closed");
+            }
+            try {
+                T result = work.run(connection);
+                connection.commit();
+                return result;
+            } catch (SQLException e) {
+                rollbackQuietly();
+                throw classify(e);
+            } catch (RuntimeException | Error e) {
+                rollbackQuietly();
+                throw e;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs schema statements (CREATE TABLE IF NOT EXISTS ...) in one transaction. */
+    public void migrate(String... statements) {
+        inTransaction(c -> {
+            try (Statement s = c.createStatement()) {
+                for (String sql : statements) {
+                    s.execute(sql);
+                }
+            }
+            return null;
+        });
+    }
+
+    private void rollbackQuietly() {
+        try {
+            connection.rollback();
+        } catch (SQLException ignored) {
+            // the original failure is what the caller needs to see
+        }
+    }
+
+    private static GmqException classify(SQLException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("SQLITE_FULL") || m.contains("disk is full")) {
+            return new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "disk full while writing group state: " + m, e);
+        }
+        if (m.contains("SQLITE_CORRUPT") || m.contains("malformed")) {
+            return new GmqException(ErrorCode.DATA_LOSS, "state database is corrupt: " + m, e);
+        }
+        return new GmqException(ErrorCode.INTERNAL, "state database error: " + m, e);
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                connection.close();
+            }
+        } catch (SQLException e) {
+            throw classify(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package io.gmq.storage;
+
+import io.gmq.Header;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A cursor over the records of a run of {@link BatchFormat} frames (a fetch result or a slice of
+ * a segment). A flyweight: one instance walks any number of records, and its accessors read
+ * straight from the buffer; {@link #key()}, {@link #value()} and {@link #headers()} copy.
+ *
+ * <p>Frames are trusted to be structurally valid (storage checked them on append and checks their
+ * CRC on read).
+ */
+public final class BatchReader {
+    private ByteBuffer buf;
+    private int frameStart;
+    private int frameEnd;
+    private int end;
+    private int recordPos;
+    private int recordIndex;
+    private int recordCount;
+    private long baseOffset;
+
+    // current record
+    private long offset;
+    private long timestamp;
+    private int keyPos;
+    private int keyLength;
+    private int valuePos;
+    private int valueLength;
+    private int headersPos;
+    private int headerCount;
+
+    public BatchReader() {
+    }
+
+    public BatchReader(ByteBuffer frames) {
+        wrap(frames);
+    }
+
+    /** Reads the frames in {@code frames} from its position to its limit. */
+    public BatchReader wrap(ByteBuffer frames) {
+        this.buf = frames.duplicate().order(BatchFormat.ORDER);
+        this.frameStart = frames.position();
+        this.end = frames.limit();
+        this.frameEnd = frameStart;
+        this.recordIndex = 0;
+        this.recordCount = 0;
+        return this;
+    }
+
+    /** Moves to the next record; false when none is left. */
+    public boolean next() {
+        while (recordIndex >= recordCount) {
+            if (end - frameEnd < BatchFormat.HEADER_LENGTH) {
+                return false;
+            }
+            frameStart = frameEnd;
+            int length = BatchFormat.frameLength(buf, frameStart);
+            if (length < BatchFormat.HEADER_LENGTH || length > end - frameStart) {
+                return false;
+            }
+            frameEnd = frameStart + length;
+            recordCount = BatchFormat.recordCount(buf, frameStart);
+            baseOffset = BatchFormat.baseOffset(buf, frameStart);
+            recordIndex = 0;
+            recordPos = frameStart + BatchFormat.HEADER_LENGTH;
+        }
+        int body = buf.getInt(recordPos);
+        int pos = recordPos + 4;
+        offset = baseOffset + recordIndex;
+        timestamp = buf.getLong(pos);
+        pos += 8;
+        keyLength = buf.getInt(pos);
+        pos += 4;
+        keyPos = pos;
+        pos += Math.max(keyLength, 0);
+        valueLength = buf.getInt(pos);
+        pos += 4;
+        valuePos = pos;
+        pos += valueLength;
+        headerCount = buf.getInt(pos);
+        headersPos = pos + 4;
+        recordPos += 4 + body;
+        recordIndex++;
+        return true;
+    }
+
+    public long offset() {
+        return offset;
+    }
+
+    public long timestamp() {
+        return timestamp;
+    }
+
+    public boolean hasKey() {
+        return keyLength >= 0;
+    }
+
+    public byte[] key() {
+        if (keyLength < 0) {
+            return null;
+        }
+        byte[] k = new byte[keyLength];
+        buf.get(keyPos, k);
+        return k;
+    }
+
+    public int valueLength() {
+        return valueLength;
+    }
+
+    public byte[] value() {
+        byte[] v = new byte[valueLength];
+        buf.get(valuePos, v);
+        return v;
+    }
+
+    /** The value as a read-only view (no copy), valid while the underlying buffer is. */
+    public ByteBuffer valueView() {
+        return buf.slice(valuePos, valueLength).asReadOnlyBuffer();
+    }
+
+    public int headerCount() {
+        return headerCount;
+    }
+
+    public List<Header> headers() {
+        if (headerCount == 0) {
+            return Collections.emptyList();
+        }
+        List<Header> out = new ArrayList<>(headerCount);
+        int pos = headersPos;
+        for (int i = 0; i < headerCount; i++) {
+            int nameLength = buf.getInt(pos);
+            pos += 4;
+            byte[] name = new byte[nameLength];
+            buf.get(pos, name);
+            pos += nameLength;
+            int valueLen = buf.getInt(pos);
+            pos += 4;
+            byte[] value = new byte[valueLen];
+            buf.get(pos, value);
+            pos += valueLen;
+            out.add(new Header(new String(name, StandardCharsets.UTF_8), value));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,94 @@
+package io.gmq.storage;
+
+import io.gmq.OffsetSpec;
+import io.gmq.PartitionInfo;
+import io.gmq.TopicInfo;
+import io.gmq.TopicPartition;
+import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The one seam between broker logic and everything that must survive a crash: partition logs,
+ * topic metadata, group membership and committed offsets. {@link LocalStorage} keeps them on the
+ * local disk; the network module serves this same interface over gRPC to brokers in other
+ * processes. A replicated implementation is the next one.
+ *
+ * <p>Batch-shaped on the hot path: append takes a whole encoded batch, fetch returns many frames,
+ * commit takes many offsets. Group and admin calls are rare and synchronous.
+ *
+ * <p>Errors are {@link io.gmq.GmqException}s; async calls complete exceptionally with one.
+ */
+public interface Storage extends AutoCloseable {
+
+    // ---- topics -------------------------------------------------------------------------------
+
+    /** Creates a topic; returns it unchanged if it exists with the same partition count, ALREADY_EXISTS otherwise. */
+    TopicInfo createTopic(String topic, int partitions);
+
+    /** The topic; if absent, creates it with the default partition count when {@code autoCreate}, else NOT_FOUND. */
+    TopicInfo topic(String topic, boolean autoCreate);
+
+    List<TopicInfo> listTopics();
+
+    /** Deletes the topic, its data and the groups' offsets for it. NOT_FOUND if absent. */
+    void deleteTopic(String topic);
+
+    // ---- log ----------------------------------------------------------------------------------
+
+    /**
+     * Appends one unsealed {@link BatchFormat} frame. Storage validates it, assigns offsets, seals
+     * it and writes it. With {@code awaitDurable} the future completes once the bytes are durable
+     * under the flush policy; without, once they are written (QoS 0).
+     */
+    CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable);
+
+    /**
+     * Reads frames from {@code offset}, at most about {@code maxBytes} (at least one whole frame
+     * if any is there). If nothing is readable at {@code offset} yet, waits up to
+     * {@code maxWaitMillis} for new data and completes as soon as it arrives (long poll).
+     */
+    CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis);
+
+    PartitionInfo partitionInfo(TopicPartition tp);
+
+    /** The offset {@code spec} names in this partition, resolved now. */
+    long resolveOffset(TopicPartition tp, OffsetSpec spec);
+
+    // ---- consumer groups ----------------------------------------------------------------------
+
+    /** Adds a member; GMQ assigns the member id. */
+    GroupMembership joinGroup(String group, String clientId, Set<String> topics, long sessionTimeoutMillis);
+
+    /**
+     * Keeps the member alive and reports the partitions it still owns; returns its current
+     * assignment. FAILED_PRECONDITION if the member is unknown (expired, left, or fenced).
+     */
+    GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned);
+
+    void leaveGroup(String group, String memberId);
+
+    /**
+     * Commits offsets (next offset to consume) in one transaction. Entries for partitions the
+     * member does not own are rejected and returned; the rest commit. FAILED_PRECONDITION if the
+     * member is unknown. A commit never moves an offset backward unless a reset does.
+     */
+    Set<TopicPartition> commitOffsets(String group, String memberId, int generation, Map<TopicPartition, Long> offsets);
+
+    /** Committed offsets; partitions with none are absent from the map. */
+    Map<TopicPartition, Long> committedOffsets(String group, Collection<TopicPartition> partitions);
+
+    List<String> listGroups();
+
+    /** NOT_FOUND if the group has neither members nor offsets. */
+    GroupDescription describeGroup(String group);
+
+    /** Sets the group's committed offsets of every partition of {@code topic}; FAILED_PRECONDITION while it has members. */
+    void resetOffsets(String group, String topic, OffsetSpec spec);
+
+    @Override
+    void close();
+}
