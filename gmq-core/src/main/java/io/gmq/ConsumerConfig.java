@@ -1,0 +1,105 @@
+package io.gmq;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * One consumer: who it is (ClientID), which group it shares partitions with (ConsumerGroup), what
+ * runs each message (MessageHandler) and how long it waits between fetches when idle
+ * (PullInterval). Names follow the original client.
+ */
+public final class ConsumerConfig {
+    private final String clientId;
+    private final String consumerGroup;
+    private final MessageHandler messageHandler;
+    private final Duration pullInterval;
+    private final AckMode ackMode;
+    private final OffsetSpec startFrom;
+    private final Duration sessionTimeout;
+
+    private ConsumerConfig(Builder b) {
+        this.clientId = b.clientId;
+        this.consumerGroup = b.consumerGroup;
+        this.messageHandler = b.messageHandler;
+        this.pullInterval = b.pullInterval;
+        this.ackMode = b.ackMode;
+        this.startFrom = b.startFrom;
+        this.sessionTimeout = b.sessionTimeout;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Default: a random "gmq-consumer-..." id. */
+    public String clientId() { return clientId; }
+
+    /** Members of one group share the topic's partitions. Required. */
+    public String consumerGroup() { return consumerGroup; }
+
+    public MessageHandler messageHandler() { return messageHandler; }
+
+    /**
+     * Longest wait between fetches of an idle partition. Default 100 ms. New data wakes a waiting
+     * consumer at once, so a long interval adds no latency to a busy partition.
+     */
+    public Duration pullInterval() { return pullInterval; }
+
+    /** Default {@link AckMode#AUTO}. */
+    public AckMode ackMode() { return ackMode; }
+
+    /** Where a group with no committed offset for a partition starts. Default earliest. */
+    public OffsetSpec startFrom() { return startFrom; }
+
+    /** Null: the engine's default session timeout. */
+    public Duration sessionTimeout() { return sessionTimeout; }
+
+    public Builder toBuilder() {
+        return new Builder().clientId(clientId).consumerGroup(consumerGroup).messageHandler(messageHandler)
+                .pullInterval(pullInterval).ackMode(ackMode).startFrom(startFrom).sessionTimeout(sessionTimeout);
+    }
+
+    public static final class Builder {
+        private String clientId = "gmq-consumer-" + UUID.randomUUID().toString().substring(0, 8);
+        private String consumerGroup;
+        private MessageHandler messageHandler;
+        private Duration pullInterval = Duration.ofMillis(100);
+        private AckMode ackMode = AckMode.AUTO;
+        private OffsetSpec startFrom = OffsetSpec.earliest();
+        private Duration sessionTimeout;
+
+        private Builder() {
+        }
+
+        public Builder clientId(String id) { this.clientId = id; return this; }
+        public Builder consumerGroup(String group) { this.consumerGroup = group; return this; }
+        public Builder messageHandler(MessageHandler h) { this.messageHandler = h; return this; }
+        public Builder pullInterval(Duration d) { this.pullInterval = d; return this; }
+        public Builder ackMode(AckMode m) { this.ackMode = m; return this; }
+        public Builder startFrom(OffsetSpec s) { this.startFrom = s; return this; }
+        public Builder sessionTimeout(Duration d) { this.sessionTimeout = d; return this; }
+
+        public ConsumerConfig build() {
+            if (clientId == null || clientId.isBlank()) {
+                throw GmqException.invalidArgument("clientId must not be empty");
+            }
+            if (consumerGroup == null || consumerGroup.isBlank()) {
+                throw GmqException.invalidArgument("consumerGroup must not be empty");
+            }
+            Objects.requireNonNull(messageHandler, "messageHandler");
+            if (pullInterval == null || pullInterval.isNegative() || pullInterval.isZero()) {
+                throw GmqException.invalidArgument("pullInterval must be positive");
+            }
+            Objects.requireNonNull(ackMode, "ackMode");
+            if (startFrom == null || (startFrom.kind() != OffsetSpec.Kind.EARLIEST
+                    && startFrom.kind() != OffsetSpec.Kind.LATEST)) {
+                throw GmqException.invalidArgument("startFrom must be earliest or latest");
+            }
+            if (sessionTimeout != null && (sessionTimeout.isNegative() || sessionTimeout.isZero())) {
+                throw GmqException.invalidArgument("sessionTimeout must be positive");
+            }
+            return new ConsumerConfig(this);
+        }
+    }
+}
