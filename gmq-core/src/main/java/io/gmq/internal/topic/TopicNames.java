@@ -83,9 +83,10 @@ public final class TopicNames {
             case Character.LINE_SEPARATOR:
             case Character.PARAGRAPH_SEPARATOR:
             case Character.SURROGATE:
-            case Character.UNASSIGNED:
                 return false;
             default:
+                // UNASSIGNED is allowed on purpose: which code points are assigned depends on
+                // the JDK's Unicode version, and a name must not turn invalid on another JDK.
                 return true;
         }
     }

@@ -136,12 +136,20 @@ public final class TopicRegistry {
      * else NOT_FOUND. A cache hit neither validates nor touches SQLite.
      */
     public TopicInfo getOrCreate(String name) {
+        return getOrCreate(name, config.autoCreateTopics());
+    }
+
+    /**
+     * As {@link #getOrCreate(String)} with the caller's auto-create choice instead of the
+     * engine's; this is {@code Storage.topic(name, autoCreate)}, where the broker decides.
+     */
+    public TopicInfo getOrCreate(String name, boolean autoCreate) {
         TopicInfo t = name == null ? null : topics.get(name);
         if (t != null) {
             return t;
         }
         TopicNames.validate(name);
-        if (!config.autoCreateTopics()) {
+        if (!autoCreate) {
             throw notFound(name);
         }
         synchronized (writeLock) {

@@ -74,6 +74,11 @@ class TopicNamesTest {
     }
 
     @Test
+    void characterOutsideTheBasicPlaneIsNamedByItsCodePoint() {
+        assertTrue(rejected("go\uD83D\uDE80").getMessage().contains("U+1F680 at index 2"));
+    }
+
+    @Test
     void controlCharactersAndSpacesAreRejected() {
         assertTrue(rejected("a\nb").getMessage().contains("U+000A at index 1"));
         assertTrue(rejected("a b").getMessage().contains("' ' at index 1"));

@@ -197,6 +197,14 @@ class TopicRegistryTest {
     }
 
     @Test
+    void callerChoiceOfAutoCreateOverridesTheEngineSetting() {
+        TopicRegistry topics = registry(openDb(), b -> b.autoCreateTopics(false).defaultPartitions(2));
+        assertEquals(new TopicInfo("a", 2), topics.getOrCreate("a", true));
+        assertEquals(ErrorCode.NOT_FOUND, codeOf(() -> topics.getOrCreate("b", false)));
+        assertEquals(2, topics.getOrCreate("a", false).partitions(), "an existing topic needs no auto-create");
+    }
+
+    @Test
     void creatingPastMaxTopicsIsResourceExhausted() {
         TopicRegistry topics = registry(openDb(), b -> b.maxTopics(2));
         topics.create("a", 1);
