@@ -554,9 +554,4 @@ public final class GroupSubscription implements AutoCloseable {
         }
         engine.removed(this);
     }
-
-    /** Engine shutdown: like close. */
-    void shutdown(Collection<GroupSubscription> ignored) {
-        close();
-    }
 }
