@@ -35,7 +35,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *     @Test
  *     void ordersReachTheProcessor() {
  *         MessageCollector received = gmq.collect("orders", "order-processors");
- *         gmq.publish("orders", "Order#1001", "Order#1002");
+ *         gmq.publishAll("orders", "Order#1001", "Order#1002");
  *         assertEquals(List.of("Order#1001", "Order#1002"), received.await(2).stream()
  *                 .map(ConsumeMessage::payloadAsString).sorted().toList());
  *     }
@@ -161,7 +161,7 @@ public final class GmqExtension implements BeforeEachCallback, AfterEachCallback
     }
 
     /** Publishes each payload (UTF-8) with the given options; returns where each landed. */
-    public List<PublishResult> publish(String topic, String... payloads) {
+    public List<PublishResult> publishAll(String topic, String... payloads) {
         List<PublishResult> results = new ArrayList<>(payloads.length);
         for (String p : payloads) {
             results.add(gmq().publish(topic, p.getBytes(StandardCharsets.UTF_8)));
