@@ -197,13 +197,16 @@ final class GroupState {
 
     /** Forgets ownership, targets and offsets of a deleted topic and recomputes the targets. */
     void topicDeleted(String topic, ToIntFunction<String> partitionCount) {
+        boolean targetsDropped = topicRange(slots, topic).values().stream().anyMatch(s -> s.target() != null);
         removeTopicKeys(slots, dirtySlots, topic);
         removeTopicKeys(offsets, dirtyOffsets, topic);
         if (seenPartitionCounts.containsKey(topic)) {
             seenPartitionCounts.put(topic, -1);
         }
         refreshPartitionCounts(partitionCount);
-        rebalance();
+        if (!rebalance() && targetsDropped) {
+            bumpGeneration(); // the target assignment lost the topic's partitions: that is a change
+        }
     }
 
     /** Re-reads the partition counts of subscribed topics; recomputes the targets if one changed. */
@@ -336,8 +339,10 @@ final class GroupState {
      * Recomputes every target from the members and the seen counts, keeping current holders where
      * balance allows. Drops slots of partitions that no longer exist or whose topic nobody
      * subscribes to any more. Bumps the generation if any target changed.
+     *
+     * @return whether any target changed
      */
-    private void rebalance() {
+    private boolean rebalance() {
         Map<TopicPartition, String> holders = new HashMap<>();
         slots.forEach((tp, slot) -> holders.put(tp, slot.target() != null ? slot.target() : slot.owner()));
         SortedMap<String, Set<String>> subscriptions = new TreeMap<>();
@@ -355,9 +360,14 @@ final class GroupState {
             setSlot(tp, owner, target);
         }
         if (targetsChanged) {
-            generation++;
-            groupRowDirty = true;
+            bumpGeneration();
         }
+        return targetsChanged;
+    }
+
+    private void bumpGeneration() {
+        generation++;
+        groupRowDirty = true;
     }
 
     private boolean partitionExists(TopicPartition tp) {
@@ -378,9 +388,13 @@ final class GroupState {
         dirtySlots.add(tp);
     }
 
-    private static <V> void removeTopicKeys(TreeMap<TopicPartition, V> map, Set<TopicPartition> dirty, String topic) {
-        SortedMap<TopicPartition, V> range = map.subMap(new TopicPartition(topic, Integer.MIN_VALUE), true,
+    private static <V> SortedMap<TopicPartition, V> topicRange(TreeMap<TopicPartition, V> map, String topic) {
+        return map.subMap(new TopicPartition(topic, Integer.MIN_VALUE), true,
                 new TopicPartition(topic, Integer.MAX_VALUE), true);
+    }
+
+    private static <V> void removeTopicKeys(TreeMap<TopicPartition, V> map, Set<TopicPartition> dirty, String topic) {
+        SortedMap<TopicPartition, V> range = topicRange(map, topic);
         dirty.addAll(range.keySet());
         range.clear();
     }
