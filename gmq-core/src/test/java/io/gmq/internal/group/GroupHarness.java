@@ -32,6 +32,7 @@ final class GroupHarness {
     final Map<TopicPartition, Long> highestAccepted = new TreeMap<>();
     long nowNanos = 1_000_000_000L;
     int generationSeen;
+    Map<TopicPartition, String> targetsSeen = Map.of();
     private int nextClient;
 
     int partitionCount(String topic) {
@@ -130,8 +131,19 @@ final class GroupHarness {
             }
         });
 
-        assertTrue(state.generation() >= generationSeen, "generation went back");
+        Map<TopicPartition, String> targets = new TreeMap<>();
+        state.slots().forEach((tp, slot) -> {
+            if (slot.target() != null) {
+                targets.put(tp, slot.target());
+            }
+        });
+        if (targets.equals(targetsSeen)) {
+            assertEquals(generationSeen, state.generation(), "generation changed without a target change");
+        } else {
+            assertEquals(generationSeen + 1, state.generation(), "target change must bump the generation once");
+        }
         generationSeen = state.generation();
+        targetsSeen = targets;
         assertEquals(highestAccepted, state.offsets(), "committed offsets = highest accepted per partition");
     }
 
