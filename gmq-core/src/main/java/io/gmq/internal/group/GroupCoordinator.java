@@ -276,22 +276,28 @@ public final class GroupCoordinator {
         lock.lock();
         try {
             reloadFailedGroups();
-            GroupState state = groups.get(group);
-            if (state == null) {
-                if (!create) {
-                    return absent.get();
-                }
-                state = new GroupState(group);
-                groups.put(group, state);
+            GroupState existing = groups.get(group);
+            if (existing == null && !create) {
+                return absent.get();
             }
+            GroupState state = existing != null ? existing : new GroupState(group);
             T result;
             try {
                 result = transition.apply(state);
-            } finally {
-                // A transition that threw may have changed some keys before it did; persisting them
-                // keeps memory and disk equal (each key's value is valid on its own).
-                persist(state);
+            } catch (RuntimeException e) {
+                if (existing != null) {
+                    // Transitions validate before they change anything, but if one threw half-way
+                    // the keys it touched are still valid values: persist them so memory = disk.
+                    try {
+                        persist(state);
+                    } catch (RuntimeException persistFailure) {
+                        e.addSuppressed(persistFailure);
+                    }
+                }
+                throw e; // a group created for this call and refused by it is simply forgotten
             }
+            groups.putIfAbsent(group, state);
+            persist(state);
             return result;
         } finally {
             lock.unlock();

@@ -184,15 +184,17 @@ final class GroupState {
             throw new GmqException(ErrorCode.FAILED_PRECONDITION, "group " + name + " has " + members.size()
                     + " members; stop them before resetting offsets");
         }
+        Map<TopicPartition, Long> resolved = new TreeMap<>();
         for (int p = 0; p < partitions; p++) {
             TopicPartition tp = new TopicPartition(topic, p);
             long offset = resolvedOffset.applyAsLong(tp);
             if (offset < 0) {
                 throw GmqException.invalidArgument("resolved offset for " + tp + " must be >= 0, was " + offset);
             }
-            offsets.put(tp, offset);
-            dirtyOffsets.add(tp);
+            resolved.put(tp, offset);
         }
+        offsets.putAll(resolved); // all or nothing: validated before the first change
+        dirtyOffsets.addAll(resolved.keySet());
     }
 
     /** Forgets ownership, targets and offsets of a deleted topic and recomputes the targets. */

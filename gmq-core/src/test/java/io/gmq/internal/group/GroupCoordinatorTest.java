@@ -233,6 +233,13 @@ class GroupCoordinatorTest {
         assertEquals(Map.of(tp("t", 0), 0L, tp("t", 1), 10L), groups.committed("g", partitions("t", 0, 1)));
         assertEquals(ErrorCode.NOT_FOUND, assertThrows(GmqException.class,
                 () -> groups.resetOffsets("g", "missing", p -> 0)).code());
+        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(GmqException.class,
+                () -> groups.resetOffsets("g", "t", p -> p.partition() == 1 ? -1 : 5)).code());
+        assertEquals(Map.of(tp("t", 0), 0L, tp("t", 1), 10L), groups.committed("g", partitions("t", 0, 1)),
+                "a refused reset changes nothing");
+        assertEquals(ErrorCode.NOT_FOUND, assertThrows(GmqException.class,
+                () -> groups.resetOffsets("fresh", "missing", p -> 0)).code());
+        assertNull(groups.snapshot("fresh"), "a refused reset does not create the group");
     }
 
     @Test
