@@ -41,6 +41,8 @@ import java.util.function.ToLongFunction;
  * member gets a fresh session of its timeout from the moment of loading.
  *
  * <p>Thread-safe: one lock serialises all calls (each is short; SQLite has one writer anyway).
+ * Lock order is this coordinator's lock, then {@link StateDb}'s: never call the coordinator from
+ * inside a {@link StateDb#inTransaction} of your own.
  */
 public final class GroupCoordinator {
     /** Upper bound for a member's session timeout: a dead consumer must not hold partitions for days. */
@@ -54,6 +56,8 @@ public final class GroupCoordinator {
     private final SortedMap<String, GroupState> groups = new TreeMap<>();
     /** Groups whose last write failed: their memory may be ahead of SQLite until reloaded. */
     private final SortedSet<String> needsReload = new TreeSet<>();
+    /** SQLite transactions that wrote group rows; lets tests prove that idle heartbeats write nothing. */
+    private long writeTransactions;
 
     /**
      * @param partitionCount topic -> its partition count, or -1 if it does not exist (yet); called
@@ -253,6 +257,16 @@ public final class GroupCoordinator {
         return read(group, state -> state == null ? null : state.snapshot());
     }
 
+    /** How many write transactions this coordinator has run. For tests. */
+    long writeTransactions() {
+        lock.lock();
+        try {
+            return writeTransactions;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ---- internals ----------------------------------------------------------------------------
 
     private static GmqException unknownMember(String group, String memberId) {
@@ -321,6 +335,7 @@ public final class GroupCoordinator {
             return;
         }
         try {
+            writeTransactions++;
             db.inTransaction(c -> {
                 GroupStore.write(c, state, changes);
                 return null;

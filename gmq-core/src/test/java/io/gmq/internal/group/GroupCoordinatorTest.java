@@ -399,4 +399,39 @@ class GroupCoordinatorTest {
         }
         assertEquals(16, seen.size());
     }
+
+    @Test
+    void steadyHeartbeatsWriteNothingToSqlite() {
+        topics.put("t", 4);
+        List<GroupMembership> members = settle(List.of(
+                groups.join("g", "a", Set.of("t"), SESSION_MS), groups.join("g", "b", Set.of("t"), SESSION_MS)));
+        long writes = groups.writeTransactions();
+
+        for (int i = 0; i < 100; i++) {
+            members = settle(members);
+        }
+
+        assertEquals(writes, groups.writeTransactions(), "nothing changed, nothing written");
+        groups.leave("g", members.get(0).memberId());
+        assertEquals(writes + 1, groups.writeTransactions(), "a change is one transaction");
+    }
+
+    @Test
+    void failedWriteLeavesMemoryEqualToSqlite() {
+        topics.put("t", 1);
+        GroupMembership a = groups.join("g", "a", Set.of("t"), SESSION_MS);
+        db.migrate("CREATE TRIGGER fail_offsets BEFORE INSERT ON consumer_group_offset "
+                + "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+
+        GmqException failed = assertThrows(GmqException.class,
+                () -> groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 5L)));
+        assertEquals(ErrorCode.INTERNAL, failed.code());
+
+        db.migrate("DROP TRIGGER fail_offsets");
+        assertEquals(Map.of(), groups.committed("g", List.of(tp("t", 0))), "the failed commit is not served");
+        assertEquals(partitions("t", 0), beat(a).assigned(), "the rest of the group is intact");
+        assertEquals(Set.of(), groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 5L)));
+        reopen();
+        assertEquals(Map.of(tp("t", 0), 5L), groups.committed("g", List.of(tp("t", 0))));
+    }
 }
