@@ -42,10 +42,15 @@ import java.util.function.ToLongFunction;
  *
  * <h2>Invariants (checked by GroupStatePropertiesTest)</h2>
  * <ul>
+ *   <li>A member's last answer lists only partitions it owns, so no two members that follow the
+ *       protocol deliver the same partition at the same time.</li>
  *   <li>Every owner and every target is a live member subscribed to the partition's topic, and
  *       the partition exists (is below the topic's last seen partition count).</li>
  *   <li>The generation never decreases; a committed offset only moves forward, except through
  *       {@link #resetOffsets}, which requires an empty group.</li>
+ *   <li>Once every member has heartbeated three times without a change in between, every
+ *       partition of every subscribed existing topic is owned by its target and each topic's
+ *       subscribers hold counts that differ by at most one.</li>
  * </ul>
  */
 final class GroupState {
