@@ -35,11 +35,12 @@ final class HistoryIndex {
     final Map<String, List<Consumed>> consumedByPayload = new LinkedHashMap<>();
     /** (consumer, partition) -> that consumer's deliveries from that partition. */
     final Map<List<Object>, List<Consumed>> consumedByConsumerPartition = new LinkedHashMap<>();
-    final Map<Position, Set<String>> consumersByPosition = new HashMap<>();
+    /** partition -> offset -> the consumers that received the record there. */
+    final Map<TopicPartition, TreeMap<Long, Set<String>>> consumersByOffset = new HashMap<>();
     /** Every payload seen at a position, whether acknowledged there or consumed from there. */
     final Map<Position, Set<String>> payloadsByPosition = new LinkedHashMap<>();
-    /** Acknowledged offsets per partition (first payload acknowledged at each). */
-    final Map<TopicPartition, TreeMap<Long, String>> ackedOffsetsByPartition = new TreeMap<>();
+    /** partition -> offset -> the payloads acknowledged there (more than one is an inconsistency). */
+    final Map<TopicPartition, TreeMap<Long, List<String>>> ackedPayloadsByOffset = new TreeMap<>();
     final Map<TopicPartition, TreeSet<Long>> assignmentSeqsByPartition = new HashMap<>();
     /** (group, partition) -> committed-offset observations. */
     final Map<List<Object>, List<Committed>> committedByGroupPartition = new LinkedHashMap<>();
@@ -59,8 +60,9 @@ final class HistoryIndex {
             ackedByPayload.computeIfAbsent(a.payloadId(), k -> new ArrayList<>()).add(a);
             Position position = new Position(a.partition(), a.offset());
             payloadsByPosition.computeIfAbsent(position, k -> new LinkedHashSet<>()).add(a.payloadId());
-            ackedOffsetsByPartition.computeIfAbsent(a.partition(), k -> new TreeMap<>())
-                    .putIfAbsent(a.offset(), a.payloadId());
+            ackedPayloadsByOffset.computeIfAbsent(a.partition(), k -> new TreeMap<>())
+                    .computeIfAbsent(a.offset(), k -> new ArrayList<>())
+                    .add(a.payloadId());
         } else if (event instanceof Indeterminate i) {
             attempted.add(i.payloadId());
             indeterminate.add(i.payloadId());
@@ -73,7 +75,9 @@ final class HistoryIndex {
                     .computeIfAbsent(List.of(c.consumerId(), c.partition()), k -> new ArrayList<>())
                     .add(c);
             Position position = QueueChecker.position(c);
-            consumersByPosition.computeIfAbsent(position, k -> new HashSet<>()).add(c.consumerId());
+            consumersByOffset.computeIfAbsent(c.partition(), k -> new TreeMap<>())
+                    .computeIfAbsent(c.offset(), k -> new HashSet<>())
+                    .add(c.consumerId());
             payloadsByPosition.computeIfAbsent(position, k -> new LinkedHashSet<>()).add(c.payloadId());
         } else if (event instanceof Assignment a) {
             assignmentSeqsByPartition.computeIfAbsent(a.partition(), k -> new TreeSet<>()).add(a.seq());

@@ -42,6 +42,16 @@ import java.util.stream.Collectors;
  *   <li><b>commit regression</b>: a group's observed committed offset never moves back past an
  *       acknowledged message.
  * </ol>
+ *
+ * <p>Typical use in a fault test:
+ *
+ * <pre>{@code
+ * History history = new History();
+ * // producer thread:  history.attempt("p1", id); ... history.acked("p1", id, tp, offset)
+ * //                   or history.indeterminate("p1", id) on a timeout
+ * // consumer thread:  history.consumed("c1", idFromPayload, tp, offset, deliveryCount, QoS.AT_LEAST_ONCE)
+ * QueueChecker.check(history).assertValid();   // AssertionError carrying report() otherwise
+ * }</pre>
  */
 public final class QueueChecker {
 
@@ -80,6 +90,9 @@ public final class QueueChecker {
             return partition + "@" + offset;
         }
     }
+
+    /** How many offsets or payloads a finding lists before summarising the rest as a count. */
+    private static final int EXAMPLES = 10;
 
     private final Options options;
     private final HistoryIndex index;
@@ -133,15 +146,16 @@ public final class QueueChecker {
         // Classify per partition by where the lost offsets sit relative to the consumed ones:
         // a lost prefix hints at retention or a wrong start offset, a suffix at unflushed data
         // or a consumer that stopped early, a middle at a real hole in the log.
-        Map<TopicPartition, TreeMap<Long, String>> ackedByPartition = index.ackedOffsetsByPartition;
-        for (Map.Entry<TopicPartition, TreeMap<Long, String>> e : ackedByPartition.entrySet()) {
-            TreeMap<Long, String> lostHere = new TreeMap<>();
+        for (Map.Entry<TopicPartition, TreeMap<Long, List<String>>> e : index.ackedPayloadsByOffset.entrySet()) {
+            TreeMap<Long, List<String>> lostHere = new TreeMap<>();
             TreeSet<Long> consumedHere = new TreeSet<>();
-            e.getValue().forEach((offset, payload) -> {
-                if (lost.contains(payload)) {
-                    lostHere.put(offset, payload);
-                } else {
-                    consumedHere.add(offset);
+            e.getValue().forEach((offset, payloads) -> {
+                for (String payload : payloads) {
+                    if (lost.contains(payload)) {
+                        lostHere.computeIfAbsent(offset, k -> new ArrayList<>()).add(payload);
+                    } else {
+                        consumedHere.add(offset);
+                    }
                 }
             });
             if (lostHere.isEmpty()) {
@@ -151,22 +165,23 @@ public final class QueueChecker {
                 addLost(e.getKey(), "all acknowledged messages", lostHere);
                 continue;
             }
-            addLost(e.getKey(), "prefix", new TreeMap<>(lostHere.headMap(consumedHere.first())));
-            addLost(e.getKey(), "middle", new TreeMap<>(lostHere.subMap(consumedHere.first(), consumedHere.last())));
-            addLost(e.getKey(), "suffix", new TreeMap<>(lostHere.tailMap(consumedHere.last(), false)));
+            addLost(e.getKey(), "prefix", lostHere.headMap(consumedHere.first(), false));
+            addLost(e.getKey(), "middle", lostHere.subMap(consumedHere.first(), true, consumedHere.last(), true));
+            addLost(e.getKey(), "suffix", lostHere.tailMap(consumedHere.last(), false));
         }
         return lost;
     }
 
-    private void addLost(TopicPartition partition, String where, TreeMap<Long, String> lostOffsets) {
+    private void addLost(TopicPartition partition, String where, Map<Long, List<String>> lostOffsets) {
         if (lostOffsets.isEmpty()) {
             return;
         }
+        List<String> payloads = lostOffsets.values().stream().flatMap(List::stream).toList();
         findings.add(new Finding(
                 Criterion.LOST,
-                partition + ": lost " + where + ", " + lostOffsets.size() + " acknowledged message(s) never consumed at offsets "
-                        + abbreviate(lostOffsets.keySet()) + " (payloads " + abbreviate(lostOffsets.values()) + ")",
-                List.copyOf(lostOffsets.values())));
+                partition + ": lost " + where + ", " + payloads.size() + " acknowledged message(s) never consumed at offsets "
+                        + abbreviate(lostOffsets.keySet()) + " (payloads " + abbreviate(payloads) + ")",
+                payloads));
     }
 
     private Set<String> unexpected() {
@@ -319,23 +334,44 @@ public final class QueueChecker {
         });
     }
 
+    /**
+     * A skip from {@code highest} to {@code c.offset()} is explained offset by offset: by another
+     * member having consumed that record, or by retention if allowed. Gaps can be huge (a consumer
+     * that starts at the end), so only the consumed offsets inside the gap are visited.
+     */
     private void checkSkip(Consumed c, long highest) {
-        List<Long> unexplained = new ArrayList<>();
-        for (long offset = highest + 1; offset < c.offset(); offset++) {
-            Position skipped = new Position(c.partition(), offset);
-            Set<String> consumers = index.consumersByPosition.getOrDefault(skipped, Set.of());
-            boolean byOthers = consumers.stream().anyMatch(other -> !other.equals(c.consumerId()));
-            boolean allowed = byOthers ? options.allowSkipOverOthersConsumption() : options.allowSkipOverUnconsumed();
-            if (!allowed) {
-                unexplained.add(offset);
+        if (options.allowSkipOverUnconsumed() && options.allowSkipOverOthersConsumption()) {
+            return;
+        }
+        long gap = c.offset() - highest - 1;
+        TreeMap<Long, Set<String>> consumers = index.consumersByOffset.get(c.partition());
+        TreeSet<Long> byOthers = new TreeSet<>();
+        consumers.subMap(highest, false, c.offset(), false).forEach((offset, who) -> {
+            if (who.stream().anyMatch(other -> !other.equals(c.consumerId()))) {
+                byOthers.add(offset);
+            }
+        });
+        long unexplained = 0;
+        List<Long> examples = new ArrayList<>();
+        if (!options.allowSkipOverUnconsumed()) {
+            unexplained += gap - byOthers.size();
+            for (long offset = highest + 1; offset < c.offset() && examples.size() < EXAMPLES; offset++) {
+                if (!byOthers.contains(offset)) {
+                    examples.add(offset);
+                }
             }
         }
-        if (!unexplained.isEmpty()) {
+        if (!options.allowSkipOverOthersConsumption()) {
+            unexplained += byOthers.size();
+            byOthers.stream().limit(EXAMPLES).forEach(examples::add);
+        }
+        if (unexplained > 0) {
+            examples.sort(null);
             findings.add(new Finding(
                     Criterion.CONSUMER_ORDER,
                     "consumer " + c.consumerId() + " on " + c.partition() + " skipped from offset " + highest + " to "
-                            + c.offset() + " without a reassignment; skipped offsets " + abbreviate(unexplained)
-                            + " were not consumed by another member",
+                            + c.offset() + " without a reassignment; " + unexplained + " skipped offset(s) unexplained, e.g. "
+                            + abbreviate(examples),
                     List.of(c.payloadId())));
         }
     }
@@ -345,15 +381,16 @@ public final class QueueChecker {
             long highest = Long.MIN_VALUE;
             for (Committed c : observations) {
                 if (c.offset() < highest) {
-                    TreeMap<Long, String> acked = index.ackedOffsetsByPartition.getOrDefault(c.partition(), new TreeMap<>());
-                    Map<Long, String> passed = acked.subMap(c.offset(), true, highest, false);
+                    TreeMap<Long, List<String>> acked =
+                            index.ackedPayloadsByOffset.getOrDefault(c.partition(), new TreeMap<>());
+                    Map<Long, List<String>> passed = acked.subMap(c.offset(), true, highest, false);
                     if (!passed.isEmpty()) {
                         findings.add(new Finding(
                                 Criterion.COMMIT_REGRESSION,
                                 "group " + c.group() + " on " + c.partition() + ": committed offset went back from "
                                         + highest + " to " + c.offset() + " past acknowledged offsets "
                                         + abbreviate(passed.keySet()),
-                                List.copyOf(passed.values())));
+                                passed.values().stream().flatMap(List::stream).toList()));
                     }
                 }
                 highest = Math.max(highest, c.offset());
@@ -367,7 +404,7 @@ public final class QueueChecker {
 
     /** Ten items at most, so a report of a million lost messages stays readable. */
     private static String abbreviate(java.util.Collection<?> items) {
-        int limit = 10;
+        int limit = EXAMPLES;
         String shown = items.stream().limit(limit).map(String::valueOf).collect(Collectors.joining(", ", "[", ""));
         return shown + (items.size() > limit ? ", ... " + (items.size() - limit) + " more]" : "]");
     }

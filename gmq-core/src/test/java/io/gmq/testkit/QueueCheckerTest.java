@@ -212,7 +212,8 @@ class QueueCheckerTest {
 
         List<Finding> found = result.findings(Criterion.INCONSISTENT_OFFSET);
         assertTrue(found.stream().anyMatch(f -> f.message().contains("orders-0@1 holds several payloads")), result.report());
-        assertTrue(result.lostPayloads().contains("n0"), result.report());
+        assertEquals(Set.of("n0"), result.lostPayloads(), result.report());
+        assertEquals(List.of("n0"), result.findings(Criterion.LOST).get(0).payloadIds(), result.report());
     }
 
     @Test
@@ -295,6 +296,23 @@ class QueueCheckerTest {
 
         Finding f = only(QueueChecker.check(h), Criterion.CONSUMER_ORDER);
         assertTrue(f.message().contains("[1, 2]"), f.message());
+
+        QueueChecker.check(h, QueueChecker.Options.defaults().withAllowSkipOverUnconsumed(true)).assertValid();
+    }
+
+    @Test
+    void hugeSkipIsJudgedWithoutVisitingEveryOffset() {
+        History h = new History();
+        long far = 4_000_000_000L;
+        h.attempt("p", "first");
+        h.acked("p", "first", P0, 0);
+        h.attempt("p", "far");
+        h.acked("p", "far", P0, far);
+        h.consumed("c", "first", P0, 0, 1, QOS1);
+        h.consumed("c", "far", P0, far, 1, QOS1);
+
+        Finding f = only(QueueChecker.check(h), Criterion.CONSUMER_ORDER);
+        assertTrue(f.message().contains((far - 1) + " skipped offset(s) unexplained"), f.message());
 
         QueueChecker.check(h, QueueChecker.Options.defaults().withAllowSkipOverUnconsumed(true)).assertValid();
     }
