@@ -91,7 +91,8 @@ public final class AclFile {
             type = keyword(ResourceType.class, resource, "resource");
             if (type != ResourceType.CLUSTER) {
                 throw new IllegalArgumentException(
-                        "resource '" + resource + "' needs a name, e.g. '" + resource.toLowerCase(Locale.ROOT) + ":orders'");
+                        "resource '" + resource + "' needs a name, e.g. '" + resource.toLowerCase(Locale.ROOT)
+                                + ":orders'");
             }
             pattern = PatternType.PREFIXED;
             name = "";

@@ -10,9 +10,12 @@ import io.gmq.GmqException;
 public record Principal(String name) {
 
     public Principal {
-        if (name == null || name.isEmpty() || name.contains(AclEntry.ANY_PRINCIPAL) || name.chars().anyMatch(Character::isWhitespace)) {
-            throw GmqException.invalidArgument(
-                    "principal name '" + name + "' is invalid: it must be non-empty, without whitespace and without '*'");
+        if (name == null
+                || name.isEmpty()
+                || name.contains(AclEntry.ANY_PRINCIPAL)
+                || name.chars().anyMatch(Character::isWhitespace)) {
+            throw GmqException.invalidArgument("principal name '" + name
+                    + "' is invalid: it must be non-empty, without whitespace and without '*'");
         }
     }
 

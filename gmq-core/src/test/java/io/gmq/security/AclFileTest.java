@@ -1,5 +1,15 @@
 package io.gmq.security;
 
+import static io.gmq.security.Operation.ADMIN;
+import static io.gmq.security.Operation.DELETE;
+import static io.gmq.security.Operation.DESCRIBE;
+import static io.gmq.security.Operation.PUBLISH;
+import static io.gmq.security.PatternType.LITERAL;
+import static io.gmq.security.PatternType.PREFIXED;
+import static io.gmq.security.Permission.ALLOW;
+import static io.gmq.security.Permission.DENY;
+import static io.gmq.security.ResourceType.CLUSTER;
+import static io.gmq.security.ResourceType.TOPIC;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,12 +39,13 @@ class AclFileTest {
 
         List<AclEntry> entries = AclFile.load(file);
 
-        assertEquals(List.of(
-                        new AclEntry("alice", ResourceType.TOPIC, PatternType.LITERAL, "orders", Operation.PUBLISH, Permission.ALLOW),
-                        new AclEntry("alice", ResourceType.TOPIC, PatternType.PREFIXED, "orders.", Operation.PUBLISH, Permission.ALLOW),
-                        new AclEntry("alice", ResourceType.TOPIC, PatternType.PREFIXED, "orders.", Operation.DESCRIBE, Permission.ALLOW),
-                        new AclEntry("*", ResourceType.TOPIC, PatternType.PREFIXED, "", Operation.DELETE, Permission.DENY),
-                        new AclEntry("ops", ResourceType.CLUSTER, PatternType.PREFIXED, "", Operation.ADMIN, Permission.ALLOW)),
+        assertEquals(
+                List.of(
+                        entry("alice", TOPIC, LITERAL, "orders", PUBLISH, ALLOW),
+                        entry("alice", TOPIC, PREFIXED, "orders.", PUBLISH, ALLOW),
+                        entry("alice", TOPIC, PREFIXED, "orders.", DESCRIBE, ALLOW),
+                        entry("*", TOPIC, PREFIXED, "", DELETE, DENY),
+                        entry("ops", CLUSTER, PREFIXED, "", ADMIN, ALLOW)),
                 entries);
     }
 
@@ -52,14 +63,20 @@ class AclFileTest {
 
     @Test
     void wrongFieldCountNamesTheLine() {
-        assertLoadError(List.of("# header", "allow alice topic:orders"), "test line 2: expected 'allow|deny PRINCIPAL RESOURCE OPERATIONS', got 3 field(s)");
+        assertLoadError(
+                List.of("# header", "allow alice topic:orders"),
+                "test line 2: expected 'allow|deny PRINCIPAL RESOURCE OPERATIONS', got 3 field(s)");
     }
 
     @Test
     void unknownKeywordsListTheAlternatives() {
-        assertLoadError(List.of("permit alice topic:orders publish"), "line 1: unknown permission 'permit', expected one of: allow, deny");
+        assertLoadError(
+                List.of("permit alice topic:orders publish"),
+                "line 1: unknown permission 'permit', expected one of: allow, deny");
         assertLoadError(List.of("allow alice queue:orders publish"), "line 1: unknown resource type 'queue'");
-        assertLoadError(List.of("", "allow alice topic:orders pub"), "line 2: unknown operation 'pub', expected one of: publish, consume");
+        assertLoadError(
+                List.of("", "allow alice topic:orders pub"),
+                "line 2: unknown operation 'pub', expected one of: publish, consume");
         assertLoadError(List.of("allow alice topic:orders publish,"), "line 1: unknown operation ''");
     }
 
@@ -77,6 +94,11 @@ class AclFileTest {
 
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().startsWith("cannot read ACL file"), e.getMessage());
+    }
+
+    private static AclEntry entry(
+            String who, ResourceType type, PatternType pattern, String name, Operation op, Permission permission) {
+        return new AclEntry(who, type, pattern, name, op, permission);
     }
 
     private static void assertLoadError(List<String> lines, String expectedFragment) {

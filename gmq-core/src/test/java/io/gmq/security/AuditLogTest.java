@@ -22,9 +22,13 @@ class AuditLogTest {
     void denialIsLoggedAtInfoOnTheAuditLogger() {
         Authorizer authorizer = Authorizer.fromAcls(List.of());
 
-        String log = captureStderr(() -> authorizer.allowed(new Principal("alice"), ResourceType.TOPIC, "orders", Operation.PUBLISH));
+        String log = captureStderr(
+                () -> authorizer.allowed(new Principal("alice"), ResourceType.TOPIC, "orders", Operation.PUBLISH));
 
-        assertTrue(log.contains("INFO gmq.audit - authorization denied: principal=alice operation=PUBLISH resource=TOPIC:orders"), log);
+        assertTrue(
+                log.contains("INFO gmq.audit - authorization denied: principal=alice operation=PUBLISH"
+                        + " resource=TOPIC:orders"),
+                log);
         assertTrue(log.contains("no ACL entry allows it"), log);
     }
 
@@ -32,7 +36,8 @@ class AuditLogTest {
     void authenticationFailureIsLoggedWithoutTheToken() {
         StaticTokenAuthenticator authenticator = StaticTokenAuthenticator.of(Map.of("right", new Principal("alice")));
 
-        String log = captureStderr(() -> assertThrows(GmqException.class, () -> authenticator.authenticate("guessed-wrong")));
+        String log = captureStderr(
+                () -> assertThrows(GmqException.class, () -> authenticator.authenticate("guessed-wrong")));
 
         assertTrue(log.contains("INFO gmq.audit - authentication failed: unknown token"), log);
         assertFalse(log.contains("guessed-wrong"), log);

@@ -46,7 +46,8 @@ class AuthorizerProperties {
     }
 
     private static AclEntry allowAliceOrders() {
-        return new AclEntry("alice", ResourceType.TOPIC, PatternType.LITERAL, TOPIC, Operation.PUBLISH, Permission.ALLOW);
+        return new AclEntry(
+                "alice", ResourceType.TOPIC, PatternType.LITERAL, TOPIC, Operation.PUBLISH, Permission.ALLOW);
     }
 
     @Provide

@@ -57,7 +57,7 @@ class StaticTokenAuthenticatorTest {
         GmqException e = assertThrows(
                 GmqException.class, () -> StaticTokenAuthenticator.parse(List.of("lonely"), "token file t"));
 
-        assertTrue(e.getMessage().startsWith("token file t line 1: expected 'TOKEN PRINCIPAL', got 1 field(s)"), e.getMessage());
+        assertEquals("token file t line 1: expected 'TOKEN PRINCIPAL', got 1 field(s)", e.getMessage());
     }
 
     @Test

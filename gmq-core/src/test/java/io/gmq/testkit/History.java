@@ -87,7 +87,8 @@ public final class History {
         if (deliveryCount < 1) {
             throw new IllegalArgumentException("deliveryCount starts at 1, got " + deliveryCount);
         }
-        events.add(new Consumed(nextSeq(), req(consumerId), req(payloadId), req(partition), offset, deliveryCount, req(qos)));
+        events.add(new Consumed(
+                nextSeq(), req(consumerId), req(payloadId), req(partition), offset, deliveryCount, req(qos)));
     }
 
     public synchronized void assignment(String consumerId, TopicPartition partition, long generation) {

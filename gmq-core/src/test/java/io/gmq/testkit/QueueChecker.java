@@ -179,7 +179,8 @@ public final class QueueChecker {
         List<String> payloads = lostOffsets.values().stream().flatMap(List::stream).toList();
         findings.add(new Finding(
                 Criterion.LOST,
-                partition + ": lost " + where + ", " + payloads.size() + " acknowledged message(s) never consumed at offsets "
+                partition + ": lost " + where + ", " + payloads.size()
+                        + " acknowledged message(s) never consumed at offsets "
                         + abbreviate(lostOffsets.keySet()) + " (payloads " + abbreviate(payloads) + ")",
                 payloads));
     }
@@ -370,7 +371,8 @@ public final class QueueChecker {
             findings.add(new Finding(
                     Criterion.CONSUMER_ORDER,
                     "consumer " + c.consumerId() + " on " + c.partition() + " skipped from offset " + highest + " to "
-                            + c.offset() + " without a reassignment; " + unexplained + " skipped offset(s) unexplained, e.g. "
+                            + c.offset() + " without a reassignment; " + unexplained
+                            + " skipped offset(s) unexplained, e.g. "
                             + abbreviate(examples),
                     List.of(c.payloadId())));
         }

@@ -33,7 +33,9 @@ class QueueCheckerProperties {
 
     @Property(tries = 300)
     void historyOfACorrectQueuePasses(
-            @ForAll long seed, @ForAll @IntRange(min = 1, max = 3) int partitions, @ForAll @IntRange(min = 0, max = 60) int messages) {
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 3) int partitions,
+            @ForAll @IntRange(min = 0, max = 60) int messages) {
         History history = correctQueueHistory(new Random(seed), partitions, messages);
 
         QueueChecker.check(history).assertValid();
@@ -41,7 +43,9 @@ class QueueCheckerProperties {
 
     @Property(tries = 300)
     void droppingOneAcknowledgedMessageFromConsumptionReportsExactlyItLost(
-            @ForAll long seed, @ForAll @IntRange(min = 1, max = 3) int partitions, @ForAll @IntRange(min = 1, max = 60) int messages) {
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 3) int partitions,
+            @ForAll @IntRange(min = 1, max = 60) int messages) {
         Random random = new Random(seed);
         History history = correctQueueHistory(random, partitions, messages);
         List<String> acked = history.events().stream()

@@ -211,7 +211,9 @@ class QueueCheckerTest {
         CheckResult result = QueueChecker.check(h);
 
         List<Finding> found = result.findings(Criterion.INCONSISTENT_OFFSET);
-        assertTrue(found.stream().anyMatch(f -> f.message().contains("orders-0@1 holds several payloads")), result.report());
+        assertTrue(
+                found.stream().anyMatch(f -> f.message().contains("orders-0@1 holds several payloads")),
+                result.report());
         assertEquals(Set.of("n0"), result.lostPayloads(), result.report());
         assertEquals(List.of("n0"), result.findings(Criterion.LOST).get(0).payloadIds(), result.report());
     }
