@@ -469,7 +469,7 @@ public final class PartitionLog {
         if (p == 0) {
             throw dataLoss(seg, position, expected, "the frame is cut short");
         }
-        buf.limit(p);
+        buf.limit(p).position(0);
         return new FetchResult(buf, hw, logStartOffset, false);
     }
 
