@@ -42,7 +42,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @Fork(value = 1, jvmArgsAppend = {"--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx1g"})
 public class LogAppendBenchmark {
     static final int RECORDS_PER_BATCH = 100;
-    static final int WINDOW = 16;
+    static final int WINDOW = 64;
 
     @State(Scope.Benchmark)
     public static class Engine {
