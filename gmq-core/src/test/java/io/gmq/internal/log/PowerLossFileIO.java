@@ -25,6 +25,12 @@ public final class PowerLossFileIO implements LogFileIO {
     private final ReadWriteLock power = new ReentrantReadWriteLock();
     private final Map<Path, Durable> durable = new HashMap<>();
     private int generation;
+    private final java.util.concurrent.atomic.AtomicLong forces = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Completed force() calls so far (tests wait on it to know a timer-driven flush happened). */
+    public long forceCount() {
+        return forces.get();
+    }
 
     /** The content of one file as of its last force. */
     private static final class Durable {
@@ -175,6 +181,7 @@ public final class PowerLossFileIO implements LogFileIO {
                     durableState.dirtyFrom = Long.MAX_VALUE;
                     durableState.dirtyTo = -1;
                 }
+                forces.incrementAndGet();
             } finally {
                 power.readLock().unlock();
             }
