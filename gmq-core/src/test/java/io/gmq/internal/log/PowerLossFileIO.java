@@ -133,8 +133,10 @@ public final class PowerLossFileIO implements LogFileIO {
                 for (int i = offset; i < offset + length; i++) {
                     bytes += srcs[i].remaining();
                 }
-                markDirty(position, position + bytes);
                 file.write(srcs, offset, length, position);
+                // Marked after the write: a force racing with it either copies these bytes or
+                // leaves them dirty for the next force, never records them as durable unwritten.
+                markDirty(position, position + bytes);
             } finally {
                 power.readLock().unlock();
             }
@@ -144,8 +146,9 @@ public final class PowerLossFileIO implements LogFileIO {
         public void write(ByteBuffer src, long position) throws IOException {
             lockAlive();
             try {
-                markDirty(position, position + src.remaining());
+                long end = position + src.remaining();
                 file.write(src, position);
+                markDirty(position, end);
             } finally {
                 power.readLock().unlock();
             }

@@ -57,7 +57,7 @@ class PowerLossTest {
             producers.add(th);
             th.start();
         }
-        await("200 acknowledged appends", () -> acknowledged.size() >= 200);
+        await("500 acknowledged appends", () -> acknowledged.size() >= 500);
         io.cutPower();
         stop.set(true);
         for (Thread th : producers) {
