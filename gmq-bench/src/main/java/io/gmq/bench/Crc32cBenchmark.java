@@ -17,7 +17,7 @@ import org.openjdk.jmh.annotations.State;
 /** CRC32C of one batch frame as the log computes it (seal on append, check on read). Score: frames/s. */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"})
+@Fork(1)
 @State(Scope.Thread)
 public class Crc32cBenchmark {
     @Param({"12800", "102400"})

@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx1g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
 public class LogReadBenchmark {
     static final int RECORDS = 1_000_000;
     static final int RECORDS_PER_BATCH = 100;
