@@ -1,0 +1,233 @@
+package io.gmq.internal.broker;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.PublishRequest;
+import io.gmq.PublishResult;
+import io.gmq.QoS;
+import io.gmq.TimeSource;
+import io.gmq.TopicInfo;
+import io.gmq.TopicPartition;
+import io.gmq.internal.topic.Partitioner;
+import io.gmq.internal.topic.TopicNames;
+import io.gmq.storage.AppendResult;
+import io.gmq.storage.BatchBuilder;
+import io.gmq.storage.BatchFormat;
+import io.gmq.storage.Storage;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The broker logic, written against {@link Storage} only: routing and publishing, and the
+ * consumer-group members this broker serves. It holds soft state only (topic metadata cache,
+ * members' in-flight deliveries), so a broker can die and another one carry on.
+ *
+ * <p>The same class runs embedded (over local storage) and in a broker process (over remote
+ * storage).
+ */
+public final class BrokerEngine implements AutoCloseable {
+    private final Storage storage;
+    private final GmqConfig config;
+    private final Partitioner partitioner = new Partitioner();
+    private final ConcurrentHashMap<String, TopicInfo> topicCache = new ConcurrentHashMap<>();
+    private final Set<GroupSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+    private final ExecutorService deliveryExecutor;
+    private final ScheduledExecutorService groupExecutor;
+    private final ThreadLocal<BatchBuilder> builders = ThreadLocal.withInitial(() -> new BatchBuilder(1024));
+    private volatile boolean closed;
+
+    public BrokerEngine(Storage storage, GmqConfig config) {
+        this.storage = storage;
+        this.config = config;
+        this.deliveryExecutor = Executors.newFixedThreadPool(2, named("gmq-delivery"));
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(2, named("gmq-group"));
+        timers.setRemoveOnCancelPolicy(true);
+        this.groupExecutor = timers;
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public Storage storage() {
+        return storage;
+    }
+
+    public GmqConfig config() {
+        return config;
+    }
+
+    public TimeSource time() {
+        return config.timeSource();
+    }
+
+    ExecutorService deliveryExecutor() {
+        return deliveryExecutor;
+    }
+
+    ScheduledExecutorService groupExecutor() {
+        return groupExecutor;
+    }
+
+    /** Topic metadata, auto-creating the topic if the engine allows it. Cached: the hot path makes no storage call. */
+    public TopicInfo topic(String topic) {
+        TopicInfo t = topicCache.get(topic);
+        if (t == null) {
+            TopicNames.validate(topic);
+            t = storage.topic(topic, config.autoCreateTopics());
+            topicCache.put(topic, t);
+        }
+        return t;
+    }
+
+    /** Forgets cached metadata (after a delete, or when storage says the topic changed). */
+    public void invalidateTopic(String topic) {
+        topicCache.remove(topic);
+        partitioner.forget(topic);
+    }
+
+    /** Routes and publishes one message. */
+    public CompletableFuture<PublishResult> publish(PublishRequest r) {
+        try {
+            checkOpen();
+            checkMessageSize(r);
+            TopicInfo t = topic(r.topic());
+            int partition = partitioner.choose(r.topic(),
+                    r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(), r.key(), t.partitions());
+            long timestamp = r.timestamp() >= 0 ? r.timestamp() : config.timeSource().wallMillis();
+            BatchBuilder b = builders.get().reset();
+            b.attributes(r.qos() == QoS.AT_LEAST_ONCE ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
+            b.add(timestamp, r.key(), r.payload(), r.headers());
+            ByteBuffer frame = b.buildCopy();
+            TopicPartition tp = new TopicPartition(r.topic(), partition);
+            return append(tp, frame, r.qos() == QoS.AT_LEAST_ONCE)
+                    .thenApply(a -> new PublishResult(r.topic(), partition, a.baseOffset()));
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Publishes many messages of one topic: routes each, builds one frame per partition, appends
+     * the frames. Results come back in request order.
+     */
+    public CompletableFuture<List<PublishResult>> publishAll(List<PublishRequest> requests) {
+        List<CompletableFuture<PublishResult>> futures = new ArrayList<>(requests.size());
+        for (PublishRequest r : requests) {
+            futures.add(publish(r));
+        }
+        return CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
+                .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** Appends a producer-built frame after checking the topic and partition. */
+    public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer frame, boolean durable) {
+        try {
+            checkOpen();
+            TopicInfo t = topic(tp.topic());
+            Partitioner.checkPartition(tp.topic(), tp.partition(), t.partitions());
+            if (frame.remaining() > config.maxBatchBytes()) {
+                throw new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "batch of " + frame.remaining()
+                        + " bytes exceeds the maximum batch size of " + config.maxBatchBytes() + " bytes (maxBatchBytes)");
+            }
+            return storage.append(tp, frame, durable).whenComplete((a, e) -> {
+                if (e != null && GmqException.class.isInstance(unwrap(e))
+                        && ((GmqException) unwrap(e)).code() == ErrorCode.NOT_FOUND) {
+                    invalidateTopic(tp.topic());
+                }
+            });
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private void checkMessageSize(PublishRequest r) {
+        int size = BatchBuilder.recordSize(r.key(), r.payload().length, r.headers());
+        if (size > config.maxMessageBytes()) {
+            throw new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "message of " + size
+                    + " bytes exceeds the maximum message size of " + config.maxMessageBytes()
+                    + " bytes (maxMessageBytes)");
+        }
+    }
+
+    /** Joins {@code group} as a new member and starts delivering to {@code sink}. */
+    public GroupSubscription subscribe(String group, String clientId, Set<String> topics, SubscriptionOptions options,
+                                       DeliverySink sink) {
+        checkOpen();
+        if (topics.isEmpty()) {
+            throw GmqException.invalidArgument("subscribe needs at least one topic");
+        }
+        TopicNames.validateGroup(group);
+        for (String t : topics) {
+            topic(t);
+        }
+        GroupSubscription s = new GroupSubscription(this, group, clientId, topics, options, sink);
+        subscriptions.add(s);
+        try {
+            s.start();
+        } catch (RuntimeException e) {
+            subscriptions.remove(s);
+            throw e;
+        }
+        return s;
+    }
+
+    void removed(GroupSubscription s) {
+        subscriptions.remove(s);
+    }
+
+    public int subscriptionCount() {
+        return subscriptions.size();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new GmqException(ErrorCode.UNAVAILABLE, "the broker is closed");
+        }
+    }
+
+    static Throwable unwrap(Throwable e) {
+        while ((e instanceof java.util.concurrent.CompletionException
+                || e instanceof java.util.concurrent.ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    /** Closes every member (commits acknowledged progress, leaves groups) and stops the threads. Storage stays open. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (GroupSubscription s : List.copyOf(subscriptions)) {
+            s.close();
+        }
+        groupExecutor.shutdown();
+        deliveryExecutor.shutdown();
+        try {
+            groupExecutor.awaitTermination(5, TimeUnit.SECONDS);
+            deliveryExecutor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

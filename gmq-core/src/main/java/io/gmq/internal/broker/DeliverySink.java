@@ -1,0 +1,26 @@
+package io.gmq.internal.broker;
+
+import io.gmq.GmqException;
+import io.gmq.TopicPartition;
+import java.util.Set;
+
+/**
+ * Where a member's deliveries go: a handler thread in embedded mode, a gRPC stream in network
+ * mode. The sink is the flow-control point: the engine never hands it more than
+ * {@link #capacity()} messages, and stops fetching while that is 0. When room returns the sink
+ * calls {@link GroupSubscription#wakeUp()}.
+ */
+public interface DeliverySink {
+    /** How many more messages the sink accepts now. */
+    int capacity();
+
+    /** Called with the subscription's lock held; must not block. */
+    void deliver(Delivery delivery);
+
+    default void assignmentChanged(Set<TopicPartition> assigned, int generation) {
+    }
+
+    /** The engine gave up on this member (for example it was closed by the engine). */
+    default void failed(GmqException error) {
+    }
+}

@@ -1,0 +1,557 @@
+package io.gmq.internal.broker;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.Header;
+import io.gmq.OffsetSpec;
+import io.gmq.PublishRequest;
+import io.gmq.QoS;
+import io.gmq.TopicPartition;
+import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchReader;
+import io.gmq.storage.FetchResult;
+import io.gmq.storage.GroupMembership;
+import io.gmq.storage.Storage;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One member of a consumer group, as a broker runs it: joins through {@link Storage}, heartbeats,
+ * fetches the partitions it owns (long poll), hands records to a {@link DeliverySink} within the
+ * sink's capacity and each partition's {@link DeliveryWindow}, redelivers what is not
+ * acknowledged in time, and commits the lowest unacknowledged offset of each partition in
+ * batches.
+ *
+ * <p>All state is soft: a broker that dies loses only in-flight deliveries, which the next owner
+ * delivers again from the committed offset (at least once).
+ *
+ * <p>Threads: fetch completions run on the engine's delivery executor; heartbeats, commits and
+ * the redelivery tick on its group executor; acks on the caller's thread. One monitor
+ * ({@code this}) guards the member state; storage calls that may block are made outside it.
+ */
+public final class GroupSubscription implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupSubscription.class);
+
+    /** Bytes asked for per fetch; a fetch returns at least one whole frame. */
+    static final int FETCH_MAX_BYTES = 1 << 20;
+    /** How often the redelivery/retry tick runs. */
+    static final long TICK_MILLIS = 20;
+
+    public static final String DLQ_SOURCE_TOPIC = "gmq.dlq.source-topic";
+    public static final String DLQ_SOURCE_PARTITION = "gmq.dlq.source-partition";
+    public static final String DLQ_SOURCE_OFFSET = "gmq.dlq.source-offset";
+    public static final String DLQ_DELIVERY_COUNT = "gmq.dlq.delivery-count";
+    public static final String DLQ_GROUP = "gmq.dlq.group";
+
+    private final BrokerEngine engine;
+    private final Storage storage;
+    private final String group;
+    private final String clientId;
+    private final Set<String> topics;
+    private final SubscriptionOptions options;
+    private final DeliverySink sink;
+    private final long sessionTimeoutMillis;
+    private final long pullIntervalMillis;
+    private final long ackTimeoutNanos;
+    private final long nackBackoffNanos;
+
+    private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
+    private String memberId;
+    private int generation;
+    private volatile boolean closed;
+    private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
+
+    /** Delivery state of one owned partition. */
+    private static final class PartitionState {
+        final TopicPartition tp;
+        final DeliveryWindow window;
+        long fetchOffset;
+        long committed;
+        boolean active = true;
+        boolean fetching;
+        long retryAtNanos;
+
+        PartitionState(TopicPartition tp, int capacity, long start) {
+            this.tp = tp;
+            this.window = new DeliveryWindow(capacity, start);
+            this.fetchOffset = start;
+            this.committed = start;
+        }
+    }
+
+    GroupSubscription(BrokerEngine engine, String group, String clientId, Set<String> topics,
+                      SubscriptionOptions options, DeliverySink sink) {
+        this.engine = engine;
+        this.storage = engine.storage();
+        this.group = group;
+        this.clientId = clientId;
+        this.topics = Set.copyOf(topics);
+        this.options = options;
+        this.sink = sink;
+        this.sessionTimeoutMillis = (options.sessionTimeout() != null ? options.sessionTimeout()
+                : engine.config().sessionTimeout()).toMillis();
+        this.pullIntervalMillis = Math.max(1, options.pullInterval().toMillis());
+        this.ackTimeoutNanos = engine.config().ackTimeout().toNanos();
+        this.nackBackoffNanos = engine.config().nackBackoff().toNanos();
+    }
+
+    /** Joins and starts delivering. Errors of the join (bad names, storage down) are thrown here. */
+    void start() {
+        GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis);
+        synchronized (this) {
+            memberId = m.memberId();
+            generation = m.generation();
+        }
+        applyAssignment(m);
+        long heartbeatMillis = Math.max(10, sessionTimeoutMillis / 3);
+        long commitMillis = engine.config().commitInterval().toMillis();
+        synchronized (this) {
+            tasks.add(engine.groupExecutor().scheduleWithFixedDelay(this::heartbeatSafely,
+                    heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS));
+            tasks.add(engine.groupExecutor().scheduleWithFixedDelay(this::commitSafely,
+                    commitMillis, commitMillis, TimeUnit.MILLISECONDS));
+            tasks.add(engine.groupExecutor().scheduleWithFixedDelay(this::tickSafely,
+                    TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    public synchronized String memberId() {
+        return memberId;
+    }
+
+    public synchronized int generation() {
+        return generation;
+    }
+
+    public String group() {
+        return group;
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    public Set<String> topics() {
+        return topics;
+    }
+
+    public synchronized Set<TopicPartition> assignment() {
+        return Set.copyOf(partitions.keySet());
+    }
+
+    /** Acknowledges one delivered offset. Acks for partitions no longer owned are ignored. */
+    public void ack(TopicPartition tp, long offset) {
+        synchronized (this) {
+            PartitionState ps = partitions.get(tp);
+            if (ps == null) {
+                return;
+            }
+            boolean wasFull = ps.window.room() == 0;
+            if (ps.window.ack(offset) && wasFull) {
+                maybeFetch(ps);
+            }
+        }
+    }
+
+    /** Negatively acknowledges: the message is delivered again after the configured backoff. */
+    public void nack(TopicPartition tp, long offset) {
+        synchronized (this) {
+            PartitionState ps = partitions.get(tp);
+            if (ps == null) {
+                return;
+            }
+            long now = engine.time().nanoTime();
+            if (ps.window.nack(offset, now + nackBackoffNanos) && nackBackoffNanos == 0) {
+                redeliverDue(ps, now);
+            }
+        }
+    }
+
+    /** The sink has room again: resume fetching. */
+    public void wakeUp() {
+        synchronized (this) {
+            for (PartitionState ps : partitions.values()) {
+                maybeFetch(ps);
+            }
+        }
+    }
+
+    // ---- assignment -----------------------------------------------------------------------------
+
+    private void applyAssignment(GroupMembership m) {
+        List<PartitionState> removed = new ArrayList<>();
+        List<TopicPartition> added = new ArrayList<>();
+        Set<TopicPartition> target = m.assigned();
+        synchronized (this) {
+            if (closed || !m.memberId().equals(memberId)) {
+                return;
+            }
+            generation = m.generation();
+            for (var it = partitions.values().iterator(); it.hasNext(); ) {
+                PartitionState ps = it.next();
+                if (!target.contains(ps.tp)) {
+                    ps.active = false;
+                    removed.add(ps);
+                    it.remove();
+                }
+            }
+            for (TopicPartition tp : target) {
+                if (!partitions.containsKey(tp)) {
+                    added.add(tp);
+                }
+            }
+        }
+        if (!removed.isEmpty()) {
+            // Cooperative hand-over: commit what was acknowledged before telling the group (next
+            // heartbeat) that these partitions are released.
+            Map<TopicPartition, Long> finalOffsets = new HashMap<>();
+            for (PartitionState ps : removed) {
+                if (ps.window.base() > ps.committed) {
+                    finalOffsets.put(ps.tp, ps.window.base());
+                }
+            }
+            commit(finalOffsets);
+            LOG.debug("member {} of group {} released {}", m.memberId(), group, removed.size());
+        }
+        if (!added.isEmpty()) {
+            Map<TopicPartition, Long> committed = storage.committedOffsets(group, added);
+            for (TopicPartition tp : added) {
+                Long c = committed.get(tp);
+                long start = c != null ? c : storage.resolveOffset(tp, startSpec());
+                synchronized (this) {
+                    if (closed || !m.memberId().equals(memberId) || partitions.containsKey(tp)) {
+                        continue;
+                    }
+                    PartitionState ps = new PartitionState(tp, engine.config().maxInFlightPerPartition(), start);
+                    ps.committed = c != null ? c : -1;
+                    partitions.put(tp, ps);
+                    maybeFetch(ps);
+                }
+            }
+        }
+        if (!removed.isEmpty() || !added.isEmpty()) {
+            sink.assignmentChanged(assignment(), m.generation());
+        }
+    }
+
+    private OffsetSpec startSpec() {
+        return options.startFrom() == null ? OffsetSpec.earliest() : options.startFrom();
+    }
+
+    private void heartbeatSafely() {
+        if (closed) {
+            return;
+        }
+        String mid;
+        int gen;
+        Set<TopicPartition> owned;
+        synchronized (this) {
+            mid = memberId;
+            gen = generation;
+            owned = new HashSet<>(partitions.keySet());
+        }
+        try {
+            applyAssignment(storage.heartbeat(group, mid, gen, owned));
+        } catch (GmqException e) {
+            if (e.code() == ErrorCode.FAILED_PRECONDITION || e.code() == ErrorCode.NOT_FOUND) {
+                LOG.warn("member {} of group {} was fenced ({}); rejoining", mid, group, e.getMessage());
+                rejoin();
+            } else {
+                LOG.debug("heartbeat of {} in group {} failed: {}", mid, group, e.toString());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("heartbeat of {} in group {} failed", mid, group, e);
+        }
+    }
+
+    /** Our session ended (expired while we were away): drop everything in flight and join again. */
+    private void rejoin() {
+        synchronized (this) {
+            for (PartitionState ps : partitions.values()) {
+                ps.active = false;
+            }
+            partitions.clear();
+        }
+        try {
+            GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis);
+            synchronized (this) {
+                if (closed) {
+                    storage.leaveGroup(group, m.memberId());
+                    return;
+                }
+                memberId = m.memberId();
+                generation = m.generation();
+            }
+            applyAssignment(m);
+        } catch (RuntimeException e) {
+            LOG.debug("rejoin of group {} failed, retrying on the next heartbeat: {}", group, e.toString());
+        }
+    }
+
+    // ---- commits --------------------------------------------------------------------------------
+
+    private void commitSafely() {
+        if (closed) {
+            return;
+        }
+        try {
+            commitProgress();
+        } catch (RuntimeException e) {
+            LOG.debug("commit of group {} failed: {}", group, e.toString());
+        }
+    }
+
+    private void commitProgress() {
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        synchronized (this) {
+            for (PartitionState ps : partitions.values()) {
+                long c = ps.window.base();
+                if (c > ps.committed) {
+                    offsets.put(ps.tp, c);
+                }
+            }
+        }
+        commit(offsets);
+    }
+
+    private void commit(Map<TopicPartition, Long> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
+        String mid;
+        int gen;
+        synchronized (this) {
+            mid = memberId;
+            gen = generation;
+        }
+        Set<TopicPartition> rejected = storage.commitOffsets(group, mid, gen, offsets);
+        synchronized (this) {
+            for (Map.Entry<TopicPartition, Long> e : offsets.entrySet()) {
+                PartitionState ps = partitions.get(e.getKey());
+                if (ps != null && !rejected.contains(e.getKey())) {
+                    ps.committed = Math.max(ps.committed, e.getValue());
+                }
+            }
+        }
+        if (!rejected.isEmpty()) {
+            LOG.debug("group {} rejected commits of {} for member {} (no longer owner)", group, rejected, mid);
+        }
+    }
+
+    // ---- fetch and deliver ----------------------------------------------------------------------
+
+    /** Starts a fetch for the partition if it has room, the sink has capacity and none is running. */
+    private void maybeFetch(PartitionState ps) {
+        if (closed || !ps.active || ps.fetching || ps.window.room() <= 0 || sink.capacity() <= 0) {
+            return;
+        }
+        if (ps.retryAtNanos != 0 && engine.time().nanoTime() - ps.retryAtNanos < 0) {
+            return;
+        }
+        ps.fetching = true;
+        storage.fetch(ps.tp, ps.fetchOffset, FETCH_MAX_BYTES, pullIntervalMillis)
+                .whenCompleteAsync((r, e) -> onFetched(ps, r, e), engine.deliveryExecutor());
+    }
+
+    private void onFetched(PartitionState ps, FetchResult r, Throwable error) {
+        synchronized (this) {
+            ps.fetching = false;
+            if (closed || !ps.active) {
+                return;
+            }
+            if (error != null) {
+                ps.retryAtNanos = engine.time().nanoTime() + pullIntervalMillis * 1_000_000L;
+                LOG.debug("fetch of {} at {} failed: {}", ps.tp, ps.fetchOffset, error.toString());
+                return;
+            }
+            ps.retryAtNanos = 0;
+            if (r.outOfRange()) {
+                LOG.warn("group {} skips {} from offset {} to {}: older records were deleted by retention",
+                        group, ps.tp, ps.fetchOffset, r.logStartOffset());
+                ps.window.skipTo(r.logStartOffset());
+                ps.fetchOffset = r.logStartOffset();
+            } else if (!r.isEmpty()) {
+                deliverFrames(ps, r.records());
+            }
+            maybeFetch(ps);
+        }
+    }
+
+    /** Hands the records at and after {@code ps.fetchOffset} in {@code buf} to the sink, within capacity. */
+    private void deliverFrames(PartitionState ps, ByteBuffer buf) {
+        int cap = Math.min(sink.capacity(), ps.window.room());
+        if (cap <= 0) {
+            return;
+        }
+        long from = ps.fetchOffset;
+        long to = from;
+        long limit = from + cap;
+        long deadline = engine.time().nanoTime() + ackTimeoutNanos;
+        int pos = buf.position();
+        int end = buf.limit();
+        int deliveredEnd = pos;
+        while (to < limit && end - pos >= BatchFormat.HEADER_LENGTH) {
+            int length = BatchFormat.frameLength(buf, pos);
+            long base = BatchFormat.baseOffset(buf, pos);
+            long frameNext = base + BatchFormat.recordCount(buf, pos);
+            boolean needsAck = (buf.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET)
+                    & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
+            if (frameNext > to) {
+                if (base > to) {
+                    // Offsets are dense; a gap means records below base are gone (retention raced us).
+                    if (to == from) {
+                        ps.window.skipTo(base);
+                        from = base;
+                        to = base;
+                        limit = base + cap;
+                    } else {
+                        break;
+                    }
+                }
+                long take = Math.min(frameNext, limit);
+                for (long o = to; o < take; o++) {
+                    ps.window.delivered(o, needsAck, deadline);
+                }
+                to = take;
+                deliveredEnd = pos + length;
+            }
+            pos += length;
+        }
+        if (to == from) {
+            return;
+        }
+        ByteBuffer frames = buf.duplicate().limit(deliveredEnd).position(buf.position()).slice().order(BatchFormat.ORDER);
+        ps.fetchOffset = to;
+        sink.deliver(new Delivery(ps.tp, frames, from, to, 1, generation));
+    }
+
+    // ---- redelivery -----------------------------------------------------------------------------
+
+    private void tickSafely() {
+        if (closed) {
+            return;
+        }
+        try {
+            synchronized (this) {
+                long now = engine.time().nanoTime();
+                for (PartitionState ps : partitions.values()) {
+                    redeliverDue(ps, now);
+                    maybeFetch(ps);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("delivery tick of group {} failed", group, e);
+        }
+    }
+
+    private void redeliverDue(PartitionState ps, long now) {
+        if (ps.window.inFlight() == 0) {
+            return;
+        }
+        int maxDeliveries = engine.config().maxDeliveries();
+        ps.window.forEachDue(now, offset -> {
+            // While the record is being read again, keep it out of the due set.
+            ps.window.postpone(offset, now + ackTimeoutNanos);
+            boolean deadLetter = maxDeliveries > 0 && ps.window.deliveryCount(offset) >= maxDeliveries;
+            storage.fetch(ps.tp, offset, 1, 0).whenCompleteAsync(
+                    (r, e) -> onRedeliveryRead(ps, offset, deadLetter, r, e), engine.deliveryExecutor());
+        });
+    }
+
+    private void onRedeliveryRead(PartitionState ps, long offset, boolean deadLetter, FetchResult r, Throwable e) {
+        synchronized (this) {
+            if (closed || !ps.active || !ps.window.contains(offset)) {
+                return;
+            }
+            if (e != null || r.isEmpty()) {
+                ps.window.postpone(offset, engine.time().nanoTime() + pullIntervalMillis * 1_000_000L);
+                return;
+            }
+            if (deadLetter) {
+                sendToDeadLetter(ps, offset, r.records());
+                return;
+            }
+            if (sink.capacity() <= 0) {
+                ps.window.postpone(offset, engine.time().nanoTime() + TICK_MILLIS * 1_000_000L);
+                return;
+            }
+            ps.window.redelivered(offset, engine.time().nanoTime() + ackTimeoutNanos);
+            sink.deliver(new Delivery(ps.tp, r.records(), offset, offset + 1, ps.window.deliveryCount(offset),
+                    generation));
+        }
+    }
+
+    /** Publishes the record to {@code <topic><deadLetterSuffix>} with its origin in headers, then acks it. */
+    private void sendToDeadLetter(PartitionState ps, long offset, ByteBuffer frames) {
+        BatchReader reader = new BatchReader(frames);
+        while (reader.next()) {
+            if (reader.offset() != offset) {
+                continue;
+            }
+            List<Header> headers = new ArrayList<>(reader.headers());
+            headers.add(Header.of(DLQ_SOURCE_TOPIC, ps.tp.topic()));
+            headers.add(Header.of(DLQ_SOURCE_PARTITION, Integer.toString(ps.tp.partition())));
+            headers.add(Header.of(DLQ_SOURCE_OFFSET, Long.toString(offset)));
+            headers.add(Header.of(DLQ_DELIVERY_COUNT, Integer.toString(ps.window.deliveryCount(offset))));
+            headers.add(Header.of(DLQ_GROUP, group));
+            String dlq = ps.tp.topic() + engine.config().deadLetterSuffix();
+            PublishRequest req = new PublishRequest(dlq, reader.value(), QoS.AT_LEAST_ONCE, reader.key(),
+                    PublishRequest.ANY_PARTITION, headers, reader.timestamp());
+            engine.publish(req).whenComplete((res, err) -> {
+                if (err == null) {
+                    LOG.info("group {} moved {}@{} to dead-letter topic {} after {} deliveries",
+                            group, ps.tp, offset, dlq, ps.window.deliveryCount(offset));
+                    ack(ps.tp, offset);
+                } else {
+                    LOG.warn("group {} could not dead-letter {}@{}: {}", group, ps.tp, offset, err.toString());
+                }
+            });
+            return;
+        }
+    }
+
+    // ---- lifecycle ------------------------------------------------------------------------------
+
+    /** Stops delivery, commits acknowledged progress and leaves the group. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            for (ScheduledFuture<?> t : tasks) {
+                t.cancel(false);
+            }
+        }
+        try {
+            commitProgress();
+        } catch (RuntimeException e) {
+            LOG.debug("final commit of group {} failed: {}", group, e.toString());
+        }
+        String mid;
+        synchronized (this) {
+            closed = true;
+            mid = memberId;
+            for (PartitionState ps : partitions.values()) {
+                ps.active = false;
+            }
+            partitions.clear();
+        }
+        try {
+            storage.leaveGroup(group, mid);
+        } catch (RuntimeException e) {
+            LOG.debug("leave of group {} failed: {}", group, e.toString());
+        }
+        engine.removed(this);
+    }
+}

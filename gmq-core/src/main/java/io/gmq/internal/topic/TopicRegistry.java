@@ -1,0 +1,219 @@
+package io.gmq.internal.topic;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.TopicInfo;
+import io.gmq.internal.state.StateDb;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The engine's topics: name and partition count, kept in the {@code topics} table of the state
+ * database and mirrored in memory.
+ *
+ * <pre>
+ *   topics
+ *   +------------+---------+----------------------------------------------+
+ *   | name       | TEXT PK | a name {@link TopicNames#validate} accepts    |
+ *   | partitions | INTEGER | 1..maxPartitionsPerTopic, fixed at creation  |
+ *   | created_ms | INTEGER | wall clock of the creation, for operators    |
+ *   +------------+---------+----------------------------------------------+
+ * </pre>
+ *
+ * <p><b>Invariant:</b> the in-memory map holds exactly the committed rows. It is loaded once in
+ * the constructor; a topic enters it only after its INSERT committed and leaves it only after
+ * its DELETE committed. So the hot path ({@link #partitions}, a cache hit in
+ * {@link #getOrCreate}) never touches SQLite, and a topic a caller saw is one that survives a
+ * crash (StateDb commits with {@code synchronous=FULL}).
+ *
+ * <p>Names in the map were validated when created, so a hit skips validation; only a miss
+ * validates. Every check (name, partition count, limits) runs before SQLite is touched.
+ *
+ * <p>Creates and deletes are serialised by one monitor: they are rare, and serialising them makes
+ * "many threads create the same topic at once" produce one row and one {@link TopicInfo}
+ * without relying on SQLite conflict handling. Reads never take the monitor.
+ */
+public final class TopicRegistry {
+    static final String CREATE_TABLE = "CREATE TABLE IF NOT EXISTS topics ("
+            + "name TEXT PRIMARY KEY, "
+            + "partitions INTEGER NOT NULL, "
+            + "created_ms INTEGER NOT NULL)";
+
+    private final StateDb db;
+    private final GmqConfig config;
+    private final ConcurrentHashMap<String, TopicInfo> topics = new ConcurrentHashMap<>();
+    private final Object writeLock = new Object();
+
+    /** Creates the table if needed and loads every topic into memory. */
+    public TopicRegistry(StateDb db, GmqConfig config) {
+        this.db = db;
+        this.config = config;
+        db.migrate(CREATE_TABLE);
+        load();
+    }
+
+    private void load() {
+        List<TopicInfo> rows = db.inTransaction(c -> {
+            List<TopicInfo> out = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT name, partitions FROM topics");
+                 ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new TopicInfo(rs.getString(1), rs.getInt(2)));
+                }
+            }
+            return out;
+        });
+        for (TopicInfo t : rows) {
+            // A row GMQ did not write (or a damaged file) must not turn into a directory path.
+            if (!TopicNames.isValid(t.name()) || t.partitions() < 1) {
+                throw new GmqException(ErrorCode.DATA_LOSS, "state database " + db.file() + " holds an invalid topic row "
+                        + TopicNames.quote(String.valueOf(t.name())) + " with " + t.partitions()
+                        + " partitions; remove the row or restore the database from a backup");
+            }
+            topics.put(t.name(), t);
+        }
+    }
+
+    /**
+     * Creates {@code name} with {@code partitions} partitions. Returns the existing topic if it
+     * exists with the same count; ALREADY_EXISTS if with another; INVALID_ARGUMENT for a bad name
+     * or count; RESOURCE_EXHAUSTED when the engine already holds {@code maxTopics} topics.
+     */
+    public TopicInfo create(String name, int partitions) {
+        TopicNames.validate(name);
+        int max = config.maxPartitionsPerTopic();
+        if (partitions < 1 || partitions > max) {
+            throw GmqException.invalidArgument("topic '" + name + "' cannot have " + partitions
+                    + " partitions; allowed: 1.." + max + " (maxPartitionsPerTopic)");
+        }
+        TopicInfo existing = topics.get(name);
+        if (existing != null) {
+            return sameOrConflict(existing, partitions);
+        }
+        synchronized (writeLock) {
+            existing = topics.get(name);
+            if (existing != null) {
+                return sameOrConflict(existing, partitions);
+            }
+            if (topics.size() >= config.maxTopics()) {
+                throw new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "cannot create topic '" + name
+                        + "': the engine already holds " + topics.size() + " topics (maxTopics="
+                        + config.maxTopics() + "); delete unused topics or raise maxTopics");
+            }
+            TopicInfo created = new TopicInfo(name, partitions);
+            long now = config.timeSource().wallMillis();
+            db.inTransaction(c -> {
+                try (PreparedStatement s = c.prepareStatement(
+                        "INSERT INTO topics(name, partitions, created_ms) VALUES (?, ?, ?)")) {
+                    s.setString(1, name);
+                    s.setInt(2, partitions);
+                    s.setLong(3, now);
+                    s.executeUpdate();
+                }
+                return null;
+            });
+            topics.put(name, created);
+            return created;
+        }
+    }
+
+    private static TopicInfo sameOrConflict(TopicInfo existing, int partitions) {
+        if (existing.partitions() == partitions) {
+            return existing;
+        }
+        throw new GmqException(ErrorCode.ALREADY_EXISTS, "topic '" + existing.name() + "' exists with "
+                + existing.partitions() + " partitions; cannot create it with " + partitions);
+    }
+
+    /**
+     * The topic; if absent, creates it with {@code defaultPartitions} when auto-create is on,
+     * else NOT_FOUND. A cache hit neither validates nor touches SQLite.
+     */
+    public TopicInfo getOrCreate(String name) {
+        return getOrCreate(name, config.autoCreateTopics());
+    }
+
+    /**
+     * As {@link #getOrCreate(String)} with the caller's auto-create choice instead of the
+     * engine's; this is {@code Storage.topic(name, autoCreate)}, where the broker decides.
+     */
+    public TopicInfo getOrCreate(String name, boolean autoCreate) {
+        TopicInfo t = name == null ? null : topics.get(name);
+        if (t != null) {
+            return t;
+        }
+        TopicNames.validate(name);
+        if (!autoCreate) {
+            throw notFound(name);
+        }
+        synchronized (writeLock) {
+            // Re-read under the lock: a racing creator may have used another partition count,
+            // and whatever it created is the topic.
+            t = topics.get(name);
+            return t != null ? t : create(name, config.defaultPartitions());
+        }
+    }
+
+    /** The topic if it exists. INVALID_ARGUMENT for a malformed name (it could never exist). */
+    public Optional<TopicInfo> find(String name) {
+        TopicInfo t = name == null ? null : topics.get(name);
+        if (t == null) {
+            TopicNames.validate(name);
+        }
+        return Optional.ofNullable(t);
+    }
+
+    /** The partition count of an existing topic, from memory; NOT_FOUND if it does not exist. */
+    public int partitions(String name) {
+        TopicInfo t = name == null ? null : topics.get(name);
+        if (t == null) {
+            TopicNames.validate(name);
+            throw GmqException.notFound("topic '" + name + "' does not exist; create it or publish to it first");
+        }
+        return t.partitions();
+    }
+
+    /** Every topic, sorted by name. */
+    public List<TopicInfo> list() {
+        List<TopicInfo> out = new ArrayList<>(topics.values());
+        out.sort(Comparator.comparing(TopicInfo::name));
+        return out;
+    }
+
+    /** Number of topics. */
+    public int size() {
+        return topics.size();
+    }
+
+    /**
+     * Removes the topic's row; returns false if it did not exist. The caller owns the topic's
+     * data directory and group offsets and deletes them after this returns true.
+     */
+    public boolean delete(String name) {
+        TopicNames.validate(name);
+        synchronized (writeLock) {
+            if (!topics.containsKey(name)) {
+                return false;
+            }
+            db.inTransaction(c -> {
+                try (PreparedStatement s = c.prepareStatement("DELETE FROM topics WHERE name = ?")) {
+                    s.setString(1, name);
+                    s.executeUpdate();
+                }
+                return null;
+            });
+            topics.remove(name);
+            return true;
+        }
+    }
+
+    private static GmqException notFound(String name) {
+        return GmqException.notFound("topic '" + name + "' does not exist (auto-create is off); create it first");
+    }
+}
