@@ -30,6 +30,14 @@ public final class Protos {
         return UnsafeByteOperations.unsafeWrap(frame.duplicate());
     }
 
+    /**
+     * Copies frame bytes into a message. Used for bytes the sender does not own for good (log
+     * reads that may view a mapped segment or a reused buffer): one copy per batch, none per record.
+     */
+    public static ByteString copy(ByteBuffer frames) {
+        return ByteString.copyFrom(frames.duplicate());
+    }
+
     /** A read-only little-endian view for readers (fetch results, deliveries). */
     public static ByteBuffer readView(ByteString bytes) {
         return bytes.asReadOnlyByteBuffer().order(BatchFormat.ORDER);

@@ -103,7 +103,7 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
                     storage.fetch(tp, r.getOffset(), r.getMaxBytes(), r.getMaxWaitMillis())
                             .whenComplete((res, err) -> complete(err == null
                                     ? FetchResponse.newBuilder().setRequestId(id)
-                                            .setRecords(Protos.bytes(res.records()))
+                                            .setRecords(Protos.copy(res.records()))
                                             .setHighWatermark(res.highWatermark())
                                             .setLogStartOffset(res.logStartOffset())
                                             .setOutOfRange(res.outOfRange()).build()
