@@ -55,6 +55,11 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
         return s;
     }
 
+    @Override
+    public void ping(io.gmq.proto.Heartbeat r, StreamObserver<io.gmq.proto.Heartbeat> out) {
+        unary(out, () -> io.gmq.proto.Heartbeat.newBuilder().setTimestampMillis(System.currentTimeMillis()).build());
+    }
+
     /** Open client sessions. */
     public int sessionCount() {
         return sessions.size();
