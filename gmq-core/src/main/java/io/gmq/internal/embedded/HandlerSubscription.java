@@ -1,0 +1,190 @@
+package io.gmq.internal.embedded;
+
+import io.gmq.AckMode;
+import io.gmq.ConsumeMessage;
+import io.gmq.ConsumerConfig;
+import io.gmq.GmqException;
+import io.gmq.MessageHandler;
+import io.gmq.QoS;
+import io.gmq.Subscription;
+import io.gmq.TopicPartition;
+import io.gmq.internal.broker.BrokerEngine;
+import io.gmq.internal.broker.Delivery;
+import io.gmq.internal.broker.DeliverySink;
+import io.gmq.internal.broker.GroupSubscription;
+import io.gmq.internal.broker.SubscriptionOptions;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An embedded consumer: a group member whose deliveries a dedicated thread hands to the
+ * application's {@link MessageHandler}, one at a time, in partition order.
+ *
+ * <p>Flow control: at most {@link #MAX_QUEUED_MESSAGES} messages wait for the handler; the member
+ * stops fetching when the queue is full and is woken when it drains to half.
+ */
+public final class HandlerSubscription implements Subscription, DeliverySink, DeliveredMessage.Acker {
+    private static final Logger LOG = LoggerFactory.getLogger(HandlerSubscription.class);
+    static final int MAX_QUEUED_MESSAGES = 4096;
+
+    private final ConsumerConfig config;
+    private final MessageHandler handler;
+    private final LinkedBlockingQueue<Delivery> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final Thread dispatcher;
+    private volatile GroupSubscription member;
+    private volatile boolean running = true;
+    private final Runnable onClose;
+
+    private HandlerSubscription(ConsumerConfig config, Runnable onClose) {
+        this.config = config;
+        this.handler = config.messageHandler();
+        this.onClose = onClose;
+        this.dispatcher = new Thread(this::dispatchLoop, "gmq-consumer-" + config.clientId());
+        this.dispatcher.setDaemon(true);
+    }
+
+    public static HandlerSubscription start(BrokerEngine engine, ConsumerConfig config, Set<String> topics,
+                                            Runnable onClose) {
+        HandlerSubscription s = new HandlerSubscription(config, onClose);
+        s.dispatcher.start();
+        try {
+            s.member = engine.subscribe(config.consumerGroup(), config.clientId(), topics,
+                    new SubscriptionOptions(config.pullInterval(), config.startFrom(), config.sessionTimeout()), s);
+        } catch (RuntimeException e) {
+            s.running = false;
+            s.dispatcher.interrupt();
+            throw e;
+        }
+        s.member.wakeUp();
+        return s;
+    }
+
+    // ---- DeliverySink ---------------------------------------------------------------------------
+
+    @Override
+    public int capacity() {
+        return running ? Math.max(0, MAX_QUEUED_MESSAGES - queued.get()) : 0;
+    }
+
+    @Override
+    public void deliver(Delivery delivery) {
+        queued.addAndGet(delivery.messageCount());
+        queue.add(delivery);
+    }
+
+    // ---- dispatch -------------------------------------------------------------------------------
+
+    private void dispatchLoop() {
+        while (running) {
+            Delivery d;
+            try {
+                d = queue.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                if (!running) {
+                    return;
+                }
+                continue;
+            }
+            if (d == null) {
+                continue;
+            }
+            TopicPartition tp = d.tp();
+            Messages.forEach(tp.topic(), tp.partition(), d.frames(), d.fromOffset(), d.toOffset(), d.deliveryCount(),
+                    this, this::handle);
+            int left = queued.addAndGet(-d.messageCount());
+            GroupSubscription m = member;
+            if (m != null && left <= MAX_QUEUED_MESSAGES / 2 && left + d.messageCount() > MAX_QUEUED_MESSAGES / 2) {
+                m.wakeUp();
+            }
+        }
+    }
+
+    private void handle(ConsumeMessage message) {
+        if (!running) {
+            return;
+        }
+        try {
+            handler.handle(message);
+            if (config.ackMode() == AckMode.AUTO) {
+                message.ack();
+            }
+        } catch (Exception | Error e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            LOG.debug("handler of {} failed on {}: {}", config.clientId(), message, e.toString());
+            if (message.qos() == QoS.AT_LEAST_ONCE) {
+                message.nack();
+            }
+        }
+    }
+
+    @Override
+    public void ack(DeliveredMessage m) {
+        GroupSubscription s = member;
+        if (s != null) {
+            s.ack(new TopicPartition(m.topic(), m.partition()), m.offset());
+        }
+    }
+
+    @Override
+    public void nack(DeliveredMessage m) {
+        GroupSubscription s = member;
+        if (s != null) {
+            s.nack(new TopicPartition(m.topic(), m.partition()), m.offset());
+        }
+    }
+
+    // ---- Subscription ---------------------------------------------------------------------------
+
+    @Override
+    public String memberId() {
+        return member.memberId();
+    }
+
+    @Override
+    public String consumerGroup() {
+        return config.consumerGroup();
+    }
+
+    @Override
+    public Set<String> topics() {
+        return member.topics();
+    }
+
+    @Override
+    public Set<TopicPartition> assignment() {
+        return member.assignment();
+    }
+
+    @Override
+    public void failed(GmqException error) {
+        LOG.warn("consumer {} stopped: {}", config.clientId(), error.getMessage());
+    }
+
+    /** Stops the handler thread (after the message in hand), commits acknowledged progress, leaves the group. */
+    @Override
+    public void close() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        if (Thread.currentThread() != dispatcher) {
+            try {
+                dispatcher.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        GroupSubscription m = member;
+        if (m != null) {
+            m.close();
+        }
+        onClose.run();
+    }
+}

@@ -1,0 +1,314 @@
+package io.gmq.storage;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.OffsetSpec;
+import io.gmq.PartitionInfo;
+import io.gmq.TopicInfo;
+import io.gmq.TopicPartition;
+import io.gmq.internal.group.GroupCoordinator;
+import io.gmq.internal.log.LogManager;
+import io.gmq.internal.log.PartitionLog;
+import io.gmq.internal.state.StateDb;
+import io.gmq.internal.topic.Partitioner;
+import io.gmq.internal.topic.TopicRegistry;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link Storage} on the local disk: partition logs under {@code <dataDir>/logs}, topic metadata,
+ * group membership and committed offsets in {@code <dataDir>/gmq.db} (SQLite).
+ *
+ * <p>One process owns a data directory at a time ({@code <dataDir>/.lock}, an OS file lock that
+ * dies with the process, so a crashed owner never blocks the next one).
+ */
+public final class LocalStorage implements Storage {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalStorage.class);
+    static final String LOCK_FILE = ".lock";
+    static final long EXPIRY_CHECK_MILLIS = 100;
+
+    private final GmqConfig config;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final StateDb db;
+    private final TopicRegistry topics;
+    private final LogManager logs;
+    private final GroupCoordinator groups;
+    private final ScheduledExecutorService timer;
+    private volatile boolean closed;
+
+    private LocalStorage(GmqConfig config, FileChannel lockChannel, FileLock lock, StateDb db, TopicRegistry topics,
+                         LogManager logs) {
+        this.config = config;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.db = db;
+        this.topics = topics;
+        this.logs = logs;
+        this.groups = new GroupCoordinator(db, config.timeSource(),
+                topic -> topics.find(topic).map(TopicInfo::partitions).orElse(-1));
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gmq-storage-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::expireMembers, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Opens (creating if needed) the data directory of {@code config}. */
+    public static LocalStorage open(GmqConfig config) {
+        return open(config, null);
+    }
+
+    /** Opens with a given log manager factory result (tests inject a fault-injecting file layer). */
+    public static LocalStorage open(GmqConfig config, java.util.function.Function<GmqConfig, LogManager> logFactory) {
+        Path dir = config.dataDir();
+        FileChannel channel = null;
+        FileLock lock = null;
+        StateDb db = null;
+        try {
+            Files.createDirectories(dir);
+            channel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                lock = channel.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                throw new GmqException(ErrorCode.FAILED_PRECONDITION, "data directory " + dir.toAbsolutePath()
+                        + " is in use by another GMQ engine; stop it or choose another --data-dir");
+            }
+            db = StateDb.open(dir);
+            TopicRegistry topics = new TopicRegistry(db, config);
+            LogManager logs = logFactory == null ? LogManager.open(config) : logFactory.apply(config);
+            LOG.info("opened data directory {} ({} topics, flush {})", dir.toAbsolutePath(), topics.size(),
+                    config.flushPolicy());
+            return new LocalStorage(config, channel, lock, db, topics, logs);
+        } catch (java.io.IOException e) {
+            closeQuietly(db, lock, channel);
+            throw new GmqException(ErrorCode.UNAVAILABLE, "cannot open data directory " + dir + ": " + e, e);
+        } catch (RuntimeException e) {
+            closeQuietly(db, lock, channel);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(StateDb db, FileLock lock, FileChannel channel) {
+        try {
+            if (db != null) {
+                db.close();
+            }
+            if (lock != null) {
+                lock.release();
+            }
+            if (channel != null) {
+                channel.close();
+            }
+        } catch (Exception ignored) {
+            // opening failed already; that error is the one to report
+        }
+    }
+
+    public GmqConfig config() {
+        return config;
+    }
+
+    // ---- topics ---------------------------------------------------------------------------------
+
+    @Override
+    public TopicInfo createTopic(String topic, int partitions) {
+        checkOpen();
+        return topics.create(topic, partitions);
+    }
+
+    @Override
+    public TopicInfo topic(String topic, boolean autoCreate) {
+        checkOpen();
+        return topics.getOrCreate(topic, autoCreate);
+    }
+
+    @Override
+    public List<TopicInfo> listTopics() {
+        checkOpen();
+        return topics.list();
+    }
+
+    @Override
+    public void deleteTopic(String topic) {
+        checkOpen();
+        if (topics.find(topic).isEmpty()) {
+            throw GmqException.notFound("topic '" + topic + "' does not exist");
+        }
+        // Metadata first: once the row is gone no new append or fetch can reach the logs.
+        topics.delete(topic);
+        groups.onTopicDeleted(topic);
+        logs.deleteTopic(topic);
+        LOG.info("deleted topic {}", topic);
+    }
+
+    // ---- log ------------------------------------------------------------------------------------
+
+    private PartitionLog log(TopicPartition tp) {
+        checkOpen();
+        TopicInfo t = topics.find(tp.topic()).orElseThrow(
+                () -> GmqException.notFound("topic '" + tp.topic() + "' does not exist"));
+        Partitioner.checkPartition(tp.topic(), tp.partition(), t.partitions());
+        return logs.log(tp);
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {
+        try {
+            return log(tp).append(batch, awaitDurable);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
+        try {
+            if (offset < 0) {
+                throw GmqException.invalidArgument("offset must not be negative, was " + offset);
+            }
+            return log(tp).fetch(offset, maxBytes, maxWaitMillis);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public PartitionInfo partitionInfo(TopicPartition tp) {
+        return log(tp).info();
+    }
+
+    @Override
+    public long resolveOffset(TopicPartition tp, OffsetSpec spec) {
+        PartitionLog log = log(tp);
+        return switch (spec.kind()) {
+            case EARLIEST -> log.logStartOffset();
+            case LATEST -> log.highWatermark();
+            case OFFSET -> Math.max(log.logStartOffset(), Math.min(spec.value(), log.highWatermark()));
+            case TIMESTAMP -> log.offsetForTimestamp(spec.value());
+        };
+    }
+
+    // ---- groups ---------------------------------------------------------------------------------
+
+    @Override
+    public GroupMembership joinGroup(String group, String clientId, Set<String> topicNames, long sessionTimeoutMillis) {
+        checkOpen();
+        return groups.join(group, clientId, topicNames, sessionTimeoutMillis);
+    }
+
+    @Override
+    public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
+        checkOpen();
+        return groups.heartbeat(group, memberId, generation, owned);
+    }
+
+    @Override
+    public void leaveGroup(String group, String memberId) {
+        checkOpen();
+        groups.leave(group, memberId);
+    }
+
+    @Override
+    public Set<TopicPartition> commitOffsets(String group, String memberId, int generation,
+                                             Map<TopicPartition, Long> offsets) {
+        checkOpen();
+        for (Map.Entry<TopicPartition, Long> e : offsets.entrySet()) {
+            if (e.getValue() < 0) {
+                throw GmqException.invalidArgument("offset for " + e.getKey() + " must not be negative, was " + e.getValue());
+            }
+        }
+        return groups.commit(group, memberId, generation, offsets);
+    }
+
+    @Override
+    public Map<TopicPartition, Long> committedOffsets(String group, Collection<TopicPartition> partitions) {
+        checkOpen();
+        return groups.committed(group, partitions);
+    }
+
+    @Override
+    public List<String> listGroups() {
+        checkOpen();
+        return groups.listGroups();
+    }
+
+    @Override
+    public GroupDescription describeGroup(String group) {
+        checkOpen();
+        return groups.describe(group, tp -> topics.find(tp.topic()).isPresent()
+                && tp.partition() < topics.find(tp.topic()).get().partitions() ? logs.log(tp).highWatermark() : 0L);
+    }
+
+    @Override
+    public void resetOffsets(String group, String topic, OffsetSpec spec) {
+        checkOpen();
+        TopicInfo t = topics.find(topic).orElseThrow(() -> GmqException.notFound("topic '" + topic + "' does not exist"));
+        groups.resetOffsets(group, t.name(), tp -> resolveOffset(tp, spec));
+    }
+
+    private void expireMembers() {
+        if (closed) {
+            return;
+        }
+        try {
+            int n = groups.expireMembers();
+            if (n > 0) {
+                LOG.info("removed {} group member(s) whose session timed out", n);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("session expiry check failed", e);
+        }
+    }
+
+    /** Runs retention now (tests and admin); it also runs periodically. */
+    public void runRetention() {
+        checkOpen();
+        logs.runRetention();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new GmqException(ErrorCode.UNAVAILABLE, "storage is closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        timer.shutdownNow();
+        try {
+            logs.close();
+        } finally {
+            try {
+                db.close();
+            } finally {
+                closeQuietly(null, lock, lockChannel);
+            }
+        }
+        LOG.info("closed data directory {}", config.dataDir().toAbsolutePath());
+    }
+}
