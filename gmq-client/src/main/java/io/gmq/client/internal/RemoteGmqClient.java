@@ -10,7 +10,7 @@ import io.gmq.PublishResult;
 import io.gmq.TopicInfo;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
-import io.gmq.client.TopicDescription;
+import io.gmq.TopicDescription;
 import io.gmq.proto.CreateTopicRequest;
 import io.gmq.proto.DeleteTopicRequest;
 import io.gmq.proto.DescribeGroupRequest;
@@ -238,7 +238,7 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
                 DescribeTopicRequest.newBuilder().setTopic(topic).build()));
         List<PartitionInfo> partitions = new ArrayList<>();
         r.getPartitionsList().forEach(p -> partitions.add(Protos.fromProto(p)));
-        return new TopicDescription(Protos.fromProto(r.getTopic()), partitions);
+        return new TopicDescription(r.getTopic().getName(), r.getTopic().getPartitions(), partitions);
     }
 
     @Override
