@@ -181,6 +181,7 @@ public final class BrokerEngine implements AutoCloseable {
         GroupSubscription s = new GroupSubscription(this, group, clientId, topics, options, sink);
         subscriptions.add(s);
         try {
+            sink.attached(s);
             s.start();
         } catch (RuntimeException e) {
             subscriptions.remove(s);

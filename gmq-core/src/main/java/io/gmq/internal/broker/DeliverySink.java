@@ -11,6 +11,13 @@ import java.util.Set;
  * calls {@link GroupSubscription#wakeUp()}.
  */
 public interface DeliverySink {
+    /**
+     * Called once, before the member joins and before any delivery, with the subscription that will
+     * feed this sink: acks may arrive as soon as the first delivery does, so keep the reference.
+     */
+    default void attached(GroupSubscription subscription) {
+    }
+
     /** How many more messages the sink accepts now. */
     int capacity();
 

@@ -53,7 +53,7 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
         HandlerSubscription s = new HandlerSubscription(config, onClose);
         s.dispatcher.start();
         try {
-            s.member = engine.subscribe(config.consumerGroup(), config.clientId(), topics,
+            engine.subscribe(config.consumerGroup(), config.clientId(), topics,
                     new SubscriptionOptions(config.pullInterval(), config.startFrom(), config.sessionTimeout()), s);
         } catch (RuntimeException e) {
             s.running = false;
@@ -65,6 +65,11 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
     }
 
     // ---- DeliverySink ---------------------------------------------------------------------------
+
+    @Override
+    public void attached(GroupSubscription subscription) {
+        this.member = subscription;
+    }
 
     @Override
     public int capacity() {
