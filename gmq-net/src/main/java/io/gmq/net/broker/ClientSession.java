@@ -137,7 +137,6 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             String clientId = s.getClientId().isEmpty() ? "gmq-client" : s.getClientId();
             GroupSubscription g = engine.subscribe(s.getGroup(), clientId, new LinkedHashSet<>(s.getTopicsList()),
                     options, sub);
-            sub.attach(g);
             write(ServerFrame.newBuilder().setSubscribed(
                     Subscribed.newBuilder().setSubscriptionId(id).setMemberId(g.memberId())).build());
             sub.wakeUp();
@@ -257,7 +256,8 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             this.credits = new AtomicInteger(initialCredits);
         }
 
-        void attach(GroupSubscription g) {
+        @Override
+        public void attached(GroupSubscription g) {
             this.group = g;
         }
 
