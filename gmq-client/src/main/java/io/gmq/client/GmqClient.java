@@ -4,6 +4,7 @@ import io.gmq.GmqException;
 import io.gmq.OffsetSpec;
 import io.gmq.PublishOption;
 import io.gmq.PublishResult;
+import io.gmq.TopicDescription;
 import io.gmq.TopicInfo;
 import io.gmq.client.internal.EmbeddedGmqClient;
 import io.gmq.client.internal.RemoteGmqClient;
