@@ -522,6 +522,28 @@ public final class GroupSubscription implements AutoCloseable {
 
     // ---- lifecycle ------------------------------------------------------------------------------
 
+    /**
+     * Stops this member the way a crash would: no final commit, no leave, no more heartbeats. The
+     * group removes it when its session times out and its unacknowledged messages go to the next
+     * owner. For fault-injection tests.
+     */
+    public void crash() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (ScheduledFuture<?> t : tasks) {
+                t.cancel(false);
+            }
+            for (PartitionState ps : partitions.values()) {
+                ps.active = false;
+            }
+            partitions.clear();
+        }
+        engine.removed(this);
+    }
+
     /** Stops delivery, commits acknowledged progress and leaves the group. */
     @Override
     public void close() {

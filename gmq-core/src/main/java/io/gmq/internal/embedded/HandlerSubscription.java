@@ -172,6 +172,16 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
         LOG.warn("consumer {} stopped: {}", config.clientId(), error.getMessage());
     }
 
+    /** Stops like a crashed process: no final commit, no leave (fault-injection tests). */
+    public void crash() {
+        running = false;
+        GroupSubscription m = member;
+        if (m != null) {
+            m.crash();
+        }
+        onClose.run();
+    }
+
     /** Stops the handler thread (after the message in hand), commits acknowledged progress, leaves the group. */
     @Override
     public void close() {
