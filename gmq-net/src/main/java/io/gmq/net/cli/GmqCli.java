@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             ProduceCommand.class,
             ConsumeCommand.class,
             GroupsCommand.class,
+            DemoCommand.class,
         })
 public final class GmqCli implements Runnable {
     @CommandLine.Spec
