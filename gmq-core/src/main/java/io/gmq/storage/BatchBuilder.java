@@ -22,6 +22,7 @@ public final class BatchBuilder {
     private int position;
     private int count;
     private long maxTimestamp;
+    private short attributes;
 
     public BatchBuilder() {
         this(4096);
@@ -36,6 +37,13 @@ public final class BatchBuilder {
         position = BatchFormat.HEADER_LENGTH;
         count = 0;
         maxTimestamp = -1;
+        attributes = 0;
+        return this;
+    }
+
+    /** Attribute bits written by {@link #build()}, e.g. {@link BatchFormat#ATTR_QOS_AT_LEAST_ONCE}; reset clears them. */
+    public BatchBuilder attributes(short attributes) {
+        this.attributes = attributes;
         return this;
     }
 
@@ -112,7 +120,7 @@ public final class BatchBuilder {
         buffer.putLong(BatchFormat.BASE_OFFSET_OFFSET, 0L, LE);
         buffer.putInt(BatchFormat.RECORD_COUNT_OFFSET, count, LE);
         buffer.putShort(BatchFormat.MAGIC_OFFSET, BatchFormat.MAGIC, LE);
-        buffer.putShort(BatchFormat.ATTRIBUTES_OFFSET, (short) 0, LE);
+        buffer.putShort(BatchFormat.ATTRIBUTES_OFFSET, attributes, LE);
         buffer.putLong(BatchFormat.MAX_TIMESTAMP_OFFSET, maxTimestamp, LE);
         return ByteBuffer.wrap(buffer.byteArray(), 0, position).slice().order(LE);
     }

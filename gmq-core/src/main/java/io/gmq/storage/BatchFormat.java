@@ -25,7 +25,7 @@ import java.util.zip.CRC32C;
  *  +---------------------------------------------------------------+
  *  |                     Record count (int32)                      | 16
  *  +-------------------------------+-------------------------------+
- *  |         Magic (int16)         |      Attributes (int16)       | 20  magic = 1; attributes reserved, 0
+ *  |         Magic (int16)         |      Attributes (int16)       | 20  magic = 1; attributes: bit 0 = QoS 1
  *  +-------------------------------+-------------------------------+
  *  |                                                               | 24  largest record timestamp, epoch millis
  *  +                    Max timestamp (int64)                      +
@@ -64,6 +64,9 @@ public final class BatchFormat {
 
     public static final short MAGIC = 1;
 
+    /** Attribute bit 0: the batch was published with QoS 1 (at least once). Other bits are reserved, 0. */
+    public static final short ATTR_QOS_AT_LEAST_ONCE = 0x1;
+
     /** Per record: body length + timestamp + key length + value length + header count. */
     public static final int RECORD_OVERHEAD = 4 + 8 + 4 + 4 + 4;
 
@@ -82,6 +85,10 @@ public final class BatchFormat {
 
     public static int recordCount(ByteBuffer buf, int frameStart) {
         return buf.getInt(frameStart + RECORD_COUNT_OFFSET);
+    }
+
+    public static short attributes(ByteBuffer buf, int frameStart) {
+        return buf.getShort(frameStart + ATTRIBUTES_OFFSET);
     }
 
     public static long maxTimestamp(ByteBuffer buf, int frameStart) {

@@ -1,0 +1,239 @@
+package io.gmq.internal.log;
+
+import io.gmq.ErrorCode;
+import io.gmq.FlushPolicy;
+import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.TopicPartition;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns every partition log under {@code <dataDir>/logs/}, the one writer thread that group-commits
+ * appends for all of them ({@code gmq-log-writer}, plus {@code gmq-log-syncer} under the SYNC
+ * policy) and one scheduler thread ({@code gmq-log-scheduler}) for long-poll timeouts, retention
+ * and interval flushes. Existing partitions are recovered when the manager opens.
+ *
+ * <p>Layout: {@code <dataDir>/logs/<topic>/<partition>/<20-digit base offset>.log|.index}. The
+ * caller validates topic names (a name can never escape the data directory).
+ */
+public final class LogManager implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LogManager.class);
+    static final String LOGS_DIR = "logs";
+
+    private final GmqConfig config;
+    private final LogSettings settings;
+    private final LogFileIO io;
+    private final Path logsDir;
+    private final ConcurrentHashMap<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
+    private final LogWriter writer;
+    private final ScheduledThreadPoolExecutor scheduler;
+    private volatile boolean closed;
+
+    private LogManager(GmqConfig config, LogFileIO io) {
+        this.config = config;
+        this.settings = LogSettings.from(config);
+        this.io = io;
+        this.logsDir = config.dataDir().resolve(LOGS_DIR);
+        this.writer = new LogWriter(config.flushPolicy(), config.timeSource());
+        this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "gmq-log-scheduler");
+            t.setDaemon(true);
+            return t;
+        });
+        this.scheduler.setRemoveOnCancelPolicy(true);
+        this.scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
+
+    /** Opens (recovering every existing partition) the logs under {@code config.dataDir()}. */
+    public static LogManager open(GmqConfig config) {
+        return open(config, LogFileIO.DEFAULT);
+    }
+
+    /** Like {@link #open(GmqConfig)} over the given file layer (tests inject faults through it). */
+    public static LogManager open(GmqConfig config, LogFileIO io) {
+        LogManager manager = new LogManager(config, io);
+        try {
+            manager.start();
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        return manager;
+    }
+
+    private void start() {
+        try {
+            Files.createDirectories(logsDir);
+        } catch (IOException e) {
+            throw new GmqException(ErrorCode.INTERNAL, "cannot create log directory " + logsDir + ": " + e, e);
+        }
+        for (TopicPartition tp : scanPartitions()) {
+            log(tp);
+        }
+        writer.start();
+        long retentionMillis = config.retentionCheckInterval().toMillis();
+        scheduler.scheduleWithFixedDelay(this::retentionTask, retentionMillis, retentionMillis, TimeUnit.MILLISECONDS);
+        if (config.flushPolicy().kind() == FlushPolicy.Kind.INTERVAL) {
+            long interval = config.flushPolicy().interval().toMillis();
+            scheduler.scheduleAtFixedRate(writer::requestForce, interval, interval, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private List<TopicPartition> scanPartitions() {
+        List<TopicPartition> found = new ArrayList<>();
+        try (DirectoryStream<Path> topics = Files.newDirectoryStream(logsDir, Files::isDirectory)) {
+            for (Path topicDir : topics) {
+                try (DirectoryStream<Path> parts = Files.newDirectoryStream(topicDir, Files::isDirectory)) {
+                    for (Path partDir : parts) {
+                        String name = partDir.getFileName().toString();
+                        if (name.matches("\\d{1,9}")) {
+                            found.add(new TopicPartition(topicDir.getFileName().toString(), Integer.parseInt(name)));
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new GmqException(ErrorCode.INTERNAL, "cannot list log directory " + logsDir + ": " + e, e);
+        }
+        return found;
+    }
+
+    /** The log of {@code tp}, recovered from disk or created empty. The topic name must be valid. */
+    public PartitionLog log(TopicPartition tp) {
+        ensureOpen();
+        PartitionLog log = logs.get(tp);
+        return log != null ? log : logs.computeIfAbsent(tp, this::openPartition);
+    }
+
+    private PartitionLog openPartition(TopicPartition tp) {
+        Path dir = logsDir.resolve(tp.topic()).resolve(Integer.toString(tp.partition()));
+        try {
+            LogRecovery.Recovered recovered = new LogRecovery(tp, dir, io, settings.indexIntervalBytes()).recover();
+            return new PartitionLog(tp, dir, this, settings, recovered);
+        } catch (IOException e) {
+            throw new GmqException(ErrorCode.INTERNAL, tp + ": cannot open the log in " + dir + ": " + e, e);
+        }
+    }
+
+    /** The partitions with an open log. */
+    public Set<TopicPartition> partitions() {
+        return new TreeSet<>(logs.keySet());
+    }
+
+    /**
+     * Closes the logs of {@code topic} and deletes its directory. Appends still queued for it fail
+     * with UNAVAILABLE; the writer has finished with its files before they are deleted.
+     */
+    public void deleteTopic(String topic) {
+        ensureOpen();
+        List<PartitionLog> doomed = new ArrayList<>();
+        for (PartitionLog log : logs.values()) {
+            if (log.topicPartition().topic().equals(topic)) {
+                log.markClosing();
+                doomed.add(log);
+            }
+        }
+        writer.barrier().join();
+        for (PartitionLog log : doomed) {
+            log.close(false);
+            logs.remove(log.topicPartition(), log);
+        }
+        Path topicDir = logsDir.resolve(topic);
+        try {
+            deleteRecursively(topicDir);
+            io.syncDirectory(logsDir);
+        } catch (IOException e) {
+            throw new GmqException(ErrorCode.INTERNAL, "cannot delete log directory " + topicDir + ": " + e, e);
+        }
+    }
+
+    private void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        if (Files.isDirectory(path)) {
+            try (DirectoryStream<Path> children = Files.newDirectoryStream(path)) {
+                for (Path child : children) {
+                    deleteRecursively(child);
+                }
+            }
+            Files.delete(path);
+        } else {
+            io.delete(path);
+        }
+    }
+
+    /** Applies retention to every partition now (the scheduler also does this every retentionCheckInterval). */
+    public void runRetention() {
+        ensureOpen();
+        long now = config.timeSource().wallMillis();
+        for (PartitionLog log : logs.values()) {
+            log.applyRetention(now);
+        }
+    }
+
+    private void retentionTask() {
+        try {
+            if (!closed) {
+                runRetention();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("retention check failed", e);
+        }
+    }
+
+    /**
+     * Finishes every queued append, forces and closes all files, and stops the threads. Later
+     * calls on this manager or its logs fail with UNAVAILABLE.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        writer.close();
+        scheduler.shutdownNow();
+        for (PartitionLog log : logs.values()) {
+            log.close(true);
+        }
+        logs.clear();
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new GmqException(ErrorCode.UNAVAILABLE, "the log manager is closed; reopen the engine and retry");
+        }
+    }
+
+    LogWriter writer() {
+        return writer;
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    LogFileIO io() {
+        return io;
+    }
+
+    GmqConfig config() {
+        return config;
+    }
+}

@@ -1,0 +1,738 @@
+package io.gmq.internal.log;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.PartitionInfo;
+import io.gmq.TopicPartition;
+import io.gmq.storage.AppendResult;
+import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchReader;
+import io.gmq.storage.FetchResult;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log of one topic-partition: an ordered list of {@link Segment}s in
+ * {@code <dataDir>/logs/<topic>/<partition>/}, of which only the last (active) one is written.
+ *
+ * <p>Threads. Producers call {@link #append} (validation runs on their thread, then the request is
+ * queued to the {@link LogWriter}). The writer thread alone assigns offsets, seals frames, writes,
+ * and rolls segments (the "writer-owned" fields). Readers call {@link #read}/{@link #fetch} on any
+ * thread: they see {@link #highWatermark} (volatile; one past the last committed record), the
+ * volatile {@link #segments} array (replaced as a whole on roll and retention) and each segment's
+ * volatile written position, and read with positional reads, so they never lock against the
+ * writer. Every frame a read returns is complete, below the high watermark, and has just passed
+ * its CRC check.
+ */
+public final class PartitionLog {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionLog.class);
+
+    private final TopicPartition tp;
+    private final Path dir;
+    private final LogManager manager;
+    private final LogSettings settings;
+    private final Object segmentsLock = new Object();
+
+    private volatile Segment[] segments;
+    private volatile long logStartOffset;
+    private volatile long highWatermark;
+    /** No new appends or reads; set first on close and on topic deletion. */
+    private volatile boolean closed;
+    /** The files are closed (guarded by segmentsLock). */
+    private boolean filesClosed;
+    private volatile GmqException failure;
+
+    // writer-owned
+    private Segment active;
+    private long nextOffset;
+    private AppendRequest[] pending = new AppendRequest[64];
+    private int pendingCount;
+    private ByteBuffer[] gather = new ByteBuffer[64];
+    /** Written since the last force (INTERVAL policy bookkeeping of the writer). */
+    boolean unforced;
+
+    // long-poll fetches waiting for the high watermark to pass their offset
+    private final List<FetchWaiter> waiters = new ArrayList<>();
+    private volatile int waiterCount;
+    private final Runnable wakeWaitersTask = this::wakeWaiters;
+
+    PartitionLog(TopicPartition tp, Path dir, LogManager manager, LogSettings settings, LogRecovery.Recovered recovered) {
+        this.tp = tp;
+        this.dir = dir;
+        this.manager = manager;
+        this.settings = settings;
+        List<Segment> list = recovered.segments();
+        this.segments = list.toArray(new Segment[0]);
+        this.active = segments[segments.length - 1];
+        this.nextOffset = recovered.nextOffset();
+        this.highWatermark = recovered.nextOffset();
+        this.logStartOffset = segments[0].baseOffset;
+    }
+
+    public TopicPartition topicPartition() {
+        return tp;
+    }
+
+    // ---- append (producer threads) ------------------------------------------------------------
+
+    /**
+     * Appends one unsealed batch frame (the bytes from {@code frame}'s position to its limit). The
+     * frame is validated here, on the caller's thread; a rejected frame changes nothing. The
+     * buffer belongs to the log until the returned future completes: the log seals it in place.
+     *
+     * <p>The future completes on the log's writer or syncer thread: do not block in a dependent
+     * stage attached with a non-async method.
+     *
+     * @param awaitDurable complete only once the bytes are durable under the flush policy (QoS 1);
+     *                     if false, complete once written (QoS 0)
+     */
+    public CompletableFuture<AppendResult> append(ByteBuffer frame, boolean awaitDurable) {
+        GmqException error = closed ? closedError() : failure;
+        if (error == null) {
+            error = validate(frame);
+        }
+        if (error != null) {
+            return CompletableFuture.failedFuture(error);
+        }
+        AppendRequest request = new AppendRequest(this, frame.slice().order(BatchFormat.ORDER), awaitDurable);
+        if (!manager.writer().offer(request)) {
+            return CompletableFuture.failedFuture(closedError());
+        }
+        return request.future;
+    }
+
+    private GmqException validate(ByteBuffer frame) {
+        int start = frame.position();
+        int available = frame.remaining();
+        ByteBuffer buf = frame.order() == BatchFormat.ORDER ? frame : frame.duplicate().order(BatchFormat.ORDER);
+        String bad = BatchFormat.validateStructure(buf, start, available);
+        if (bad != null) {
+            return GmqException.invalidArgument(tp + ": " + bad);
+        }
+        int length = BatchFormat.frameLength(buf, start);
+        if (length != available) {
+            return GmqException.invalidArgument(tp + ": batch of " + length + " bytes is followed by "
+                    + (available - length) + " extra bytes; send exactly one frame");
+        }
+        if (length > settings.maxBatchBytes()) {
+            return new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "batch of " + length
+                    + " bytes exceeds the maximum batch size of " + settings.maxBatchBytes()
+                    + " bytes (maxBatchBytes); send smaller batches");
+        }
+        int count = BatchFormat.recordCount(buf, start);
+        int pos = start + BatchFormat.HEADER_LENGTH;
+        for (int i = 0; i < count; i++) {
+            int recordBytes = 4 + buf.getInt(pos);
+            if (recordBytes > settings.maxMessageBytes()) {
+                return new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "record of " + recordBytes
+                        + " bytes exceeds the maximum message size of " + settings.maxMessageBytes()
+                        + " bytes (maxMessageBytes)");
+            }
+            pos += recordBytes;
+        }
+        return null;
+    }
+
+    // ---- writer thread ------------------------------------------------------------------------
+
+    boolean hasPending() {
+        return pendingCount > 0;
+    }
+
+    void addPending(AppendRequest r) {
+        if (pendingCount == pending.length) {
+            pending = Arrays.copyOf(pending, pendingCount * 2);
+            gather = new ByteBuffer[pending.length];
+        }
+        pending[pendingCount++] = r;
+    }
+
+    void failPending(GmqException error) {
+        for (int i = 0; i < pendingCount; i++) {
+            pending[i].future.completeExceptionally(error);
+            pending[i] = null;
+        }
+        pendingCount = 0;
+    }
+
+    /**
+     * Writes this cycle's pending batches: assigns offsets, seals, rolls the segment when the next
+     * batch would pass segmentBytes or the segment is older than segmentAge, and writes each run
+     * of batches that goes to one segment with one gather write. A failed write truncates the
+     * segment (and index) back to where the run started, so nothing acknowledged is touched, and
+     * fails this run's and the rest of the cycle's requests of this partition.
+     */
+    void writePending(CommitCycle cycle, long now) {
+        GmqException refuse = closed ? closedError() : failure;
+        if (refuse != null) {
+            failPending(refuse);
+            return;
+        }
+        int i = 0;
+        while (i < pendingCount) {
+            Segment seg = active;
+            int firstLength = pending[i].frame.remaining();
+            if (seg.writePosition > 0 && ((long) seg.writePosition + firstLength > settings.segmentBytes()
+                    || now - seg.firstAppendMillis >= settings.segmentAgeMillis())) {
+                try {
+                    roll();
+                } catch (IOException e) {
+                    failFrom(i, classify(e, "roll a new segment in"));
+                    break;
+                }
+                seg = active;
+            }
+            int runStart = i;
+            int startPosition = seg.writePosition;
+            long startOffset = nextOffset;
+            int indexCount = seg.index.count();
+            long maxTimestamp = seg.maxTimestamp;
+            long position = startPosition;
+            int n = 0;
+            while (i < pendingCount) {
+                AppendRequest r = pending[i];
+                int length = r.frame.remaining();
+                if (i > runStart && position + length > settings.segmentBytes()) {
+                    break;
+                }
+                BatchFormat.seal(r.frame, 0, nextOffset);
+                maxTimestamp = Math.max(maxTimestamp, BatchFormat.maxTimestamp(r.frame, 0));
+                seg.maybeIndex(nextOffset, (int) position, maxTimestamp, settings.indexIntervalBytes());
+                int count = BatchFormat.recordCount(r.frame, 0);
+                r.result = new AppendResult(nextOffset, count, now);
+                nextOffset += count;
+                gather[n++] = r.frame;
+                position += length;
+                i++;
+            }
+            try {
+                seg.log.write(gather, 0, n, startPosition);
+                seg.index.writePending(seg.indexFile);
+            } catch (IOException e) {
+                Arrays.fill(gather, 0, n, null);
+                rollBack(seg, startPosition, indexCount, e);
+                nextOffset = startOffset;
+                failFrom(runStart, classify(e, "write to"));
+                break;
+            }
+            Arrays.fill(gather, 0, n, null);
+            if (seg.writePosition == 0) {
+                seg.firstAppendMillis = now;
+            }
+            seg.writePosition = (int) position;
+            seg.writtenPosition = (int) position;
+            seg.maxTimestamp = maxTimestamp;
+            for (int k = runStart; k < i; k++) {
+                AppendRequest r = pending[k];
+                if (r.awaitDurable) {
+                    cycle.addRequest(r);
+                } else {
+                    r.future.complete(r.result);
+                }
+                pending[k] = null;
+            }
+            cycle.addWrite(this, seg, nextOffset);
+        }
+        pendingCount = 0;
+    }
+
+    private void rollBack(Segment seg, int startPosition, int indexCount, IOException cause) {
+        try {
+            seg.log.truncate(startPosition);
+            seg.index.truncateTo(indexCount, seg.indexFile);
+        } catch (IOException e) {
+            // The next write overwrites from startPosition anyway, and recovery drops a tail that
+            // does not check out, so a failed truncate costs nothing acknowledged.
+            cause.addSuppressed(e);
+            LOG.warn("{}: could not truncate {} back to {} after a failed write", tp, seg.logPath, startPosition, e);
+        }
+    }
+
+    private void failFrom(int from, GmqException error) {
+        for (int k = from; k < pendingCount; k++) {
+            AppendRequest r = pending[k];
+            r.result = null;
+            r.future.completeExceptionally(error);
+            pending[k] = null;
+        }
+        pendingCount = 0;
+    }
+
+    private GmqException classify(IOException e, String action) {
+        String message = String.valueOf(e.getMessage());
+        if (message.contains("No space left") || message.contains("Disk quota exceeded")) {
+            return new GmqException(ErrorCode.RESOURCE_EXHAUSTED, tp + ": disk full, could not " + action
+                    + " the log (" + message + "); the batch was not stored. Free disk space or lower retention, then retry",
+                    e);
+        }
+        return new GmqException(ErrorCode.INTERNAL, tp + ": could not " + action + " the log: " + e, e);
+    }
+
+    /** Seals the active segment (forced, so it is complete on disk) and starts a new one at nextOffset. */
+    private void roll() throws IOException {
+        Segment old = active;
+        old.force();
+        Segment fresh = Segment.create(dir, nextOffset, manager.io());
+        try {
+            manager.io().syncDirectory(dir);
+        } catch (IOException e) {
+            fresh.delete(manager.io());
+            throw e;
+        }
+        synchronized (segmentsLock) {
+            Segment[] current = segments;
+            Segment[] next = Arrays.copyOf(current, current.length + 1);
+            next[current.length] = fresh;
+            segments = next;
+        }
+        active = fresh;
+    }
+
+    /** INTERVAL policy: force the active segment now. */
+    void forceActive() {
+        try {
+            active.force();
+        } catch (ClosedChannelException e) {
+            // deleted or closed meanwhile: nothing left to make durable
+        } catch (IOException e) {
+            failFsync(active, e);
+        }
+    }
+
+    /**
+     * An fsync failed: the kernel may have dropped the dirty pages, so what is on disk is unknown.
+     * Stop acknowledging anything for this partition; reopening runs recovery, which finds out.
+     */
+    void failFsync(Segment segment, IOException e) {
+        if (closed && e instanceof ClosedChannelException) {
+            return;
+        }
+        LOG.error("{}: fsync of {} failed; the partition stops accepting appends until it is reopened", tp,
+                segment.logPath, e);
+        failure = new GmqException(ErrorCode.INTERNAL, tp + ": fsync of " + segment.logPath.getFileName()
+                + " failed (" + e.getMessage() + "); restart to recover the partition", e);
+    }
+
+    GmqException failure() {
+        return failure;
+    }
+
+    void publishHighWatermark(long hw) {
+        if (failure != null || hw <= highWatermark) {
+            return;
+        }
+        highWatermark = hw;
+        if (waiterCount > 0) {
+            try {
+                manager.scheduler().execute(wakeWaitersTask);
+            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                wakeWaiters();
+            }
+        }
+    }
+
+    // ---- reads (any thread) -------------------------------------------------------------------
+
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    /** Bytes of all segment files of this partition (log files only). */
+    public long sizeBytes() {
+        long total = 0;
+        for (Segment s : segments) {
+            total += s.writtenPosition;
+        }
+        return total;
+    }
+
+    public PartitionInfo info() {
+        long start = logStartOffset;
+        return new PartitionInfo(tp, start, Math.max(start, highWatermark), sizeBytes());
+    }
+
+    /** Number of segments (for tests and metrics). */
+    int segmentCount() {
+        return segments.length;
+    }
+
+    Segment[] segments() {
+        return segments;
+    }
+
+    /**
+     * Whole frames from the one containing {@code offset}, up to about {@code maxBytes} (at least
+     * one whole frame), never past the high watermark and never across a segment end. Below the
+     * log start: an empty result with {@code outOfRange}. At the high watermark: empty. Past it:
+     * INVALID_ARGUMENT. A frame that fails its CRC or does not continue the offsets: DATA_LOSS.
+     */
+    public FetchResult read(long offset, int maxBytes) {
+        ensureOpen();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return readOnce(offset, maxBytes);
+            } catch (ClosedChannelException e) {
+                // Retention deleted the segment under us (or the log closed): look again.
+                ensureOpen();
+                if (attempt >= 3) {
+                    throw new GmqException(ErrorCode.UNAVAILABLE, tp + ": segment closed during read; retry", e);
+                }
+            } catch (IOException e) {
+                throw new GmqException(ErrorCode.INTERNAL, tp + ": read at offset " + offset + " failed: " + e, e);
+            }
+        }
+    }
+
+    private FetchResult readOnce(long offset, int maxBytes) throws IOException {
+        long hw = highWatermark;
+        long start = logStartOffset;
+        if (offset < start) {
+            return new FetchResult(FetchResult.EMPTY, hw, start, true);
+        }
+        if (offset > hw) {
+            throw GmqException.invalidArgument(tp + ": offset " + offset
+                    + " is past the end of the log (high watermark " + hw + ")");
+        }
+        if (offset == hw) {
+            return new FetchResult(FetchResult.EMPTY, hw, start, false);
+        }
+        Segment seg = segmentFor(segments, offset);
+        if (seg == null) {
+            long now = logStartOffset;
+            return new FetchResult(FetchResult.EMPTY, hw, now, true);
+        }
+        int limit = seg.writtenPosition;
+        // 1. index: the last entry at or before the offset
+        int entry = seg.index.floorByOffset((int) (offset - seg.baseOffset));
+        long position = entry < 0 ? 0 : seg.index.position(entry);
+        long expected = entry < 0 ? seg.baseOffset : seg.baseOffset + seg.index.relativeOffset(entry);
+        // 2. short scan of frame headers to the frame that contains the offset
+        ByteBuffer header = ByteBuffer.allocate(BatchFormat.HEADER_LENGTH).order(BatchFormat.ORDER);
+        int firstLength;
+        while (true) {
+            if (limit - position < BatchFormat.HEADER_LENGTH) {
+                throw dataLoss(seg, position, expected, "the log ends before offset " + offset);
+            }
+            header.clear();
+            seg.log.read(header, position);
+            int length = BatchFormat.frameLength(header, 0);
+            long base = BatchFormat.baseOffset(header, 0);
+            int count = BatchFormat.recordCount(header, 0);
+            if (length < BatchFormat.HEADER_LENGTH || length > limit - position || base != expected || count <= 0) {
+                throw dataLoss(seg, position, expected, "the frame header is damaged");
+            }
+            if (base + count > offset) {
+                firstLength = length;
+                break;
+            }
+            position += length;
+            expected = base + count;
+        }
+        // 3. one read of whole frames, each CRC-checked, stopping at the high watermark
+        int want = (int) Math.min(limit - position, Math.max(firstLength, (long) maxBytes));
+        ByteBuffer buf = ByteBuffer.allocate(want).order(BatchFormat.ORDER);
+        int got = seg.log.read(buf, position);
+        int p = 0;
+        long next = expected;
+        while (got - p >= BatchFormat.HEADER_LENGTH) {
+            int length = BatchFormat.frameLength(buf, p);
+            long base = BatchFormat.baseOffset(buf, p);
+            if (base >= hw) {
+                break;
+            }
+            if (length < BatchFormat.HEADER_LENGTH || base != next) {
+                throw dataLoss(seg, position + p, next, "the frame header is damaged");
+            }
+            if (length > got - p) {
+                break;
+            }
+            if (!BatchFormat.crcMatches(buf, p, length)) {
+                throw dataLoss(seg, position + p, next, "the frame fails its CRC32C check");
+            }
+            next = base + BatchFormat.recordCount(buf, p);
+            p += length;
+        }
+        if (p == 0) {
+            throw dataLoss(seg, position, expected, "the frame is cut short");
+        }
+        buf.limit(p).position(0);
+        return new FetchResult(buf, hw, logStartOffset, false);
+    }
+
+    private GmqException dataLoss(Segment seg, long position, long offset, String what) {
+        return new GmqException(ErrorCode.DATA_LOSS, tp + ": stored batch at offset " + offset + " ("
+                + seg.logPath.getFileName() + ", position " + position + ") cannot be served: " + what
+                + ". The data on disk is damaged; restore this partition from a copy or delete the damaged segment");
+    }
+
+    private static Segment segmentFor(Segment[] segs, long offset) {
+        int lo = 0;
+        int hi = segs.length - 1;
+        Segment found = null;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (segs[mid].baseOffset <= offset) {
+                found = segs[mid];
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Like {@link #read} but waits, up to {@code maxWaitMillis}, for data at {@code offset} if none
+     * is readable yet; completes as soon as the high watermark passes it (no polling), or with an
+     * empty result when the wait ends.
+     */
+    public CompletableFuture<FetchResult> fetch(long offset, int maxBytes, long maxWaitMillis) {
+        FetchResult now;
+        try {
+            now = read(offset, maxBytes);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (!now.isEmpty() || now.outOfRange() || maxWaitMillis <= 0) {
+            return CompletableFuture.completedFuture(now);
+        }
+        FetchWaiter waiter = new FetchWaiter(offset, maxBytes);
+        synchronized (waiters) {
+            waiters.add(waiter);
+            waiterCount = waiters.size();
+        }
+        if (highWatermark > offset || closed) {
+            wakeWaiters();
+        } else {
+            try {
+                waiter.timeout = manager.scheduler().schedule(waiter, maxWaitMillis, TimeUnit.MILLISECONDS);
+            } catch (RuntimeException rejected) {
+                waiter.complete();
+            }
+        }
+        return waiter.future;
+    }
+
+    private void wakeWaiters() {
+        long hw = highWatermark;
+        List<FetchWaiter> ready = null;
+        synchronized (waiters) {
+            for (int i = waiters.size() - 1; i >= 0; i--) {
+                FetchWaiter w = waiters.get(i);
+                if (w.offset < hw || closed) {
+                    if (ready == null) {
+                        ready = new ArrayList<>();
+                    }
+                    ready.add(w);
+                    waiters.remove(i);
+                }
+            }
+            waiterCount = waiters.size();
+        }
+        if (ready != null) {
+            for (FetchWaiter w : ready) {
+                ScheduledFuture<?> t = w.timeout;
+                if (t != null) {
+                    t.cancel(false);
+                }
+                w.complete();
+            }
+        }
+    }
+
+    /** A parked long-poll fetch; run by the scheduler when its wait ends. */
+    private final class FetchWaiter implements Runnable {
+        final long offset;
+        final int maxBytes;
+        final CompletableFuture<FetchResult> future = new CompletableFuture<>();
+        volatile ScheduledFuture<?> timeout;
+
+        FetchWaiter(long offset, int maxBytes) {
+            this.offset = offset;
+            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        public void run() {
+            synchronized (waiters) {
+                waiters.remove(this);
+                waiterCount = waiters.size();
+            }
+            complete();
+        }
+
+        void complete() {
+            if (future.isDone()) {
+                return;
+            }
+            try {
+                future.complete(read(offset, maxBytes));
+            } catch (GmqException e) {
+                future.completeExceptionally(e);
+            }
+        }
+    }
+
+    /**
+     * The first offset whose record timestamp is at or after {@code epochMillis}, or the high
+     * watermark if there is none. Uses each segment's newest timestamp to pick the segment and the
+     * index's running max timestamps to skip to the right place in it.
+     */
+    public long offsetForTimestamp(long epochMillis) {
+        ensureOpen();
+        long hw = highWatermark;
+        for (Segment seg : segments) {
+            if (seg.maxTimestamp < epochMillis) {
+                continue;
+            }
+            int entry = seg.index.lastBeforeTimestamp(epochMillis);
+            long offset = entry < 0 ? seg.baseOffset : seg.baseOffset + seg.index.relativeOffset(entry);
+            BatchReader reader = new BatchReader();
+            while (offset < hw) {
+                FetchResult r = read(offset, 64 * 1024);
+                if (r.outOfRange()) {
+                    offset = r.logStartOffset();
+                    continue;
+                }
+                if (r.isEmpty()) {
+                    break;
+                }
+                reader.wrap(r.records());
+                long last = offset;
+                while (reader.next()) {
+                    if (reader.offset() >= offset && reader.timestamp() >= epochMillis) {
+                        return reader.offset();
+                    }
+                    last = reader.offset();
+                }
+                offset = last + 1;
+            }
+            return hw;
+        }
+        return hw;
+    }
+
+    // ---- retention and lifecycle ---------------------------------------------------------------
+
+    /**
+     * Deletes whole oldest segments whose newest record is older than retentionAge, then while the
+     * partition holds more than retentionBytes. Never the active segment, and never a segment whose
+     * records are not all below the high watermark. Moves logStartOffset before closing the files,
+     * so a reader either sees the old start and still-open files, or the new start.
+     */
+    void applyRetention(long nowMillis) {
+        List<Segment> dropped;
+        synchronized (segmentsLock) {
+            if (closed) {
+                return;
+            }
+            Segment[] segs = segments;
+            long total = 0;
+            for (Segment s : segs) {
+                total += s.writtenPosition;
+            }
+            long hw = highWatermark;
+            int drop = 0;
+            while (drop < segs.length - 1 && segs[drop + 1].baseOffset <= hw) {
+                Segment s = segs[drop];
+                boolean expired = settings.retentionAgeMillis() > 0
+                        && s.maxTimestamp < nowMillis - settings.retentionAgeMillis();
+                boolean oversize = settings.retentionBytes() > 0 && total > settings.retentionBytes();
+                if (!expired && !oversize) {
+                    break;
+                }
+                total -= s.writtenPosition;
+                drop++;
+            }
+            if (drop == 0) {
+                return;
+            }
+            dropped = new ArrayList<>(Arrays.asList(segs).subList(0, drop));
+            segments = Arrays.copyOfRange(segs, drop, segs.length);
+            logStartOffset = segs[drop].baseOffset;
+        }
+        for (Segment s : dropped) {
+            try {
+                s.delete(manager.io());
+            } catch (IOException e) {
+                LOG.warn("{}: could not delete expired segment {}", tp, s.logPath, e);
+            }
+        }
+        LOG.info("{}: retention deleted {} segment(s); log start offset is now {}", tp, dropped.size(), logStartOffset);
+        try {
+            manager.io().syncDirectory(dir);
+        } catch (IOException e) {
+            LOG.warn("{}: could not sync directory {}", tp, dir, e);
+        }
+    }
+
+    /** Closes the files (after the writer has finished with this log); forces them first if asked. */
+    void close(boolean force) {
+        List<FetchWaiter> toWake;
+        Segment[] segs;
+        synchronized (segmentsLock) {
+            if (filesClosed) {
+                return;
+            }
+            filesClosed = true;
+            closed = true;
+            segs = segments;
+        }
+        synchronized (waiters) {
+            toWake = new ArrayList<>(waiters);
+            waiters.clear();
+            waiterCount = 0;
+        }
+        for (FetchWaiter w : toWake) {
+            w.future.completeExceptionally(closedError());
+        }
+        for (Segment s : segs) {
+            try {
+                if (force && s == segs[segs.length - 1]) {
+                    s.force();
+                }
+                s.close();
+            } catch (IOException e) {
+                LOG.warn("{}: error closing {}", tp, s.logPath, e);
+            }
+        }
+    }
+
+    /** Marks the log closed so new appends fail at once (the files close later in {@link #close}). */
+    void markClosing() {
+        closed = true;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw closedError();
+        }
+    }
+
+    private GmqException closedError() {
+        return new GmqException(ErrorCode.UNAVAILABLE, tp + ": the log is closed; reopen the engine and retry");
+    }
+
+    @Override
+    public String toString() {
+        return "PartitionLog[" + tp + ", start=" + logStartOffset + ", hw=" + highWatermark + "]";
+    }
+}
