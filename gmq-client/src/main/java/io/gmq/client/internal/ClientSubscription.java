@@ -1,7 +1,6 @@
 package io.gmq.client.internal;
 
 import io.gmq.AckMode;
-import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.QoS;
 import io.gmq.TopicPartition;
@@ -275,9 +274,5 @@ final class ClientSubscription implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    static GmqException notSubscribable(String why) {
-        return new GmqException(ErrorCode.INVALID_ARGUMENT, why);
     }
 }
