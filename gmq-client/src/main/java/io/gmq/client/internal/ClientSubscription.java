@@ -53,6 +53,9 @@ final class ClientSubscription implements AutoCloseable {
     private final LinkedBlockingQueue<ReceivedMessage> queue = new LinkedBlockingQueue<>();
     private final Thread dispatcher;
 
+    /** Orders ack flushes and the final Unsubscribe; taken before the connection's lock, never inside it. */
+    private final Object sendLock = new Object();
+
     // guarded by this
     private final Map<TopicPartition, List<Long>> pendingAcks = new HashMap<>();
     private final Map<TopicPartition, List<Long>> pendingNacks = new HashMap<>();
@@ -213,8 +216,18 @@ final class ClientSubscription implements AutoCloseable {
         timer.schedule(this::flushAcks, ACK_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** Sends pending acks, nacks and returned credits as (at most) two frames. */
+    /**
+     * Sends pending acks, nacks and returned credits as (at most) two frames. Serialised on
+     * {@link #sendLock}, so acks taken from the pending maps are on the wire before anything a
+     * later flush or {@link #close()} sends (an Unsubscribe overtaking acks would lose them).
+     */
     void flushAcks() {
+        synchronized (sendLock) {
+            flushAcksLocked();
+        }
+    }
+
+    private void flushAcksLocked() {
         Acks.Builder acks = null;
         int credits;
         synchronized (this) {
@@ -259,12 +272,15 @@ final class ClientSubscription implements AutoCloseable {
     /** Sends the last acks, leaves the group and stops the dispatcher. */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (sendLock) {
+            if (closed) {
+                return;
+            }
+            flushAcksLocked();
+            closed = true;
+            connection.send(ClientFrame.newBuilder()
+                    .setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(id)).build());
         }
-        flushAcks();
-        closed = true;
-        connection.send(ClientFrame.newBuilder().setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(id)).build());
         queue.clear();
         queue.add(STOP);
         if (Thread.currentThread() != dispatcher) {

@@ -92,6 +92,27 @@ final class GmqClientTest {
     }
 
     @Test
+    void acksSentJustBeforeCloseAreCommitted() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        String addr = "127.0.0.1:" + server.port();
+        GmqClient producer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        producer.createTopic("closing", 1);
+        for (int i = 0; i < 5; i++) {
+            producer.publish("closing", ("m" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        Set<Long> acked = ConcurrentHashMap.newKeySet();
+        GmqClient consumer = GmqClient.connect(ClientConfig.builder().serverAddr(addr).consumerGroup("closers")
+                .ackMode(io.gmq.AckMode.MANUAL).messageHandler(m -> {
+                    m.ack();
+                    acked.add(m.offset());
+                }).build());
+        consumer.subscribe("closing");
+        await("5 acked", () -> acked.size() == 5);
+        consumer.close();
+        assertEquals(5, producer.describeGroup("closers").partitions().get(0).committedOffset());
+    }
+
+    @Test
     void asyncPublishesAreBatchedAndAllAcknowledgedInPartitionOrder() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
         GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr("127.0.0.1:" + server.port())
