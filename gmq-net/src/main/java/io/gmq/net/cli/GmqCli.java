@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             ConsumeCommand.class,
             GroupsCommand.class,
             DemoCommand.class,
+            PerfCommand.class,
         })
 public final class GmqCli implements Runnable {
     @CommandLine.Spec
