@@ -1,0 +1,216 @@
+package io.gmq.client;
+
+import io.gmq.AckMode;
+import io.gmq.GmqException;
+import io.gmq.MessageHandler;
+import io.gmq.OffsetSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Settings of one {@link GmqClient}, validated once in {@link Builder#build()}. Names follow the
+ * original client (ServerAddr, ClientID, ConsumerGroup, PullInterval, MessageHandler).
+ *
+ * <p>{@code serverAddr} is either a comma-separated list of brokers ({@code "host1:50051,host2:50051"};
+ * the client connects to the first that answers and fails over to the next when it goes away), or
+ * {@code "embedded:<data-dir>"} (for example {@code "embedded:./gmq-data"}), which opens an
+ * in-process engine on that directory behind the same interface, no server needed.
+ */
+public final class ClientConfig {
+    public static final String EMBEDDED_PREFIX = "embedded:";
+
+    private final String serverAddr;
+    private final String clientId;
+    private final String consumerGroup;
+    private final MessageHandler messageHandler;
+    private final Duration pullInterval;
+    private final AckMode ackMode;
+    private final OffsetSpec startFrom;
+    private final Duration linger;
+    private final int maxBatchBytes;
+    private final int maxInFlightBatches;
+    private final int consumerCredits;
+    private final Duration requestTimeout;
+    private final Duration reconnectBackoffMax;
+    private final Duration sessionTimeout;
+
+    private ClientConfig(Builder b) {
+        this.serverAddr = b.serverAddr;
+        this.clientId = b.clientId;
+        this.consumerGroup = b.consumerGroup;
+        this.messageHandler = b.messageHandler;
+        this.pullInterval = b.pullInterval;
+        this.ackMode = b.ackMode;
+        this.startFrom = b.startFrom;
+        this.linger = b.linger;
+        this.maxBatchBytes = b.maxBatchBytes;
+        this.maxInFlightBatches = b.maxInFlightBatches;
+        this.consumerCredits = b.consumerCredits;
+        this.requestTimeout = b.requestTimeout;
+        this.reconnectBackoffMax = b.reconnectBackoffMax;
+        this.sessionTimeout = b.sessionTimeout;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Brokers, comma separated, or {@code embedded:<data-dir>}. Default {@code localhost:50051}. */
+    public String serverAddr() { return serverAddr; }
+
+    /** The broker addresses in failover order (empty in embedded mode). */
+    public List<String> addresses() {
+        List<String> out = new ArrayList<>();
+        if (isEmbedded()) {
+            return out;
+        }
+        for (String a : serverAddr.split(",")) {
+            if (!a.isBlank()) {
+                out.add(a.trim());
+            }
+        }
+        return out;
+    }
+
+    public boolean isEmbedded() { return serverAddr.startsWith(EMBEDDED_PREFIX); }
+
+    /** The data directory of embedded mode. */
+    public String embeddedDataDir() { return serverAddr.substring(EMBEDDED_PREFIX.length()); }
+
+    /** Default: a random "gmq-client-..." id. */
+    public String clientId() { return clientId; }
+
+    /** Group whose members share a topic's partitions; required to subscribe. */
+    public String consumerGroup() { return consumerGroup; }
+
+    /** Runs each delivered message; required to subscribe. */
+    public MessageHandler messageHandler() { return messageHandler; }
+
+    /** Longest wait between fetches of an idle partition. Default 100 ms. */
+    public Duration pullInterval() { return pullInterval; }
+
+    /** Default {@link AckMode#AUTO}. */
+    public AckMode ackMode() { return ackMode; }
+
+    /** Where a group with no committed offset starts: earliest (default) or latest. */
+    public OffsetSpec startFrom() { return startFrom; }
+
+    /** How long an async publish waits for more records to share its batch. Default 2 ms. */
+    public Duration linger() { return linger; }
+
+    /** A batch is sent once it holds this many bytes. Default 256 KiB. */
+    public int maxBatchBytes() { return maxBatchBytes; }
+
+    /** Publish batches awaiting their ack before publishing blocks. Default 512. */
+    public int maxInFlightBatches() { return maxInFlightBatches; }
+
+    /** Messages a subscription may hold unprocessed (flow-control credits). Default 1000. */
+    public int consumerCredits() { return consumerCredits; }
+
+    /** Longest wait of a synchronous call (publish, admin). Default 30 s. */
+    public Duration requestTimeout() { return requestTimeout; }
+
+    /** Reconnect backoff doubles from 50 ms up to this. Default 2 s. */
+    public Duration reconnectBackoffMax() { return reconnectBackoffMax; }
+
+    /** Group session timeout; null for the broker default. */
+    public Duration sessionTimeout() { return sessionTimeout; }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.serverAddr = serverAddr;
+        b.clientId = clientId;
+        b.consumerGroup = consumerGroup;
+        b.messageHandler = messageHandler;
+        b.pullInterval = pullInterval;
+        b.ackMode = ackMode;
+        b.startFrom = startFrom;
+        b.linger = linger;
+        b.maxBatchBytes = maxBatchBytes;
+        b.maxInFlightBatches = maxInFlightBatches;
+        b.consumerCredits = consumerCredits;
+        b.requestTimeout = requestTimeout;
+        b.reconnectBackoffMax = reconnectBackoffMax;
+        b.sessionTimeout = sessionTimeout;
+        return b;
+    }
+
+    public static final class Builder {
+        private String serverAddr = "localhost:50051";
+        private String clientId = "gmq-client-" + UUID.randomUUID().toString().substring(0, 8);
+        private String consumerGroup;
+        private MessageHandler messageHandler;
+        private Duration pullInterval = Duration.ofMillis(100);
+        private AckMode ackMode = AckMode.AUTO;
+        private OffsetSpec startFrom = OffsetSpec.earliest();
+        private Duration linger = Duration.ofMillis(2);
+        private int maxBatchBytes = 256 * 1024;
+        private int maxInFlightBatches = 512;
+        private int consumerCredits = 1000;
+        private Duration requestTimeout = Duration.ofSeconds(30);
+        private Duration reconnectBackoffMax = Duration.ofSeconds(2);
+        private Duration sessionTimeout;
+
+        private Builder() {
+        }
+
+        public Builder serverAddr(String addr) { this.serverAddr = addr; return this; }
+        public Builder clientId(String id) { this.clientId = id; return this; }
+        public Builder consumerGroup(String group) { this.consumerGroup = group; return this; }
+        public Builder messageHandler(MessageHandler h) { this.messageHandler = h; return this; }
+        public Builder pullInterval(Duration d) { this.pullInterval = d; return this; }
+        public Builder ackMode(AckMode m) { this.ackMode = m; return this; }
+        public Builder startFrom(OffsetSpec s) { this.startFrom = s; return this; }
+        public Builder linger(Duration d) { this.linger = d; return this; }
+        public Builder maxBatchBytes(int bytes) { this.maxBatchBytes = bytes; return this; }
+        public Builder maxInFlightBatches(int n) { this.maxInFlightBatches = n; return this; }
+        public Builder consumerCredits(int n) { this.consumerCredits = n; return this; }
+        public Builder requestTimeout(Duration d) { this.requestTimeout = d; return this; }
+        public Builder reconnectBackoffMax(Duration d) { this.reconnectBackoffMax = d; return this; }
+        public Builder sessionTimeout(Duration d) { this.sessionTimeout = d; return this; }
+
+        public ClientConfig build() {
+            require(serverAddr != null && !serverAddr.isBlank(), "serverAddr must not be empty");
+            if (serverAddr.startsWith(EMBEDDED_PREFIX)) {
+                require(serverAddr.length() > EMBEDDED_PREFIX.length(), "embedded: needs a data directory, e.g. embedded:./gmq-data");
+            } else {
+                for (String a : serverAddr.split(",")) {
+                    String t = a.trim();
+                    int colon = t.lastIndexOf(':');
+                    require(colon > 0 && colon < t.length() - 1, "server address '" + t + "' must be host:port");
+                    try {
+                        int port = Integer.parseInt(t.substring(colon + 1));
+                        require(port > 0 && port < 65536, "port of '" + t + "' must be 1..65535");
+                    } catch (NumberFormatException e) {
+                        throw GmqException.invalidArgument("port of '" + t + "' is not a number");
+                    }
+                }
+            }
+            require(clientId != null && !clientId.isBlank(), "clientId must not be empty");
+            require(positive(pullInterval), "pullInterval must be positive");
+            require(ackMode != null, "ackMode must be set");
+            require(startFrom != null && (startFrom.kind() == OffsetSpec.Kind.EARLIEST
+                    || startFrom.kind() == OffsetSpec.Kind.LATEST), "startFrom must be earliest or latest");
+            require(linger != null && !linger.isNegative(), "linger must not be negative");
+            require(maxBatchBytes >= 1024, "maxBatchBytes must be at least 1024");
+            require(maxInFlightBatches >= 1, "maxInFlightBatches must be positive");
+            require(consumerCredits >= 1, "consumerCredits must be positive");
+            require(positive(requestTimeout), "requestTimeout must be positive");
+            require(positive(reconnectBackoffMax), "reconnectBackoffMax must be positive");
+            require(sessionTimeout == null || positive(sessionTimeout), "sessionTimeout must be positive");
+            return new ClientConfig(this);
+        }
+
+        private static boolean positive(Duration d) {
+            return d != null && !d.isNegative() && !d.isZero();
+        }
+
+        private static void require(boolean ok, String message) {
+            if (!ok) {
+                throw GmqException.invalidArgument(message);
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.gmq.client;
+
+import io.gmq.GmqException;
+import io.gmq.OffsetSpec;
+import io.gmq.PublishOption;
+import io.gmq.PublishResult;
+import io.gmq.TopicDescription;
+import io.gmq.TopicInfo;
+import io.gmq.client.internal.EmbeddedGmqClient;
+import io.gmq.client.internal.RemoteGmqClient;
+import io.gmq.storage.GroupDescription;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A GMQ client: publishes, consumes as a member of {@link ClientConfig#consumerGroup()}, and
+ * administers topics and groups. The same interface talks to brokers over gRPC or, with
+ * {@code serverAddr("embedded:./gmq-data")}, to an engine inside this JVM.
+ *
+ * <pre>
+ *   try (GmqClient client = GmqClient.connect(ClientConfig.builder().serverAddr("localhost:50051").build())) {
+ *       client.publish("orders", "Order#1001".getBytes(), PublishOption.partitionKey("user_id_123"));
+ *   }
+ * </pre>
+ *
+ * Thread-safe. Errors are {@link GmqException}s whose code says what to do.
+ */
+public interface GmqClient extends AutoCloseable {
+
+    /** Connects (network) or opens (embedded) as the configuration says. */
+    static GmqClient connect(ClientConfig config) {
+        return config.isEmbedded() ? EmbeddedGmqClient.open(config) : RemoteGmqClient.connect(config);
+    }
+
+    /** Publishes one message and waits for its result (QoS 1: durable). */
+    PublishResult publish(String topic, byte[] payload, PublishOption... options);
+
+    /** Publishes one message; batched with others under the hood. */
+    CompletableFuture<PublishResult> publishAsync(String topic, byte[] payload, PublishOption... options);
+
+    /** Sends every batched publish now. */
+    void flush();
+
+    /** Starts consuming {@code topic} as a member of the configured group, running the configured handler. */
+    void subscribe(String topic);
+
+    /** Stops consuming {@code topic}; its partitions go to the group's other members. */
+    void unsubscribe(String topic);
+
+    TopicInfo createTopic(String topic, int partitions);
+
+    List<TopicInfo> listTopics();
+
+    TopicDescription describeTopic(String topic);
+
+    void deleteTopic(String topic);
+
+    List<String> listGroups();
+
+    GroupDescription describeGroup(String group);
+
+    /** Moves a group's committed offsets on every partition of {@code topic}; the group must have no members. */
+    void resetOffsets(String group, String topic, OffsetSpec spec);
+
+    /** Flushes pending publishes, leaves groups (committing acknowledged progress), disconnects. */
+    @Override
+    void close();
+}

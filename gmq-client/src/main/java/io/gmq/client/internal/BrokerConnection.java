@@ -1,0 +1,323 @@
+package io.gmq.client.internal;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.client.ClientConfig;
+import io.gmq.proto.ClientFrame;
+import io.gmq.proto.GmqBrokerGrpc;
+import io.gmq.proto.Heartbeat;
+import io.gmq.proto.ServerFrame;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client's one connection to one broker at a time: a channel and its Session stream.
+ *
+ * <p>When the session breaks, the connection tries the next address (round robin over the
+ * configured brokers) with exponential backoff, and on success calls
+ * {@link Listener#onConnected()} while holding the send lock, so resubscribes and resent publishes
+ * go out before any new frame. Frames of a dead session are dropped (each session has an epoch).
+ */
+final class BrokerConnection implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerConnection.class);
+    private static final long INITIAL_BACKOFF_MILLIS = 50;
+    private static final long PING_DEADLINE_MILLIS = 5_000;
+
+    interface Listener {
+        /** A new session is open; called with the send lock held. */
+        void onConnected(int epoch);
+
+        void onFrame(ServerFrame frame, int epoch);
+
+        /** The session broke; a reconnect is scheduled. */
+        void onDisconnected(GmqException cause);
+    }
+
+    private final List<String> addresses;
+    private final ClientConfig config;
+    private final ScheduledExecutorService scheduler;
+    private Listener listener;
+
+    private ManagedChannel channel;
+    private String address;
+    private int addressIndex;
+    private StreamObserver<ClientFrame> requests;
+    private int epoch;
+    private boolean connected;
+    private boolean closed;
+    private long backoffMillis = INITIAL_BACKOFF_MILLIS;
+    private boolean reconnectScheduled;
+
+    BrokerConnection(ClientConfig config, ScheduledExecutorService scheduler) {
+        this.addresses = config.addresses();
+        this.config = config;
+        this.scheduler = scheduler;
+    }
+
+    void listener(Listener l) {
+        this.listener = l;
+    }
+
+    /** Connects to the first address that answers; UNAVAILABLE naming every address if none does. */
+    synchronized void start() {
+        GmqException last = null;
+        for (int i = 0; i < addresses.size(); i++) {
+            try {
+                openSession(i);
+                return;
+            } catch (GmqException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    synchronized boolean isConnected() {
+        return connected;
+    }
+
+    synchronized int epoch() {
+        return epoch;
+    }
+
+    synchronized String address() {
+        return address;
+    }
+
+    /** Writes a frame on the current session; false (frame not sent) while disconnected. */
+    synchronized boolean send(ClientFrame frame) {
+        if (!connected) {
+            return false;
+        }
+        try {
+            requests.onNext(frame);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.debug("send failed: {}", e.toString());
+            return false;
+        }
+    }
+
+    /** A unary call on the current broker, waiting for a reconnect (up to the request timeout) if needed. */
+    <T> T unary(Function<GmqBrokerGrpc.GmqBrokerBlockingStub, T> call) {
+        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        while (true) {
+            ManagedChannel ch;
+            String addr;
+            synchronized (this) {
+                while (!connected && !closed && System.nanoTime() < deadline) {
+                    try {
+                        wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new GmqException(ErrorCode.UNAVAILABLE, "interrupted while waiting for a broker");
+                    }
+                }
+                if (closed) {
+                    throw new GmqException(ErrorCode.UNAVAILABLE, "client is closed");
+                }
+                if (!connected) {
+                    throw new GmqException(ErrorCode.UNAVAILABLE, "no GMQ broker reachable at " + addresses
+                            + " within " + config.requestTimeout().toMillis() + " ms");
+                }
+                ch = channel;
+                addr = address;
+            }
+            long remaining = deadline - System.nanoTime();
+            try {
+                return call.apply(GmqBrokerGrpc.newBlockingStub(ch)
+                        .withDeadlineAfter(Math.max(1, remaining), TimeUnit.NANOSECONDS));
+            } catch (StatusRuntimeException e) {
+                GmqException g = GrpcErrors.toGmq(e);
+                if (g.code() != ErrorCode.UNAVAILABLE || System.nanoTime() >= deadline) {
+                    throw g.code() == ErrorCode.UNAVAILABLE ? unreachable(addr, e) : g;
+                }
+                sessionBroken(epochOf(ch), g);
+            }
+        }
+    }
+
+    private synchronized int epochOf(ManagedChannel ch) {
+        return ch == channel ? epoch : -1;
+    }
+
+    /** Opens channel + session to addresses[index]; throws UNAVAILABLE if the broker does not answer. */
+    private synchronized void openSession(int index) {
+        install(probe(index), index);
+    }
+
+    /**
+     * A channel to addresses[index] whose broker answered a ping. Blocking, and called without
+     * the lock held, so publishers and ackers are not stalled by a slow or black-holed address.
+     */
+    private ManagedChannel probe(int index) {
+        String addr = addresses.get(index);
+        ManagedChannel ch = NettyChannelBuilder.forTarget(addr)
+                .usePlaintext()
+                .maxInboundMessageSize(Integer.MAX_VALUE)
+                .keepAliveTime(10, TimeUnit.SECONDS)
+                .keepAliveTimeout(5, TimeUnit.SECONDS)
+                .keepAliveWithoutCalls(true)
+                .build();
+        try {
+            GmqBrokerGrpc.newBlockingStub(ch).withDeadlineAfter(PING_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
+                    .ping(Heartbeat.getDefaultInstance());
+        } catch (StatusRuntimeException e) {
+            ch.shutdownNow();
+            throw unreachable(addr, e);
+        }
+        return ch;
+    }
+
+    /** Makes {@code ch} the current channel and opens its session; lock held. */
+    private void install(ManagedChannel ch, int index) {
+        String addr = addresses.get(index);
+        if (channel != null) {
+            channel.shutdownNow();
+        }
+        int myEpoch = ++epoch;
+        channel = ch;
+        address = addr;
+        addressIndex = index;
+        requests = GmqBrokerGrpc.newStub(ch).session(new StreamObserver<>() {
+            @Override
+            public void onNext(ServerFrame f) {
+                if (isCurrent(myEpoch)) {
+                    listener.onFrame(f, myEpoch);
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                sessionBroken(myEpoch, GrpcErrors.toGmq(t));
+            }
+
+            @Override
+            public void onCompleted() {
+                sessionBroken(myEpoch, new GmqException(ErrorCode.UNAVAILABLE, "broker " + addr + " ended the session"));
+            }
+        });
+        connected = true;
+        backoffMillis = INITIAL_BACKOFF_MILLIS;
+        LOG.debug("connected to GMQ broker {}", addr);
+        listener.onConnected(myEpoch);
+        notifyAll();
+    }
+
+    private synchronized boolean isCurrent(int e) {
+        return connected && epoch == e;
+    }
+
+    private void sessionBroken(int brokenEpoch, GmqException cause) {
+        synchronized (this) {
+            if (closed || !connected || brokenEpoch != epoch) {
+                return;
+            }
+            connected = false;
+            LOG.info("lost GMQ broker {}: {}; reconnecting", address, cause.getMessage());
+        }
+        listener.onDisconnected(cause);
+        scheduleReconnect();
+    }
+
+    private synchronized void scheduleReconnect() {
+        if (closed || reconnectScheduled) {
+            return;
+        }
+        reconnectScheduled = true;
+        long delay = backoffMillis;
+        backoffMillis = Math.min(backoffMillis * 2, config.reconnectBackoffMax().toMillis());
+        scheduler.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void reconnect() {
+        int from;
+        synchronized (this) {
+            reconnectScheduled = false;
+            if (closed || connected) {
+                return;
+            }
+            from = addressIndex;
+        }
+        // Try the next broker first: the current one just failed.
+        for (int i = 1; i <= addresses.size(); i++) {
+            int index = (from + i) % addresses.size();
+            ManagedChannel ch;
+            try {
+                ch = probe(index);
+            } catch (GmqException e) {
+                LOG.debug("reconnect to {} failed: {}", addresses.get(index), e.getMessage());
+                continue;
+            }
+            synchronized (this) {
+                if (closed || connected) {
+                    ch.shutdownNow();
+                    return;
+                }
+                install(ch, index);
+                return;
+            }
+        }
+        scheduleReconnect();
+    }
+
+    /** "cannot reach GMQ broker at host:port: connection refused" */
+    static GmqException unreachable(String addr, Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String reason = root == t ? GrpcErrors.toGmq(t).getMessage() : root.getMessage();
+        if (reason == null) {
+            reason = root.getClass().getSimpleName();
+        }
+        String lower = reason.toLowerCase(Locale.ROOT);
+        if (lower.contains("connection refused")) {
+            reason = "connection refused";
+        } else if (lower.contains("deadline")) {
+            reason = "no answer within " + PING_DEADLINE_MILLIS + " ms";
+        }
+        return new GmqException(ErrorCode.UNAVAILABLE, "cannot reach GMQ broker at " + addr + ": " + reason, t);
+    }
+
+    @Override
+    public void close() {
+        ManagedChannel ch;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (connected) {
+                try {
+                    requests.onCompleted();
+                } catch (RuntimeException ignored) {
+                    // already broken
+                }
+            }
+            connected = false;
+            ch = channel;
+            notifyAll();
+        }
+        if (ch != null) {
+            ch.shutdown();
+            try {
+                if (!ch.awaitTermination(2, TimeUnit.SECONDS)) {
+                    ch.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                ch.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,294 @@
+package io.gmq.client.internal;
+
+import io.gmq.AckMode;
+import io.gmq.GmqException;
+import io.gmq.QoS;
+import io.gmq.TopicPartition;
+import io.gmq.client.ClientConfig;
+import io.gmq.proto.Acks;
+import io.gmq.proto.ClientFrame;
+import io.gmq.proto.Credits;
+import io.gmq.proto.Delivery;
+import io.gmq.proto.PartitionOffsets;
+import io.gmq.proto.Subscribe;
+import io.gmq.proto.Unsubscribe;
+import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchReader;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One consumed topic of a network client: a group member on the broker, a dispatcher thread
+ * running the handler in delivery order, and batched acks and credits going back.
+ *
+ * <p>The local queue needs no bound of its own: the broker never sends more records than the
+ * credits this subscription granted ({@link ClientConfig#consumerCredits()}), and a credit comes
+ * back only after the handler has run.
+ *
+ * <p>Across a reconnect the member is new (new epoch): records received on the old session are
+ * not acknowledged on the new one (the group's next owner delivers them again), so the queue is
+ * cleared and only current-epoch acks are sent.
+ */
+final class ClientSubscription implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientSubscription.class);
+    /** Longest an ack waits for others to share its frame. */
+    private static final long ACK_FLUSH_MILLIS = 5;
+    private static final ReceivedMessage STOP = new ReceivedMessage(null, -1, "", 0, 0, null, null, List.of(), 0, 0,
+            QoS.AT_MOST_ONCE);
+
+    private final long id;
+    private final String topic;
+    private final ClientConfig config;
+    private final BrokerConnection connection;
+    private final ScheduledExecutorService timer;
+    private final LinkedBlockingQueue<ReceivedMessage> queue = new LinkedBlockingQueue<>();
+    private final Thread dispatcher;
+
+    /** Orders ack flushes and the final Unsubscribe; taken before the connection's lock, never inside it. */
+    private final Object sendLock = new Object();
+
+    // guarded by this
+    private final Map<TopicPartition, List<Long>> pendingAcks = new HashMap<>();
+    private final Map<TopicPartition, List<Long>> pendingNacks = new HashMap<>();
+    private int pendingCredits;
+    private boolean flushScheduled;
+    private volatile int epoch;
+    private volatile String memberId;
+    private volatile Set<TopicPartition> assignment = Set.of();
+    private volatile boolean closed;
+
+    ClientSubscription(long id, String topic, ClientConfig config, BrokerConnection connection,
+                       ScheduledExecutorService timer) {
+        this.id = id;
+        this.topic = topic;
+        this.config = config;
+        this.connection = connection;
+        this.timer = timer;
+        this.dispatcher = new Thread(this::dispatchLoop, "gmq-consumer-" + topic + "-" + id);
+        this.dispatcher.setDaemon(true);
+        this.dispatcher.start();
+    }
+
+    long id() {
+        return id;
+    }
+
+    String topic() {
+        return topic;
+    }
+
+    String memberId() {
+        return memberId;
+    }
+
+    Set<TopicPartition> assignment() {
+        return assignment;
+    }
+
+    /** Joins the group on session {@code epoch} (connection lock held). */
+    void subscribe(int newEpoch) {
+        synchronized (this) {
+            epoch = newEpoch;
+            pendingAcks.clear();
+            pendingNacks.clear();
+            pendingCredits = 0;
+        }
+        queue.clear();
+        Subscribe.Builder s = Subscribe.newBuilder().setSubscriptionId(id).setClientId(config.clientId())
+                .setGroup(config.consumerGroup()).addTopics(topic)
+                .setStartFrom(Protos.toProto(config.startFrom()))
+                .setAckMode(config.ackMode() == AckMode.MANUAL ? io.gmq.proto.AckMode.ACK_MODE_MANUAL
+                        : io.gmq.proto.AckMode.ACK_MODE_AUTO)
+                .setPullIntervalMillis(config.pullInterval().toMillis())
+                .setInitialCredits(config.consumerCredits());
+        if (config.sessionTimeout() != null) {
+            s.setSessionTimeoutMillis(config.sessionTimeout().toMillis());
+        }
+        connection.send(ClientFrame.newBuilder().setSubscribe(s).build());
+    }
+
+    void onSubscribed(String member) {
+        this.memberId = member;
+    }
+
+    void onAssignment(Set<TopicPartition> assigned) {
+        this.assignment = assigned;
+    }
+
+    /** Decodes the records of {@code d} in [from, to) and queues them for the handler. */
+    void onDelivery(Delivery d, int deliveryEpoch) {
+        if (closed || deliveryEpoch != epoch) {
+            return;
+        }
+        ByteBuffer buf = Protos.readView(d.getFrames());
+        int pos = buf.position();
+        int end = buf.limit();
+        BatchReader reader = new BatchReader();
+        while (end - pos >= BatchFormat.HEADER_LENGTH) {
+            int length = BatchFormat.frameLength(buf, pos);
+            if (length < BatchFormat.HEADER_LENGTH || length > end - pos) {
+                break;
+            }
+            boolean atLeastOnce = (buf.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET)
+                    & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
+            reader.wrap(buf.duplicate().position(pos).limit(pos + length));
+            while (reader.next()) {
+                long offset = reader.offset();
+                if (offset < d.getFromOffset() || offset >= d.getToOffset()) {
+                    continue;
+                }
+                queue.add(new ReceivedMessage(this, deliveryEpoch, d.getTopic(), d.getPartition(), offset,
+                        reader.hasKey() ? reader.key() : null, reader.value(), reader.headers(), reader.timestamp(),
+                        d.getDeliveryCount(), atLeastOnce ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE));
+            }
+            pos += length;
+        }
+    }
+
+    private void dispatchLoop() {
+        while (true) {
+            ReceivedMessage m;
+            try {
+                m = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (m == STOP) {
+                return;
+            }
+            if (m.epoch() != epoch) {
+                continue;
+            }
+            boolean ok;
+            try {
+                config.messageHandler().handle(m);
+                ok = true;
+            } catch (Exception e) {
+                LOG.warn("message handler failed on {}: {}", m, e.toString());
+                ok = false;
+            }
+            if (config.ackMode() == AckMode.AUTO && m.qos() == QoS.AT_LEAST_ONCE) {
+                settle(m, ok);
+            }
+            synchronized (this) {
+                if (m.epoch() == epoch) {
+                    pendingCredits++;
+                }
+            }
+            if (queue.isEmpty() || pendingCredits >= Math.max(1, config.consumerCredits() / 4)) {
+                flushAcks();
+            } else {
+                scheduleFlush();
+            }
+        }
+    }
+
+    /** Records an ack or nack; it goes out with the next flush (at most {@link #ACK_FLUSH_MILLIS} later). */
+    void settle(ReceivedMessage m, boolean ack) {
+        synchronized (this) {
+            if (closed || m.epoch() != epoch) {
+                return; // the member that received it is gone; the next owner redelivers
+            }
+            TopicPartition tp = new TopicPartition(m.topic(), m.partition());
+            (ack ? pendingAcks : pendingNacks).computeIfAbsent(tp, k -> new ArrayList<>()).add(m.offset());
+        }
+        if (config.ackMode() == AckMode.MANUAL) {
+            scheduleFlush();
+        }
+    }
+
+    private void scheduleFlush() {
+        synchronized (this) {
+            if (flushScheduled || closed) {
+                return;
+            }
+            flushScheduled = true;
+        }
+        timer.schedule(this::flushAcks, ACK_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Sends pending acks, nacks and returned credits as (at most) two frames. Serialised on
+     * {@link #sendLock}, so acks taken from the pending maps are on the wire before anything a
+     * later flush or {@link #close()} sends (an Unsubscribe overtaking acks would lose them).
+     */
+    void flushAcks() {
+        synchronized (sendLock) {
+            flushAcksLocked();
+        }
+    }
+
+    private void flushAcksLocked() {
+        Acks.Builder acks = null;
+        int credits;
+        synchronized (this) {
+            flushScheduled = false;
+            if (!pendingAcks.isEmpty() || !pendingNacks.isEmpty()) {
+                acks = Acks.newBuilder().setSubscriptionId(id);
+                for (Map.Entry<TopicPartition, List<Long>> e : pendingAcks.entrySet()) {
+                    acks.addAcks(PartitionOffsets.newBuilder().setTopic(e.getKey().topic())
+                            .setPartition(e.getKey().partition()).addAllOffsets(e.getValue()));
+                }
+                for (Map.Entry<TopicPartition, List<Long>> e : pendingNacks.entrySet()) {
+                    acks.addNacks(PartitionOffsets.newBuilder().setTopic(e.getKey().topic())
+                            .setPartition(e.getKey().partition()).addAllOffsets(e.getValue()));
+                }
+                pendingAcks.clear();
+                pendingNacks.clear();
+            }
+            credits = closed ? 0 : pendingCredits;
+            pendingCredits = 0;
+        }
+        if (acks != null) {
+            connection.send(ClientFrame.newBuilder().setAcks(acks).build());
+        }
+        if (credits > 0) {
+            connection.send(ClientFrame.newBuilder().setCredits(
+                    Credits.newBuilder().setSubscriptionId(id).setRecords(credits)).build());
+        }
+    }
+
+    void onError(GmqException e) {
+        LOG.warn("subscription to '{}' failed: {}", topic, e.getMessage());
+        failure = e;
+    }
+
+    private volatile GmqException failure;
+
+    /** The error the broker reported for this subscription, or null. */
+    GmqException failure() {
+        return failure;
+    }
+
+    /** Sends the last acks, leaves the group and stops the dispatcher. */
+    @Override
+    public void close() {
+        synchronized (sendLock) {
+            if (closed) {
+                return;
+            }
+            flushAcksLocked();
+            closed = true;
+            connection.send(ClientFrame.newBuilder()
+                    .setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(id)).build());
+        }
+        queue.clear();
+        queue.add(STOP);
+        if (Thread.currentThread() != dispatcher) {
+            try {
+                dispatcher.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

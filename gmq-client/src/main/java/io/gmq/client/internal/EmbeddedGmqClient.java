@@ -1,0 +1,124 @@
+package io.gmq.client.internal;
+
+import io.gmq.ConsumerConfig;
+import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.Gmq;
+import io.gmq.OffsetSpec;
+import io.gmq.PublishOption;
+import io.gmq.PublishResult;
+import io.gmq.Subscription;
+import io.gmq.TopicDescription;
+import io.gmq.TopicInfo;
+import io.gmq.client.ClientConfig;
+import io.gmq.client.GmqClient;
+import io.gmq.storage.GroupDescription;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@link GmqClient} over an in-process {@link Gmq} engine: what {@code serverAddr("embedded:<dir>")}
+ * opens. Publishing and consuming run the same engine code a broker runs, without the network.
+ * The engine is owned by this client and closed with it.
+ */
+public final class EmbeddedGmqClient implements GmqClient {
+    private final ClientConfig config;
+    private final Gmq gmq;
+    private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
+
+    private EmbeddedGmqClient(ClientConfig config, Gmq gmq) {
+        this.config = config;
+        this.gmq = gmq;
+    }
+
+    public static GmqClient open(ClientConfig config) {
+        return new EmbeddedGmqClient(config,
+                Gmq.open(GmqConfig.builder().dataDir(config.embeddedDataDir()).build()));
+    }
+
+    @Override
+    public PublishResult publish(String topic, byte[] payload, PublishOption... options) {
+        return gmq.publish(topic, payload, options);
+    }
+
+    @Override
+    public CompletableFuture<PublishResult> publishAsync(String topic, byte[] payload, PublishOption... options) {
+        return gmq.publishAsync(topic, payload, options);
+    }
+
+    @Override
+    public void flush() {
+        // every embedded publish goes to the engine at once
+    }
+
+    @Override
+    public synchronized void subscribe(String topic) {
+        if (config.consumerGroup() == null || config.messageHandler() == null) {
+            throw GmqException.invalidArgument(
+                    "set ClientConfig.consumerGroup(...) and messageHandler(...) before subscribing");
+        }
+        if (subscriptions.containsKey(topic)) {
+            return;
+        }
+        ConsumerConfig.Builder c = ConsumerConfig.builder().clientId(config.clientId())
+                .consumerGroup(config.consumerGroup()).messageHandler(config.messageHandler())
+                .pullInterval(config.pullInterval()).ackMode(config.ackMode()).startFrom(config.startFrom());
+        if (config.sessionTimeout() != null) {
+            c.sessionTimeout(config.sessionTimeout());
+        }
+        subscriptions.put(topic, gmq.subscribe(c.build(), topic));
+    }
+
+    @Override
+    public synchronized void unsubscribe(String topic) {
+        Subscription s = subscriptions.remove(topic);
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    @Override
+    public TopicInfo createTopic(String topic, int partitions) {
+        return gmq.admin().createTopic(topic, partitions);
+    }
+
+    @Override
+    public List<TopicInfo> listTopics() {
+        return gmq.admin().listTopics();
+    }
+
+    @Override
+    public TopicDescription describeTopic(String topic) {
+        return gmq.admin().describeTopic(topic);
+    }
+
+    @Override
+    public void deleteTopic(String topic) {
+        gmq.admin().deleteTopic(topic);
+    }
+
+    @Override
+    public List<String> listGroups() {
+        return gmq.admin().listGroups();
+    }
+
+    @Override
+    public GroupDescription describeGroup(String group) {
+        return gmq.admin().describeGroup(group);
+    }
+
+    @Override
+    public void resetOffsets(String group, String topic, OffsetSpec spec) {
+        gmq.admin().resetOffsets(group, topic, spec);
+    }
+
+    @Override
+    public synchronized void close() {
+        for (String topic : List.copyOf(subscriptions.keySet())) {
+            unsubscribe(topic);
+        }
+        gmq.close();
+    }
+}

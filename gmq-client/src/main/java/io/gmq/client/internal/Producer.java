@@ -1,0 +1,310 @@
+package io.gmq.client.internal;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.PublishRequest;
+import io.gmq.PublishResult;
+import io.gmq.QoS;
+import io.gmq.client.ClientConfig;
+import io.gmq.internal.topic.Partitioner;
+import io.gmq.proto.ClientFrame;
+import io.gmq.proto.PublishAck;
+import io.gmq.proto.PublishBatch;
+import io.gmq.storage.BatchBuilder;
+import io.gmq.storage.BatchFormat;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToIntFunction;
+
+/**
+ * The publishing half of the network client: routes each message, accumulates one open batch per
+ * (topic, partition, QoS) for up to {@link ClientConfig#linger()} or {@link ClientConfig#maxBatchBytes()},
+ * sends it as one {@link PublishBatch} and completes the messages' futures from its ack.
+ *
+ * <p>At-least-once across broker loss: a sent batch stays in {@link #inFlight} until acked. When a
+ * new session opens, unacknowledged QoS 1 batches are sent again in request-id order (the broker
+ * may have appended them already: duplicates, never loss); QoS 0 batches sent on the lost session
+ * fail with UNAVAILABLE (at most once). At most {@link ClientConfig#maxInFlightBatches()} batches
+ * are in flight; publishing blocks (up to the request timeout) beyond that.
+ */
+final class Producer {
+    private final ClientConfig config;
+    private final BrokerConnection connection;
+    private final ScheduledExecutorService timer;
+    private final ToIntFunction<String> partitionCount;
+    private final Runnable invalidateMetadata;
+    private final Partitioner partitioner = new Partitioner();
+    private final Semaphore inFlightPermits;
+    private final Map<BatchKey, OpenBatch> open = new HashMap<>();
+    /** Keyless messages stick to one partition per topic and QoS until that batch is sent. */
+    private final Map<String, Integer> sticky = new HashMap<>();
+    private final ConcurrentSkipListMap<Long, InFlight> inFlight = new ConcurrentSkipListMap<>();
+    private long nextRequestId = 1;
+
+    private record BatchKey(String topic, int partition, QoS qos) {
+    }
+
+    private static final class OpenBatch {
+        final BatchKey key;
+        final BatchBuilder builder = new BatchBuilder(4096);
+        final List<CompletableFuture<PublishResult>> futures = new ArrayList<>();
+        ScheduledFuture<?> lingerTask;
+
+        OpenBatch(BatchKey key) {
+            this.key = key;
+        }
+    }
+
+    /** A sent batch awaiting its ack; {@code sentEpoch} is the session it went out on (0: not sent yet). */
+    private static final class InFlight {
+        final long requestId;
+        final BatchKey key;
+        final ByteBuffer frame;
+        final List<CompletableFuture<PublishResult>> futures;
+        final long createdNanos = System.nanoTime();
+        int sentEpoch;
+
+        InFlight(long requestId, BatchKey key, ByteBuffer frame, List<CompletableFuture<PublishResult>> futures) {
+            this.requestId = requestId;
+            this.key = key;
+            this.frame = frame;
+            this.futures = futures;
+        }
+    }
+
+    Producer(ClientConfig config, BrokerConnection connection, ScheduledExecutorService timer,
+             ToIntFunction<String> partitionCount, Runnable invalidateMetadata) {
+        this.config = config;
+        this.connection = connection;
+        this.timer = timer;
+        this.partitionCount = partitionCount;
+        this.invalidateMetadata = invalidateMetadata;
+        this.inFlightPermits = new Semaphore(config.maxInFlightBatches());
+    }
+
+    /** Adds a message to its partition's open batch; with {@code sendNow} sends that batch at once. */
+    CompletableFuture<PublishResult> publish(PublishRequest r, boolean sendNow) {
+        int partitions = partitionCount.applyAsInt(r.topic());
+        CompletableFuture<PublishResult> f = new CompletableFuture<>();
+        synchronized (this) {
+            int partition;
+            if (r.partition() != PublishRequest.ANY_PARTITION || r.key() != null) {
+                partition = partitioner.choose(r.topic(),
+                        r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(), r.key(), partitions);
+            } else {
+                String stickyKey = r.topic() + '\u0000' + r.qos();
+                Integer p = sticky.get(stickyKey);
+                if (p == null || p >= partitions) {
+                    p = partitioner.nextSpreadPartition(r.topic(), partitions);
+                    sticky.put(stickyKey, p);
+                }
+                partition = p;
+            }
+            BatchKey key = new BatchKey(r.topic(), partition, r.qos());
+            OpenBatch b = open.get(key);
+            int recordSize = BatchBuilder.recordSize(r.key(), r.payload().length, r.headers());
+            if (b != null && b.builder.sizeInBytes() + recordSize > config.maxBatchBytes()) {
+                seal(b); // full: send it, start a new one
+                b = null;
+            }
+            if (b == null) {
+                b = new OpenBatch(key);
+                open.put(key, b);
+            }
+            long ts = r.timestamp() >= 0 ? r.timestamp() : System.currentTimeMillis();
+            b.builder.add(ts, r.key(), r.payload(), r.headers());
+            b.futures.add(f);
+            if (sendNow || b.builder.sizeInBytes() >= config.maxBatchBytes() || config.linger().isZero()) {
+                seal(b);
+            } else if (b.lingerTask == null) {
+                OpenBatch lingering = b;
+                b.lingerTask = timer.schedule(() -> sendOpen(lingering), config.linger().toNanos(),
+                        TimeUnit.NANOSECONDS);
+            }
+        }
+        return f;
+    }
+
+    /** Sends every open batch now. */
+    synchronized void flush() {
+        for (OpenBatch b : new ArrayList<>(open.values())) {
+            seal(b);
+        }
+    }
+
+    /** Waits until every sent batch is acknowledged or failed, up to {@code timeoutMillis}. */
+    boolean awaitInFlight(long timeoutMillis) {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (!inFlight.isEmpty()) {
+            InFlight first = inFlight.firstEntry() == null ? null : inFlight.firstEntry().getValue();
+            if (first == null) {
+                break;
+            }
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                CompletableFuture.allOf(first.futures.toArray(new CompletableFuture<?>[0]))
+                        .get(left, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                // failed or timed out: the loop checks the deadline
+            }
+        }
+        return true;
+    }
+
+    private synchronized void sendOpen(OpenBatch b) {
+        if (open.get(b.key) == b) {
+            seal(b);
+        }
+    }
+
+    /**
+     * Removes {@code b} from the open set and sends it. Runs under this lock, so request ids, and
+     * with them the order batches reach the broker, follow the order batches were sealed.
+     */
+    private void seal(OpenBatch b) {
+        open.remove(b.key);
+        forgetSticky(b.key);
+        send(b);
+    }
+
+    private void forgetSticky(BatchKey key) {
+        String stickyKey = key.topic() + '\u0000' + key.qos();
+        Integer p = sticky.get(stickyKey);
+        if (p != null && p == key.partition()) {
+            sticky.remove(stickyKey);
+        }
+    }
+
+    private void send(OpenBatch b) {
+        if (b.lingerTask != null) {
+            b.lingerTask.cancel(false);
+        }
+        b.builder.attributes(b.key.qos() == QoS.AT_LEAST_ONCE ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
+        ByteBuffer frame = b.builder.buildCopy();
+        try {
+            if (!inFlightPermits.tryAcquire(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                failAll(b.futures, new GmqException(ErrorCode.RESOURCE_EXHAUSTED, config.maxInFlightBatches()
+                        + " publish batches are awaiting acks; the broker is slower than the producer"));
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failAll(b.futures, new GmqException(ErrorCode.UNAVAILABLE, "interrupted while publishing"));
+            return;
+        }
+        synchronized (connection) {
+            long id = nextRequestId++;
+            InFlight batch = new InFlight(id, b.key, frame, b.futures);
+            inFlight.put(id, batch);
+            transmit(batch, currentEpochIfConnected());
+        }
+    }
+
+    private volatile int sessionEpoch;
+
+    private int currentEpochIfConnected() {
+        return connection.isConnected() ? sessionEpoch : 0;
+    }
+
+    /** Sends {@code batch} on session {@code epoch} (0: not connected, it waits for the next session). */
+    private void transmit(InFlight batch, int epoch) {
+        if (epoch == 0) {
+            return;
+        }
+        boolean sent = connection.send(ClientFrame.newBuilder().setPublish(PublishBatch.newBuilder()
+                .setRequestId(batch.requestId).setTopic(batch.key.topic()).setPartition(batch.key.partition())
+                .setQos(batch.key.qos() == QoS.AT_LEAST_ONCE ? io.gmq.proto.QoS.QOS_AT_LEAST_ONCE
+                        : io.gmq.proto.QoS.QOS_AT_MOST_ONCE)
+                .setBatch(Protos.bytes(batch.frame))).build());
+        if (sent) {
+            batch.sentEpoch = epoch;
+        }
+    }
+
+    /** A new session is open (connection lock held): resend what the last one left unacknowledged. */
+    void onConnected(int epoch) {
+        sessionEpoch = epoch;
+        for (InFlight batch : inFlight.values()) {
+            if (batch.sentEpoch != 0 && batch.key.qos() == QoS.AT_MOST_ONCE) {
+                complete(batch.requestId, new GmqException(ErrorCode.UNAVAILABLE,
+                        "the broker went away before acknowledging a QoS 0 publish; it may or may not be stored"));
+            } else {
+                transmit(batch, epoch);
+            }
+        }
+    }
+
+    void onAck(PublishAck ack) {
+        InFlight batch = inFlight.get(ack.getRequestId());
+        if (batch == null) {
+            return;
+        }
+        if (ack.hasError()) {
+            GmqException e = GrpcErrors.fromProto(ack.getError());
+            if (e.code() == ErrorCode.NOT_FOUND || e.code() == ErrorCode.INVALID_ARGUMENT) {
+                invalidateMetadata.run();
+            }
+            boolean withinTimeout = System.nanoTime() - batch.createdNanos < config.requestTimeout().toNanos();
+            if (e.code() == ErrorCode.UNAVAILABLE && batch.key.qos() == QoS.AT_LEAST_ONCE && withinTimeout) {
+                // The broker lost its storage for a moment: try again soon, until the request timeout.
+                timer.schedule(() -> {
+                    synchronized (connection) {
+                        transmit(batch, currentEpochIfConnected());
+                    }
+                }, 100, TimeUnit.MILLISECONDS);
+                return;
+            }
+            complete(ack.getRequestId(), e);
+            return;
+        }
+        if (inFlight.remove(ack.getRequestId()) == null) {
+            return;
+        }
+        inFlightPermits.release();
+        long base = ack.getBaseOffset();
+        for (int i = 0; i < batch.futures.size(); i++) {
+            batch.futures.get(i).complete(new PublishResult(batch.key.topic(), batch.key.partition(), base + i));
+        }
+    }
+
+    private void complete(long requestId, GmqException e) {
+        InFlight batch = inFlight.remove(requestId);
+        if (batch != null) {
+            inFlightPermits.release();
+            failAll(batch.futures, e);
+        }
+    }
+
+    /** Fails everything open and in flight (client closing). */
+    void failEverything(GmqException e) {
+        List<OpenBatch> all;
+        synchronized (this) {
+            all = new ArrayList<>(open.values());
+            open.clear();
+        }
+        for (OpenBatch b : all) {
+            failAll(b.futures, e);
+        }
+        for (Long id : List.copyOf(inFlight.keySet())) {
+            complete(id, e);
+        }
+    }
+
+    private static void failAll(List<CompletableFuture<PublishResult>> futures, GmqException e) {
+        for (CompletableFuture<PublishResult> f : futures) {
+            f.completeExceptionally(e);
+        }
+    }
+}

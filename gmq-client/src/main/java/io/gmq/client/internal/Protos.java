@@ -1,0 +1,153 @@
+package io.gmq.client.internal;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.gmq.OffsetSpec;
+import io.gmq.PartitionInfo;
+import io.gmq.TopicInfo;
+import io.gmq.TopicPartition;
+import io.gmq.storage.BatchFormat;
+import io.gmq.storage.GroupDescription;
+import io.gmq.storage.GroupMembership;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Conversions between the API value types and their protobuf messages; no logic beyond that. */
+public final class Protos {
+    private Protos() {
+    }
+
+    /**
+     * Wraps frame bytes without copying. Safe because a frame handed to gRPC is never written
+     * again: the caller gives up the buffer (sealed frames are immutable, unsealed ones are
+     * built fresh per batch).
+     */
+    public static ByteString bytes(ByteBuffer frame) {
+        return UnsafeByteOperations.unsafeWrap(frame.duplicate());
+    }
+
+    /**
+     * Copies frame bytes into a message. Used for bytes the sender does not own for good (log
+     * reads that may view a mapped segment or a reused buffer): one copy per batch, none per record.
+     */
+    public static ByteString copy(ByteBuffer frames) {
+        return ByteString.copyFrom(frames.duplicate());
+    }
+
+    /** A read-only little-endian view for readers (fetch results, deliveries). */
+    public static ByteBuffer readView(ByteString bytes) {
+        return bytes.asReadOnlyByteBuffer().order(BatchFormat.ORDER);
+    }
+
+    /** A private writable copy, for frames storage stamps in place (append). */
+    public static ByteBuffer writableCopy(ByteString bytes) {
+        ByteBuffer buf = ByteBuffer.allocate(bytes.size()).order(BatchFormat.ORDER);
+        bytes.copyTo(buf);
+        return buf.flip();
+    }
+
+    public static io.gmq.proto.TopicPartition toProto(TopicPartition tp) {
+        return io.gmq.proto.TopicPartition.newBuilder().setTopic(tp.topic()).setPartition(tp.partition()).build();
+    }
+
+    public static TopicPartition fromProto(io.gmq.proto.TopicPartition tp) {
+        return new TopicPartition(tp.getTopic(), tp.getPartition());
+    }
+
+    public static List<io.gmq.proto.TopicPartition> toProto(Collection<TopicPartition> tps) {
+        List<io.gmq.proto.TopicPartition> out = new ArrayList<>(tps.size());
+        for (TopicPartition tp : tps) {
+            out.add(toProto(tp));
+        }
+        return out;
+    }
+
+    public static Set<TopicPartition> fromProto(List<io.gmq.proto.TopicPartition> tps) {
+        Set<TopicPartition> out = new LinkedHashSet<>(tps.size() * 2);
+        for (io.gmq.proto.TopicPartition tp : tps) {
+            out.add(fromProto(tp));
+        }
+        return out;
+    }
+
+    public static io.gmq.proto.TopicInfo toProto(TopicInfo t) {
+        return io.gmq.proto.TopicInfo.newBuilder().setName(t.name()).setPartitions(t.partitions()).build();
+    }
+
+    public static TopicInfo fromProto(io.gmq.proto.TopicInfo t) {
+        return new TopicInfo(t.getName(), t.getPartitions());
+    }
+
+    public static io.gmq.proto.PartitionInfo toProto(PartitionInfo p) {
+        return io.gmq.proto.PartitionInfo.newBuilder().setTopicPartition(toProto(p.topicPartition()))
+                .setLogStartOffset(p.logStartOffset()).setHighWatermark(p.highWatermark())
+                .setSizeBytes(p.sizeBytes()).build();
+    }
+
+    public static PartitionInfo fromProto(io.gmq.proto.PartitionInfo p) {
+        return new PartitionInfo(fromProto(p.getTopicPartition()), p.getLogStartOffset(), p.getHighWatermark(),
+                p.getSizeBytes());
+    }
+
+    public static io.gmq.proto.OffsetSpec toProto(OffsetSpec s) {
+        return io.gmq.proto.OffsetSpec.newBuilder()
+                .setKind(io.gmq.proto.OffsetSpec.Kind.forNumber(s.kind().ordinal())).setValue(s.value()).build();
+    }
+
+    public static OffsetSpec fromProto(io.gmq.proto.OffsetSpec s) {
+        return switch (s.getKind()) {
+            case EARLIEST -> OffsetSpec.earliest();
+            case LATEST -> OffsetSpec.latest();
+            case OFFSET -> OffsetSpec.offset(s.getValue());
+            case TIMESTAMP -> OffsetSpec.timestamp(s.getValue());
+            default -> throw io.gmq.GmqException.invalidArgument("unknown offset spec kind " + s.getKindValue());
+        };
+    }
+
+    public static io.gmq.proto.GroupMembership toProto(GroupMembership m) {
+        return io.gmq.proto.GroupMembership.newBuilder().setGroup(m.group()).setMemberId(m.memberId())
+                .setGeneration(m.generation()).addAllAssigned(toProto(m.assigned()))
+                .setSessionTimeoutMillis(m.sessionTimeoutMillis()).build();
+    }
+
+    public static GroupMembership fromProto(io.gmq.proto.GroupMembership m) {
+        return new GroupMembership(m.getGroup(), m.getMemberId(), m.getGeneration(), fromProto(m.getAssignedList()),
+                m.getSessionTimeoutMillis());
+    }
+
+    public static io.gmq.proto.GroupDescription toProto(GroupDescription d) {
+        io.gmq.proto.GroupDescription.Builder b = io.gmq.proto.GroupDescription.newBuilder()
+                .setGroup(d.group()).setGeneration(d.generation());
+        for (GroupDescription.Member m : d.members()) {
+            b.addMembers(io.gmq.proto.GroupMember.newBuilder().setMemberId(m.memberId()).setClientId(m.clientId())
+                    .addAllTopics(m.topics()).addAllAssigned(toProto(m.assigned()))
+                    .setLastHeartbeatAgeMillis(m.lastHeartbeatAgeMillis()));
+        }
+        for (GroupDescription.PartitionProgress p : d.partitions()) {
+            b.addPartitions(io.gmq.proto.PartitionProgress.newBuilder().setTopicPartition(toProto(p.topicPartition()))
+                    .setOwnerMemberId(p.ownerMemberId() == null ? "" : p.ownerMemberId())
+                    .setCommittedOffset(p.committedOffset()).setHighWatermark(p.highWatermark()).setLag(p.lag()));
+        }
+        return b.build();
+    }
+
+    public static GroupDescription fromProto(io.gmq.proto.GroupDescription d) {
+        List<GroupDescription.Member> members = new ArrayList<>();
+        for (io.gmq.proto.GroupMember m : d.getMembersList()) {
+            members.add(new GroupDescription.Member(m.getMemberId(), m.getClientId(),
+                    new LinkedHashSet<>(m.getTopicsList()), fromProto(m.getAssignedList()),
+                    m.getLastHeartbeatAgeMillis()));
+        }
+        List<GroupDescription.PartitionProgress> partitions = new ArrayList<>();
+        for (io.gmq.proto.PartitionProgress p : d.getPartitionsList()) {
+            partitions.add(new GroupDescription.PartitionProgress(fromProto(p.getTopicPartition()),
+                    p.getOwnerMemberId().isEmpty() ? null : p.getOwnerMemberId(), p.getCommittedOffset(),
+                    p.getHighWatermark(), p.getLag()));
+        }
+        return new GroupDescription(d.getGroup(), d.getGeneration(), members, partitions);
+    }
+}

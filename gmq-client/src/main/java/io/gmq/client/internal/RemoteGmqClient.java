@@ -1,0 +1,284 @@
+package io.gmq.client.internal;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.OffsetSpec;
+import io.gmq.PartitionInfo;
+import io.gmq.PublishOption;
+import io.gmq.PublishRequest;
+import io.gmq.PublishResult;
+import io.gmq.TopicInfo;
+import io.gmq.client.ClientConfig;
+import io.gmq.client.GmqClient;
+import io.gmq.TopicDescription;
+import io.gmq.proto.CreateTopicRequest;
+import io.gmq.proto.DeleteTopicRequest;
+import io.gmq.proto.DescribeGroupRequest;
+import io.gmq.proto.DescribeTopicRequest;
+import io.gmq.proto.DescribeTopicResponse;
+import io.gmq.proto.GetTopicMetadataRequest;
+import io.gmq.proto.ListGroupsRequest;
+import io.gmq.proto.ListTopicsRequest;
+import io.gmq.proto.ResetOffsetsRequest;
+import io.gmq.proto.ServerFrame;
+import io.gmq.storage.GroupDescription;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@link GmqClient} over gRPC: one {@link BrokerConnection} (one Session stream), a
+ * {@link Producer} and one {@link ClientSubscription} per subscribed topic.
+ */
+public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listener {
+    private final ClientConfig config;
+    private final ScheduledExecutorService timer;
+    private final BrokerConnection connection;
+    private final Producer producer;
+    private final Map<String, Integer> partitionCounts = new ConcurrentHashMap<>();
+    private final Map<String, ClientSubscription> byTopic = new ConcurrentHashMap<>();
+    private final Map<Long, ClientSubscription> byId = new ConcurrentHashMap<>();
+    private final AtomicLong nextSubscriptionId = new AtomicLong(1);
+    private volatile boolean closed;
+
+    private RemoteGmqClient(ClientConfig config) {
+        this.config = config;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gmq-client-" + config.clientId());
+            t.setDaemon(true);
+            return t;
+        });
+        this.connection = new BrokerConnection(config, timer);
+        this.producer = new Producer(config, connection, timer, this::partitionCount, partitionCounts::clear);
+        connection.listener(this);
+    }
+
+    public static RemoteGmqClient connect(ClientConfig config) {
+        RemoteGmqClient c = new RemoteGmqClient(config);
+        try {
+            c.connection.start();
+        } catch (RuntimeException e) {
+            c.timer.shutdownNow();
+            throw e;
+        }
+        return c;
+    }
+
+    /** The broker this client talks to now (host:port), or null while reconnecting. */
+    public String currentBroker() {
+        return connection.isConnected() ? connection.address() : null;
+    }
+
+    // ---- connection events ------------------------------------------------------------------------
+
+    @Override
+    public void onConnected(int epoch) {
+        producer.onConnected(epoch);
+        for (ClientSubscription s : byId.values()) {
+            s.subscribe(epoch);
+        }
+    }
+
+    @Override
+    public void onFrame(ServerFrame f, int epoch) {
+        switch (f.getFrameCase()) {
+            case PUBLISH_ACK -> producer.onAck(f.getPublishAck());
+            case DELIVERY -> {
+                ClientSubscription s = byId.get(f.getDelivery().getSubscriptionId());
+                if (s != null) {
+                    s.onDelivery(f.getDelivery(), epoch);
+                }
+            }
+            case SUBSCRIBED -> {
+                ClientSubscription s = byId.get(f.getSubscribed().getSubscriptionId());
+                if (s != null) {
+                    s.onSubscribed(f.getSubscribed().getMemberId());
+                }
+            }
+            case ASSIGNMENT -> {
+                ClientSubscription s = byId.get(f.getAssignment().getSubscriptionId());
+                if (s != null) {
+                    s.onAssignment(Protos.fromProto(f.getAssignment().getAssignedList()));
+                }
+            }
+            case ERROR -> {
+                ClientSubscription s = byId.get(f.getError().getSubscriptionId());
+                if (s != null) {
+                    s.onError(GrpcErrors.fromProto(f.getError().getError()));
+                }
+            }
+            default -> {
+                // heartbeats and unsubscribe confirmations need no action
+            }
+        }
+    }
+
+    @Override
+    public void onDisconnected(GmqException cause) {
+        // In-flight publishes wait for the next session (Producer.onConnected); subscriptions rejoin there.
+    }
+
+    // ---- publish ----------------------------------------------------------------------------------
+
+    private int partitionCount(String topic) {
+        Integer n = partitionCounts.get(topic);
+        if (n == null) {
+            n = connection.unary(stub -> stub.getTopicMetadata(
+                    GetTopicMetadataRequest.newBuilder().setTopic(topic).setAutoCreate(true).build())).getPartitions();
+            partitionCounts.put(topic, n);
+        }
+        return n;
+    }
+
+    @Override
+    public PublishResult publish(String topic, byte[] payload, PublishOption... options) {
+        CompletableFuture<PublishResult> f = send(topic, payload, options, true);
+        try {
+            return f.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw GrpcErrors.toGmq(e.getCause());
+        } catch (TimeoutException e) {
+            throw new GmqException(ErrorCode.DEADLINE_EXCEEDED, "publish to '" + topic + "' not acknowledged within "
+                    + config.requestTimeout().toMillis() + " ms; it may or may not be stored");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GmqException(ErrorCode.UNAVAILABLE, "interrupted while publishing");
+        }
+    }
+
+    @Override
+    public CompletableFuture<PublishResult> publishAsync(String topic, byte[] payload, PublishOption... options) {
+        try {
+            return send(topic, payload, options, false);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private CompletableFuture<PublishResult> send(String topic, byte[] payload, PublishOption[] options, boolean now) {
+        if (closed) {
+            throw new GmqException(ErrorCode.UNAVAILABLE, "client is closed");
+        }
+        return producer.publish(PublishRequest.of(topic, payload, options), now);
+    }
+
+    @Override
+    public void flush() {
+        producer.flush();
+    }
+
+    // ---- subscribe --------------------------------------------------------------------------------
+
+    @Override
+    public synchronized void subscribe(String topic) {
+        if (config.consumerGroup() == null || config.consumerGroup().isBlank()) {
+            throw GmqException.invalidArgument("set ClientConfig.consumerGroup(...) before subscribing");
+        }
+        if (config.messageHandler() == null) {
+            throw GmqException.invalidArgument("set ClientConfig.messageHandler(...) before subscribing");
+        }
+        if (byTopic.containsKey(topic)) {
+            return;
+        }
+        partitionCount(topic); // validates the name and auto-creates, with a synchronous error
+        ClientSubscription s = new ClientSubscription(nextSubscriptionId.getAndIncrement(), topic, config, connection,
+                timer);
+        byTopic.put(topic, s);
+        byId.put(s.id(), s);
+        synchronized (connection) {
+            if (connection.isConnected()) {
+                s.subscribe(currentEpoch());
+            }
+        }
+    }
+
+    private int currentEpoch() {
+        return connection.epoch();
+    }
+
+    @Override
+    public synchronized void unsubscribe(String topic) {
+        ClientSubscription s = byTopic.remove(topic);
+        if (s != null) {
+            byId.remove(s.id());
+            s.close();
+        }
+    }
+
+    // ---- admin ------------------------------------------------------------------------------------
+
+    @Override
+    public TopicInfo createTopic(String topic, int partitions) {
+        io.gmq.proto.TopicInfo created = connection.unary(stub -> stub.createTopic(
+                CreateTopicRequest.newBuilder().setTopic(topic).setPartitions(partitions).build()));
+        TopicInfo t = Protos.fromProto(created);
+        partitionCounts.remove(topic);
+        return t;
+    }
+
+    @Override
+    public List<TopicInfo> listTopics() {
+        List<TopicInfo> out = new ArrayList<>();
+        connection.unary(stub -> stub.listTopics(ListTopicsRequest.getDefaultInstance())).getTopicsList()
+                .forEach(t -> out.add(Protos.fromProto(t)));
+        return out;
+    }
+
+    @Override
+    public TopicDescription describeTopic(String topic) {
+        DescribeTopicResponse r = connection.unary(stub -> stub.describeTopic(
+                DescribeTopicRequest.newBuilder().setTopic(topic).build()));
+        List<PartitionInfo> partitions = new ArrayList<>();
+        r.getPartitionsList().forEach(p -> partitions.add(Protos.fromProto(p)));
+        return new TopicDescription(r.getTopic().getName(), r.getTopic().getPartitions(), partitions);
+    }
+
+    @Override
+    public void deleteTopic(String topic) {
+        connection.unary(stub -> stub.deleteTopic(DeleteTopicRequest.newBuilder().setTopic(topic).build()));
+        partitionCounts.remove(topic);
+    }
+
+    @Override
+    public List<String> listGroups() {
+        return List.copyOf(connection.unary(stub -> stub.listGroups(ListGroupsRequest.getDefaultInstance()))
+                .getGroupsList());
+    }
+
+    @Override
+    public GroupDescription describeGroup(String group) {
+        io.gmq.proto.GroupDescription d = connection.unary(stub -> stub.describeGroup(
+                DescribeGroupRequest.newBuilder().setGroup(group).build()));
+        return Protos.fromProto(d);
+    }
+
+    @Override
+    public void resetOffsets(String group, String topic, OffsetSpec spec) {
+        connection.unary(stub -> stub.resetOffsets(ResetOffsetsRequest.newBuilder().setGroup(group).setTopic(topic)
+                .setSpec(Protos.toProto(spec)).build()));
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        producer.flush();
+        producer.awaitInFlight(config.requestTimeout().toMillis());
+        for (String topic : List.copyOf(byTopic.keySet())) {
+            unsubscribe(topic);
+        }
+        producer.failEverything(new GmqException(ErrorCode.UNAVAILABLE, "client closed before the broker acknowledged"));
+        connection.close();
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,152 @@
+package io.gmq.net.broker;
+
+import static io.gmq.net.Unary.unary;
+
+import io.gmq.TopicInfo;
+import io.gmq.TopicPartition;
+import io.gmq.client.internal.Protos;
+import io.gmq.internal.broker.BrokerEngine;
+import io.gmq.internal.topic.TopicNames;
+import io.gmq.proto.ClientFrame;
+import io.gmq.proto.CreateTopicRequest;
+import io.gmq.proto.DeleteTopicRequest;
+import io.gmq.proto.DeleteTopicResponse;
+import io.gmq.proto.DescribeGroupRequest;
+import io.gmq.proto.DescribeTopicRequest;
+import io.gmq.proto.DescribeTopicResponse;
+import io.gmq.proto.GetTopicMetadataRequest;
+import io.gmq.proto.GmqBrokerGrpc;
+import io.gmq.proto.GroupDescription;
+import io.gmq.proto.ListGroupsRequest;
+import io.gmq.proto.ListGroupsResponse;
+import io.gmq.proto.ListTopicsRequest;
+import io.gmq.proto.ListTopicsResponse;
+import io.gmq.proto.ResetOffsetsRequest;
+import io.gmq.proto.ResetOffsetsResponse;
+import io.gmq.proto.ServerFrame;
+import io.gmq.storage.Storage;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The broker's gRPC face: one {@link ClientSession} per Session stream, and the admin calls, each
+ * a thin decode -> {@link BrokerEngine}/{@link Storage} call -> encode.
+ */
+public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
+    private final BrokerEngine engine;
+    private final Storage storage;
+    private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+
+    public BrokerService(BrokerEngine engine) {
+        this.engine = engine;
+        this.storage = engine.storage();
+    }
+
+    @Override
+    public StreamObserver<ClientFrame> session(StreamObserver<ServerFrame> responses) {
+        ClientSession[] holder = new ClientSession[1];
+        ClientSession s = new ClientSession(engine, (ServerCallStreamObserver<ServerFrame>) responses,
+                () -> sessions.remove(holder[0]));
+        holder[0] = s;
+        sessions.add(s);
+        return s;
+    }
+
+    @Override
+    public void ping(io.gmq.proto.Heartbeat r, StreamObserver<io.gmq.proto.Heartbeat> out) {
+        unary(out, () -> io.gmq.proto.Heartbeat.newBuilder().setTimestampMillis(System.currentTimeMillis()).build());
+    }
+
+    /** Open client sessions. */
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /**
+     * Ends every session with UNAVAILABLE so clients fail over to another broker; each session's
+     * members commit their acknowledged progress and leave their groups first.
+     */
+    public void terminateSessions(String reason) {
+        for (ClientSession s : List.copyOf(sessions)) {
+            s.terminate(reason);
+            sessions.remove(s);
+        }
+    }
+
+    @Override
+    public void getTopicMetadata(GetTopicMetadataRequest r, StreamObserver<io.gmq.proto.TopicInfo> out) {
+        unary(out, () -> {
+            TopicNames.validate(r.getTopic());
+            TopicInfo t = r.getAutoCreate() ? engine.topic(r.getTopic()) : storage.topic(r.getTopic(), false);
+            return Protos.toProto(t);
+        });
+    }
+
+    @Override
+    public void createTopic(CreateTopicRequest r, StreamObserver<io.gmq.proto.TopicInfo> out) {
+        unary(out, () -> {
+            TopicNames.validate(r.getTopic());
+            if (r.getPartitions() < 1 || r.getPartitions() > engine.config().maxPartitionsPerTopic()) {
+                throw io.gmq.GmqException.invalidArgument("partitions must be 1.."
+                        + engine.config().maxPartitionsPerTopic() + ", was " + r.getPartitions());
+            }
+            TopicInfo t = storage.createTopic(r.getTopic(), r.getPartitions());
+            engine.invalidateTopic(r.getTopic());
+            return Protos.toProto(t);
+        });
+    }
+
+    @Override
+    public void listTopics(ListTopicsRequest r, StreamObserver<ListTopicsResponse> out) {
+        unary(out, () -> {
+            ListTopicsResponse.Builder b = ListTopicsResponse.newBuilder();
+            storage.listTopics().forEach(t -> b.addTopics(Protos.toProto(t)));
+            return b.build();
+        });
+    }
+
+    @Override
+    public void describeTopic(DescribeTopicRequest r, StreamObserver<DescribeTopicResponse> out) {
+        unary(out, () -> {
+            TopicNames.validate(r.getTopic());
+            TopicInfo t = storage.topic(r.getTopic(), false);
+            DescribeTopicResponse.Builder b = DescribeTopicResponse.newBuilder().setTopic(Protos.toProto(t));
+            for (int p = 0; p < t.partitions(); p++) {
+                b.addPartitions(Protos.toProto(storage.partitionInfo(new TopicPartition(t.name(), p))));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void deleteTopic(DeleteTopicRequest r, StreamObserver<DeleteTopicResponse> out) {
+        unary(out, () -> {
+            TopicNames.validate(r.getTopic());
+            storage.deleteTopic(r.getTopic());
+            engine.invalidateTopic(r.getTopic());
+            return DeleteTopicResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void listGroups(ListGroupsRequest r, StreamObserver<ListGroupsResponse> out) {
+        unary(out, () -> ListGroupsResponse.newBuilder().addAllGroups(storage.listGroups()).build());
+    }
+
+    @Override
+    public void describeGroup(DescribeGroupRequest r, StreamObserver<GroupDescription> out) {
+        unary(out, () -> Protos.toProto(storage.describeGroup(r.getGroup())));
+    }
+
+    @Override
+    public void resetOffsets(ResetOffsetsRequest r, StreamObserver<ResetOffsetsResponse> out) {
+        unary(out, () -> {
+            TopicNames.validate(r.getTopic());
+            storage.resetOffsets(r.getGroup(), r.getTopic(), Protos.fromProto(r.getSpec()));
+            return ResetOffsetsResponse.getDefaultInstance();
+        });
+    }
+}

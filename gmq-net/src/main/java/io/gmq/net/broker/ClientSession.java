@@ -1,0 +1,333 @@
+package io.gmq.net.broker;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.OffsetSpec;
+import io.gmq.TopicPartition;
+import io.gmq.client.internal.GrpcErrors;
+import io.gmq.client.internal.Protos;
+import io.gmq.internal.broker.BrokerEngine;
+import io.gmq.internal.broker.Delivery;
+import io.gmq.internal.broker.DeliverySink;
+import io.gmq.internal.broker.GroupSubscription;
+import io.gmq.internal.broker.SubscriptionOptions;
+import io.gmq.proto.Acks;
+import io.gmq.proto.AssignmentChanged;
+import io.gmq.proto.ClientFrame;
+import io.gmq.proto.Heartbeat;
+import io.gmq.proto.PartitionOffsets;
+import io.gmq.proto.PublishAck;
+import io.gmq.proto.PublishBatch;
+import io.gmq.proto.QoS;
+import io.gmq.proto.ServerFrame;
+import io.gmq.proto.SessionError;
+import io.gmq.proto.Subscribe;
+import io.gmq.proto.Subscribed;
+import io.gmq.proto.Unsubscribed;
+import io.gmq.storage.BatchFormat;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client's Session stream: decodes client frames into {@link BrokerEngine} calls and writes
+ * their outcomes back. No queue of its own:
+ *
+ * <ul>
+ *   <li>Inbound: automatic flow control is off; at most {@link #MAX_IN_FLIGHT_PUBLISHES}
+ *       publishes are outstanding, one more frame is requested as each completes, so a producer
+ *       faster than storage is held back by HTTP/2 flow control.
+ *   <li>Outbound deliveries: each subscription's {@link DeliverySink#capacity()} is its client
+ *       credits, and 0 while the transport is not ready ({@code isReady()}), so the engine stops
+ *       fetching for a slow consumer. The onReady handler and new credits wake the engine up.
+ * </ul>
+ *
+ * Writes to the response stream come from gRPC, storage and engine threads and are serialised on
+ * {@code out}.
+ */
+final class ClientSession implements StreamObserver<ClientFrame> {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientSession.class);
+
+    /** Publish batches a session may have outstanding before the broker stops reading it. */
+    static final int MAX_IN_FLIGHT_PUBLISHES = 1024;
+
+    private final BrokerEngine engine;
+    private final ServerCallStreamObserver<ServerFrame> out;
+    private final Runnable onClose;
+    private final Map<Long, SessionSubscription> subscriptions = new ConcurrentHashMap<>();
+    private boolean finished;
+
+    ClientSession(BrokerEngine engine, ServerCallStreamObserver<ServerFrame> out, Runnable onClose) {
+        this.engine = engine;
+        this.out = out;
+        this.onClose = onClose;
+        out.disableAutoRequest();
+        out.setOnReadyHandler(this::onReady);
+        out.setOnCancelHandler(this::closeSubscriptions);
+        out.request(MAX_IN_FLIGHT_PUBLISHES);
+    }
+
+    @Override
+    public void onNext(ClientFrame frame) {
+        switch (frame.getFrameCase()) {
+            case PUBLISH -> {
+                publish(frame.getPublish());
+                return; // the next frame is requested when the append completes
+            }
+            case SUBSCRIBE -> subscribe(frame.getSubscribe());
+            case UNSUBSCRIBE -> unsubscribe(frame.getUnsubscribe().getSubscriptionId());
+            case ACKS -> acks(frame.getAcks());
+            case CREDITS -> {
+                SessionSubscription s = subscriptions.get(frame.getCredits().getSubscriptionId());
+                if (s != null) {
+                    s.credits.addAndGet(Math.max(0, frame.getCredits().getRecords()));
+                    s.wakeUp();
+                }
+            }
+            case HEARTBEAT -> write(ServerFrame.newBuilder().setHeartbeat(
+                    Heartbeat.newBuilder().setTimestampMillis(System.currentTimeMillis())).build());
+            default -> sessionError(0, GmqException.invalidArgument("unknown client frame " + frame.getFrameCase()));
+        }
+        out.request(1);
+    }
+
+    private void publish(PublishBatch p) {
+        long id = p.getRequestId();
+        try {
+            checkQosMatchesFrame(p);
+            engine.append(new TopicPartition(p.getTopic(), p.getPartition()), Protos.writableCopy(p.getBatch()),
+                            p.getQos() == QoS.QOS_AT_LEAST_ONCE)
+                    .whenComplete((r, e) -> {
+                        PublishAck.Builder ack = PublishAck.newBuilder().setRequestId(id).setPartition(p.getPartition());
+                        if (e == null) {
+                            ack.setBaseOffset(r.baseOffset()).setRecordCount(r.recordCount());
+                        } else {
+                            ack.setError(GrpcErrors.toProto(e));
+                        }
+                        write(ServerFrame.newBuilder().setPublishAck(ack).build());
+                        out.request(1);
+                    });
+        } catch (RuntimeException e) {
+            write(ServerFrame.newBuilder().setPublishAck(PublishAck.newBuilder().setRequestId(id)
+                    .setPartition(p.getPartition()).setError(GrpcErrors.toProto(e))).build());
+            out.request(1);
+        }
+    }
+
+    /**
+     * The QoS field decides durability of the append; the frame's attribute bit decides whether
+     * consumers acknowledge its records. They must agree, or a QoS 1 publish could be consumed
+     * without acks (or the reverse).
+     */
+    private static void checkQosMatchesFrame(PublishBatch p) {
+        com.google.protobuf.ByteString batch = p.getBatch();
+        if (batch.size() < BatchFormat.HEADER_LENGTH) {
+            throw GmqException.invalidArgument("publish batch of " + batch.size() + " bytes is shorter than a frame header ("
+                    + BatchFormat.HEADER_LENGTH + " bytes)");
+        }
+        int attributes = (batch.byteAt(BatchFormat.ATTRIBUTES_OFFSET) & 0xFF)
+                | (batch.byteAt(BatchFormat.ATTRIBUTES_OFFSET + 1) & 0xFF) << 8;
+        boolean frameSaysAtLeastOnce = (attributes & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
+        if (frameSaysAtLeastOnce != (p.getQos() == QoS.QOS_AT_LEAST_ONCE)) {
+            throw GmqException.invalidArgument("publish batch says " + p.getQos() + " but its frame attributes say "
+                    + (frameSaysAtLeastOnce ? "at least once" : "at most once") + "; build the frame with the same QoS");
+        }
+    }
+
+    private void subscribe(Subscribe s) {
+        long id = s.getSubscriptionId();
+        if (subscriptions.containsKey(id)) {
+            sessionError(id, GmqException.invalidArgument("subscription id " + id + " is already in use on this session"));
+            return;
+        }
+        SessionSubscription sub = new SessionSubscription(id, Math.max(0, s.getInitialCredits()));
+        subscriptions.put(id, sub);
+        try {
+            OffsetSpec start = s.hasStartFrom() ? Protos.fromProto(s.getStartFrom()) : OffsetSpec.earliest();
+            SubscriptionOptions options = new SubscriptionOptions(
+                    Duration.ofMillis(s.getPullIntervalMillis() > 0 ? s.getPullIntervalMillis() : 100), start,
+                    s.getSessionTimeoutMillis() > 0 ? Duration.ofMillis(s.getSessionTimeoutMillis()) : null);
+            String clientId = s.getClientId().isEmpty() ? "gmq-client" : s.getClientId();
+            GroupSubscription g = engine.subscribe(s.getGroup(), clientId, new LinkedHashSet<>(s.getTopicsList()),
+                    options, sub);
+            write(ServerFrame.newBuilder().setSubscribed(
+                    Subscribed.newBuilder().setSubscriptionId(id).setMemberId(g.memberId())).build());
+            sub.open = true; // deliveries follow Subscribed, never precede it
+            sub.wakeUp();
+        } catch (RuntimeException e) {
+            subscriptions.remove(id);
+            sessionError(id, e);
+        }
+    }
+
+    private void unsubscribe(long id) {
+        SessionSubscription s = subscriptions.remove(id);
+        if (s != null) {
+            s.close();
+        }
+        write(ServerFrame.newBuilder().setUnsubscribed(Unsubscribed.newBuilder().setSubscriptionId(id)).build());
+    }
+
+    private void acks(Acks a) {
+        SessionSubscription s = subscriptions.get(a.getSubscriptionId());
+        if (s == null || s.group == null) {
+            return; // acks of a closed subscription: its partitions were released, the next owner redelivers
+        }
+        for (PartitionOffsets po : a.getAcksList()) {
+            TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+            for (int i = 0; i < po.getOffsetsCount(); i++) {
+                s.group.ack(tp, po.getOffsets(i));
+            }
+        }
+        for (PartitionOffsets po : a.getNacksList()) {
+            TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+            for (int i = 0; i < po.getOffsetsCount(); i++) {
+                s.group.nack(tp, po.getOffsets(i));
+            }
+        }
+    }
+
+    private void onReady() {
+        for (SessionSubscription s : subscriptions.values()) {
+            s.wakeUp();
+        }
+    }
+
+    private void sessionError(long subscriptionId, Throwable e) {
+        write(ServerFrame.newBuilder().setError(SessionError.newBuilder().setSubscriptionId(subscriptionId)
+                .setError(GrpcErrors.toProto(e))).build());
+    }
+
+    private void write(ServerFrame frame) {
+        synchronized (out) {
+            if (finished || out.isCancelled()) {
+                return;
+            }
+            try {
+                out.onNext(frame);
+            } catch (RuntimeException e) {
+                finished = true;
+                LOG.debug("session write failed: {}", e.toString());
+            }
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        LOG.debug("client session ended: {}", t.toString());
+        closeSubscriptions();
+        synchronized (out) {
+            finished = true;
+        }
+        onClose.run();
+    }
+
+    @Override
+    public void onCompleted() {
+        closeSubscriptions();
+        synchronized (out) {
+            if (!finished) {
+                finished = true;
+                out.onCompleted();
+            }
+        }
+        onClose.run();
+    }
+
+    /** Ends the session from the server side (shutdown): members leave, the client fails over. */
+    void terminate(String reason) {
+        closeSubscriptions();
+        synchronized (out) {
+            if (!finished) {
+                finished = true;
+                try {
+                    out.onError(Status.UNAVAILABLE.withDescription(reason).asRuntimeException());
+                } catch (RuntimeException ignored) {
+                    // already cancelled
+                }
+            }
+        }
+    }
+
+    /** Commits acknowledged progress and leaves the group for every subscription of this session. */
+    private void closeSubscriptions() {
+        for (Long id : List.copyOf(subscriptions.keySet())) {
+            SessionSubscription s = subscriptions.remove(id);
+            if (s != null) {
+                s.close();
+            }
+        }
+    }
+
+    /** The engine's view of one subscription: credits and transport readiness are its capacity. */
+    private final class SessionSubscription implements DeliverySink {
+        final long id;
+        final AtomicInteger credits;
+        volatile GroupSubscription group;
+        /** False until Subscribed is written: capacity stays 0 so no delivery overtakes it. */
+        volatile boolean open;
+
+        SessionSubscription(long id, int initialCredits) {
+            this.id = id;
+            this.credits = new AtomicInteger(initialCredits);
+        }
+
+        @Override
+        public void attached(GroupSubscription g) {
+            this.group = g;
+        }
+
+        void wakeUp() {
+            GroupSubscription g = group;
+            if (g != null) {
+                g.wakeUp();
+            }
+        }
+
+        void close() {
+            GroupSubscription g = group;
+            if (g != null) {
+                try {
+                    g.close();
+                } catch (RuntimeException e) {
+                    LOG.debug("closing subscription {} failed: {}", id, e.toString());
+                }
+            }
+        }
+
+        @Override
+        public int capacity() {
+            return open && out.isReady() ? Math.max(0, credits.get()) : 0;
+        }
+
+        @Override
+        public void deliver(Delivery d) {
+            credits.addAndGet(-d.messageCount());
+            write(ServerFrame.newBuilder().setDelivery(io.gmq.proto.Delivery.newBuilder()
+                    .setSubscriptionId(id).setTopic(d.tp().topic()).setPartition(d.tp().partition())
+                    .setFrames(Protos.copy(d.frames())).setFromOffset(d.fromOffset()).setToOffset(d.toOffset())
+                    .setDeliveryCount(d.deliveryCount()).setGeneration(d.generation())).build());
+        }
+
+        @Override
+        public void assignmentChanged(Set<TopicPartition> assigned, int generation) {
+            write(ServerFrame.newBuilder().setAssignment(AssignmentChanged.newBuilder().setSubscriptionId(id)
+                    .setGeneration(generation).addAllAssigned(Protos.toProto(assigned))).build());
+        }
+
+        @Override
+        public void failed(GmqException error) {
+            subscriptions.remove(id);
+            sessionError(id, error.code() == null ? new GmqException(ErrorCode.INTERNAL, error.getMessage()) : error);
+        }
+    }
+}

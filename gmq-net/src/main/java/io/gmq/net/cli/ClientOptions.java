@@ -1,0 +1,20 @@
+package io.gmq.net.cli;
+
+import io.gmq.client.ClientConfig;
+import io.gmq.client.GmqClient;
+import picocli.CommandLine.Option;
+
+/** The --server option of every client command. */
+final class ClientOptions {
+    @Option(names = "--server", defaultValue = "localhost:50051",
+            description = "Broker HOST:PORT, several comma separated, or embedded:DIR (default ${DEFAULT-VALUE}).")
+    String server;
+
+    GmqClient connect() {
+        return GmqClient.connect(ClientConfig.builder().serverAddr(server).build());
+    }
+
+    ClientConfig.Builder config() {
+        return ClientConfig.builder().serverAddr(server);
+    }
+}

@@ -1,0 +1,62 @@
+package io.gmq.net.cli;
+
+import io.gmq.GmqException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code java -jar gmq.jar <command>}: the GMQ processes (server, storage, broker) and the
+ * command-line tools (topics, produce, consume, groups).
+ *
+ * <p>Exit codes: 0 success, 1 a GMQ error (printed as one line, no stack trace), 2 a usage error.
+ */
+@Command(name = "gmq", mixinStandardHelpOptions = true, version = "GMQ 0.1.0",
+        description = "GMQ: a partitioned, persistent message queue.",
+        subcommands = {
+            ServeCommands.Server.class,
+            ServeCommands.StorageProcess.class,
+            ServeCommands.Broker.class,
+            TopicsCommand.class,
+            ProduceCommand.class,
+            ConsumeCommand.class,
+            GroupsCommand.class,
+            DemoCommand.class,
+            PerfCommand.class,
+        })
+public final class GmqCli implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns its exit code (for tests and {@link #main}). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new GmqCli());
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            err.println("error: " + describe(e));
+            err.flush();
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static String describe(Throwable e) {
+        if (e instanceof GmqException g) {
+            return g.getMessage();
+        }
+        if (e instanceof UncheckedIOException u) {
+            return u.getMessage();
+        }
+        return e.toString();
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
+    }
+}

@@ -1,0 +1,97 @@
+package io.gmq.net.cli;
+
+import io.gmq.FlushPolicy;
+import io.gmq.GmqConfig;
+import io.gmq.net.server.GmqServer;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The three process commands: server (broker + storage), storage, broker. */
+final class ServeCommands {
+    private ServeCommands() {
+    }
+
+    /** Options every process shares. */
+    abstract static class ProcessOptions implements Callable<Integer> {
+        @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to bind (default ${DEFAULT-VALUE}).")
+        String host;
+
+        @Option(names = "--flush", defaultValue = "sync",
+                description = "When appends reach the disk: sync (fsync before ack), os, or an interval in ms (default ${DEFAULT-VALUE}).")
+        String flush;
+
+        @Option(names = "--partitions-default", defaultValue = "3",
+                description = "Partitions of an auto-created topic (default ${DEFAULT-VALUE}).")
+        int partitionsDefault;
+
+        GmqConfig config(Path dataDir) {
+            GmqConfig.Builder b = GmqConfig.builder().flushPolicy(FlushPolicy.parse(flush))
+                    .defaultPartitions(partitionsDefault);
+            if (dataDir != null) {
+                b.dataDir(dataDir);
+            }
+            return b.build();
+        }
+
+        abstract GmqServer start();
+
+        @Override
+        public Integer call() throws Exception {
+            GmqServer server = start();
+            // The first line of standard output; scripts and tests read the port from it.
+            System.out.println("listening on " + host + ":" + server.port());
+            System.out.flush();
+            Thread hook = new Thread(server::close, "gmq-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            server.awaitTermination();
+            return 0;
+        }
+    }
+
+    @Command(name = "server", mixinStandardHelpOptions = true,
+            description = "Broker and storage in one process, over the local data directory.")
+    static final class Server extends ProcessOptions {
+        @Option(names = "--port", defaultValue = "50051", description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(names = "--data-dir", defaultValue = "./gmq-data", description = "Data directory (default ${DEFAULT-VALUE}).")
+        Path dataDir;
+
+        @Override
+        GmqServer start() {
+            return GmqServer.standalone(config(dataDir), host, port);
+        }
+    }
+
+    @Command(name = "storage", mixinStandardHelpOptions = true,
+            description = "The storage process: partition logs and group state, served to brokers.")
+    static final class StorageProcess extends ProcessOptions {
+        @Option(names = "--port", defaultValue = "50052", description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(names = "--data-dir", defaultValue = "./gmq-data", description = "Data directory (default ${DEFAULT-VALUE}).")
+        Path dataDir;
+
+        @Override
+        GmqServer start() {
+            return GmqServer.storage(config(dataDir), host, port);
+        }
+    }
+
+    @Command(name = "broker", mixinStandardHelpOptions = true,
+            description = "A stateless broker over a storage process.")
+    static final class Broker extends ProcessOptions {
+        @Option(names = "--port", defaultValue = "50051", description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(names = "--storage", required = true, description = "The storage process, HOST:PORT.")
+        String storage;
+
+        @Override
+        GmqServer start() {
+            return GmqServer.broker(config(null), host, port, storage);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.gmq.net.cli;
+
+import io.gmq.PartitionInfo;
+import io.gmq.TopicDescription;
+import io.gmq.TopicInfo;
+import io.gmq.client.GmqClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "topics", mixinStandardHelpOptions = true, description = "Create, list, describe and delete topics.",
+        subcommands = {TopicsCommand.Create.class, TopicsCommand.ListTopics.class, TopicsCommand.Describe.class,
+            TopicsCommand.Delete.class})
+final class TopicsCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, list, describe or delete");
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a topic.")
+    static final class Create implements Runnable {
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--topic", required = true)
+        String topic;
+
+        @Option(names = "--partitions", required = true)
+        int partitions;
+
+        @Override
+        public void run() {
+            try (GmqClient c = client.connect()) {
+                TopicInfo t = c.createTopic(topic, partitions);
+                System.out.println("created topic " + t.name() + " with " + t.partitions() + " partitions");
+            }
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists topics and their partition counts.")
+    static final class ListTopics implements Runnable {
+        @Mixin
+        ClientOptions client;
+
+        @Override
+        public void run() {
+            try (GmqClient c = client.connect()) {
+                for (TopicInfo t : c.listTopics()) {
+                    System.out.println(t.name() + "\t" + t.partitions());
+                }
+            }
+        }
+    }
+
+    @Command(name = "describe", mixinStandardHelpOptions = true,
+            description = "Partitions of a topic with their start offset and high watermark.")
+    static final class Describe implements Runnable {
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--topic", required = true)
+        String topic;
+
+        @Override
+        public void run() {
+            try (GmqClient c = client.connect()) {
+                TopicDescription d = c.describeTopic(topic);
+                System.out.println("topic " + d.name() + " partitions " + d.partitionCount());
+                System.out.printf("%-10s %-14s %-14s %s%n", "PARTITION", "START-OFFSET", "HIGH-WATERMARK", "BYTES");
+                for (PartitionInfo p : d.partitions()) {
+                    System.out.printf("%-10d %-14d %-14d %d%n", p.topicPartition().partition(), p.logStartOffset(),
+                            p.highWatermark(), p.sizeBytes());
+                }
+            }
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Deletes a topic, its data and its group offsets.")
+    static final class Delete implements Runnable {
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--topic", required = true)
+        String topic;
+
+        @Override
+        public void run() {
+            try (GmqClient c = client.connect()) {
+                c.deleteTopic(topic);
+                System.out.println("deleted topic " + topic);
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package io.gmq.net.server;
+
+import io.gmq.GmqConfig;
+import io.gmq.internal.broker.BrokerEngine;
+import io.gmq.net.broker.BrokerService;
+import io.gmq.net.storage.RemoteStorage;
+import io.gmq.net.storage.StorageService;
+import io.gmq.storage.LocalStorage;
+import io.gmq.storage.Storage;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.services.HealthStatusManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running GMQ process: a gRPC server with the GMQ services of its role, the standard health
+ * service and server reflection, plus the engine objects it owns.
+ *
+ * <p>Roles ({@link Role}): {@code STORAGE} serves {@link StorageService} over {@link LocalStorage};
+ * {@code BROKER} serves {@link BrokerService} over a {@link RemoteStorage}; {@code SERVER} serves
+ * both over one {@link LocalStorage} (the broker calls it directly, no second hop; other brokers
+ * may still attach to its storage service).
+ *
+ * <p>Shutdown order ({@link #close()}): health goes NOT_SERVING, the server stops accepting calls,
+ * client sessions end with UNAVAILABLE (their members commit acknowledged progress and leave),
+ * in-flight unary calls drain for up to {@link #DRAIN_SECONDS}, then the broker engine and the
+ * storage close in reverse order of opening.
+ */
+public final class GmqServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GmqServer.class);
+    static final long DRAIN_SECONDS = 5;
+    /** Head room above maxBatchBytes for the protobuf envelope around a frame. */
+    static final int ENVELOPE_BYTES = 64 * 1024;
+
+    public enum Role { SERVER, STORAGE, BROKER }
+
+    private final Role role;
+    private final Server server;
+    private final HealthStatusManager health;
+    private final BrokerService broker;
+    private final StorageService storageService;
+    private final Deque<AutoCloseable> owned;
+    private boolean closed;
+
+    private GmqServer(Role role, Server server, HealthStatusManager health, BrokerService broker,
+                      StorageService storageService, Deque<AutoCloseable> owned) {
+        this.role = role;
+        this.server = server;
+        this.health = health;
+        this.broker = broker;
+        this.storageService = storageService;
+        this.owned = owned;
+    }
+
+    /** Broker and storage in one process over the local data directory. */
+    public static GmqServer standalone(GmqConfig config, String host, int port) {
+        Deque<AutoCloseable> owned = new ArrayDeque<>();
+        try {
+            LocalStorage storage = LocalStorage.open(config);
+            owned.push(storage);
+            BrokerEngine engine = new BrokerEngine(storage, config);
+            owned.push(engine);
+            BrokerService broker = new BrokerService(engine);
+            StorageService storageService = new StorageService(storage);
+            return start(Role.SERVER, config, host, port, broker, storageService, owned);
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    /** The storage process: logs and group state of the data directory, served to brokers. */
+    public static GmqServer storage(GmqConfig config, String host, int port) {
+        Deque<AutoCloseable> owned = new ArrayDeque<>();
+        try {
+            LocalStorage storage = LocalStorage.open(config);
+            owned.push(storage);
+            return start(Role.STORAGE, config, host, port, null, new StorageService(storage), owned);
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    /** A stateless broker over the storage process at {@code storageAddress} (host:port). */
+    public static GmqServer broker(GmqConfig config, String host, int port, String storageAddress) {
+        Deque<AutoCloseable> owned = new ArrayDeque<>();
+        try {
+            Storage storage = RemoteStorage.connect(storageAddress, config.maxBatchBytes() + ENVELOPE_BYTES);
+            owned.push(storage);
+            BrokerEngine engine = new BrokerEngine(storage, config);
+            owned.push(engine);
+            BrokerService broker = new BrokerService(engine);
+            return start(Role.BROKER, config, host, port, broker, null, owned);
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    private static GmqServer start(Role role, GmqConfig config, String host, int port, BrokerService broker,
+                                   StorageService storageService, Deque<AutoCloseable> owned) {
+        List<BindableService> services = new ArrayList<>(2);
+        if (broker != null) {
+            services.add(broker);
+        }
+        if (storageService != null) {
+            services.add(storageService);
+        }
+        HealthStatusManager health = new HealthStatusManager();
+        NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                .maxInboundMessageSize(config.maxBatchBytes() + ENVELOPE_BYTES)
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance());
+        for (BindableService s : services) {
+            b.addService(s);
+        }
+        Server server = b.build();
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+        health.setStatus("", ServingStatus.SERVING);
+        for (BindableService s : services) {
+            health.setStatus(s.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
+        }
+        LOG.info("GMQ {} listening on {}:{} ({})", role.name().toLowerCase(java.util.Locale.ROOT), host,
+                server.getPort(), config);
+        return new GmqServer(role, server, health, broker, storageService, owned);
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    /** The bound port (useful with port 0). */
+    public int port() {
+        return server.getPort();
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("GMQ {} shutting down", role.name().toLowerCase(java.util.Locale.ROOT));
+        health.enterTerminalState();
+        server.shutdown();
+        if (broker != null) {
+            broker.terminateSessions("broker is shutting down; reconnect to another broker");
+        }
+        if (storageService != null) {
+            storageService.terminateStreams("storage is shutting down; retry when it is back",
+                    TimeUnit.SECONDS.toMillis(DRAIN_SECONDS));
+        }
+        try {
+            if (!server.awaitTermination(DRAIN_SECONDS, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+                server.awaitTermination(DRAIN_SECONDS, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        closeAll(owned);
+        LOG.info("GMQ {} stopped", role.name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    private static void closeAll(Deque<AutoCloseable> owned) {
+        while (!owned.isEmpty()) {
+            AutoCloseable c = owned.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed", c.getClass().getSimpleName(), e);
+            }
+        }
+    }
+}

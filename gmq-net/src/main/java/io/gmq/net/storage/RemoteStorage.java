@@ -1,0 +1,275 @@
+package io.gmq.net.storage;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.OffsetSpec;
+import io.gmq.PartitionInfo;
+import io.gmq.TopicInfo;
+import io.gmq.TopicPartition;
+import io.gmq.client.internal.GrpcErrors;
+import io.gmq.client.internal.Protos;
+import io.gmq.proto.AppendRequest;
+import io.gmq.proto.AppendResponse;
+import io.gmq.proto.CommitOffsetsRequest;
+import io.gmq.proto.CommittedOffsetsRequest;
+import io.gmq.proto.CreateTopicRequest;
+import io.gmq.proto.DeleteTopicRequest;
+import io.gmq.proto.DescribeGroupRequest;
+import io.gmq.proto.FetchRequest;
+import io.gmq.proto.FetchResponse;
+import io.gmq.proto.GmqStorageGrpc;
+import io.gmq.proto.HeartbeatRequest;
+import io.gmq.proto.JoinGroupRequest;
+import io.gmq.proto.LeaveGroupRequest;
+import io.gmq.proto.ListGroupsRequest;
+import io.gmq.proto.ListTopicsRequest;
+import io.gmq.proto.OffsetEntry;
+import io.gmq.proto.ResetOffsetsRequest;
+import io.gmq.proto.ResolveOffsetRequest;
+import io.gmq.proto.TopicRequest;
+import io.gmq.storage.AppendResult;
+import io.gmq.storage.FetchResult;
+import io.gmq.storage.GroupDescription;
+import io.gmq.storage.GroupMembership;
+import io.gmq.storage.Storage;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * {@link Storage} over gRPC to a storage process (served by {@link StorageService}).
+ *
+ * <p>Append and fetch ride two long-lived streams ({@link RequestStream}); each request gets a
+ * request id and its future completes when the response with that id arrives. If a stream
+ * breaks (the storage process died or restarted), every outstanding future fails with
+ * UNAVAILABLE and the next request opens a fresh stream; the channel reconnects by itself with
+ * gRPC's backoff. Unary calls fail fast with UNAVAILABLE while storage is down.
+ *
+ * <p>The channel is owned by this object when built from an address, borrowed otherwise.
+ */
+public final class RemoteStorage implements Storage {
+    /** Unary group and admin calls: long enough for a busy SQLite, short enough to notice a hang. */
+    private static final long UNARY_DEADLINE_MILLIS = 30_000;
+    private static final long RECONNECT_NUDGE_NANOS = 500_000_000L;
+
+    private final ManagedChannel channel;
+    private final boolean ownsChannel;
+    private final String target;
+    private final GmqStorageGrpc.GmqStorageBlockingStub blocking;
+    private final RequestStream<AppendRequest, AppendResponse, AppendResult> appends;
+    private final RequestStream<FetchRequest, FetchResponse, FetchResult> fetches;
+    private final java.util.concurrent.atomic.AtomicLong lastNudgeNanos = new java.util.concurrent.atomic.AtomicLong();
+
+    public RemoteStorage(ManagedChannel channel, boolean ownsChannel) {
+        this.channel = channel;
+        this.ownsChannel = ownsChannel;
+        this.target = channel.authority();
+        this.blocking = GmqStorageGrpc.newBlockingStub(channel);
+        GmqStorageGrpc.GmqStorageStub async = GmqStorageGrpc.newStub(channel);
+        this.appends = new RequestStream<>("append", target, this::nudgeReconnect, async::append, AppendResponse::getRequestId, r -> {
+            if (r.hasError()) {
+                throw GrpcErrors.fromProto(r.getError());
+            }
+            return new AppendResult(r.getBaseOffset(), r.getRecordCount(), r.getLogAppendTimeMillis());
+        });
+        this.fetches = new RequestStream<>("fetch", target, this::nudgeReconnect, async::fetch, FetchResponse::getRequestId, r -> {
+            if (r.hasError()) {
+                throw GrpcErrors.fromProto(r.getError());
+            }
+            return new FetchResult(r.getRecords().isEmpty() ? FetchResult.EMPTY : Protos.readView(r.getRecords()),
+                    r.getHighWatermark(), r.getLogStartOffset(), r.getOutOfRange());
+        });
+    }
+
+    /** Connects to a storage process at {@code host:port} (plaintext), owning the channel. */
+    public static RemoteStorage connect(String hostPort, int maxInboundMessageBytes) {
+        ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(hostPort)
+                .usePlaintext()
+                .maxInboundMessageSize(maxInboundMessageBytes)
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveWithoutCalls(true)
+                .build();
+        return new RemoteStorage(ch, true);
+    }
+
+    // ---- log ------------------------------------------------------------------------------------
+
+    @Override
+    public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {
+        return appends.send(id -> AppendRequest.newBuilder().setRequestId(id).setTopic(tp.topic())
+                .setPartition(tp.partition()).setBatch(Protos.bytes(batch)).setAwaitDurable(awaitDurable).build());
+    }
+
+    @Override
+    public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
+        return fetches.send(id -> FetchRequest.newBuilder().setRequestId(id).setTopic(tp.topic())
+                .setPartition(tp.partition()).setOffset(offset).setMaxBytes(maxBytes)
+                .setMaxWaitMillis(maxWaitMillis).build());
+    }
+
+    @Override
+    public PartitionInfo partitionInfo(TopicPartition tp) {
+        return call(() -> Protos.fromProto(stub().partitionInfo(Protos.toProto(tp))));
+    }
+
+    @Override
+    public long resolveOffset(TopicPartition tp, OffsetSpec spec) {
+        return call(() -> stub().resolveOffset(ResolveOffsetRequest.newBuilder()
+                .setTopicPartition(Protos.toProto(tp)).setSpec(Protos.toProto(spec)).build()).getOffset());
+    }
+
+    // ---- topics ---------------------------------------------------------------------------------
+
+    @Override
+    public TopicInfo createTopic(String topic, int partitions) {
+        return call(() -> Protos.fromProto(stub().createTopic(
+                CreateTopicRequest.newBuilder().setTopic(topic).setPartitions(partitions).build())));
+    }
+
+    @Override
+    public TopicInfo topic(String topic, boolean autoCreate) {
+        return call(() -> Protos.fromProto(stub().topic(
+                TopicRequest.newBuilder().setTopic(topic).setAutoCreate(autoCreate).build())));
+    }
+
+    @Override
+    public List<TopicInfo> listTopics() {
+        return call(() -> {
+            List<TopicInfo> out = new ArrayList<>();
+            stub().listTopics(ListTopicsRequest.getDefaultInstance()).getTopicsList()
+                    .forEach(t -> out.add(Protos.fromProto(t)));
+            return out;
+        });
+    }
+
+    @Override
+    public void deleteTopic(String topic) {
+        call(() -> stub().deleteTopic(DeleteTopicRequest.newBuilder().setTopic(topic).build()));
+    }
+
+    // ---- groups ---------------------------------------------------------------------------------
+
+    @Override
+    public GroupMembership joinGroup(String group, String clientId, Set<String> topics, long sessionTimeoutMillis) {
+        return call(() -> Protos.fromProto(stub().joinGroup(JoinGroupRequest.newBuilder().setGroup(group)
+                .setClientId(clientId).addAllTopics(topics).setSessionTimeoutMillis(sessionTimeoutMillis).build())));
+    }
+
+    @Override
+    public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
+        return call(() -> Protos.fromProto(stub().heartbeat(HeartbeatRequest.newBuilder().setGroup(group)
+                .setMemberId(memberId).setGeneration(generation).addAllOwned(Protos.toProto(owned)).build())));
+    }
+
+    @Override
+    public void leaveGroup(String group, String memberId) {
+        call(() -> stub().leaveGroup(LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(memberId).build()));
+    }
+
+    @Override
+    public Set<TopicPartition> commitOffsets(String group, String memberId, int generation,
+                                             Map<TopicPartition, Long> offsets) {
+        CommitOffsetsRequest.Builder b = CommitOffsetsRequest.newBuilder().setGroup(group).setMemberId(memberId)
+                .setGeneration(generation);
+        offsets.forEach((tp, off) -> b.addOffsets(
+                OffsetEntry.newBuilder().setTopicPartition(Protos.toProto(tp)).setOffset(off)));
+        return call(() -> Protos.fromProto(stub().commitOffsets(b.build()).getRejectedList()));
+    }
+
+    @Override
+    public Map<TopicPartition, Long> committedOffsets(String group, Collection<TopicPartition> partitions) {
+        return call(() -> {
+            Map<TopicPartition, Long> out = new HashMap<>();
+            stub().committedOffsets(CommittedOffsetsRequest.newBuilder().setGroup(group)
+                            .addAllPartitions(Protos.toProto(partitions)).build())
+                    .getOffsetsList().forEach(e -> out.put(Protos.fromProto(e.getTopicPartition()), e.getOffset()));
+            return out;
+        });
+    }
+
+    @Override
+    public List<String> listGroups() {
+        return call(() -> List.copyOf(stub().listGroups(ListGroupsRequest.getDefaultInstance()).getGroupsList()));
+    }
+
+    @Override
+    public GroupDescription describeGroup(String group) {
+        return call(() -> Protos.fromProto(stub().describeGroup(
+                DescribeGroupRequest.newBuilder().setGroup(group).build())));
+    }
+
+    @Override
+    public void resetOffsets(String group, String topic, OffsetSpec spec) {
+        call(() -> stub().resetOffsets(ResetOffsetsRequest.newBuilder().setGroup(group).setTopic(topic)
+                .setSpec(Protos.toProto(spec)).build()));
+    }
+
+    @Override
+    public void close() {
+        appends.close();
+        fetches.close();
+        if (ownsChannel) {
+            channel.shutdown();
+            try {
+                if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+                    channel.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                channel.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private GmqStorageGrpc.GmqStorageBlockingStub stub() {
+        return blocking.withDeadlineAfter(UNARY_DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private <T> T call(Supplier<T> rpc) {
+        try {
+            return rpc.get();
+        } catch (StatusRuntimeException e) {
+            throw classifyAndNudge(e);
+        }
+    }
+
+    /**
+     * gRPC backs off reconnect attempts up to two minutes; a broker would then notice a restarted
+     * storage process late. While calls keep failing UNAVAILABLE, ask for a fresh attempt at most
+     * once per {@link #RECONNECT_NUDGE_NANOS}.
+     */
+    private void nudgeReconnect() {
+        long now = System.nanoTime();
+        long last = lastNudgeNanos.get();
+        if (now - last >= RECONNECT_NUDGE_NANOS && lastNudgeNanos.compareAndSet(last, now)) {
+            channel.resetConnectBackoff();
+        }
+    }
+
+    GmqException classifyAndNudge(Throwable t) {
+        GmqException g = classify(t, target);
+        if (g.code() == ErrorCode.UNAVAILABLE) {
+            nudgeReconnect();
+        }
+        return g;
+    }
+
+    static GmqException classify(Throwable t, String target) {
+        GmqException g = GrpcErrors.toGmq(t);
+        if (g.code() == ErrorCode.UNAVAILABLE) {
+            return new GmqException(ErrorCode.UNAVAILABLE,
+                    "storage at " + target + " is unavailable (" + g.getMessage() + "); retry when it is back", t);
+        }
+        return g;
+    }
+}

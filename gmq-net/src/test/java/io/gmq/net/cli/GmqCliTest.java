@@ -1,0 +1,100 @@
+package io.gmq.net.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gmq.FlushPolicy;
+import io.gmq.GmqConfig;
+import io.gmq.net.server.GmqServer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The gmq.jar commands, run in-process with captured standard streams. */
+final class GmqCliTest {
+    @TempDir
+    Path dir;
+
+    private final PrintStream realOut = System.out;
+    private final PrintStream realErr = System.err;
+    private final InputStream realIn = System.in;
+    private ByteArrayOutputStream out;
+    private ByteArrayOutputStream err;
+
+    @BeforeEach
+    void capture() {
+        out = new ByteArrayOutputStream();
+        err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(realOut);
+        System.setErr(realErr);
+        System.setIn(realIn);
+    }
+
+    private int run(String... args) {
+        out.reset();
+        err.reset();
+        return GmqCli.run(args);
+    }
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void unknownFlagIsAUsageErrorWithExitCode2() {
+        assertEquals(2, run("topics", "list", "--no-such-flag"));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("Unknown option"));
+    }
+
+    @Test
+    void unreachableServerIsOneLineAndExitCode1() {
+        GmqServer server = GmqServer.standalone(GmqConfig.builder().dataDir(dir).build(), "127.0.0.1", 0);
+        int port = server.port();
+        server.close();
+        assertEquals(1, run("topics", "list", "--server", "127.0.0.1:" + port));
+        assertEquals("error: cannot reach GMQ broker at 127.0.0.1:" + port + ": connection refused",
+                err.toString(StandardCharsets.UTF_8).trim());
+    }
+
+    @Test
+    void topicsProduceConsumeAndGroupsWorkAgainstAServer() {
+        try (GmqServer server = GmqServer.standalone(GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS)
+                .build(), "127.0.0.1", 0)) {
+            String addr = "127.0.0.1:" + server.port();
+            assertEquals(0, run("topics", "create", "--topic", "cli", "--partitions", "2", "--server", addr));
+            assertEquals(0, run("topics", "list", "--server", addr));
+            assertTrue(out().contains("cli\t2"));
+
+            System.setIn(new ByteArrayInputStream("one\ntwo\nthree\n".getBytes(StandardCharsets.UTF_8)));
+            assertEquals(0, run("produce", "--topic", "cli", "--partition", "1", "--verbose", "--server", addr));
+            assertEquals(List.of("partition 1 offset 0", "partition 1 offset 1", "partition 1 offset 2"),
+                    out().lines().toList());
+
+            assertEquals(0, run("consume", "--topic", "cli", "--group", "readers", "--max-messages", "3",
+                    "--timeout-ms", "20000", "--print-offset", "--server", addr));
+            assertEquals(List.of("1:0\tone", "1:1\ttwo", "1:2\tthree"), out().lines().toList());
+
+            assertEquals(0, run("topics", "describe", "--topic", "cli", "--server", addr));
+            assertTrue(out().contains("PARTITION"));
+            assertEquals(0, run("groups", "list", "--server", addr));
+            assertTrue(out().lines().toList().contains("readers"));
+            assertEquals(0, run("groups", "describe", "--group", "readers", "--server", addr));
+            assertTrue(out().contains("group readers"));
+            assertEquals(0, run("topics", "delete", "--topic", "cli", "--server", addr));
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package io.gmq.net.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gmq.ConsumeMessage;
+import io.gmq.ErrorCode;
+import io.gmq.FlushPolicy;
+import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.PublishOption;
+import io.gmq.PublishResult;
+import io.gmq.QoS;
+import io.gmq.TopicPartition;
+import io.gmq.client.ClientConfig;
+import io.gmq.client.GmqClient;
+import io.gmq.net.server.GmqServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The client SDK against real servers on 127.0.0.1 (port 0). */
+final class GmqClientTest {
+    @TempDir
+    Path dir;
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : toClose) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // keep closing the rest
+            }
+        }
+    }
+
+    private GmqConfig config(Path data) {
+        return GmqConfig.builder().dataDir(data).flushPolicy(FlushPolicy.OS).commitInterval(Duration.ofMillis(20))
+                .sessionTimeout(Duration.ofSeconds(3)).build();
+    }
+
+    private <T extends AutoCloseable> T own(T c) {
+        toClose.add(0, c);
+        return c;
+    }
+
+    static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    @Test
+    void publishedMessagesAreConsumedAndAcknowledged() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        String addr = "127.0.0.1:" + server.port();
+        GmqClient producer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        producer.createTopic("orders", 3);
+        for (int i = 0; i < 30; i++) {
+            PublishResult r = producer.publish("orders", ("order-" + i).getBytes(StandardCharsets.UTF_8),
+                    PublishOption.partitionKey("user-" + (i % 5)));
+            assertEquals("orders", r.topic());
+        }
+        Map<String, ConsumeMessage> seen = new ConcurrentHashMap<>();
+        GmqClient consumer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).consumerGroup("processors")
+                .pullInterval(Duration.ofMillis(20)).messageHandler(m -> seen.put(m.payloadAsString(), m)).build()));
+        consumer.subscribe("orders");
+        await("30 messages consumed", () -> seen.size() == 30);
+        await("the group committed all 30", () -> producer.describeGroup("processors").partitions().stream()
+                .mapToLong(p -> p.committedOffset() < 0 ? 0 : p.committedOffset()).sum() == 30);
+        assertTrue(seen.values().stream().allMatch(m -> m.qos() == QoS.AT_LEAST_ONCE));
+    }
+
+    @Test
+    void acksSentJustBeforeCloseAreCommitted() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        String addr = "127.0.0.1:" + server.port();
+        GmqClient producer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        producer.createTopic("closing", 1);
+        for (int i = 0; i < 5; i++) {
+            producer.publish("closing", ("m" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        Set<Long> acked = ConcurrentHashMap.newKeySet();
+        GmqClient consumer = GmqClient.connect(ClientConfig.builder().serverAddr(addr).consumerGroup("closers")
+                .ackMode(io.gmq.AckMode.MANUAL).messageHandler(m -> {
+                    m.ack();
+                    acked.add(m.offset());
+                }).build());
+        consumer.subscribe("closing");
+        await("5 acked", () -> acked.size() == 5);
+        consumer.close();
+        assertEquals(5, producer.describeGroup("closers").partitions().get(0).committedOffset());
+    }
+
+    @Test
+    void asyncPublishesAreBatchedAndAllAcknowledgedInPartitionOrder() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr("127.0.0.1:" + server.port())
+                .linger(Duration.ofMillis(5)).build()));
+        client.createTopic("bulk", 2);
+        List<CompletableFuture<PublishResult>> futures = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            futures.add(client.publishAsync("bulk", new byte[100], PublishOption.partition(i % 2)));
+        }
+        client.flush();
+        long[] next = new long[2];
+        for (CompletableFuture<PublishResult> f : futures) {
+            PublishResult r = f.join();
+            assertEquals(next[r.partition()]++, r.offset(), "offsets follow publish order within a partition");
+        }
+        assertEquals(1000, client.describeTopic("bulk").partitions().get(0).highWatermark());
+    }
+
+    @Test
+    void badTopicNameIsInvalidArgument() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr("127.0.0.1:" + server.port()).build()));
+        GmqException e = assertThrows(GmqException.class, () -> client.publish("bad/name", new byte[1]));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+    }
+
+    @Test
+    void stoppedBrokerIsUnavailableWithAOneLineReason() {
+        GmqServer server = GmqServer.standalone(config(dir), "127.0.0.1", 0);
+        int port = server.port();
+        server.close();
+        GmqException e = assertThrows(GmqException.class, () -> GmqClient.connect(
+                ClientConfig.builder().serverAddr("127.0.0.1:" + port).build()));
+        assertEquals(ErrorCode.UNAVAILABLE, e.code());
+        assertEquals("cannot reach GMQ broker at 127.0.0.1:" + port + ": connection refused", e.getMessage());
+    }
+
+    @Test
+    void clientFailsOverToTheNextBrokerAndKeepsPublishingAndConsuming() {
+        GmqServer storage = own(GmqServer.storage(config(dir), "127.0.0.1", 0));
+        String storageAddr = "127.0.0.1:" + storage.port();
+        GmqServer first = GmqServer.broker(config(dir), "127.0.0.1", 0, storageAddr);
+        own(first);
+        GmqServer second = own(GmqServer.broker(config(dir), "127.0.0.1", 0, storageAddr));
+        String addrs = "127.0.0.1:" + first.port() + ",127.0.0.1:" + second.port();
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr(addrs).consumerGroup("g")
+                .pullInterval(Duration.ofMillis(20)).messageHandler(m -> seen.add(m.payloadAsString())).build()));
+        client.createTopic("fo", 1);
+        client.subscribe("fo");
+        client.publish("fo", "before".getBytes(StandardCharsets.UTF_8));
+        await("'before' consumed", () -> seen.contains("before"));
+
+        first.close();
+
+        PublishResult after = client.publish("fo", "after".getBytes(StandardCharsets.UTF_8));
+        assertEquals(new TopicPartition("fo", 0), new TopicPartition(after.topic(), after.partition()));
+        await("'after' consumed through the second broker", () -> seen.contains("after"));
+    }
+
+    @Test
+    void embeddedModeIsChosenByTheAddressAlone() {
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        try (GmqClient client = GmqClient.connect(ClientConfig.builder().serverAddr("embedded:" + dir.resolve("emb"))
+                .consumerGroup("local").pullInterval(Duration.ofMillis(20))
+                .messageHandler(m -> seen.add(m.payloadAsString())).build())) {
+            client.publish("inproc", "hello".getBytes(StandardCharsets.UTF_8));
+            client.subscribe("inproc");
+            await("embedded delivery", () -> seen.contains("hello"));
+            assertEquals(3, client.describeTopic("inproc").partitionCount());
+        }
+    }
+}
