@@ -1,0 +1,182 @@
+package io.gmq.net.cli;
+
+import io.gmq.GmqException;
+import io.gmq.QoS;
+import io.gmq.net.perf.ConsumePerf;
+import io.gmq.net.perf.EndToEndPerf;
+import io.gmq.net.perf.PerfTarget;
+import io.gmq.net.perf.ProducePerf;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code gmq.jar perf produce|consume|e2e}: load generators. Each prints a progress line per second
+ * and then one summary line:
+ * {@code N records, X records/s, Y MB/s, avg A ms, p50 B ms, p99 C ms, p99.9 D ms, max E ms}.
+ * The same workload runs against brokers ({@code --server}) or in-process ({@code --embedded DIR}).
+ */
+@Command(name = "perf", mixinStandardHelpOptions = true,
+        description = "Measures throughput and latency: produce, consume, e2e.",
+        subcommands = {PerfCommand.Produce.class, PerfCommand.Consume.class, PerfCommand.EndToEnd.class})
+final class PerfCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: produce, consume or e2e");
+    }
+
+    /** --server or --embedded, not both. */
+    static final class Target {
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec mixee;
+
+        @Option(names = "--server", description = "Broker HOST:PORT (default " + PerfTarget.DEFAULT_SERVER + ").")
+        String server;
+
+        @Option(names = "--embedded", paramLabel = "DIR",
+                description = "Run in-process on an embedded engine over this data directory.")
+        String embedded;
+
+        PerfTarget resolve() {
+            if (server != null && embedded != null) {
+                throw new CommandLine.ParameterException(mixee.commandLine(), "give --server or --embedded, not both");
+            }
+            return embedded != null ? PerfTarget.embedded(embedded)
+                    : PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER);
+        }
+    }
+
+    static QoS qos(int qos) {
+        if (qos != 0 && qos != 1) {
+            throw GmqException.invalidArgument("--qos must be 0 or 1, was " + qos);
+        }
+        return qos == 1 ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE;
+    }
+
+    @Command(name = "produce", mixinStandardHelpOptions = true,
+            description = "Publishes N records of B bytes from K threads; latency is publish to ack.")
+    static final class Produce implements Callable<Integer> {
+        @Mixin
+        Target target;
+
+        @Option(names = "--topic", required = true)
+        String topic;
+
+        @Option(names = "--records", required = true, paramLabel = "N")
+        long records;
+
+        @Option(names = "--record-size", required = true, paramLabel = "B", description = "Payload bytes.")
+        int recordSize;
+
+        @Option(names = "--qos", defaultValue = "1", description = "0 or 1 (default ${DEFAULT-VALUE}).")
+        int qos;
+
+        @Option(names = "--partitions", paramLabel = "P", defaultValue = "0",
+                description = "Create the topic with P partitions if absent (default: leave it to auto-creation).")
+        int partitions;
+
+        @Option(names = "--producers", paramLabel = "K", defaultValue = "1",
+                description = "Producer threads (default ${DEFAULT-VALUE}).")
+        int producers;
+
+        @Option(names = "--throughput", paramLabel = "MSG_PER_S", defaultValue = "-1",
+                description = "Total target rate; -1 for as fast as possible (default ${DEFAULT-VALUE}).")
+        double throughput;
+
+        @Option(names = "--shared-client",
+                description = "All producer threads share one client (default: one client per thread).")
+        boolean sharedClient;
+
+        @Option(names = "--max-outstanding", defaultValue = "50000",
+                description = "Publishes per thread awaiting their result (default ${DEFAULT-VALUE}).")
+        int maxOutstanding;
+
+        @Override
+        public Integer call() throws Exception {
+            new ProducePerf(target.resolve(), new ProducePerf.Spec(topic, records, recordSize, qos(qos), partitions,
+                    producers, throughput, sharedClient, maxOutstanding), System.out).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "consume", mixinStandardHelpOptions = true,
+            description = "Consumes N records as one group member, acknowledging each.")
+    static final class Consume implements Callable<Integer> {
+        @Mixin
+        Target target;
+
+        @Option(names = "--topic", required = true)
+        String topic;
+
+        @Option(names = "--records", required = true, paramLabel = "N")
+        long records;
+
+        @Option(names = "--group", description = "Consumer group (default: a new one, starting at the earliest offset).")
+        String group;
+
+        @Option(names = "--credits", defaultValue = "20000",
+                description = "Records the broker may send ahead of the handler (default ${DEFAULT-VALUE}).")
+        int credits;
+
+        @Option(names = "--idle-timeout-ms", defaultValue = "30000",
+                description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
+        long idleTimeoutMillis;
+
+        @Override
+        public Integer call() throws Exception {
+            String g = group != null ? group : "gmq-perf-" + UUID.randomUUID().toString().substring(0, 8);
+            new ConsumePerf(target.resolve(), new ConsumePerf.Spec(topic, records, g, credits, idleTimeoutMillis),
+                    System.out).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "e2e", mixinStandardHelpOptions = true,
+            description = "One producer at a fixed rate, one consumer; latency is send to handler.")
+    static final class EndToEnd implements Callable<Integer> {
+        @Mixin
+        Target target;
+
+        @Option(names = "--records", required = true, paramLabel = "N")
+        long records;
+
+        @Option(names = "--record-size", required = true, paramLabel = "B", description = "Payload bytes (>= 8).")
+        int recordSize;
+
+        @Option(names = "--rate", paramLabel = "MSG_PER_S", defaultValue = "1000",
+                description = "Send rate; -1 for as fast as possible (default ${DEFAULT-VALUE}).")
+        double rate;
+
+        @Option(names = "--topic", description = "Topic (default: a new one per run).")
+        String topic;
+
+        @Option(names = "--qos", defaultValue = "1", description = "0 or 1 (default ${DEFAULT-VALUE}).")
+        int qos;
+
+        @Option(names = "--partitions", paramLabel = "P", defaultValue = "3",
+                description = "Partitions of a new topic (default ${DEFAULT-VALUE}).")
+        int partitions;
+
+        @Option(names = "--max-outstanding", defaultValue = "50000",
+                description = "Publishes awaiting their result (default ${DEFAULT-VALUE}).")
+        int maxOutstanding;
+
+        @Option(names = "--idle-timeout-ms", defaultValue = "30000",
+                description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
+        long idleTimeoutMillis;
+
+        @Override
+        public Integer call() throws Exception {
+            String t = topic != null ? topic : "perf-e2e-" + UUID.randomUUID().toString().substring(0, 8);
+            new EndToEndPerf(target.resolve(), new EndToEndPerf.Spec(t, records, recordSize, rate, qos(qos),
+                    partitions, maxOutstanding, idleTimeoutMillis), System.out).run();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.gmq.net.perf;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.client.ClientConfig;
+import io.gmq.client.GmqClient;
+
+/**
+ * Where a perf run sends its load: brokers over gRPC, or an engine inside this JVM
+ * ({@code embedded:DIR}). Both go through {@link GmqClient}, so the figures of the two modes come
+ * from the same code path above the client.
+ *
+ * <p>An embedded data directory can be opened by one engine at a time, so in embedded mode every
+ * "client" of a run is the same one (see {@link #sharesOneClient()}).
+ */
+public record PerfTarget(String serverAddr) {
+    public static final String DEFAULT_SERVER = "localhost:50051";
+
+    public static PerfTarget server(String hostPort) {
+        return new PerfTarget(hostPort);
+    }
+
+    public static PerfTarget embedded(String dataDir) {
+        return new PerfTarget(ClientConfig.EMBEDDED_PREFIX + dataDir);
+    }
+
+    public boolean sharesOneClient() {
+        return serverAddr.startsWith(ClientConfig.EMBEDDED_PREFIX);
+    }
+
+    public ClientConfig.Builder config() {
+        return ClientConfig.builder().serverAddr(serverAddr);
+    }
+
+    /** Creates {@code topic} with {@code partitions} unless it exists (then its partition count stays). */
+    static void ensureTopic(GmqClient client, String topic, int partitions) {
+        try {
+            client.createTopic(topic, partitions);
+        } catch (GmqException e) {
+            if (e.code() != ErrorCode.ALREADY_EXISTS) {
+                throw e;
+            }
+        }
+    }
+}
