@@ -44,6 +44,8 @@ public final class GroupSubscription implements AutoCloseable {
 
     /** Bytes asked for per fetch; a fetch returns at least one whole frame. */
     static final int FETCH_MAX_BYTES = 1 << 20;
+    /** Heartbeats carry hand-overs, so they run at least this often whatever the session timeout. */
+    static final long MAX_HEARTBEAT_MILLIS = 1000;
     /** How often the redelivery/retry tick runs. */
     static final long TICK_MILLIS = 20;
 
@@ -113,7 +115,7 @@ public final class GroupSubscription implements AutoCloseable {
             generation = m.generation();
         }
         applyAssignment(m);
-        long heartbeatMillis = Math.max(10, sessionTimeoutMillis / 3);
+        long heartbeatMillis = Math.max(10, Math.min(MAX_HEARTBEAT_MILLIS, sessionTimeoutMillis / 3));
         long commitMillis = engine.config().commitInterval().toMillis();
         synchronized (this) {
             tasks.add(engine.groupExecutor().scheduleWithFixedDelay(this::heartbeatSafely,
@@ -222,6 +224,8 @@ public final class GroupSubscription implements AutoCloseable {
             }
             commit(finalOffsets);
             LOG.debug("member {} of group {} released {}", m.memberId(), group, removed.size());
+            // Tell the group at once, so the new owner does not wait a heartbeat interval.
+            engine.groupExecutor().execute(this::heartbeatSafely);
         }
         if (!added.isEmpty()) {
             Map<TopicPartition, Long> committed = storage.committedOffsets(group, added);

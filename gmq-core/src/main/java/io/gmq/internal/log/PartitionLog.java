@@ -234,7 +234,10 @@ public final class PartitionLog {
             seg.maxTimestamp = maxTimestamp;
             for (int k = runStart; k < i; k++) {
                 AppendRequest r = pending[k];
-                if (r.awaitDurable) {
+                // Under SYNC a QoS 0 append completes after the write, not the fsync (its bytes
+                // become readable with the fsync). Otherwise every append completes with the
+                // cycle, right after its high watermark is published, so it is readable at once.
+                if (r.awaitDurable || !settings.syncBeforeAck()) {
                     cycle.addRequest(r);
                 } else {
                     r.future.complete(r.result);

@@ -1,0 +1,208 @@
+package io.gmq.internal.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A file layer that simulates losing power with the OS page cache: it remembers, per file, the
+ * content as of the last {@code force()}, and {@link #cutPower()} puts every file back to exactly
+ * that (a file never forced since its creation comes back empty), as if every byte written since
+ * had stayed in the lost cache. Handles opened before the cut fail from then on ("power is off"),
+ * so the old engine dies; the test then opens a new one on the same files through this layer.
+ *
+ * <p>Deletions and directory changes are treated as durable at once (the simulation is about data,
+ * not directory metadata).
+ */
+public final class PowerLossFileIO implements LogFileIO {
+    private final LogFileIO real = LogFileIO.DEFAULT;
+    private final ReadWriteLock power = new ReentrantReadWriteLock();
+    private final Map<Path, Durable> durable = new HashMap<>();
+    private int generation;
+
+    /** The content of one file as of its last force. */
+    private static final class Durable {
+        byte[] bytes;
+        int length;
+        long dirtyFrom = Long.MAX_VALUE;
+        long dirtyTo = -1;
+
+        Durable(byte[] content) {
+            bytes = content;
+            length = content.length;
+        }
+    }
+
+    /** Puts every file back to its last forced content and kills all open handles. */
+    public void cutPower() throws IOException {
+        power.writeLock().lock();
+        try {
+            generation++;
+            for (Map.Entry<Path, Durable> e : durable.entrySet()) {
+                Path path = e.getKey();
+                if (!Files.exists(path)) {
+                    continue;
+                }
+                Durable d = e.getValue();
+                Files.write(path, Arrays.copyOf(d.bytes, d.length));
+                d.dirtyFrom = Long.MAX_VALUE;
+                d.dirtyTo = -1;
+            }
+        } finally {
+            power.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public LogFile open(Path path) throws IOException {
+        power.writeLock().lock();
+        try {
+            Durable d = durable.get(path);
+            if (d == null) {
+                // A file that exists before the simulation saw it counts as durable as it is.
+                d = new Durable(Files.exists(path) ? Files.readAllBytes(path) : new byte[0]);
+                durable.put(path, d);
+            }
+            return new SimFile(path, real.open(path), d, generation);
+        } finally {
+            power.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public void delete(Path path) throws IOException {
+        power.writeLock().lock();
+        try {
+            real.delete(path);
+            durable.remove(path);
+        } finally {
+            power.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public void syncDirectory(Path dir) throws IOException {
+        real.syncDirectory(dir);
+    }
+
+    private final class SimFile implements LogFile {
+        private final Path path;
+        private final LogFile file;
+        private final Durable durableState;
+        private final int openedIn;
+
+        SimFile(Path path, LogFile file, Durable durableState, int openedIn) {
+            this.path = path;
+            this.file = file;
+            this.durableState = durableState;
+            this.openedIn = openedIn;
+        }
+
+        private void lockAlive() throws IOException {
+            power.readLock().lock();
+            if (openedIn != generation) {
+                power.readLock().unlock();
+                throw new IOException("power is off (simulated): " + path);
+            }
+        }
+
+        private void markDirty(long from, long to) {
+            synchronized (durableState) {
+                durableState.dirtyFrom = Math.min(durableState.dirtyFrom, from);
+                durableState.dirtyTo = Math.max(durableState.dirtyTo, to);
+            }
+        }
+
+        @Override
+        public void write(ByteBuffer[] srcs, int offset, int length, long position) throws IOException {
+            lockAlive();
+            try {
+                long bytes = 0;
+                for (int i = offset; i < offset + length; i++) {
+                    bytes += srcs[i].remaining();
+                }
+                markDirty(position, position + bytes);
+                file.write(srcs, offset, length, position);
+            } finally {
+                power.readLock().unlock();
+            }
+        }
+
+        @Override
+        public void write(ByteBuffer src, long position) throws IOException {
+            lockAlive();
+            try {
+                markDirty(position, position + src.remaining());
+                file.write(src, position);
+            } finally {
+                power.readLock().unlock();
+            }
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            lockAlive();
+            try {
+                return file.read(dst, position);
+            } finally {
+                power.readLock().unlock();
+            }
+        }
+
+        @Override
+        public void force() throws IOException {
+            lockAlive();
+            try {
+                file.force();
+                synchronized (durableState) {
+                    long size = file.size();
+                    if (size > durableState.bytes.length) {
+                        durableState.bytes = Arrays.copyOf(durableState.bytes, (int) Math.max(size, durableState.bytes.length * 2L));
+                    }
+                    long from = Math.min(durableState.dirtyFrom, size);
+                    long to = Math.min(durableState.dirtyTo, size);
+                    if (to > from) {
+                        ByteBuffer dst = ByteBuffer.wrap(durableState.bytes, (int) from, (int) (to - from));
+                        file.read(dst, from);
+                    }
+                    durableState.length = (int) size;
+                    durableState.dirtyFrom = Long.MAX_VALUE;
+                    durableState.dirtyTo = -1;
+                }
+            } finally {
+                power.readLock().unlock();
+            }
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+            lockAlive();
+            try {
+                file.truncate(size);
+            } finally {
+                power.readLock().unlock();
+            }
+        }
+
+        @Override
+        public long size() throws IOException {
+            lockAlive();
+            try {
+                return file.size();
+            } finally {
+                power.readLock().unlock();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            file.close();
+        }
+    }
+}

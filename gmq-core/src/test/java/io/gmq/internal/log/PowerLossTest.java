@@ -1,0 +1,116 @@
+package io.gmq.internal.log;
+
+import static io.gmq.internal.log.LogTestSupport.await;
+import static io.gmq.internal.log.LogTestSupport.config;
+import static io.gmq.internal.log.LogTestSupport.frame;
+import static io.gmq.internal.log.LogTestSupport.readAll;
+import static io.gmq.internal.log.LogTestSupport.simpleBatch;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gmq.FlushPolicy;
+import io.gmq.GmqConfig;
+import io.gmq.TopicPartition;
+import io.gmq.internal.log.LogTestSupport.Rec;
+import io.gmq.internal.log.LogTestSupport.Stored;
+import io.gmq.storage.AppendResult;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PowerLossTest {
+    private static final TopicPartition TP = new TopicPartition("power", 0);
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void everyAcknowledgedSyncAppendSurvivesPowerLossUnderConcurrentLoad() throws Exception {
+        PowerLossFileIO io = new PowerLossFileIO();
+        GmqConfig cfg = config(dataDir).segmentBytes(16 * 1024).indexIntervalBytes(256).build();
+        LogManager logs = LogManager.open(cfg, io);
+        PartitionLog log = logs.log(TP);
+        Map<Long, List<Rec>> acknowledged = new ConcurrentHashMap<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger seeds = new AtomicInteger();
+        List<Thread> producers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread th = new Thread(() -> {
+                while (!stop.get()) {
+                    int seed = seeds.incrementAndGet();
+                    List<Rec> batch = simpleBatch(1 + seed % 4, 50 + seed % 200, seed, seed);
+                    CompletableFuture<AppendResult> f = log.append(frame(batch), true);
+                    try {
+                        acknowledged.put(f.join().baseOffset(), batch);
+                    } catch (RuntimeException failedByPowerCut) {
+                        return;
+                    }
+                }
+            }, "power-producer-" + t);
+            producers.add(th);
+            th.start();
+        }
+        await("200 acknowledged appends", () -> acknowledged.size() >= 200);
+        io.cutPower();
+        stop.set(true);
+        for (Thread th : producers) {
+            th.join();
+        }
+        logs.close();
+
+        try (LogManager reopened = LogManager.open(cfg, io)) {
+            PartitionLog after = reopened.log(TP);
+            List<Stored> stored = readAll(after, 0, 8192);
+            for (Map.Entry<Long, List<Rec>> e : acknowledged.entrySet()) {
+                List<Rec> batch = e.getValue();
+                for (int i = 0; i < batch.size(); i++) {
+                    long offset = e.getKey() + i;
+                    assertTrue(offset < stored.size(), "acknowledged offset " + offset + " lost (hw " + after.highWatermark() + ")");
+                    assertEquals(batch.get(i), stored.get((int) offset).rec(), "record at " + offset);
+                }
+            }
+            for (int i = 0; i < stored.size(); i++) {
+                assertEquals(i, stored.get(i).offset());
+            }
+        }
+    }
+
+    @Test
+    void unforcedDataIsLostOnPowerCutUnderTheOsPolicy() throws Exception {
+        PowerLossFileIO io = new PowerLossFileIO();
+        GmqConfig cfg = config(dataDir).flushPolicy(FlushPolicy.OS).build();
+        LogManager logs = LogManager.open(cfg, io);
+        PartitionLog log = logs.log(TP);
+        for (int i = 0; i < 20; i++) {
+            log.append(frame(simpleBatch(5, 100, i, i)), true).join();
+        }
+        assertEquals(100, log.highWatermark());
+        io.cutPower();
+        logs.close();
+        try (LogManager reopened = LogManager.open(cfg, io)) {
+            assertTrue(reopened.log(TP).highWatermark() < 100, "the simulator must drop unforced bytes");
+        }
+    }
+
+    @Test
+    void cleanCloseUnderTheOsPolicyForcesEverything() throws Exception {
+        PowerLossFileIO io = new PowerLossFileIO();
+        GmqConfig cfg = config(dataDir).flushPolicy(FlushPolicy.OS).build();
+        try (LogManager logs = LogManager.open(cfg, io)) {
+            for (int i = 0; i < 20; i++) {
+                logs.log(TP).append(frame(simpleBatch(5, 100, i, i)), true).join();
+            }
+        }
+        io.cutPower();
+        try (LogManager reopened = LogManager.open(cfg, io)) {
+            assertEquals(100, reopened.log(TP).highWatermark());
+        }
+    }
+}
