@@ -6,6 +6,7 @@ import io.gmq.net.perf.ConsumePerf;
 import io.gmq.net.perf.EndToEndPerf;
 import io.gmq.net.perf.PerfTarget;
 import io.gmq.net.perf.ProducePerf;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -31,7 +32,7 @@ final class PerfCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: produce, consume or e2e");
     }
 
-    /** --server or --embedded, not both. */
+    /** --server or --embedded, not both; and the client's publish linger. */
     static final class Target {
         @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
         CommandLine.Model.CommandSpec mixee;
@@ -43,12 +44,20 @@ final class PerfCommand implements Runnable {
                 description = "Run in-process on an embedded engine over this data directory.")
         String embedded;
 
+        @Option(names = "--linger-ms", paramLabel = "MS",
+                description = "How long a publish waits for others to share its batch (default: the client's, 2).")
+        Double lingerMillis;
+
         PerfTarget resolve() {
             if (server != null && embedded != null) {
                 throw new CommandLine.ParameterException(mixee.commandLine(), "give --server or --embedded, not both");
             }
-            return embedded != null ? PerfTarget.embedded(embedded)
-                    : PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER);
+            if (lingerMillis != null && lingerMillis < 0) {
+                throw GmqException.invalidArgument("--linger-ms must not be negative, was " + lingerMillis);
+            }
+            Duration linger = lingerMillis == null ? null : Duration.ofNanos((long) (lingerMillis * 1_000_000));
+            return embedded != null ? PerfTarget.embedded(embedded, linger)
+                    : PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER, linger);
         }
     }
 

@@ -4,6 +4,7 @@ import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
+import java.time.Duration;
 
 /**
  * Where a perf run sends its load: brokers over gRPC, or an engine inside this JVM
@@ -13,15 +14,16 @@ import io.gmq.client.GmqClient;
  * <p>An embedded data directory can be opened by one engine at a time, so in embedded mode every
  * "client" of a run is the same one (see {@link #sharesOneClient()}).
  */
-public record PerfTarget(String serverAddr) {
+public record PerfTarget(String serverAddr, Duration linger) {
     public static final String DEFAULT_SERVER = "localhost:50051";
 
-    public static PerfTarget server(String hostPort) {
-        return new PerfTarget(hostPort);
+    /** {@code linger} null: the client's default. */
+    public static PerfTarget server(String hostPort, Duration linger) {
+        return new PerfTarget(hostPort, linger);
     }
 
-    public static PerfTarget embedded(String dataDir) {
-        return new PerfTarget(ClientConfig.EMBEDDED_PREFIX + dataDir);
+    public static PerfTarget embedded(String dataDir, Duration linger) {
+        return new PerfTarget(ClientConfig.EMBEDDED_PREFIX + dataDir, linger);
     }
 
     public boolean sharesOneClient() {
@@ -29,7 +31,8 @@ public record PerfTarget(String serverAddr) {
     }
 
     public ClientConfig.Builder config() {
-        return ClientConfig.builder().serverAddr(serverAddr);
+        ClientConfig.Builder b = ClientConfig.builder().serverAddr(serverAddr);
+        return linger == null ? b : b.linger(linger);
     }
 
     /** Creates {@code topic} with {@code partitions} unless it exists (then its partition count stays). */
