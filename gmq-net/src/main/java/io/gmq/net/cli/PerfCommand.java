@@ -32,7 +32,7 @@ final class PerfCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: produce, consume or e2e");
     }
 
-    /** --server or --embedded, not both; and the client's publish linger. */
+    /** --server or --embedded, not both; and the client's publish batching. */
     static final class Target {
         @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
         CommandLine.Model.CommandSpec mixee;
@@ -48,6 +48,10 @@ final class PerfCommand implements Runnable {
                 description = "How long a publish waits for others to share its batch (default: the client's, 2).")
         Double lingerMillis;
 
+        @Option(names = "--batch-bytes", paramLabel = "BYTES",
+                description = "Publish batch size limit (default: the client's, 256 KiB).")
+        Integer batchBytes;
+
         PerfTarget resolve() {
             if (server != null && embedded != null) {
                 throw new CommandLine.ParameterException(mixee.commandLine(), "give --server or --embedded, not both");
@@ -56,8 +60,8 @@ final class PerfCommand implements Runnable {
                 throw GmqException.invalidArgument("--linger-ms must not be negative, was " + lingerMillis);
             }
             Duration linger = lingerMillis == null ? null : Duration.ofNanos((long) (lingerMillis * 1_000_000));
-            return embedded != null ? PerfTarget.embedded(embedded, linger)
-                    : PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER, linger);
+            return embedded != null ? PerfTarget.embedded(embedded, linger, batchBytes)
+                    : PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER, linger, batchBytes);
         }
     }
 

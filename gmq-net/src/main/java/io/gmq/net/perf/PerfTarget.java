@@ -14,16 +14,16 @@ import java.time.Duration;
  * <p>An embedded data directory can be opened by one engine at a time, so in embedded mode every
  * "client" of a run is the same one (see {@link #sharesOneClient()}).
  */
-public record PerfTarget(String serverAddr, Duration linger) {
+public record PerfTarget(String serverAddr, Duration linger, Integer batchBytes) {
     public static final String DEFAULT_SERVER = "localhost:50051";
 
-    /** {@code linger} null: the client's default. */
-    public static PerfTarget server(String hostPort, Duration linger) {
-        return new PerfTarget(hostPort, linger);
+    /** {@code linger}, {@code batchBytes} null: the client's defaults. */
+    public static PerfTarget server(String hostPort, Duration linger, Integer batchBytes) {
+        return new PerfTarget(hostPort, linger, batchBytes);
     }
 
-    public static PerfTarget embedded(String dataDir, Duration linger) {
-        return new PerfTarget(ClientConfig.EMBEDDED_PREFIX + dataDir, linger);
+    public static PerfTarget embedded(String dataDir, Duration linger, Integer batchBytes) {
+        return new PerfTarget(ClientConfig.EMBEDDED_PREFIX + dataDir, linger, batchBytes);
     }
 
     public boolean sharesOneClient() {
@@ -32,7 +32,13 @@ public record PerfTarget(String serverAddr, Duration linger) {
 
     public ClientConfig.Builder config() {
         ClientConfig.Builder b = ClientConfig.builder().serverAddr(serverAddr);
-        return linger == null ? b : b.linger(linger);
+        if (linger != null) {
+            b.linger(linger);
+        }
+        if (batchBytes != null) {
+            b.maxBatchBytes(batchBytes);
+        }
+        return b;
     }
 
     /** Creates {@code topic} with {@code partitions} unless it exists (then its partition count stays). */
