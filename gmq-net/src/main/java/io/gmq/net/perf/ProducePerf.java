@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * {@code perf produce}: K producer threads publish N records of B bytes asynchronously, each with
+ * {@code perf produce}: K producer threads publish N records of B bytes asynchronously (sharing one
+ * client, or with {@code sharedClient == false} one client each), each with
  * at most {@code maxOutstanding} publishes awaiting their result; latency is publish call (or,
  * at a fixed rate, intended send time) to the completion of its future (QoS 1: durable ack).
  */

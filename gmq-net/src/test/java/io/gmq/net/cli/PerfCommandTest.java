@@ -70,9 +70,9 @@ final class PerfCommandTest {
 
     private void produceConsumeAndE2eCountTheirRecords(String... target) {
         assertEquals(3000, runAndCount(with(target, "perf", "produce", "--topic", "load", "--records", "3000",
-                "--record-size", "100", "--partitions", "3", "--producers", "2", "--qos", "1")));
+                "--record-size", "100", "--partitions", "3", "--producers", "2", "--client-per-producer", "--qos", "1")));
         assertEquals(500, runAndCount(with(target, "perf", "produce", "--topic", "load", "--records", "500",
-                "--record-size", "10", "--qos", "0", "--throughput", "20000", "--shared-client", "--producers", "2")));
+                "--record-size", "10", "--qos", "0", "--throughput", "20000", "--producers", "2")));
         assertEquals(3500, runAndCount(with(target, "perf", "consume", "--topic", "load", "--records", "3500",
                 "--group", "readers")));
         assertEquals(400, runAndCount(with(target, "perf", "e2e", "--records", "400", "--record-size", "64",
