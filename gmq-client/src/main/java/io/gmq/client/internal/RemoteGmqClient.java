@@ -192,8 +192,10 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
         ClientSubscription s = new ClientSubscription(nextSubscriptionId.getAndIncrement(), topic, config, connection,
                 timer);
         byTopic.put(topic, s);
-        byId.put(s.id(), s);
+        // Registered and sent under the connection's lock: a reconnect either sees it registered
+        // and subscribes it (onConnected), or happens after and finds it subscribed; never both.
         synchronized (connection) {
+            byId.put(s.id(), s);
             if (connection.isConnected()) {
                 s.subscribe(currentEpoch());
             }
