@@ -200,6 +200,17 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
                 s.subscribe(currentEpoch());
             }
         }
+        // Wait for the join so a refusal (bad group name, storage down) is thrown here, not logged.
+        try {
+            s.joined().get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            unsubscribe(topic);
+            throw GrpcErrors.toGmq(e.getCause());
+        } catch (TimeoutException e) {
+            // Not joined yet (reconnecting): the subscription stays and joins when a broker answers.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private int currentEpoch() {

@@ -159,6 +159,15 @@ final class GmqClientTest {
     }
 
     @Test
+    void subscribingWithABadGroupNameThrowsInvalidArgument() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr("127.0.0.1:" + server.port())
+                .consumerGroup("g".repeat(300)).messageHandler(m -> { }).build()));
+        GmqException e = assertThrows(GmqException.class, () -> client.subscribe("t"));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+    }
+
+    @Test
     void stoppedBrokerIsUnavailableWithAOneLineReason() {
         GmqServer server = GmqServer.standalone(config(dir), "127.0.0.1", 0);
         int port = server.port();
