@@ -48,6 +48,13 @@ public final class ConsumerGroupExample {
                 c.subscribe(TOPIC);
                 consumers.add(c);
             }
+            // Members join one by one; the group hands partitions over cooperatively within a few
+            // heartbeats. Wait until each member owns one partition, then publish.
+            long balanceDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < balanceDeadline && !balanced(admin)) {
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
+            System.out.println("assignment: " + assignment(admin));
             for (int i = 0; i < MESSAGES; i++) {
                 admin.publishAsync(TOPIC, ("job-" + i).getBytes(StandardCharsets.UTF_8),
                         PublishOption.partitionKey("customer-" + (i % 30)));
@@ -58,10 +65,21 @@ public final class ConsumerGroupExample {
                 TimeUnit.MILLISECONDS.sleep(100);
             }
             System.out.println("consumed " + total.get() + " of " + MESSAGES);
-            admin.describeGroup("demo-workers").members().forEach(m ->
-                    System.out.println(m.clientId() + " owns " + m.assigned()));
+            System.out.println("assignment: " + assignment(admin));
         } finally {
             consumers.forEach(GmqClient::close);
         }
+    }
+
+    private static boolean balanced(GmqClient admin) {
+        var members = admin.describeGroup("demo-workers").members();
+        return members.size() == 3 && members.stream().allMatch(m -> m.assigned().size() == 1);
+    }
+
+    private static String assignment(GmqClient admin) {
+        StringBuilder sb = new StringBuilder();
+        admin.describeGroup("demo-workers").members().forEach(m ->
+                sb.append(m.clientId()).append(" owns ").append(m.assigned()).append("; "));
+        return sb.toString();
     }
 }

@@ -1,7 +1,6 @@
 package io.gmq.client.internal;
 
 import io.gmq.AckMode;
-import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.QoS;
 import io.gmq.TopicPartition;
@@ -19,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +60,9 @@ final class ClientSubscription implements AutoCloseable {
     private final LinkedBlockingQueue<List<ReceivedMessage>> queue = new LinkedBlockingQueue<>();
     private final Thread dispatcher;
 
+    /** Orders ack flushes and the final Unsubscribe; taken before the connection's lock, never inside it. */
+    private final Object sendLock = new Object();
+
     // guarded by this
     /**
      * Acks and nacks since the last flush, per partition of this subscription's one topic, kept
@@ -74,6 +77,7 @@ final class ClientSubscription implements AutoCloseable {
     private volatile String memberId;
     private volatile Set<TopicPartition> assignment = Set.of();
     private volatile boolean closed;
+    private final CompletableFuture<String> joined = new CompletableFuture<>();
 
     ClientSubscription(long id, String topic, ClientConfig config, BrokerConnection connection,
                        ScheduledExecutorService timer) {
@@ -127,6 +131,12 @@ final class ClientSubscription implements AutoCloseable {
 
     void onSubscribed(String member) {
         this.memberId = member;
+        joined.complete(member);
+    }
+
+    /** Completes with the member id of the first join, or fails with the broker's refusal. */
+    CompletableFuture<String> joined() {
+        return joined;
     }
 
     void onAssignment(Set<TopicPartition> assigned) {
@@ -243,8 +253,18 @@ final class ClientSubscription implements AutoCloseable {
         timer.schedule(this::flushAcks, ACK_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** Sends pending acks, nacks and returned credits as (at most) two frames. */
+    /**
+     * Sends pending acks, nacks and returned credits as (at most) two frames. Serialised on
+     * {@link #sendLock}, so acks taken from the pending maps are on the wire before anything a
+     * later flush or {@link #close()} sends (an Unsubscribe overtaking acks would lose them).
+     */
     void flushAcks() {
+        synchronized (sendLock) {
+            flushAcksLocked();
+        }
+    }
+
+    private void flushAcksLocked() {
         Acks.Builder acks = null;
         int credits;
         synchronized (this) {
@@ -273,7 +293,9 @@ final class ClientSubscription implements AutoCloseable {
     }
 
     void onError(GmqException e) {
-        LOG.warn("subscription to '{}' failed: {}", topic, e.getMessage());
+        if (!joined.completeExceptionally(e)) {
+            LOG.warn("subscription to '{}' failed: {}", topic, e.getMessage());
+        }
         failure = e;
     }
 
@@ -287,12 +309,15 @@ final class ClientSubscription implements AutoCloseable {
     /** Sends the last acks, leaves the group and stops the dispatcher. */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (sendLock) {
+            if (closed) {
+                return;
+            }
+            flushAcksLocked();
+            closed = true;
+            connection.send(ClientFrame.newBuilder()
+                    .setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(id)).build());
         }
-        flushAcks();
-        closed = true;
-        connection.send(ClientFrame.newBuilder().setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(id)).build());
         queue.clear();
         queue.add(STOP);
         if (Thread.currentThread() != dispatcher) {
@@ -302,9 +327,5 @@ final class ClientSubscription implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    static GmqException notSubscribable(String why) {
-        return new GmqException(ErrorCode.INVALID_ARGUMENT, why);
     }
 }

@@ -77,6 +77,7 @@ final class Producer {
         final BatchKey key;
         final ByteBuffer frame;
         final List<CompletableFuture<PublishResult>> futures;
+        final long createdNanos = System.nanoTime();
         int sentEpoch;
 
         InFlight(long requestId, BatchKey key, ByteBuffer frame, List<CompletableFuture<PublishResult>> futures) {
@@ -262,8 +263,9 @@ final class Producer {
             if (e.code() == ErrorCode.NOT_FOUND || e.code() == ErrorCode.INVALID_ARGUMENT) {
                 invalidateMetadata.run();
             }
-            if (e.code() == ErrorCode.UNAVAILABLE && batch.key.qos() == QoS.AT_LEAST_ONCE) {
-                // The broker lost its storage for a moment: try again on the next session or soon.
+            boolean withinTimeout = System.nanoTime() - batch.createdNanos < config.requestTimeout().toNanos();
+            if (e.code() == ErrorCode.UNAVAILABLE && batch.key.qos() == QoS.AT_LEAST_ONCE && withinTimeout) {
+                // The broker lost its storage for a moment: try again soon, until the request timeout.
                 timer.schedule(() -> {
                     synchronized (connection) {
                         transmit(batch, currentEpochIfConnected());

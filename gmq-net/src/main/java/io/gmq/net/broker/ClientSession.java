@@ -24,6 +24,7 @@ import io.gmq.proto.SessionError;
 import io.gmq.proto.Subscribe;
 import io.gmq.proto.Subscribed;
 import io.gmq.proto.Unsubscribed;
+import io.gmq.storage.BatchFormat;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -102,6 +103,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     private void publish(PublishBatch p) {
         long id = p.getRequestId();
         try {
+            checkQosMatchesFrame(p);
             engine.append(new TopicPartition(p.getTopic(), p.getPartition()), Protos.writableCopy(p.getBatch()),
                             p.getQos() == QoS.QOS_AT_LEAST_ONCE)
                     .whenComplete((r, e) -> {
@@ -118,6 +120,26 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             write(ServerFrame.newBuilder().setPublishAck(PublishAck.newBuilder().setRequestId(id)
                     .setPartition(p.getPartition()).setError(GrpcErrors.toProto(e))).build());
             out.request(1);
+        }
+    }
+
+    /**
+     * The QoS field decides durability of the append; the frame's attribute bit decides whether
+     * consumers acknowledge its records. They must agree, or a QoS 1 publish could be consumed
+     * without acks (or the reverse).
+     */
+    private static void checkQosMatchesFrame(PublishBatch p) {
+        com.google.protobuf.ByteString batch = p.getBatch();
+        if (batch.size() < BatchFormat.HEADER_LENGTH) {
+            throw GmqException.invalidArgument("publish batch of " + batch.size() + " bytes is shorter than a frame header ("
+                    + BatchFormat.HEADER_LENGTH + " bytes)");
+        }
+        int attributes = (batch.byteAt(BatchFormat.ATTRIBUTES_OFFSET) & 0xFF)
+                | (batch.byteAt(BatchFormat.ATTRIBUTES_OFFSET + 1) & 0xFF) << 8;
+        boolean frameSaysAtLeastOnce = (attributes & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
+        if (frameSaysAtLeastOnce != (p.getQos() == QoS.QOS_AT_LEAST_ONCE)) {
+            throw GmqException.invalidArgument("publish batch says " + p.getQos() + " but its frame attributes say "
+                    + (frameSaysAtLeastOnce ? "at least once" : "at most once") + "; build the frame with the same QoS");
         }
     }
 
@@ -139,6 +161,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                     options, sub);
             write(ServerFrame.newBuilder().setSubscribed(
                     Subscribed.newBuilder().setSubscriptionId(id).setMemberId(g.memberId())).build());
+            sub.open = true; // deliveries follow Subscribed, never precede it
             sub.wakeUp();
         } catch (RuntimeException e) {
             subscriptions.remove(id);
@@ -250,6 +273,8 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         final long id;
         final AtomicInteger credits;
         volatile GroupSubscription group;
+        /** False until Subscribed is written: capacity stays 0 so no delivery overtakes it. */
+        volatile boolean open;
 
         SessionSubscription(long id, int initialCredits) {
             this.id = id;
@@ -281,7 +306,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
 
         @Override
         public int capacity() {
-            return out.isReady() ? Math.max(0, credits.get()) : 0;
+            return open && out.isReady() ? Math.max(0, credits.get()) : 0;
         }
 
         @Override

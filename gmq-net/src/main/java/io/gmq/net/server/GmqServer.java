@@ -5,8 +5,6 @@ import io.gmq.internal.broker.BrokerEngine;
 import io.gmq.net.broker.BrokerService;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.storage.StorageService;
-import io.gmq.proto.GmqBrokerGrpc;
-import io.gmq.proto.GmqStorageGrpc;
 import io.gmq.storage.LocalStorage;
 import io.gmq.storage.Storage;
 import io.grpc.BindableService;
@@ -52,15 +50,17 @@ public final class GmqServer implements AutoCloseable {
     private final Server server;
     private final HealthStatusManager health;
     private final BrokerService broker;
+    private final StorageService storageService;
     private final Deque<AutoCloseable> owned;
     private boolean closed;
 
     private GmqServer(Role role, Server server, HealthStatusManager health, BrokerService broker,
-                      Deque<AutoCloseable> owned) {
+                      StorageService storageService, Deque<AutoCloseable> owned) {
         this.role = role;
         this.server = server;
         this.health = health;
         this.broker = broker;
+        this.storageService = storageService;
         this.owned = owned;
     }
 
@@ -73,7 +73,8 @@ public final class GmqServer implements AutoCloseable {
             BrokerEngine engine = new BrokerEngine(storage, config);
             owned.push(engine);
             BrokerService broker = new BrokerService(engine);
-            return start(Role.SERVER, config, host, port, broker, List.of(broker, new StorageService(storage)), owned);
+            StorageService storageService = new StorageService(storage);
+            return start(Role.SERVER, config, host, port, broker, storageService, owned);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -86,7 +87,7 @@ public final class GmqServer implements AutoCloseable {
         try {
             LocalStorage storage = LocalStorage.open(config);
             owned.push(storage);
-            return start(Role.STORAGE, config, host, port, null, List.of(new StorageService(storage)), owned);
+            return start(Role.STORAGE, config, host, port, null, new StorageService(storage), owned);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -102,7 +103,7 @@ public final class GmqServer implements AutoCloseable {
             BrokerEngine engine = new BrokerEngine(storage, config);
             owned.push(engine);
             BrokerService broker = new BrokerService(engine);
-            return start(Role.BROKER, config, host, port, broker, List.of(broker), owned);
+            return start(Role.BROKER, config, host, port, broker, null, owned);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -110,7 +111,14 @@ public final class GmqServer implements AutoCloseable {
     }
 
     private static GmqServer start(Role role, GmqConfig config, String host, int port, BrokerService broker,
-                                   List<BindableService> services, Deque<AutoCloseable> owned) {
+                                   StorageService storageService, Deque<AutoCloseable> owned) {
+        List<BindableService> services = new ArrayList<>(2);
+        if (broker != null) {
+            services.add(broker);
+        }
+        if (storageService != null) {
+            services.add(storageService);
+        }
         HealthStatusManager health = new HealthStatusManager();
         NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .maxInboundMessageSize(config.maxBatchBytes() + ENVELOPE_BYTES)
@@ -133,7 +141,7 @@ public final class GmqServer implements AutoCloseable {
         }
         LOG.info("GMQ {} listening on {}:{} ({})", role.name().toLowerCase(java.util.Locale.ROOT), host,
                 server.getPort(), config);
-        return new GmqServer(role, server, health, broker, owned);
+        return new GmqServer(role, server, health, broker, storageService, owned);
     }
 
     public Role role() {
@@ -149,18 +157,6 @@ public final class GmqServer implements AutoCloseable {
         server.awaitTermination();
     }
 
-    /** Service names this process reports in health checks. */
-    public static List<String> serviceNames(Role role) {
-        List<String> names = new ArrayList<>();
-        if (role != Role.STORAGE) {
-            names.add(GmqBrokerGrpc.SERVICE_NAME);
-        }
-        if (role != Role.BROKER) {
-            names.add(GmqStorageGrpc.SERVICE_NAME);
-        }
-        return names;
-    }
-
     @Override
     public synchronized void close() {
         if (closed) {
@@ -172,6 +168,10 @@ public final class GmqServer implements AutoCloseable {
         server.shutdown();
         if (broker != null) {
             broker.terminateSessions("broker is shutting down; reconnect to another broker");
+        }
+        if (storageService != null) {
+            storageService.terminateStreams("storage is shutting down; retry when it is back",
+                    TimeUnit.SECONDS.toMillis(DRAIN_SECONDS));
         }
         try {
             if (!server.awaitTermination(DRAIN_SECONDS, TimeUnit.SECONDS)) {

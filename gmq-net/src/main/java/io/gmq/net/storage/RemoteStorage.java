@@ -60,6 +60,7 @@ import java.util.function.Supplier;
 public final class RemoteStorage implements Storage {
     /** Unary group and admin calls: long enough for a busy SQLite, short enough to notice a hang. */
     private static final long UNARY_DEADLINE_MILLIS = 30_000;
+    private static final long RECONNECT_NUDGE_NANOS = 500_000_000L;
 
     private final ManagedChannel channel;
     private final boolean ownsChannel;
@@ -67,6 +68,7 @@ public final class RemoteStorage implements Storage {
     private final GmqStorageGrpc.GmqStorageBlockingStub blocking;
     private final RequestStream<AppendRequest, AppendResponse, AppendResult> appends;
     private final RequestStream<FetchRequest, FetchResponse, FetchResult> fetches;
+    private final java.util.concurrent.atomic.AtomicLong lastNudgeNanos = new java.util.concurrent.atomic.AtomicLong();
 
     public RemoteStorage(ManagedChannel channel, boolean ownsChannel) {
         this.channel = channel;
@@ -74,13 +76,13 @@ public final class RemoteStorage implements Storage {
         this.target = channel.authority();
         this.blocking = GmqStorageGrpc.newBlockingStub(channel);
         GmqStorageGrpc.GmqStorageStub async = GmqStorageGrpc.newStub(channel);
-        this.appends = new RequestStream<>("append", target, async::append, AppendResponse::getRequestId, r -> {
+        this.appends = new RequestStream<>("append", target, this::nudgeReconnect, async::append, AppendResponse::getRequestId, r -> {
             if (r.hasError()) {
                 throw GrpcErrors.fromProto(r.getError());
             }
             return new AppendResult(r.getBaseOffset(), r.getRecordCount(), r.getLogAppendTimeMillis());
         });
-        this.fetches = new RequestStream<>("fetch", target, async::fetch, FetchResponse::getRequestId, r -> {
+        this.fetches = new RequestStream<>("fetch", target, this::nudgeReconnect, async::fetch, FetchResponse::getRequestId, r -> {
             if (r.hasError()) {
                 throw GrpcErrors.fromProto(r.getError());
             }
@@ -237,8 +239,29 @@ public final class RemoteStorage implements Storage {
         try {
             return rpc.get();
         } catch (StatusRuntimeException e) {
-            throw classify(e, target);
+            throw classifyAndNudge(e);
         }
+    }
+
+    /**
+     * gRPC backs off reconnect attempts up to two minutes; a broker would then notice a restarted
+     * storage process late. While calls keep failing UNAVAILABLE, ask for a fresh attempt at most
+     * once per {@link #RECONNECT_NUDGE_NANOS}.
+     */
+    private void nudgeReconnect() {
+        long now = System.nanoTime();
+        long last = lastNudgeNanos.get();
+        if (now - last >= RECONNECT_NUDGE_NANOS && lastNudgeNanos.compareAndSet(last, now)) {
+            channel.resetConnectBackoff();
+        }
+    }
+
+    GmqException classifyAndNudge(Throwable t) {
+        GmqException g = classify(t, target);
+        if (g.code() == ErrorCode.UNAVAILABLE) {
+            nudgeReconnect();
+        }
+        return g;
     }
 
     static GmqException classify(Throwable t, String target) {

@@ -26,6 +26,7 @@ import java.util.function.ToLongFunction;
 final class RequestStream<Req, Resp, Result> {
     private final String name;
     private final String target;
+    private final Runnable onUnavailable;
     private final Function<StreamObserver<Resp>, StreamObserver<Req>> open;
     private final ToLongFunction<Resp> idOf;
     private final Function<Resp, Result> decode;
@@ -34,10 +35,12 @@ final class RequestStream<Req, Resp, Result> {
     private Stream current;
     private boolean closed;
 
-    RequestStream(String name, String target, Function<StreamObserver<Resp>, StreamObserver<Req>> open,
+    RequestStream(String name, String target, Runnable onUnavailable,
+                  Function<StreamObserver<Resp>, StreamObserver<Req>> open,
                   ToLongFunction<Resp> idOf, Function<Resp, Result> decode) {
         this.name = name;
         this.target = target;
+        this.onUnavailable = onUnavailable;
         this.open = open;
         this.idOf = idOf;
         this.decode = decode;
@@ -122,7 +125,11 @@ final class RequestStream<Req, Resp, Result> {
         @Override
         public void onError(Throwable t) {
             broken = true;
-            failAll(RemoteStorage.classify(t, target));
+            GmqException e = RemoteStorage.classify(t, target);
+            failAll(e);
+            if (e.code() == ErrorCode.UNAVAILABLE) {
+                onUnavailable.run();
+            }
         }
 
         @Override

@@ -37,10 +37,14 @@ import io.gmq.proto.ResolveOffsetResponse;
 import io.gmq.proto.TopicInfo;
 import io.gmq.proto.TopicRequest;
 import io.gmq.storage.Storage;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +63,7 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
     static final int MAX_IN_FLIGHT = 4096;
 
     private final Storage storage;
+    private final Set<BoundedStream<?, ?>> streams = ConcurrentHashMap.newKeySet();
 
     public StorageService(Storage storage) {
         this.storage = storage;
@@ -69,11 +74,12 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
         ServerCallStreamObserver<AppendResponse> out = (ServerCallStreamObserver<AppendResponse>) responses;
         out.disableAutoRequest();
         out.request(MAX_IN_FLIGHT);
-        return new BoundedStream<>(out) {
+        return new BoundedStream<>(out, true) {
             @Override
             public void onNext(AppendRequest r) {
                 TopicPartition tp = new TopicPartition(r.getTopic(), r.getPartition());
                 long id = r.getRequestId();
+                started();
                 try {
                     storage.append(tp, Protos.writableCopy(r.getBatch()), r.getAwaitDurable())
                             .whenComplete((res, err) -> complete(err == null
@@ -94,11 +100,12 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
         ServerCallStreamObserver<FetchResponse> out = (ServerCallStreamObserver<FetchResponse>) responses;
         out.disableAutoRequest();
         out.request(MAX_IN_FLIGHT);
-        return new BoundedStream<>(out) {
+        return new BoundedStream<>(out, false) {
             @Override
             public void onNext(FetchRequest r) {
                 TopicPartition tp = new TopicPartition(r.getTopic(), r.getPartition());
                 long id = r.getRequestId();
+                started();
                 try {
                     storage.fetch(tp, r.getOffset(), r.getMaxBytes(), r.getMaxWaitMillis())
                             .whenComplete((res, err) -> complete(err == null
@@ -119,36 +126,61 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
     /**
      * One request stream whose responses complete on storage threads. Writes to the response
      * observer are serialised (a StreamObserver is not thread-safe); each completion lets one more
-     * request in.
+     * request in. When the client half-closes, the stream ends once its last response is out.
      */
-    private abstract static class BoundedStream<Req, Resp> implements StreamObserver<Req> {
+    private abstract class BoundedStream<Req, Resp> implements StreamObserver<Req> {
         private final ServerCallStreamObserver<Resp> out;
+        /** Appends are answered before shutdown ends the stream; long polls are not waited for. */
+        private final boolean drainOnShutdown;
+        private int pending;
+        private boolean halfClosed;
         private boolean closed;
 
-        BoundedStream(ServerCallStreamObserver<Resp> out) {
+        BoundedStream(ServerCallStreamObserver<Resp> out, boolean drainOnShutdown) {
             this.out = out;
+            this.drainOnShutdown = drainOnShutdown;
+            streams.add(this);
+        }
+
+        /** Counts a request in before it is handed to storage. */
+        final synchronized void started() {
+            pending++;
         }
 
         final void complete(Resp response) {
             synchronized (this) {
+                pending--;
                 if (closed || out.isCancelled()) {
+                    notifyAll();
                     return;
                 }
                 try {
                     out.onNext(response);
                 } catch (RuntimeException e) {
                     // The call was cancelled between the check and the write; nothing to answer.
-                    closed = true;
+                    finish();
                     return;
                 }
+                if (halfClosed && pending == 0) {
+                    finish();
+                    out.onCompleted();
+                    return;
+                }
+                notifyAll();
             }
             out.request(1);
+        }
+
+        private void finish() {
+            closed = true;
+            streams.remove(this);
+            notifyAll();
         }
 
         @Override
         public void onError(Throwable t) {
             synchronized (this) {
-                closed = true;
+                finish();
             }
             LOG.debug("storage stream closed by peer: {}", t.toString());
         }
@@ -156,11 +188,48 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
         @Override
         public void onCompleted() {
             synchronized (this) {
-                if (!closed) {
-                    closed = true;
+                halfClosed = true;
+                if (!closed && pending == 0) {
+                    finish();
                     out.onCompleted();
                 }
             }
+        }
+
+        /** Ends the stream with UNAVAILABLE, after its outstanding appends are answered (until the deadline). */
+        synchronized void terminate(String reason, long deadlineNanos) {
+            while (drainOnShutdown && pending > 0 && !closed) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (!closed) {
+                finish();
+                try {
+                    out.onError(Status.UNAVAILABLE.withDescription(reason).asRuntimeException());
+                } catch (RuntimeException ignored) {
+                    // already cancelled
+                }
+            }
+        }
+    }
+
+    /**
+     * Ends every open stream so brokers notice at once and reconnect elsewhere or later: append
+     * streams first answer what they have in flight (up to {@code drainMillis}), long polls end
+     * immediately. Called by the server on shutdown, after it stopped accepting calls.
+     */
+    public void terminateStreams(String reason, long drainMillis) {
+        long deadline = System.nanoTime() + drainMillis * 1_000_000;
+        for (BoundedStream<?, ?> s : List.copyOf(streams)) {
+            s.terminate(reason, deadline);
         }
     }
 

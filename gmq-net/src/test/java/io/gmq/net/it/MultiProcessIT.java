@@ -9,6 +9,7 @@ import io.gmq.PublishResult;
 import io.gmq.TopicPartition;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
+import io.gmq.client.internal.RemoteGmqClient;
 import io.gmq.storage.GroupDescription;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,7 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class MultiProcessIT {
     private static final String TOPIC = "it-orders";
-    private static final int PER_PRODUCER = 600;
+    /** Messages published (by both producers) between the phases of the test. */
+    private static final int PHASE = 300;
 
     @TempDir
     Path dir;
@@ -135,6 +137,7 @@ final class MultiProcessIT {
 
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
         AtomicInteger published = new AtomicInteger();
+        AtomicBoolean producing = new AtomicBoolean(true);
         List<Thread> producers = new ArrayList<>();
         List<Throwable> producerErrors = new CopyOnWriteArrayList<>();
         String[][] producerAddrs = {{b1.address(), b2.address()}, {b2.address(), b1.address()}};
@@ -142,7 +145,7 @@ final class MultiProcessIT {
             GmqClient producer = own(GmqClient.connect(config(String.join(",", producerAddrs[p])).build()));
             int id = p;
             Thread t = new Thread(() -> {
-                for (int i = 0; i < PER_PRODUCER; i++) {
+                for (int i = 0; producing.get(); i++) {
                     String payload = "p" + id + "-" + i;
                     try {
                         producer.publish(TOPIC, payload.getBytes(StandardCharsets.UTF_8),
@@ -159,23 +162,33 @@ final class MultiProcessIT {
             producers.add(t);
         }
 
-        await("a first share is published", () -> published.get() >= PER_PRODUCER / 2);
+        await("a first share is published", () -> published.get() >= PHASE);
         GmqProcess b3 = own(GmqProcess.start("broker3", logs, "broker", "--host", "127.0.0.1", "--port", "0",
                 "--storage", storage.address()));
         GmqClient c3 = own(consumer(b3.address() + "," + b2.address(), 3, consumed, views));
         c3.subscribe(TOPIC);
 
-        await("more is published", () -> published.get() >= PER_PRODUCER);
+        int publishedAtThirdBroker = published.get();
+        await("more is published", () -> published.get() >= publishedAtThirdBroker + PHASE);
         b1.kill();
+        int publishedAtKill = published.get();
+        await("publishing goes on after the crash", () -> published.get() >= publishedAtKill + PHASE);
+        producing.set(false);
 
         for (Thread t : producers) {
             t.join(TimeUnit.SECONDS.toMillis(90));
         }
-        assertTrue(acknowledged.size() >= PER_PRODUCER, "most publishes were acknowledged: " + acknowledged.size()
+        assertTrue(acknowledged.size() >= 3 * PHASE, "most publishes were acknowledged: " + acknowledged.size()
                 + ", errors " + producerErrors);
         await("every acknowledged message is consumed", () -> consumed.containsAll(acknowledged));
+        assertEquals(b2.address(), ((RemoteGmqClient) c1).currentBroker(), "member 1 failed over to broker 2");
 
         assertEquals(List.of(), orderViolations(views), "per-partition order apart from redelivery");
+        synchronized (views) {
+            System.out.printf("MultiProcessIT: %d published, %d acknowledged, %d publish errors, %d deliveries,"
+                    + " broker 1 killed at %d%n", published.get(), acknowledged.size(), producerErrors.size(),
+                    views.arrivals.size(), publishedAtKill);
+        }
         assertEquals(List.of(), ownershipViolations);
         assertTrue(b2.process.isAlive() && b3.process.isAlive() && storage.process.isAlive());
     }
