@@ -1,6 +1,7 @@
 package io.gmq.client;
 
 import io.gmq.AckMode;
+import io.gmq.AssignmentListener;
 import io.gmq.GmqException;
 import io.gmq.MessageHandler;
 import io.gmq.OffsetSpec;
@@ -35,6 +36,7 @@ public final class ClientConfig {
     private final Duration requestTimeout;
     private final Duration reconnectBackoffMax;
     private final Duration sessionTimeout;
+    private final AssignmentListener assignmentListener;
 
     private ClientConfig(Builder b) {
         this.serverAddr = b.serverAddr;
@@ -51,6 +53,7 @@ public final class ClientConfig {
         this.requestTimeout = b.requestTimeout;
         this.reconnectBackoffMax = b.reconnectBackoffMax;
         this.sessionTimeout = b.sessionTimeout;
+        this.assignmentListener = b.assignmentListener;
     }
 
     public static Builder builder() {
@@ -118,6 +121,9 @@ public final class ClientConfig {
     /** Group session timeout; null for the broker default. */
     public Duration sessionTimeout() { return sessionTimeout; }
 
+    /** Hears partitions gained and lost in rebalances. Default: does nothing. */
+    public AssignmentListener assignmentListener() { return assignmentListener; }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.serverAddr = serverAddr;
@@ -134,6 +140,7 @@ public final class ClientConfig {
         b.requestTimeout = requestTimeout;
         b.reconnectBackoffMax = reconnectBackoffMax;
         b.sessionTimeout = sessionTimeout;
+        b.assignmentListener = assignmentListener;
         return b;
     }
 
@@ -152,6 +159,7 @@ public final class ClientConfig {
         private Duration requestTimeout = Duration.ofSeconds(30);
         private Duration reconnectBackoffMax = Duration.ofSeconds(2);
         private Duration sessionTimeout;
+        private AssignmentListener assignmentListener = new AssignmentListener() { };
 
         private Builder() {
         }
@@ -170,6 +178,7 @@ public final class ClientConfig {
         public Builder requestTimeout(Duration d) { this.requestTimeout = d; return this; }
         public Builder reconnectBackoffMax(Duration d) { this.reconnectBackoffMax = d; return this; }
         public Builder sessionTimeout(Duration d) { this.sessionTimeout = d; return this; }
+        public Builder assignmentListener(AssignmentListener l) { this.assignmentListener = l; return this; }
 
         public ClientConfig build() {
             require(serverAddr != null && !serverAddr.isBlank(), "serverAddr must not be empty");
@@ -200,6 +209,7 @@ public final class ClientConfig {
             require(positive(requestTimeout), "requestTimeout must be positive");
             require(positive(reconnectBackoffMax), "reconnectBackoffMax must be positive");
             require(sessionTimeout == null || positive(sessionTimeout), "sessionTimeout must be positive");
+            require(assignmentListener != null, "assignmentListener must not be null");
             return new ClientConfig(this);
         }
 
