@@ -45,7 +45,8 @@ public final class BrokerEngine implements AutoCloseable {
     private final Set<GroupSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final ExecutorService deliveryExecutor;
     private final ScheduledExecutorService groupExecutor;
-    private final ThreadLocal<BatchBuilder> builders = ThreadLocal.withInitial(() -> new BatchBuilder(1024));
+    /** Per partition: [0] QoS 0, [1] QoS 1 (a frame carries one QoS). */
+    private final ConcurrentHashMap<TopicPartition, PublishAccumulator[]> accumulators = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public BrokerEngine(Storage storage, GmqConfig config) {
@@ -101,6 +102,14 @@ public final class BrokerEngine implements AutoCloseable {
     public void invalidateTopic(String topic) {
         topicCache.remove(topic);
         partitioner.forget(topic);
+        accumulators.keySet().removeIf(tp -> tp.topic().equals(topic));
+    }
+
+    private PublishAccumulator accumulator(TopicPartition tp, QoS qos) {
+        PublishAccumulator[] pair = accumulators.computeIfAbsent(tp, k -> new PublishAccumulator[] {
+            new PublishAccumulator(this, k, false, (short) 0, config.maxBatchBytes()),
+            new PublishAccumulator(this, k, true, BatchFormat.ATTR_QOS_AT_LEAST_ONCE, config.maxBatchBytes())});
+        return pair[qos == QoS.AT_LEAST_ONCE ? 1 : 0];
     }
 
     /** Routes and publishes one message. */
@@ -112,22 +121,14 @@ public final class BrokerEngine implements AutoCloseable {
             int partition = partitioner.choose(r.topic(),
                     r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(), r.key(), t.partitions());
             long timestamp = r.timestamp() >= 0 ? r.timestamp() : config.timeSource().wallMillis();
-            BatchBuilder b = builders.get().reset();
-            b.attributes(r.qos() == QoS.AT_LEAST_ONCE ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
-            b.add(timestamp, r.key(), r.payload(), r.headers());
-            ByteBuffer frame = b.buildCopy();
             TopicPartition tp = new TopicPartition(r.topic(), partition);
-            return append(tp, frame, r.qos() == QoS.AT_LEAST_ONCE)
-                    .thenApply(a -> new PublishResult(r.topic(), partition, a.baseOffset()));
+            return accumulator(tp, r.qos()).add(timestamp, r.key(), r.payload(), r.headers());
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
-    /**
-     * Publishes many messages of one topic: routes each, builds one frame per partition, appends
-     * the frames. Results come back in request order.
-     */
+    /** Publishes many messages (each routed and batched like {@link #publish}); results in request order. */
     public CompletableFuture<List<PublishResult>> publishAll(List<PublishRequest> requests) {
         List<CompletableFuture<PublishResult>> futures = new ArrayList<>(requests.size());
         for (PublishRequest r : requests) {

@@ -115,9 +115,10 @@ final class LogRecovery {
         }
         long size = log.size();
         OffsetIndex index = OffsetIndex.load(indexFile, size);
-        Segment segment = new Segment(base, logPath, indexPath, log, indexFile, index == null ? new OffsetIndex() : index);
-        if (index == null && size > 0) {
-            LOG.warn("{}: index {} is missing or invalid; rebuilding it", tp, indexPath.getFileName());
+        Segment segment = new Segment(base, logPath, indexPath, log, indexFile, index);
+        if (size > 0 && !index.matchesFile(indexFile)) {
+            LOG.warn("{}: index {} is missing or damaged after entry {}; re-indexing from there", tp,
+                    indexPath.getFileName(), index.count());
         }
         return segment;
     }
@@ -129,15 +130,11 @@ final class LogRecovery {
         if (size > Integer.MAX_VALUE) {
             throw new IOException(s.logPath + " is larger than 2 GiB; it was not written by GMQ");
         }
-        boolean rebuild = s.index.count() == 0 && size > 0;
         int startEntry = s.index.count() - 1;
-        if (!rebuild && startEntry >= 0 && checkFrame(s.log, s.index.position(startEntry), size,
+        if (startEntry >= 0 && checkFrame(s.log, s.index.position(startEntry), size,
                 base + s.index.relativeOffset(startEntry)) < 0) {
             LOG.warn("{}: last entry of index {} does not point at a valid frame; rebuilding it", tp,
                     s.indexPath.getFileName());
-            rebuild = true;
-        }
-        if (rebuild) {
             s.index.truncateTo(0, s.indexFile);
             startEntry = -1;
         }
@@ -146,7 +143,7 @@ final class LogRecovery {
             LOG.error("{}: sealed segment {} is damaged at position {} of {}; reads there fail with DATA_LOSS",
                     tp, s.logPath.getFileName(), end, size);
         }
-        if (rebuild) {
+        if (!s.index.matchesFile(s.indexFile)) {
             s.index.rewrite(s.indexFile);
             s.indexFile.force();
         }
@@ -176,7 +173,7 @@ final class LogRecovery {
             s.log.truncate(end);
             s.log.force();
         }
-        if (s.index.count() != countBefore || end < size) {
+        if (!s.index.matchesFile(s.indexFile)) {
             s.index.rewrite(s.indexFile);
             s.indexFile.force();
         }

@@ -209,7 +209,14 @@ final class LogWriter {
         long now = clock.wallMillis();
         for (int i = 0; i < dirty.size(); i++) {
             PartitionLog log = dirty.get(i);
-            log.writePending(cycle, now);
+            try {
+                log.writePending(cycle, now);
+            } catch (RuntimeException bug) {
+                // A bug in one partition's write path must not stop the writer for all the others.
+                LOG.error("{}: unexpected error writing a cycle", log.topicPartition(), bug);
+                log.failPending(new GmqException(ErrorCode.INTERNAL, log.topicPartition()
+                        + ": unexpected error in the log writer: " + bug, bug));
+            }
             if (!pipelinedSync && !log.unforced) {
                 log.unforced = true;
                 unforced.add(log);

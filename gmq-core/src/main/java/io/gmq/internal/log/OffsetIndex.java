@@ -193,19 +193,16 @@ final class OffsetIndex {
     }
 
     /**
-     * Loads the entries of an index file, or returns null if the file is not a valid index for a
-     * log of {@code logSize} bytes (see the class invariants); the caller then rebuilds it.
+     * Loads the longest valid prefix of an index file for a log of {@code logSize} bytes (see the
+     * class invariants): a torn last entry, entries past the end of the log, or garbage end the
+     * prefix. Recovery then scans the log from the prefix's last entry to index the rest, so a
+     * damaged index costs a scan of its damaged part only.
      */
     static OffsetIndex load(LogFileIO.LogFile file, long logSize) throws IOException {
         long size = file.size();
-        if (size % ENTRY_LENGTH != 0 || size / ENTRY_LENGTH > Integer.MAX_VALUE / 2) {
-            return null;
-        }
-        int n = (int) (size / ENTRY_LENGTH);
+        int n = (int) Math.min(size / ENTRY_LENGTH, Integer.MAX_VALUE / ENTRY_LENGTH);
         ByteBuffer buf = ByteBuffer.allocate(n * ENTRY_LENGTH).order(ORDER);
-        if (file.read(buf, 0) != buf.capacity()) {
-            return null;
-        }
+        n = file.read(buf, 0) / ENTRY_LENGTH;
         OffsetIndex index = new OffsetIndex();
         int prevRelative = -1;
         int prevPosition = -1;
@@ -218,15 +215,20 @@ final class OffsetIndex {
             boolean ok = i == 0 ? relative == 0 && position == 0
                     : relative > prevRelative && position > prevPosition && timestamp >= prevTimestamp;
             if (!ok || position >= logSize) {
-                return null;
+                break;
             }
             index.add(relative, position, timestamp);
             prevRelative = relative;
             prevPosition = position;
             prevTimestamp = timestamp;
         }
-        index.persisted = n;
+        index.persisted = index.count;
         return index;
+    }
+
+    /** True if the file holds exactly the in-memory entries (nothing pending, nothing extra). */
+    boolean matchesFile(LogFileIO.LogFile file) throws IOException {
+        return persisted == count && file.size() == (long) count * ENTRY_LENGTH;
     }
 
     @Override

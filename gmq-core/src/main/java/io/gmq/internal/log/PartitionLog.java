@@ -104,7 +104,11 @@ public final class PartitionLog {
         if (error != null) {
             return CompletableFuture.failedFuture(error);
         }
-        AppendRequest request = new AppendRequest(this, frame.slice().order(BatchFormat.ORDER), awaitDurable);
+        // The log seals the frame in place; a read-only buffer is the one case that needs a copy.
+        ByteBuffer owned = frame.isReadOnly()
+                ? ByteBuffer.allocate(frame.remaining()).put(frame.duplicate()).flip()
+                : frame.slice();
+        AppendRequest request = new AppendRequest(this, owned.order(BatchFormat.ORDER), awaitDurable);
         if (!manager.writer().offer(request)) {
             return CompletableFuture.failedFuture(closedError());
         }
@@ -159,8 +163,10 @@ public final class PartitionLog {
 
     void failPending(GmqException error) {
         for (int i = 0; i < pendingCount; i++) {
-            pending[i].future.completeExceptionally(error);
-            pending[i] = null;
+            if (pending[i] != null) {
+                pending[i].future.completeExceptionally(error);
+                pending[i] = null;
+            }
         }
         pendingCount = 0;
     }

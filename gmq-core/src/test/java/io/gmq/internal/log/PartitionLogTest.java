@@ -148,6 +148,24 @@ class PartitionLogTest {
     }
 
     @Test
+    void readOnlyAndOffsetBuffersAreAccepted() {
+        try (LogManager logs = LogManager.open(config(dataDir).build())) {
+            PartitionLog log = logs.log(TP);
+            List<Rec> first = simpleBatch(2, 10, 1, 1);
+            assertEquals(0, log.append(frame(first).asReadOnlyBuffer(), true).join().baseOffset());
+            List<Rec> second = simpleBatch(3, 10, 1, 2);
+            ByteBuffer f = frame(second);
+            ByteBuffer padded = ByteBuffer.allocate(f.remaining() + 7).order(BatchFormat.ORDER);
+            padded.position(7);
+            padded.put(f).position(7);
+            assertEquals(2, log.append(padded, true).join().baseOffset());
+            List<Rec> all = new ArrayList<>(first);
+            all.addAll(second);
+            assertHolds(log, 0, all);
+        }
+    }
+
+    @Test
     void segmentsRollBySizeAndReadsCrossSegments() {
         try (LogManager logs = LogManager.open(config(dataDir).segmentBytes(4096).indexIntervalBytes(256).build())) {
             PartitionLog log = logs.log(TP);

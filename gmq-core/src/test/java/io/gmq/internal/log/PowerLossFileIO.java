@@ -25,6 +25,12 @@ public final class PowerLossFileIO implements LogFileIO {
     private final ReadWriteLock power = new ReentrantReadWriteLock();
     private final Map<Path, Durable> durable = new HashMap<>();
     private int generation;
+    private final java.util.concurrent.atomic.AtomicLong forces = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Completed force() calls so far (tests wait on it to know a timer-driven flush happened). */
+    public long forceCount() {
+        return forces.get();
+    }
 
     /** The content of one file as of its last force. */
     private static final class Durable {
@@ -127,8 +133,10 @@ public final class PowerLossFileIO implements LogFileIO {
                 for (int i = offset; i < offset + length; i++) {
                     bytes += srcs[i].remaining();
                 }
-                markDirty(position, position + bytes);
                 file.write(srcs, offset, length, position);
+                // Marked after the write: a force racing with it either copies these bytes or
+                // leaves them dirty for the next force, never records them as durable unwritten.
+                markDirty(position, position + bytes);
             } finally {
                 power.readLock().unlock();
             }
@@ -138,8 +146,9 @@ public final class PowerLossFileIO implements LogFileIO {
         public void write(ByteBuffer src, long position) throws IOException {
             lockAlive();
             try {
-                markDirty(position, position + src.remaining());
+                long end = position + src.remaining();
                 file.write(src, position);
+                markDirty(position, end);
             } finally {
                 power.readLock().unlock();
             }
@@ -175,6 +184,7 @@ public final class PowerLossFileIO implements LogFileIO {
                     durableState.dirtyFrom = Long.MAX_VALUE;
                     durableState.dirtyTo = -1;
                 }
+                forces.incrementAndGet();
             } finally {
                 power.readLock().unlock();
             }

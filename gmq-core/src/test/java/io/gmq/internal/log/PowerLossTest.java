@@ -57,7 +57,7 @@ class PowerLossTest {
             producers.add(th);
             th.start();
         }
-        await("200 acknowledged appends", () -> acknowledged.size() >= 200);
+        await("500 acknowledged appends", () -> acknowledged.size() >= 500);
         io.cutPower();
         stop.set(true);
         for (Thread th : producers) {
@@ -96,6 +96,24 @@ class PowerLossTest {
         logs.close();
         try (LogManager reopened = LogManager.open(cfg, io)) {
             assertTrue(reopened.log(TP).highWatermark() < 100, "the simulator must drop unforced bytes");
+        }
+    }
+
+    @Test
+    void theIntervalTimerMakesAcknowledgedAppendsDurable() throws Exception {
+        PowerLossFileIO io = new PowerLossFileIO();
+        GmqConfig cfg = config(dataDir).flushPolicy(FlushPolicy.interval(java.time.Duration.ofMillis(10))).build();
+        LogManager logs = LogManager.open(cfg, io);
+        PartitionLog log = logs.log(TP);
+        for (int i = 0; i < 20; i++) {
+            log.append(frame(simpleBatch(5, 100, i, i)), true).join();
+        }
+        long forcesAfterAppends = io.forceCount();
+        await("an interval flush after the appends", () -> io.forceCount() >= forcesAfterAppends + 2);
+        io.cutPower();
+        logs.close();
+        try (LogManager reopened = LogManager.open(cfg, io)) {
+            assertEquals(100, reopened.log(TP).highWatermark());
         }
     }
 

@@ -1,0 +1,26 @@
+/**
+ * The crash-safe partition log.
+ *
+ * <ul>
+ *   <li>{@link io.gmq.internal.log.LogManager}: owns all partition logs under
+ *       {@code <dataDir>/logs/<topic>/<partition>/}, the group-commit writer thread and the
+ *       scheduler thread.
+ *   <li>{@link io.gmq.internal.log.PartitionLog}: append (validate on the caller's thread, queue),
+ *       read/fetch (positional reads bounded by the high watermark, every frame CRC-checked),
+ *       retention.
+ *   <li>{@code Segment} + {@code OffsetIndex}: a {@code .log} file of sealed
+ *       {@link io.gmq.storage.BatchFormat} frames and its sparse 16-byte-entry index.
+ *   <li>{@code LogWriter} + {@code CommitCycle}: one writer drains every partition's appends, one
+ *       gather write per partition per cycle; under SYNC a syncer thread fsyncs cycle N while the
+ *       writer writes cycle N+1, then publishes high watermarks and completes futures.
+ *   <li>{@code LogRecovery}: at open, validates indexes and truncates the last segment after its
+ *       last valid frame.
+ *   <li>{@link io.gmq.internal.log.LogFileIO}: every file operation, so tests inject disk-full and
+ *       power-loss faults (see {@code FailingFileIO} and {@code PowerLossFileIO} in the test jar).
+ * </ul>
+ *
+ * <p>Durability contract: under SYNC an append with {@code awaitDurable} completes after the fsync
+ * that covers it, and readers see it from then on; under INTERVAL and OS appends complete and
+ * become readable after the write, and a power loss can lose what was not yet forced.
+ */
+package io.gmq.internal.log;
