@@ -32,45 +32,45 @@ final class ServerSecurityOptions {
             description = "Check every request against these ACLs (needs --token-file); default deny.")
     Path aclFile;
 
-    @Option(names = "--max-connections", defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS,
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS,
             description = "Open connections in total (default ${DEFAULT-VALUE}).")
     int maxConnections;
 
-    @Option(names = "--max-connections-per-ip", defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS_PER_IP,
+    @Option(names = "--max-connections-per-ip", paramLabel = "N", defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS_PER_IP,
             description = "Open connections from one IP address (default ${DEFAULT-VALUE}).")
     int maxConnectionsPerIp;
 
-    @Option(names = "--max-calls-per-connection",
+    @Option(names = "--max-calls-per-connection", paramLabel = "N",
             defaultValue = "" + NetLimits.DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION,
             description = "Concurrent calls (HTTP/2 streams) per connection (default ${DEFAULT-VALUE}).")
     int maxCallsPerConnection;
 
-    @Option(names = "--max-metadata-bytes", defaultValue = "" + NetLimits.DEFAULT_MAX_INBOUND_METADATA_BYTES,
+    @Option(names = "--max-metadata-bytes", paramLabel = "BYTES", defaultValue = "" + NetLimits.DEFAULT_MAX_INBOUND_METADATA_BYTES,
             description = "Header bytes of one call (default ${DEFAULT-VALUE}).")
     int maxMetadataBytes;
 
-    @Option(names = "--max-in-flight-publishes",
+    @Option(names = "--max-in-flight-publishes", paramLabel = "N",
             defaultValue = "" + NetLimits.DEFAULT_MAX_IN_FLIGHT_PUBLISHES_PER_SESSION,
             description = "Unanswered publish batches per client session before the broker stops reading it (default ${DEFAULT-VALUE}).")
     int maxInFlightPublishes;
 
-    @Option(names = "--keepalive-time", defaultValue = "60",
+    @Option(names = "--keepalive-time", paramLabel = "SECONDS", defaultValue = "60",
             description = "Seconds of quiet before the server pings a connection (default ${DEFAULT-VALUE}).")
     long keepAliveSeconds;
 
-    @Option(names = "--permit-keepalive-time", defaultValue = "5",
+    @Option(names = "--permit-keepalive-time", paramLabel = "SECONDS", defaultValue = "5",
             description = "Clients pinging more often than every this many seconds are disconnected (default ${DEFAULT-VALUE}).")
     long permitKeepAliveSeconds;
 
-    @Option(names = "--max-connection-idle", defaultValue = "600",
+    @Option(names = "--max-connection-idle", paramLabel = "SECONDS", defaultValue = "600",
             description = "Seconds without any call before a connection is closed (default ${DEFAULT-VALUE}).")
     long maxConnectionIdleSeconds;
 
-    @Option(names = "--max-connection-age", defaultValue = "0",
+    @Option(names = "--max-connection-age", paramLabel = "SECONDS", defaultValue = "0",
             description = "Seconds after which a connection is closed gracefully; 0 = never (default ${DEFAULT-VALUE}).")
     long maxConnectionAgeSeconds;
 
-    @Option(names = "--max-rst-frames", defaultValue = "" + NetLimits.DEFAULT_MAX_RST_FRAMES_PER_WINDOW,
+    @Option(names = "--max-rst-frames", paramLabel = "N", defaultValue = "" + NetLimits.DEFAULT_MAX_RST_FRAMES_PER_WINDOW,
             description = "HTTP/2 rapid-reset guard: RST_STREAM frames per 10 s before a connection is closed; 0 = off (default ${DEFAULT-VALUE}).")
     int maxRstFrames;
 
