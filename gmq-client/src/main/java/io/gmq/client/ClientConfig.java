@@ -1,6 +1,7 @@
 package io.gmq.client;
 
 import io.gmq.AckMode;
+import io.gmq.AssignmentListener;
 import io.gmq.GmqException;
 import io.gmq.MessageHandler;
 import io.gmq.OffsetSpec;
@@ -38,6 +39,7 @@ public final class ClientConfig {
     private final Duration reconnectBackoffMax;
     private final Duration sessionTimeout;
     private final ChannelSecurity security;
+    private final AssignmentListener assignmentListener;
 
     private ClientConfig(Builder b) {
         this.serverAddr = b.serverAddr;
@@ -55,6 +57,7 @@ public final class ClientConfig {
         this.reconnectBackoffMax = b.reconnectBackoffMax;
         this.sessionTimeout = b.sessionTimeout;
         this.security = new ChannelSecurity(b.tlsCaFile, b.tlsCertFile, b.tlsKeyFile, b.token);
+        this.assignmentListener = b.assignmentListener;
     }
 
     public static Builder builder() {
@@ -136,6 +139,8 @@ public final class ClientConfig {
 
     /** Transport credentials and token of the broker channels, in one value. */
     public ChannelSecurity security() { return security; }
+    /** Hears partitions gained and lost in rebalances. Default: does nothing. */
+    public AssignmentListener assignmentListener() { return assignmentListener; }
 
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -157,6 +162,7 @@ public final class ClientConfig {
         b.tlsCertFile = security.certFile();
         b.tlsKeyFile = security.keyFile();
         b.token = security.token();
+        b.assignmentListener = assignmentListener;
         return b;
     }
 
@@ -179,6 +185,7 @@ public final class ClientConfig {
         private Path tlsCertFile;
         private Path tlsKeyFile;
         private String token;
+        private AssignmentListener assignmentListener = new AssignmentListener() { };
 
         private Builder() {
         }
@@ -207,6 +214,7 @@ public final class ClientConfig {
         }
         /** Send {@code authorization: Bearer <token>} on every call. */
         public Builder token(String token) { this.token = token; return this; }
+        public Builder assignmentListener(AssignmentListener l) { this.assignmentListener = l; return this; }
 
         public ClientConfig build() {
             require(serverAddr != null && !serverAddr.isBlank(), "serverAddr must not be empty");
@@ -238,6 +246,7 @@ public final class ClientConfig {
             require(positive(reconnectBackoffMax), "reconnectBackoffMax must be positive");
             require(sessionTimeout == null || positive(sessionTimeout), "sessionTimeout must be positive");
             new ChannelSecurity(tlsCaFile, tlsCertFile, tlsKeyFile, token); // validates the combination
+            require(assignmentListener != null, "assignmentListener must not be null");
             return new ClientConfig(this);
         }
 

@@ -98,6 +98,9 @@ final class ClientSubscription implements AutoCloseable {
 
     /** Joins the group on session {@code epoch} (connection lock held). */
     void subscribe(int newEpoch) {
+        if (!assignment.isEmpty()) {
+            onAssignment(Set.of()); // the previous member is gone with its session
+        }
         synchronized (this) {
             epoch = newEpoch;
             pendingAcks.clear();
@@ -128,8 +131,27 @@ final class ClientSubscription implements AutoCloseable {
         return joined;
     }
 
+    /**
+     * The member's partitions changed: tells the listener what was lost and gained. Runs on the
+     * connection's thread, in frame order, so calls follow the broker's sequence of assignments.
+     */
     void onAssignment(Set<TopicPartition> assigned) {
+        Set<TopicPartition> before = assignment;
         this.assignment = assigned;
+        Set<TopicPartition> lost = new java.util.HashSet<>(before);
+        lost.removeAll(assigned);
+        Set<TopicPartition> gained = new java.util.HashSet<>(assigned);
+        gained.removeAll(before);
+        try {
+            if (!lost.isEmpty()) {
+                config.assignmentListener().onRevoked(lost);
+            }
+            if (!gained.isEmpty()) {
+                config.assignmentListener().onAssigned(gained);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("assignment listener of '{}' failed: {}", topic, e.toString());
+        }
     }
 
     /** Decodes the records of {@code d} in [from, to) and queues them for the handler. */

@@ -64,7 +64,8 @@ public final class EmbeddedGmqClient implements GmqClient {
         }
         ConsumerConfig.Builder c = ConsumerConfig.builder().clientId(config.clientId())
                 .consumerGroup(config.consumerGroup()).messageHandler(config.messageHandler())
-                .pullInterval(config.pullInterval()).ackMode(config.ackMode()).startFrom(config.startFrom());
+                .pullInterval(config.pullInterval()).ackMode(config.ackMode()).startFrom(config.startFrom())
+                .assignmentListener(config.assignmentListener());
         if (config.sessionTimeout() != null) {
             c.sessionTimeout(config.sessionTimeout());
         }

@@ -44,6 +44,9 @@ final class PerfCommand implements Callable<Integer> {
     @Option(names = "--linger-ms", defaultValue = "2")
     int lingerMs;
 
+    @Option(names = "--batch-bytes", defaultValue = "262144", description = "Client batch size (default ${DEFAULT-VALUE}).")
+    int batchBytes;
+
     /** Publishes allowed to be pending at once: bounds memory, keeps batches full. */
     private static final int WINDOW = 50_000;
 
@@ -53,7 +56,7 @@ final class PerfCommand implements Callable<Integer> {
         PublishOption q = PublishOption.qos(qos == 0 ? QoS.AT_MOST_ONCE : QoS.AT_LEAST_ONCE);
         AtomicLong consumed = new AtomicLong();
         // One client for both phases: in embedded mode a second one could not open the same directory.
-        try (GmqClient producer = GmqClient.connect(client.config().linger(Duration.ofMillis(lingerMs))
+        try (GmqClient producer = GmqClient.connect(client.config().linger(Duration.ofMillis(lingerMs)).maxBatchBytes(batchBytes)
                 .consumerGroup("perf-" + UUID.randomUUID().toString().substring(0, 8)).consumerCredits(5000)
                 .messageHandler(m -> consumed.incrementAndGet()).build())) {
             try {
