@@ -3,6 +3,7 @@ package io.gmq.net.cli;
 import io.gmq.GmqException;
 import io.gmq.QoS;
 import io.gmq.net.perf.ConsumePerf;
+import io.gmq.net.perf.CpuUsage;
 import io.gmq.net.perf.EndToEndPerf;
 import io.gmq.net.perf.PerfTarget;
 import io.gmq.net.perf.ProducePerf;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code gmq.jar perf produce|consume|e2e}: load generators. Each prints a progress line per second
  * and then one summary line:
- * {@code N records, X records/s, Y MB/s, avg A ms, p50 B ms, p99 C ms, p99.9 D ms, max E ms}.
+ * {@code N records, X records/s, Y MB/s, avg A ms, p50 B ms, p99 C ms, p99.9 D ms, max E ms},
+ * followed by the process's CPU time per record ({@link CpuUsage}).
  * The same workload runs against brokers ({@code --server}) or in-process ({@code --embedded DIR}).
  */
 @Command(name = "perf", mixinStandardHelpOptions = true,
@@ -113,8 +115,10 @@ final class PerfCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            new ProducePerf(target.resolve(), new ProducePerf.Spec(topic, records, recordSize, qos(qos), partitions,
-                    producers, throughput, !clientPerProducer, maxOutstanding), System.out).run();
+            CpuUsage cpu = new CpuUsage();
+            var total = new ProducePerf(target.resolve(), new ProducePerf.Spec(topic, records, recordSize, qos(qos),
+                    partitions, producers, throughput, !clientPerProducer, maxOutstanding), System.out).run();
+            System.out.println(cpu.line(total.records()));
             return 0;
         }
     }
@@ -145,8 +149,10 @@ final class PerfCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             String g = group != null ? group : "gmq-perf-" + UUID.randomUUID().toString().substring(0, 8);
-            new ConsumePerf(target.resolve(), new ConsumePerf.Spec(topic, records, g, credits, idleTimeoutMillis),
-                    System.out).run();
+            CpuUsage cpu = new CpuUsage();
+            var total = new ConsumePerf(target.resolve(), new ConsumePerf.Spec(topic, records, g, credits,
+                    idleTimeoutMillis), System.out).run();
+            System.out.println(cpu.line(total.records()));
             return 0;
         }
     }
@@ -188,8 +194,10 @@ final class PerfCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             String t = topic != null ? topic : "perf-e2e-" + UUID.randomUUID().toString().substring(0, 8);
-            new EndToEndPerf(target.resolve(), new EndToEndPerf.Spec(t, records, recordSize, rate, qos(qos),
-                    partitions, maxOutstanding, idleTimeoutMillis), System.out).run();
+            CpuUsage cpu = new CpuUsage();
+            var total = new EndToEndPerf(target.resolve(), new EndToEndPerf.Spec(t, records, recordSize, rate,
+                    qos(qos), partitions, maxOutstanding, idleTimeoutMillis), System.out).run();
+            System.out.println(cpu.line(total.records()));
             return 0;
         }
     }
