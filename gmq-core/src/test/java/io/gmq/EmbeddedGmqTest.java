@@ -235,6 +235,25 @@ class EmbeddedGmqTest {
     }
 
     @Test
+    void acksHeldBackForOneRunAreCommittedWhileTheHandlerBlocksOnALaterMessage() throws Exception {
+        for (String m : List.of("a", "b", "c")) {
+            gmq.publish("orders", m, PublishOption.partition(0));
+        }
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        gmq.gmq().subscribe(ConsumerConfig.builder().consumerGroup("blocked").messageHandler(m -> {
+            if (m.payloadAsString().equals("c")) {
+                release.await(); // the acks of a and b (one delivery with c) must not wait for this
+            }
+        }).build(), "orders");
+        try {
+            waitUntil("a and b committed while c blocks", () -> committedTotal("blocked", "orders") == 2);
+        } finally {
+            release.countDown();
+        }
+        waitUntil("c committed", () -> committedTotal("blocked", "orders") == 3);
+    }
+
+    @Test
     void qos0MessagesNeedNoAcknowledgement() {
         MessageCollector c = gmq.collect(ConsumerConfig.builder().consumerGroup("q0").ackMode(AckMode.MANUAL),
                 "metrics");

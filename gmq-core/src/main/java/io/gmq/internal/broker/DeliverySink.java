@@ -27,6 +27,15 @@ public interface DeliverySink {
     default void assignmentChanged(Set<TopicPartition> assigned, int generation) {
     }
 
+    /**
+     * Hands over acknowledgements the sink holds back to apply them in runs ({@link
+     * GroupSubscription#ackAll}). The member calls it before each redelivery tick and each commit,
+     * never with its lock held, so an ack waits at most one tick however long the sink would
+     * have held it (for example while a handler blocks).
+     */
+    default void flushAcks() {
+    }
+
     /** The engine gave up on this member (for example it was closed by the engine). */
     default void failed(GmqException error) {
     }

@@ -166,6 +166,31 @@ public final class GroupSubscription implements AutoCloseable {
         }
     }
 
+    /**
+     * Acknowledges {@code offsets[0..n)} of one partition under one acquisition of the member's
+     * lock (a handler thread acks a whole delivery at once instead of taking the lock per record).
+     * Same rules as {@link #ack}: offsets not delivered to this member, or of a partition it no
+     * longer owns, are ignored.
+     */
+    public void ackAll(TopicPartition tp, long[] offsets, int n) {
+        if (n <= 0) {
+            return;
+        }
+        synchronized (this) {
+            PartitionState ps = partitions.get(tp);
+            if (ps == null) {
+                return;
+            }
+            boolean any = false;
+            for (int i = 0; i < n; i++) {
+                any |= ps.window.ack(offsets[i]);
+            }
+            if (any) {
+                maybeFetch(ps);
+            }
+        }
+    }
+
     /** Negatively acknowledges: the message is delivered again after the configured backoff. */
     public void nack(TopicPartition tp, long offset) {
         synchronized (this) {
@@ -317,6 +342,7 @@ public final class GroupSubscription implements AutoCloseable {
             return;
         }
         try {
+            sink.flushAcks();
             commitProgress();
         } catch (RuntimeException e) {
             LOG.debug("commit of group {} failed: {}", group, e.toString());
@@ -460,6 +486,7 @@ public final class GroupSubscription implements AutoCloseable {
             return;
         }
         try {
+            sink.flushAcks();
             synchronized (this) {
                 long now = engine.time().nanoTime();
                 for (PartitionState ps : partitions.values()) {
@@ -574,6 +601,7 @@ public final class GroupSubscription implements AutoCloseable {
             }
         }
         try {
+            sink.flushAcks();
             commitProgress();
         } catch (RuntimeException e) {
             LOG.debug("final commit of group {} failed: {}", group, e.toString());

@@ -3,6 +3,7 @@ package io.gmq.internal.embedded;
 import io.gmq.ConsumeMessage;
 import io.gmq.Header;
 import io.gmq.QoS;
+import io.gmq.TopicPartition;
 import java.util.List;
 
 /** A message as an embedded handler sees it; ack/nack go to {@code acker} (nothing for QoS 0 or replay). */
@@ -13,8 +14,8 @@ final class DeliveredMessage implements ConsumeMessage {
         void nack(DeliveredMessage m);
     }
 
-    private final String topic;
-    private final int partition;
+    /** Shared by every message of one delivery: acks need no key object of their own. */
+    private final TopicPartition tp;
     private final long offset;
     private final byte[] key;
     private final byte[] payload;
@@ -24,10 +25,9 @@ final class DeliveredMessage implements ConsumeMessage {
     private final QoS qos;
     private final Acker acker;
 
-    DeliveredMessage(String topic, int partition, long offset, byte[] key, byte[] payload, List<Header> headers,
+    DeliveredMessage(TopicPartition tp, long offset, byte[] key, byte[] payload, List<Header> headers,
                      long timestamp, int deliveryCount, QoS qos, Acker acker) {
-        this.topic = topic;
-        this.partition = partition;
+        this.tp = tp;
         this.offset = offset;
         this.key = key;
         this.payload = payload;
@@ -38,8 +38,10 @@ final class DeliveredMessage implements ConsumeMessage {
         this.acker = acker;
     }
 
-    @Override public String topic() { return topic; }
-    @Override public int partition() { return partition; }
+    TopicPartition topicPartition() { return tp; }
+
+    @Override public String topic() { return tp.topic(); }
+    @Override public int partition() { return tp.partition(); }
     @Override public long offset() { return offset; }
     @Override public byte[] key() { return key; }
     @Override public byte[] payload() { return payload; }
@@ -64,7 +66,7 @@ final class DeliveredMessage implements ConsumeMessage {
 
     @Override
     public String toString() {
-        return "ConsumeMessage{" + topic + "-" + partition + "@" + offset + ", deliveryCount=" + deliveryCount
+        return "ConsumeMessage{" + tp + "@" + offset + ", deliveryCount=" + deliveryCount
                 + ", qos=" + qos + ", " + payload.length + " bytes}";
     }
 }

@@ -26,10 +26,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Flow control: at most {@link #MAX_QUEUED_MESSAGES} messages wait for the handler; the member
  * stops fetching when the queue is full and is woken when it drains to half.
+ *
+ * <p>Acks made on the handler thread are collected per delivery and applied as one run
+ * ({@link GroupSubscription#ackAll}: one lock acquisition instead of one per record) when the
+ * delivery is done, when {@link #ACK_RUN} of them are held, or at the member's next tick or
+ * commit ({@link #flushAcks()}, from the group executor), whichever comes first; so an ack is
+ * never held longer than one tick even while a handler blocks. Acks from other threads (manual
+ * mode) go to the member at once.
  */
 public final class HandlerSubscription implements Subscription, DeliverySink, DeliveredMessage.Acker {
     private static final Logger LOG = LoggerFactory.getLogger(HandlerSubscription.class);
     static final int MAX_QUEUED_MESSAGES = 4096;
+    /** Most acks held back for one run. */
+    static final int ACK_RUN = 1024;
 
     private final ConsumerConfig config;
     private final MessageHandler handler;
@@ -40,6 +49,13 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
     private volatile boolean running = true;
     private volatile Set<TopicPartition> lastAssignment = Set.of();
     private final Runnable onClose;
+
+    /** Guards the held acks; taken before the member's lock, never inside it. */
+    private final Object ackLock = new Object();
+    // guarded by ackLock: offsets acked on the handler thread, all of partition ackTp, not yet applied
+    private final long[] heldAcks = new long[ACK_RUN];
+    private int heldCount;
+    private TopicPartition ackTp;
 
     private HandlerSubscription(ConsumerConfig config, Runnable onClose) {
         this.config = config;
@@ -99,9 +115,8 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
             if (d == null) {
                 continue;
             }
-            TopicPartition tp = d.tp();
-            Messages.forEach(tp.topic(), tp.partition(), d.frames(), d.fromOffset(), d.toOffset(), d.deliveryCount(),
-                    this, this::handle);
+            Messages.forEach(d.tp(), d.frames(), d.fromOffset(), d.toOffset(), d.deliveryCount(), this, this::handle);
+            flushAcks();
             int left = queued.addAndGet(-d.messageCount());
             GroupSubscription m = member;
             if (m != null && left <= MAX_QUEUED_MESSAGES / 2 && left + d.messageCount() > MAX_QUEUED_MESSAGES / 2) {
@@ -133,8 +148,19 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
     @Override
     public void ack(DeliveredMessage m) {
         GroupSubscription s = member;
-        if (s != null) {
-            s.ack(new TopicPartition(m.topic(), m.partition()), m.offset());
+        if (s == null) {
+            return;
+        }
+        if (Thread.currentThread() != dispatcher) {
+            s.ack(m.topicPartition(), m.offset());
+            return;
+        }
+        synchronized (ackLock) {
+            if (heldCount == ACK_RUN || (heldCount > 0 && ackTp != m.topicPartition())) {
+                applyHeldAcks(s);
+            }
+            ackTp = m.topicPartition();
+            heldAcks[heldCount++] = m.offset();
         }
     }
 
@@ -142,7 +168,26 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
     public void nack(DeliveredMessage m) {
         GroupSubscription s = member;
         if (s != null) {
-            s.nack(new TopicPartition(m.topic(), m.partition()), m.offset());
+            s.nack(m.topicPartition(), m.offset());
+        }
+    }
+
+    /** Applies the acks held back on the handler thread (any thread; see the class comment). */
+    @Override
+    public void flushAcks() {
+        GroupSubscription s = member;
+        if (s == null) {
+            return;
+        }
+        synchronized (ackLock) {
+            applyHeldAcks(s);
+        }
+    }
+
+    private void applyHeldAcks(GroupSubscription s) {
+        if (heldCount > 0) {
+            s.ackAll(ackTp, heldAcks, heldCount);
+            heldCount = 0;
         }
     }
 
@@ -219,6 +264,7 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
         }
         GroupSubscription m = member;
         if (m != null) {
+            flushAcks(); // the member's close commits what is acknowledged
             m.close();
         }
         onClose.run();

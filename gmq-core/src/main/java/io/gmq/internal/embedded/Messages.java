@@ -2,6 +2,7 @@ package io.gmq.internal.embedded;
 
 import io.gmq.ConsumeMessage;
 import io.gmq.QoS;
+import io.gmq.TopicPartition;
 import io.gmq.storage.BatchFormat;
 import io.gmq.storage.BatchReader;
 import java.nio.ByteBuffer;
@@ -16,7 +17,7 @@ final class Messages {
      * Calls {@code sink} for every record with {@code from <= offset < to} in {@code frames}.
      * @return how many records were passed on
      */
-    static int forEach(String topic, int partition, ByteBuffer frames, long from, long to, int deliveryCount,
+    static int forEach(TopicPartition tp, ByteBuffer frames, long from, long to, int deliveryCount,
                        DeliveredMessage.Acker acker, Consumer<ConsumeMessage> sink) {
         BatchReader reader = new BatchReader();
         int pos = frames.position();
@@ -35,7 +36,7 @@ final class Messages {
                 if (o >= to) {
                     return n;
                 }
-                sink.accept(new DeliveredMessage(topic, partition, o, reader.key(), reader.value(), reader.headers(),
+                sink.accept(new DeliveredMessage(tp, o, reader.key(), reader.value(), reader.headers(),
                         reader.timestamp(), deliveryCount, qos1 ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE, acker));
                 n++;
             }
