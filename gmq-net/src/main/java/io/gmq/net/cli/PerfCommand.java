@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
  * {@code gmq.jar perf produce|consume|e2e}: load generators. Each prints a progress line per second
  * and then one summary line:
  * {@code N records, X records/s, Y MB/s, avg A ms, p50 B ms, p99 C ms, p99.9 D ms, max E ms},
- * followed by the process's CPU time per record ({@link CpuUsage}).
+ * and on stderr the process's CPU time per record ({@link CpuUsage}).
  * The same workload runs against brokers ({@code --server}) or in-process ({@code --embedded DIR}).
  */
 @Command(name = "perf", mixinStandardHelpOptions = true,
@@ -118,7 +118,7 @@ final class PerfCommand implements Runnable {
             CpuUsage cpu = new CpuUsage();
             var total = new ProducePerf(target.resolve(), new ProducePerf.Spec(topic, records, recordSize, qos(qos),
                     partitions, producers, throughput, !clientPerProducer, maxOutstanding), System.out).run();
-            System.out.println(cpu.line(total.records()));
+            System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
             return 0;
         }
     }
@@ -152,7 +152,7 @@ final class PerfCommand implements Runnable {
             CpuUsage cpu = new CpuUsage();
             var total = new ConsumePerf(target.resolve(), new ConsumePerf.Spec(topic, records, g, credits,
                     idleTimeoutMillis), System.out).run();
-            System.out.println(cpu.line(total.records()));
+            System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
             return 0;
         }
     }
@@ -197,7 +197,7 @@ final class PerfCommand implements Runnable {
             CpuUsage cpu = new CpuUsage();
             var total = new EndToEndPerf(target.resolve(), new EndToEndPerf.Spec(t, records, recordSize, rate,
                     qos(qos), partitions, maxOutstanding, idleTimeoutMillis), System.out).run();
-            System.out.println(cpu.line(total.records()));
+            System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
             return 0;
         }
     }

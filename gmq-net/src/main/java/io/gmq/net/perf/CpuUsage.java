@@ -22,14 +22,17 @@ public final class CpuUsage {
         return -1;
     }
 
-    /** {@code cpu S s, U us/record (process, N records)} since construction. */
+    /**
+     * {@code cpu S s, U us/record (process, N records; process cpu T s)}: S since construction, T
+     * since the JVM started (comparable with the progress lines' CPU).
+     */
     public String line(long records) {
         long now = processCpuNanos();
         if (now < 0 || startCpuNanos < 0 || records <= 0) {
             return "cpu: not available";
         }
         long used = now - startCpuNanos;
-        return String.format(Locale.ROOT, "cpu %.3f s, %.3f us/record (process, %d records)",
-                used / NANOS_PER_SECOND, used / NANOS_PER_MICRO / records, records);
+        return String.format(Locale.ROOT, "cpu %.3f s, %.3f us/record (process, %d records; process cpu %.3f s)",
+                used / NANOS_PER_SECOND, used / NANOS_PER_MICRO / records, records, now / NANOS_PER_SECOND);
     }
 }
