@@ -231,48 +231,57 @@ final class ClientSubscription implements AutoCloseable {
             LOG.warn("message handler failed on {}: {}", m, e.toString());
             ok = false;
         }
-        if (config.ackMode() == AckMode.AUTO && m.qos() == QoS.AT_LEAST_ONCE) {
-            settle(m, ok);
-        }
+        boolean autoAck = config.ackMode() == AckMode.AUTO && m.qos() == QoS.AT_LEAST_ONCE;
+        boolean flushNow;
+        boolean schedule = false;
+        // One lock acquisition per record for the ack, the returned credit and the flush decision.
         synchronized (this) {
+            if (autoAck) {
+                addPendingLocked(m, ok);
+            }
             if (m.epoch() == epoch) {
                 pendingCredits++;
             }
+            flushNow = (lastOfDelivery && queue.isEmpty())
+                    || pendingCredits >= Math.max(1, config.consumerCredits() / 4);
+            if (!flushNow && !flushScheduled && !closed) {
+                flushScheduled = true;
+                schedule = true;
+            }
         }
-        if ((lastOfDelivery && queue.isEmpty()) || pendingCredits >= Math.max(1, config.consumerCredits() / 4)) {
+        if (flushNow) {
             flushAcks();
-        } else {
-            scheduleFlush();
+        } else if (schedule) {
+            timer.schedule(this::flushAcks, ACK_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
     /** Records an ack or nack; it goes out with the next flush (at most {@link #ACK_FLUSH_MILLIS} later). */
     void settle(ReceivedMessage m, boolean ack) {
+        boolean schedule = false;
         synchronized (this) {
-            if (closed || m.epoch() != epoch) {
-                return; // the member that received it is gone; the next owner redelivers
+            addPendingLocked(m, ack);
+            if (config.ackMode() == AckMode.MANUAL && !flushScheduled && !closed) {
+                flushScheduled = true;
+                schedule = true;
             }
-            Int2ObjectHashMap<PartitionOffsets.Builder> pending = ack ? pendingAcks : pendingNacks;
-            PartitionOffsets.Builder offsets = pending.get(m.partition());
-            if (offsets == null) {
-                offsets = PartitionOffsets.newBuilder().setTopic(m.topic()).setPartition(m.partition());
-                pending.put(m.partition(), offsets);
-            }
-            offsets.addOffsets(m.offset());
         }
-        if (config.ackMode() == AckMode.MANUAL) {
-            scheduleFlush();
+        if (schedule) {
+            timer.schedule(this::flushAcks, ACK_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
-    private void scheduleFlush() {
-        synchronized (this) {
-            if (flushScheduled || closed) {
-                return;
-            }
-            flushScheduled = true;
+    private void addPendingLocked(ReceivedMessage m, boolean ack) {
+        if (closed || m.epoch() != epoch) {
+            return; // the member that received it is gone; the next owner redelivers
         }
-        timer.schedule(this::flushAcks, ACK_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+        Int2ObjectHashMap<PartitionOffsets.Builder> pending = ack ? pendingAcks : pendingNacks;
+        PartitionOffsets.Builder offsets = pending.get(m.partition());
+        if (offsets == null) {
+            offsets = PartitionOffsets.newBuilder().setTopic(m.topic()).setPartition(m.partition());
+            pending.put(m.partition(), offsets);
+        }
+        offsets.addOffsets(m.offset());
     }
 
     /**

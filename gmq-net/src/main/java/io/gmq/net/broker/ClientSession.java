@@ -195,6 +195,9 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         write(ServerFrame.newBuilder().setUnsubscribed(Unsubscribed.newBuilder().setSubscriptionId(id)).build());
     }
 
+    /** Offsets of one PartitionOffsets for {@code ackAll}; inbound frames of a stream arrive one at a time. */
+    private long[] ackScratch = new long[1024];
+
     private void acks(Acks a) {
         SessionSubscription s = subscriptions.get(a.getSubscriptionId());
         if (s == null || s.group == null) {
@@ -202,9 +205,14 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         }
         for (PartitionOffsets po : a.getAcksList()) {
             TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
-            for (int i = 0; i < po.getOffsetsCount(); i++) {
-                s.group.ack(tp, po.getOffsets(i));
+            int n = po.getOffsetsCount();
+            if (ackScratch.length < n) {
+                ackScratch = new long[Math.max(n, ackScratch.length * 2)];
             }
+            for (int i = 0; i < n; i++) {
+                ackScratch[i] = po.getOffsets(i);
+            }
+            s.group.ackAll(tp, ackScratch, n); // one lock acquisition per partition, not per offset
         }
         for (PartitionOffsets po : a.getNacksList()) {
             TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
