@@ -29,6 +29,12 @@ final class PerfCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    private static void printIfSet(String line) {
+        if (line != null) {
+            System.err.println(line);
+        }
+    }
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: produce, consume or e2e");
@@ -116,9 +122,11 @@ final class PerfCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             CpuUsage cpu = new CpuUsage();
-            var total = new ProducePerf(target.resolve(), new ProducePerf.Spec(topic, records, recordSize, qos(qos),
-                    partitions, producers, throughput, !clientPerProducer, maxOutstanding), System.out).run();
+            ProducePerf perf = new ProducePerf(target.resolve(), new ProducePerf.Spec(topic, records, recordSize,
+                    qos(qos), partitions, producers, throughput, !clientPerProducer, maxOutstanding), System.out);
+            var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
+            printIfSet(perf.producerCpu() == null ? null : perf.producerCpu().line());
             return 0;
         }
     }
@@ -150,9 +158,11 @@ final class PerfCommand implements Runnable {
         public Integer call() throws Exception {
             String g = group != null ? group : "gmq-perf-" + UUID.randomUUID().toString().substring(0, 8);
             CpuUsage cpu = new CpuUsage();
-            var total = new ConsumePerf(target.resolve(), new ConsumePerf.Spec(topic, records, g, credits,
-                    idleTimeoutMillis), System.out).run();
+            ConsumePerf perf = new ConsumePerf(target.resolve(), new ConsumePerf.Spec(topic, records, g, credits,
+                    idleTimeoutMillis), System.out);
+            var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
+            printIfSet(perf.handlerCpu().line());
             return 0;
         }
     }
@@ -195,9 +205,11 @@ final class PerfCommand implements Runnable {
         public Integer call() throws Exception {
             String t = topic != null ? topic : "perf-e2e-" + UUID.randomUUID().toString().substring(0, 8);
             CpuUsage cpu = new CpuUsage();
-            var total = new EndToEndPerf(target.resolve(), new EndToEndPerf.Spec(t, records, recordSize, rate,
-                    qos(qos), partitions, maxOutstanding, idleTimeoutMillis), System.out).run();
+            EndToEndPerf perf = new EndToEndPerf(target.resolve(), new EndToEndPerf.Spec(t, records, recordSize,
+                    rate, qos(qos), partitions, maxOutstanding, idleTimeoutMillis), System.out);
+            var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
+            perf.threadCpuLines().forEach(PerfCommand::printIfSet);
             return 0;
         }
     }

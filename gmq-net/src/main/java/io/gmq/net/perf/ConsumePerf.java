@@ -29,11 +29,18 @@ public final class ConsumePerf {
     private final PerfTarget target;
     private final Spec spec;
     private final PrintStream out;
+    private final CpuUsage.ThreadSpan handlerCpu;
 
     public ConsumePerf(PerfTarget target, Spec spec, PrintStream out) {
         this.target = target;
         this.spec = spec;
         this.out = out;
+        this.handlerCpu = new CpuUsage.ThreadSpan("handler", spec.records());
+    }
+
+    /** CPU of the handler thread over the steady part of the run. */
+    public CpuUsage.ThreadSpan handlerCpu() {
+        return handlerCpu;
     }
 
     public PerfStats.Snapshot run() throws InterruptedException {
@@ -67,6 +74,7 @@ public final class ConsumePerf {
         if (i == 1) {
             firstNanos.set(now);
         }
+        handlerCpu.at(i - 1);
         long ageMillis = System.currentTimeMillis() - m.timestamp();
         stats.record(ageMillis * NANOS_PER_MILLI, m.payload().length);
         m.ack();

@@ -14,6 +14,41 @@ public final class CpuUsage {
 
     private final long startCpuNanos = processCpuNanos();
 
+    /**
+     * CPU time of the one thread that handles records {@code [total/5, total)} (a producer
+     * thread, or a consumer's handler thread): call {@link #at} with each record's index on that
+     * thread. Free of JIT, GC and I/O threads, so it isolates the client's per-record path.
+     */
+    public static final class ThreadSpan {
+        private final String what;
+        private final long from;
+        private final long to;
+        private long startCpuNanos;
+        private volatile String result;
+
+        public ThreadSpan(String what, long total) {
+            this.what = what;
+            this.from = total / 5;
+            this.to = total - 1;
+        }
+
+        /** Call with the index (0-based) of the record this thread is working on. */
+        public void at(long index) {
+            if (index == from) {
+                startCpuNanos = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+            } else if (index == to && to > from) {
+                long used = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - startCpuNanos;
+                result = String.format(Locale.ROOT, "%s thread cpu %.3f us/record (records %d..%d)",
+                        what, used / NANOS_PER_MICRO / (to - from), from, to);
+            }
+        }
+
+        /** The figure, or null if the span was not completed. */
+        public String line() {
+            return result;
+        }
+    }
+
     /** CPU nanoseconds this process has used so far, or -1 where the JVM cannot tell. */
     static long processCpuNanos() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {

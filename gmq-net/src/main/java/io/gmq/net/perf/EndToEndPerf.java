@@ -48,6 +48,8 @@ public final class EndToEndPerf {
     private final PrintStream out;
     private final PerfStats stats = new PerfStats();
     private final AtomicLong received = new AtomicLong();
+    private final CpuUsage.ThreadSpan handlerCpu;
+    private final CpuUsage.ThreadSpan producerCpu;
     private final CountDownLatch warmedUp;
     private final CountDownLatch done = new CountDownLatch(1);
     private final AtomicReference<Throwable> publishError = new AtomicReference<>();
@@ -56,6 +58,8 @@ public final class EndToEndPerf {
         this.target = target;
         this.spec = spec;
         this.out = out;
+        this.handlerCpu = new CpuUsage.ThreadSpan("handler", spec.records());
+        this.producerCpu = new CpuUsage.ThreadSpan("producer", spec.records());
         this.warmedUp = new CountDownLatch(spec.partitions());
     }
 
@@ -106,6 +110,7 @@ public final class EndToEndPerf {
         for (long i = 0; i < spec.records(); i++) {
             long due = pacer.awaitSlot(i);
             outstanding.acquire();
+            producerCpu.at(i);
             producer.publishAsync(spec.topic(), payload(due), qos).whenComplete((r, e) -> {
                 if (e != null) {
                     publishError.compareAndSet(null, e);
@@ -126,6 +131,11 @@ public final class EndToEndPerf {
         }
     }
 
+    /** CPU of the handler and the producer thread over the steady part of the run (lines, null if incomplete). */
+    public java.util.List<String> threadCpuLines() {
+        return java.util.Arrays.asList(producerCpu.line(), handlerCpu.line());
+    }
+
     private byte[] payload(long sendNanos) {
         byte[] payload = new byte[spec.recordSize()];
         ByteBuffer.wrap(payload).putLong(sendNanos);
@@ -141,7 +151,9 @@ public final class EndToEndPerf {
             return;
         }
         stats.record(now - sentAt, payload.length);
-        if (received.incrementAndGet() == spec.records()) {
+        long n = received.incrementAndGet();
+        handlerCpu.at(n - 1);
+        if (n == spec.records()) {
             done.countDown();
         }
     }

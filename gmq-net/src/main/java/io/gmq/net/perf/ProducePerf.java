@@ -63,7 +63,8 @@ public final class ProducePerf {
                     GmqClient c = clients.get(shared ? 0 : i);
                     long share = spec.records() / spec.producers() + (i < spec.records() % spec.producers() ? 1 : 0);
                     Pacer pacer = Pacer.of(spec.throughput() / spec.producers(), startNanos);
-                    Thread t = new Thread(() -> produce(c, share, pacer, stats), "gmq-perf-producer-" + i);
+                    CpuUsage.ThreadSpan span = i == 0 ? producerCpu = new CpuUsage.ThreadSpan("producer", share) : null;
+                    Thread t = new Thread(() -> produce(c, share, pacer, stats, span), "gmq-perf-producer-" + i);
                     threads.add(t);
                     t.start();
                 }
@@ -83,7 +84,14 @@ public final class ProducePerf {
         }
     }
 
-    private void produce(GmqClient client, long records, Pacer pacer, PerfStats stats) {
+    /** CPU of the first producer thread, or null before the run. */
+    public CpuUsage.ThreadSpan producerCpu() {
+        return producerCpu;
+    }
+
+    private volatile CpuUsage.ThreadSpan producerCpu;
+
+    private void produce(GmqClient client, long records, Pacer pacer, PerfStats stats, CpuUsage.ThreadSpan cpu) {
         byte[] payload = new byte[spec.recordSize()];
         new SplittableRandom(records).nextBytes(payload); // incompressible; never changed after
         PublishOption qos = PublishOption.qos(spec.qos());
@@ -93,6 +101,9 @@ public final class ProducePerf {
             for (long i = 0; i < records && firstError.get() == null; i++) {
                 long sentAt = pacer.awaitSlot(i);
                 outstanding.acquire();
+                if (cpu != null) {
+                    cpu.at(i);
+                }
                 client.publishAsync(spec.topic(), payload, qos).whenComplete((r, e) -> {
                     if (e != null) {
                         firstError.compareAndSet(null, e);
