@@ -1,0 +1,163 @@
+package io.gmq.net.it;
+
+import io.gmq.ConsumeMessage;
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.PublishOption;
+import io.gmq.PublishResult;
+import io.gmq.TopicPartition;
+import io.gmq.client.GmqClient;
+import io.gmq.testkit.History;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Records what the producers and consumers of a fault test observe into one {@link History}, and
+ * runs the producer threads.
+ *
+ * <p><b>Fault epochs.</b> The client resends an unacknowledged QoS 1 batch by itself after its
+ * broker session breaks or the broker answers UNAVAILABLE (see the client's Producer): the first
+ * transmission may have been stored already, so the payload can sit at two positions although the
+ * application saw one acknowledgement. In the history that is a retry after an unknown outcome, and
+ * the test records it as one: every injected fault moves the epoch ({@link #faultBegins()},
+ * {@link #faultEnds()}), and a send whose attempt and acknowledgement are in different epochs, or
+ * that ran while a fault was active, is recorded as attempt, indeterminate, attempt, acked. Only
+ * the "one payload, one position" rule is relaxed by that; lost and unexpected are judged as strictly
+ * as ever.
+ *
+ * <p>Send outcomes: an acknowledgement is {@code acked}; UNAVAILABLE, DEADLINE_EXCEEDED and INTERNAL
+ * are {@code indeterminate} (the write may have happened); the codes in {@link #definiteFailures}
+ * are {@code failed} (the server promises nothing was written).
+ */
+final class Recorder {
+    final History history = new History();
+    final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    final Set<String> consumed = ConcurrentHashMap.newKeySet();
+    final Map<ErrorCode, AtomicInteger> errors = new EnumMap<>(ErrorCode.class);
+    final AtomicInteger sends = new AtomicInteger();
+    private final AtomicLong epoch = new AtomicLong();
+    private final AtomicInteger activeFaults = new AtomicInteger();
+    private final Set<ErrorCode> definiteFailures;
+    private final AtomicBoolean producing = new AtomicBoolean(true);
+    private final List<Thread> producers = new ArrayList<>();
+
+    Recorder(Set<ErrorCode> definiteFailures) {
+        this.definiteFailures = definiteFailures;
+        for (ErrorCode c : ErrorCode.values()) {
+            errors.put(c, new AtomicInteger());
+        }
+    }
+
+    Recorder() {
+        this(Set.of());
+    }
+
+    void faultBegins() {
+        activeFaults.incrementAndGet();
+        epoch.incrementAndGet();
+    }
+
+    void faultEnds() {
+        epoch.incrementAndGet();
+        activeFaults.decrementAndGet();
+    }
+
+    int errorCount(ErrorCode code) {
+        return errors.get(code).get();
+    }
+
+    /** One synchronous QoS 1 publish of {@code payload}, recorded. Returns true if acknowledged. */
+    boolean publish(GmqClient client, String producerId, String topic, String payload, PublishOption... options) {
+        long before = epoch.get();
+        boolean faultBefore = activeFaults.get() > 0;
+        history.attempt(producerId, payload);
+        sends.incrementAndGet();
+        try {
+            PublishResult r = client.publish(topic, payload.getBytes(StandardCharsets.UTF_8), options);
+            if (faultBefore || activeFaults.get() > 0 || epoch.get() != before) {
+                history.indeterminate(producerId, payload);
+                history.attempt(producerId, payload);
+            }
+            history.acked(producerId, payload, new TopicPartition(r.topic(), r.partition()), r.offset());
+            acknowledged.add(payload);
+            return true;
+        } catch (GmqException e) {
+            errors.get(e.code()).incrementAndGet();
+            if (definiteFailures.contains(e.code())) {
+                history.failed(producerId, payload);
+            } else {
+                history.indeterminate(producerId, payload);
+            }
+            return false;
+        }
+    }
+
+    /** Starts a producer thread publishing "{id}-{n}" with 12 rotating keys until {@link #stopProducers()}. */
+    void startProducer(GmqClient client, String producerId, String topic) {
+        Thread t = new Thread(() -> {
+            for (int i = 0; producing.get(); i++) {
+                publish(client, producerId, topic, producerId + "-" + i, PublishOption.partitionKey("key-" + (i % 12)));
+            }
+        }, "producer-" + producerId);
+        t.setDaemon(true);
+        producers.add(t);
+        t.start();
+    }
+
+    void stopProducers() throws InterruptedException {
+        producing.set(false);
+        for (Thread t : producers) {
+            t.join(TimeUnit.SECONDS.toMillis(60));
+            if (t.isAlive()) {
+                throw new AssertionError(t.getName() + " did not stop");
+            }
+        }
+    }
+
+    /** A message handler for a member {@code consumerId}: records the delivery (auto ack on return). */
+    void consume(String consumerId, ConsumeMessage m) {
+        String payload = m.payloadAsString();
+        history.consumed(consumerId, payload, new TopicPartition(m.topic(), m.partition()), m.offset(),
+                m.deliveryCount(), m.qos());
+        consumed.add(payload);
+    }
+
+    /** Waits until every acknowledged payload has been consumed at least once. */
+    void awaitAllAcknowledgedConsumed(long seconds) {
+        await("every acknowledged message is consumed (" + acknowledged.size() + " acknowledged)", seconds,
+                () -> consumed.containsAll(acknowledged));
+    }
+
+    String summary() {
+        StringBuilder b = new StringBuilder();
+        b.append(sends.get()).append(" sends, ").append(acknowledged.size()).append(" acknowledged, ")
+                .append(consumed.size()).append(" distinct consumed, errors {");
+        errors.forEach((code, n) -> {
+            if (n.get() > 0) {
+                b.append(' ').append(code).append('=').append(n.get());
+            }
+        });
+        return b.append(" }").toString();
+    }
+
+    static void await(String what, long seconds, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + seconds + " s waiting until " + what);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+}
