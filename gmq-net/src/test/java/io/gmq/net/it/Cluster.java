@@ -100,7 +100,8 @@ final class Cluster implements AutoCloseable {
         GroupDescription d = admin.describeGroup(group);
         for (GroupDescription.PartitionProgress p : d.partitions()) {
             TopicPartition tp = p.topicPartition();
-            recorder.history.committed(group, tp, p.committedOffset());
+            long committed = p.committedOffset();
+            recorder.record(h -> h.committed(group, tp, committed));
         }
     }
 

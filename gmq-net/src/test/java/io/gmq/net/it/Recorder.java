@@ -10,6 +10,7 @@ import io.gmq.client.GmqClient;
 import io.gmq.testkit.History;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * Records what the producers and consumers of a fault test observe into one {@link History}, and
@@ -41,7 +43,7 @@ import java.util.function.BooleanSupplier;
  * are {@code failed} (the server promises nothing was written).
  */
 final class Recorder {
-    final History history = new History();
+    private final List<Stamped> log = new ArrayList<>();
     final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
     final Set<String> consumed = ConcurrentHashMap.newKeySet();
     final Map<ErrorCode, AtomicInteger> errors = new EnumMap<>(ErrorCode.class);
@@ -51,6 +53,8 @@ final class Recorder {
     private final Set<ErrorCode> definiteFailures;
     private final AtomicBoolean producing = new AtomicBoolean(true);
     private final List<Thread> producers = new ArrayList<>();
+    /** The payload id inside a delivered payload (the whole payload unless a test embeds an id in filler). */
+    private volatile java.util.function.UnaryOperator<String> payloadId = java.util.function.UnaryOperator.identity();
 
     Recorder(Set<ErrorCode> definiteFailures) {
         this.definiteFailures = definiteFailures;
@@ -61,6 +65,38 @@ final class Recorder {
 
     Recorder() {
         this(Set.of());
+    }
+
+    /** One observation and when it was made ({@code System.nanoTime()}); {@code seq} breaks ties. */
+    private record Stamped(long nanos, long seq, Consumer<History> event) {
+    }
+
+    /** Records an observation made now. */
+    void record(Consumer<History> event) {
+        recordAt(System.nanoTime(), event);
+    }
+
+    /**
+     * Records an observation known to hold from {@code nanos} on, which may be earlier than now: a
+     * sampled group assignment is placed at the moment of the previous sample that did not show it,
+     * the earliest moment it can have taken effect (see {@link GroupSampler}).
+     */
+    synchronized void recordAt(long nanos, Consumer<History> event) {
+        log.add(new Stamped(nanos, log.size(), event));
+    }
+
+    /** The history of everything recorded so far, in time order. */
+    synchronized History history() {
+        History h = new History();
+        log.stream().sorted(Comparator.comparingLong(Stamped::nanos).thenComparingLong(Stamped::seq))
+                .forEach(s -> s.event().accept(h));
+        return h;
+    }
+
+    /** Large payloads: the id is what {@code extractor} finds in the payload text. */
+    Recorder withPayloadId(java.util.function.UnaryOperator<String> extractor) {
+        this.payloadId = extractor;
+        return this;
     }
 
     void faultBegins() {
@@ -81,23 +117,26 @@ final class Recorder {
     boolean publish(GmqClient client, String producerId, String topic, String payload, PublishOption... options) {
         long before = epoch.get();
         boolean faultBefore = activeFaults.get() > 0;
-        history.attempt(producerId, payload);
+        record(h -> h.attempt(producerId, payload));
         sends.incrementAndGet();
         try {
             PublishResult r = client.publish(topic, payload.getBytes(StandardCharsets.UTF_8), options);
             if (faultBefore || activeFaults.get() > 0 || epoch.get() != before) {
-                history.indeterminate(producerId, payload);
-                history.attempt(producerId, payload);
+                record(h -> {
+                    h.indeterminate(producerId, payload);
+                    h.attempt(producerId, payload);
+                });
             }
-            history.acked(producerId, payload, new TopicPartition(r.topic(), r.partition()), r.offset());
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            record(h -> h.acked(producerId, payload, tp, r.offset()));
             acknowledged.add(payload);
             return true;
         } catch (GmqException e) {
             errors.get(e.code()).incrementAndGet();
             if (definiteFailures.contains(e.code())) {
-                history.failed(producerId, payload);
+                record(h -> h.failed(producerId, payload));
             } else {
-                history.indeterminate(producerId, payload);
+                record(h -> h.indeterminate(producerId, payload));
             }
             return false;
         }
@@ -115,6 +154,11 @@ final class Recorder {
         t.start();
     }
 
+    /** Tells the producer threads to stop after their current send, without waiting for them. */
+    void haltProducers() {
+        producing.set(false);
+    }
+
     void stopProducers() throws InterruptedException {
         producing.set(false);
         for (Thread t : producers) {
@@ -125,11 +169,20 @@ final class Recorder {
         }
     }
 
+    /** Lets {@link #startProducer} start new producers after {@link #stopProducers()} (a new phase of a test). */
+    void resumeProducing() {
+        producers.clear();
+        producing.set(true);
+    }
+
     /** A message handler for a member {@code consumerId}: records the delivery (auto ack on return). */
     void consume(String consumerId, ConsumeMessage m) {
-        String payload = m.payloadAsString();
-        history.consumed(consumerId, payload, new TopicPartition(m.topic(), m.partition()), m.offset(),
-                m.deliveryCount(), m.qos());
+        String payload = payloadId.apply(m.payloadAsString());
+        TopicPartition tp = new TopicPartition(m.topic(), m.partition());
+        long offset = m.offset();
+        int deliveryCount = m.deliveryCount();
+        io.gmq.QoS qos = m.qos();
+        record(h -> h.consumed(consumerId, payload, tp, offset, deliveryCount, qos));
         consumed.add(payload);
     }
 

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 final class StorageFaultsIT {
     private static final String TOPIC = "faults";
     /** Storage SIGKILLs in the kill test; the issue asks 20, the default fits a ~60 s budget on 2 cores. */
-    private static final int KILLS = Integer.getInteger("gmq.faults.kills", 6);
+    private static final int KILLS = Integer.getInteger("gmq.faults.kills", 12);
 
     @TempDir
     Path dir;
@@ -72,7 +72,7 @@ final class StorageFaultsIT {
 
         cluster.drainWithFreshGroup(broker.address(), TOPIC, "check", rec, admin);
         System.out.printf("StorageFaultsIT kill: seed %d, %d SIGKILLs, %s%n", seed, KILLS, rec.summary());
-        QueueChecker.check(rec.history).assertValid();
+        QueueChecker.check(rec.history()).assertValid();
         assertTrue(broker.process.isAlive(), "the broker survived every storage crash");
     }
 
@@ -106,7 +106,7 @@ final class StorageFaultsIT {
         assertTrue(broker.process.isAlive(), "the same broker process recovered, no restart");
         cluster.drainWithFreshGroup(broker.address(), TOPIC, "check", rec, admin);
         System.out.printf("StorageFaultsIT restart: %s%n", rec.summary());
-        QueueChecker.check(rec.history).assertValid();
+        QueueChecker.check(rec.history()).assertValid();
     }
 
     @Test
@@ -144,7 +144,7 @@ final class StorageFaultsIT {
 
         cluster.drainWithFreshGroup(broker.address(), TOPIC, "check", rec, admin);
         System.out.printf("StorageFaultsIT link: %s%n", rec.summary());
-        QueueChecker.check(rec.history).assertValid();
+        QueueChecker.check(rec.history()).assertValid();
     }
 
     /** The error code of a storage-backed admin call through the broker, or null if it succeeds. */
