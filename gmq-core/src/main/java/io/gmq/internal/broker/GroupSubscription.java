@@ -82,6 +82,8 @@ public final class GroupSubscription implements AutoCloseable {
         boolean active = true;
         boolean fetching;
         long retryAtNanos;
+        /** The fetch offset whose DATA_LOSS was last logged (-1: none), so a stuck partition logs once. */
+        long dataLossLoggedAt = -1;
 
         PartitionState(TopicPartition tp, int capacity, long start) {
             this.tp = tp;
@@ -375,7 +377,17 @@ public final class GroupSubscription implements AutoCloseable {
             }
             if (error != null) {
                 ps.retryAtNanos = engine.time().nanoTime() + pullIntervalMillis * 1_000_000L;
-                LOG.debug("fetch of {} at {} failed: {}", ps.tp, ps.fetchOffset, error.toString());
+                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                if (cause instanceof GmqException g && g.code() == ErrorCode.DATA_LOSS
+                        && ps.dataLossLoggedAt != ps.fetchOffset) {
+                    // Damage found only on read (not by startup recovery): say so, or the partition just stalls.
+                    ps.dataLossLoggedAt = ps.fetchOffset;
+                    LOG.error("group {} cannot read {} at offset {}, delivery of this partition stops there: {}",
+                            group, ps.tp, ps.fetchOffset, g.getMessage());
+                } else {
+                    LOG.debug("fetch of {} at {} failed: {}", ps.tp, ps.fetchOffset, error.toString());
+                }
                 return;
             }
             ps.retryAtNanos = 0;
