@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Torn and corrupt files at startup. A server process fills a data directory and stops cleanly;
  * then each trial damages a copy of it in one way (truncate a segment at a random byte, flip a
- * random bit in a segment, an index or the SQLite file, delete an index) and starts a server
+ * random bit in a segment, an index, the SQLite file or its header, delete an index) and starts a server
  * process on the copy.
  *
  * <p>Pass: the process either refuses to start (exit code != 0 and an error message), or it serves
@@ -47,7 +47,11 @@ final class CorruptDataIT {
     private static final int MESSAGES = 600;
     private static final int ROUNDS = Integer.getInteger("gmq.faults.corruptRounds", 2);
 
-    enum Damage { TRUNCATE_SEGMENT, FLIP_SEGMENT_BIT, FLIP_INDEX_BIT, FLIP_SQLITE_BIT, DELETE_INDEX }
+    enum Damage {
+        TRUNCATE_SEGMENT, FLIP_SEGMENT_BIT, FLIP_INDEX_BIT, FLIP_SQLITE_BIT, DELETE_INDEX,
+        /** A flip in the SQLite header's magic string: the state cannot be opened at all. */
+        FLIP_SQLITE_HEADER_BIT
+    }
 
     @TempDir
     Path dir;
@@ -198,6 +202,18 @@ final class CorruptDataIT {
             case FLIP_SEGMENT_BIT -> flip(data, pick(data, ".log", random), random);
             case FLIP_INDEX_BIT -> flip(data, pick(data, ".index", random), random);
             case FLIP_SQLITE_BIT -> flip(data, data.resolve("gmq.db"), random);
+            case FLIP_SQLITE_HEADER_BIT -> {
+                Path f = data.resolve("gmq.db");
+                int at = random.nextInt(15); // "SQLite format 3" precedes a NUL at byte 15
+                int bit = random.nextInt(7);
+                try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                    raf.seek(at);
+                    int b = raf.read();
+                    raf.seek(at);
+                    raf.write(b ^ (1 << bit));
+                }
+                yield "gmq.db header bit " + bit + " of byte " + at + " flipped";
+            }
             case DELETE_INDEX -> {
                 Path f = pick(data, ".index", random);
                 Files.delete(f);
