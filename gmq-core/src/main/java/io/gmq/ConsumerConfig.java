@@ -17,6 +17,7 @@ public final class ConsumerConfig {
     private final AckMode ackMode;
     private final OffsetSpec startFrom;
     private final Duration sessionTimeout;
+    private final AssignmentListener assignmentListener;
 
     private ConsumerConfig(Builder b) {
         this.clientId = b.clientId;
@@ -26,6 +27,7 @@ public final class ConsumerConfig {
         this.ackMode = b.ackMode;
         this.startFrom = b.startFrom;
         this.sessionTimeout = b.sessionTimeout;
+        this.assignmentListener = b.assignmentListener;
     }
 
     public static Builder builder() {
@@ -55,9 +57,13 @@ public final class ConsumerConfig {
     /** Null: the engine's default session timeout. */
     public Duration sessionTimeout() { return sessionTimeout; }
 
+    /** Told of partitions gained and lost in rebalances. Default: nobody. */
+    public AssignmentListener assignmentListener() { return assignmentListener; }
+
     public Builder toBuilder() {
         return new Builder().clientId(clientId).consumerGroup(consumerGroup).messageHandler(messageHandler)
-                .pullInterval(pullInterval).ackMode(ackMode).startFrom(startFrom).sessionTimeout(sessionTimeout);
+                .pullInterval(pullInterval).ackMode(ackMode).startFrom(startFrom).sessionTimeout(sessionTimeout)
+                .assignmentListener(assignmentListener);
     }
 
     public static final class Builder {
@@ -68,6 +74,7 @@ public final class ConsumerConfig {
         private AckMode ackMode = AckMode.AUTO;
         private OffsetSpec startFrom = OffsetSpec.earliest();
         private Duration sessionTimeout;
+        private AssignmentListener assignmentListener = new AssignmentListener() { };
 
         private Builder() {
         }
@@ -79,6 +86,7 @@ public final class ConsumerConfig {
         public Builder ackMode(AckMode m) { this.ackMode = m; return this; }
         public Builder startFrom(OffsetSpec s) { this.startFrom = s; return this; }
         public Builder sessionTimeout(Duration d) { this.sessionTimeout = d; return this; }
+        public Builder assignmentListener(AssignmentListener l) { this.assignmentListener = l; return this; }
 
         public ConsumerConfig build() {
             if (clientId == null || clientId.isBlank()) {
@@ -92,6 +100,7 @@ public final class ConsumerConfig {
                 throw GmqException.invalidArgument("pullInterval must be positive");
             }
             Objects.requireNonNull(ackMode, "ackMode");
+            Objects.requireNonNull(assignmentListener, "assignmentListener");
             if (startFrom == null || (startFrom.kind() != OffsetSpec.Kind.EARLIEST
                     && startFrom.kind() != OffsetSpec.Kind.LATEST)) {
                 throw GmqException.invalidArgument("startFrom must be earliest or latest");

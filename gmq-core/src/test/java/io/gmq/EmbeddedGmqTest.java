@@ -314,4 +314,31 @@ class EmbeddedGmqTest {
         assertEquals(2, d.members().get(0).assigned().size());
         assertEquals(new TreeSet<>(List.of(0L)), new TreeSet<>(d.partitions().stream().map(p -> p.lag()).toList()));
     }
+
+    @Test
+    void theAssignmentListenerHearsPartitionsGainedAndLost() {
+        gmq.gmq().admin().createTopic("jobs", 2);
+        Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AssignmentListener listener = new AssignmentListener() {
+            @Override
+            public void onAssigned(Set<TopicPartition> partitions) {
+                owned.addAll(partitions);
+                events.add("+" + partitions.size());
+            }
+
+            @Override
+            public void onRevoked(Set<TopicPartition> partitions) {
+                owned.removeAll(partitions);
+                events.add("-" + partitions.size());
+            }
+        };
+        MessageCollector first = gmq.collect(ConsumerConfig.builder().consumerGroup("g").assignmentListener(listener),
+                "jobs");
+        waitUntil("first owns both", () -> owned.size() == 2);
+        MessageCollector second = gmq.collect("jobs", "g");
+        waitUntil("one partition moved", () -> owned.size() == 1 && second.subscription().assignment().size() == 1);
+        assertEquals(List.of("+2", "-1"), events);
+        assertEquals(first.subscription().assignment(), owned);
+    }
 }

@@ -41,7 +41,12 @@ public interface GmqClient extends AutoCloseable {
     /** Sends every batched publish now. */
     void flush();
 
-    /** Starts consuming {@code topic} as a member of the configured group, running the configured handler. */
+    /**
+     * Starts consuming {@code topic} as a member of the configured group, running the configured
+     * handler. Returns once the member joined; throws if the broker refuses (for example
+     * INVALID_ARGUMENT for a bad group name). While no broker is reachable it returns after the
+     * request timeout and joins as soon as one is.
+     */
     void subscribe(String topic);
 
     /** Stops consuming {@code topic}; its partitions go to the group's other members. */

@@ -151,7 +151,15 @@ final class BrokerConnection implements AutoCloseable {
     }
 
     /** Opens channel + session to addresses[index]; throws UNAVAILABLE if the broker does not answer. */
-    private void openSession(int index) {
+    private synchronized void openSession(int index) {
+        install(probe(index), index);
+    }
+
+    /**
+     * A channel to addresses[index] whose broker answered a ping. Blocking, and called without
+     * the lock held, so publishers and ackers are not stalled by a slow or black-holed address.
+     */
+    private ManagedChannel probe(int index) {
         String addr = addresses.get(index);
         ManagedChannel ch = NettyChannelBuilder.forTarget(addr)
                 .usePlaintext()
@@ -167,6 +175,12 @@ final class BrokerConnection implements AutoCloseable {
             ch.shutdownNow();
             throw unreachable(addr, e);
         }
+        return ch;
+    }
+
+    /** Makes {@code ch} the current channel and opens its session; lock held. */
+    private void install(ManagedChannel ch, int index) {
+        String addr = addresses.get(index);
         if (channel != null) {
             channel.shutdownNow();
         }
@@ -226,20 +240,31 @@ final class BrokerConnection implements AutoCloseable {
     }
 
     private void reconnect() {
+        int from;
         synchronized (this) {
             reconnectScheduled = false;
             if (closed || connected) {
                 return;
             }
-            // Try the next broker first: the current one just failed.
-            for (int i = 1; i <= addresses.size(); i++) {
-                int index = (addressIndex + i) % addresses.size();
-                try {
-                    openSession(index);
+            from = addressIndex;
+        }
+        // Try the next broker first: the current one just failed.
+        for (int i = 1; i <= addresses.size(); i++) {
+            int index = (from + i) % addresses.size();
+            ManagedChannel ch;
+            try {
+                ch = probe(index);
+            } catch (GmqException e) {
+                LOG.debug("reconnect to {} failed: {}", addresses.get(index), e.getMessage());
+                continue;
+            }
+            synchronized (this) {
+                if (closed || connected) {
+                    ch.shutdownNow();
                     return;
-                } catch (GmqException e) {
-                    LOG.debug("reconnect to {} failed: {}", addresses.get(index), e.getMessage());
                 }
+                install(ch, index);
+                return;
             }
         }
         scheduleReconnect();

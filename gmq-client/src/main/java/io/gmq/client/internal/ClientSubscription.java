@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +66,7 @@ final class ClientSubscription implements AutoCloseable {
     private volatile String memberId;
     private volatile Set<TopicPartition> assignment = Set.of();
     private volatile boolean closed;
+    private final CompletableFuture<String> joined = new CompletableFuture<>();
 
     ClientSubscription(long id, String topic, ClientConfig config, BrokerConnection connection,
                        ScheduledExecutorService timer) {
@@ -118,6 +120,12 @@ final class ClientSubscription implements AutoCloseable {
 
     void onSubscribed(String member) {
         this.memberId = member;
+        joined.complete(member);
+    }
+
+    /** Completes with the member id of the first join, or fails with the broker's refusal. */
+    CompletableFuture<String> joined() {
+        return joined;
     }
 
     void onAssignment(Set<TopicPartition> assigned) {
@@ -258,7 +266,9 @@ final class ClientSubscription implements AutoCloseable {
     }
 
     void onError(GmqException e) {
-        LOG.warn("subscription to '{}' failed: {}", topic, e.getMessage());
+        if (!joined.completeExceptionally(e)) {
+            LOG.warn("subscription to '{}' failed: {}", topic, e.getMessage());
+        }
         failure = e;
     }
 

@@ -192,11 +192,24 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
         ClientSubscription s = new ClientSubscription(nextSubscriptionId.getAndIncrement(), topic, config, connection,
                 timer);
         byTopic.put(topic, s);
-        byId.put(s.id(), s);
+        // Registered and sent under the connection's lock: a reconnect either sees it registered
+        // and subscribes it (onConnected), or happens after and finds it subscribed; never both.
         synchronized (connection) {
+            byId.put(s.id(), s);
             if (connection.isConnected()) {
                 s.subscribe(currentEpoch());
             }
+        }
+        // Wait for the join so a refusal (bad group name, storage down) is thrown here, not logged.
+        try {
+            s.joined().get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            unsubscribe(topic);
+            throw GrpcErrors.toGmq(e.getCause());
+        } catch (TimeoutException e) {
+            // Not joined yet (reconnecting): the subscription stays and joins when a broker answers.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -229,6 +229,7 @@ public final class GroupSubscription implements AutoCloseable {
             // Tell the group at once, so the new owner does not wait a heartbeat interval.
             engine.groupExecutor().execute(this::heartbeatSafely);
         }
+        List<PartitionState> started = new ArrayList<>();
         if (!added.isEmpty()) {
             Map<TopicPartition, Long> committed = storage.committedOffsets(group, added);
             for (TopicPartition tp : added) {
@@ -241,12 +242,18 @@ public final class GroupSubscription implements AutoCloseable {
                     PartitionState ps = new PartitionState(tp, engine.config().maxInFlightPerPartition(), start);
                     ps.committed = c != null ? c : -1;
                     partitions.put(tp, ps);
-                    maybeFetch(ps);
+                    started.add(ps);
                 }
             }
         }
-        if (!removed.isEmpty() || !added.isEmpty()) {
+        if (!removed.isEmpty() || !started.isEmpty()) {
+            // Before the first fetch: the sink hears of a partition before any of its records.
             sink.assignmentChanged(assignment(), m.generation());
+        }
+        synchronized (this) {
+            for (PartitionState ps : started) {
+                maybeFetch(ps);
+            }
         }
     }
 

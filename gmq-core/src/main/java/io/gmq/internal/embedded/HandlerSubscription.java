@@ -38,6 +38,7 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
     private final Thread dispatcher;
     private volatile GroupSubscription member;
     private volatile boolean running = true;
+    private volatile Set<TopicPartition> lastAssignment = Set.of();
     private final Runnable onClose;
 
     private HandlerSubscription(ConsumerConfig config, Runnable onClose) {
@@ -165,6 +166,26 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
     @Override
     public Set<TopicPartition> assignment() {
         return member.assignment();
+    }
+
+    @Override
+    public void assignmentChanged(Set<TopicPartition> assigned, int generation) {
+        Set<TopicPartition> before = lastAssignment;
+        Set<TopicPartition> lost = new java.util.HashSet<>(before);
+        lost.removeAll(assigned);
+        Set<TopicPartition> gained = new java.util.HashSet<>(assigned);
+        gained.removeAll(before);
+        lastAssignment = Set.copyOf(assigned);
+        try {
+            if (!lost.isEmpty()) {
+                config.assignmentListener().onRevoked(Set.copyOf(lost));
+            }
+            if (!gained.isEmpty()) {
+                config.assignmentListener().onAssigned(Set.copyOf(gained));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("assignment listener of {} failed", config.clientId(), e);
+        }
     }
 
     @Override

@@ -44,6 +44,9 @@ final class PerfCommand implements Callable<Integer> {
     @Option(names = "--linger-ms", defaultValue = "2")
     int lingerMs;
 
+    @Option(names = "--batch-bytes", defaultValue = "262144", description = "Client batch size (default ${DEFAULT-VALUE}).")
+    int batchBytes;
+
     /** Publishes allowed to be pending at once: bounds memory, keeps batches full. */
     private static final int WINDOW = 50_000;
 
@@ -51,7 +54,11 @@ final class PerfCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         byte[] payload = new byte[size];
         PublishOption q = PublishOption.qos(qos == 0 ? QoS.AT_MOST_ONCE : QoS.AT_LEAST_ONCE);
-        try (GmqClient producer = GmqClient.connect(client.config().linger(Duration.ofMillis(lingerMs)).build())) {
+        AtomicLong consumed = new AtomicLong();
+        // One client for both phases: in embedded mode a second one could not open the same directory.
+        try (GmqClient producer = GmqClient.connect(client.config().linger(Duration.ofMillis(lingerMs)).maxBatchBytes(batchBytes)
+                .consumerGroup("perf-" + UUID.randomUUID().toString().substring(0, 8)).consumerCredits(5000)
+                .messageHandler(m -> consumed.incrementAndGet()).build())) {
             try {
                 producer.createTopic(topic, partitions);
             } catch (io.gmq.GmqException e) {
@@ -81,17 +88,12 @@ final class PerfCommand implements Callable<Integer> {
                 System.out.println("failed publishes: " + failed.get());
             }
 
-            AtomicLong consumed = new AtomicLong();
             long target = start + messages - failed.get();
             long t1 = System.nanoTime();
-            try (GmqClient consumer = GmqClient.connect(client.config()
-                    .consumerGroup("perf-" + UUID.randomUUID().toString().substring(0, 8))
-                    .consumerCredits(5000).messageHandler(m -> consumed.incrementAndGet()).build())) {
-                consumer.subscribe(topic);
-                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-                while (consumed.get() < target && System.nanoTime() < deadline) {
-                    TimeUnit.MILLISECONDS.sleep(5);
-                }
+            producer.subscribe(topic);
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (consumed.get() < target && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(5);
             }
             report("consume", consumed.get(), System.nanoTime() - t1);
         }

@@ -132,10 +132,38 @@ final class GmqClientTest {
     }
 
     @Test
+    void atMostOnceMessagesArriveMarkedQos0AndNeedNoAck() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        String addr = "127.0.0.1:" + server.port();
+        GmqClient producer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        producer.createTopic("fire", 1);
+        for (int i = 0; i < 10; i++) {
+            producer.publishAsync("fire", ("f" + i).getBytes(StandardCharsets.UTF_8), PublishOption.qos(QoS.AT_MOST_ONCE));
+        }
+        producer.flush();
+        List<ConsumeMessage> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+        own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).consumerGroup("q0").pullInterval(Duration.ofMillis(20))
+                .messageHandler(got::add).build())).subscribe("fire");
+        await("10 QoS 0 messages", () -> got.size() >= 10);
+        assertTrue(got.stream().allMatch(m -> m.qos() == QoS.AT_MOST_ONCE));
+        await("QoS 0 progress committed without acks", () -> producer.describeGroup("q0").partitions().get(0)
+                .committedOffset() == 10);
+    }
+
+    @Test
     void badTopicNameIsInvalidArgument() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
         GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr("127.0.0.1:" + server.port()).build()));
         GmqException e = assertThrows(GmqException.class, () -> client.publish("bad/name", new byte[1]));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+    }
+
+    @Test
+    void subscribingWithABadGroupNameThrowsInvalidArgument() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr("127.0.0.1:" + server.port())
+                .consumerGroup("g".repeat(300)).messageHandler(m -> { }).build()));
+        GmqException e = assertThrows(GmqException.class, () -> client.subscribe("t"));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
     }
 
