@@ -112,12 +112,12 @@ final class CorruptDataIT {
                 Path copy = dir.resolve("trial-" + trial);
                 copyTree(clean, copy);
                 String what = damage(copy, damage, random);
-                runTrial("trial-" + trial, copy, damage + " " + what, published);
+                runTrial("trial-" + trial, copy, damage, damage + " " + what, published);
             }
         }
     }
 
-    private void runTrial(String name, Path data, String what, Recorder published) throws Exception {
+    private void runTrial(String name, Path data, Damage damage, String what, Recorder published) throws Exception {
         Launch s = Launch.start(name, cluster.logs, List.of(), "server", "--host", "127.0.0.1", "--port", "0",
                 "--data-dir", data.toString());
         if (s.process() == null) {
@@ -146,10 +146,13 @@ final class CorruptDataIT {
             // The damage may have removed the topic (SQLite): then nothing can be served, which is fine.
             System.out.printf("CorruptDataIT %s (%s): subscribe failed: %s%n", name, what, e);
         }
-        // Consume until everything was served, or nothing new arrived for 3 s (damaged partitions stop early).
+        long recovered = recoveredRecords(server.address());
+        // Consume until everything recovery kept was served, or nothing new arrived for 5 s (a damaged
+        // partition stops at the damage).
+        lastDelivery.set(System.nanoTime());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-        while (rec.consumed.size() < MESSAGES
-                && System.nanoTime() - lastDelivery.get() < TimeUnit.SECONDS.toNanos(3)
+        while (rec.consumed.size() < recovered
+                && System.nanoTime() - lastDelivery.get() < TimeUnit.SECONDS.toNanos(5)
                 && System.nanoTime() < deadline) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
@@ -159,11 +162,24 @@ final class CorruptDataIT {
         System.out.printf("CorruptDataIT %s (%s): served %d of %d%n", name, what, rec.consumed.size(), MESSAGES);
         QueueChecker.check(rec.history(), QueueChecker.Options.defaults().withCheckLost(false)
                 .withAllowSkipOverUnconsumed(true)).assertValid();
-        if (rec.consumed.size() < MESSAGES) {
+        // A cut exactly at a frame boundary is a shorter, valid log: recovery has nothing to report. Any
+        // other loss (records recovery dropped, or kept but cannot serve) must be in the log.
+        boolean cleanCut = damage == Damage.TRUNCATE_SEGMENT && rec.consumed.size() == recovered;
+        if (rec.consumed.size() < MESSAGES && !cleanCut) {
             assertTrue(log.contains("dropped") || log.contains("damaged") || log.contains("DATA_LOSS")
                             || log.contains("checksum"),
                     what + ": served " + rec.consumed.size() + " of " + MESSAGES
                             + " records, but the log does not say what was dropped:\n" + log);
+        }
+    }
+
+    /** Records the server holds after recovery (sum of high watermarks), or all published if it cannot say. */
+    private static long recoveredRecords(String address) {
+        try (GmqClient admin = GmqClient.connect(Cluster.config(address, Duration.ofSeconds(10)).build())) {
+            return admin.describeTopic(TOPIC).partitions().stream()
+                    .mapToLong(p -> p.highWatermark() - p.logStartOffset()).sum();
+        } catch (RuntimeException e) {
+            return MESSAGES;
         }
     }
 
