@@ -5,6 +5,7 @@ import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.PublishOption;
 import io.gmq.PublishResult;
+import io.gmq.QoS;
 import io.gmq.TopicPartition;
 import io.gmq.client.GmqClient;
 import io.gmq.testkit.History;
@@ -23,6 +24,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Records what the producers and consumers of a fault test observe into one {@link History}, and
@@ -38,9 +40,13 @@ import java.util.function.Consumer;
  * the "one payload, one position" rule is relaxed by that; lost and unexpected are judged as strictly
  * as ever.
  *
- * <p>Send outcomes: an acknowledgement is {@code acked}; UNAVAILABLE, DEADLINE_EXCEEDED and INTERNAL
- * are {@code indeterminate} (the write may have happened); the codes in {@link #definiteFailures}
- * are {@code failed} (the server promises nothing was written).
+ * <p>Send outcomes: an acknowledgement is {@code acked}; the codes in {@link #definiteFailures} are
+ * {@code failed} (the server promises nothing was written); every other error (UNAVAILABLE,
+ * DEADLINE_EXCEEDED, INTERNAL, ...) is {@code indeterminate} (the write may have happened).
+ *
+ * <p>Every observation is stamped with {@code System.nanoTime()} when recorded; {@link #history()}
+ * replays them in stamp order, so an observation known to hold from an earlier moment
+ * ({@link #recordAt}) lands where it belongs.
  */
 final class Recorder {
     private final List<Stamped> log = new ArrayList<>();
@@ -54,7 +60,7 @@ final class Recorder {
     private final AtomicBoolean producing = new AtomicBoolean(true);
     private final List<Thread> producers = new ArrayList<>();
     /** The payload id inside a delivered payload (the whole payload unless a test embeds an id in filler). */
-    private volatile java.util.function.UnaryOperator<String> payloadId = java.util.function.UnaryOperator.identity();
+    private volatile UnaryOperator<String> payloadId = UnaryOperator.identity();
 
     Recorder(Set<ErrorCode> definiteFailures) {
         this.definiteFailures = definiteFailures;
@@ -94,7 +100,7 @@ final class Recorder {
     }
 
     /** Large payloads: the id is what {@code extractor} finds in the payload text. */
-    Recorder withPayloadId(java.util.function.UnaryOperator<String> extractor) {
+    Recorder withPayloadId(UnaryOperator<String> extractor) {
         this.payloadId = extractor;
         return this;
     }
@@ -181,7 +187,7 @@ final class Recorder {
         TopicPartition tp = new TopicPartition(m.topic(), m.partition());
         long offset = m.offset();
         int deliveryCount = m.deliveryCount();
-        io.gmq.QoS qos = m.qos();
+        QoS qos = m.qos();
         record(h -> h.consumed(consumerId, payload, tp, offset, deliveryCount, qos));
         consumed.add(payload);
     }
