@@ -131,7 +131,7 @@ public final class GmqConfig {
     /** A QoS 1 delivery not acknowledged in this time is delivered again. Default 30 s. */
     public Duration ackTimeout() { return ackTimeout; }
 
-    /** Unacknowledged QoS 1 deliveries allowed per partition and member. Default 1000. */
+    /** Unacknowledged QoS 1 deliveries allowed per partition and member. Default 5000. */
     public int maxInFlightPerPartition() { return maxInFlightPerPartition; }
 
     /** After this many deliveries a message goes to the dead-letter topic; 0 turns it off. Default 0. */
@@ -180,7 +180,7 @@ public final class GmqConfig {
         private int maxBatchBytes = 16 * 1024 * 1024;
         private Duration sessionTimeout = Duration.ofSeconds(10);
         private Duration ackTimeout = Duration.ofSeconds(30);
-        private int maxInFlightPerPartition = 1000;
+        private int maxInFlightPerPartition = 5000;
         private int maxDeliveries = 0;
         private String deadLetterSuffix = ".dlq";
         private Duration nackBackoff = Duration.ZERO;

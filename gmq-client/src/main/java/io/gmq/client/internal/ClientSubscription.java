@@ -16,14 +16,13 @@ import io.gmq.storage.BatchFormat;
 import io.gmq.storage.BatchReader;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.agrona.collections.Int2ObjectHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,23 +42,35 @@ final class ClientSubscription implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClientSubscription.class);
     /** Longest an ack waits for others to share its frame. */
     private static final long ACK_FLUSH_MILLIS = 5;
-    private static final ReceivedMessage STOP = new ReceivedMessage(null, -1, "", 0, 0, null, null, List.of(), 0, 0,
-            QoS.AT_MOST_ONCE);
+    /** Upper bound of the pre-sized list of one delivery (the range may be wider than what it holds). */
+    private static final int MAX_PRESIZE = 4096;
+    /** Tells the dispatcher to end (compared by identity). */
+    private static final List<ReceivedMessage> STOP = List.of(new ReceivedMessage(null, -1, "", 0, 0, null, null,
+            List.of(), 0, 0, QoS.AT_MOST_ONCE));
 
     private final long id;
     private final String topic;
     private final ClientConfig config;
     private final BrokerConnection connection;
     private final ScheduledExecutorService timer;
-    private final LinkedBlockingQueue<ReceivedMessage> queue = new LinkedBlockingQueue<>();
+    /**
+     * Decoded deliveries, one list per {@code Delivery} frame: one queue operation (and at most one
+     * wake-up of the dispatcher) per delivery rather than per record.
+     */
+    private final LinkedBlockingQueue<List<ReceivedMessage>> queue = new LinkedBlockingQueue<>();
     private final Thread dispatcher;
 
     /** Orders ack flushes and the final Unsubscribe; taken before the connection's lock, never inside it. */
     private final Object sendLock = new Object();
 
     // guarded by this
-    private final Map<TopicPartition, List<Long>> pendingAcks = new HashMap<>();
-    private final Map<TopicPartition, List<Long>> pendingNacks = new HashMap<>();
+    /**
+     * Acks and nacks since the last flush, per partition of this subscription's one topic, kept
+     * in wire form: adding one is a primitive append (no boxed Long, no key object per ack, no
+     * copy into the frame at flush). Consumer profiles had the boxing among the top allocations.
+     */
+    private final Int2ObjectHashMap<PartitionOffsets.Builder> pendingAcks = new Int2ObjectHashMap<>();
+    private final Int2ObjectHashMap<PartitionOffsets.Builder> pendingNacks = new Int2ObjectHashMap<>();
     private int pendingCredits;
     private boolean flushScheduled;
     private volatile int epoch;
@@ -98,6 +109,9 @@ final class ClientSubscription implements AutoCloseable {
 
     /** Joins the group on session {@code epoch} (connection lock held). */
     void subscribe(int newEpoch) {
+        if (!assignment.isEmpty()) {
+            onAssignment(Set.of()); // the previous member is gone with its session
+        }
         synchronized (this) {
             epoch = newEpoch;
             pendingAcks.clear();
@@ -128,8 +142,27 @@ final class ClientSubscription implements AutoCloseable {
         return joined;
     }
 
+    /**
+     * The member's partitions changed: tells the listener what was lost and gained. Runs on the
+     * connection's thread, in frame order, so calls follow the broker's sequence of assignments.
+     */
     void onAssignment(Set<TopicPartition> assigned) {
+        Set<TopicPartition> before = assignment;
         this.assignment = assigned;
+        Set<TopicPartition> lost = new java.util.HashSet<>(before);
+        lost.removeAll(assigned);
+        Set<TopicPartition> gained = new java.util.HashSet<>(assigned);
+        gained.removeAll(before);
+        try {
+            if (!lost.isEmpty()) {
+                config.assignmentListener().onRevoked(lost);
+            }
+            if (!gained.isEmpty()) {
+                config.assignmentListener().onAssigned(gained);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("assignment listener of '{}' failed: {}", topic, e.toString());
+        }
     }
 
     /** Decodes the records of {@code d} in [from, to) and queues them for the handler. */
@@ -141,6 +174,9 @@ final class ClientSubscription implements AutoCloseable {
         int pos = buf.position();
         int end = buf.limit();
         BatchReader reader = new BatchReader();
+        long from = d.getFromOffset();
+        long to = d.getToOffset();
+        List<ReceivedMessage> records = new ArrayList<>((int) Math.max(0, Math.min(to - from, MAX_PRESIZE)));
         while (end - pos >= BatchFormat.HEADER_LENGTH) {
             int length = BatchFormat.frameLength(buf, pos);
             if (length < BatchFormat.HEADER_LENGTH || length > end - pos) {
@@ -151,52 +187,62 @@ final class ClientSubscription implements AutoCloseable {
             reader.wrap(buf.duplicate().position(pos).limit(pos + length));
             while (reader.next()) {
                 long offset = reader.offset();
-                if (offset < d.getFromOffset() || offset >= d.getToOffset()) {
+                if (offset < from || offset >= to) {
                     continue;
                 }
-                queue.add(new ReceivedMessage(this, deliveryEpoch, d.getTopic(), d.getPartition(), offset,
+                records.add(new ReceivedMessage(this, deliveryEpoch, d.getTopic(), d.getPartition(), offset,
                         reader.hasKey() ? reader.key() : null, reader.value(), reader.headers(), reader.timestamp(),
                         d.getDeliveryCount(), atLeastOnce ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE));
             }
             pos += length;
         }
+        if (!records.isEmpty()) {
+            queue.add(records);
+        }
     }
 
     private void dispatchLoop() {
         while (true) {
-            ReceivedMessage m;
+            List<ReceivedMessage> records;
             try {
-                m = queue.take();
+                records = queue.take();
             } catch (InterruptedException e) {
                 return;
             }
-            if (m == STOP) {
+            if (records == STOP) {
                 return;
             }
-            if (m.epoch() != epoch) {
-                continue;
+            for (int i = 0; i < records.size(); i++) {
+                dispatch(records.get(i), i == records.size() - 1);
             }
-            boolean ok;
-            try {
-                config.messageHandler().handle(m);
-                ok = true;
-            } catch (Exception e) {
-                LOG.warn("message handler failed on {}: {}", m, e.toString());
-                ok = false;
+        }
+    }
+
+    /** Runs the handler on {@code m}; {@code lastOfDelivery}: flush acks now if nothing else is queued. */
+    private void dispatch(ReceivedMessage m, boolean lastOfDelivery) {
+        if (closed || m.epoch() != epoch) {
+            return; // stale or closing: the next owner of the partition delivers it again
+        }
+        boolean ok;
+        try {
+            config.messageHandler().handle(m);
+            ok = true;
+        } catch (Exception e) {
+            LOG.warn("message handler failed on {}: {}", m, e.toString());
+            ok = false;
+        }
+        if (config.ackMode() == AckMode.AUTO && m.qos() == QoS.AT_LEAST_ONCE) {
+            settle(m, ok);
+        }
+        synchronized (this) {
+            if (m.epoch() == epoch) {
+                pendingCredits++;
             }
-            if (config.ackMode() == AckMode.AUTO && m.qos() == QoS.AT_LEAST_ONCE) {
-                settle(m, ok);
-            }
-            synchronized (this) {
-                if (m.epoch() == epoch) {
-                    pendingCredits++;
-                }
-            }
-            if (queue.isEmpty() || pendingCredits >= Math.max(1, config.consumerCredits() / 4)) {
-                flushAcks();
-            } else {
-                scheduleFlush();
-            }
+        }
+        if ((lastOfDelivery && queue.isEmpty()) || pendingCredits >= Math.max(1, config.consumerCredits() / 4)) {
+            flushAcks();
+        } else {
+            scheduleFlush();
         }
     }
 
@@ -206,8 +252,13 @@ final class ClientSubscription implements AutoCloseable {
             if (closed || m.epoch() != epoch) {
                 return; // the member that received it is gone; the next owner redelivers
             }
-            TopicPartition tp = new TopicPartition(m.topic(), m.partition());
-            (ack ? pendingAcks : pendingNacks).computeIfAbsent(tp, k -> new ArrayList<>()).add(m.offset());
+            Int2ObjectHashMap<PartitionOffsets.Builder> pending = ack ? pendingAcks : pendingNacks;
+            PartitionOffsets.Builder offsets = pending.get(m.partition());
+            if (offsets == null) {
+                offsets = PartitionOffsets.newBuilder().setTopic(m.topic()).setPartition(m.partition());
+                pending.put(m.partition(), offsets);
+            }
+            offsets.addOffsets(m.offset());
         }
         if (config.ackMode() == AckMode.MANUAL) {
             scheduleFlush();
@@ -242,13 +293,11 @@ final class ClientSubscription implements AutoCloseable {
             flushScheduled = false;
             if (!pendingAcks.isEmpty() || !pendingNacks.isEmpty()) {
                 acks = Acks.newBuilder().setSubscriptionId(id);
-                for (Map.Entry<TopicPartition, List<Long>> e : pendingAcks.entrySet()) {
-                    acks.addAcks(PartitionOffsets.newBuilder().setTopic(e.getKey().topic())
-                            .setPartition(e.getKey().partition()).addAllOffsets(e.getValue()));
+                for (PartitionOffsets.Builder offsets : pendingAcks.values()) {
+                    acks.addAcks(offsets);
                 }
-                for (Map.Entry<TopicPartition, List<Long>> e : pendingNacks.entrySet()) {
-                    acks.addNacks(PartitionOffsets.newBuilder().setTopic(e.getKey().topic())
-                            .setPartition(e.getKey().partition()).addAllOffsets(e.getValue()));
+                for (PartitionOffsets.Builder offsets : pendingNacks.values()) {
+                    acks.addNacks(offsets);
                 }
                 pendingAcks.clear();
                 pendingNacks.clear();

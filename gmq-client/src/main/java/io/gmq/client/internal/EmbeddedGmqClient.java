@@ -1,6 +1,8 @@
 package io.gmq.client.internal;
 
 import io.gmq.ConsumerConfig;
+import io.gmq.ErrorCode;
+import io.gmq.PublishRequest;
 import io.gmq.GmqConfig;
 import io.gmq.GmqException;
 import io.gmq.Gmq;
@@ -16,21 +18,25 @@ import io.gmq.storage.GroupDescription;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@link GmqClient} over an in-process {@link Gmq} engine: what {@code serverAddr("embedded:<dir>")}
  * opens. Publishing and consuming run the same engine code a broker runs, without the network.
+ * Publishes are batched per partition as the network client batches them ({@link EmbeddedProducer}).
  * The engine is owned by this client and closed with it.
  */
 public final class EmbeddedGmqClient implements GmqClient {
     private final ClientConfig config;
     private final Gmq gmq;
+    private final EmbeddedProducer producer;
     private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
 
     private EmbeddedGmqClient(ClientConfig config, Gmq gmq) {
         this.config = config;
         this.gmq = gmq;
+        this.producer = new EmbeddedProducer(gmq.engine(), config);
     }
 
     public static GmqClient open(ClientConfig config) {
@@ -40,17 +46,26 @@ public final class EmbeddedGmqClient implements GmqClient {
 
     @Override
     public PublishResult publish(String topic, byte[] payload, PublishOption... options) {
-        return gmq.publish(topic, payload, options);
+        try {
+            return producer.publish(PublishRequest.of(topic, payload, options), true).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof GmqException g ? g
+                    : new GmqException(ErrorCode.UNAVAILABLE, "publish failed: " + e.getCause(), e.getCause());
+        }
     }
 
     @Override
     public CompletableFuture<PublishResult> publishAsync(String topic, byte[] payload, PublishOption... options) {
-        return gmq.publishAsync(topic, payload, options);
+        try {
+            return producer.publish(PublishRequest.of(topic, payload, options), false);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @Override
     public void flush() {
-        // every embedded publish goes to the engine at once
+        producer.flush();
     }
 
     @Override
@@ -64,7 +79,8 @@ public final class EmbeddedGmqClient implements GmqClient {
         }
         ConsumerConfig.Builder c = ConsumerConfig.builder().clientId(config.clientId())
                 .consumerGroup(config.consumerGroup()).messageHandler(config.messageHandler())
-                .pullInterval(config.pullInterval()).ackMode(config.ackMode()).startFrom(config.startFrom());
+                .pullInterval(config.pullInterval()).ackMode(config.ackMode()).startFrom(config.startFrom())
+                .assignmentListener(config.assignmentListener());
         if (config.sessionTimeout() != null) {
             c.sessionTimeout(config.sessionTimeout());
         }
@@ -119,6 +135,7 @@ public final class EmbeddedGmqClient implements GmqClient {
         for (String topic : List.copyOf(subscriptions.keySet())) {
             unsubscribe(topic);
         }
+        producer.close();
         gmq.close();
     }
 }

@@ -45,12 +45,19 @@ final class Producer {
     private final Partitioner partitioner = new Partitioner();
     private final Semaphore inFlightPermits;
     private final Map<BatchKey, OpenBatch> open = new HashMap<>();
-    /** Keyless messages stick to one partition per topic and QoS until that batch is sent. */
-    private final Map<String, Integer> sticky = new HashMap<>();
+    /**
+     * Keyless messages stick to one partition per topic and QoS until that batch is sent. Keyed by
+     * a record over the caller's topic String (whose hash is cached), not a concatenated String:
+     * building and hashing a new String per publish was the producer thread's top cost.
+     */
+    private final Map<StickyKey, Integer> sticky = new HashMap<>();
     private final ConcurrentSkipListMap<Long, InFlight> inFlight = new ConcurrentSkipListMap<>();
     private long nextRequestId = 1;
 
     private record BatchKey(String topic, int partition, QoS qos) {
+    }
+
+    private record StickyKey(String topic, QoS qos) {
     }
 
     private static final class OpenBatch {
@@ -101,7 +108,7 @@ final class Producer {
                 partition = partitioner.choose(r.topic(),
                         r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(), r.key(), partitions);
             } else {
-                String stickyKey = r.topic() + '\u0000' + r.qos();
+                StickyKey stickyKey = new StickyKey(r.topic(), r.qos());
                 Integer p = sticky.get(stickyKey);
                 if (p == null || p >= partitions) {
                     p = partitioner.nextSpreadPartition(r.topic(), partitions);
@@ -180,7 +187,7 @@ final class Producer {
     }
 
     private void forgetSticky(BatchKey key) {
-        String stickyKey = key.topic() + '\u0000' + key.qos();
+        StickyKey stickyKey = new StickyKey(key.topic(), key.qos());
         Integer p = sticky.get(stickyKey);
         if (p != null && p == key.partition()) {
             sticky.remove(stickyKey);

@@ -74,6 +74,7 @@ public final class GroupSubscription implements AutoCloseable {
     private final long pullIntervalMillis;
     private final long ackTimeoutNanos;
     private final long nackBackoffNanos;
+    private final int fetchThreshold;
 
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
     private String memberId;
@@ -115,6 +116,7 @@ public final class GroupSubscription implements AutoCloseable {
         this.pullIntervalMillis = Math.max(1, options.pullInterval().toMillis());
         this.ackTimeoutNanos = engine.config().ackTimeout().toNanos();
         this.nackBackoffNanos = engine.config().nackBackoff().toNanos();
+        this.fetchThreshold = Math.max(1, engine.config().maxInFlightPerPartition() / 4);
     }
 
     /** Joins and starts delivering. Errors of the join (bad names, storage down) are thrown here. */
@@ -170,8 +172,7 @@ public final class GroupSubscription implements AutoCloseable {
             if (ps == null) {
                 return;
             }
-            boolean wasFull = ps.window.room() == 0;
-            if (ps.window.ack(offset) && wasFull) {
+            if (ps.window.ack(offset)) {
                 maybeFetch(ps);
             }
         }
@@ -384,7 +385,13 @@ public final class GroupSubscription implements AutoCloseable {
 
     /** Starts a fetch for the partition if it has room, the sink has capacity and none is running. */
     private void maybeFetch(PartitionState ps) {
-        if (closed || !ps.active || ps.fetching || ps.window.room() <= 0 || sink.capacity() <= 0) {
+        if (closed || !ps.active || ps.fetching || sink.capacity() <= 0) {
+            return;
+        }
+        // Fetch in big bites: with messages in flight, wait until a quarter of the window is free
+        // rather than fetching a record at a time as acks trickle in.
+        int room = ps.window.room();
+        if (room <= 0 || (ps.window.inFlight() > 0 && room < fetchThreshold)) {
             return;
         }
         if (ps.retryAtNanos != 0 && engine.time().nanoTime() - ps.retryAtNanos < 0) {

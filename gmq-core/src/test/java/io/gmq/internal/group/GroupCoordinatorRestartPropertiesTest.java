@@ -1,5 +1,6 @@
 package io.gmq.internal.group;
 
+import io.gmq.testkit.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,7 +54,7 @@ class GroupCoordinatorRestartPropertiesTest {
     @Property(tries = 25)
     void everyGroupResumesIdenticallyAfterRestart(@ForAll("operations") List<Op> ops) throws IOException {
         Path dir = Files.createTempDirectory("gmq-group-restart");
-        ManualTimeSource clock = new ManualTimeSource();
+        ManualClock clock = new ManualClock();
         Map<String, Integer> topics = new HashMap<>(Map.of("a", 3, "b", 5, "c", -1));
         try {
             Map<String, GroupMembership> clients = new LinkedHashMap<>();
@@ -86,7 +87,7 @@ class GroupCoordinatorRestartPropertiesTest {
     }
 
     private static void apply(GroupCoordinator groups, Op op, Map<String, GroupMembership> clients,
-                              Map<String, Integer> topics, ManualTimeSource clock) {
+                              Map<String, Integer> topics, ManualClock clock) {
         List<String> ids = new ArrayList<>(clients.keySet());
         String someone = ids.isEmpty() ? null : ids.get(op.x() % ids.size());
         String group = GROUPS.get(op.x() % GROUPS.size());

@@ -1,5 +1,6 @@
 package io.gmq.internal.group;
 
+import io.gmq.testkit.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -31,7 +32,7 @@ class GroupCoordinatorTest {
 
     @TempDir
     Path dir;
-    private final ManualTimeSource clock = new ManualTimeSource();
+    private final ManualClock clock = new ManualClock();
     private final Map<String, Integer> topics = new ConcurrentHashMap<>();
     private StateDb db;
     private GroupCoordinator groups;

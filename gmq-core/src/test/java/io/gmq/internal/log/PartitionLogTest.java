@@ -1,5 +1,6 @@
 package io.gmq.internal.log;
 
+import io.gmq.testkit.ManualClock;
 import static io.gmq.internal.log.LogTestSupport.append;
 import static io.gmq.internal.log.LogTestSupport.assertHolds;
 import static io.gmq.internal.log.LogTestSupport.await;

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code java -jar gmq.jar <command>}: the GMQ processes (server, storage, broker) and the
- * command-line tools (topics, produce, consume, groups).
+ * command-line tools (topics, produce, consume, groups, perf).
  *
  * <p>Exit codes: 0 success, 1 a GMQ error (printed as one line, no stack trace), 2 a usage error.
  */

@@ -1,108 +1,196 @@
 package io.gmq.net.cli;
 
-import io.gmq.PublishOption;
-import io.gmq.PublishResult;
+import io.gmq.GmqException;
 import io.gmq.QoS;
-import io.gmq.client.ClientConfig;
-import io.gmq.client.GmqClient;
+import io.gmq.net.perf.ConsumePerf;
+import io.gmq.net.perf.EndToEndPerf;
+import io.gmq.net.perf.PerfTarget;
+import io.gmq.net.perf.ProducePerf;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Throughput of one client: publishes N messages asynchronously (batched), then consumes them
- * with a fresh group. Prints messages/s and MB/s for both phases.
+ * {@code gmq.jar perf produce|consume|e2e}: load generators. Each prints a progress line per second
+ * and then one summary line:
+ * {@code N records, X records/s, Y MB/s, avg A ms, p50 B ms, p99 C ms, p99.9 D ms, max E ms}.
+ * The same workload runs against brokers ({@code --server}) or in-process ({@code --embedded DIR}).
  */
 @Command(name = "perf", mixinStandardHelpOptions = true,
-        description = "Measures publish and consume throughput of one client.")
-final class PerfCommand implements Callable<Integer> {
-    @Mixin
-    ClientOptions client;
-
-    @Option(names = "--topic", defaultValue = "perf")
-    String topic;
-
-    @Option(names = "--messages", defaultValue = "200000")
-    int messages;
-
-    @Option(names = "--size", defaultValue = "100", description = "Payload bytes (default ${DEFAULT-VALUE}).")
-    int size;
-
-    @Option(names = "--qos", defaultValue = "1")
-    int qos;
-
-    @Option(names = "--partitions", defaultValue = "3")
-    int partitions;
-
-    @Option(names = "--linger-ms", defaultValue = "2")
-    int lingerMs;
-
-    @Option(names = "--batch-bytes", defaultValue = "262144", description = "Client batch size (default ${DEFAULT-VALUE}).")
-    int batchBytes;
-
-    /** Publishes allowed to be pending at once: bounds memory, keeps batches full. */
-    private static final int WINDOW = 50_000;
+        description = "Measures throughput and latency: produce, consume, e2e.",
+        subcommands = {PerfCommand.Produce.class, PerfCommand.Consume.class, PerfCommand.EndToEnd.class})
+final class PerfCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws Exception {
-        byte[] payload = new byte[size];
-        PublishOption q = PublishOption.qos(qos == 0 ? QoS.AT_MOST_ONCE : QoS.AT_LEAST_ONCE);
-        AtomicLong consumed = new AtomicLong();
-        // One client for both phases: in embedded mode a second one could not open the same directory.
-        try (GmqClient producer = GmqClient.connect(client.config().linger(Duration.ofMillis(lingerMs)).maxBatchBytes(batchBytes)
-                .consumerGroup("perf-" + UUID.randomUUID().toString().substring(0, 8)).consumerCredits(5000)
-                .messageHandler(m -> consumed.incrementAndGet()).build())) {
-            try {
-                producer.createTopic(topic, partitions);
-            } catch (io.gmq.GmqException e) {
-                if (e.code() != io.gmq.ErrorCode.ALREADY_EXISTS) {
-                    throw e;
-                }
-            }
-            long start = producer.describeTopic(topic).partitions().stream().mapToLong(p -> p.highWatermark()).sum();
-            Semaphore window = new Semaphore(WINDOW);
-            AtomicLong failed = new AtomicLong();
-            long t0 = System.nanoTime();
-            CompletableFuture<PublishResult> last = null;
-            for (int i = 0; i < messages; i++) {
-                window.acquire();
-                last = producer.publishAsync(topic, payload, q);
-                last.whenComplete((r, e) -> {
-                    if (e != null) {
-                        failed.incrementAndGet();
-                    }
-                    window.release();
-                });
-            }
-            producer.flush();
-            window.acquire(WINDOW);
-            report("publish", messages, System.nanoTime() - t0);
-            if (failed.get() > 0) {
-                System.out.println("failed publishes: " + failed.get());
-            }
-
-            long target = start + messages - failed.get();
-            long t1 = System.nanoTime();
-            producer.subscribe(topic);
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-            while (consumed.get() < target && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(5);
-            }
-            report("consume", consumed.get(), System.nanoTime() - t1);
-        }
-        return 0;
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: produce, consume or e2e");
     }
 
-    private void report(String phase, long count, long nanos) {
-        double seconds = nanos / 1e9;
-        System.out.printf("%-8s %,d messages of %d bytes in %.2f s: %,.0f msg/s, %.1f MB/s%n", phase, count, size,
-                seconds, count / seconds, count * (double) size / seconds / 1e6);
+    /** --server or --embedded, not both; and the client's publish batching. */
+    static final class Target {
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec mixee;
+
+        @Option(names = "--server", description = "Broker HOST:PORT (default " + PerfTarget.DEFAULT_SERVER + ").")
+        String server;
+
+        @Option(names = "--embedded", paramLabel = "DIR",
+                description = "Run in-process on an embedded engine over this data directory.")
+        String embedded;
+
+        @Option(names = "--linger-ms", paramLabel = "MS",
+                description = "How long a publish waits for others to share its batch (default: the client's, 2).")
+        Double lingerMillis;
+
+        @Option(names = "--batch-bytes", paramLabel = "BYTES",
+                description = "Publish batch size limit (default: the client's, 256 KiB).")
+        Integer batchBytes;
+
+        PerfTarget resolve() {
+            if (server != null && embedded != null) {
+                throw new CommandLine.ParameterException(mixee.commandLine(), "give --server or --embedded, not both");
+            }
+            if (lingerMillis != null && lingerMillis < 0) {
+                throw GmqException.invalidArgument("--linger-ms must not be negative, was " + lingerMillis);
+            }
+            Duration linger = lingerMillis == null ? null : Duration.ofNanos((long) (lingerMillis * 1_000_000));
+            return embedded != null ? PerfTarget.embedded(embedded, linger, batchBytes)
+                    : PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER, linger, batchBytes);
+        }
+    }
+
+    static QoS qos(int qos) {
+        if (qos != 0 && qos != 1) {
+            throw GmqException.invalidArgument("--qos must be 0 or 1, was " + qos);
+        }
+        return qos == 1 ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE;
+    }
+
+    @Command(name = "produce", mixinStandardHelpOptions = true,
+            description = "Publishes N records of B bytes from K threads; latency is publish to ack.")
+    static final class Produce implements Callable<Integer> {
+        @Mixin
+        Target target;
+
+        @Option(names = "--topic", required = true)
+        String topic;
+
+        @Option(names = "--records", required = true, paramLabel = "N")
+        long records;
+
+        @Option(names = "--record-size", required = true, paramLabel = "B", description = "Payload bytes.")
+        int recordSize;
+
+        @Option(names = "--qos", defaultValue = "1", description = "0 or 1 (default ${DEFAULT-VALUE}).")
+        int qos;
+
+        @Option(names = "--partitions", paramLabel = "P", defaultValue = "0",
+                description = "Create the topic with P partitions if absent (default: leave it to auto-creation).")
+        int partitions;
+
+        @Option(names = "--producers", paramLabel = "K", defaultValue = "1",
+                description = "Producer threads (default ${DEFAULT-VALUE}).")
+        int producers;
+
+        @Option(names = "--throughput", paramLabel = "MSG_PER_S", defaultValue = "-1",
+                description = "Total target rate; -1 for as fast as possible (default ${DEFAULT-VALUE}).")
+        double throughput;
+
+        @Option(names = "--client-per-producer",
+                description = "Give each producer thread its own client (default: all share one, which measured "
+                        + "faster on 2 cores: one connection, fuller batches).")
+        boolean clientPerProducer;
+
+        @Option(names = "--max-outstanding", defaultValue = "50000",
+                description = "Publishes per thread awaiting their result (default ${DEFAULT-VALUE}).")
+        int maxOutstanding;
+
+        @Override
+        public Integer call() throws Exception {
+            new ProducePerf(target.resolve(), new ProducePerf.Spec(topic, records, recordSize, qos(qos), partitions,
+                    producers, throughput, !clientPerProducer, maxOutstanding), System.out).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "consume", mixinStandardHelpOptions = true,
+            description = "Consumes N records as one group member, acknowledging each.")
+    static final class Consume implements Callable<Integer> {
+        @Mixin
+        Target target;
+
+        @Option(names = "--topic", required = true)
+        String topic;
+
+        @Option(names = "--records", required = true, paramLabel = "N")
+        long records;
+
+        @Option(names = "--group", description = "Consumer group (default: a new one, starting at the earliest offset).")
+        String group;
+
+        @Option(names = "--credits", defaultValue = "20000",
+                description = "Records the broker may send ahead of the handler (default ${DEFAULT-VALUE}).")
+        int credits;
+
+        @Option(names = "--idle-timeout-ms", defaultValue = "30000",
+                description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
+        long idleTimeoutMillis;
+
+        @Override
+        public Integer call() throws Exception {
+            String g = group != null ? group : "gmq-perf-" + UUID.randomUUID().toString().substring(0, 8);
+            new ConsumePerf(target.resolve(), new ConsumePerf.Spec(topic, records, g, credits, idleTimeoutMillis),
+                    System.out).run();
+            return 0;
+        }
+    }
+
+    @Command(name = "e2e", mixinStandardHelpOptions = true,
+            description = "One producer at a fixed rate, one consumer; latency is send to handler.")
+    static final class EndToEnd implements Callable<Integer> {
+        @Mixin
+        Target target;
+
+        @Option(names = "--records", required = true, paramLabel = "N")
+        long records;
+
+        @Option(names = "--record-size", required = true, paramLabel = "B", description = "Payload bytes (>= 8).")
+        int recordSize;
+
+        @Option(names = "--rate", paramLabel = "MSG_PER_S", defaultValue = "1000",
+                description = "Send rate; -1 for as fast as possible (default ${DEFAULT-VALUE}).")
+        double rate;
+
+        @Option(names = "--topic", description = "Topic (default: a new one per run).")
+        String topic;
+
+        @Option(names = "--qos", defaultValue = "1", description = "0 or 1 (default ${DEFAULT-VALUE}).")
+        int qos;
+
+        @Option(names = "--partitions", paramLabel = "P", defaultValue = "3",
+                description = "Partitions of a new topic (default ${DEFAULT-VALUE}).")
+        int partitions;
+
+        @Option(names = "--max-outstanding", defaultValue = "50000",
+                description = "Publishes awaiting their result (default ${DEFAULT-VALUE}).")
+        int maxOutstanding;
+
+        @Option(names = "--idle-timeout-ms", defaultValue = "30000",
+                description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
+        long idleTimeoutMillis;
+
+        @Override
+        public Integer call() throws Exception {
+            String t = topic != null ? topic : "perf-e2e-" + UUID.randomUUID().toString().substring(0, 8);
+            new EndToEndPerf(target.resolve(), new EndToEndPerf.Spec(t, records, recordSize, rate, qos(qos),
+                    partitions, maxOutstanding, idleTimeoutMillis), System.out).run();
+            return 0;
+        }
     }
 }

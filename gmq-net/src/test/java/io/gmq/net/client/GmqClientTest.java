@@ -82,10 +82,18 @@ final class GmqClientTest {
             assertEquals("orders", r.topic());
         }
         Map<String, ConsumeMessage> seen = new ConcurrentHashMap<>();
+        Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
         GmqClient consumer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).consumerGroup("processors")
-                .pullInterval(Duration.ofMillis(20)).messageHandler(m -> seen.put(m.payloadAsString(), m)).build()));
+                .pullInterval(Duration.ofMillis(20)).messageHandler(m -> seen.put(m.payloadAsString(), m))
+                .assignmentListener(new io.gmq.AssignmentListener() {
+                    @Override
+                    public void onAssigned(Set<TopicPartition> partitions) {
+                        assigned.addAll(partitions);
+                    }
+                }).build()));
         consumer.subscribe("orders");
         await("30 messages consumed", () -> seen.size() == 30);
+        await("the sole member heard it owns all 3 partitions", () -> assigned.size() == 3);
         await("the group committed all 30", () -> producer.describeGroup("processors").partitions().stream()
                 .mapToLong(p -> p.committedOffset() < 0 ? 0 : p.committedOffset()).sum() == 30);
         assertTrue(seen.values().stream().allMatch(m -> m.qos() == QoS.AT_LEAST_ONCE));

@@ -1,0 +1,112 @@
+package io.gmq.net.perf;
+
+import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Counts and latencies of one perf run. Writers ({@link #record}) are the threads that complete
+ * publishes or run handlers, many at once; they never block each other (HdrHistogram's
+ * {@link Recorder} is wait-free for writers). One reader ({@link #sampleInterval}, from the
+ * progress thread and once more at the end) swaps out the interval histogram and adds it to the
+ * run's total, so every value lands in exactly one interval and in the total.
+ *
+ * <p>MB are 10^6 bytes; latencies are printed in milliseconds with microsecond precision.
+ */
+public final class PerfStats {
+    private static final int SIGNIFICANT_DIGITS = 3;
+    private static final double NANOS_PER_MILLI = 1e6;
+    private static final double NANOS_PER_SECOND = 1e9;
+    private static final double BYTES_PER_MB = 1e6;
+
+    private final Recorder recorder = new Recorder(SIGNIFICANT_DIGITS);
+    private final LongAdder records = new LongAdder();
+    private final LongAdder bytes = new LongAdder();
+    private final long startNanos = System.nanoTime();
+    // guarded by this: only the sampling side touches them
+    private final Histogram total = new Histogram(SIGNIFICANT_DIGITS);
+    private Histogram interval;
+    private long lastSampleNanos = startNanos;
+    private long lastSampleRecords;
+    private long lastSampleBytes;
+
+    /** Counts one record of {@code size} bytes whose latency was {@code latencyNanos}. */
+    public void record(long latencyNanos, int size) {
+        recorder.recordValue(Math.max(0, latencyNanos));
+        records.increment();
+        bytes.add(size);
+    }
+
+    /** Counts one record without a latency. */
+    public void count(int size) {
+        records.increment();
+        bytes.add(size);
+    }
+
+    public long records() {
+        return records.sum();
+    }
+
+    /** What happened since the previous sample; folds it into the total. */
+    public synchronized Snapshot sampleInterval() {
+        long now = System.nanoTime();
+        interval = recorder.getIntervalHistogram(interval);
+        total.add(interval);
+        long r = records.sum();
+        long b = bytes.sum();
+        Snapshot s = snapshot(r - lastSampleRecords, b - lastSampleBytes, now - lastSampleNanos, interval);
+        lastSampleNanos = now;
+        lastSampleRecords = r;
+        lastSampleBytes = b;
+        return s;
+    }
+
+    /** The whole run from construction to {@code endNanos} (takes a last interval sample first). */
+    public Snapshot total(long endNanos) {
+        return total(startNanos, endNanos);
+    }
+
+    /** Every record counted, over the span [{@code fromNanos}, {@code toNanos}]. */
+    public synchronized Snapshot total(long fromNanos, long toNanos) {
+        sampleInterval();
+        return snapshot(records.sum(), bytes.sum(), toNanos - fromNanos, total);
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    private static Snapshot snapshot(long records, long bytes, long elapsedNanos, Histogram h) {
+        double secs = Math.max(1, elapsedNanos) / NANOS_PER_SECOND;
+        boolean empty = h.getTotalCount() == 0;
+        return new Snapshot(records, records / secs, bytes / secs / BYTES_PER_MB, elapsedNanos,
+                empty ? 0 : h.getMean() / NANOS_PER_MILLI,
+                ms(h, empty, 50), ms(h, empty, 99), ms(h, empty, 99.9),
+                empty ? 0 : h.getMaxValue() / NANOS_PER_MILLI);
+    }
+
+    private static double ms(Histogram h, boolean empty, double percentile) {
+        return empty ? 0 : h.getValueAtPercentile(percentile) / NANOS_PER_MILLI;
+    }
+
+    /** Figures of an interval or of the whole run; latencies in milliseconds. */
+    public record Snapshot(long records, double recordsPerSecond, double mbPerSecond, long elapsedNanos,
+                           double avgMs, double p50Ms, double p99Ms, double p999Ms, double maxMs) {
+
+        /** The one summary line of a run (a contract: scripts parse it). */
+        public String summaryLine() {
+            return String.format(Locale.ROOT, "%d records, %.0f records/s, %.2f MB/s, avg %.3f ms, p50 %.3f ms, "
+                    + "p99 %.3f ms, p99.9 %.3f ms, max %.3f ms", records, recordsPerSecond, mbPerSecond,
+                    avgMs, p50Ms, p99Ms, p999Ms, maxMs);
+        }
+
+        /** One progress line: records so far, then the rate and latencies of the last interval. */
+        public String progressLine(long recordsSoFar, long sinceStartNanos) {
+            return String.format(Locale.ROOT, "[%6.1f s] %d records so far; last interval: %.0f records/s, "
+                    + "%.2f MB/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms",
+                    sinceStartNanos / NANOS_PER_SECOND, recordsSoFar, recordsPerSecond, mbPerSecond,
+                    p50Ms, p99Ms, p999Ms, maxMs);
+        }
+    }
+}

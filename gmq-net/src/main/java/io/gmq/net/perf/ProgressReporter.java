@@ -1,0 +1,36 @@
+package io.gmq.net.perf;
+
+import java.io.PrintStream;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** Prints one progress line per second from its own thread while a run lasts. */
+final class ProgressReporter implements AutoCloseable {
+    private static final long PERIOD_MILLIS = 1000;
+
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "gmq-perf-progress");
+        t.setDaemon(true);
+        return t;
+    });
+
+    ProgressReporter(PerfStats stats, PrintStream out) {
+        timer.scheduleAtFixedRate(() -> {
+            PerfStats.Snapshot s = stats.sampleInterval();
+            out.println(s.progressLine(stats.records(), System.nanoTime() - stats.startNanos()));
+            out.flush();
+        }, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops reporting; no progress line is printed after this returns. */
+    @Override
+    public void close() {
+        timer.shutdown();
+        try {
+            timer.awaitTermination(PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
