@@ -438,6 +438,24 @@ class BrokerBadInputProperties {
         // Nothing real was acknowledged, so the group has committed no progress past its start on partition 0.
         Long p0 = committed.get(group + "/" + TOPIC + "-0");
         assertTrue(p0 == null || p0 == 0, "committed " + p0 + " after acks of undelivered offsets");
+
+        // Control: the same group acknowledging what it was delivered does commit it.
+        long to;
+        try (Session s = new Session(server.brokerAsync)) {
+            s.send(ClientFrame.newBuilder().setSubscribe(Subscribe.newBuilder().setSubscriptionId(2).setGroup(group)
+                    .addTopics(TOPIC).setAckMode(AckMode.ACK_MODE_MANUAL).setInitialCredits(1000)).build());
+            s.await(ServerFrame::hasSubscribed);
+            io.gmq.proto.Delivery d = s.await(f -> f.hasDelivery() && f.getDelivery().getPartition() == 0).getDelivery();
+            to = d.getToOffset();
+            PartitionOffsets.Builder real = PartitionOffsets.newBuilder().setTopic(TOPIC).setPartition(0);
+            for (long o = d.getFromOffset(); o < to; o++) {
+                real.addOffsets(o);
+            }
+            s.send(ClientFrame.newBuilder().setAcks(Acks.newBuilder().setSubscriptionId(2).addAcks(real)).build());
+            s.send(ClientFrame.newBuilder().setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(2)).build());
+            s.await(ServerFrame::hasUnsubscribed);
+        }
+        assertEquals(to, server.state().committed().get(group + "/" + TOPIC + "-0"));
         server.assertServing();
     }
 
