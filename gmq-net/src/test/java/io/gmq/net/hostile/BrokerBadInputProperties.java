@@ -345,6 +345,67 @@ class BrokerBadInputProperties {
         assertEquals(before, server.state());
     }
 
+    @Provide
+    Arbitrary<String> badGroups() {
+        return Arbitraries.oneOf(Arbitraries.of("", "a\nb", "tab\there", "nul\u0000", "g".repeat(250),
+                        "bidi\u202e", "zero\u200bwidth"),
+                Arbitraries.strings().withCharRange('\u0000', '\u001f').ofMinLength(1).ofMaxLength(20));
+    }
+
+    @Property(tries = 20)
+    void anInvalidGroupNameIsInvalidArgumentAndCreatesNoGroup(@ForAll("badGroups") String group) throws Exception {
+        HostileServer.State before = server.state();
+        Status.Code inv = Status.Code.INVALID_ARGUMENT;
+        assertEquals(inv, code(() -> server.storage().joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder().setGroup(group)
+                .setClientId("c").setSessionTimeoutMillis(30_000).addTopics(TOPIC).build())));
+        assertEquals(inv, code(() -> server.broker().describeGroup(DescribeGroupRequest.newBuilder().setGroup(group).build())));
+        assertEquals(inv, code(() -> server.broker().resetOffsets(ResetOffsetsRequest.newBuilder().setGroup(group)
+                .setTopic(TOPIC).setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST)).build())));
+        try (Session s = new Session(server.brokerAsync)) {
+            long sub = ids.incrementAndGet();
+            s.send(ClientFrame.newBuilder().setSubscribe(Subscribe.newBuilder().setSubscriptionId(sub).setGroup(group)
+                    .addTopics(TOPIC).setInitialCredits(10)).build());
+            ServerFrame e = s.await(f -> f.hasError() && f.getError().getSubscriptionId() == sub);
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.getError().getError().getCode(), e.toString());
+        }
+        assertEquals(before, server.state());
+    }
+
+    /** Regression: storage accepted groups the broker refuses, and described bad names as NOT_FOUND. */
+    @Example
+    void storageAppliesTheBrokersGroupNameRule() throws Exception {
+        anInvalidGroupNameIsInvalidArgumentAndCreatesNoGroup("bidi\u202e");
+        anInvalidGroupNameIsInvalidArgumentAndCreatesNoGroup("");
+    }
+
+    @Property(tries = 20)
+    void aCommitOrHeartbeatNamingAnInvalidTopicCommitsNothing(@ForAll("badTopics") String name) {
+        var st = server.storage();
+        var m = st.joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder().setGroup("namers").setClientId("c")
+                .setSessionTimeoutMillis(30_000).addTopics(TOPIC).build());
+        try {
+            HostileServer.State before = server.state();
+            var commit = io.gmq.proto.CommitOffsetsRequest.newBuilder().setGroup("namers").setMemberId(m.getMemberId())
+                    .setGeneration(m.getGeneration())
+                    .addOffsets(io.gmq.proto.OffsetEntry.newBuilder().setTopicPartition(tp(name, 0)).setOffset(5)).build();
+            try {
+                var r = st.commitOffsets(commit);
+                assertEquals(List.of(tp(name, 0)), r.getRejectedList(), "a commit for an invalid topic was not rejected");
+            } catch (StatusRuntimeException e) {
+                assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+            }
+            try {
+                st.heartbeat(io.gmq.proto.HeartbeatRequest.newBuilder().setGroup("namers").setMemberId(m.getMemberId())
+                        .setGeneration(m.getGeneration()).addOwned(tp(name, 0)).build());
+            } catch (StatusRuntimeException e) {
+                assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+            }
+            assertEquals(before, server.state());
+        } finally {
+            st.leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder().setGroup("namers").setMemberId(m.getMemberId()).build());
+        }
+    }
+
     /** Append and Fetch on the storage streams answer {@code expected} in the response, and nothing else happens. */
     private static void assertStorageStreamsRefuse(String topic, int partition, long offset, ErrorCode expected)
             throws Exception {
