@@ -5,6 +5,8 @@ import io.gmq.AssignmentListener;
 import io.gmq.GmqException;
 import io.gmq.MessageHandler;
 import io.gmq.OffsetSpec;
+import io.gmq.client.internal.ChannelSecurity;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +38,7 @@ public final class ClientConfig {
     private final Duration requestTimeout;
     private final Duration reconnectBackoffMax;
     private final Duration sessionTimeout;
+    private final ChannelSecurity security;
     private final AssignmentListener assignmentListener;
 
     private ClientConfig(Builder b) {
@@ -53,6 +56,7 @@ public final class ClientConfig {
         this.requestTimeout = b.requestTimeout;
         this.reconnectBackoffMax = b.reconnectBackoffMax;
         this.sessionTimeout = b.sessionTimeout;
+        this.security = new ChannelSecurity(b.tlsCaFile, b.tlsCertFile, b.tlsKeyFile, b.token);
         this.assignmentListener = b.assignmentListener;
     }
 
@@ -121,6 +125,20 @@ public final class ClientConfig {
     /** Group session timeout; null for the broker default. */
     public Duration sessionTimeout() { return sessionTimeout; }
 
+    /** PEM CA file the broker certificate must chain to; null for plaintext (default). */
+    public Path tlsCaFile() { return security.caFile(); }
+
+    /** PEM client certificate for mutual TLS; null for none (default). */
+    public Path tlsCertFile() { return security.certFile(); }
+
+    /** PEM PKCS#8 key of {@link #tlsCertFile()}; null for none. */
+    public Path tlsKeyFile() { return security.keyFile(); }
+
+    /** Bearer token sent on every call; null for none (default). */
+    public String token() { return security.token(); }
+
+    /** Transport credentials and token of the broker channels, in one value. */
+    public ChannelSecurity security() { return security; }
     /** Hears partitions gained and lost in rebalances. Default: does nothing. */
     public AssignmentListener assignmentListener() { return assignmentListener; }
 
@@ -140,6 +158,10 @@ public final class ClientConfig {
         b.requestTimeout = requestTimeout;
         b.reconnectBackoffMax = reconnectBackoffMax;
         b.sessionTimeout = sessionTimeout;
+        b.tlsCaFile = security.caFile();
+        b.tlsCertFile = security.certFile();
+        b.tlsKeyFile = security.keyFile();
+        b.token = security.token();
         b.assignmentListener = assignmentListener;
         return b;
     }
@@ -159,6 +181,10 @@ public final class ClientConfig {
         private Duration requestTimeout = Duration.ofSeconds(30);
         private Duration reconnectBackoffMax = Duration.ofSeconds(2);
         private Duration sessionTimeout;
+        private Path tlsCaFile;
+        private Path tlsCertFile;
+        private Path tlsKeyFile;
+        private String token;
         private AssignmentListener assignmentListener = new AssignmentListener() { };
 
         private Builder() {
@@ -178,6 +204,16 @@ public final class ClientConfig {
         public Builder requestTimeout(Duration d) { this.requestTimeout = d; return this; }
         public Builder reconnectBackoffMax(Duration d) { this.reconnectBackoffMax = d; return this; }
         public Builder sessionTimeout(Duration d) { this.sessionTimeout = d; return this; }
+        /** Connect with TLS, trusting brokers whose certificate chains to this PEM CA file. */
+        public Builder tls(Path caFile) { this.tlsCaFile = caFile; return this; }
+        /** Present this PEM certificate and PKCS#8 key (mutual TLS); needs {@link #tls(Path)}. */
+        public Builder tlsClientCert(Path certFile, Path keyFile) {
+            this.tlsCertFile = certFile;
+            this.tlsKeyFile = keyFile;
+            return this;
+        }
+        /** Send {@code authorization: Bearer <token>} on every call. */
+        public Builder token(String token) { this.token = token; return this; }
         public Builder assignmentListener(AssignmentListener l) { this.assignmentListener = l; return this; }
 
         public ClientConfig build() {
@@ -209,6 +245,7 @@ public final class ClientConfig {
             require(positive(requestTimeout), "requestTimeout must be positive");
             require(positive(reconnectBackoffMax), "reconnectBackoffMax must be positive");
             require(sessionTimeout == null || positive(sessionTimeout), "sessionTimeout must be positive");
+            new ChannelSecurity(tlsCaFile, tlsCertFile, tlsKeyFile, token); // validates the combination
             require(assignmentListener != null, "assignmentListener must not be null");
             return new ClientConfig(this);
         }

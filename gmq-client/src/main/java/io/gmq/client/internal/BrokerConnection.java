@@ -161,8 +161,8 @@ final class BrokerConnection implements AutoCloseable {
      */
     private ManagedChannel probe(int index) {
         String addr = addresses.get(index);
-        ManagedChannel ch = NettyChannelBuilder.forTarget(addr)
-                .usePlaintext()
+        ManagedChannel ch = NettyChannelBuilder.forTarget(addr, config.security().credentials())
+                .intercept(config.security().tokenInterceptor())
                 .maxInboundMessageSize(Integer.MAX_VALUE)
                 .keepAliveTime(10, TimeUnit.SECONDS)
                 .keepAliveTimeout(5, TimeUnit.SECONDS)
@@ -173,6 +173,10 @@ final class BrokerConnection implements AutoCloseable {
                     .ping(Heartbeat.getDefaultInstance());
         } catch (StatusRuntimeException e) {
             ch.shutdownNow();
+            if (e.getStatus().getCode() == io.grpc.Status.Code.UNAUTHENTICATED) {
+                // A wrong or missing token will not fix itself by retrying: say so at once.
+                throw GrpcErrors.toGmq(e);
+            }
             throw unreachable(addr, e);
         }
         return ch;

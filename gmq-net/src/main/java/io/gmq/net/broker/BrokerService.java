@@ -7,6 +7,9 @@ import io.gmq.TopicPartition;
 import io.gmq.client.internal.Protos;
 import io.gmq.internal.broker.BrokerEngine;
 import io.gmq.internal.topic.TopicNames;
+import io.gmq.net.security.BrokerAccess;
+import io.gmq.net.security.SecurityContext;
+import io.gmq.security.Principal;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.CreateTopicRequest;
 import io.gmq.proto.DeleteTopicRequest;
@@ -39,17 +42,30 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     private final BrokerEngine engine;
     private final Storage storage;
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    private final BrokerAccess access;
+    private final int maxInFlightPublishes;
 
     public BrokerService(BrokerEngine engine) {
+        this(engine, BrokerAccess.allowAll(), ClientSession.MAX_IN_FLIGHT_PUBLISHES);
+    }
+
+    /** A broker service that checks every request with {@code access} (see docs/SECURITY.md). */
+    public BrokerService(BrokerEngine engine, BrokerAccess access, int maxInFlightPublishes) {
         this.engine = engine;
         this.storage = engine.storage();
+        this.access = access;
+        this.maxInFlightPublishes = maxInFlightPublishes;
+    }
+
+    private static Principal caller() {
+        return SecurityContext.principal();
     }
 
     @Override
     public StreamObserver<ClientFrame> session(StreamObserver<ServerFrame> responses) {
         ClientSession[] holder = new ClientSession[1];
         ClientSession s = new ClientSession(engine, (ServerCallStreamObserver<ServerFrame>) responses,
-                () -> sessions.remove(holder[0]));
+                () -> sessions.remove(holder[0]), access, caller(), maxInFlightPublishes);
         holder[0] = s;
         sessions.add(s);
         return s;
@@ -80,6 +96,7 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     public void getTopicMetadata(GetTopicMetadataRequest r, StreamObserver<io.gmq.proto.TopicInfo> out) {
         unary(out, () -> {
             TopicNames.validate(r.getTopic());
+            access.checkTopicMetadata(caller(), r.getTopic(), r.getAutoCreate());
             TopicInfo t = r.getAutoCreate() ? engine.topic(r.getTopic()) : storage.topic(r.getTopic(), false);
             return Protos.toProto(t);
         });
@@ -89,6 +106,7 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     public void createTopic(CreateTopicRequest r, StreamObserver<io.gmq.proto.TopicInfo> out) {
         unary(out, () -> {
             TopicNames.validate(r.getTopic());
+            access.checkCreate(caller(), r.getTopic());
             if (r.getPartitions() < 1 || r.getPartitions() > engine.config().maxPartitionsPerTopic()) {
                 throw io.gmq.GmqException.invalidArgument("partitions must be 1.."
                         + engine.config().maxPartitionsPerTopic() + ", was " + r.getPartitions());
@@ -103,7 +121,9 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     public void listTopics(ListTopicsRequest r, StreamObserver<ListTopicsResponse> out) {
         unary(out, () -> {
             ListTopicsResponse.Builder b = ListTopicsResponse.newBuilder();
-            storage.listTopics().forEach(t -> b.addTopics(Protos.toProto(t)));
+            Principal p = caller();
+            storage.listTopics().stream().filter(t -> access.mayDescribe(p, t.name()))
+                    .forEach(t -> b.addTopics(Protos.toProto(t)));
             return b.build();
         });
     }
@@ -112,6 +132,7 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     public void describeTopic(DescribeTopicRequest r, StreamObserver<DescribeTopicResponse> out) {
         unary(out, () -> {
             TopicNames.validate(r.getTopic());
+            access.checkDescribe(caller(), r.getTopic());
             TopicInfo t = storage.topic(r.getTopic(), false);
             DescribeTopicResponse.Builder b = DescribeTopicResponse.newBuilder().setTopic(Protos.toProto(t));
             for (int p = 0; p < t.partitions(); p++) {
@@ -125,26 +146,37 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     public void deleteTopic(DeleteTopicRequest r, StreamObserver<DeleteTopicResponse> out) {
         unary(out, () -> {
             TopicNames.validate(r.getTopic());
+            access.checkDelete(caller(), r.getTopic());
             storage.deleteTopic(r.getTopic());
             engine.invalidateTopic(r.getTopic());
+            access.topicGone(r.getTopic());
             return DeleteTopicResponse.getDefaultInstance();
         });
     }
 
     @Override
     public void listGroups(ListGroupsRequest r, StreamObserver<ListGroupsResponse> out) {
-        unary(out, () -> ListGroupsResponse.newBuilder().addAllGroups(storage.listGroups()).build());
+        unary(out, () -> {
+            Principal p = caller();
+            return ListGroupsResponse.newBuilder()
+                    .addAllGroups(storage.listGroups().stream().filter(g -> access.mayDescribeGroup(p, g)).toList())
+                    .build();
+        });
     }
 
     @Override
     public void describeGroup(DescribeGroupRequest r, StreamObserver<GroupDescription> out) {
-        unary(out, () -> Protos.toProto(storage.describeGroup(r.getGroup())));
+        unary(out, () -> {
+            access.checkDescribeGroup(caller(), r.getGroup());
+            return Protos.toProto(storage.describeGroup(r.getGroup()));
+        });
     }
 
     @Override
     public void resetOffsets(ResetOffsetsRequest r, StreamObserver<ResetOffsetsResponse> out) {
         unary(out, () -> {
             TopicNames.validate(r.getTopic());
+            access.checkGroupAdmin(caller(), r.getGroup());
             storage.resetOffsets(r.getGroup(), r.getTopic(), Protos.fromProto(r.getSpec()));
             return ResetOffsetsResponse.getDefaultInstance();
         });

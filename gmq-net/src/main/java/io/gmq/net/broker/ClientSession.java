@@ -11,6 +11,8 @@ import io.gmq.internal.broker.Delivery;
 import io.gmq.internal.broker.DeliverySink;
 import io.gmq.internal.broker.GroupSubscription;
 import io.gmq.internal.broker.SubscriptionOptions;
+import io.gmq.net.security.BrokerAccess;
+import io.gmq.net.security.SecurityContext;
 import io.gmq.proto.Acks;
 import io.gmq.proto.AssignmentChanged;
 import io.gmq.proto.ClientFrame;
@@ -24,6 +26,7 @@ import io.gmq.proto.SessionError;
 import io.gmq.proto.Subscribe;
 import io.gmq.proto.Subscribed;
 import io.gmq.proto.Unsubscribed;
+import io.gmq.security.Principal;
 import io.gmq.storage.BatchFormat;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -64,16 +67,26 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     private final ServerCallStreamObserver<ServerFrame> out;
     private final Runnable onClose;
     private final Map<Long, SessionSubscription> subscriptions = new ConcurrentHashMap<>();
+    /** Authorization of this session's publishes and subscribes, for the principal that opened it. */
+    private final BrokerAccess access;
+    private final Principal principal;
     private boolean finished;
 
     ClientSession(BrokerEngine engine, ServerCallStreamObserver<ServerFrame> out, Runnable onClose) {
+        this(engine, out, onClose, BrokerAccess.allowAll(), SecurityContext.ANONYMOUS, MAX_IN_FLIGHT_PUBLISHES);
+    }
+
+    ClientSession(BrokerEngine engine, ServerCallStreamObserver<ServerFrame> out, Runnable onClose,
+                  BrokerAccess access, Principal principal, int maxInFlightPublishes) {
         this.engine = engine;
         this.out = out;
         this.onClose = onClose;
+        this.access = access;
+        this.principal = principal;
         out.disableAutoRequest();
         out.setOnReadyHandler(this::onReady);
         out.setOnCancelHandler(this::closeSubscriptions);
-        out.request(MAX_IN_FLIGHT_PUBLISHES);
+        out.request(maxInFlightPublishes);
     }
 
     @Override
@@ -104,6 +117,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         long id = p.getRequestId();
         try {
             checkQosMatchesFrame(p);
+            access.checkPublish(principal, p.getTopic());
             engine.append(new TopicPartition(p.getTopic(), p.getPartition()), Protos.writableCopy(p.getBatch()),
                             p.getQos() == QoS.QOS_AT_LEAST_ONCE)
                     .whenComplete((r, e) -> {
@@ -111,6 +125,9 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                         if (e == null) {
                             ack.setBaseOffset(r.baseOffset()).setRecordCount(r.recordCount());
                         } else {
+                            if (GrpcErrors.toGmq(e).code() == ErrorCode.NOT_FOUND) {
+                                access.topicGone(p.getTopic()); // deleted: the next publish checks CREATE again
+                            }
                             ack.setError(GrpcErrors.toProto(e));
                         }
                         write(ServerFrame.newBuilder().setPublishAck(ack).build());
@@ -157,6 +174,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                     Duration.ofMillis(s.getPullIntervalMillis() > 0 ? s.getPullIntervalMillis() : 100), start,
                     s.getSessionTimeoutMillis() > 0 ? Duration.ofMillis(s.getSessionTimeoutMillis()) : null);
             String clientId = s.getClientId().isEmpty() ? "gmq-client" : s.getClientId();
+            access.checkSubscribe(principal, s.getGroup(), s.getTopicsList());
             GroupSubscription g = engine.subscribe(s.getGroup(), clientId, new LinkedHashSet<>(s.getTopicsList()),
                     options, sub);
             write(ServerFrame.newBuilder().setSubscribed(

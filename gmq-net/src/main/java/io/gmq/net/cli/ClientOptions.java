@@ -2,6 +2,7 @@ package io.gmq.net.cli;
 
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The --server option of every client command. */
@@ -10,11 +11,14 @@ final class ClientOptions {
             description = "Broker HOST:PORT, several comma separated, or embedded:DIR (default ${DEFAULT-VALUE}).")
     String server;
 
+    @Mixin
+    ClientSecurityOptions security;
+
     GmqClient connect() {
-        return GmqClient.connect(ClientConfig.builder().serverAddr(server).build());
+        return GmqClient.connect(config().build());
     }
 
     ClientConfig.Builder config() {
-        return ClientConfig.builder().serverAddr(server);
+        return security.apply(ClientConfig.builder().serverAddr(server));
     }
 }

@@ -5,7 +5,9 @@ import io.gmq.GmqConfig;
 import io.gmq.net.server.GmqServer;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import io.gmq.client.internal.ChannelSecurity;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The three process commands: server (broker + storage), storage, broker. */
@@ -26,9 +28,13 @@ final class ServeCommands {
                 description = "Partitions of an auto-created topic (default ${DEFAULT-VALUE}).")
         int partitionsDefault;
 
+        @Mixin
+        ServerSecurityOptions security;
+
         GmqConfig config(Path dataDir) {
             GmqConfig.Builder b = GmqConfig.builder().flushPolicy(FlushPolicy.parse(flush))
                     .defaultPartitions(partitionsDefault);
+            security.applyLimits(b);
             if (dataDir != null) {
                 b.dataDir(dataDir);
             }
@@ -61,7 +67,7 @@ final class ServeCommands {
 
         @Override
         GmqServer start() {
-            return GmqServer.standalone(config(dataDir), host, port);
+            return GmqServer.standalone(config(dataDir), host, port, security.security());
         }
     }
 
@@ -76,7 +82,7 @@ final class ServeCommands {
 
         @Override
         GmqServer start() {
-            return GmqServer.storage(config(dataDir), host, port);
+            return GmqServer.storage(config(dataDir), host, port, security.security());
         }
     }
 
@@ -89,9 +95,27 @@ final class ServeCommands {
         @Option(names = "--storage", required = true, description = "The storage process, HOST:PORT.")
         String storage;
 
+        @Option(names = "--storage-tls-ca", paramLabel = "FILE",
+                description = "Connect to storage with TLS, trusting this PEM CA file.")
+        Path storageTlsCa;
+
+        @Option(names = "--storage-tls-cert", paramLabel = "FILE",
+                description = "Broker certificate (PEM) for mutual TLS to storage; needs --storage-tls-ca.")
+        Path storageTlsCert;
+
+        @Option(names = "--storage-tls-key", paramLabel = "FILE", description = "PKCS#8 PEM key of --storage-tls-cert.")
+        Path storageTlsKey;
+
+        @Option(names = "--storage-token", paramLabel = "TOKEN",
+                description = "Broker token for a storage process started with --token-file (default: GMQ_STORAGE_TOKEN).")
+        String storageToken;
+
         @Override
         GmqServer start() {
-            return GmqServer.broker(config(null), host, port, storage);
+            String token = storageToken != null ? storageToken : System.getenv("GMQ_STORAGE_TOKEN");
+            ChannelSecurity toStorage = new ChannelSecurity(storageTlsCa, storageTlsCert, storageTlsKey,
+                    token == null || token.isEmpty() ? null : token);
+            return GmqServer.broker(config(null), host, port, storage, security.security(), toStorage);
         }
     }
 }

@@ -2,7 +2,9 @@ package io.gmq.net.server;
 
 import io.gmq.GmqConfig;
 import io.gmq.internal.broker.BrokerEngine;
+import io.gmq.client.internal.ChannelSecurity;
 import io.gmq.net.broker.BrokerService;
+import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.storage.StorageService;
 import io.gmq.storage.LocalStorage;
@@ -66,15 +68,21 @@ public final class GmqServer implements AutoCloseable {
 
     /** Broker and storage in one process over the local data directory. */
     public static GmqServer standalone(GmqConfig config, String host, int port) {
+        return standalone(config, host, port, ServerSecurity.none());
+    }
+
+    /** Broker and storage in one process, with TLS, authentication, ACLs and limits of {@code security}. */
+    public static GmqServer standalone(GmqConfig config, String host, int port, ServerSecurity security) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
             LocalStorage storage = LocalStorage.open(config);
             owned.push(storage);
             BrokerEngine engine = new BrokerEngine(storage, config);
             owned.push(engine);
-            BrokerService broker = new BrokerService(engine);
+            BrokerService broker = new BrokerService(engine, security.brokerAccess(storage),
+                    security.limits().maxInFlightPublishesPerSession());
             StorageService storageService = new StorageService(storage);
-            return start(Role.SERVER, config, host, port, broker, storageService, owned);
+            return start(Role.SERVER, config, host, port, security, broker, storageService, owned);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -83,11 +91,16 @@ public final class GmqServer implements AutoCloseable {
 
     /** The storage process: logs and group state of the data directory, served to brokers. */
     public static GmqServer storage(GmqConfig config, String host, int port) {
+        return storage(config, host, port, ServerSecurity.none());
+    }
+
+    /** The storage process with {@code security} (brokers authenticate by token or mutual TLS). */
+    public static GmqServer storage(GmqConfig config, String host, int port, ServerSecurity security) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
             LocalStorage storage = LocalStorage.open(config);
             owned.push(storage);
-            return start(Role.STORAGE, config, host, port, null, new StorageService(storage), owned);
+            return start(Role.STORAGE, config, host, port, security, null, new StorageService(storage), owned);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
@@ -96,22 +109,33 @@ public final class GmqServer implements AutoCloseable {
 
     /** A stateless broker over the storage process at {@code storageAddress} (host:port). */
     public static GmqServer broker(GmqConfig config, String host, int port, String storageAddress) {
+        return broker(config, host, port, storageAddress, ServerSecurity.none(), ChannelSecurity.PLAINTEXT);
+    }
+
+    /**
+     * A broker whose listener has {@code security} and whose channel to storage uses
+     * {@code storageSecurity} (TLS to the storage port, client certificate, broker token).
+     */
+    public static GmqServer broker(GmqConfig config, String host, int port, String storageAddress,
+                                   ServerSecurity security, ChannelSecurity storageSecurity) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
-            Storage storage = RemoteStorage.connect(storageAddress, config.maxBatchBytes() + ENVELOPE_BYTES);
+            Storage storage = RemoteStorage.connect(storageAddress, config.maxBatchBytes() + ENVELOPE_BYTES,
+                    storageSecurity);
             owned.push(storage);
             BrokerEngine engine = new BrokerEngine(storage, config);
             owned.push(engine);
-            BrokerService broker = new BrokerService(engine);
-            return start(Role.BROKER, config, host, port, broker, null, owned);
+            BrokerService broker = new BrokerService(engine, security.brokerAccess(storage),
+                    security.limits().maxInFlightPublishesPerSession());
+            return start(Role.BROKER, config, host, port, security, broker, null, owned);
         } catch (RuntimeException e) {
             closeAll(owned);
             throw e;
         }
     }
 
-    private static GmqServer start(Role role, GmqConfig config, String host, int port, BrokerService broker,
-                                   StorageService storageService, Deque<AutoCloseable> owned) {
+    private static GmqServer start(Role role, GmqConfig config, String host, int port, ServerSecurity security,
+                                   BrokerService broker, StorageService storageService, Deque<AutoCloseable> owned) {
         List<BindableService> services = new ArrayList<>(2);
         if (broker != null) {
             services.add(broker);
@@ -120,10 +144,8 @@ public final class GmqServer implements AutoCloseable {
             services.add(storageService);
         }
         HealthStatusManager health = new HealthStatusManager();
-        NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-                .maxInboundMessageSize(config.maxBatchBytes() + ENVELOPE_BYTES)
-                .permitKeepAliveTime(10, TimeUnit.SECONDS)
-                .permitKeepAliveWithoutCalls(true)
+        NettyServerBuilder b = security.serverBuilder(new InetSocketAddress(host, port),
+                        config.maxBatchBytes() + ENVELOPE_BYTES)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         for (BindableService s : services) {
@@ -139,8 +161,8 @@ public final class GmqServer implements AutoCloseable {
         for (BindableService s : services) {
             health.setStatus(s.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
         }
-        LOG.info("GMQ {} listening on {}:{} ({})", role.name().toLowerCase(java.util.Locale.ROOT), host,
-                server.getPort(), config);
+        LOG.info("GMQ {} listening on {}:{} ({}; {})", role.name().toLowerCase(java.util.Locale.ROOT), host,
+                server.getPort(), config, security);
         return new GmqServer(role, server, health, broker, storageService, owned);
     }
 

@@ -93,8 +93,15 @@ public final class RemoteStorage implements Storage {
 
     /** Connects to a storage process at {@code host:port} (plaintext), owning the channel. */
     public static RemoteStorage connect(String hostPort, int maxInboundMessageBytes) {
-        ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(hostPort)
-                .usePlaintext()
+        return connect(hostPort, maxInboundMessageBytes, io.gmq.client.internal.ChannelSecurity.PLAINTEXT);
+    }
+
+    /** Connects with TLS and/or a broker token as {@code security} says, owning the channel. */
+    public static RemoteStorage connect(String hostPort, int maxInboundMessageBytes,
+                                        io.gmq.client.internal.ChannelSecurity security) {
+        ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(hostPort,
+                        security.credentials())
+                .intercept(security.tokenInterceptor())
                 .maxInboundMessageSize(maxInboundMessageBytes)
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)

@@ -1,0 +1,47 @@
+package io.gmq.net.security;
+
+import io.gmq.GmqException;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * TLS of one listener, from PEM files.
+ *
+ * @param certFile the server's certificate chain (PEM)
+ * @param keyFile its private key (PEM, PKCS#8 "BEGIN PRIVATE KEY")
+ * @param clientCaFile if not null, mutual TLS is REQUIRED: clients must present a certificate that
+ *     chains to these CA certificates (PEM), or the handshake fails
+ */
+public record ServerTls(Path certFile, Path keyFile, Path clientCaFile) {
+
+    public ServerTls {
+        if (certFile == null || keyFile == null) {
+            throw GmqException.invalidArgument("TLS needs both --tls-cert and --tls-key");
+        }
+    }
+
+    /** Plaintext credentials when {@code tls} is null, TLS (or mutual TLS) otherwise. */
+    static ServerCredentials credentials(ServerTls tls) {
+        if (tls == null) {
+            return InsecureServerCredentials.create();
+        }
+        try {
+            TlsServerCredentials.Builder b = TlsServerCredentials.newBuilder()
+                    .keyManager(tls.certFile.toFile(), tls.keyFile.toFile());
+            if (tls.clientCaFile != null) {
+                b.trustManager(tls.clientCaFile.toFile()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+            }
+            return b.build();
+        } catch (IOException | IllegalArgumentException e) {
+            throw GmqException.invalidArgument("cannot load TLS files (cert " + tls.certFile + ", key " + tls.keyFile
+                    + ", client CA " + tls.clientCaFile + "): " + e.getMessage());
+        }
+    }
+
+    public boolean mutual() {
+        return clientCaFile != null;
+    }
+}
