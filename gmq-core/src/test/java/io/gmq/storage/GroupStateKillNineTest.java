@@ -81,11 +81,14 @@ class GroupStateKillNineTest {
 
             boolean dropWal = k == 2 || k == 4;
             Path wal = dir.resolve("gmq.db-wal");
+            long walBytes = Files.exists(wal) ? Files.size(wal) : -1;
             if (dropWal) {
                 Files.deleteIfExists(wal);
             }
             assertIntegrityOk();
             long committed = committedValue();
+            System.out.printf("GroupStateKillNineTest: run %d acknowledged %d, reopened at %d (WAL %d bytes%s)%n",
+                    k, lastAcked, committed, walBytes, dropWal ? ", deleted" : "");
             if (dropWal) {
                 assertTrue(committed <= lastAcked + 1, "after dropping the WAL: " + committed + " > " + (lastAcked + 1));
                 lastAcked = committed;
