@@ -45,8 +45,12 @@ public final class BrokerEngine implements AutoCloseable {
     private final Set<GroupSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final ExecutorService deliveryExecutor;
     private final ScheduledExecutorService groupExecutor;
-    /** Per partition: [0] QoS 0, [1] QoS 1 (a frame carries one QoS). */
-    private final ConcurrentHashMap<TopicPartition, PublishAccumulator[]> accumulators = new ConcurrentHashMap<>();
+    /**
+     * Per topic, two accumulators per partition: index {@code 2 * partition} for QoS 0 and
+     * {@code 2 * partition + 1} for QoS 1 (a frame carries one QoS). Keyed by topic name so the
+     * publish path allocates no key.
+     */
+    private final ConcurrentHashMap<String, PublishAccumulator[]> accumulators = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public BrokerEngine(Storage storage, GmqConfig config) {
@@ -102,14 +106,27 @@ public final class BrokerEngine implements AutoCloseable {
     public void invalidateTopic(String topic) {
         topicCache.remove(topic);
         partitioner.forget(topic);
-        accumulators.keySet().removeIf(tp -> tp.topic().equals(topic));
+        accumulators.remove(topic);
     }
 
-    private PublishAccumulator accumulator(TopicPartition tp, QoS qos) {
-        PublishAccumulator[] pair = accumulators.computeIfAbsent(tp, k -> new PublishAccumulator[] {
-            new PublishAccumulator(this, k, false, (short) 0, config.maxBatchBytes()),
-            new PublishAccumulator(this, k, true, BatchFormat.ATTR_QOS_AT_LEAST_ONCE, config.maxBatchBytes())});
-        return pair[qos == QoS.AT_LEAST_ONCE ? 1 : 0];
+    private PublishAccumulator accumulator(TopicInfo t, int partition, QoS qos) {
+        PublishAccumulator[] all = accumulators.get(t.name());
+        if (all == null || all.length != 2 * t.partitions()) {
+            all = new PublishAccumulator[2 * t.partitions()];
+            for (int p = 0; p < t.partitions(); p++) {
+                TopicPartition tp = new TopicPartition(t.name(), p);
+                all[2 * p] = new PublishAccumulator(this, tp, false, (short) 0, config.maxBatchBytes());
+                all[2 * p + 1] = new PublishAccumulator(this, tp, true, BatchFormat.ATTR_QOS_AT_LEAST_ONCE,
+                        config.maxBatchBytes());
+            }
+            PublishAccumulator[] raced = accumulators.putIfAbsent(t.name(), all);
+            if (raced != null && raced.length == all.length) {
+                all = raced;
+            } else if (raced != null) {
+                accumulators.put(t.name(), all);
+            }
+        }
+        return all[2 * partition + (qos == QoS.AT_LEAST_ONCE ? 1 : 0)];
     }
 
     /** Routes and publishes one message. */
@@ -121,8 +138,7 @@ public final class BrokerEngine implements AutoCloseable {
             int partition = partitioner.choose(r.topic(),
                     r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(), r.key(), t.partitions());
             long timestamp = r.timestamp() >= 0 ? r.timestamp() : config.timeSource().wallMillis();
-            TopicPartition tp = new TopicPartition(r.topic(), partition);
-            return accumulator(tp, r.qos()).add(timestamp, r.key(), r.payload(), r.headers());
+            return accumulator(t, partition, r.qos()).add(timestamp, r.key(), r.payload(), r.headers());
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }

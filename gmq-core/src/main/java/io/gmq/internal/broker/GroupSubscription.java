@@ -63,6 +63,14 @@ public final class GroupSubscription implements AutoCloseable {
     private final SubscriptionOptions options;
     private final DeliverySink sink;
     private final long sessionTimeoutMillis;
+    /**
+     * When the last successful join or heartbeat was sent (engine clock). Our ownership is certain
+     * only for a session timeout after it: past that the storage may have expired us and handed our
+     * partitions to another member (this broker was paused, or cut off from storage), so nothing is
+     * fetched or delivered until a heartbeat confirms us or fences us. Without it a broker resumed
+     * after SIGSTOP delivers records its member no longer owns before its next heartbeat.
+     */
+    private volatile long leaseFromNanos;
     private final long pullIntervalMillis;
     private final long ackTimeoutNanos;
     private final long nackBackoffNanos;
@@ -83,6 +91,8 @@ public final class GroupSubscription implements AutoCloseable {
         boolean active = true;
         boolean fetching;
         long retryAtNanos;
+        /** The fetch offset whose DATA_LOSS was last logged (-1: none), so a stuck partition logs once. */
+        long dataLossLoggedAt = -1;
 
         PartitionState(TopicPartition tp, int capacity, long start) {
             this.tp = tp;
@@ -111,7 +121,9 @@ public final class GroupSubscription implements AutoCloseable {
 
     /** Joins and starts delivering. Errors of the join (bad names, storage down) are thrown here. */
     void start() {
+        long sent = engine.time().nanoTime();
         GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis);
+        leaseFromNanos = sent;
         synchronized (this) {
             memberId = m.memberId();
             generation = m.generation();
@@ -281,6 +293,10 @@ public final class GroupSubscription implements AutoCloseable {
         }
     }
 
+    private boolean leaseValid() {
+        return engine.time().nanoTime() - leaseFromNanos < TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMillis);
+    }
+
     private OffsetSpec startSpec() {
         return options.startFrom() == null ? OffsetSpec.earliest() : options.startFrom();
     }
@@ -298,7 +314,10 @@ public final class GroupSubscription implements AutoCloseable {
             owned = new HashSet<>(partitions.keySet());
         }
         try {
-            applyAssignment(storage.heartbeat(group, mid, gen, owned));
+            long sent = engine.time().nanoTime();
+            GroupMembership m = storage.heartbeat(group, mid, gen, owned);
+            leaseFromNanos = sent;
+            applyAssignment(m);
         } catch (GmqException e) {
             if (e.code() == ErrorCode.FAILED_PRECONDITION || e.code() == ErrorCode.NOT_FOUND) {
                 LOG.warn("member {} of group {} was fenced ({}); rejoining", mid, group, e.getMessage());
@@ -320,7 +339,9 @@ public final class GroupSubscription implements AutoCloseable {
             partitions.clear();
         }
         try {
+            long sent = engine.time().nanoTime();
             GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis);
+            leaseFromNanos = sent;
             synchronized (this) {
                 if (closed) {
                     storage.leaveGroup(group, m.memberId());
@@ -402,6 +423,9 @@ public final class GroupSubscription implements AutoCloseable {
         if (ps.retryAtNanos != 0 && engine.time().nanoTime() - ps.retryAtNanos < 0) {
             return;
         }
+        if (!leaseValid()) {
+            return; // the tick tries again; a heartbeat renews the lease or fences us
+        }
         ps.fetching = true;
         storage.fetch(ps.tp, ps.fetchOffset, FETCH_MAX_BYTES, pullIntervalMillis)
                 .whenCompleteAsync((r, e) -> onFetched(ps, r, e), engine.deliveryExecutor());
@@ -415,8 +439,21 @@ public final class GroupSubscription implements AutoCloseable {
             }
             if (error != null) {
                 ps.retryAtNanos = engine.time().nanoTime() + pullIntervalMillis * 1_000_000L;
-                LOG.debug("fetch of {} at {} failed: {}", ps.tp, ps.fetchOffset, error.toString());
+                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                if (cause instanceof GmqException g && g.code() == ErrorCode.DATA_LOSS
+                        && ps.dataLossLoggedAt != ps.fetchOffset) {
+                    // Damage found only on read (not by startup recovery): say so, or the partition just stalls.
+                    ps.dataLossLoggedAt = ps.fetchOffset;
+                    LOG.error("group {} cannot read {} at offset {}, delivery of this partition stops there: {}",
+                            group, ps.tp, ps.fetchOffset, g.getMessage());
+                } else {
+                    LOG.debug("fetch of {} at {} failed: {}", ps.tp, ps.fetchOffset, error.toString());
+                }
                 return;
+            }
+            if (!leaseValid()) {
+                return; // fetched across a pause: not ours to deliver until a heartbeat confirms us
             }
             ps.retryAtNanos = 0;
             if (r.outOfRange()) {
@@ -489,6 +526,9 @@ public final class GroupSubscription implements AutoCloseable {
             sink.flushAcks();
             synchronized (this) {
                 long now = engine.time().nanoTime();
+                if (!leaseValid()) {
+                    return;
+                }
                 for (PartitionState ps : partitions.values()) {
                     redeliverDue(ps, now);
                     maybeFetch(ps);

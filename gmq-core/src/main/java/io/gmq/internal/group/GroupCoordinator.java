@@ -5,6 +5,7 @@ import io.gmq.GmqException;
 import io.gmq.TimeSource;
 import io.gmq.TopicPartition;
 import io.gmq.internal.state.StateDb;
+import io.gmq.internal.topic.TopicNames;
 import io.gmq.storage.GroupDescription;
 import io.gmq.storage.GroupMembership;
 import java.util.ArrayList;
@@ -76,7 +77,8 @@ public final class GroupCoordinator {
 
     /** Adds a member with a new unique id ({@code clientId-<uuid>}) subscribed to {@code topics}. */
     public GroupMembership join(String group, String clientId, Set<String> topics, long sessionTimeoutMillis) {
-        GroupNames.check("group", group);
+        // The broker's subscribe applies the same rule: a group the storage API creates is one a client can join.
+        TopicNames.validateGroup(group);
         GroupNames.check("client id", clientId);
         if (topics == null || topics.isEmpty()) {
             throw GmqException.invalidArgument("a member of group " + group + " must subscribe to at least one topic");
@@ -163,9 +165,11 @@ public final class GroupCoordinator {
      * (including partitions it is still releasing), consistent with each partition's owner. Lag is
      * {@code max(0, highWatermark - committed)}; with nothing committed it is
      * {@code highWatermark} (counted from offset 0, so it overstates lag once retention has
-     * deleted the log's start). NOT_FOUND if the group has neither members nor offsets.
+     * deleted the log's start). NOT_FOUND if the group has neither members nor offsets;
+     * INVALID_ARGUMENT if {@code group} is not a valid group name.
      */
     public GroupDescription describe(String group, ToLongFunction<TopicPartition> highWatermark) {
+        TopicNames.validateGroup(group); // a name no group can have is a bad request, not an absent group
         return read(group, state -> {
             if (state == null || state.isEmpty()) {
                 throw GmqException.notFound("group " + group + " has no members and no committed offsets");
@@ -203,7 +207,7 @@ public final class GroupCoordinator {
      * NOT_FOUND if the topic does not exist.
      */
     public void resetOffsets(String group, String topic, ToLongFunction<TopicPartition> resolvedOffset) {
-        GroupNames.check("group", group);
+        TopicNames.validateGroup(group);
         GroupNames.check("topic", topic);
         mutate(group, true, state -> {
             int partitions = partitionCount.applyAsInt(topic);

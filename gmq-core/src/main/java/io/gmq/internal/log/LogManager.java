@@ -124,6 +124,11 @@ public final class LogManager implements AutoCloseable {
             LogRecovery.Recovered recovered = new LogRecovery(tp, dir, io, settings.indexIntervalBytes()).recover();
             return new PartitionLog(tp, dir, this, settings, recovered);
         } catch (IOException e) {
+            if (String.valueOf(e.getMessage()).contains("Too many open files")) {
+                // Each open partition holds its segment and index files open (as Kafka does).
+                throw new GmqException(ErrorCode.RESOURCE_EXHAUSTED, tp + ": cannot open the log: the process is out of"
+                        + " file descriptors (" + logs.size() + " partitions open); raise the limit (ulimit -n)", e);
+            }
             throw new GmqException(ErrorCode.INTERNAL, tp + ": cannot open the log in " + dir + ": " + e, e);
         }
     }

@@ -284,6 +284,10 @@ public final class PartitionLog {
                     + " the log (" + message + "); the batch was not stored. Free disk space or lower retention, then retry",
                     e);
         }
+        if (message.contains("Too many open files")) {
+            return new GmqException(ErrorCode.RESOURCE_EXHAUSTED, tp + ": could not " + action
+                    + " the log: the process is out of file descriptors; raise the limit (ulimit -n)", e);
+        }
         return new GmqException(ErrorCode.INTERNAL, tp + ": could not " + action + " the log: " + e, e);
     }
 

@@ -87,6 +87,7 @@ public final class Partitioner {
      * seed {@code 0x9747b28c}, little-endian 4-byte blocks, the tail bytes mixed in the order
      * 3rd, 2nd, 1st.
      */
+    @SuppressWarnings("fallthrough") // the tail bytes fold in cumulatively, as in Kafka
     public static int murmur2(byte[] data) {
         int length = data.length;
         int h = MURMUR2_SEED ^ length;
