@@ -149,7 +149,7 @@ public final class GmqServer implements AutoCloseable {
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         for (BindableService s : services) {
-            b.addService(s);
+            b.addService(StrictRequests.wrap(s.bindService()));
         }
         Server server = b.build();
         try {
