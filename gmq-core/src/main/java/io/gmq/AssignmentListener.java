@@ -10,9 +10,7 @@ import java.util.Set;
  * delivers them again). Called on an engine thread: keep it short.
  */
 public interface AssignmentListener {
-    default void onAssigned(Set<TopicPartition> partitions) {
-    }
+    default void onAssigned(Set<TopicPartition> partitions) {}
 
-    default void onRevoked(Set<TopicPartition> partitions) {
-    }
+    default void onRevoked(Set<TopicPartition> partitions) {}
 }

@@ -35,34 +35,56 @@ public final class ConsumerConfig {
     }
 
     /** Default: a random "gmq-consumer-..." id. */
-    public String clientId() { return clientId; }
+    public String clientId() {
+        return clientId;
+    }
 
     /** Members of one group share the topic's partitions. Required. */
-    public String consumerGroup() { return consumerGroup; }
+    public String consumerGroup() {
+        return consumerGroup;
+    }
 
-    public MessageHandler messageHandler() { return messageHandler; }
+    public MessageHandler messageHandler() {
+        return messageHandler;
+    }
 
     /**
      * Longest wait between fetches of an idle partition. Default 100 ms. New data wakes a waiting
      * consumer at once, so a long interval adds no latency to a busy partition.
      */
-    public Duration pullInterval() { return pullInterval; }
+    public Duration pullInterval() {
+        return pullInterval;
+    }
 
     /** Default {@link AckMode#AUTO}. */
-    public AckMode ackMode() { return ackMode; }
+    public AckMode ackMode() {
+        return ackMode;
+    }
 
     /** Where a group with no committed offset for a partition starts. Default earliest. */
-    public OffsetSpec startFrom() { return startFrom; }
+    public OffsetSpec startFrom() {
+        return startFrom;
+    }
 
     /** Null: the engine's default session timeout. */
-    public Duration sessionTimeout() { return sessionTimeout; }
+    public Duration sessionTimeout() {
+        return sessionTimeout;
+    }
 
     /** Told of partitions gained and lost in rebalances. Default: nobody. */
-    public AssignmentListener assignmentListener() { return assignmentListener; }
+    public AssignmentListener assignmentListener() {
+        return assignmentListener;
+    }
 
     public Builder toBuilder() {
-        return new Builder().clientId(clientId).consumerGroup(consumerGroup).messageHandler(messageHandler)
-                .pullInterval(pullInterval).ackMode(ackMode).startFrom(startFrom).sessionTimeout(sessionTimeout)
+        return new Builder()
+                .clientId(clientId)
+                .consumerGroup(consumerGroup)
+                .messageHandler(messageHandler)
+                .pullInterval(pullInterval)
+                .ackMode(ackMode)
+                .startFrom(startFrom)
+                .sessionTimeout(sessionTimeout)
                 .assignmentListener(assignmentListener);
     }
 
@@ -74,19 +96,49 @@ public final class ConsumerConfig {
         private AckMode ackMode = AckMode.AUTO;
         private OffsetSpec startFrom = OffsetSpec.earliest();
         private Duration sessionTimeout;
-        private AssignmentListener assignmentListener = new AssignmentListener() { };
+        private AssignmentListener assignmentListener = new AssignmentListener() {};
 
-        private Builder() {
+        private Builder() {}
+
+        public Builder clientId(String id) {
+            this.clientId = id;
+            return this;
         }
 
-        public Builder clientId(String id) { this.clientId = id; return this; }
-        public Builder consumerGroup(String group) { this.consumerGroup = group; return this; }
-        public Builder messageHandler(MessageHandler h) { this.messageHandler = h; return this; }
-        public Builder pullInterval(Duration d) { this.pullInterval = d; return this; }
-        public Builder ackMode(AckMode m) { this.ackMode = m; return this; }
-        public Builder startFrom(OffsetSpec s) { this.startFrom = s; return this; }
-        public Builder sessionTimeout(Duration d) { this.sessionTimeout = d; return this; }
-        public Builder assignmentListener(AssignmentListener l) { this.assignmentListener = l; return this; }
+        public Builder consumerGroup(String group) {
+            this.consumerGroup = group;
+            return this;
+        }
+
+        public Builder messageHandler(MessageHandler h) {
+            this.messageHandler = h;
+            return this;
+        }
+
+        public Builder pullInterval(Duration d) {
+            this.pullInterval = d;
+            return this;
+        }
+
+        public Builder ackMode(AckMode m) {
+            this.ackMode = m;
+            return this;
+        }
+
+        public Builder startFrom(OffsetSpec s) {
+            this.startFrom = s;
+            return this;
+        }
+
+        public Builder sessionTimeout(Duration d) {
+            this.sessionTimeout = d;
+            return this;
+        }
+
+        public Builder assignmentListener(AssignmentListener l) {
+            this.assignmentListener = l;
+            return this;
+        }
 
         public ConsumerConfig build() {
             if (clientId == null || clientId.isBlank()) {
@@ -101,8 +153,8 @@ public final class ConsumerConfig {
             }
             Objects.requireNonNull(ackMode, "ackMode");
             Objects.requireNonNull(assignmentListener, "assignmentListener");
-            if (startFrom == null || (startFrom.kind() != OffsetSpec.Kind.EARLIEST
-                    && startFrom.kind() != OffsetSpec.Kind.LATEST)) {
+            if (startFrom == null
+                    || (startFrom.kind() != OffsetSpec.Kind.EARLIEST && startFrom.kind() != OffsetSpec.Kind.LATEST)) {
                 throw GmqException.invalidArgument("startFrom must be earliest or latest");
             }
             if (sessionTimeout != null && (sessionTimeout.isNegative() || sessionTimeout.isZero())) {

@@ -16,7 +16,11 @@ import java.time.Duration;
  * </ul>
  */
 public final class FlushPolicy {
-    public enum Kind { SYNC, INTERVAL, OS }
+    public enum Kind {
+        SYNC,
+        INTERVAL,
+        OS
+    }
 
     public static final FlushPolicy SYNC = new FlushPolicy(Kind.SYNC, Duration.ZERO);
     public static final FlushPolicy OS = new FlushPolicy(Kind.OS, Duration.ZERO);

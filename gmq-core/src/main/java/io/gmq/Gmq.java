@@ -88,8 +88,8 @@ public final class Gmq implements AutoCloseable {
         }
         Set<String> names = new LinkedHashSet<>(Arrays.asList(topics));
         Subscription[] holder = new Subscription[1];
-        HandlerSubscription s = HandlerSubscription.start(engine, consumer, names,
-                () -> subscriptions.remove(holder[0]));
+        HandlerSubscription s =
+                HandlerSubscription.start(engine, consumer, names, () -> subscriptions.remove(holder[0]));
         holder[0] = s;
         subscriptions.add(s);
         return s;

@@ -93,69 +93,113 @@ public final class GmqConfig {
     }
 
     /** Where topics, segments and the SQLite state live. Default {@code ./gmq-data}. */
-    public Path dataDir() { return dataDir; }
+    public Path dataDir() {
+        return dataDir;
+    }
 
     /** Partitions of an auto-created topic. Default 3. */
-    public int defaultPartitions() { return defaultPartitions; }
+    public int defaultPartitions() {
+        return defaultPartitions;
+    }
 
     /** Create a topic on first publish or subscribe. Default true. */
-    public boolean autoCreateTopics() { return autoCreateTopics; }
+    public boolean autoCreateTopics() {
+        return autoCreateTopics;
+    }
 
     /** When appends are forced to disk. Default {@link FlushPolicy#SYNC}. */
-    public FlushPolicy flushPolicy() { return flushPolicy; }
+    public FlushPolicy flushPolicy() {
+        return flushPolicy;
+    }
 
     /** A segment rolls when it would pass this size. Default 128 MiB. */
-    public long segmentBytes() { return segmentBytes; }
+    public long segmentBytes() {
+        return segmentBytes;
+    }
 
     /** A non-empty segment rolls when its first batch is older than this. Default 7 days. */
-    public Duration segmentAge() { return segmentAge; }
+    public Duration segmentAge() {
+        return segmentAge;
+    }
 
     /** Whole segments whose newest record is older than this are deleted; null keeps forever. Default 7 days. */
-    public Duration retentionAge() { return retentionAge; }
+    public Duration retentionAge() {
+        return retentionAge;
+    }
 
     /** Oldest segments are deleted while a partition holds more than this; -1 is no limit. Default -1. */
-    public long retentionBytes() { return retentionBytes; }
+    public long retentionBytes() {
+        return retentionBytes;
+    }
 
     /** One sparse index entry per this many bytes of log. Default 4096. */
-    public int indexIntervalBytes() { return indexIntervalBytes; }
+    public int indexIntervalBytes() {
+        return indexIntervalBytes;
+    }
 
     /** Largest accepted record (key + value + headers). Default 1 MiB. */
-    public int maxMessageBytes() { return maxMessageBytes; }
+    public int maxMessageBytes() {
+        return maxMessageBytes;
+    }
 
     /** Largest accepted batch frame. Default 16 MiB. */
-    public int maxBatchBytes() { return maxBatchBytes; }
+    public int maxBatchBytes() {
+        return maxBatchBytes;
+    }
 
     /** A group member that does not heartbeat for this long is removed. Default 10 s. */
-    public Duration sessionTimeout() { return sessionTimeout; }
+    public Duration sessionTimeout() {
+        return sessionTimeout;
+    }
 
     /** A QoS 1 delivery not acknowledged in this time is delivered again. Default 30 s. */
-    public Duration ackTimeout() { return ackTimeout; }
+    public Duration ackTimeout() {
+        return ackTimeout;
+    }
 
     /** Unacknowledged QoS 1 deliveries allowed per partition and member. Default 5000. */
-    public int maxInFlightPerPartition() { return maxInFlightPerPartition; }
+    public int maxInFlightPerPartition() {
+        return maxInFlightPerPartition;
+    }
 
     /** After this many deliveries a message goes to the dead-letter topic; 0 turns it off. Default 0. */
-    public int maxDeliveries() { return maxDeliveries; }
+    public int maxDeliveries() {
+        return maxDeliveries;
+    }
 
     /** Dead-letter topic is the source topic plus this suffix. Default ".dlq". */
-    public String deadLetterSuffix() { return deadLetterSuffix; }
+    public String deadLetterSuffix() {
+        return deadLetterSuffix;
+    }
 
     /** Wait before a negatively acknowledged message is delivered again. Default 0. */
-    public Duration nackBackoff() { return nackBackoff; }
+    public Duration nackBackoff() {
+        return nackBackoff;
+    }
 
     /** How often acknowledged progress is committed to SQLite. Default 100 ms. */
-    public Duration commitInterval() { return commitInterval; }
+    public Duration commitInterval() {
+        return commitInterval;
+    }
 
     /** How often retention and segment age are checked. Default 30 s. */
-    public Duration retentionCheckInterval() { return retentionCheckInterval; }
+    public Duration retentionCheckInterval() {
+        return retentionCheckInterval;
+    }
 
     /** Most topics the engine holds. Default 10,000. */
-    public int maxTopics() { return maxTopics; }
+    public int maxTopics() {
+        return maxTopics;
+    }
 
     /** Most partitions one topic may have. Default 1,024. */
-    public int maxPartitionsPerTopic() { return maxPartitionsPerTopic; }
+    public int maxPartitionsPerTopic() {
+        return maxPartitionsPerTopic;
+    }
 
-    public TimeSource timeSource() { return timeSource; }
+    public TimeSource timeSource() {
+        return timeSource;
+    }
 
     @Override
     public String toString() {
@@ -190,43 +234,135 @@ public final class GmqConfig {
         private int maxPartitionsPerTopic = 1024;
         private TimeSource timeSource = TimeSource.SYSTEM;
 
-        private Builder() {
+        private Builder() {}
+
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = dataDir;
+            return this;
         }
 
-        public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
-        public Builder dataDir(String dataDir) { return dataDir(Paths.get(dataDir)); }
-        public Builder defaultPartitions(int n) { this.defaultPartitions = n; return this; }
-        public Builder autoCreateTopics(boolean on) { this.autoCreateTopics = on; return this; }
-        public Builder flushPolicy(FlushPolicy p) { this.flushPolicy = p; return this; }
-        public Builder segmentBytes(long bytes) { this.segmentBytes = bytes; return this; }
-        public Builder segmentAge(Duration age) { this.segmentAge = age; return this; }
-        public Builder retentionAge(Duration age) { this.retentionAge = age; return this; }
-        public Builder retentionBytes(long bytes) { this.retentionBytes = bytes; return this; }
-        public Builder indexIntervalBytes(int bytes) { this.indexIntervalBytes = bytes; return this; }
-        public Builder maxMessageBytes(int bytes) { this.maxMessageBytes = bytes; return this; }
-        public Builder maxBatchBytes(int bytes) { this.maxBatchBytes = bytes; return this; }
-        public Builder sessionTimeout(Duration t) { this.sessionTimeout = t; return this; }
-        public Builder ackTimeout(Duration t) { this.ackTimeout = t; return this; }
-        public Builder maxInFlightPerPartition(int n) { this.maxInFlightPerPartition = n; return this; }
-        public Builder maxDeliveries(int n) { this.maxDeliveries = n; return this; }
-        public Builder deadLetterSuffix(String suffix) { this.deadLetterSuffix = suffix; return this; }
-        public Builder nackBackoff(Duration d) { this.nackBackoff = d; return this; }
-        public Builder commitInterval(Duration d) { this.commitInterval = d; return this; }
-        public Builder retentionCheckInterval(Duration d) { this.retentionCheckInterval = d; return this; }
-        public Builder maxTopics(int n) { this.maxTopics = n; return this; }
-        public Builder maxPartitionsPerTopic(int n) { this.maxPartitionsPerTopic = n; return this; }
-        public Builder timeSource(TimeSource t) { this.timeSource = t; return this; }
+        public Builder dataDir(String dataDir) {
+            return dataDir(Paths.get(dataDir));
+        }
+
+        public Builder defaultPartitions(int n) {
+            this.defaultPartitions = n;
+            return this;
+        }
+
+        public Builder autoCreateTopics(boolean on) {
+            this.autoCreateTopics = on;
+            return this;
+        }
+
+        public Builder flushPolicy(FlushPolicy p) {
+            this.flushPolicy = p;
+            return this;
+        }
+
+        public Builder segmentBytes(long bytes) {
+            this.segmentBytes = bytes;
+            return this;
+        }
+
+        public Builder segmentAge(Duration age) {
+            this.segmentAge = age;
+            return this;
+        }
+
+        public Builder retentionAge(Duration age) {
+            this.retentionAge = age;
+            return this;
+        }
+
+        public Builder retentionBytes(long bytes) {
+            this.retentionBytes = bytes;
+            return this;
+        }
+
+        public Builder indexIntervalBytes(int bytes) {
+            this.indexIntervalBytes = bytes;
+            return this;
+        }
+
+        public Builder maxMessageBytes(int bytes) {
+            this.maxMessageBytes = bytes;
+            return this;
+        }
+
+        public Builder maxBatchBytes(int bytes) {
+            this.maxBatchBytes = bytes;
+            return this;
+        }
+
+        public Builder sessionTimeout(Duration t) {
+            this.sessionTimeout = t;
+            return this;
+        }
+
+        public Builder ackTimeout(Duration t) {
+            this.ackTimeout = t;
+            return this;
+        }
+
+        public Builder maxInFlightPerPartition(int n) {
+            this.maxInFlightPerPartition = n;
+            return this;
+        }
+
+        public Builder maxDeliveries(int n) {
+            this.maxDeliveries = n;
+            return this;
+        }
+
+        public Builder deadLetterSuffix(String suffix) {
+            this.deadLetterSuffix = suffix;
+            return this;
+        }
+
+        public Builder nackBackoff(Duration d) {
+            this.nackBackoff = d;
+            return this;
+        }
+
+        public Builder commitInterval(Duration d) {
+            this.commitInterval = d;
+            return this;
+        }
+
+        public Builder retentionCheckInterval(Duration d) {
+            this.retentionCheckInterval = d;
+            return this;
+        }
+
+        public Builder maxTopics(int n) {
+            this.maxTopics = n;
+            return this;
+        }
+
+        public Builder maxPartitionsPerTopic(int n) {
+            this.maxPartitionsPerTopic = n;
+            return this;
+        }
+
+        public Builder timeSource(TimeSource t) {
+            this.timeSource = t;
+            return this;
+        }
 
         public GmqConfig build() {
             Objects.requireNonNull(dataDir, "dataDir");
             Objects.requireNonNull(flushPolicy, "flushPolicy");
             Objects.requireNonNull(timeSource, "timeSource");
-            require(defaultPartitions >= 1 && defaultPartitions <= maxPartitionsPerTopic,
+            require(
+                    defaultPartitions >= 1 && defaultPartitions <= maxPartitionsPerTopic,
                     "defaultPartitions must be 1.." + maxPartitionsPerTopic + ", was " + defaultPartitions);
             require(segmentBytes >= 1024, "segmentBytes must be at least 1024, was " + segmentBytes);
             require(segmentBytes <= Integer.MAX_VALUE, "segmentBytes must be at most 2 GiB, was " + segmentBytes);
             require(positive(segmentAge), "segmentAge must be positive");
-            require(retentionAge == null || positive(retentionAge), "retentionAge must be positive or null (keep forever)");
+            require(
+                    retentionAge == null || positive(retentionAge),
+                    "retentionAge must be positive or null (keep forever)");
             require(retentionBytes == -1 || retentionBytes > 0, "retentionBytes must be positive or -1 (no limit)");
             require(indexIntervalBytes >= 64, "indexIntervalBytes must be at least 64, was " + indexIntervalBytes);
             require(maxMessageBytes >= 1, "maxMessageBytes must be positive");

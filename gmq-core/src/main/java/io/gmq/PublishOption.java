@@ -11,15 +11,15 @@ import java.nio.charset.StandardCharsets;
  * (as Kafka computes it) modulo the partition count; else round-robin over the partitions.
  */
 public sealed interface PublishOption {
-    record QosOption(QoS qos) implements PublishOption { }
+    record QosOption(QoS qos) implements PublishOption {}
 
-    record KeyOption(byte[] key) implements PublishOption { }
+    record KeyOption(byte[] key) implements PublishOption {}
 
-    record PartitionOption(int partition) implements PublishOption { }
+    record PartitionOption(int partition) implements PublishOption {}
 
-    record HeaderOption(Header header) implements PublishOption { }
+    record HeaderOption(Header header) implements PublishOption {}
 
-    record TimestampOption(long epochMillis) implements PublishOption { }
+    record TimestampOption(long epochMillis) implements PublishOption {}
 
     static PublishOption qos(QoS qos) {
         return new QosOption(qos);

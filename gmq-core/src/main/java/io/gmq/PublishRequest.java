@@ -8,8 +8,8 @@ import java.util.List;
  * A publish with its options resolved: what the engine and the network client both act on.
  * Default QoS is {@link QoS#AT_LEAST_ONCE}; timestamp -1 means "now".
  */
-public record PublishRequest(String topic, byte[] payload, QoS qos, byte[] key, int partition,
-                             List<Header> headers, long timestamp) {
+public record PublishRequest(
+        String topic, byte[] payload, QoS qos, byte[] key, int partition, List<Header> headers, long timestamp) {
     public static final int ANY_PARTITION = -1;
 
     public static PublishRequest of(String topic, byte[] payload, PublishOption... options) {
@@ -40,7 +40,7 @@ public record PublishRequest(String topic, byte[] payload, QoS qos, byte[] key, 
                 timestamp = t.epochMillis();
             }
         }
-        return new PublishRequest(topic, payload, qos, key, partition,
-                headers == null ? Collections.emptyList() : headers, timestamp);
+        return new PublishRequest(
+                topic, payload, qos, key, partition, headers == null ? Collections.emptyList() : headers, timestamp);
     }
 }

@@ -1,5 +1,4 @@
 package io.gmq;
 
 /** A topic and its partition count. */
-public record TopicInfo(String name, int partitions) {
-}
+public record TopicInfo(String name, int partitions) {}

@@ -36,17 +36,19 @@ class ClockJumpTest {
     private final JumpingClock clock = new JumpingClock();
 
     @RegisterExtension
-    GmqExtension gmq = GmqExtension.create().withConfig(c -> c
-            .timeSource(clock)
-            .ackTimeout(Duration.ofSeconds(5))
-            .sessionTimeout(Duration.ofSeconds(5))
-            .commitInterval(Duration.ofMillis(20)));
+    GmqExtension gmq = GmqExtension.create()
+            .withConfig(c -> c.timeSource(clock)
+                    .ackTimeout(Duration.ofSeconds(5))
+                    .sessionTimeout(Duration.ofSeconds(5))
+                    .commitInterval(Duration.ofMillis(20)));
 
     @Test
     void wallClockJumpsCauseNoRedeliveryAndNoExpiry() {
         gmq.gmq().admin().createTopic("jobs", 1);
-        MessageCollector c = gmq.collect(ConsumerConfig.builder().consumerGroup("g").ackMode(AckMode.MANUAL), "jobs");
-        EmbeddedGmqTest.waitUntil("assigned", () -> c.subscription().assignment().size() == 1);
+        MessageCollector c =
+                gmq.collect(ConsumerConfig.builder().consumerGroup("g").ackMode(AckMode.MANUAL), "jobs");
+        EmbeddedGmqTest.waitUntil(
+                "assigned", () -> c.subscription().assignment().size() == 1);
         String member = c.subscription().memberId();
         for (int i = 0; i < 5; i++) {
             gmq.publish("jobs", "m" + i);
@@ -68,8 +70,9 @@ class ClockJumpTest {
         assertEquals(member, c.subscription().memberId(), "the member was not expired");
         assertEquals(Set.of(new TopicPartition("jobs", 0)), c.subscription().assignment());
         all.forEach(ConsumeMessage::ack);
-        EmbeddedGmqTest.waitUntil("all committed", () -> gmq.gmq().admin().describeGroup("g").partitions().get(0)
-                .committedOffset() == 7);
+        EmbeddedGmqTest.waitUntil(
+                "all committed",
+                () -> gmq.gmq().admin().describeGroup("g").partitions().get(0).committedOffset() == 7);
         assertEquals(5, first.size());
     }
 }

@@ -27,9 +27,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class EmbeddedGmqTest {
     @RegisterExtension
-    GmqExtension gmq = GmqExtension.create().withConfig(c -> c
-            .sessionTimeout(Duration.ofMillis(600))
-            .commitInterval(Duration.ofMillis(20)));
+    GmqExtension gmq = GmqExtension.create()
+            .withConfig(c -> c.sessionTimeout(Duration.ofMillis(600)).commitInterval(Duration.ofMillis(20)));
 
     static void waitUntil(String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
@@ -63,12 +62,12 @@ class EmbeddedGmqTest {
     void sameKeyAlwaysLandsOnSamePartitionAndExplicitPartitionIsHonoured() {
         Set<Integer> keyed = new HashSet<>();
         for (int i = 0; i < 10; i++) {
-            keyed.add(gmq.publish("orders", "m" + i, PublishOption.partitionKey("user_id_123")).partition());
+            keyed.add(gmq.publish("orders", "m" + i, PublishOption.partitionKey("user_id_123"))
+                    .partition());
         }
         assertEquals(1, keyed.size());
         assertEquals(2, gmq.publish("orders", "x", PublishOption.partition(2)).partition());
-        GmqException e = assertThrows(GmqException.class,
-                () -> gmq.publish("orders", "x", PublishOption.partition(3)));
+        GmqException e = assertThrows(GmqException.class, () -> gmq.publish("orders", "x", PublishOption.partition(3)));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
     }
 
@@ -77,13 +76,16 @@ class EmbeddedGmqTest {
         MessageCollector received = gmq.collect("orders", "processors");
         List<PublishResult> sent = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
-            sent.add(gmq.publish("orders", "Order#" + i, PublishOption.partitionKey("k" + i),
+            sent.add(gmq.publish(
+                    "orders",
+                    "Order#" + i,
+                    PublishOption.partitionKey("k" + i),
                     PublishOption.header("source", "test")));
         }
         List<ConsumeMessage> got = received.await(30);
         assertEquals(30, got.size());
-        Map<String, ConsumeMessage> byPayload = got.stream()
-                .collect(Collectors.toMap(ConsumeMessage::payloadAsString, m -> m));
+        Map<String, ConsumeMessage> byPayload =
+                got.stream().collect(Collectors.toMap(ConsumeMessage::payloadAsString, m -> m));
         for (int i = 0; i < 30; i++) {
             ConsumeMessage m = byPayload.get("Order#" + i);
             assertNotNull(m, "Order#" + i);
@@ -115,8 +117,9 @@ class EmbeddedGmqTest {
         MessageCollector a = gmq.collect("jobs", "workers");
         MessageCollector b = gmq.collect("jobs", "workers");
         MessageCollector c = gmq.collect("jobs", "workers");
-        waitUntil("each member owns one partition", () ->
-                a.subscription().assignment().size() == 1
+        waitUntil(
+                "each member owns one partition",
+                () -> a.subscription().assignment().size() == 1
                         && b.subscription().assignment().size() == 1
                         && c.subscription().assignment().size() == 1);
         Set<TopicPartition> all = new HashSet<>();
@@ -127,7 +130,9 @@ class EmbeddedGmqTest {
         for (int i = 0; i < 30; i++) {
             gmq.publish("jobs", "j" + i, PublishOption.partition(i % 3));
         }
-        waitUntil("all 30 consumed", () -> a.messages().size() + b.messages().size() + c.messages().size() >= 30);
+        waitUntil(
+                "all 30 consumed",
+                () -> a.messages().size() + b.messages().size() + c.messages().size() >= 30);
         assertEquals(10, a.messages().size());
         assertEquals(10, b.messages().size());
         assertEquals(10, c.messages().size());
@@ -138,9 +143,13 @@ class EmbeddedGmqTest {
         gmq.gmq().admin().createTopic("jobs", 3);
         MessageCollector a = gmq.collect("jobs", "workers");
         MessageCollector b = gmq.collect("jobs", "workers");
-        waitUntil("both members own partitions", () ->
-                a.subscription().assignment().size() + b.subscription().assignment().size() == 3
-                        && !a.subscription().assignment().isEmpty() && !b.subscription().assignment().isEmpty());
+        waitUntil(
+                "both members own partitions",
+                () -> a.subscription().assignment().size()
+                                        + b.subscription().assignment().size()
+                                == 3
+                        && !a.subscription().assignment().isEmpty()
+                        && !b.subscription().assignment().isEmpty());
         for (int i = 0; i < 60; i++) {
             gmq.publish("jobs", "j" + i);
         }
@@ -171,7 +180,9 @@ class EmbeddedGmqTest {
         for (int i = 0; i < 30; i++) {
             gmq.publish("jobs", "j" + i);
         }
-        waitUntil("the live member gets every partition", () -> live.subscription().assignment().size() == 3);
+        waitUntil(
+                "the live member gets every partition",
+                () -> live.subscription().assignment().size() == 3);
         live.await(30);
         assertEquals(30, distinct(live).size());
     }
@@ -197,8 +208,10 @@ class EmbeddedGmqTest {
     private long committedTotal(String group, String topic) {
         try {
             GroupDescription d = gmq.gmq().admin().describeGroup(group);
-            return d.partitions().stream().filter(p -> p.topicPartition().topic().equals(topic))
-                    .mapToLong(p -> Math.max(0, p.committedOffset())).sum();
+            return d.partitions().stream()
+                    .filter(p -> p.topicPartition().topic().equals(topic))
+                    .mapToLong(p -> Math.max(0, p.committedOffset()))
+                    .sum();
         } catch (GmqException e) {
             return -1;
         }
@@ -208,22 +221,33 @@ class EmbeddedGmqTest {
     void aThrowingHandlerGetsTheMessageAgainWithAHigherDeliveryCount() {
         Map<String, List<Integer>> deliveries = new ConcurrentHashMap<>();
         AtomicInteger failures = new AtomicInteger();
-        gmq.gmq().subscribe(ConsumerConfig.builder().consumerGroup("g").messageHandler(m -> {
-            deliveries.computeIfAbsent(m.payloadAsString(), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
-                    .add(m.deliveryCount());
-            if (m.payloadAsString().equals("poison") && failures.getAndIncrement() < 2) {
-                throw new IllegalStateException("not yet");
-            }
-        }).build(), "orders");
+        gmq.gmq()
+                .subscribe(
+                        ConsumerConfig.builder()
+                                .consumerGroup("g")
+                                .messageHandler(m -> {
+                                    deliveries
+                                            .computeIfAbsent(
+                                                    m.payloadAsString(),
+                                                    k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                                            .add(m.deliveryCount());
+                                    if (m.payloadAsString().equals("poison") && failures.getAndIncrement() < 2) {
+                                        throw new IllegalStateException("not yet");
+                                    }
+                                })
+                                .build(),
+                        "orders");
         gmq.publish("orders", "poison", PublishOption.partition(0));
-        waitUntil("third delivery", () -> deliveries.getOrDefault("poison", List.of()).size() == 3);
+        waitUntil(
+                "third delivery",
+                () -> deliveries.getOrDefault("poison", List.of()).size() == 3);
         assertEquals(List.of(1, 2, 3), deliveries.get("poison"));
     }
 
     @Test
     void manualAckModeRedeliversWhatWasNotAcknowledged() {
-        MessageCollector c = gmq.collect(ConsumerConfig.builder().consumerGroup("manual").ackMode(AckMode.MANUAL),
-                "orders");
+        MessageCollector c =
+                gmq.collect(ConsumerConfig.builder().consumerGroup("manual").ackMode(AckMode.MANUAL), "orders");
         gmq.publish("orders", "keep-me", PublishOption.partition(1));
         ConsumeMessage first = c.await(1).get(0);
         first.nack();
@@ -240,11 +264,18 @@ class EmbeddedGmqTest {
             gmq.publish("orders", m, PublishOption.partition(0));
         }
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        gmq.gmq().subscribe(ConsumerConfig.builder().consumerGroup("blocked").messageHandler(m -> {
-            if (m.payloadAsString().equals("c")) {
-                release.await(); // the acks of a and b (one delivery with c) must not wait for this
-            }
-        }).build(), "orders");
+        gmq.gmq()
+                .subscribe(
+                        ConsumerConfig.builder()
+                                .consumerGroup("blocked")
+                                .messageHandler(m -> {
+                                    if (m.payloadAsString().equals("c")) {
+                                        release.await(); // the acks of a and b (one delivery with c) must not wait for
+                                        // this
+                                    }
+                                })
+                                .build(),
+                        "orders");
         try {
             waitUntil("a and b committed while c blocks", () -> committedTotal("blocked", "orders") == 2);
         } finally {
@@ -255,8 +286,8 @@ class EmbeddedGmqTest {
 
     @Test
     void qos0MessagesNeedNoAcknowledgement() {
-        MessageCollector c = gmq.collect(ConsumerConfig.builder().consumerGroup("q0").ackMode(AckMode.MANUAL),
-                "metrics");
+        MessageCollector c =
+                gmq.collect(ConsumerConfig.builder().consumerGroup("q0").ackMode(AckMode.MANUAL), "metrics");
         for (int i = 0; i < 10; i++) {
             gmq.publish("metrics", "v" + i, PublishOption.qos(QoS.AT_MOST_ONCE));
         }
@@ -273,8 +304,8 @@ class EmbeddedGmqTest {
         MessageCollector c = gmq.collect("orders", "replayers");
         c.await(5);
         waitUntil("committed", () -> committedTotal("replayers", "orders") == 5);
-        GmqException busy = assertThrows(GmqException.class,
-                () -> gmq.gmq().admin().resetOffsets("replayers", "orders", OffsetSpec.earliest()));
+        GmqException busy = assertThrows(
+                GmqException.class, () -> gmq.gmq().admin().resetOffsets("replayers", "orders", OffsetSpec.earliest()));
         assertEquals(ErrorCode.FAILED_PRECONDITION, busy.code());
         c.close();
         gmq.gmq().admin().resetOffsets("replayers", "orders", OffsetSpec.earliest());
@@ -286,11 +317,13 @@ class EmbeddedGmqTest {
     @Test
     void aNewGroupCanStartAtTheLatestOffset() {
         gmq.publish("orders", "old", PublishOption.partition(0));
-        MessageCollector c = gmq.collect(ConsumerConfig.builder().consumerGroup("late")
-                .startFrom(OffsetSpec.latest()), "orders");
+        MessageCollector c =
+                gmq.collect(ConsumerConfig.builder().consumerGroup("late").startFrom(OffsetSpec.latest()), "orders");
         waitUntil("assigned", () -> c.subscription().assignment().size() == 3);
         gmq.publish("orders", "new", PublishOption.partition(0));
-        assertEquals(List.of("new"), c.await(1).stream().map(ConsumeMessage::payloadAsString).toList());
+        assertEquals(
+                List.of("new"),
+                c.await(1).stream().map(ConsumeMessage::payloadAsString).toList());
     }
 
     @Test
@@ -300,7 +333,8 @@ class EmbeddedGmqTest {
         }
         PartitionReader r = gmq.gmq().reader(new TopicPartition("orders", 2), OffsetSpec.offset(4));
         List<ConsumeMessage> got = r.poll(100, Duration.ofSeconds(1));
-        assertEquals(List.of("m4", "m5", "m6", "m7", "m8", "m9"),
+        assertEquals(
+                List.of("m4", "m5", "m6", "m7", "m8", "m9"),
                 got.stream().map(ConsumeMessage::payloadAsString).toList());
         assertEquals(10, r.position());
         assertTrue(r.poll(10, Duration.ofMillis(10)).isEmpty());
@@ -314,8 +348,10 @@ class EmbeddedGmqTest {
         byte[] big = new byte[gmq.gmq().config().maxMessageBytes() + 1];
         GmqException tooBig = assertThrows(GmqException.class, () -> gmq.gmq().publish("orders", big));
         assertEquals(ErrorCode.RESOURCE_EXHAUSTED, tooBig.code());
-        assertTrue(gmq.gmq().admin().listTopics().stream().noneMatch(t -> t.name().equals("a/b")));
-        GmqException missing = assertThrows(GmqException.class, () -> gmq.gmq().admin().describeTopic("nope"));
+        assertTrue(
+                gmq.gmq().admin().listTopics().stream().noneMatch(t -> t.name().equals("a/b")));
+        GmqException missing =
+                assertThrows(GmqException.class, () -> gmq.gmq().admin().describeTopic("nope"));
         assertEquals(ErrorCode.NOT_FOUND, missing.code());
     }
 
@@ -331,7 +367,9 @@ class EmbeddedGmqTest {
         GroupDescription d = gmq.gmq().admin().describeGroup("workers");
         assertEquals(1, d.members().size());
         assertEquals(2, d.members().get(0).assigned().size());
-        assertEquals(new TreeSet<>(List.of(0L)), new TreeSet<>(d.partitions().stream().map(p -> p.lag()).toList()));
+        assertEquals(
+                new TreeSet<>(List.of(0L)),
+                new TreeSet<>(d.partitions().stream().map(p -> p.lag()).toList()));
     }
 
     @Test
@@ -352,11 +390,13 @@ class EmbeddedGmqTest {
                 events.add("-" + partitions.size());
             }
         };
-        MessageCollector first = gmq.collect(ConsumerConfig.builder().consumerGroup("g").assignmentListener(listener),
-                "jobs");
+        MessageCollector first =
+                gmq.collect(ConsumerConfig.builder().consumerGroup("g").assignmentListener(listener), "jobs");
         waitUntil("first owns both", () -> owned.size() == 2);
         MessageCollector second = gmq.collect("jobs", "g");
-        waitUntil("one partition moved", () -> owned.size() == 1 && second.subscription().assignment().size() == 1);
+        waitUntil(
+                "one partition moved",
+                () -> owned.size() == 1 && second.subscription().assignment().size() == 1);
         assertEquals(List.of("+2", "-1"), events);
         assertEquals(first.subscription().assignment(), owned);
     }

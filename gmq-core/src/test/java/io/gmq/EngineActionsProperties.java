@@ -37,9 +37,14 @@ class EngineActionsProperties {
     static final String TOPIC = "events";
     static final String GROUP = "workers";
 
-    enum Kind { PUBLISH, JOIN, LEAVE, RESTART }
+    enum Kind {
+        PUBLISH,
+        JOIN,
+        LEAVE,
+        RESTART
+    }
 
-    record Action(Kind kind, int amount) { }
+    record Action(Kind kind, int amount) {}
 
     @Provide
     Arbitrary<List<Action>> runs() {
@@ -63,7 +68,8 @@ class EngineActionsProperties {
     void everyQos1MessageIsAcknowledgedAndCommitsNeverPassUnackedMessages(@ForAll("runs") List<Action> actions)
             throws IOException {
         Path dir = Files.createTempDirectory("gmq-actions-");
-        GmqConfig config = GmqConfig.builder().dataDir(dir)
+        GmqConfig config = GmqConfig.builder()
+                .dataDir(dir)
                 .ackTimeout(Duration.ofMillis(300))
                 .sessionTimeout(Duration.ofMillis(900))
                 .commitInterval(Duration.ofMillis(10))
@@ -81,7 +87,9 @@ class EngineActionsProperties {
                     case PUBLISH -> {
                         for (int i = 0; i < a.amount(); i++) {
                             String id = "m" + published++;
-                            PublishResult r = gmq.publish(TOPIC, id.getBytes(StandardCharsets.UTF_8),
+                            PublishResult r = gmq.publish(
+                                    TOPIC,
+                                    id.getBytes(StandardCharsets.UTF_8),
                                     PublishOption.partitionKey("k" + (published % 7)));
                             seen.offsetOf.put(id, r.offset() * 10 + r.partition());
                         }
@@ -119,34 +127,36 @@ class EngineActionsProperties {
 
     private static Subscription join(Gmq gmq, Observed seen, int n) {
         Map<Integer, Long> lastFirstDelivery = new ConcurrentHashMap<>();
-        return gmq.subscribe(ConsumerConfig.builder()
-                .clientId("member-" + n)
-                .consumerGroup(GROUP)
-                .pullInterval(Duration.ofMillis(20))
-                .ackMode(AckMode.MANUAL)
-                .messageHandler(m -> {
-                    String id = m.payloadAsString();
-                    int count = seen.deliveries.merge(id, 1, Integer::sum);
-                    if (count == 1) {
-                        // A message nobody saw before must come after everything this member
-                        // already got from the partition (records seen before may come again after
-                        // the partition moved and came back: that is redelivery).
-                        Long prev = lastFirstDelivery.put(m.partition(), m.offset());
-                        if (prev != null && prev >= m.offset()) {
-                            seen.orderViolations.add(m.partition() + ": " + prev + " then " + m.offset());
-                        }
-                    }
-                    int h = Math.floorMod(id.hashCode(), 10);
-                    if (count == 1 && h == 0) {
-                        m.nack();
-                    } else if (count == 1 && h == 1) {
-                        return; // dropped: the ack timeout brings it back
-                    } else {
-                        seen.acked.add(id);
-                        m.ack();
-                    }
-                })
-                .build(), TOPIC);
+        return gmq.subscribe(
+                ConsumerConfig.builder()
+                        .clientId("member-" + n)
+                        .consumerGroup(GROUP)
+                        .pullInterval(Duration.ofMillis(20))
+                        .ackMode(AckMode.MANUAL)
+                        .messageHandler(m -> {
+                            String id = m.payloadAsString();
+                            int count = seen.deliveries.merge(id, 1, Integer::sum);
+                            if (count == 1) {
+                                // A message nobody saw before must come after everything this member
+                                // already got from the partition (records seen before may come again after
+                                // the partition moved and came back: that is redelivery).
+                                Long prev = lastFirstDelivery.put(m.partition(), m.offset());
+                                if (prev != null && prev >= m.offset()) {
+                                    seen.orderViolations.add(m.partition() + ": " + prev + " then " + m.offset());
+                                }
+                            }
+                            int h = Math.floorMod(id.hashCode(), 10);
+                            if (count == 1 && h == 0) {
+                                m.nack();
+                            } else if (count == 1 && h == 1) {
+                                return; // dropped: the ack timeout brings it back
+                            } else {
+                                seen.acked.add(id);
+                                m.ack();
+                            }
+                        })
+                        .build(),
+                TOPIC);
     }
 
     /** Committed offsets never go backward and never pass a message nobody acknowledged. */
@@ -165,10 +175,12 @@ class EngineActionsProperties {
                 continue;
             }
             Long prev = lastCommitted.put(p.topicPartition(), c);
-            assertTrue(prev == null || prev <= c, p.topicPartition() + " committed went back from " + prev + " to " + c);
+            assertTrue(
+                    prev == null || prev <= c, p.topicPartition() + " committed went back from " + prev + " to " + c);
             for (long o = 0; o < c; o++) {
                 String id = idAt.get(o * 10 + p.topicPartition().partition());
-                assertTrue(id != null && seen.acked.contains(id),
+                assertTrue(
+                        id != null && seen.acked.contains(id),
                         p.topicPartition() + " committed " + c + " passes unacknowledged offset " + o);
             }
         }

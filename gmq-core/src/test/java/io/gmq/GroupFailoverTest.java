@@ -5,7 +5,6 @@ import io.gmq.testkit.History;
 import io.gmq.testkit.QueueChecker;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,33 +31,41 @@ class GroupFailoverTest {
     private final Set<String> processed = ConcurrentHashMap.newKeySet();
 
     private Subscription member(Gmq gmq, String name, boolean acks) {
-        return gmq.subscribe(ConsumerConfig.builder()
-                .assignmentListener(new AssignmentListener() {
-                    @Override
-                    public void onAssigned(Set<TopicPartition> partitions) {
-                        partitions.forEach(tp -> history.assignment(name, tp, 0));
-                    }
-                })
-                .clientId(name)
-                .consumerGroup("workers")
-                .ackMode(AckMode.MANUAL)
-                .pullInterval(Duration.ofMillis(20))
-                .messageHandler(m -> {
-                    // A member that never acknowledges stands for a process that dies before it
-                    // finishes its work: what it saw does not count as consumed.
-                    if (acks) {
-                        history.consumed(name, m.payloadAsString(), new TopicPartition(m.topic(), m.partition()),
-                                m.offset(), m.deliveryCount(), m.qos());
-                        processed.add(m.payloadAsString());
-                        m.ack();
-                    }
-                })
-                .build(), TOPIC);
+        return gmq.subscribe(
+                ConsumerConfig.builder()
+                        .assignmentListener(new AssignmentListener() {
+                            @Override
+                            public void onAssigned(Set<TopicPartition> partitions) {
+                                partitions.forEach(tp -> history.assignment(name, tp, 0));
+                            }
+                        })
+                        .clientId(name)
+                        .consumerGroup("workers")
+                        .ackMode(AckMode.MANUAL)
+                        .pullInterval(Duration.ofMillis(20))
+                        .messageHandler(m -> {
+                            // A member that never acknowledges stands for a process that dies before it
+                            // finishes its work: what it saw does not count as consumed.
+                            if (acks) {
+                                history.consumed(
+                                        name,
+                                        m.payloadAsString(),
+                                        new TopicPartition(m.topic(), m.partition()),
+                                        m.offset(),
+                                        m.deliveryCount(),
+                                        m.qos());
+                                processed.add(m.payloadAsString());
+                                m.ack();
+                            }
+                        })
+                        .build(),
+                TOPIC);
     }
 
     @Test
     void nothingAcknowledgedIsLostThroughLeaveCrashAndRestart() throws IOException {
-        GmqConfig config = GmqConfig.builder().dataDir(dir)
+        GmqConfig config = GmqConfig.builder()
+                .dataDir(dir)
                 .sessionTimeout(Duration.ofMillis(500))
                 .ackTimeout(Duration.ofSeconds(2))
                 .commitInterval(Duration.ofMillis(20))
@@ -85,8 +92,8 @@ class GroupFailoverTest {
                 String id = "p-" + i;
                 history.attempt("producer", id);
                 try {
-                    PublishResult r = gmq.publish(TOPIC, id.getBytes(StandardCharsets.UTF_8),
-                            PublishOption.partitionKey("key-" + (i % 17)));
+                    PublishResult r = gmq.publish(
+                            TOPIC, id.getBytes(StandardCharsets.UTF_8), PublishOption.partitionKey("key-" + (i % 17)));
                     history.acked("producer", id, new TopicPartition(TOPIC, r.partition()), r.offset());
                 } catch (GmqException e) {
                     history.indeterminate("producer", id);

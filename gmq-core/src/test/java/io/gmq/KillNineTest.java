@@ -39,7 +39,8 @@ class KillNineTest {
         for (int k = 0; k < KILLS; k++) {
             Process p = start(dir, "run" + k);
             try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                BufferedReader out =
+                        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
                 String first = out.readLine();
                 assertEquals("READY", first, "producer process did not start");
                 Thread reader = new Thread(() -> readAcks(out, acked), "ack-reader");
@@ -78,9 +79,18 @@ class KillNineTest {
 
     private static Process start(Path dir, String run) throws IOException {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                EmbeddedProducerProcess.class.getName(), dir.toString(), run, "4"));
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> cmd = new ArrayList<>(List.of(
+                java,
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                EmbeddedProducerProcess.class.getName(),
+                dir.toString(),
+                run,
+                "4"));
+        return new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 
     /** Reopens the engine and checks that every acknowledged payload is at its acknowledged offset. */
@@ -103,8 +113,14 @@ class KillNineTest {
             String at = stored.get(key((int) e.getValue()[0], e.getValue()[1]));
             if (!e.getKey().equals(at)) {
                 if (missing++ < 5) {
-                    examples.append(e.getKey()).append(" acknowledged at ").append(e.getValue()[0]).append('@')
-                            .append(e.getValue()[1]).append(" but found ").append(at).append("; ");
+                    examples.append(e.getKey())
+                            .append(" acknowledged at ")
+                            .append(e.getValue()[0])
+                            .append('@')
+                            .append(e.getValue()[1])
+                            .append(" but found ")
+                            .append(at)
+                            .append("; ");
                 }
             }
         }

@@ -34,7 +34,11 @@ class TenThousandTopicsTest {
 
     @Test
     void tenThousandTopicsAreCreatedAndServedAndOneMoreIsResourceExhausted() throws IOException {
-        GmqConfig config = GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).maxTopics(TOPICS).build();
+        GmqConfig config = GmqConfig.builder()
+                .dataDir(dir)
+                .flushPolicy(FlushPolicy.OS)
+                .maxTopics(TOPICS)
+                .build();
         try (Gmq gmq = Gmq.open(config)) {
             long t0 = System.nanoTime();
             for (int i = 0; i < TOPICS; i++) {
@@ -71,7 +75,11 @@ class TenThousandTopicsTest {
             + "closes idle ones, so publishing to all 10,000 topics needs ulimit -n above ~20,000; beyond the limit "
             + "publishes fail with RESOURCE_EXHAUSTED naming ulimit -n. An LRU of open segment files would lift it")
     void everyOneOfTenThousandTopicsCanBeWrittenAtOnce() {
-        GmqConfig config = GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).maxTopics(TOPICS).build();
+        GmqConfig config = GmqConfig.builder()
+                .dataDir(dir)
+                .flushPolicy(FlushPolicy.OS)
+                .maxTopics(TOPICS)
+                .build();
         try (Gmq gmq = Gmq.open(config)) {
             for (int i = 0; i < TOPICS; i++) {
                 gmq.admin().createTopic(name(i), 1);

@@ -31,8 +31,7 @@ import org.HdrHistogram.Histogram;
  * send time, so it is corrected for coordinated omission.
  */
 public final class EmbeddedEndToEnd {
-    private EmbeddedEndToEnd() {
-    }
+    private EmbeddedEndToEnd() {}
 
     public static void main(String[] args) throws Exception {
         long records = arg(args, 0, 1_000_000L);
@@ -41,26 +40,34 @@ public final class EmbeddedEndToEnd {
         FlushPolicy flush = FlushPolicy.parse(args.length > 3 ? args[3] : "sync");
         long rate = arg(args, 4, -1L);
         Path dir = Files.createTempDirectory("gmq-e2e-");
-        GmqConfig config = GmqConfig.builder().dataDir(dir).flushPolicy(flush)
-                .maxInFlightPerPartition(10_000).build();
+        GmqConfig config = GmqConfig.builder()
+                .dataDir(dir)
+                .flushPolicy(flush)
+                .maxInFlightPerPartition(10_000)
+                .build();
         Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
         AtomicLong received = new AtomicLong();
         Object done = new Object();
         try (Gmq gmq = Gmq.open(config)) {
             gmq.admin().createTopic("bench", 3);
-            gmq.subscribe(ConsumerConfig.builder().consumerGroup("bench").pullInterval(Duration.ofMillis(100))
-                    .messageHandler(m -> {
-                        long sentAt = ByteBuffer.wrap(m.payload()).getLong();
-                        long now = System.nanoTime();
-                        synchronized (latency) {
-                            latency.recordValue(Math.max(0, now - sentAt));
-                        }
-                        if (received.incrementAndGet() == records) {
-                            synchronized (done) {
-                                done.notifyAll();
-                            }
-                        }
-                    }).build(), "bench");
+            gmq.subscribe(
+                    ConsumerConfig.builder()
+                            .consumerGroup("bench")
+                            .pullInterval(Duration.ofMillis(100))
+                            .messageHandler(m -> {
+                                long sentAt = ByteBuffer.wrap(m.payload()).getLong();
+                                long now = System.nanoTime();
+                                synchronized (latency) {
+                                    latency.recordValue(Math.max(0, now - sentAt));
+                                }
+                                if (received.incrementAndGet() == records) {
+                                    synchronized (done) {
+                                        done.notifyAll();
+                                    }
+                                }
+                            })
+                            .build(),
+                    "bench");
             Semaphore inFlight = new Semaphore(20_000);
             long start = System.nanoTime();
             long intervalNanos = rate > 0 ? 1_000_000_000L / rate : 0;
@@ -88,17 +95,25 @@ public final class EmbeddedEndToEnd {
             long end = System.nanoTime();
             double secs = (end - start) / 1e9;
             double pubSecs = (published - start) / 1e9;
-            System.out.printf("embedded e2e: %d records of %d B, qos %s, flush %s, rate %s%n", records, size,
-                    qos, flush, rate > 0 ? rate + "/s" : "max");
+            System.out.printf(
+                    "embedded e2e: %d records of %d B, qos %s, flush %s, rate %s%n",
+                    records, size, qos, flush, rate > 0 ? rate + "/s" : "max");
             System.out.printf("publish: %.0f records/s%n", records / pubSecs);
-            System.out.printf("%d records, %.0f records/s, %.1f MB/s, avg %.3f ms, p50 %.3f ms, p99 %.3f ms, "
-                            + "p99.9 %.3f ms, max %.3f ms%n", received.get(), received.get() / secs,
-                    received.get() * (double) size / secs / 1e6, latency.getMean() / 1e6,
-                    latency.getValueAtPercentile(50) / 1e6, latency.getValueAtPercentile(99) / 1e6,
-                    latency.getValueAtPercentile(99.9) / 1e6, latency.getMaxValue() / 1e6);
+            System.out.printf(
+                    "%d records, %.0f records/s, %.1f MB/s, avg %.3f ms, p50 %.3f ms, p99 %.3f ms, "
+                            + "p99.9 %.3f ms, max %.3f ms%n",
+                    received.get(),
+                    received.get() / secs,
+                    received.get() * (double) size / secs / 1e6,
+                    latency.getMean() / 1e6,
+                    latency.getValueAtPercentile(50) / 1e6,
+                    latency.getValueAtPercentile(99) / 1e6,
+                    latency.getValueAtPercentile(99.9) / 1e6,
+                    latency.getMaxValue() / 1e6);
         } finally {
             try (var s = Files.walk(dir)) {
-                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                s.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
             }
         }
     }

@@ -39,7 +39,9 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx1g"})
 public class LogAppendBenchmark {
     static final int RECORDS_PER_BATCH = 100;
     static final int WINDOW = 64;
@@ -55,10 +57,15 @@ public class LogAppendBenchmark {
 
         @Setup(Level.Trial)
         public void open() throws IOException {
-            dir = Files.createTempDirectory(Paths.get(System.getProperty("gmq.bench.dir", ".")).toAbsolutePath(), "gmq-bench-");
-            GmqConfig cfg = GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.parse(policy))
-                    .segmentBytes(256L * 1024 * 1024).retentionBytes(1024L * 1024 * 1024)
-                    .retentionCheckInterval(Duration.ofSeconds(1)).build();
+            dir = Files.createTempDirectory(
+                    Paths.get(System.getProperty("gmq.bench.dir", ".")).toAbsolutePath(), "gmq-bench-");
+            GmqConfig cfg = GmqConfig.builder()
+                    .dataDir(dir)
+                    .flushPolicy(FlushPolicy.parse(policy))
+                    .segmentBytes(256L * 1024 * 1024)
+                    .retentionBytes(1024L * 1024 * 1024)
+                    .retentionCheckInterval(Duration.ofSeconds(1))
+                    .build();
             logs = LogManager.open(cfg);
             log = logs.log(new TopicPartition("bench", 0));
         }
@@ -78,6 +85,7 @@ public class LogAppendBenchmark {
         public int recordBytes;
 
         final ByteBuffer[] frames = new ByteBuffer[WINDOW];
+
         @SuppressWarnings("unchecked")
         final CompletableFuture<AppendResult>[] inFlight = new CompletableFuture[WINDOW];
 

@@ -35,7 +35,9 @@ import org.openjdk.jmh.annotations.TearDown;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx1g"})
 public class LogReadBenchmark {
     static final int RECORDS = 1_000_000;
     static final int RECORDS_PER_BATCH = 100;
@@ -44,6 +46,7 @@ public class LogReadBenchmark {
     public static class Data {
         @Param({"100"})
         public int recordBytes;
+
         @Param({"1048576"})
         public int maxBytes;
 
@@ -53,8 +56,10 @@ public class LogReadBenchmark {
 
         @Setup(Level.Trial)
         public void fill() throws IOException {
-            dir = Files.createTempDirectory(Paths.get(System.getProperty("gmq.bench.dir", ".")).toAbsolutePath(), "gmq-read-");
-            logs = LogManager.open(GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build());
+            dir = Files.createTempDirectory(
+                    Paths.get(System.getProperty("gmq.bench.dir", ".")).toAbsolutePath(), "gmq-read-");
+            logs = LogManager.open(
+                    GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build());
             log = logs.log(new TopicPartition("read", 0));
             byte[] value = new byte[recordBytes];
             CompletableFuture<?> last = null;

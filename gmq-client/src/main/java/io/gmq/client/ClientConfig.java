@@ -65,7 +65,9 @@ public final class ClientConfig {
     }
 
     /** Brokers, comma separated, or {@code embedded:<data-dir>}. Default {@code localhost:50051}. */
-    public String serverAddr() { return serverAddr; }
+    public String serverAddr() {
+        return serverAddr;
+    }
 
     /** The broker addresses in failover order (empty in embedded mode). */
     public List<String> addresses() {
@@ -81,66 +83,108 @@ public final class ClientConfig {
         return out;
     }
 
-    public boolean isEmbedded() { return serverAddr.startsWith(EMBEDDED_PREFIX); }
+    public boolean isEmbedded() {
+        return serverAddr.startsWith(EMBEDDED_PREFIX);
+    }
 
     /** The data directory of embedded mode. */
-    public String embeddedDataDir() { return serverAddr.substring(EMBEDDED_PREFIX.length()); }
+    public String embeddedDataDir() {
+        return serverAddr.substring(EMBEDDED_PREFIX.length());
+    }
 
     /** Default: a random "gmq-client-..." id. */
-    public String clientId() { return clientId; }
+    public String clientId() {
+        return clientId;
+    }
 
     /** Group whose members share a topic's partitions; required to subscribe. */
-    public String consumerGroup() { return consumerGroup; }
+    public String consumerGroup() {
+        return consumerGroup;
+    }
 
     /** Runs each delivered message; required to subscribe. */
-    public MessageHandler messageHandler() { return messageHandler; }
+    public MessageHandler messageHandler() {
+        return messageHandler;
+    }
 
     /** Longest wait between fetches of an idle partition. Default 100 ms. */
-    public Duration pullInterval() { return pullInterval; }
+    public Duration pullInterval() {
+        return pullInterval;
+    }
 
     /** Default {@link AckMode#AUTO}. */
-    public AckMode ackMode() { return ackMode; }
+    public AckMode ackMode() {
+        return ackMode;
+    }
 
     /** Where a group with no committed offset starts: earliest (default) or latest. */
-    public OffsetSpec startFrom() { return startFrom; }
+    public OffsetSpec startFrom() {
+        return startFrom;
+    }
 
     /** How long an async publish waits for more records to share its batch. Default 2 ms. */
-    public Duration linger() { return linger; }
+    public Duration linger() {
+        return linger;
+    }
 
     /** A batch is sent once it holds this many bytes. Default 256 KiB. */
-    public int maxBatchBytes() { return maxBatchBytes; }
+    public int maxBatchBytes() {
+        return maxBatchBytes;
+    }
 
     /** Publish batches awaiting their ack before publishing blocks. Default 512. */
-    public int maxInFlightBatches() { return maxInFlightBatches; }
+    public int maxInFlightBatches() {
+        return maxInFlightBatches;
+    }
 
     /** Messages a subscription may hold unprocessed (flow-control credits). Default 1000. */
-    public int consumerCredits() { return consumerCredits; }
+    public int consumerCredits() {
+        return consumerCredits;
+    }
 
     /** Longest wait of a synchronous call (publish, admin). Default 30 s. */
-    public Duration requestTimeout() { return requestTimeout; }
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
 
     /** Reconnect backoff doubles from 50 ms up to this. Default 2 s. */
-    public Duration reconnectBackoffMax() { return reconnectBackoffMax; }
+    public Duration reconnectBackoffMax() {
+        return reconnectBackoffMax;
+    }
 
     /** Group session timeout; null for the broker default. */
-    public Duration sessionTimeout() { return sessionTimeout; }
+    public Duration sessionTimeout() {
+        return sessionTimeout;
+    }
 
     /** PEM CA file the broker certificate must chain to; null for plaintext (default). */
-    public Path tlsCaFile() { return security.caFile(); }
+    public Path tlsCaFile() {
+        return security.caFile();
+    }
 
     /** PEM client certificate for mutual TLS; null for none (default). */
-    public Path tlsCertFile() { return security.certFile(); }
+    public Path tlsCertFile() {
+        return security.certFile();
+    }
 
     /** PEM PKCS#8 key of {@link #tlsCertFile()}; null for none. */
-    public Path tlsKeyFile() { return security.keyFile(); }
+    public Path tlsKeyFile() {
+        return security.keyFile();
+    }
 
     /** Bearer token sent on every call; null for none (default). */
-    public String token() { return security.token(); }
+    public String token() {
+        return security.token();
+    }
 
     /** Transport credentials and token of the broker channels, in one value. */
-    public ChannelSecurity security() { return security; }
+    public ChannelSecurity security() {
+        return security;
+    }
     /** Hears partitions gained and lost in rebalances. Default: does nothing. */
-    public AssignmentListener assignmentListener() { return assignmentListener; }
+    public AssignmentListener assignmentListener() {
+        return assignmentListener;
+    }
 
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -185,27 +229,84 @@ public final class ClientConfig {
         private Path tlsCertFile;
         private Path tlsKeyFile;
         private String token;
-        private AssignmentListener assignmentListener = new AssignmentListener() { };
+        private AssignmentListener assignmentListener = new AssignmentListener() {};
 
-        private Builder() {
+        private Builder() {}
+
+        public Builder serverAddr(String addr) {
+            this.serverAddr = addr;
+            return this;
         }
 
-        public Builder serverAddr(String addr) { this.serverAddr = addr; return this; }
-        public Builder clientId(String id) { this.clientId = id; return this; }
-        public Builder consumerGroup(String group) { this.consumerGroup = group; return this; }
-        public Builder messageHandler(MessageHandler h) { this.messageHandler = h; return this; }
-        public Builder pullInterval(Duration d) { this.pullInterval = d; return this; }
-        public Builder ackMode(AckMode m) { this.ackMode = m; return this; }
-        public Builder startFrom(OffsetSpec s) { this.startFrom = s; return this; }
-        public Builder linger(Duration d) { this.linger = d; return this; }
-        public Builder maxBatchBytes(int bytes) { this.maxBatchBytes = bytes; return this; }
-        public Builder maxInFlightBatches(int n) { this.maxInFlightBatches = n; return this; }
-        public Builder consumerCredits(int n) { this.consumerCredits = n; return this; }
-        public Builder requestTimeout(Duration d) { this.requestTimeout = d; return this; }
-        public Builder reconnectBackoffMax(Duration d) { this.reconnectBackoffMax = d; return this; }
-        public Builder sessionTimeout(Duration d) { this.sessionTimeout = d; return this; }
+        public Builder clientId(String id) {
+            this.clientId = id;
+            return this;
+        }
+
+        public Builder consumerGroup(String group) {
+            this.consumerGroup = group;
+            return this;
+        }
+
+        public Builder messageHandler(MessageHandler h) {
+            this.messageHandler = h;
+            return this;
+        }
+
+        public Builder pullInterval(Duration d) {
+            this.pullInterval = d;
+            return this;
+        }
+
+        public Builder ackMode(AckMode m) {
+            this.ackMode = m;
+            return this;
+        }
+
+        public Builder startFrom(OffsetSpec s) {
+            this.startFrom = s;
+            return this;
+        }
+
+        public Builder linger(Duration d) {
+            this.linger = d;
+            return this;
+        }
+
+        public Builder maxBatchBytes(int bytes) {
+            this.maxBatchBytes = bytes;
+            return this;
+        }
+
+        public Builder maxInFlightBatches(int n) {
+            this.maxInFlightBatches = n;
+            return this;
+        }
+
+        public Builder consumerCredits(int n) {
+            this.consumerCredits = n;
+            return this;
+        }
+
+        public Builder requestTimeout(Duration d) {
+            this.requestTimeout = d;
+            return this;
+        }
+
+        public Builder reconnectBackoffMax(Duration d) {
+            this.reconnectBackoffMax = d;
+            return this;
+        }
+
+        public Builder sessionTimeout(Duration d) {
+            this.sessionTimeout = d;
+            return this;
+        }
         /** Connect with TLS, trusting brokers whose certificate chains to this PEM CA file. */
-        public Builder tls(Path caFile) { this.tlsCaFile = caFile; return this; }
+        public Builder tls(Path caFile) {
+            this.tlsCaFile = caFile;
+            return this;
+        }
         /** Present this PEM certificate and PKCS#8 key (mutual TLS); needs {@link #tls(Path)}. */
         public Builder tlsClientCert(Path certFile, Path keyFile) {
             this.tlsCertFile = certFile;
@@ -213,13 +314,22 @@ public final class ClientConfig {
             return this;
         }
         /** Send {@code authorization: Bearer <token>} on every call. */
-        public Builder token(String token) { this.token = token; return this; }
-        public Builder assignmentListener(AssignmentListener l) { this.assignmentListener = l; return this; }
+        public Builder token(String token) {
+            this.token = token;
+            return this;
+        }
+
+        public Builder assignmentListener(AssignmentListener l) {
+            this.assignmentListener = l;
+            return this;
+        }
 
         public ClientConfig build() {
             require(serverAddr != null && !serverAddr.isBlank(), "serverAddr must not be empty");
             if (serverAddr.startsWith(EMBEDDED_PREFIX)) {
-                require(serverAddr.length() > EMBEDDED_PREFIX.length(), "embedded: needs a data directory, e.g. embedded:./gmq-data");
+                require(
+                        serverAddr.length() > EMBEDDED_PREFIX.length(),
+                        "embedded: needs a data directory, e.g. embedded:./gmq-data");
             } else {
                 for (String a : serverAddr.split(",")) {
                     String t = a.trim();
@@ -236,8 +346,11 @@ public final class ClientConfig {
             require(clientId != null && !clientId.isBlank(), "clientId must not be empty");
             require(positive(pullInterval), "pullInterval must be positive");
             require(ackMode != null, "ackMode must be set");
-            require(startFrom != null && (startFrom.kind() == OffsetSpec.Kind.EARLIEST
-                    || startFrom.kind() == OffsetSpec.Kind.LATEST), "startFrom must be earliest or latest");
+            require(
+                    startFrom != null
+                            && (startFrom.kind() == OffsetSpec.Kind.EARLIEST
+                                    || startFrom.kind() == OffsetSpec.Kind.LATEST),
+                    "startFrom must be earliest or latest");
             require(linger != null && !linger.isNegative(), "linger must not be negative");
             require(maxBatchBytes >= 1024, "maxBatchBytes must be at least 1024");
             require(maxInFlightBatches >= 1, "maxInFlightBatches must be positive");

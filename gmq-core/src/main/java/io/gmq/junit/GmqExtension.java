@@ -51,8 +51,7 @@ public final class GmqExtension implements BeforeEachCallback, AfterEachCallback
     private Gmq gmq;
     private final List<MessageCollector> collectors = new ArrayList<>();
 
-    private GmqExtension() {
-    }
+    private GmqExtension() {}
 
     public static GmqExtension create() {
         return new GmqExtension();
@@ -116,7 +115,10 @@ public final class GmqExtension implements BeforeEachCallback, AfterEachCallback
     }
 
     private GmqConfig config() {
-        return customizer.apply(GmqConfig.builder().dataDir(dataDir)).dataDir(dataDir).build();
+        return customizer
+                .apply(GmqConfig.builder().dataDir(dataDir))
+                .dataDir(dataDir)
+                .build();
     }
 
     private void shutdown() {
@@ -144,7 +146,8 @@ public final class GmqExtension implements BeforeEachCallback, AfterEachCallback
     /** The engine of the current test. */
     public Gmq gmq() {
         if (gmq == null) {
-            throw new IllegalStateException("no engine: GmqExtension is not active (register it with @RegisterExtension)");
+            throw new IllegalStateException(
+                    "no engine: GmqExtension is not active (register it with @RegisterExtension)");
         }
         return gmq;
     }

@@ -17,8 +17,7 @@ public final class MessageCollector implements MessageHandler, AutoCloseable {
     private final List<ConsumeMessage> messages = new ArrayList<>();
     private Subscription subscription;
 
-    MessageCollector() {
-    }
+    MessageCollector() {}
 
     void attach(Subscription s) {
         this.subscription = s;

@@ -90,9 +90,8 @@ public final class AclFile {
         if (colon < 0) {
             type = keyword(ResourceType.class, resource, "resource");
             if (type != ResourceType.CLUSTER) {
-                throw new IllegalArgumentException(
-                        "resource '" + resource + "' needs a name, e.g. '" + resource.toLowerCase(Locale.ROOT)
-                                + ":orders'");
+                throw new IllegalArgumentException("resource '" + resource + "' needs a name, e.g. '"
+                        + resource.toLowerCase(Locale.ROOT) + ":orders'");
             }
             pattern = PatternType.PREFIXED;
             name = "";
@@ -108,8 +107,8 @@ public final class AclFile {
                         "'*' is only allowed at the end of a resource name, got '" + resource + "'");
             }
             if (name.isEmpty() && pattern == PatternType.LITERAL) {
-                throw new IllegalArgumentException("resource '" + resource + "' has an empty name; use '"
-                        + resource + "*' to match every name");
+                throw new IllegalArgumentException(
+                        "resource '" + resource + "' has an empty name; use '" + resource + "*' to match every name");
             }
         }
         List<AclEntry> entries = new ArrayList<>();

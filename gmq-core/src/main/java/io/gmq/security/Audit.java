@@ -19,7 +19,12 @@ final class Audit {
     }
 
     static void denied(Principal principal, ResourceType type, String name, Operation operation, String reason) {
-        LOG.info("authorization denied: principal={} operation={} resource={}:{} reason={}",
-                principal.name(), operation, type, name, reason);
+        LOG.info(
+                "authorization denied: principal={} operation={} resource={}:{} reason={}",
+                principal.name(),
+                operation,
+                type,
+                name,
+                reason);
     }
 }

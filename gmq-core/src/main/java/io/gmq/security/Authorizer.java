@@ -44,12 +44,11 @@ public interface Authorizer {
     }
 
     private static String deniedMessage(Principal principal, ResourceType type, String name, Operation operation) {
-        String preposition =
-                switch (operation) {
-                    case PUBLISH -> " to ";
-                    case CONSUME -> " from ";
-                    default -> " on ";
-                };
+        String preposition = switch (operation) {
+            case PUBLISH -> " to ";
+            case CONSUME -> " from ";
+            default -> " on ";
+        };
         String resource = type.name().toLowerCase(Locale.ROOT);
         return "principal '" + principal.name() + "' may not " + operation + preposition + resource + " '" + name
                 + "'; ask an administrator to add an ACL line such as 'allow " + principal.name() + " " + resource

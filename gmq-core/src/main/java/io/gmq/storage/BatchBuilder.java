@@ -65,8 +65,8 @@ public final class BatchBuilder {
         return add(timestamp, key, value, 0, value == null ? 0 : value.length, headers);
     }
 
-    public BatchBuilder add(long timestamp, byte[] key, byte[] value, int valueOffset, int valueLength,
-                            List<Header> headers) {
+    public BatchBuilder add(
+            long timestamp, byte[] key, byte[] value, int valueOffset, int valueLength, List<Header> headers) {
         int bodyStart = position + 4;
         int pos = bodyStart;
         buffer.putLong(pos, timestamp, LE);

@@ -72,8 +72,7 @@ public final class BatchFormat {
 
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
-    private BatchFormat() {
-    }
+    private BatchFormat() {}
 
     public static int frameLength(ByteBuffer buf, int frameStart) {
         return buf.getInt(frameStart + LENGTH_OFFSET);

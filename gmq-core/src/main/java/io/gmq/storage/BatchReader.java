@@ -35,8 +35,7 @@ public final class BatchReader {
     private int headersPos;
     private int headerCount;
 
-    public BatchReader() {
-    }
+    public BatchReader() {}
 
     public BatchReader(ByteBuffer frames) {
         wrap(frames);

@@ -10,6 +10,5 @@ import java.util.Set;
  * Partitions it may not own yet (another member is still releasing them) arrive in a later
  * heartbeat.
  */
-public record GroupMembership(String group, String memberId, int generation, Set<TopicPartition> assigned,
-                              long sessionTimeoutMillis) {
-}
+public record GroupMembership(
+        String group, String memberId, int generation, Set<TopicPartition> assigned, long sessionTimeoutMillis) {}

@@ -52,23 +52,30 @@ public final class LocalStorage implements Storage {
     private final ScheduledExecutorService timer;
     private volatile boolean closed;
 
-    private LocalStorage(GmqConfig config, FileChannel lockChannel, FileLock lock, StateDb db, TopicRegistry topics,
-                         LogManager logs) {
+    private LocalStorage(
+            GmqConfig config,
+            FileChannel lockChannel,
+            FileLock lock,
+            StateDb db,
+            TopicRegistry topics,
+            LogManager logs) {
         this.config = config;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.db = db;
         this.topics = topics;
         this.logs = logs;
-        this.groups = new GroupCoordinator(db, config.timeSource(),
+        this.groups = new GroupCoordinator(
+                db,
+                config.timeSource(),
                 topic -> topics.find(topic).map(TopicInfo::partitions).orElse(-1));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gmq-storage-timer");
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(this::expireMembers, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS,
-                TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(
+                this::expireMembers, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Opens (creating if needed) the data directory of {@code config}. */
@@ -91,13 +98,18 @@ public final class LocalStorage implements Storage {
                 lock = null;
             }
             if (lock == null) {
-                throw new GmqException(ErrorCode.FAILED_PRECONDITION, "data directory " + dir.toAbsolutePath()
-                        + " is in use by another GMQ engine; stop it or choose another --data-dir");
+                throw new GmqException(
+                        ErrorCode.FAILED_PRECONDITION,
+                        "data directory " + dir.toAbsolutePath()
+                                + " is in use by another GMQ engine; stop it or choose another --data-dir");
             }
             db = StateDb.open(dir);
             TopicRegistry topics = new TopicRegistry(db, config);
             LogManager logs = logFactory == null ? LogManager.open(config) : logFactory.apply(config);
-            LOG.info("opened data directory {} ({} topics, flush {})", dir.toAbsolutePath(), topics.size(),
+            LOG.info(
+                    "opened data directory {} ({} topics, flush {})",
+                    dir.toAbsolutePath(),
+                    topics.size(),
                     config.flushPolicy());
             return new LocalStorage(config, channel, lock, db, topics, logs);
         } catch (java.io.IOException e) {
@@ -166,8 +178,8 @@ public final class LocalStorage implements Storage {
 
     private PartitionLog log(TopicPartition tp) {
         checkOpen();
-        TopicInfo t = topics.find(tp.topic()).orElseThrow(
-                () -> GmqException.notFound("topic '" + tp.topic() + "' does not exist"));
+        TopicInfo t = topics.find(tp.topic())
+                .orElseThrow(() -> GmqException.notFound("topic '" + tp.topic() + "' does not exist"));
         Partitioner.checkPartition(tp.topic(), tp.partition(), t.partitions());
         return logs.log(tp);
     }
@@ -230,12 +242,13 @@ public final class LocalStorage implements Storage {
     }
 
     @Override
-    public Set<TopicPartition> commitOffsets(String group, String memberId, int generation,
-                                             Map<TopicPartition, Long> offsets) {
+    public Set<TopicPartition> commitOffsets(
+            String group, String memberId, int generation, Map<TopicPartition, Long> offsets) {
         checkOpen();
         for (Map.Entry<TopicPartition, Long> e : offsets.entrySet()) {
             if (e.getValue() < 0) {
-                throw GmqException.invalidArgument("offset for " + e.getKey() + " must not be negative, was " + e.getValue());
+                throw GmqException.invalidArgument(
+                        "offset for " + e.getKey() + " must not be negative, was " + e.getValue());
             }
         }
         return groups.commit(group, memberId, generation, offsets);
@@ -256,14 +269,20 @@ public final class LocalStorage implements Storage {
     @Override
     public GroupDescription describeGroup(String group) {
         checkOpen();
-        return groups.describe(group, tp -> topics.find(tp.topic()).isPresent()
-                && tp.partition() < topics.find(tp.topic()).get().partitions() ? logs.log(tp).highWatermark() : 0L);
+        return groups.describe(
+                group,
+                tp -> topics.find(tp.topic()).isPresent()
+                                && tp.partition()
+                                        < topics.find(tp.topic()).get().partitions()
+                        ? logs.log(tp).highWatermark()
+                        : 0L);
     }
 
     @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
         checkOpen();
-        TopicInfo t = topics.find(topic).orElseThrow(() -> GmqException.notFound("topic '" + topic + "' does not exist"));
+        TopicInfo t =
+                topics.find(topic).orElseThrow(() -> GmqException.notFound("topic '" + topic + "' does not exist"));
         groups.resetOffsets(group, t.name(), tp -> resolveOffset(tp, spec));
     }
 

@@ -28,14 +28,17 @@ class AclFileTest {
     @Test
     void loadsEveryFormOfTheDocumentedFormat(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("acl.txt");
-        Files.writeString(file, String.join("\n",
-                "# permission principal resource operations",
-                "",
-                "allow alice topic:orders publish",
-                "ALLOW   alice\ttopic:orders.*   publish,describe",
-                "deny * topic:* delete",
-                "allow ops cluster admin",
-                "  # indented comment"));
+        Files.writeString(
+                file,
+                String.join(
+                        "\n",
+                        "# permission principal resource operations",
+                        "",
+                        "allow alice topic:orders publish",
+                        "ALLOW   alice\ttopic:orders.*   publish,describe",
+                        "deny * topic:* delete",
+                        "allow ops cluster admin",
+                        "  # indented comment"));
 
         List<AclEntry> entries = AclFile.load(file);
 
@@ -51,10 +54,12 @@ class AclFileTest {
 
     @Test
     void loadedEntriesAuthorizeAsWritten() {
-        Authorizer authorizer = Authorizer.fromAcls(AclFile.parse(List.of(
-                "allow alice topic:orders.* publish",
-                "deny alice topic:orders.secret publish",
-                "allow ops cluster admin"), "test"));
+        Authorizer authorizer = Authorizer.fromAcls(AclFile.parse(
+                List.of(
+                        "allow alice topic:orders.* publish",
+                        "deny alice topic:orders.secret publish",
+                        "allow ops cluster admin"),
+                "test"));
 
         assertTrue(authorizer.allowed(new Principal("alice"), ResourceType.TOPIC, "orders.eu", Operation.PUBLISH));
         assertFalse(authorizer.allowed(new Principal("alice"), ResourceType.TOPIC, "orders.secret", Operation.PUBLISH));

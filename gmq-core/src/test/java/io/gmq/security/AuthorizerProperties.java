@@ -54,10 +54,11 @@ class AuthorizerProperties {
     Arbitrary<List<AclEntry>> entries() {
         Arbitrary<AclEntry> allow = Combinators.combine(
                         principals(), Arbitraries.of(ResourceType.class), names(), Arbitraries.of(Operation.class))
-                .as((who, type, name, op) ->
-                        new AclEntry(who, type, PatternType.PREFIXED, name, op, Permission.ALLOW));
+                .as((who, type, name, op) -> new AclEntry(who, type, PatternType.PREFIXED, name, op, Permission.ALLOW));
         Arbitrary<AclEntry> literal = Combinators.combine(
-                        principals(), Arbitraries.of(ResourceType.class), names().filter(n -> !n.isEmpty()),
+                        principals(),
+                        Arbitraries.of(ResourceType.class),
+                        names().filter(n -> !n.isEmpty()),
                         Arbitraries.of(Operation.class))
                 .as((who, type, name, op) -> new AclEntry(who, type, PatternType.LITERAL, name, op, Permission.ALLOW));
         return Arbitraries.oneOf(allow, literal).list().ofMaxSize(20);
@@ -70,9 +71,16 @@ class AuthorizerProperties {
         Arbitrary<Operation> op = Arbitraries.of(Operation.PUBLISH, Operation.ALL);
         Arbitrary<Integer> prefixLength = Arbitraries.integers().between(0, TOPIC.length());
         Arbitrary<Boolean> literal = Arbitraries.of(true, false);
-        return Combinators.combine(who, op, prefixLength, literal).as((w, o, n, isLiteral) -> isLiteral
-                ? new AclEntry(w, ResourceType.TOPIC, PatternType.LITERAL, TOPIC, o, Permission.DENY)
-                : new AclEntry(w, ResourceType.TOPIC, PatternType.PREFIXED, TOPIC.substring(0, n), o, Permission.DENY));
+        return Combinators.combine(who, op, prefixLength, literal)
+                .as((w, o, n, isLiteral) -> isLiteral
+                        ? new AclEntry(w, ResourceType.TOPIC, PatternType.LITERAL, TOPIC, o, Permission.DENY)
+                        : new AclEntry(
+                                w,
+                                ResourceType.TOPIC,
+                                PatternType.PREFIXED,
+                                TOPIC.substring(0, n),
+                                o,
+                                Permission.DENY));
     }
 
     @Provide

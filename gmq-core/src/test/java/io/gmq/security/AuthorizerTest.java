@@ -130,13 +130,16 @@ class AuthorizerTest {
     void requestForTheAllWildcardIsRejected() {
         Authorizer authorizer = Authorizer.fromAcls(List.of());
 
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> authorizer.allowed(ALICE, ResourceType.TOPIC, "orders", Operation.ALL));
     }
 
     @Test
     void principalNamesAreValidated() {
-        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(GmqException.class, () -> new Principal("*")).code());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(GmqException.class, () -> new Principal("*")).code());
         assertThrows(GmqException.class, () -> new Principal("two words"));
         assertThrows(GmqException.class, () -> new Principal(""));
     }

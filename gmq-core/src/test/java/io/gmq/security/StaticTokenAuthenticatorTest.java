@@ -44,8 +44,10 @@ class StaticTokenAuthenticatorTest {
 
     @Test
     void malformedLineIsReportedWithItsNumberAndWithoutTheToken() {
-        GmqException e = assertThrows(GmqException.class, () -> StaticTokenAuthenticator.parse(
-                List.of("# tokens", "good alice", "", "topsecret alice extra"), "token file t"));
+        GmqException e = assertThrows(
+                GmqException.class,
+                () -> StaticTokenAuthenticator.parse(
+                        List.of("# tokens", "good alice", "", "topsecret alice extra"), "token file t"));
 
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertEquals("token file t line 4: expected 'TOKEN PRINCIPAL', got 3 field(s)", e.getMessage());
@@ -62,8 +64,9 @@ class StaticTokenAuthenticatorTest {
 
     @Test
     void duplicateTokenIsReportedWithTheLaterLineNumber() {
-        GmqException e = assertThrows(GmqException.class, () -> StaticTokenAuthenticator.parse(
-                List.of("same alice", "same bob"), "token file t"));
+        GmqException e = assertThrows(
+                GmqException.class,
+                () -> StaticTokenAuthenticator.parse(List.of("same alice", "same bob"), "token file t"));
 
         assertEquals("token file t line 2: this token is already listed on an earlier line", e.getMessage());
     }

@@ -57,7 +57,8 @@ class GroupStateKillNineTest {
             long startValue;
             Process p = start(dir);
             try {
-                BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                BufferedReader out =
+                        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
                 String first = out.readLine();
                 assertTrue(first != null && first.startsWith("READY "), "churn process did not start: " + first);
                 startValue = Long.parseLong(first.substring(6));
@@ -75,8 +76,9 @@ class GroupStateKillNineTest {
                 p.destroyForcibly();
             }
             assertTrue(acked.get() > startValue, "no commit acknowledged in run " + k);
-            assertTrue(startValue >= lastAcked, "run " + k + " started from " + startValue
-                    + " below the last acknowledged commit " + lastAcked);
+            assertTrue(
+                    startValue >= lastAcked,
+                    "run " + k + " started from " + startValue + " below the last acknowledged commit " + lastAcked);
             lastAcked = acked.get();
 
             boolean dropWal = k == 2 || k == 4;
@@ -87,13 +89,16 @@ class GroupStateKillNineTest {
             }
             assertIntegrityOk();
             long committed = committedValue();
-            System.out.printf("GroupStateKillNineTest: run %d acknowledged %d, reopened at %d (WAL %d bytes%s)%n",
+            System.out.printf(
+                    "GroupStateKillNineTest: run %d acknowledged %d, reopened at %d (WAL %d bytes%s)%n",
                     k, lastAcked, committed, walBytes, dropWal ? ", deleted" : "");
             if (dropWal) {
-                assertTrue(committed <= lastAcked + 1, "after dropping the WAL: " + committed + " > " + (lastAcked + 1));
+                assertTrue(
+                        committed <= lastAcked + 1, "after dropping the WAL: " + committed + " > " + (lastAcked + 1));
                 lastAcked = committed;
             } else {
-                assertTrue(committed == lastAcked || committed == lastAcked + 1,
+                assertTrue(
+                        committed == lastAcked || committed == lastAcked + 1,
                         "committed " + committed + " but last acknowledged commit was " + lastAcked);
                 lastAcked = committed;
             }
@@ -117,16 +122,23 @@ class GroupStateKillNineTest {
 
     private static Process start(Path dir) throws IOException {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                GroupChurnProcess.class.getName(), dir.toString()));
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> cmd = new ArrayList<>(List.of(
+                java,
+                "-Xmx128m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                GroupChurnProcess.class.getName(),
+                dir.toString()));
+        return new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
     }
 
     /** The one committed value all partitions share; fails if a commit was torn or membership is impossible. */
     private long committedValue() {
         try (LocalStorage storage = LocalStorage.open(GroupChurnProcess.config(dir))) {
-            Map<TopicPartition, Long> committed = storage.committedOffsets(GroupChurnProcess.GROUP,
-                    GroupChurnProcess.partitions());
+            Map<TopicPartition, Long> committed =
+                    storage.committedOffsets(GroupChurnProcess.GROUP, GroupChurnProcess.partitions());
             if (committed.isEmpty()) {
                 return 0;
             }
@@ -139,9 +151,10 @@ class GroupStateKillNineTest {
     }
 
     private void assertIntegrityOk() throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("gmq.db").toAbsolutePath());
-             Statement s = c.createStatement();
-             ResultSet r = s.executeQuery("PRAGMA integrity_check")) {
+        try (Connection c = DriverManager.getConnection(
+                        "jdbc:sqlite:" + dir.resolve("gmq.db").toAbsolutePath());
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("PRAGMA integrity_check")) {
             assertTrue(r.next());
             assertEquals("ok", r.getString(1));
         }

@@ -39,7 +39,11 @@ class StorageBadInputProperties {
     @BeforeContainer
     static void open() throws IOException {
         dir = Files.createTempDirectory("gmq-bad-input-");
-        storage = LocalStorage.open(GmqConfig.builder().dataDir(dir).maxMessageBytes(4096).maxBatchBytes(65536).build());
+        storage = LocalStorage.open(GmqConfig.builder()
+                .dataDir(dir)
+                .maxMessageBytes(4096)
+                .maxBatchBytes(65536)
+                .build());
         storage.createTopic(TP.topic(), 1);
     }
 
@@ -56,8 +60,9 @@ class StorageBadInputProperties {
     @Provide
     Arbitrary<byte[]> frames() {
         Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMaxSize(300);
-        Arbitrary<byte[]> mutated = Arbitraries.integers().between(0, 10_000).flatMap(seed ->
-                Arbitraries.integers().between(0, 120).map(pos -> {
+        Arbitrary<byte[]> mutated = Arbitraries.integers()
+                .between(0, 10_000)
+                .flatMap(seed -> Arbitraries.integers().between(0, 120).map(pos -> {
                     BatchBuilder b = new BatchBuilder();
                     b.add(1L, "k".getBytes(), new byte[seed % 50], null);
                     b.add(2L, null, new byte[seed % 7], List.of(io.gmq.Header.of("h", "v")));
@@ -84,7 +89,8 @@ class StorageBadInputProperties {
             assertEquals(before + r.recordCount(), storage.partitionInfo(TP).highWatermark());
         } catch (CompletionException e) {
             GmqException g = (GmqException) e.getCause();
-            assertTrue(g.code() == ErrorCode.INVALID_ARGUMENT || g.code() == ErrorCode.RESOURCE_EXHAUSTED, g.toString());
+            assertTrue(
+                    g.code() == ErrorCode.INVALID_ARGUMENT || g.code() == ErrorCode.RESOURCE_EXHAUSTED, g.toString());
             assertTrue(g.getMessage() != null && !g.getMessage().isBlank());
             assertEquals(before, storage.partitionInfo(TP).highWatermark(), "a rejected frame changed the log");
         }
@@ -103,7 +109,8 @@ class StorageBadInputProperties {
 
     @Provide
     Arbitrary<Integer> badPartitions() {
-        return Arbitraries.oneOf(Arbitraries.integers().between(1, Integer.MAX_VALUE),
+        return Arbitraries.oneOf(
+                Arbitraries.integers().between(1, Integer.MAX_VALUE),
                 Arbitraries.integers().between(Integer.MIN_VALUE, -1));
     }
 
@@ -119,7 +126,12 @@ class StorageBadInputProperties {
 
     @Provide
     Arbitrary<String> names() {
-        return Arbitraries.strings().ofMinLength(1).ofMaxLength(40).alpha().numeric().withChars('-');
+        return Arbitraries.strings()
+                .ofMinLength(1)
+                .ofMaxLength(40)
+                .alpha()
+                .numeric()
+                .withChars('-');
     }
 
     private static GmqException failure(Runnable r) {

@@ -109,7 +109,9 @@ public final class CheckResult {
                         attempted, acked, indeterminate, consumed, lost(), unexpected(), duplicated()));
         Map<Finding.Criterion, List<Finding>> byCriterion = new EnumMap<>(Finding.Criterion.class);
         for (Finding f : findings) {
-            byCriterion.computeIfAbsent(f.criterion(), c -> new java.util.ArrayList<>()).add(f);
+            byCriterion
+                    .computeIfAbsent(f.criterion(), c -> new java.util.ArrayList<>())
+                    .add(f);
         }
         byCriterion.forEach((criterion, list) -> {
             out.append("  ").append(criterion).append(" (").append(list.size()).append("):\n");
@@ -117,7 +119,9 @@ public final class CheckResult {
                     .limit(REPORT_LINES_PER_CRITERION)
                     .forEach(f -> out.append("    - ").append(f.message()).append('\n'));
             if (list.size() > REPORT_LINES_PER_CRITERION) {
-                out.append("    ... and ").append(list.size() - REPORT_LINES_PER_CRITERION).append(" more\n");
+                out.append("    ... and ")
+                        .append(list.size() - REPORT_LINES_PER_CRITERION)
+                        .append(" more\n");
             }
         });
         return out.toString();

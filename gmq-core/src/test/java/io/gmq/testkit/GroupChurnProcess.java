@@ -32,8 +32,7 @@ public final class GroupChurnProcess {
     /** Commit rounds per membership before the member leaves and joins again. */
     static final int ROUNDS_PER_MEMBERSHIP = 5;
 
-    private GroupChurnProcess() {
-    }
+    private GroupChurnProcess() {}
 
     /** The configuration the process and its checker open the data directory with. */
     public static GmqConfig config(java.nio.file.Path dir) {
@@ -57,8 +56,10 @@ public final class GroupChurnProcess {
                 storage.leaveGroup(GROUP, m.memberId());
             }
         }
-        long value = storage.committedOffsets(GROUP, partitions()).values().stream().mapToLong(Long::longValue)
-                .max().orElse(0);
+        long value = storage.committedOffsets(GROUP, partitions()).values().stream()
+                .mapToLong(Long::longValue)
+                .max()
+                .orElse(0);
         out.println("READY " + value);
         out.flush();
         while (true) {

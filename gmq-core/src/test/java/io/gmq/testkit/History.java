@@ -58,8 +58,7 @@ public final class History {
             implements Event {}
 
     /** {@code partition} was (re)assigned to {@code consumerId} at {@code generation}. */
-    public record Assignment(long seq, String consumerId, TopicPartition partition, long generation)
-            implements Event {}
+    public record Assignment(long seq, String consumerId, TopicPartition partition, long generation) implements Event {}
 
     /** The committed offset of {@code group} on {@code partition} was observed to be {@code offset}. */
     public record Committed(long seq, String group, TopicPartition partition, long offset) implements Event {}

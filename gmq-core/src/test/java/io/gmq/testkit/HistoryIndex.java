@@ -28,6 +28,7 @@ import java.util.TreeSet;
 final class HistoryIndex {
     /** Every payload some producer tried to send (an ack or outcome implies an attempt). */
     final Set<String> attempted = new HashSet<>();
+
     final Map<String, List<Attempt>> attemptsByPayload = new HashMap<>();
     final Map<String, List<Acked>> ackedByPayload = new LinkedHashMap<>();
     final Set<String> indeterminate = new HashSet<>();
@@ -41,6 +42,7 @@ final class HistoryIndex {
     final Map<Position, Set<String>> payloadsByPosition = new LinkedHashMap<>();
     /** partition -> offset -> the payloads acknowledged there (more than one is an inconsistency). */
     final Map<TopicPartition, TreeMap<Long, List<String>>> ackedPayloadsByOffset = new TreeMap<>();
+
     final Map<TopicPartition, TreeSet<Long>> assignmentSeqsByPartition = new HashMap<>();
     /** (group, partition) -> committed-offset observations. */
     final Map<List<Object>, List<Committed>> committedByGroupPartition = new LinkedHashMap<>();
@@ -54,13 +56,20 @@ final class HistoryIndex {
     private void add(Event event) {
         if (event instanceof Attempt a) {
             attempted.add(a.payloadId());
-            attemptsByPayload.computeIfAbsent(a.payloadId(), k -> new ArrayList<>()).add(a);
+            attemptsByPayload
+                    .computeIfAbsent(a.payloadId(), k -> new ArrayList<>())
+                    .add(a);
         } else if (event instanceof Acked a) {
             attempted.add(a.payloadId());
-            ackedByPayload.computeIfAbsent(a.payloadId(), k -> new ArrayList<>()).add(a);
+            ackedByPayload
+                    .computeIfAbsent(a.payloadId(), k -> new ArrayList<>())
+                    .add(a);
             Position position = new Position(a.partition(), a.offset());
-            payloadsByPosition.computeIfAbsent(position, k -> new LinkedHashSet<>()).add(a.payloadId());
-            ackedPayloadsByOffset.computeIfAbsent(a.partition(), k -> new TreeMap<>())
+            payloadsByPosition
+                    .computeIfAbsent(position, k -> new LinkedHashSet<>())
+                    .add(a.payloadId());
+            ackedPayloadsByOffset
+                    .computeIfAbsent(a.partition(), k -> new TreeMap<>())
                     .computeIfAbsent(a.offset(), k -> new ArrayList<>())
                     .add(a.payloadId());
         } else if (event instanceof Indeterminate i) {
@@ -70,17 +79,24 @@ final class HistoryIndex {
             attempted.add(f.payloadId());
             failedCount.merge(f.payloadId(), 1, Integer::sum);
         } else if (event instanceof Consumed c) {
-            consumedByPayload.computeIfAbsent(c.payloadId(), k -> new ArrayList<>()).add(c);
+            consumedByPayload
+                    .computeIfAbsent(c.payloadId(), k -> new ArrayList<>())
+                    .add(c);
             consumedByConsumerPartition
                     .computeIfAbsent(List.of(c.consumerId(), c.partition()), k -> new ArrayList<>())
                     .add(c);
             Position position = QueueChecker.position(c);
-            consumersByOffset.computeIfAbsent(c.partition(), k -> new TreeMap<>())
+            consumersByOffset
+                    .computeIfAbsent(c.partition(), k -> new TreeMap<>())
                     .computeIfAbsent(c.offset(), k -> new HashSet<>())
                     .add(c.consumerId());
-            payloadsByPosition.computeIfAbsent(position, k -> new LinkedHashSet<>()).add(c.payloadId());
+            payloadsByPosition
+                    .computeIfAbsent(position, k -> new LinkedHashSet<>())
+                    .add(c.payloadId());
         } else if (event instanceof Assignment a) {
-            assignmentSeqsByPartition.computeIfAbsent(a.partition(), k -> new TreeSet<>()).add(a.seq());
+            assignmentSeqsByPartition
+                    .computeIfAbsent(a.partition(), k -> new TreeSet<>())
+                    .add(a.seq());
         } else if (event instanceof Committed c) {
             committedByGroupPartition
                     .computeIfAbsent(List.of(c.group(), c.partition()), k -> new ArrayList<>())

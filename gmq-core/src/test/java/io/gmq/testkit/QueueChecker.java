@@ -176,7 +176,8 @@ public final class QueueChecker {
         if (lostOffsets.isEmpty()) {
             return;
         }
-        List<String> payloads = lostOffsets.values().stream().flatMap(List::stream).toList();
+        List<String> payloads =
+                lostOffsets.values().stream().flatMap(List::stream).toList();
         findings.add(new Finding(
                 Criterion.LOST,
                 partition + ": lost " + where + ", " + payloads.size()

@@ -145,7 +145,8 @@ class QueueCheckerTest {
         History h = produced(5);
         consume(h, "c", 0, 1);
 
-        CheckResult result = QueueChecker.check(h, QueueChecker.Options.defaults().withCheckLost(false));
+        CheckResult result =
+                QueueChecker.check(h, QueueChecker.Options.defaults().withCheckLost(false));
 
         result.assertValid();
         assertEquals(0, result.lost());
@@ -224,7 +225,8 @@ class QueueCheckerTest {
         consume(h, "c", 0);
         h.consumed("c", "m1", P0, 2, 1, QOS1); // acknowledged at 1, served from 2
 
-        CheckResult result = QueueChecker.check(h, QueueChecker.Options.defaults().withAllowSkipOverUnconsumed(true));
+        CheckResult result =
+                QueueChecker.check(h, QueueChecker.Options.defaults().withAllowSkipOverUnconsumed(true));
         Finding f = only(result, Criterion.INCONSISTENT_OFFSET);
 
         assertTrue(f.message().contains("acknowledged at [orders-0@1] but consumed by c at orders-0@2"), f.message());
@@ -299,7 +301,8 @@ class QueueCheckerTest {
         Finding f = only(QueueChecker.check(h), Criterion.CONSUMER_ORDER);
         assertTrue(f.message().contains("[1, 2]"), f.message());
 
-        QueueChecker.check(h, QueueChecker.Options.defaults().withAllowSkipOverUnconsumed(true)).assertValid();
+        QueueChecker.check(h, QueueChecker.Options.defaults().withAllowSkipOverUnconsumed(true))
+                .assertValid();
     }
 
     @Test
@@ -316,7 +319,8 @@ class QueueCheckerTest {
         Finding f = only(QueueChecker.check(h), Criterion.CONSUMER_ORDER);
         assertTrue(f.message().contains((far - 1) + " skipped offset(s) unexplained"), f.message());
 
-        QueueChecker.check(h, QueueChecker.Options.defaults().withAllowSkipOverUnconsumed(true)).assertValid();
+        QueueChecker.check(h, QueueChecker.Options.defaults().withAllowSkipOverUnconsumed(true))
+                .assertValid();
     }
 
     @Test
@@ -360,7 +364,8 @@ class QueueCheckerTest {
         History h = produced(3);
         consume(h, "c", 0);
 
-        AssertionError error = assertThrows(AssertionError.class, () -> QueueChecker.check(h).assertValid());
+        AssertionError error =
+                assertThrows(AssertionError.class, () -> QueueChecker.check(h).assertValid());
 
         assertTrue(error.getMessage().contains("INVALID"), error.getMessage());
         assertTrue(error.getMessage().contains("LOST (1)"), error.getMessage());
@@ -376,13 +381,15 @@ class QueueCheckerTest {
         for (int t = 0; t < threads; t++) {
             String producer = "p" + t;
             TopicPartition partition = new TopicPartition("orders", t);
-            Thread worker = new Thread(() -> {
-                for (int i = 0; i < perThread; i++) {
-                    h.attempt(producer, producer + "-" + i);
-                    h.acked(producer, producer + "-" + i, partition, i);
-                    h.consumed("c" + producer, producer + "-" + i, partition, i, 1, QOS1);
-                }
-            }, "history-writer-" + t);
+            Thread worker = new Thread(
+                    () -> {
+                        for (int i = 0; i < perThread; i++) {
+                            h.attempt(producer, producer + "-" + i);
+                            h.acked(producer, producer + "-" + i, partition, i);
+                            h.consumed("c" + producer, producer + "-" + i, partition, i, 1, QOS1);
+                        }
+                    },
+                    "history-writer-" + t);
             workers.add(worker);
             worker.start();
         }

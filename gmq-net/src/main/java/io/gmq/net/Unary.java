@@ -11,8 +11,7 @@ import org.slf4j.LoggerFactory;
 public final class Unary {
     private static final Logger LOG = LoggerFactory.getLogger(Unary.class);
 
-    private Unary() {
-    }
+    private Unary() {}
 
     public static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
         T result;

@@ -26,12 +26,19 @@ final class GrpcErrorsTest {
     @Test
     void everyErrorCodeSurvivesAStreamErrorRoundTrip() {
         for (ErrorCode code : ErrorCode.values()) {
-            assertEquals(code, GrpcErrors.fromProto(GrpcErrors.toProto(new GmqException(code, "m"))).code());
+            assertEquals(
+                    code,
+                    GrpcErrors.fromProto(GrpcErrors.toProto(new GmqException(code, "m")))
+                            .code());
         }
     }
 
     @Test
     void unexpectedExceptionsAreInternal() {
-        assertEquals(Status.Code.INTERNAL, GrpcErrors.toStatus(new IllegalStateException("bug")).getStatus().getCode());
+        assertEquals(
+                Status.Code.INTERNAL,
+                GrpcErrors.toStatus(new IllegalStateException("bug"))
+                        .getStatus()
+                        .getCode());
     }
 }

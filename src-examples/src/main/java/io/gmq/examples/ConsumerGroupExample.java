@@ -20,14 +20,14 @@ public final class ConsumerGroupExample {
     private static final String TOPIC = "group-demo";
     private static final int MESSAGES = 300;
 
-    private ConsumerGroupExample() {
-    }
+    private ConsumerGroupExample() {}
 
     public static void main(String[] args) throws InterruptedException {
         String server = args.length > 0 ? args[0] : "localhost:50051";
         AtomicInteger total = new AtomicInteger();
         List<GmqClient> consumers = new ArrayList<>();
-        try (GmqClient admin = GmqClient.connect(ClientConfig.builder().serverAddr(server).build())) {
+        try (GmqClient admin =
+                GmqClient.connect(ClientConfig.builder().serverAddr(server).build())) {
             try {
                 admin.createTopic(TOPIC, 3);
             } catch (io.gmq.GmqException e) {
@@ -36,15 +36,20 @@ public final class ConsumerGroupExample {
             for (int i = 1; i <= 3; i++) {
                 String name = "worker-" + i;
                 AtomicInteger mine = new AtomicInteger();
-                GmqClient c = GmqClient.connect(ClientConfig.builder().serverAddr(server).clientId(name)
-                        .consumerGroup("demo-workers").pullInterval(Duration.ofMillis(50))
+                GmqClient c = GmqClient.connect(ClientConfig.builder()
+                        .serverAddr(server)
+                        .clientId(name)
+                        .consumerGroup("demo-workers")
+                        .pullInterval(Duration.ofMillis(50))
                         .messageHandler(m -> {
                             int n = mine.incrementAndGet();
                             total.incrementAndGet();
                             if (n % 25 == 0) {
-                                System.out.println(name + " has " + n + " messages, latest from partition " + m.partition());
+                                System.out.println(
+                                        name + " has " + n + " messages, latest from partition " + m.partition());
                             }
-                        }).build());
+                        })
+                        .build());
                 c.subscribe(TOPIC);
                 consumers.add(c);
             }
@@ -56,7 +61,9 @@ public final class ConsumerGroupExample {
             }
             System.out.println("assignment: " + assignment(admin));
             for (int i = 0; i < MESSAGES; i++) {
-                admin.publishAsync(TOPIC, ("job-" + i).getBytes(StandardCharsets.UTF_8),
+                admin.publishAsync(
+                        TOPIC,
+                        ("job-" + i).getBytes(StandardCharsets.UTF_8),
                         PublishOption.partitionKey("customer-" + (i % 30)));
             }
             admin.flush();
@@ -73,13 +80,18 @@ public final class ConsumerGroupExample {
 
     private static boolean balanced(GmqClient admin) {
         var members = admin.describeGroup("demo-workers").members();
-        return members.size() == 3 && members.stream().allMatch(m -> m.assigned().size() == 1);
+        return members.size() == 3
+                && members.stream().allMatch(m -> m.assigned().size() == 1);
     }
 
     private static String assignment(GmqClient admin) {
         StringBuilder sb = new StringBuilder();
-        admin.describeGroup("demo-workers").members().forEach(m ->
-                sb.append(m.clientId()).append(" owns ").append(m.assigned()).append("; "));
+        admin.describeGroup("demo-workers")
+                .members()
+                .forEach(m -> sb.append(m.clientId())
+                        .append(" owns ")
+                        .append(m.assigned())
+                        .append("; "));
         return sb.toString();
     }
 }

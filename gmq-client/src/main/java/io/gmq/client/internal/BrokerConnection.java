@@ -126,8 +126,10 @@ final class BrokerConnection implements AutoCloseable {
                     throw new GmqException(ErrorCode.UNAVAILABLE, "client is closed");
                 }
                 if (!connected) {
-                    throw new GmqException(ErrorCode.UNAVAILABLE, "no GMQ broker reachable at " + addresses
-                            + " within " + config.requestTimeout().toMillis() + " ms");
+                    throw new GmqException(
+                            ErrorCode.UNAVAILABLE,
+                            "no GMQ broker reachable at " + addresses + " within "
+                                    + config.requestTimeout().toMillis() + " ms");
                 }
                 ch = channel;
                 addr = address;
@@ -161,7 +163,8 @@ final class BrokerConnection implements AutoCloseable {
      */
     private ManagedChannel probe(int index) {
         String addr = addresses.get(index);
-        ManagedChannel ch = NettyChannelBuilder.forTarget(addr, config.security().credentials())
+        ManagedChannel ch = NettyChannelBuilder.forTarget(
+                        addr, config.security().credentials())
                 .intercept(config.security().tokenInterceptor())
                 .maxInboundMessageSize(Integer.MAX_VALUE)
                 .keepAliveTime(10, TimeUnit.SECONDS)
@@ -169,7 +172,8 @@ final class BrokerConnection implements AutoCloseable {
                 .keepAliveWithoutCalls(true)
                 .build();
         try {
-            GmqBrokerGrpc.newBlockingStub(ch).withDeadlineAfter(PING_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
+            GmqBrokerGrpc.newBlockingStub(ch)
+                    .withDeadlineAfter(PING_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
                     .ping(Heartbeat.getDefaultInstance());
         } catch (StatusRuntimeException e) {
             ch.shutdownNow();
@@ -207,7 +211,8 @@ final class BrokerConnection implements AutoCloseable {
 
             @Override
             public void onCompleted() {
-                sessionBroken(myEpoch, new GmqException(ErrorCode.UNAVAILABLE, "broker " + addr + " ended the session"));
+                sessionBroken(
+                        myEpoch, new GmqException(ErrorCode.UNAVAILABLE, "broker " + addr + " ended the session"));
             }
         });
         connected = true;

@@ -32,6 +32,7 @@ public record ChannelSecurity(Path caFile, Path certFile, Path keyFile, String t
     /** The metadata key of the bearer token (gRPC lower-cases header names). */
     public static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
     public static final String BEARER_PREFIX = "Bearer ";
 
     /** Plaintext, no token. */
@@ -75,7 +76,8 @@ public record ChannelSecurity(Path caFile, Path certFile, Path keyFile, String t
         String value = token == null ? null : BEARER_PREFIX + token;
         return new ClientInterceptor() {
             @Override
-            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+            public <Q, R> ClientCall<Q, R> interceptCall(
+                    MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
                 ClientCall<Q, R> call = next.newCall(method, options);
                 if (value == null) {
                     return call;
@@ -94,6 +96,7 @@ public record ChannelSecurity(Path caFile, Path certFile, Path keyFile, String t
     @Override
     public String toString() {
         // Never print the token.
-        return "ChannelSecurity[tls=" + tls() + ", clientCert=" + (certFile != null) + ", token=" + (token != null) + "]";
+        return "ChannelSecurity[tls=" + tls() + ", clientCert=" + (certFile != null) + ", token=" + (token != null)
+                + "]";
     }
 }

@@ -45,8 +45,8 @@ final class ClientSubscription implements AutoCloseable {
     /** Upper bound of the pre-sized list of one delivery (the range may be wider than what it holds). */
     private static final int MAX_PRESIZE = 4096;
     /** Tells the dispatcher to end (compared by identity). */
-    private static final List<ReceivedMessage> STOP = List.of(new ReceivedMessage(null, -1, "", 0, 0, null, null,
-            List.of(), 0, 0, QoS.AT_MOST_ONCE));
+    private static final List<ReceivedMessage> STOP =
+            List.of(new ReceivedMessage(null, -1, "", 0, 0, null, null, List.of(), 0, 0, QoS.AT_MOST_ONCE));
 
     private final long id;
     private final String topic;
@@ -58,6 +58,7 @@ final class ClientSubscription implements AutoCloseable {
      * wake-up of the dispatcher) per delivery rather than per record.
      */
     private final LinkedBlockingQueue<List<ReceivedMessage>> queue = new LinkedBlockingQueue<>();
+
     private final Thread dispatcher;
 
     /** Orders ack flushes and the final Unsubscribe; taken before the connection's lock, never inside it. */
@@ -70,6 +71,7 @@ final class ClientSubscription implements AutoCloseable {
      * copy into the frame at flush). Consumer profiles had the boxing among the top allocations.
      */
     private final Int2ObjectHashMap<PartitionOffsets.Builder> pendingAcks = new Int2ObjectHashMap<>();
+
     private final Int2ObjectHashMap<PartitionOffsets.Builder> pendingNacks = new Int2ObjectHashMap<>();
     private int pendingCredits;
     private boolean flushScheduled;
@@ -79,8 +81,8 @@ final class ClientSubscription implements AutoCloseable {
     private volatile boolean closed;
     private final CompletableFuture<String> joined = new CompletableFuture<>();
 
-    ClientSubscription(long id, String topic, ClientConfig config, BrokerConnection connection,
-                       ScheduledExecutorService timer) {
+    ClientSubscription(
+            long id, String topic, ClientConfig config, BrokerConnection connection, ScheduledExecutorService timer) {
         this.id = id;
         this.topic = topic;
         this.config = config;
@@ -119,11 +121,16 @@ final class ClientSubscription implements AutoCloseable {
             pendingCredits = 0;
         }
         queue.clear();
-        Subscribe.Builder s = Subscribe.newBuilder().setSubscriptionId(id).setClientId(config.clientId())
-                .setGroup(config.consumerGroup()).addTopics(topic)
+        Subscribe.Builder s = Subscribe.newBuilder()
+                .setSubscriptionId(id)
+                .setClientId(config.clientId())
+                .setGroup(config.consumerGroup())
+                .addTopics(topic)
                 .setStartFrom(Protos.toProto(config.startFrom()))
-                .setAckMode(config.ackMode() == AckMode.MANUAL ? io.gmq.proto.AckMode.ACK_MODE_MANUAL
-                        : io.gmq.proto.AckMode.ACK_MODE_AUTO)
+                .setAckMode(
+                        config.ackMode() == AckMode.MANUAL
+                                ? io.gmq.proto.AckMode.ACK_MODE_MANUAL
+                                : io.gmq.proto.AckMode.ACK_MODE_AUTO)
                 .setPullIntervalMillis(config.pullInterval().toMillis())
                 .setInitialCredits(config.consumerCredits());
         if (config.sessionTimeout() != null) {
@@ -182,17 +189,26 @@ final class ClientSubscription implements AutoCloseable {
             if (length < BatchFormat.HEADER_LENGTH || length > end - pos) {
                 break;
             }
-            boolean atLeastOnce = (buf.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET)
-                    & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
+            boolean atLeastOnce =
+                    (buf.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET) & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
             reader.wrap(buf.duplicate().position(pos).limit(pos + length));
             while (reader.next()) {
                 long offset = reader.offset();
                 if (offset < from || offset >= to) {
                     continue;
                 }
-                records.add(new ReceivedMessage(this, deliveryEpoch, d.getTopic(), d.getPartition(), offset,
-                        reader.hasKey() ? reader.key() : null, reader.value(), reader.headers(), reader.timestamp(),
-                        d.getDeliveryCount(), atLeastOnce ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE));
+                records.add(new ReceivedMessage(
+                        this,
+                        deliveryEpoch,
+                        d.getTopic(),
+                        d.getPartition(),
+                        offset,
+                        reader.hasKey() ? reader.key() : null,
+                        reader.value(),
+                        reader.headers(),
+                        reader.timestamp(),
+                        d.getDeliveryCount(),
+                        atLeastOnce ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE));
             }
             pos += length;
         }
@@ -242,8 +258,8 @@ final class ClientSubscription implements AutoCloseable {
             if (m.epoch() == epoch) {
                 pendingCredits++;
             }
-            flushNow = (lastOfDelivery && queue.isEmpty())
-                    || pendingCredits >= Math.max(1, config.consumerCredits() / 4);
+            flushNow =
+                    (lastOfDelivery && queue.isEmpty()) || pendingCredits >= Math.max(1, config.consumerCredits() / 4);
             if (!flushNow && !flushScheduled && !closed) {
                 flushScheduled = true;
                 schedule = true;
@@ -318,8 +334,9 @@ final class ClientSubscription implements AutoCloseable {
             connection.send(ClientFrame.newBuilder().setAcks(acks).build());
         }
         if (credits > 0) {
-            connection.send(ClientFrame.newBuilder().setCredits(
-                    Credits.newBuilder().setSubscriptionId(id).setRecords(credits)).build());
+            connection.send(ClientFrame.newBuilder()
+                    .setCredits(Credits.newBuilder().setSubscriptionId(id).setRecords(credits))
+                    .build());
         }
     }
 
@@ -347,7 +364,8 @@ final class ClientSubscription implements AutoCloseable {
             flushAcksLocked();
             closed = true;
             connection.send(ClientFrame.newBuilder()
-                    .setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(id)).build());
+                    .setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(id))
+                    .build());
         }
         queue.clear();
         queue.add(STOP);

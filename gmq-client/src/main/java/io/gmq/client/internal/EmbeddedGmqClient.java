@@ -2,12 +2,12 @@ package io.gmq.client.internal;
 
 import io.gmq.ConsumerConfig;
 import io.gmq.ErrorCode;
-import io.gmq.PublishRequest;
+import io.gmq.Gmq;
 import io.gmq.GmqConfig;
 import io.gmq.GmqException;
-import io.gmq.Gmq;
 import io.gmq.OffsetSpec;
 import io.gmq.PublishOption;
+import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
 import io.gmq.Subscription;
 import io.gmq.TopicDescription;
@@ -40,16 +40,19 @@ public final class EmbeddedGmqClient implements GmqClient {
     }
 
     public static GmqClient open(ClientConfig config) {
-        return new EmbeddedGmqClient(config,
+        return new EmbeddedGmqClient(
+                config,
                 Gmq.open(GmqConfig.builder().dataDir(config.embeddedDataDir()).build()));
     }
 
     @Override
     public PublishResult publish(String topic, byte[] payload, PublishOption... options) {
         try {
-            return producer.publish(PublishRequest.of(topic, payload, options), true).join();
+            return producer.publish(PublishRequest.of(topic, payload, options), true)
+                    .join();
         } catch (CompletionException e) {
-            throw e.getCause() instanceof GmqException g ? g
+            throw e.getCause() instanceof GmqException g
+                    ? g
                     : new GmqException(ErrorCode.UNAVAILABLE, "publish failed: " + e.getCause(), e.getCause());
         }
     }
@@ -77,9 +80,13 @@ public final class EmbeddedGmqClient implements GmqClient {
         if (subscriptions.containsKey(topic)) {
             return;
         }
-        ConsumerConfig.Builder c = ConsumerConfig.builder().clientId(config.clientId())
-                .consumerGroup(config.consumerGroup()).messageHandler(config.messageHandler())
-                .pullInterval(config.pullInterval()).ackMode(config.ackMode()).startFrom(config.startFrom())
+        ConsumerConfig.Builder c = ConsumerConfig.builder()
+                .clientId(config.clientId())
+                .consumerGroup(config.consumerGroup())
+                .messageHandler(config.messageHandler())
+                .pullInterval(config.pullInterval())
+                .ackMode(config.ackMode())
+                .startFrom(config.startFrom())
                 .assignmentListener(config.assignmentListener());
         if (config.sessionTimeout() != null) {
             c.sessionTimeout(config.sessionTimeout());

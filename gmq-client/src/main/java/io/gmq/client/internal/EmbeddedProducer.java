@@ -44,8 +44,7 @@ final class EmbeddedProducer implements AutoCloseable {
     /** Keyless messages stick to one partition per topic and QoS until that batch is sent. */
     private final Map<BatchKey, Integer> sticky = new HashMap<>();
 
-    private record BatchKey(String topic, int partition, QoS qos) {
-    }
+    private record BatchKey(String topic, int partition, QoS qos) {}
 
     private static final class OpenBatch {
         final BatchKey key;
@@ -72,9 +71,12 @@ final class EmbeddedProducer implements AutoCloseable {
     CompletableFuture<PublishResult> publish(PublishRequest r, boolean sendNow) {
         int recordSize = BatchBuilder.recordSize(r.key(), r.payload().length, r.headers());
         if (recordSize > engine.config().maxMessageBytes()) {
-            return CompletableFuture.failedFuture(new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "message of "
-                    + recordSize + " bytes exceeds the maximum message size of " + engine.config().maxMessageBytes()
-                    + " bytes (maxMessageBytes)"));
+            return CompletableFuture.failedFuture(new GmqException(
+                    ErrorCode.RESOURCE_EXHAUSTED,
+                    "message of "
+                            + recordSize + " bytes exceeds the maximum message size of "
+                            + engine.config().maxMessageBytes()
+                            + " bytes (maxMessageBytes)"));
         }
         int partitions;
         try {
@@ -87,8 +89,11 @@ final class EmbeddedProducer implements AutoCloseable {
             int partition;
             if (r.partition() != PublishRequest.ANY_PARTITION || r.key() != null) {
                 try {
-                    partition = partitioner.choose(r.topic(),
-                            r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(), r.key(), partitions);
+                    partition = partitioner.choose(
+                            r.topic(),
+                            r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(),
+                            r.key(),
+                            partitions);
                 } catch (GmqException e) {
                     return CompletableFuture.failedFuture(e);
                 }
@@ -111,15 +116,19 @@ final class EmbeddedProducer implements AutoCloseable {
                 b = new OpenBatch(key);
                 open.put(key, b);
             }
-            long ts = r.timestamp() >= 0 ? r.timestamp() : engine.config().timeSource().wallMillis();
+            long ts = r.timestamp() >= 0
+                    ? r.timestamp()
+                    : engine.config().timeSource().wallMillis();
             b.builder.add(ts, r.key(), r.payload(), r.headers());
             b.futures.add(f);
-            if (sendNow || b.builder.sizeInBytes() >= config.maxBatchBytes() || config.linger().isZero()) {
+            if (sendNow
+                    || b.builder.sizeInBytes() >= config.maxBatchBytes()
+                    || config.linger().isZero()) {
                 seal(b);
             } else if (b.lingerTask == null) {
                 OpenBatch lingering = b;
-                b.lingerTask = timer.schedule(() -> sendOpen(lingering), config.linger().toNanos(),
-                        TimeUnit.NANOSECONDS);
+                b.lingerTask = timer.schedule(
+                        () -> sendOpen(lingering), config.linger().toNanos(), TimeUnit.NANOSECONDS);
             }
         }
         return f;

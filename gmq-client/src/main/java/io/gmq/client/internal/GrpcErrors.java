@@ -28,8 +28,7 @@ import java.util.concurrent.ExecutionException;
  * </pre>
  */
 public final class GrpcErrors {
-    private GrpcErrors() {
-    }
+    private GrpcErrors() {}
 
     public static Status.Code statusCode(ErrorCode code) {
         return switch (code) {
@@ -74,7 +73,9 @@ public final class GrpcErrors {
             return se.getStatus().asRuntimeException(se.getTrailers());
         }
         if (t instanceof GmqException g) {
-            return Status.fromCode(statusCode(g.code())).withDescription(g.getMessage()).asRuntimeException();
+            return Status.fromCode(statusCode(g.code()))
+                    .withDescription(g.getMessage())
+                    .asRuntimeException();
         }
         return Status.INTERNAL.withDescription(String.valueOf(t)).withCause(t).asRuntimeException();
     }
@@ -94,10 +95,13 @@ public final class GrpcErrors {
         if (status != null) {
             String description = status.getDescription();
             if (status.getCode() == Status.Code.UNAVAILABLE && status.getCause() != null) {
-                description = (description == null ? "" : description + ": ") + status.getCause().getMessage();
+                description = (description == null ? "" : description + ": ")
+                        + status.getCause().getMessage();
             }
-            return new GmqException(errorCode(status.getCode()),
-                    description == null ? status.getCode().name() : description, t);
+            return new GmqException(
+                    errorCode(status.getCode()),
+                    description == null ? status.getCode().name() : description,
+                    t);
         }
         return new GmqException(ErrorCode.INTERNAL, String.valueOf(t), t);
     }

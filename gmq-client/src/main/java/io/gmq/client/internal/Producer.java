@@ -51,14 +51,13 @@ final class Producer {
      * building and hashing a new String per publish was the producer thread's top cost.
      */
     private final Map<StickyKey, Integer> sticky = new HashMap<>();
+
     private final ConcurrentSkipListMap<Long, InFlight> inFlight = new ConcurrentSkipListMap<>();
     private long nextRequestId = 1;
 
-    private record BatchKey(String topic, int partition, QoS qos) {
-    }
+    private record BatchKey(String topic, int partition, QoS qos) {}
 
-    private record StickyKey(String topic, QoS qos) {
-    }
+    private record StickyKey(String topic, QoS qos) {}
 
     private static final class OpenBatch {
         final BatchKey key;
@@ -88,8 +87,12 @@ final class Producer {
         }
     }
 
-    Producer(ClientConfig config, BrokerConnection connection, ScheduledExecutorService timer,
-             ToIntFunction<String> partitionCount, Runnable invalidateMetadata) {
+    Producer(
+            ClientConfig config,
+            BrokerConnection connection,
+            ScheduledExecutorService timer,
+            ToIntFunction<String> partitionCount,
+            Runnable invalidateMetadata) {
         this.config = config;
         this.connection = connection;
         this.timer = timer;
@@ -105,8 +108,11 @@ final class Producer {
         synchronized (this) {
             int partition;
             if (r.partition() != PublishRequest.ANY_PARTITION || r.key() != null) {
-                partition = partitioner.choose(r.topic(),
-                        r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(), r.key(), partitions);
+                partition = partitioner.choose(
+                        r.topic(),
+                        r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(),
+                        r.key(),
+                        partitions);
             } else {
                 StickyKey stickyKey = new StickyKey(r.topic(), r.qos());
                 Integer p = sticky.get(stickyKey);
@@ -130,12 +136,14 @@ final class Producer {
             long ts = r.timestamp() >= 0 ? r.timestamp() : System.currentTimeMillis();
             b.builder.add(ts, r.key(), r.payload(), r.headers());
             b.futures.add(f);
-            if (sendNow || b.builder.sizeInBytes() >= config.maxBatchBytes() || config.linger().isZero()) {
+            if (sendNow
+                    || b.builder.sizeInBytes() >= config.maxBatchBytes()
+                    || config.linger().isZero()) {
                 seal(b);
             } else if (b.lingerTask == null) {
                 OpenBatch lingering = b;
-                b.lingerTask = timer.schedule(() -> sendOpen(lingering), config.linger().toNanos(),
-                        TimeUnit.NANOSECONDS);
+                b.lingerTask = timer.schedule(
+                        () -> sendOpen(lingering), config.linger().toNanos(), TimeUnit.NANOSECONDS);
             }
         }
         return f;
@@ -152,7 +160,8 @@ final class Producer {
     boolean awaitInFlight(long timeoutMillis) {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (!inFlight.isEmpty()) {
-            InFlight first = inFlight.firstEntry() == null ? null : inFlight.firstEntry().getValue();
+            InFlight first =
+                    inFlight.firstEntry() == null ? null : inFlight.firstEntry().getValue();
             if (first == null) {
                 break;
             }
@@ -202,8 +211,12 @@ final class Producer {
         ByteBuffer frame = b.builder.buildCopy();
         try {
             if (!inFlightPermits.tryAcquire(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                failAll(b.futures, new GmqException(ErrorCode.RESOURCE_EXHAUSTED, config.maxInFlightBatches()
-                        + " publish batches are awaiting acks; the broker is slower than the producer"));
+                failAll(
+                        b.futures,
+                        new GmqException(
+                                ErrorCode.RESOURCE_EXHAUSTED,
+                                config.maxInFlightBatches()
+                                        + " publish batches are awaiting acks; the broker is slower than the producer"));
                 return;
             }
         } catch (InterruptedException e) {
@@ -230,11 +243,17 @@ final class Producer {
         if (epoch == 0) {
             return;
         }
-        boolean sent = connection.send(ClientFrame.newBuilder().setPublish(PublishBatch.newBuilder()
-                .setRequestId(batch.requestId).setTopic(batch.key.topic()).setPartition(batch.key.partition())
-                .setQos(batch.key.qos() == QoS.AT_LEAST_ONCE ? io.gmq.proto.QoS.QOS_AT_LEAST_ONCE
-                        : io.gmq.proto.QoS.QOS_AT_MOST_ONCE)
-                .setBatch(Protos.bytes(batch.frame))).build());
+        boolean sent = connection.send(ClientFrame.newBuilder()
+                .setPublish(PublishBatch.newBuilder()
+                        .setRequestId(batch.requestId)
+                        .setTopic(batch.key.topic())
+                        .setPartition(batch.key.partition())
+                        .setQos(
+                                batch.key.qos() == QoS.AT_LEAST_ONCE
+                                        ? io.gmq.proto.QoS.QOS_AT_LEAST_ONCE
+                                        : io.gmq.proto.QoS.QOS_AT_MOST_ONCE)
+                        .setBatch(Protos.bytes(batch.frame)))
+                .build());
         if (sent) {
             batch.sentEpoch = epoch;
         }
@@ -245,8 +264,11 @@ final class Producer {
         sessionEpoch = epoch;
         for (InFlight batch : inFlight.values()) {
             if (batch.sentEpoch != 0 && batch.key.qos() == QoS.AT_MOST_ONCE) {
-                complete(batch.requestId, new GmqException(ErrorCode.UNAVAILABLE,
-                        "the broker went away before acknowledging a QoS 0 publish; it may or may not be stored"));
+                complete(
+                        batch.requestId,
+                        new GmqException(
+                                ErrorCode.UNAVAILABLE,
+                                "the broker went away before acknowledging a QoS 0 publish; it may or may not be stored"));
             } else {
                 transmit(batch, epoch);
             }
@@ -263,14 +285,18 @@ final class Producer {
             if (e.code() == ErrorCode.NOT_FOUND || e.code() == ErrorCode.INVALID_ARGUMENT) {
                 invalidateMetadata.run();
             }
-            boolean withinTimeout = System.nanoTime() - batch.createdNanos < config.requestTimeout().toNanos();
+            boolean withinTimeout = System.nanoTime() - batch.createdNanos
+                    < config.requestTimeout().toNanos();
             if (e.code() == ErrorCode.UNAVAILABLE && batch.key.qos() == QoS.AT_LEAST_ONCE && withinTimeout) {
                 // The broker lost its storage for a moment: try again soon, until the request timeout.
-                timer.schedule(() -> {
-                    synchronized (connection) {
-                        transmit(batch, currentEpochIfConnected());
-                    }
-                }, 100, TimeUnit.MILLISECONDS);
+                timer.schedule(
+                        () -> {
+                            synchronized (connection) {
+                                transmit(batch, currentEpochIfConnected());
+                            }
+                        },
+                        100,
+                        TimeUnit.MILLISECONDS);
                 return;
             }
             complete(ack.getRequestId(), e);

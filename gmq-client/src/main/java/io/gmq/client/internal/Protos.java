@@ -18,8 +18,7 @@ import java.util.Set;
 
 /** Conversions between the API value types and their protobuf messages; no logic beyond that. */
 public final class Protos {
-    private Protos() {
-    }
+    private Protos() {}
 
     /**
      * Wraps frame bytes without copying. Safe because a frame handed to gRPC is never written
@@ -51,7 +50,10 @@ public final class Protos {
     }
 
     public static io.gmq.proto.TopicPartition toProto(TopicPartition tp) {
-        return io.gmq.proto.TopicPartition.newBuilder().setTopic(tp.topic()).setPartition(tp.partition()).build();
+        return io.gmq.proto.TopicPartition.newBuilder()
+                .setTopic(tp.topic())
+                .setPartition(tp.partition())
+                .build();
     }
 
     public static TopicPartition fromProto(io.gmq.proto.TopicPartition tp) {
@@ -75,7 +77,10 @@ public final class Protos {
     }
 
     public static io.gmq.proto.TopicInfo toProto(TopicInfo t) {
-        return io.gmq.proto.TopicInfo.newBuilder().setName(t.name()).setPartitions(t.partitions()).build();
+        return io.gmq.proto.TopicInfo.newBuilder()
+                .setName(t.name())
+                .setPartitions(t.partitions())
+                .build();
     }
 
     public static TopicInfo fromProto(io.gmq.proto.TopicInfo t) {
@@ -83,19 +88,24 @@ public final class Protos {
     }
 
     public static io.gmq.proto.PartitionInfo toProto(PartitionInfo p) {
-        return io.gmq.proto.PartitionInfo.newBuilder().setTopicPartition(toProto(p.topicPartition()))
-                .setLogStartOffset(p.logStartOffset()).setHighWatermark(p.highWatermark())
-                .setSizeBytes(p.sizeBytes()).build();
+        return io.gmq.proto.PartitionInfo.newBuilder()
+                .setTopicPartition(toProto(p.topicPartition()))
+                .setLogStartOffset(p.logStartOffset())
+                .setHighWatermark(p.highWatermark())
+                .setSizeBytes(p.sizeBytes())
+                .build();
     }
 
     public static PartitionInfo fromProto(io.gmq.proto.PartitionInfo p) {
-        return new PartitionInfo(fromProto(p.getTopicPartition()), p.getLogStartOffset(), p.getHighWatermark(),
-                p.getSizeBytes());
+        return new PartitionInfo(
+                fromProto(p.getTopicPartition()), p.getLogStartOffset(), p.getHighWatermark(), p.getSizeBytes());
     }
 
     public static io.gmq.proto.OffsetSpec toProto(OffsetSpec s) {
         return io.gmq.proto.OffsetSpec.newBuilder()
-                .setKind(io.gmq.proto.OffsetSpec.Kind.forNumber(s.kind().ordinal())).setValue(s.value()).build();
+                .setKind(io.gmq.proto.OffsetSpec.Kind.forNumber(s.kind().ordinal()))
+                .setValue(s.value())
+                .build();
     }
 
     public static OffsetSpec fromProto(io.gmq.proto.OffsetSpec s) {
@@ -109,28 +119,42 @@ public final class Protos {
     }
 
     public static io.gmq.proto.GroupMembership toProto(GroupMembership m) {
-        return io.gmq.proto.GroupMembership.newBuilder().setGroup(m.group()).setMemberId(m.memberId())
-                .setGeneration(m.generation()).addAllAssigned(toProto(m.assigned()))
-                .setSessionTimeoutMillis(m.sessionTimeoutMillis()).build();
+        return io.gmq.proto.GroupMembership.newBuilder()
+                .setGroup(m.group())
+                .setMemberId(m.memberId())
+                .setGeneration(m.generation())
+                .addAllAssigned(toProto(m.assigned()))
+                .setSessionTimeoutMillis(m.sessionTimeoutMillis())
+                .build();
     }
 
     public static GroupMembership fromProto(io.gmq.proto.GroupMembership m) {
-        return new GroupMembership(m.getGroup(), m.getMemberId(), m.getGeneration(), fromProto(m.getAssignedList()),
+        return new GroupMembership(
+                m.getGroup(),
+                m.getMemberId(),
+                m.getGeneration(),
+                fromProto(m.getAssignedList()),
                 m.getSessionTimeoutMillis());
     }
 
     public static io.gmq.proto.GroupDescription toProto(GroupDescription d) {
-        io.gmq.proto.GroupDescription.Builder b = io.gmq.proto.GroupDescription.newBuilder()
-                .setGroup(d.group()).setGeneration(d.generation());
+        io.gmq.proto.GroupDescription.Builder b =
+                io.gmq.proto.GroupDescription.newBuilder().setGroup(d.group()).setGeneration(d.generation());
         for (GroupDescription.Member m : d.members()) {
-            b.addMembers(io.gmq.proto.GroupMember.newBuilder().setMemberId(m.memberId()).setClientId(m.clientId())
-                    .addAllTopics(m.topics()).addAllAssigned(toProto(m.assigned()))
+            b.addMembers(io.gmq.proto.GroupMember.newBuilder()
+                    .setMemberId(m.memberId())
+                    .setClientId(m.clientId())
+                    .addAllTopics(m.topics())
+                    .addAllAssigned(toProto(m.assigned()))
                     .setLastHeartbeatAgeMillis(m.lastHeartbeatAgeMillis()));
         }
         for (GroupDescription.PartitionProgress p : d.partitions()) {
-            b.addPartitions(io.gmq.proto.PartitionProgress.newBuilder().setTopicPartition(toProto(p.topicPartition()))
+            b.addPartitions(io.gmq.proto.PartitionProgress.newBuilder()
+                    .setTopicPartition(toProto(p.topicPartition()))
                     .setOwnerMemberId(p.ownerMemberId() == null ? "" : p.ownerMemberId())
-                    .setCommittedOffset(p.committedOffset()).setHighWatermark(p.highWatermark()).setLag(p.lag()));
+                    .setCommittedOffset(p.committedOffset())
+                    .setHighWatermark(p.highWatermark())
+                    .setLag(p.lag()));
         }
         return b.build();
     }
@@ -138,15 +162,21 @@ public final class Protos {
     public static GroupDescription fromProto(io.gmq.proto.GroupDescription d) {
         List<GroupDescription.Member> members = new ArrayList<>();
         for (io.gmq.proto.GroupMember m : d.getMembersList()) {
-            members.add(new GroupDescription.Member(m.getMemberId(), m.getClientId(),
-                    new LinkedHashSet<>(m.getTopicsList()), fromProto(m.getAssignedList()),
+            members.add(new GroupDescription.Member(
+                    m.getMemberId(),
+                    m.getClientId(),
+                    new LinkedHashSet<>(m.getTopicsList()),
+                    fromProto(m.getAssignedList()),
                     m.getLastHeartbeatAgeMillis()));
         }
         List<GroupDescription.PartitionProgress> partitions = new ArrayList<>();
         for (io.gmq.proto.PartitionProgress p : d.getPartitionsList()) {
-            partitions.add(new GroupDescription.PartitionProgress(fromProto(p.getTopicPartition()),
-                    p.getOwnerMemberId().isEmpty() ? null : p.getOwnerMemberId(), p.getCommittedOffset(),
-                    p.getHighWatermark(), p.getLag()));
+            partitions.add(new GroupDescription.PartitionProgress(
+                    fromProto(p.getTopicPartition()),
+                    p.getOwnerMemberId().isEmpty() ? null : p.getOwnerMemberId(),
+                    p.getCommittedOffset(),
+                    p.getHighWatermark(),
+                    p.getLag()));
         }
         return new GroupDescription(d.getGroup(), d.getGeneration(), members, partitions);
     }

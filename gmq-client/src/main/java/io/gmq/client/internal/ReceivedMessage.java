@@ -19,8 +19,18 @@ final class ReceivedMessage implements ConsumeMessage {
     private final int deliveryCount;
     private final QoS qos;
 
-    ReceivedMessage(ClientSubscription owner, int epoch, String topic, int partition, long offset, byte[] key,
-                    byte[] payload, List<Header> headers, long timestamp, int deliveryCount, QoS qos) {
+    ReceivedMessage(
+            ClientSubscription owner,
+            int epoch,
+            String topic,
+            int partition,
+            long offset,
+            byte[] key,
+            byte[] payload,
+            List<Header> headers,
+            long timestamp,
+            int deliveryCount,
+            QoS qos) {
         this.owner = owner;
         this.epoch = epoch;
         this.topic = topic;
@@ -38,15 +48,50 @@ final class ReceivedMessage implements ConsumeMessage {
         return epoch;
     }
 
-    @Override public String topic() { return topic; }
-    @Override public int partition() { return partition; }
-    @Override public long offset() { return offset; }
-    @Override public byte[] key() { return key; }
-    @Override public byte[] payload() { return payload; }
-    @Override public List<Header> headers() { return headers; }
-    @Override public long timestamp() { return timestamp; }
-    @Override public int deliveryCount() { return deliveryCount; }
-    @Override public QoS qos() { return qos; }
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public int partition() {
+        return partition;
+    }
+
+    @Override
+    public long offset() {
+        return offset;
+    }
+
+    @Override
+    public byte[] key() {
+        return key;
+    }
+
+    @Override
+    public byte[] payload() {
+        return payload;
+    }
+
+    @Override
+    public List<Header> headers() {
+        return headers;
+    }
+
+    @Override
+    public long timestamp() {
+        return timestamp;
+    }
+
+    @Override
+    public int deliveryCount() {
+        return deliveryCount;
+    }
+
+    @Override
+    public QoS qos() {
+        return qos;
+    }
 
     @Override
     public void ack() {

@@ -7,10 +7,10 @@ import io.gmq.PartitionInfo;
 import io.gmq.PublishOption;
 import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
+import io.gmq.TopicDescription;
 import io.gmq.TopicInfo;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
-import io.gmq.TopicDescription;
 import io.gmq.proto.CreateTopicRequest;
 import io.gmq.proto.DeleteTopicRequest;
 import io.gmq.proto.DescribeGroupRequest;
@@ -131,8 +131,12 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
     private int partitionCount(String topic) {
         Integer n = partitionCounts.get(topic);
         if (n == null) {
-            n = connection.unary(stub -> stub.getTopicMetadata(
-                    GetTopicMetadataRequest.newBuilder().setTopic(topic).setAutoCreate(true).build())).getPartitions();
+            n = connection
+                    .unary(stub -> stub.getTopicMetadata(GetTopicMetadataRequest.newBuilder()
+                            .setTopic(topic)
+                            .setAutoCreate(true)
+                            .build()))
+                    .getPartitions();
             partitionCounts.put(topic, n);
         }
         return n;
@@ -146,8 +150,10 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
         } catch (ExecutionException e) {
             throw GrpcErrors.toGmq(e.getCause());
         } catch (TimeoutException e) {
-            throw new GmqException(ErrorCode.DEADLINE_EXCEEDED, "publish to '" + topic + "' not acknowledged within "
-                    + config.requestTimeout().toMillis() + " ms; it may or may not be stored");
+            throw new GmqException(
+                    ErrorCode.DEADLINE_EXCEEDED,
+                    "publish to '" + topic + "' not acknowledged within "
+                            + config.requestTimeout().toMillis() + " ms; it may or may not be stored");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new GmqException(ErrorCode.UNAVAILABLE, "interrupted while publishing");
@@ -189,8 +195,8 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
             return;
         }
         partitionCount(topic); // validates the name and auto-creates, with a synchronous error
-        ClientSubscription s = new ClientSubscription(nextSubscriptionId.getAndIncrement(), topic, config, connection,
-                timer);
+        ClientSubscription s =
+                new ClientSubscription(nextSubscriptionId.getAndIncrement(), topic, config, connection, timer);
         byTopic.put(topic, s);
         // Registered and sent under the connection's lock: a reconnect either sees it registered
         // and subscribes it (onConnected), or happens after and finds it subscribed; never both.
@@ -230,8 +236,10 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
 
     @Override
     public TopicInfo createTopic(String topic, int partitions) {
-        io.gmq.proto.TopicInfo created = connection.unary(stub -> stub.createTopic(
-                CreateTopicRequest.newBuilder().setTopic(topic).setPartitions(partitions).build()));
+        io.gmq.proto.TopicInfo created = connection.unary(stub -> stub.createTopic(CreateTopicRequest.newBuilder()
+                .setTopic(topic)
+                .setPartitions(partitions)
+                .build()));
         TopicInfo t = Protos.fromProto(created);
         partitionCounts.remove(topic);
         return t;
@@ -240,7 +248,9 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
     @Override
     public List<TopicInfo> listTopics() {
         List<TopicInfo> out = new ArrayList<>();
-        connection.unary(stub -> stub.listTopics(ListTopicsRequest.getDefaultInstance())).getTopicsList()
+        connection
+                .unary(stub -> stub.listTopics(ListTopicsRequest.getDefaultInstance()))
+                .getTopicsList()
                 .forEach(t -> out.add(Protos.fromProto(t)));
         return out;
     }
@@ -256,13 +266,15 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
 
     @Override
     public void deleteTopic(String topic) {
-        connection.unary(stub -> stub.deleteTopic(DeleteTopicRequest.newBuilder().setTopic(topic).build()));
+        connection.unary(stub ->
+                stub.deleteTopic(DeleteTopicRequest.newBuilder().setTopic(topic).build()));
         partitionCounts.remove(topic);
     }
 
     @Override
     public List<String> listGroups() {
-        return List.copyOf(connection.unary(stub -> stub.listGroups(ListGroupsRequest.getDefaultInstance()))
+        return List.copyOf(connection
+                .unary(stub -> stub.listGroups(ListGroupsRequest.getDefaultInstance()))
                 .getGroupsList());
     }
 
@@ -275,8 +287,11 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
 
     @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
-        connection.unary(stub -> stub.resetOffsets(ResetOffsetsRequest.newBuilder().setGroup(group).setTopic(topic)
-                .setSpec(Protos.toProto(spec)).build()));
+        connection.unary(stub -> stub.resetOffsets(ResetOffsetsRequest.newBuilder()
+                .setGroup(group)
+                .setTopic(topic)
+                .setSpec(Protos.toProto(spec))
+                .build()));
     }
 
     @Override
@@ -290,7 +305,8 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
         for (String topic : List.copyOf(byTopic.keySet())) {
             unsubscribe(topic);
         }
-        producer.failEverything(new GmqException(ErrorCode.UNAVAILABLE, "client closed before the broker acknowledged"));
+        producer.failEverything(
+                new GmqException(ErrorCode.UNAVAILABLE, "client closed before the broker acknowledged"));
         connection.close();
         timer.shutdownNow();
     }

@@ -51,6 +51,7 @@ public final class BrokerEngine implements AutoCloseable {
      * publish path allocates no key.
      */
     private final ConcurrentHashMap<String, PublishAccumulator[]> accumulators = new ConcurrentHashMap<>();
+
     private volatile boolean closed;
 
     public BrokerEngine(Storage storage, GmqConfig config) {
@@ -116,8 +117,8 @@ public final class BrokerEngine implements AutoCloseable {
             for (int p = 0; p < t.partitions(); p++) {
                 TopicPartition tp = new TopicPartition(t.name(), p);
                 all[2 * p] = new PublishAccumulator(this, tp, false, (short) 0, config.maxBatchBytes());
-                all[2 * p + 1] = new PublishAccumulator(this, tp, true, BatchFormat.ATTR_QOS_AT_LEAST_ONCE,
-                        config.maxBatchBytes());
+                all[2 * p + 1] = new PublishAccumulator(
+                        this, tp, true, BatchFormat.ATTR_QOS_AT_LEAST_ONCE, config.maxBatchBytes());
             }
             PublishAccumulator[] raced = accumulators.putIfAbsent(t.name(), all);
             if (raced != null && raced.length == all.length) {
@@ -135,9 +136,13 @@ public final class BrokerEngine implements AutoCloseable {
             checkOpen();
             checkMessageSize(r);
             TopicInfo t = topic(r.topic());
-            int partition = partitioner.choose(r.topic(),
-                    r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(), r.key(), t.partitions());
-            long timestamp = r.timestamp() >= 0 ? r.timestamp() : config.timeSource().wallMillis();
+            int partition = partitioner.choose(
+                    r.topic(),
+                    r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(),
+                    r.key(),
+                    t.partitions());
+            long timestamp =
+                    r.timestamp() >= 0 ? r.timestamp() : config.timeSource().wallMillis();
             return accumulator(t, partition, r.qos()).add(timestamp, r.key(), r.payload(), r.headers());
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
@@ -161,11 +166,14 @@ public final class BrokerEngine implements AutoCloseable {
             TopicInfo t = topic(tp.topic());
             Partitioner.checkPartition(tp.topic(), tp.partition(), t.partitions());
             if (frame.remaining() > config.maxBatchBytes()) {
-                throw new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "batch of " + frame.remaining()
-                        + " bytes exceeds the maximum batch size of " + config.maxBatchBytes() + " bytes (maxBatchBytes)");
+                throw new GmqException(
+                        ErrorCode.RESOURCE_EXHAUSTED,
+                        "batch of " + frame.remaining() + " bytes exceeds the maximum batch size of "
+                                + config.maxBatchBytes() + " bytes (maxBatchBytes)");
             }
             return storage.append(tp, frame, durable).whenComplete((a, e) -> {
-                if (e != null && GmqException.class.isInstance(unwrap(e))
+                if (e != null
+                        && GmqException.class.isInstance(unwrap(e))
                         && ((GmqException) unwrap(e)).code() == ErrorCode.NOT_FOUND) {
                     invalidateTopic(tp.topic());
                 }
@@ -178,15 +186,17 @@ public final class BrokerEngine implements AutoCloseable {
     private void checkMessageSize(PublishRequest r) {
         int size = BatchBuilder.recordSize(r.key(), r.payload().length, r.headers());
         if (size > config.maxMessageBytes()) {
-            throw new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "message of " + size
-                    + " bytes exceeds the maximum message size of " + config.maxMessageBytes()
-                    + " bytes (maxMessageBytes)");
+            throw new GmqException(
+                    ErrorCode.RESOURCE_EXHAUSTED,
+                    "message of " + size
+                            + " bytes exceeds the maximum message size of " + config.maxMessageBytes()
+                            + " bytes (maxMessageBytes)");
         }
     }
 
     /** Joins {@code group} as a new member and starts delivering to {@code sink}. */
-    public GroupSubscription subscribe(String group, String clientId, Set<String> topics, SubscriptionOptions options,
-                                       DeliverySink sink) {
+    public GroupSubscription subscribe(
+            String group, String clientId, Set<String> topics, SubscriptionOptions options, DeliverySink sink) {
         checkOpen();
         if (topics.isEmpty()) {
             throw GmqException.invalidArgument("subscribe needs at least one topic");
@@ -223,7 +233,8 @@ public final class BrokerEngine implements AutoCloseable {
 
     static Throwable unwrap(Throwable e) {
         while ((e instanceof java.util.concurrent.CompletionException
-                || e instanceof java.util.concurrent.ExecutionException) && e.getCause() != null) {
+                        || e instanceof java.util.concurrent.ExecutionException)
+                && e.getCause() != null) {
             e = e.getCause();
         }
         return e;

@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
  * {@code fromOffset <= offset < toOffset} are delivered. Every record in it has the same delivery
  * count (first deliveries come in runs; redeliveries one by one).
  */
-public record Delivery(TopicPartition tp, ByteBuffer frames, long fromOffset, long toOffset, int deliveryCount,
-                       int generation) {
+public record Delivery(
+        TopicPartition tp, ByteBuffer frames, long fromOffset, long toOffset, int deliveryCount, int generation) {
     public int messageCount() {
         return (int) (toOffset - fromOffset);
     }

@@ -15,8 +15,7 @@ public interface DeliverySink {
      * Called once, before the member joins and before any delivery, with the subscription that will
      * feed this sink: acks may arrive as soon as the first delivery does, so keep the reference.
      */
-    default void attached(GroupSubscription subscription) {
-    }
+    default void attached(GroupSubscription subscription) {}
 
     /** How many more messages the sink accepts now. */
     int capacity();
@@ -24,8 +23,7 @@ public interface DeliverySink {
     /** Called with the subscription's lock held; must not block. */
     void deliver(Delivery delivery);
 
-    default void assignmentChanged(Set<TopicPartition> assigned, int generation) {
-    }
+    default void assignmentChanged(Set<TopicPartition> assigned, int generation) {}
 
     /**
      * Hands over acknowledgements the sink holds back to apply them in runs ({@link
@@ -33,10 +31,8 @@ public interface DeliverySink {
      * never with its lock held, so an ack waits at most one tick however long the sink would
      * have held it (for example while a handler blocks).
      */
-    default void flushAcks() {
-    }
+    default void flushAcks() {}
 
     /** The engine gave up on this member (for example it was closed by the engine). */
-    default void failed(GmqException error) {
-    }
+    default void failed(GmqException error) {}
 }

@@ -14,7 +14,6 @@ import io.gmq.storage.GroupMembership;
 import io.gmq.storage.Storage;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -71,6 +70,7 @@ public final class GroupSubscription implements AutoCloseable {
      * after SIGSTOP delivers records its member no longer owns before its next heartbeat.
      */
     private volatile long leaseFromNanos;
+
     private final long pullIntervalMillis;
     private final long ackTimeoutNanos;
     private final long nackBackoffNanos;
@@ -102,8 +102,13 @@ public final class GroupSubscription implements AutoCloseable {
         }
     }
 
-    GroupSubscription(BrokerEngine engine, String group, String clientId, Set<String> topics,
-                      SubscriptionOptions options, DeliverySink sink) {
+    GroupSubscription(
+            BrokerEngine engine,
+            String group,
+            String clientId,
+            Set<String> topics,
+            SubscriptionOptions options,
+            DeliverySink sink) {
         this.engine = engine;
         this.storage = engine.storage();
         this.group = group;
@@ -111,8 +116,10 @@ public final class GroupSubscription implements AutoCloseable {
         this.topics = Set.copyOf(topics);
         this.options = options;
         this.sink = sink;
-        this.sessionTimeoutMillis = (options.sessionTimeout() != null ? options.sessionTimeout()
-                : engine.config().sessionTimeout()).toMillis();
+        this.sessionTimeoutMillis = (options.sessionTimeout() != null
+                        ? options.sessionTimeout()
+                        : engine.config().sessionTimeout())
+                .toMillis();
         this.pullIntervalMillis = Math.max(1, options.pullInterval().toMillis());
         this.ackTimeoutNanos = engine.config().ackTimeout().toNanos();
         this.nackBackoffNanos = engine.config().nackBackoff().toNanos();
@@ -132,12 +139,13 @@ public final class GroupSubscription implements AutoCloseable {
         long heartbeatMillis = Math.max(10, Math.min(MAX_HEARTBEAT_MILLIS, sessionTimeoutMillis / 3));
         long commitMillis = engine.config().commitInterval().toMillis();
         synchronized (this) {
-            tasks.add(engine.groupExecutor().scheduleWithFixedDelay(this::heartbeatSafely,
-                    heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS));
-            tasks.add(engine.groupExecutor().scheduleWithFixedDelay(this::commitSafely,
-                    commitMillis, commitMillis, TimeUnit.MILLISECONDS));
-            tasks.add(engine.groupExecutor().scheduleWithFixedDelay(this::tickSafely,
-                    TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
+            tasks.add(engine.groupExecutor()
+                    .scheduleWithFixedDelay(
+                            this::heartbeatSafely, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS));
+            tasks.add(engine.groupExecutor()
+                    .scheduleWithFixedDelay(this::commitSafely, commitMillis, commitMillis, TimeUnit.MILLISECONDS));
+            tasks.add(engine.groupExecutor()
+                    .scheduleWithFixedDelay(this::tickSafely, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS));
         }
     }
 
@@ -440,13 +448,19 @@ public final class GroupSubscription implements AutoCloseable {
             if (error != null) {
                 ps.retryAtNanos = engine.time().nanoTime() + pullIntervalMillis * 1_000_000L;
                 Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
-                if (cause instanceof GmqException g && g.code() == ErrorCode.DATA_LOSS
+                        ? error.getCause()
+                        : error;
+                if (cause instanceof GmqException g
+                        && g.code() == ErrorCode.DATA_LOSS
                         && ps.dataLossLoggedAt != ps.fetchOffset) {
                     // Damage found only on read (not by startup recovery): say so, or the partition just stalls.
                     ps.dataLossLoggedAt = ps.fetchOffset;
-                    LOG.error("group {} cannot read {} at offset {}, delivery of this partition stops there: {}",
-                            group, ps.tp, ps.fetchOffset, g.getMessage());
+                    LOG.error(
+                            "group {} cannot read {} at offset {}, delivery of this partition stops there: {}",
+                            group,
+                            ps.tp,
+                            ps.fetchOffset,
+                            g.getMessage());
                 } else {
                     LOG.debug("fetch of {} at {} failed: {}", ps.tp, ps.fetchOffset, error.toString());
                 }
@@ -457,8 +471,12 @@ public final class GroupSubscription implements AutoCloseable {
             }
             ps.retryAtNanos = 0;
             if (r.outOfRange()) {
-                LOG.warn("group {} skips {} from offset {} to {}: older records were deleted by retention",
-                        group, ps.tp, ps.fetchOffset, r.logStartOffset());
+                LOG.warn(
+                        "group {} skips {} from offset {} to {}: older records were deleted by retention",
+                        group,
+                        ps.tp,
+                        ps.fetchOffset,
+                        r.logStartOffset());
                 ps.window.skipTo(r.logStartOffset());
                 ps.fetchOffset = r.logStartOffset();
             } else if (!r.isEmpty()) {
@@ -485,8 +503,8 @@ public final class GroupSubscription implements AutoCloseable {
             int length = BatchFormat.frameLength(buf, pos);
             long base = BatchFormat.baseOffset(buf, pos);
             long frameNext = base + BatchFormat.recordCount(buf, pos);
-            boolean needsAck = (buf.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET)
-                    & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
+            boolean needsAck =
+                    (buf.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET) & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
             if (frameNext > to) {
                 if (base > to) {
                     // Offsets are dense; a gap means records below base are gone (retention raced us).
@@ -511,7 +529,11 @@ public final class GroupSubscription implements AutoCloseable {
         if (to == from) {
             return;
         }
-        ByteBuffer frames = buf.duplicate().limit(deliveredEnd).position(buf.position()).slice().order(BatchFormat.ORDER);
+        ByteBuffer frames = buf.duplicate()
+                .limit(deliveredEnd)
+                .position(buf.position())
+                .slice()
+                .order(BatchFormat.ORDER);
         ps.fetchOffset = to;
         sink.deliver(new Delivery(ps.tp, frames, from, to, 1, generation));
     }
@@ -548,8 +570,9 @@ public final class GroupSubscription implements AutoCloseable {
             // While the record is being read again, keep it out of the due set.
             ps.window.postpone(offset, now + ackTimeoutNanos);
             boolean deadLetter = maxDeliveries > 0 && ps.window.deliveryCount(offset) >= maxDeliveries;
-            storage.fetch(ps.tp, offset, 1, 0).whenCompleteAsync(
-                    (r, e) -> onRedeliveryRead(ps, offset, deadLetter, r, e), engine.deliveryExecutor());
+            storage.fetch(ps.tp, offset, 1, 0)
+                    .whenCompleteAsync(
+                            (r, e) -> onRedeliveryRead(ps, offset, deadLetter, r, e), engine.deliveryExecutor());
         });
     }
 
@@ -571,8 +594,8 @@ public final class GroupSubscription implements AutoCloseable {
                 return;
             }
             ps.window.redelivered(offset, engine.time().nanoTime() + ackTimeoutNanos);
-            sink.deliver(new Delivery(ps.tp, r.records(), offset, offset + 1, ps.window.deliveryCount(offset),
-                    generation));
+            sink.deliver(
+                    new Delivery(ps.tp, r.records(), offset, offset + 1, ps.window.deliveryCount(offset), generation));
         }
     }
 
@@ -590,12 +613,23 @@ public final class GroupSubscription implements AutoCloseable {
             headers.add(Header.of(DLQ_DELIVERY_COUNT, Integer.toString(ps.window.deliveryCount(offset))));
             headers.add(Header.of(DLQ_GROUP, group));
             String dlq = ps.tp.topic() + engine.config().deadLetterSuffix();
-            PublishRequest req = new PublishRequest(dlq, reader.value(), QoS.AT_LEAST_ONCE, reader.key(),
-                    PublishRequest.ANY_PARTITION, headers, reader.timestamp());
+            PublishRequest req = new PublishRequest(
+                    dlq,
+                    reader.value(),
+                    QoS.AT_LEAST_ONCE,
+                    reader.key(),
+                    PublishRequest.ANY_PARTITION,
+                    headers,
+                    reader.timestamp());
             engine.publish(req).whenComplete((res, err) -> {
                 if (err == null) {
-                    LOG.info("group {} moved {}@{} to dead-letter topic {} after {} deliveries",
-                            group, ps.tp, offset, dlq, ps.window.deliveryCount(offset));
+                    LOG.info(
+                            "group {} moved {}@{} to dead-letter topic {} after {} deliveries",
+                            group,
+                            ps.tp,
+                            offset,
+                            dlq,
+                            ps.window.deliveryCount(offset));
                     ack(ps.tp, offset);
                 } else {
                     LOG.warn("group {} could not dead-letter {}@{}: {}", group, ps.tp, offset, err.toString());

@@ -16,6 +16,7 @@ final class DeliveredMessage implements ConsumeMessage {
 
     /** Shared by every message of one delivery: acks need no key object of their own. */
     private final TopicPartition tp;
+
     private final long offset;
     private final byte[] key;
     private final byte[] payload;
@@ -25,8 +26,16 @@ final class DeliveredMessage implements ConsumeMessage {
     private final QoS qos;
     private final Acker acker;
 
-    DeliveredMessage(TopicPartition tp, long offset, byte[] key, byte[] payload, List<Header> headers,
-                     long timestamp, int deliveryCount, QoS qos, Acker acker) {
+    DeliveredMessage(
+            TopicPartition tp,
+            long offset,
+            byte[] key,
+            byte[] payload,
+            List<Header> headers,
+            long timestamp,
+            int deliveryCount,
+            QoS qos,
+            Acker acker) {
         this.tp = tp;
         this.offset = offset;
         this.key = key;
@@ -38,17 +47,54 @@ final class DeliveredMessage implements ConsumeMessage {
         this.acker = acker;
     }
 
-    TopicPartition topicPartition() { return tp; }
+    TopicPartition topicPartition() {
+        return tp;
+    }
 
-    @Override public String topic() { return tp.topic(); }
-    @Override public int partition() { return tp.partition(); }
-    @Override public long offset() { return offset; }
-    @Override public byte[] key() { return key; }
-    @Override public byte[] payload() { return payload; }
-    @Override public List<Header> headers() { return headers; }
-    @Override public long timestamp() { return timestamp; }
-    @Override public int deliveryCount() { return deliveryCount; }
-    @Override public QoS qos() { return qos; }
+    @Override
+    public String topic() {
+        return tp.topic();
+    }
+
+    @Override
+    public int partition() {
+        return tp.partition();
+    }
+
+    @Override
+    public long offset() {
+        return offset;
+    }
+
+    @Override
+    public byte[] key() {
+        return key;
+    }
+
+    @Override
+    public byte[] payload() {
+        return payload;
+    }
+
+    @Override
+    public List<Header> headers() {
+        return headers;
+    }
+
+    @Override
+    public long timestamp() {
+        return timestamp;
+    }
+
+    @Override
+    public int deliveryCount() {
+        return deliveryCount;
+    }
+
+    @Override
+    public QoS qos() {
+        return qos;
+    }
 
     @Override
     public void ack() {
@@ -66,7 +112,7 @@ final class DeliveredMessage implements ConsumeMessage {
 
     @Override
     public String toString() {
-        return "ConsumeMessage{" + tp + "@" + offset + ", deliveryCount=" + deliveryCount
-                + ", qos=" + qos + ", " + payload.length + " bytes}";
+        return "ConsumeMessage{" + tp + "@" + offset + ", deliveryCount=" + deliveryCount + ", qos=" + qos + ", "
+                + payload.length + " bytes}";
     }
 }

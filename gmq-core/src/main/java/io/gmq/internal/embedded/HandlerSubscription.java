@@ -65,13 +65,17 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
         this.dispatcher.setDaemon(true);
     }
 
-    public static HandlerSubscription start(BrokerEngine engine, ConsumerConfig config, Set<String> topics,
-                                            Runnable onClose) {
+    public static HandlerSubscription start(
+            BrokerEngine engine, ConsumerConfig config, Set<String> topics, Runnable onClose) {
         HandlerSubscription s = new HandlerSubscription(config, onClose);
         s.dispatcher.start();
         try {
-            engine.subscribe(config.consumerGroup(), config.clientId(), topics,
-                    new SubscriptionOptions(config.pullInterval(), config.startFrom(), config.sessionTimeout()), s);
+            engine.subscribe(
+                    config.consumerGroup(),
+                    config.clientId(),
+                    topics,
+                    new SubscriptionOptions(config.pullInterval(), config.startFrom(), config.sessionTimeout()),
+                    s);
         } catch (RuntimeException e) {
             s.running = false;
             s.dispatcher.interrupt();

@@ -7,8 +7,7 @@ import java.util.List;
 
 /** Decodes fetched frames for {@link io.gmq.PartitionReader}: records from {@code from}, no acks. */
 public final class ReplayMessages {
-    private ReplayMessages() {
-    }
+    private ReplayMessages() {}
 
     public static void collect(TopicPartition tp, ByteBuffer frames, long from, int max, List<ConsumeMessage> out) {
         Messages.forEach(tp, frames, from, Long.MAX_VALUE, 1, null, m -> {

@@ -48,6 +48,7 @@ import java.util.function.ToLongFunction;
 public final class GroupCoordinator {
     /** Upper bound for a member's session timeout: a dead consumer must not hold partitions for days. */
     public static final long MAX_SESSION_TIMEOUT_MILLIS = 24L * 60 * 60 * 1000;
+
     private static final long NANOS_PER_MILLI = 1_000_000L;
 
     private final StateDb db;
@@ -89,8 +90,10 @@ public final class GroupCoordinator {
                     + " ms, was " + sessionTimeoutMillis);
         }
         String memberId = clientId + "-" + UUID.randomUUID();
-        return mutate(group, true, state ->
-                state.join(memberId, clientId, topics, sessionTimeoutMillis, time.nanoTime(), partitionCount));
+        return mutate(
+                group,
+                true,
+                state -> state.join(memberId, clientId, topics, sessionTimeoutMillis, time.nanoTime(), partitionCount));
     }
 
     /**
@@ -100,18 +103,22 @@ public final class GroupCoordinator {
      */
     public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
         Set<TopicPartition> reported = owned == null ? Set.of() : owned;
-        return mutate(group, false, state -> state.heartbeat(memberId, reported, time.nanoTime(), partitionCount),
-                () -> {
+        return mutate(
+                group, false, state -> state.heartbeat(memberId, reported, time.nanoTime(), partitionCount), () -> {
                     throw unknownMember(group, memberId);
                 });
     }
 
     /** Removes the member and releases its partitions. A member that is already gone is ignored. */
     public void leave(String group, String memberId) {
-        mutate(group, false, state -> {
-            state.leave(memberId, partitionCount);
-            return null;
-        }, () -> null);
+        mutate(
+                group,
+                false,
+                state -> {
+                    state.leave(memberId, partitionCount);
+                    return null;
+                },
+                () -> null);
     }
 
     /**
@@ -119,7 +126,8 @@ public final class GroupCoordinator {
      * A lower offset than the committed one is ignored (the higher stays). FAILED_PRECONDITION for
      * an unknown member. {@code generation} is informational; fencing is by ownership.
      */
-    public Set<TopicPartition> commit(String group, String memberId, int generation, Map<TopicPartition, Long> offsets) {
+    public Set<TopicPartition> commit(
+            String group, String memberId, int generation, Map<TopicPartition, Long> offsets) {
         Map<TopicPartition, Long> entries = offsets == null ? Map.of() : offsets;
         return mutate(group, false, state -> state.commit(memberId, entries), () -> {
             throw unknownMember(group, memberId);
@@ -184,9 +192,13 @@ public final class GroupCoordinator {
                 }
             });
             List<GroupDescription.Member> members = new ArrayList<>();
-            state.members().forEach((id, m) -> members.add(new GroupDescription.Member(id, m.clientId(), m.topics(),
-                    Set.copyOf(owned.getOrDefault(id, Set.of())),
-                    (now - state.lastHeartbeatNanos(id)) / NANOS_PER_MILLI)));
+            state.members()
+                    .forEach((id, m) -> members.add(new GroupDescription.Member(
+                            id,
+                            m.clientId(),
+                            m.topics(),
+                            Set.copyOf(owned.getOrDefault(id, Set.of())),
+                            (now - state.lastHeartbeatNanos(id)) / NANOS_PER_MILLI)));
             SortedSet<TopicPartition> partitions = state.subscribedPartitions();
             partitions.addAll(state.offsets().keySet());
             List<GroupDescription.PartitionProgress> progress = new ArrayList<>();
@@ -212,8 +224,8 @@ public final class GroupCoordinator {
         mutate(group, true, state -> {
             int partitions = partitionCount.applyAsInt(topic);
             if (partitions < 0) {
-                throw GmqException.notFound("topic " + topic + " does not exist; cannot reset offsets of group "
-                        + group + " for it");
+                throw GmqException.notFound(
+                        "topic " + topic + " does not exist; cannot reset offsets of group " + group + " for it");
             }
             state.resetOffsets(topic, partitions, resolvedOffset);
             return null;
@@ -227,7 +239,10 @@ public final class GroupCoordinator {
             reloadFailedGroups();
             int expired = 0;
             for (String group : new ArrayList<>(groups.keySet())) {
-                expired += mutate(group, false, state -> state.expire(time.nanoTime(), partitionCount).size(),
+                expired += mutate(
+                        group,
+                        false,
+                        state -> state.expire(time.nanoTime(), partitionCount).size(),
                         () -> 0);
             }
             return expired;
@@ -246,10 +261,14 @@ public final class GroupCoordinator {
         try {
             reloadFailedGroups();
             for (String group : new ArrayList<>(groups.keySet())) {
-                mutate(group, false, state -> {
-                    state.topicDeleted(topic, partitionCount);
-                    return null;
-                }, () -> null);
+                mutate(
+                        group,
+                        false,
+                        state -> {
+                            state.topicDeleted(topic, partitionCount);
+                            return null;
+                        },
+                        () -> null);
             }
         } finally {
             lock.unlock();
@@ -274,7 +293,8 @@ public final class GroupCoordinator {
     // ---- internals ----------------------------------------------------------------------------
 
     private static GmqException unknownMember(String group, String memberId) {
-        return new GmqException(ErrorCode.FAILED_PRECONDITION,
+        return new GmqException(
+                ErrorCode.FAILED_PRECONDITION,
                 "member " + memberId + " is not in group " + group + " (session expired or left); rejoin");
     }
 
@@ -289,8 +309,7 @@ public final class GroupCoordinator {
      * the group does not exist: creates it when {@code create}, else answers {@code absent} (which
      * may throw).
      */
-    private <T> T mutate(String group, boolean create, Function<GroupState, T> transition,
-                         Supplier<T> absent) {
+    private <T> T mutate(String group, boolean create, Function<GroupState, T> transition, Supplier<T> absent) {
         lock.lock();
         try {
             reloadFailedGroups();
@@ -359,8 +378,10 @@ public final class GroupCoordinator {
             try {
                 snapshot = db.inTransaction(c -> GroupStore.load(c, group));
             } catch (GmqException e) {
-                throw new GmqException(e.code(), "group state of " + group
-                        + " could not be reloaded after a failed write: " + e.getMessage(), e);
+                throw new GmqException(
+                        e.code(),
+                        "group state of " + group + " could not be reloaded after a failed write: " + e.getMessage(),
+                        e);
             }
             if (snapshot != null) {
                 groups.put(group, GroupState.restore(snapshot, time.nanoTime()));

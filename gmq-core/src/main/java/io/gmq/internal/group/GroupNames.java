@@ -7,8 +7,7 @@ final class GroupNames {
     /** Same bound as Kafka's group ids, so names move between the systems unchanged. */
     static final int MAX_LENGTH = 249;
 
-    private GroupNames() {
-    }
+    private GroupNames() {}
 
     /** @param what what the name is, for the message ("group", "client id") */
     static String check(String what, String name) {

@@ -8,6 +8,9 @@ import java.util.SortedMap;
  * exactly when the group's durable state is. Session deadlines are not part of it (they live in
  * memory only, on the monotonic clock).
  */
-record GroupSnapshot(String group, int generation, SortedMap<String, GroupMember> members,
-                     SortedMap<TopicPartition, PartitionSlot> slots, SortedMap<TopicPartition, Long> offsets) {
-}
+record GroupSnapshot(
+        String group,
+        int generation,
+        SortedMap<String, GroupMember> members,
+        SortedMap<TopicPartition, PartitionSlot> slots,
+        SortedMap<TopicPartition, Long> offsets) {}

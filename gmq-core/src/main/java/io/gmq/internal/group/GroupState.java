@@ -61,6 +61,7 @@ final class GroupState {
     private final TreeMap<String, GroupMember> members = new TreeMap<>();
     /** member id -> monotonic time of its last join or heartbeat. Memory only. */
     private final Map<String, Long> lastHeartbeatNanos = new HashMap<>();
+
     private final TreeMap<TopicPartition, PartitionSlot> slots = new TreeMap<>();
     private final TreeMap<TopicPartition, Long> offsets = new TreeMap<>();
     /** Subscribed topic -> partition count when the targets were last computed (-1: absent). */
@@ -99,8 +100,13 @@ final class GroupState {
     // ---- transitions --------------------------------------------------------------------------
 
     /** Adds a member under the id the caller chose (unique), recomputes the targets, acquires free ones. */
-    GroupMembership join(String memberId, String clientId, Set<String> topics, long sessionTimeoutMillis,
-                         long nowNanos, ToIntFunction<String> partitionCount) {
+    GroupMembership join(
+            String memberId,
+            String clientId,
+            Set<String> topics,
+            long sessionTimeoutMillis,
+            long nowNanos,
+            ToIntFunction<String> partitionCount) {
         if (members.containsKey(memberId)) {
             throw new GmqException(ErrorCode.ALREADY_EXISTS, "member " + memberId + " is already in group " + name);
         }
@@ -118,8 +124,8 @@ final class GroupState {
      * and answers with its current assignment. {@code generation} is informational: fencing is by
      * ownership, and the answer carries the current generation.
      */
-    GroupMembership heartbeat(String memberId, Set<TopicPartition> owned, long nowNanos,
-                              ToIntFunction<String> partitionCount) {
+    GroupMembership heartbeat(
+            String memberId, Set<TopicPartition> owned, long nowNanos, ToIntFunction<String> partitionCount) {
         requireMember(memberId);
         lastHeartbeatNanos.put(memberId, nowNanos);
         if (refreshPartitionCounts(partitionCount)) {
@@ -186,8 +192,9 @@ final class GroupState {
     /** Sets every partition of {@code topic} to {@code resolvedOffset}; refused while the group has members. */
     void resetOffsets(String topic, int partitions, ToLongFunction<TopicPartition> resolvedOffset) {
         if (!members.isEmpty()) {
-            throw new GmqException(ErrorCode.FAILED_PRECONDITION, "group " + name + " has " + members.size()
-                    + " members; stop them before resetting offsets");
+            throw new GmqException(
+                    ErrorCode.FAILED_PRECONDITION,
+                    "group " + name + " has " + members.size() + " members; stop them before resetting offsets");
         }
         Map<TopicPartition, Long> resolved = new TreeMap<>();
         for (int p = 0; p < partitions; p++) {
@@ -269,15 +276,18 @@ final class GroupState {
     }
 
     GroupSnapshot snapshot() {
-        return new GroupSnapshot(name, generation, Collections.unmodifiableSortedMap(new TreeMap<>(members)),
+        return new GroupSnapshot(
+                name,
+                generation,
+                Collections.unmodifiableSortedMap(new TreeMap<>(members)),
                 Collections.unmodifiableSortedMap(new TreeMap<>(slots)),
                 Collections.unmodifiableSortedMap(new TreeMap<>(offsets)));
     }
 
     /** The keys changed since the last call; clears them. */
     GroupChanges drainChanges() {
-        GroupChanges changes = new GroupChanges(groupRowDirty, Set.copyOf(dirtyMembers), Set.copyOf(dirtySlots),
-                Set.copyOf(dirtyOffsets));
+        GroupChanges changes = new GroupChanges(
+                groupRowDirty, Set.copyOf(dirtyMembers), Set.copyOf(dirtySlots), Set.copyOf(dirtyOffsets));
         groupRowDirty = false;
         dirtyMembers.clear();
         dirtySlots.clear();
@@ -289,7 +299,8 @@ final class GroupState {
 
     private void requireMember(String memberId) {
         if (!members.containsKey(memberId)) {
-            throw new GmqException(ErrorCode.FAILED_PRECONDITION,
+            throw new GmqException(
+                    ErrorCode.FAILED_PRECONDITION,
                     "member " + memberId + " is not in group " + name + " (session expired or left); rejoin");
         }
     }
@@ -313,8 +324,8 @@ final class GroupState {
             }
         }
         GroupMember member = members.get(memberId);
-        return new GroupMembership(name, memberId, generation, Collections.unmodifiableSet(assigned),
-                member.sessionTimeoutMillis());
+        return new GroupMembership(
+                name, memberId, generation, Collections.unmodifiableSet(assigned), member.sessionTimeoutMillis());
     }
 
     private void removeMember(String memberId) {
@@ -396,8 +407,8 @@ final class GroupState {
     }
 
     private static <V> SortedMap<TopicPartition, V> topicRange(TreeMap<TopicPartition, V> map, String topic) {
-        return map.subMap(new TopicPartition(topic, Integer.MIN_VALUE), true,
-                new TopicPartition(topic, Integer.MAX_VALUE), true);
+        return map.subMap(
+                new TopicPartition(topic, Integer.MIN_VALUE), true, new TopicPartition(topic, Integer.MAX_VALUE), true);
     }
 
     private static <V> void removeTopicKeys(TreeMap<TopicPartition, V> map, Set<TopicPartition> dirty, String topic) {

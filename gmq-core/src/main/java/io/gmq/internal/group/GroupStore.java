@@ -32,8 +32,7 @@ import java.util.TreeSet;
  * deleted, so a group's generation never goes backward even after it empties and re-forms.
  */
 final class GroupStore {
-    private GroupStore() {
-    }
+    private GroupStore() {}
 
     static void migrate(StateDb db) {
         db.migrate(
@@ -57,7 +56,7 @@ final class GroupStore {
     static SortedMap<String, GroupSnapshot> loadAll(Connection c) throws SQLException {
         SortedMap<String, Integer> generations = new TreeMap<>();
         try (PreparedStatement s = c.prepareStatement("SELECT group_name, generation FROM consumer_group");
-             ResultSet r = s.executeQuery()) {
+                ResultSet r = s.executeQuery()) {
             while (r.next()) {
                 generations.put(r.getString(1), r.getInt(2));
             }
@@ -81,8 +80,8 @@ final class GroupStore {
 
     private static GroupSnapshot load(Connection c, String group, int generation) throws SQLException {
         Map<String, TreeSet<String>> topics = new HashMap<>();
-        try (PreparedStatement s = c.prepareStatement(
-                "SELECT member_id, topic FROM consumer_group_subscription WHERE group_name = ?")) {
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT member_id, topic FROM consumer_group_subscription WHERE group_name = ?")) {
             s.setString(1, group);
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
@@ -97,8 +96,10 @@ final class GroupStore {
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     String id = r.getString(1);
-                    members.put(id, new GroupMember(id, r.getString(2), topics.getOrDefault(id, new TreeSet<>()),
-                            r.getLong(3)));
+                    members.put(
+                            id,
+                            new GroupMember(
+                                    id, r.getString(2), topics.getOrDefault(id, new TreeSet<>()), r.getLong(3)));
                 }
             }
         }
@@ -108,7 +109,8 @@ final class GroupStore {
             s.setString(1, group);
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
-                    slots.put(new TopicPartition(r.getString(1), r.getInt(2)),
+                    slots.put(
+                            new TopicPartition(r.getString(1), r.getInt(2)),
                             new PartitionSlot(r.getString(3), r.getString(4)));
                 }
             }
@@ -123,8 +125,12 @@ final class GroupStore {
                 }
             }
         }
-        return new GroupSnapshot(group, generation, Collections.unmodifiableSortedMap(members),
-                Collections.unmodifiableSortedMap(slots), Collections.unmodifiableSortedMap(offsets));
+        return new GroupSnapshot(
+                group,
+                generation,
+                Collections.unmodifiableSortedMap(members),
+                Collections.unmodifiableSortedMap(slots),
+                Collections.unmodifiableSortedMap(offsets));
     }
 
     /** Rewrites the rows of every key in {@code changes} from {@code state}'s current values. */
@@ -142,12 +148,13 @@ final class GroupStore {
             writeMembers(c, group, state, changes);
         }
         if (!changes.slots().isEmpty()) {
-            try (PreparedStatement upsert = c.prepareStatement("INSERT INTO consumer_group_partition "
-                    + "(group_name, topic, partition, owner_member_id, target_member_id) VALUES (?, ?, ?, ?, ?) "
-                    + "ON CONFLICT (group_name, topic, partition) DO UPDATE SET "
-                    + "owner_member_id = excluded.owner_member_id, target_member_id = excluded.target_member_id");
-                 PreparedStatement delete = c.prepareStatement("DELETE FROM consumer_group_partition "
-                         + "WHERE group_name = ? AND topic = ? AND partition = ?")) {
+            try (PreparedStatement upsert = c.prepareStatement(
+                            "INSERT INTO consumer_group_partition "
+                                    + "(group_name, topic, partition, owner_member_id, target_member_id) VALUES (?, ?, ?, ?, ?) "
+                                    + "ON CONFLICT (group_name, topic, partition) DO UPDATE SET "
+                                    + "owner_member_id = excluded.owner_member_id, target_member_id = excluded.target_member_id");
+                    PreparedStatement delete = c.prepareStatement("DELETE FROM consumer_group_partition "
+                            + "WHERE group_name = ? AND topic = ? AND partition = ?")) {
                 for (TopicPartition tp : changes.slots()) {
                     PartitionSlot slot = state.slots().get(tp);
                     PreparedStatement s = slot == null ? delete : upsert;
@@ -161,11 +168,12 @@ final class GroupStore {
             }
         }
         if (!changes.offsets().isEmpty()) {
-            try (PreparedStatement upsert = c.prepareStatement("INSERT INTO consumer_group_offset "
-                    + "(group_name, topic, partition, committed_offset) VALUES (?, ?, ?, ?) "
-                    + "ON CONFLICT (group_name, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset");
-                 PreparedStatement delete = c.prepareStatement("DELETE FROM consumer_group_offset "
-                         + "WHERE group_name = ? AND topic = ? AND partition = ?")) {
+            try (PreparedStatement upsert = c.prepareStatement(
+                            "INSERT INTO consumer_group_offset "
+                                    + "(group_name, topic, partition, committed_offset) VALUES (?, ?, ?, ?) "
+                                    + "ON CONFLICT (group_name, topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset");
+                    PreparedStatement delete = c.prepareStatement("DELETE FROM consumer_group_offset "
+                            + "WHERE group_name = ? AND topic = ? AND partition = ?")) {
                 for (TopicPartition tp : changes.offsets()) {
                     Long offset = state.offsets().get(tp);
                     PreparedStatement s = offset == null ? delete : upsert;
@@ -181,14 +189,14 @@ final class GroupStore {
 
     private static void writeMembers(Connection c, String group, GroupState state, GroupChanges changes)
             throws SQLException {
-        try (PreparedStatement deleteMember = c.prepareStatement(
-                "DELETE FROM consumer_group_member WHERE group_name = ? AND member_id = ?");
-             PreparedStatement deleteTopics = c.prepareStatement(
-                     "DELETE FROM consumer_group_subscription WHERE group_name = ? AND member_id = ?");
-             PreparedStatement insertMember = c.prepareStatement("INSERT INTO consumer_group_member "
-                     + "(group_name, member_id, client_id, session_timeout_ms) VALUES (?, ?, ?, ?)");
-             PreparedStatement insertTopic = c.prepareStatement(
-                     "INSERT INTO consumer_group_subscription (group_name, member_id, topic) VALUES (?, ?, ?)")) {
+        try (PreparedStatement deleteMember =
+                        c.prepareStatement("DELETE FROM consumer_group_member WHERE group_name = ? AND member_id = ?");
+                PreparedStatement deleteTopics = c.prepareStatement(
+                        "DELETE FROM consumer_group_subscription WHERE group_name = ? AND member_id = ?");
+                PreparedStatement insertMember = c.prepareStatement("INSERT INTO consumer_group_member "
+                        + "(group_name, member_id, client_id, session_timeout_ms) VALUES (?, ?, ?, ?)");
+                PreparedStatement insertTopic = c.prepareStatement(
+                        "INSERT INTO consumer_group_subscription (group_name, member_id, topic) VALUES (?, ?, ?)")) {
             for (String id : changes.members()) {
                 for (PreparedStatement s : new PreparedStatement[] {deleteMember, deleteTopics}) {
                     s.setString(1, group);

@@ -33,8 +33,7 @@ import java.util.TreeMap;
  * </ul>
  */
 final class StickyAssignor {
-    private StickyAssignor() {
-    }
+    private StickyAssignor() {}
 
     /**
      * @param subscriptions   member id -> the topics it subscribes to
@@ -44,13 +43,16 @@ final class StickyAssignor {
      *                        that are not subscribed members are ignored
      * @return partition -> target member, for every partition of every subscribed existing topic
      */
-    static SortedMap<TopicPartition, String> assign(SortedMap<String, ? extends java.util.Set<String>> subscriptions,
-                                                    Map<String, Integer> partitionCounts,
-                                                    Map<TopicPartition, String> current) {
+    static SortedMap<TopicPartition, String> assign(
+            SortedMap<String, ? extends java.util.Set<String>> subscriptions,
+            Map<String, Integer> partitionCounts,
+            Map<TopicPartition, String> current) {
         SortedMap<String, List<String>> subscribersByTopic = new TreeMap<>();
         subscriptions.forEach((member, topics) -> {
             for (String topic : topics) {
-                subscribersByTopic.computeIfAbsent(topic, t -> new ArrayList<>()).add(member);
+                subscribersByTopic
+                        .computeIfAbsent(topic, t -> new ArrayList<>())
+                        .add(member);
             }
         });
         SortedMap<TopicPartition, String> result = new TreeMap<>();
@@ -64,8 +66,12 @@ final class StickyAssignor {
     }
 
     /** {@code subscribers} is sorted (it was built from a sorted map). */
-    private static void assignTopic(String topic, int partitions, List<String> subscribers,
-                                    Map<TopicPartition, String> current, SortedMap<TopicPartition, String> out) {
+    private static void assignTopic(
+            String topic,
+            int partitions,
+            List<String> subscribers,
+            Map<TopicPartition, String> current,
+            SortedMap<TopicPartition, String> out) {
         Map<String, List<Integer>> held = new HashMap<>();
         for (String member : subscribers) {
             held.put(member, new ArrayList<>());
@@ -83,7 +89,8 @@ final class StickyAssignor {
         int base = partitions / subscribers.size();
         int extra = partitions % subscribers.size();
         List<String> byHeldDesc = new ArrayList<>(subscribers);
-        byHeldDesc.sort(Comparator.comparingInt((String m) -> held.get(m).size()).reversed()
+        byHeldDesc.sort(Comparator.comparingInt((String m) -> held.get(m).size())
+                .reversed()
                 .thenComparing(Comparator.naturalOrder()));
         Map<String, Integer> quota = new HashMap<>();
         for (int i = 0; i < byHeldDesc.size(); i++) {

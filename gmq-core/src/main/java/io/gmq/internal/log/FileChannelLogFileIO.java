@@ -16,8 +16,8 @@ final class FileChannelLogFileIO implements LogFileIO {
 
     @Override
     public LogFile open(Path path) throws IOException {
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel =
+                FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         return new ChannelFile(channel);
     }
 

@@ -126,8 +126,11 @@ public final class LogManager implements AutoCloseable {
         } catch (IOException e) {
             if (String.valueOf(e.getMessage()).contains("Too many open files")) {
                 // Each open partition holds its segment and index files open (as Kafka does).
-                throw new GmqException(ErrorCode.RESOURCE_EXHAUSTED, tp + ": cannot open the log: the process is out of"
-                        + " file descriptors (" + logs.size() + " partitions open); raise the limit (ulimit -n)", e);
+                throw new GmqException(
+                        ErrorCode.RESOURCE_EXHAUSTED,
+                        tp + ": cannot open the log: the process is out of" + " file descriptors (" + logs.size()
+                                + " partitions open); raise the limit (ulimit -n)",
+                        e);
             }
             throw new GmqException(ErrorCode.INTERNAL, tp + ": cannot open the log in " + dir + ": " + e, e);
         }

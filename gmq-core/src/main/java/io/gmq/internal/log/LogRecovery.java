@@ -43,8 +43,7 @@ final class LogRecovery {
     static final int CORRUPT = -2;
 
     /** The recovered segments, oldest first (never empty), and the next offset to assign. */
-    record Recovered(List<Segment> segments, long nextOffset) {
-    }
+    record Recovered(List<Segment> segments, long nextOffset) {}
 
     private final TopicPartition tp;
     private final Path dir;
@@ -117,8 +116,11 @@ final class LogRecovery {
         OffsetIndex index = OffsetIndex.load(indexFile, size);
         Segment segment = new Segment(base, logPath, indexPath, log, indexFile, index);
         if (size > 0 && !index.matchesFile(indexFile)) {
-            LOG.warn("{}: index {} is missing or damaged after entry {}; re-indexing from there", tp,
-                    indexPath.getFileName(), index.count());
+            LOG.warn(
+                    "{}: index {} is missing or damaged after entry {}; re-indexing from there",
+                    tp,
+                    indexPath.getFileName(),
+                    index.count());
         }
         return segment;
     }
@@ -131,17 +133,24 @@ final class LogRecovery {
             throw new IOException(s.logPath + " is larger than 2 GiB; it was not written by GMQ");
         }
         int startEntry = s.index.count() - 1;
-        if (startEntry >= 0 && checkFrame(s.log, s.index.position(startEntry), size,
-                base + s.index.relativeOffset(startEntry)) < 0) {
-            LOG.warn("{}: last entry of index {} does not point at a valid frame; rebuilding it", tp,
+        if (startEntry >= 0
+                && checkFrame(s.log, s.index.position(startEntry), size, base + s.index.relativeOffset(startEntry))
+                        < 0) {
+            LOG.warn(
+                    "{}: last entry of index {} does not point at a valid frame; rebuilding it",
+                    tp,
                     s.indexPath.getFileName());
             s.index.truncateTo(0, s.indexFile);
             startEntry = -1;
         }
         int end = scanForward(s, startEntry, size);
         if (end < size) {
-            LOG.error("{}: sealed segment {} is damaged at position {} of {}; reads there fail with DATA_LOSS",
-                    tp, s.logPath.getFileName(), end, size);
+            LOG.error(
+                    "{}: sealed segment {} is damaged at position {} of {}; reads there fail with DATA_LOSS",
+                    tp,
+                    s.logPath.getFileName(),
+                    end,
+                    size);
         }
         if (!s.index.matchesFile(s.indexFile)) {
             s.index.rewrite(s.indexFile);
@@ -160,16 +169,26 @@ final class LogRecovery {
         }
         int countBefore = s.index.count();
         int startEntry = countBefore - 1;
-        while (startEntry >= 0 && checkFrame(s.log, s.index.position(startEntry), size,
-                s.baseOffset + s.index.relativeOffset(startEntry)) < 0) {
+        while (startEntry >= 0
+                && checkFrame(
+                                s.log,
+                                s.index.position(startEntry),
+                                size,
+                                s.baseOffset + s.index.relativeOffset(startEntry))
+                        < 0) {
             startEntry--;
         }
         s.index.truncateTo(startEntry + 1, s.indexFile);
         long[] next = new long[1];
         int end = scanForward(s, startEntry, size, next);
         if (end < size) {
-            LOG.warn("{}: dropped {} bytes of torn or corrupt data at the end of {}, from offset {} (position {})",
-                    tp, size - end, s.logPath.getFileName(), next[0], end);
+            LOG.warn(
+                    "{}: dropped {} bytes of torn or corrupt data at the end of {}, from offset {} (position {})",
+                    tp,
+                    size - end,
+                    s.logPath.getFileName(),
+                    next[0],
+                    end);
             s.log.truncate(end);
             s.log.force();
         }
@@ -240,7 +259,8 @@ final class LogRecovery {
             return CORRUPT;
         }
         if (scratch.capacity() < length) {
-            ByteBuffer bigger = ByteBuffer.allocate(Math.max(length, scratch.capacity() * 2)).order(BatchFormat.ORDER);
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(length, scratch.capacity() * 2))
+                    .order(BatchFormat.ORDER);
             bigger.put(scratch.flip());
             scratch = bigger;
         }

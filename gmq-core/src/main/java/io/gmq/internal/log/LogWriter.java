@@ -39,7 +39,8 @@ final class LogWriter {
     private static final int MAX_REQUESTS_PER_CYCLE = 4096;
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    private final ManyToOneConcurrentArrayQueue<AppendRequest> queue = new ManyToOneConcurrentArrayQueue<>(QUEUE_CAPACITY);
+    private final ManyToOneConcurrentArrayQueue<AppendRequest> queue =
+            new ManyToOneConcurrentArrayQueue<>(QUEUE_CAPACITY);
     private final boolean pipelinedSync;
     private final TimeSource clock;
     private final Thread writerThread;
@@ -214,8 +215,10 @@ final class LogWriter {
             } catch (RuntimeException bug) {
                 // A bug in one partition's write path must not stop the writer for all the others.
                 LOG.error("{}: unexpected error writing a cycle", log.topicPartition(), bug);
-                log.failPending(new GmqException(ErrorCode.INTERNAL, log.topicPartition()
-                        + ": unexpected error in the log writer: " + bug, bug));
+                log.failPending(new GmqException(
+                        ErrorCode.INTERNAL,
+                        log.topicPartition() + ": unexpected error in the log writer: " + bug,
+                        bug));
             }
             if (!pipelinedSync && !log.unforced) {
                 log.unforced = true;

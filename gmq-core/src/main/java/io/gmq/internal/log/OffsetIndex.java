@@ -71,6 +71,7 @@ final class OffsetIndex {
     private volatile int count;
     /** Entries already written to the index file; [persisted, count) are pending. Writer-owned. */
     private int persisted;
+
     private ByteBuffer encodeBuffer = ByteBuffer.allocate(ENTRY_LENGTH * 8).order(ORDER);
 
     int count() {
@@ -173,7 +174,8 @@ final class OffsetIndex {
         }
         int bytes = (n - persisted) * ENTRY_LENGTH;
         if (encodeBuffer.capacity() < bytes) {
-            encodeBuffer = ByteBuffer.allocate(Math.max(bytes, encodeBuffer.capacity() * 2)).order(ORDER);
+            encodeBuffer = ByteBuffer.allocate(Math.max(bytes, encodeBuffer.capacity() * 2))
+                    .order(ORDER);
         }
         ByteBuffer buf = encodeBuffer.clear();
         Entries e = entries;
@@ -212,7 +214,8 @@ final class OffsetIndex {
             int relative = buf.getInt(base + RELATIVE_OFFSET_OFFSET);
             int position = buf.getInt(base + POSITION_OFFSET);
             long timestamp = buf.getLong(base + MAX_TIMESTAMP_OFFSET);
-            boolean ok = i == 0 ? relative == 0 && position == 0
+            boolean ok = i == 0
+                    ? relative == 0 && position == 0
                     : relative > prevRelative && position > prevPosition && timestamp >= prevTimestamp;
             if (!ok || position >= logSize) {
                 break;

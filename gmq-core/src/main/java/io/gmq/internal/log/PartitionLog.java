@@ -50,6 +50,7 @@ public final class PartitionLog {
     private volatile boolean closed;
     /** The files are closed (guarded by segmentsLock). */
     private boolean filesClosed;
+
     private volatile GmqException failure;
 
     // writer-owned
@@ -66,7 +67,8 @@ public final class PartitionLog {
     private volatile int waiterCount;
     private final Runnable wakeWaitersTask = this::wakeWaiters;
 
-    PartitionLog(TopicPartition tp, Path dir, LogManager manager, LogSettings settings, LogRecovery.Recovered recovered) {
+    PartitionLog(
+            TopicPartition tp, Path dir, LogManager manager, LogSettings settings, LogRecovery.Recovered recovered) {
         this.tp = tp;
         this.dir = dir;
         this.manager = manager;
@@ -118,7 +120,8 @@ public final class PartitionLog {
     private GmqException validate(ByteBuffer frame) {
         int start = frame.position();
         int available = frame.remaining();
-        ByteBuffer buf = frame.order() == BatchFormat.ORDER ? frame : frame.duplicate().order(BatchFormat.ORDER);
+        ByteBuffer buf =
+                frame.order() == BatchFormat.ORDER ? frame : frame.duplicate().order(BatchFormat.ORDER);
         String bad = BatchFormat.validateStructure(buf, start, available);
         if (bad != null) {
             return GmqException.invalidArgument(tp + ": " + bad);
@@ -129,18 +132,22 @@ public final class PartitionLog {
                     + (available - length) + " extra bytes; send exactly one frame");
         }
         if (length > settings.maxBatchBytes()) {
-            return new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "batch of " + length
-                    + " bytes exceeds the maximum batch size of " + settings.maxBatchBytes()
-                    + " bytes (maxBatchBytes); send smaller batches");
+            return new GmqException(
+                    ErrorCode.RESOURCE_EXHAUSTED,
+                    "batch of " + length
+                            + " bytes exceeds the maximum batch size of " + settings.maxBatchBytes()
+                            + " bytes (maxBatchBytes); send smaller batches");
         }
         int count = BatchFormat.recordCount(buf, start);
         int pos = start + BatchFormat.HEADER_LENGTH;
         for (int i = 0; i < count; i++) {
             int recordBytes = 4 + buf.getInt(pos);
             if (recordBytes > settings.maxMessageBytes()) {
-                return new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "record of " + recordBytes
-                        + " bytes exceeds the maximum message size of " + settings.maxMessageBytes()
-                        + " bytes (maxMessageBytes)");
+                return new GmqException(
+                        ErrorCode.RESOURCE_EXHAUSTED,
+                        "record of " + recordBytes
+                                + " bytes exceeds the maximum message size of " + settings.maxMessageBytes()
+                                + " bytes (maxMessageBytes)");
             }
             pos += recordBytes;
         }
@@ -188,8 +195,9 @@ public final class PartitionLog {
         while (i < pendingCount) {
             Segment seg = active;
             int firstLength = pending[i].frame.remaining();
-            if (seg.writePosition > 0 && ((long) seg.writePosition + firstLength > settings.segmentBytes()
-                    || now - seg.firstAppendMillis >= settings.segmentAgeMillis())) {
+            if (seg.writePosition > 0
+                    && ((long) seg.writePosition + firstLength > settings.segmentBytes()
+                            || now - seg.firstAppendMillis >= settings.segmentAgeMillis())) {
                 try {
                     roll();
                 } catch (IOException e) {
@@ -280,13 +288,18 @@ public final class PartitionLog {
     private GmqException classify(IOException e, String action) {
         String message = String.valueOf(e.getMessage());
         if (message.contains("No space left") || message.contains("Disk quota exceeded")) {
-            return new GmqException(ErrorCode.RESOURCE_EXHAUSTED, tp + ": disk full, could not " + action
-                    + " the log (" + message + "); the batch was not stored. Free disk space or lower retention, then retry",
+            return new GmqException(
+                    ErrorCode.RESOURCE_EXHAUSTED,
+                    tp + ": disk full, could not " + action + " the log (" + message
+                            + "); the batch was not stored. Free disk space or lower retention, then retry",
                     e);
         }
         if (message.contains("Too many open files")) {
-            return new GmqException(ErrorCode.RESOURCE_EXHAUSTED, tp + ": could not " + action
-                    + " the log: the process is out of file descriptors; raise the limit (ulimit -n)", e);
+            return new GmqException(
+                    ErrorCode.RESOURCE_EXHAUSTED,
+                    tp + ": could not " + action
+                            + " the log: the process is out of file descriptors; raise the limit (ulimit -n)",
+                    e);
         }
         return new GmqException(ErrorCode.INTERNAL, tp + ": could not " + action + " the log: " + e, e);
     }
@@ -330,10 +343,16 @@ public final class PartitionLog {
         if (closed && e instanceof ClosedChannelException) {
             return;
         }
-        LOG.error("{}: fsync of {} failed; the partition stops accepting appends until it is reopened", tp,
-                segment.logPath, e);
-        failure = new GmqException(ErrorCode.INTERNAL, tp + ": fsync of " + segment.logPath.getFileName()
-                + " failed (" + e.getMessage() + "); restart to recover the partition", e);
+        LOG.error(
+                "{}: fsync of {} failed; the partition stops accepting appends until it is reopened",
+                tp,
+                segment.logPath,
+                e);
+        failure = new GmqException(
+                ErrorCode.INTERNAL,
+                tp + ": fsync of " + segment.logPath.getFileName() + " failed (" + e.getMessage()
+                        + "); restart to recover the partition",
+                e);
     }
 
     GmqException failure() {
@@ -417,8 +436,8 @@ public final class PartitionLog {
             return new FetchResult(FetchResult.EMPTY, hw, start, true);
         }
         if (offset > hw) {
-            throw GmqException.invalidArgument(tp + ": offset " + offset
-                    + " is past the end of the log (high watermark " + hw + ")");
+            throw GmqException.invalidArgument(
+                    tp + ": offset " + offset + " is past the end of the log (high watermark " + hw + ")");
         }
         if (offset == hw) {
             return new FetchResult(FetchResult.EMPTY, hw, start, false);
@@ -487,9 +506,11 @@ public final class PartitionLog {
     }
 
     private GmqException dataLoss(Segment seg, long position, long offset, String what) {
-        return new GmqException(ErrorCode.DATA_LOSS, tp + ": stored batch at offset " + offset + " ("
-                + seg.logPath.getFileName() + ", position " + position + ") cannot be served: " + what
-                + ". The data on disk is damaged; restore this partition from a copy or delete the damaged segment");
+        return new GmqException(
+                ErrorCode.DATA_LOSS,
+                tp + ": stored batch at offset " + offset + " ("
+                        + seg.logPath.getFileName() + ", position " + position + ") cannot be served: " + what
+                        + ". The data on disk is damaged; restore this partition from a copy or delete the damaged segment");
     }
 
     private static Segment segmentFor(Segment[] segs, long offset) {
@@ -662,8 +683,8 @@ public final class PartitionLog {
             int drop = 0;
             while (drop < segs.length - 1 && segs[drop + 1].baseOffset <= hw) {
                 Segment s = segs[drop];
-                boolean expired = settings.retentionAgeMillis() > 0
-                        && s.maxTimestamp < nowMillis - settings.retentionAgeMillis();
+                boolean expired =
+                        settings.retentionAgeMillis() > 0 && s.maxTimestamp < nowMillis - settings.retentionAgeMillis();
                 boolean oversize = settings.retentionBytes() > 0 && total > settings.retentionBytes();
                 if (!expired && !oversize) {
                     break;

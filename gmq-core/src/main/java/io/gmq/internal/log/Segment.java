@@ -39,7 +39,12 @@ final class Segment {
     /** Wall time of the first append (for a recovered segment, its first frame's timestamp); -1 if empty. */
     long firstAppendMillis = -1;
 
-    Segment(long baseOffset, Path logPath, Path indexPath, LogFileIO.LogFile log, LogFileIO.LogFile indexFile,
+    Segment(
+            long baseOffset,
+            Path logPath,
+            Path indexPath,
+            LogFileIO.LogFile log,
+            LogFileIO.LogFile indexFile,
             OffsetIndex index) {
         this.baseOffset = baseOffset;
         this.logPath = logPath;

@@ -53,7 +53,8 @@ public final class StateDb implements AutoCloseable {
             c.setAutoCommit(false);
             return new StateDb(file, c);
         } catch (SQLException | java.io.IOException e) {
-            throw new GmqException(ErrorCode.UNAVAILABLE, "cannot open state database " + file + ": " + e.getMessage(), e);
+            throw new GmqException(
+                    ErrorCode.UNAVAILABLE, "cannot open state database " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Partitioner {
     /** Kafka's murmur2 seed; changing it would move every key to another partition. */
     static final int MURMUR2_SEED = 0x9747b28c;
+
     private static final int MURMUR2_M = 0x5bd1e995;
     private static final int MURMUR2_R = 24;
 
@@ -108,10 +109,10 @@ public final class Partitioner {
         switch (length & 3) {
             case 3:
                 h ^= (data[tail + 2] & 0xff) << 16;
-                // fall through
+            // fall through
             case 2:
                 h ^= (data[tail + 1] & 0xff) << 8;
-                // fall through
+            // fall through
             case 1:
                 h ^= data[tail] & 0xff;
                 h *= MURMUR2_M;
@@ -135,7 +136,8 @@ public final class Partitioner {
 
     private static void requirePartitionCount(String topic, int partitions) {
         if (partitions < 1) {
-            throw GmqException.invalidArgument("topic '" + topic + "' must have at least 1 partition, was " + partitions);
+            throw GmqException.invalidArgument(
+                    "topic '" + topic + "' must have at least 1 partition, was " + partitions);
         }
     }
 }

@@ -27,13 +27,16 @@ public final class TopicNames {
     /** Longest part of an offending name quoted in an error message. */
     private static final int QUOTE_LIMIT = 64;
 
-    private TopicNames() {
-    }
+    private TopicNames() {}
 
     /** Whether {@code c} may appear in a topic name. */
     public static boolean isAllowedTopicChar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || c == '.' || c == '_' || c == '-';
+        return (c >= 'a' && c <= 'z')
+                || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9')
+                || c == '.'
+                || c == '_'
+                || c == '-';
     }
 
     /** True when {@link #validate} would accept {@code name}. */
@@ -97,7 +100,14 @@ public final class TopicNames {
     }
 
     /** What is wrong with a topic name; checked in this order so the message names the first problem. */
-    private enum Problem { NONE, NULL, EMPTY, TOO_LONG, DOT, BAD_CHAR }
+    private enum Problem {
+        NONE,
+        NULL,
+        EMPTY,
+        TOO_LONG,
+        DOT,
+        BAD_CHAR
+    }
 
     private static Problem firstProblem(String name) {
         if (name == null) {
@@ -128,8 +138,8 @@ public final class TopicNames {
             case EMPTY:
                 return "topic name is empty; " + TOPIC_RULE;
             case TOO_LONG:
-                return "topic name " + quote(name) + " has " + name.length() + " characters, more than "
-                        + MAX_LENGTH + "; " + TOPIC_RULE;
+                return "topic name " + quote(name) + " has " + name.length() + " characters, more than " + MAX_LENGTH
+                        + "; " + TOPIC_RULE;
             case DOT:
                 return "topic name '" + name + "' is reserved (it names a directory); " + TOPIC_RULE;
             case BAD_CHAR:
@@ -137,8 +147,8 @@ public final class TopicNames {
                     char c = name.charAt(i);
                     if (!isAllowedTopicChar(c)) {
                         int cp = name.codePointAt(i);
-                        return "topic name " + quote(name) + " has " + codePointName(cp) + " at index " + i
-                                + "; " + TOPIC_RULE;
+                        return "topic name " + quote(name) + " has " + codePointName(cp) + " at index " + i + "; "
+                                + TOPIC_RULE;
                     }
                 }
                 throw new IllegalStateException("no bad character in " + name);

@@ -62,7 +62,7 @@ public final class TopicRegistry {
         List<TopicInfo> rows = db.inTransaction(c -> {
             List<TopicInfo> out = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement("SELECT name, partitions FROM topics");
-                 ResultSet rs = s.executeQuery()) {
+                    ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     out.add(new TopicInfo(rs.getString(1), rs.getInt(2)));
                 }
@@ -72,9 +72,11 @@ public final class TopicRegistry {
         for (TopicInfo t : rows) {
             // A row GMQ did not write (or a damaged file) must not turn into a directory path.
             if (!TopicNames.isValid(t.name()) || t.partitions() < 1) {
-                throw new GmqException(ErrorCode.DATA_LOSS, "state database " + db.file() + " holds an invalid topic row "
-                        + TopicNames.quote(String.valueOf(t.name())) + " with " + t.partitions()
-                        + " partitions; remove the row or restore the database from a backup");
+                throw new GmqException(
+                        ErrorCode.DATA_LOSS,
+                        "state database " + db.file() + " holds an invalid topic row "
+                                + TopicNames.quote(String.valueOf(t.name())) + " with " + t.partitions()
+                                + " partitions; remove the row or restore the database from a backup");
             }
             topics.put(t.name(), t);
         }
@@ -102,15 +104,17 @@ public final class TopicRegistry {
                 return sameOrConflict(existing, partitions);
             }
             if (topics.size() >= config.maxTopics()) {
-                throw new GmqException(ErrorCode.RESOURCE_EXHAUSTED, "cannot create topic '" + name
-                        + "': the engine already holds " + topics.size() + " topics (maxTopics="
-                        + config.maxTopics() + "); delete unused topics or raise maxTopics");
+                throw new GmqException(
+                        ErrorCode.RESOURCE_EXHAUSTED,
+                        "cannot create topic '" + name
+                                + "': the engine already holds " + topics.size() + " topics (maxTopics="
+                                + config.maxTopics() + "); delete unused topics or raise maxTopics");
             }
             TopicInfo created = new TopicInfo(name, partitions);
             long now = config.timeSource().wallMillis();
             db.inTransaction(c -> {
-                try (PreparedStatement s = c.prepareStatement(
-                        "INSERT INTO topics(name, partitions, created_ms) VALUES (?, ?, ?)")) {
+                try (PreparedStatement s =
+                        c.prepareStatement("INSERT INTO topics(name, partitions, created_ms) VALUES (?, ?, ?)")) {
                     s.setString(1, name);
                     s.setInt(2, partitions);
                     s.setLong(3, now);
@@ -127,8 +131,10 @@ public final class TopicRegistry {
         if (existing.partitions() == partitions) {
             return existing;
         }
-        throw new GmqException(ErrorCode.ALREADY_EXISTS, "topic '" + existing.name() + "' exists with "
-                + existing.partitions() + " partitions; cannot create it with " + partitions);
+        throw new GmqException(
+                ErrorCode.ALREADY_EXISTS,
+                "topic '" + existing.name() + "' exists with " + existing.partitions()
+                        + " partitions; cannot create it with " + partitions);
     }
 
     /**

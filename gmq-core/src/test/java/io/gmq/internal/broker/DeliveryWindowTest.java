@@ -105,8 +105,8 @@ class DeliveryWindowTest {
 
     /** Model check: after any sequence of deliveries and acks, base is the lowest unacked offset. */
     @Property(tries = 300)
-    void baseIsAlwaysTheLowestUnacknowledgedOffset(@ForAll("ops") List<Integer> ops,
-                                                   @ForAll @IntRange(min = 1, max = 16) int capacity) {
+    void baseIsAlwaysTheLowestUnacknowledgedOffset(
+            @ForAll("ops") List<Integer> ops, @ForAll @IntRange(min = 1, max = 16) int capacity) {
         DeliveryWindow w = new DeliveryWindow(capacity, 0);
         TreeSet<Long> unacked = new TreeSet<>();
         long next = 0;

@@ -1,6 +1,5 @@
 package io.gmq.internal.group;
 
-import io.gmq.testkit.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +8,7 @@ import io.gmq.GmqException;
 import io.gmq.TopicPartition;
 import io.gmq.internal.state.StateDb;
 import io.gmq.storage.GroupMembership;
+import io.gmq.testkit.ManualClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,15 +38,25 @@ class GroupCoordinatorRestartPropertiesTest {
     private static final List<String> GROUPS = List.of("g0", "g1");
     private static final List<String> TOPICS = List.of("a", "b", "c");
 
-    enum Kind { JOIN, HEARTBEAT, LEAVE, COMMIT, EXPIRE, GROW, DELETE_TOPIC, RESET }
-
-    record Op(Kind kind, int x, int y) {
+    enum Kind {
+        JOIN,
+        HEARTBEAT,
+        LEAVE,
+        COMMIT,
+        EXPIRE,
+        GROW,
+        DELETE_TOPIC,
+        RESET
     }
+
+    record Op(Kind kind, int x, int y) {}
 
     @Provide
     Arbitrary<List<Op>> operations() {
         Arbitrary<Op> op = Combinators.combine(
-                Arbitraries.of(Kind.class), Arbitraries.integers().between(0, 1_000), Arbitraries.integers().between(0, 1_000))
+                        Arbitraries.of(Kind.class),
+                        Arbitraries.integers().between(0, 1_000),
+                        Arbitraries.integers().between(0, 1_000))
                 .as(Op::new);
         return op.list().ofMinSize(1).ofMaxSize(40);
     }
@@ -86,8 +96,12 @@ class GroupCoordinatorRestartPropertiesTest {
         }
     }
 
-    private static void apply(GroupCoordinator groups, Op op, Map<String, GroupMembership> clients,
-                              Map<String, Integer> topics, ManualClock clock) {
+    private static void apply(
+            GroupCoordinator groups,
+            Op op,
+            Map<String, GroupMembership> clients,
+            Map<String, Integer> topics,
+            ManualClock clock) {
         List<String> ids = new ArrayList<>(clients.keySet());
         String someone = ids.isEmpty() ? null : ids.get(op.x() % ids.size());
         String group = GROUPS.get(op.x() % GROUPS.size());
@@ -95,7 +109,8 @@ class GroupCoordinatorRestartPropertiesTest {
         try {
             switch (op.kind()) {
                 case JOIN -> {
-                    Set<String> subscribed = op.y() % 2 == 0 ? Set.of(topic) : Set.of(topic, TOPICS.get((op.y() + 1) % 3));
+                    Set<String> subscribed =
+                            op.y() % 2 == 0 ? Set.of(topic) : Set.of(topic, TOPICS.get((op.y() + 1) % 3));
                     GroupMembership m = groups.join(group, "c", subscribed, 1_000 + op.y());
                     clients.put(m.memberId(), m);
                 }
@@ -123,7 +138,8 @@ class GroupCoordinatorRestartPropertiesTest {
                     clock.advanceMillis(op.y() * 2L);
                     groups.expireMembers();
                     // Clients of expired members find out on their next call; forget them here.
-                    clients.values().removeIf(m -> !groups.snapshot(m.group()).members().containsKey(m.memberId()));
+                    clients.values()
+                            .removeIf(m -> !groups.snapshot(m.group()).members().containsKey(m.memberId()));
                 }
                 case GROW -> topics.merge(topic, 1 + op.y() % 2, (old, by) -> Math.max(0, old) + by);
                 case DELETE_TOPIC -> {
@@ -134,8 +150,8 @@ class GroupCoordinatorRestartPropertiesTest {
             }
         } catch (GmqException refused) {
             // resets are refused while a group has members or when the topic is missing
-            if (op.kind() != Kind.RESET || (refused.code() != ErrorCode.FAILED_PRECONDITION
-                    && refused.code() != ErrorCode.NOT_FOUND)) {
+            if (op.kind() != Kind.RESET
+                    || (refused.code() != ErrorCode.FAILED_PRECONDITION && refused.code() != ErrorCode.NOT_FOUND)) {
                 throw refused;
             }
         }

@@ -1,6 +1,5 @@
 package io.gmq.internal.group;
 
-import io.gmq.testkit.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -13,6 +12,7 @@ import io.gmq.TopicPartition;
 import io.gmq.internal.state.StateDb;
 import io.gmq.storage.GroupDescription;
 import io.gmq.storage.GroupMembership;
+import io.gmq.testkit.ManualClock;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -32,6 +32,7 @@ class GroupCoordinatorTest {
 
     @TempDir
     Path dir;
+
     private final ManualClock clock = new ManualClock();
     private final Map<String, Integer> topics = new ConcurrentHashMap<>();
     private StateDb db;
@@ -139,7 +140,9 @@ class GroupCoordinatorTest {
         GroupMembership aReleased = beat(aRevoking); // reports only what it still has
         assertEquals(aRevoking.assigned(), aReleased.assigned());
         assertEquals(moving, beat(b).assigned(), "b acquires once a released");
-        assertEquals(Set.of(last), groups.commit("g", a.memberId(), aReleased.generation(), Map.of(last, 43L)),
+        assertEquals(
+                Set.of(last),
+                groups.commit("g", a.memberId(), aReleased.generation(), Map.of(last, 43L)),
                 "a no longer owns it");
         assertEquals(Map.of(last, 42L), groups.committed("g", List.of(last)));
     }
@@ -153,8 +156,8 @@ class GroupCoordinatorTest {
         TopicPartition mine = settled.get(0).assigned().iterator().next();
         TopicPartition theirs = settled.get(1).assigned().iterator().next();
 
-        Set<TopicPartition> rejected = groups.commit("g", a.memberId(), a.generation(),
-                Map.of(mine, 10L, theirs, 20L, tp("other", 0), 5L));
+        Set<TopicPartition> rejected =
+                groups.commit("g", a.memberId(), a.generation(), Map.of(mine, 10L, theirs, 20L, tp("other", 0), 5L));
 
         assertEquals(Set.of(theirs, tp("other", 0)), rejected);
         assertEquals(Map.of(mine, 10L), groups.committed("g", List.of(mine, theirs, tp("other", 0))));
@@ -166,16 +169,18 @@ class GroupCoordinatorTest {
         GroupMembership a = groups.join("g", "a", Set.of("t"), SESSION_MS);
         groups.leave("g", a.memberId());
 
-        GmqException commit = assertThrows(GmqException.class,
-                () -> groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 1L)));
+        GmqException commit = assertThrows(
+                GmqException.class, () -> groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 1L)));
         assertEquals(ErrorCode.FAILED_PRECONDITION, commit.code());
-        assertEquals("member " + a.memberId() + " is not in group g (session expired or left); rejoin",
-                commit.getMessage());
-        GmqException heartbeat = assertThrows(GmqException.class,
-                () -> groups.heartbeat("g", a.memberId(), a.generation(), Set.of()));
+        assertEquals(
+                "member " + a.memberId() + " is not in group g (session expired or left); rejoin", commit.getMessage());
+        GmqException heartbeat =
+                assertThrows(GmqException.class, () -> groups.heartbeat("g", a.memberId(), a.generation(), Set.of()));
         assertEquals(ErrorCode.FAILED_PRECONDITION, heartbeat.code());
-        assertEquals(ErrorCode.FAILED_PRECONDITION, assertThrows(GmqException.class,
-                () -> groups.heartbeat("never-existed", "x", 0, Set.of())).code());
+        assertEquals(
+                ErrorCode.FAILED_PRECONDITION,
+                assertThrows(GmqException.class, () -> groups.heartbeat("never-existed", "x", 0, Set.of()))
+                        .code());
         assertTrue(groups.committed("g", List.of(tp("t", 0))).isEmpty(), "nothing committed");
     }
 
@@ -186,8 +191,12 @@ class GroupCoordinatorTest {
         groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 100L));
         assertEquals(Set.of(), groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 50L)));
         assertEquals(Map.of(tp("t", 0), 100L), groups.committed("g", List.of(tp("t", 0))));
-        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(GmqException.class,
-                () -> groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), -1L))).code());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(
+                                GmqException.class,
+                                () -> groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), -1L)))
+                        .code());
     }
 
     @Test
@@ -202,8 +211,9 @@ class GroupCoordinatorTest {
         clock.advanceMillis(1);
         assertEquals(1, groups.expireMembers());
 
-        assertEquals(ErrorCode.FAILED_PRECONDITION, assertThrows(GmqException.class,
-                () -> beat(settled.get(0))).code());
+        assertEquals(
+                ErrorCode.FAILED_PRECONDITION,
+                assertThrows(GmqException.class, () -> beat(settled.get(0))).code());
         assertEquals(partitions("t", 0, 1), beat(settled.get(1)).assigned(), "b takes over at once");
     }
 
@@ -232,14 +242,22 @@ class GroupCoordinatorTest {
         groups.leave("g", a.memberId());
         groups.resetOffsets("g", "t", p -> p.partition() * 10L);
         assertEquals(Map.of(tp("t", 0), 0L, tp("t", 1), 10L), groups.committed("g", partitions("t", 0, 1)));
-        assertEquals(ErrorCode.NOT_FOUND, assertThrows(GmqException.class,
-                () -> groups.resetOffsets("g", "missing", p -> 0)).code());
-        assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(GmqException.class,
-                () -> groups.resetOffsets("g", "t", p -> p.partition() == 1 ? -1 : 5)).code());
-        assertEquals(Map.of(tp("t", 0), 0L, tp("t", 1), 10L), groups.committed("g", partitions("t", 0, 1)),
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(GmqException.class, () -> groups.resetOffsets("g", "missing", p -> 0))
+                        .code());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(GmqException.class, () -> groups.resetOffsets("g", "t", p -> p.partition() == 1 ? -1 : 5))
+                        .code());
+        assertEquals(
+                Map.of(tp("t", 0), 0L, tp("t", 1), 10L),
+                groups.committed("g", partitions("t", 0, 1)),
                 "a refused reset changes nothing");
-        assertEquals(ErrorCode.NOT_FOUND, assertThrows(GmqException.class,
-                () -> groups.resetOffsets("fresh", "missing", p -> 0)).code());
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(GmqException.class, () -> groups.resetOffsets("fresh", "missing", p -> 0))
+                        .code());
         assertNull(groups.snapshot("fresh"), "a refused reset does not create the group");
     }
 
@@ -249,7 +267,11 @@ class GroupCoordinatorTest {
         GroupMembership a = groups.join("g", "a", Set.of("t"), SESSION_MS);
         GroupMembership b = groups.join("g", "b", Set.of("t"), SESSION_MS);
         List<GroupMembership> settled = settle(List.of(a, b));
-        groups.commit("g", a.memberId(), 0, Map.of(settled.get(0).assigned().iterator().next(), 7L));
+        groups.commit(
+                "g",
+                a.memberId(),
+                0,
+                Map.of(settled.get(0).assigned().iterator().next(), 7L));
         groups.resetOffsets("h", "t", p -> 3); // a group with offsets only
         GroupSnapshot before = groups.snapshot("g");
         GroupSnapshot offsetsOnly = groups.snapshot("h");
@@ -274,7 +296,9 @@ class GroupCoordinatorTest {
         assertEquals(0, groups.expireMembers(), "the session restarted at reopen");
         clock.advanceMillis(101);
         assertEquals(1, groups.expireMembers());
-        assertEquals(ErrorCode.FAILED_PRECONDITION, assertThrows(GmqException.class, () -> beat(a)).code());
+        assertEquals(
+                ErrorCode.FAILED_PRECONDITION,
+                assertThrows(GmqException.class, () -> beat(a)).code());
     }
 
     @Test
@@ -307,7 +331,8 @@ class GroupCoordinatorTest {
         assertEquals(partitions("u", 0), after.assigned());
         assertTrue(after.generation() > generation);
         assertEquals(Map.of(tp("u", 0), 6L), groups.committed("g", List.of(tp("t", 0), tp("u", 0))));
-        assertTrue(groups.snapshot("g").slots().keySet().stream().noneMatch(p -> p.topic().equals("t")));
+        assertTrue(groups.snapshot("g").slots().keySet().stream()
+                .noneMatch(p -> p.topic().equals("t")));
     }
 
     @Test
@@ -326,9 +351,11 @@ class GroupCoordinatorTest {
         assertEquals(Set.of("t"), m.topics());
         assertEquals(partitions("t", 0, 1), m.assigned());
         assertEquals(250, m.lastHeartbeatAgeMillis());
-        assertEquals(List.of(
-                new GroupDescription.PartitionProgress(tp("t", 0), a.memberId(), 30, 100, 70),
-                new GroupDescription.PartitionProgress(tp("t", 1), a.memberId(), -1, 100, 100)), d.partitions());
+        assertEquals(
+                List.of(
+                        new GroupDescription.PartitionProgress(tp("t", 0), a.memberId(), 30, 100, 70),
+                        new GroupDescription.PartitionProgress(tp("t", 1), a.memberId(), -1, 100, 100)),
+                d.partitions());
     }
 
     @Test
@@ -340,8 +367,14 @@ class GroupCoordinatorTest {
         groups.leave("g", a.memberId()); // idempotent
 
         assertEquals(List.of(), groups.listGroups());
-        assertEquals(ErrorCode.NOT_FOUND, assertThrows(GmqException.class, () -> groups.describe("g", p -> 0)).code());
-        assertEquals(ErrorCode.NOT_FOUND, assertThrows(GmqException.class, () -> groups.describe("nope", p -> 0)).code());
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(GmqException.class, () -> groups.describe("g", p -> 0))
+                        .code());
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(GmqException.class, () -> groups.describe("nope", p -> 0))
+                        .code());
     }
 
     @Test
@@ -356,7 +389,9 @@ class GroupCoordinatorTest {
                 () -> groups.join("g", "c", Set.of(), SESSION_MS),
                 () -> groups.join("g", "c", Set.of("t"), 0));
         for (Runnable r : bad) {
-            assertEquals(ErrorCode.INVALID_ARGUMENT, assertThrows(GmqException.class, r::run).code());
+            assertEquals(
+                    ErrorCode.INVALID_ARGUMENT,
+                    assertThrows(GmqException.class, r::run).code());
         }
         groups.join("g".repeat(249), "c", Set.of("t"), SESSION_MS);
         assertNull(groups.snapshot("g"), "failed joins created nothing");
@@ -373,17 +408,19 @@ class GroupCoordinatorTest {
         List<GroupMembership> finals = java.util.Collections.synchronizedList(new ArrayList<>());
         List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         for (GroupMembership start : members) {
-            Thread t = new Thread(() -> {
-                try {
-                    GroupMembership m = start;
-                    for (int i = 0; i < 200; i++) {
-                        m = beat(m);
-                    }
-                    finals.add(m);
-                } catch (Throwable e) {
-                    failures.add(e);
-                }
-            }, "heartbeat-" + start.memberId());
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            GroupMembership m = start;
+                            for (int i = 0; i < 200; i++) {
+                                m = beat(m);
+                            }
+                            finals.add(m);
+                        } catch (Throwable e) {
+                            failures.add(e);
+                        }
+                    },
+                    "heartbeat-" + start.memberId());
             threads.add(t);
             t.start();
         }
@@ -427,8 +464,8 @@ class GroupCoordinatorTest {
         db.migrate("CREATE TRIGGER fail_offsets BEFORE INSERT ON consumer_group_offset "
                 + "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
 
-        GmqException failed = assertThrows(GmqException.class,
-                () -> groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 5L)));
+        GmqException failed = assertThrows(
+                GmqException.class, () -> groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 5L)));
         assertEquals(ErrorCode.INTERNAL, failed.code());
 
         db.migrate("DROP TRIGGER fail_offsets");

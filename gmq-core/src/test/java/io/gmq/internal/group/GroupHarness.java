@@ -30,6 +30,7 @@ final class GroupHarness {
     final Map<String, Set<TopicPartition>> delivering = new TreeMap<>();
     /** The highest offset ever accepted per partition: what committed offsets must equal. */
     final Map<TopicPartition, Long> highestAccepted = new TreeMap<>();
+
     long nowNanos = 1_000_000_000L;
     int generationSeen;
     Map<TopicPartition, String> targetsSeen = Map.of();
@@ -150,7 +151,11 @@ final class GroupHarness {
     /** After quiescence: every partition of every subscribed existing topic owned by its target, balanced. */
     void checkSettled() {
         Map<String, List<String>> subscribers = new TreeMap<>();
-        state.members().forEach((id, m) -> m.topics().forEach(t -> subscribers.computeIfAbsent(t, x -> new ArrayList<>()).add(id)));
+        state.members()
+                .forEach((id, m) -> m.topics()
+                        .forEach(t -> subscribers
+                                .computeIfAbsent(t, x -> new ArrayList<>())
+                                .add(id)));
         subscribers.forEach((topic, members) -> {
             Map<String, Integer> counts = new TreeMap<>();
             members.forEach(m -> counts.put(m, 0));
@@ -169,7 +174,9 @@ final class GroupHarness {
         });
         Set<TopicPartition> delivered = new TreeSet<>();
         delivering.values().forEach(delivered::addAll);
-        state.slots().forEach((tp, slot) -> assertTrue(slot.owner() == null || delivered.contains(tp),
-                tp + " owned by " + slot.owner() + " but not delivered"));
+        state.slots()
+                .forEach((tp, slot) -> assertTrue(
+                        slot.owner() == null || delivered.contains(tp),
+                        tp + " owned by " + slot.owner() + " but not delivered"));
     }
 }

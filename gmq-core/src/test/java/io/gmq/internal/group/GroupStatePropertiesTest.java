@@ -2,7 +2,6 @@ package io.gmq.internal.group;
 
 import io.gmq.TopicPartition;
 import java.util.ArrayList;
-
 import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -24,7 +23,8 @@ class GroupStatePropertiesTest {
 
     @Property(tries = 200)
     void invariantsHoldUnderRandomMembershipChurn(@ForAll("chains") ActionChain<GroupHarness> chain) {
-        chain.withInvariant("protocol invariants", GroupHarness::checkInvariants).run();
+        chain.withInvariant("protocol invariants", GroupHarness::checkInvariants)
+                .run();
     }
 
     @Provide
@@ -48,10 +48,11 @@ class GroupStatePropertiesTest {
     static final class Join implements Action.Independent<GroupHarness> {
         @Override
         public Arbitrary<Transformer<GroupHarness>> transformer() {
-            Arbitrary<Set<String>> topics = Arbitraries.of(GroupHarness.TOPICS).set().ofMinSize(1);
+            Arbitrary<Set<String>> topics =
+                    Arbitraries.of(GroupHarness.TOPICS).set().ofMinSize(1);
             Arbitrary<Long> timeout = Arbitraries.of(100L, 1_000L);
-            return Combinators.combine(topics, timeout).as((t, ms) ->
-                    Transformer.mutate("join " + t + " timeout " + ms, h -> h.join(t, ms)));
+            return Combinators.combine(topics, timeout)
+                    .as((t, ms) -> Transformer.mutate("join " + t + " timeout " + ms, h -> h.join(t, ms)));
         }
     }
 
@@ -82,15 +83,18 @@ class GroupStatePropertiesTest {
     static final class AdvanceAndExpire implements Action.Independent<GroupHarness> {
         @Override
         public Arbitrary<Transformer<GroupHarness>> transformer() {
-            return Arbitraries.longs().between(1, 600).map(ms ->
-                    Transformer.mutate("advance " + ms + " ms and expire", h -> h.advanceAndExpire(ms)));
+            return Arbitraries.longs()
+                    .between(1, 600)
+                    .map(ms -> Transformer.mutate("advance " + ms + " ms and expire", h -> h.advanceAndExpire(ms)));
         }
     }
 
     static final class GrowTopic implements Action.Independent<GroupHarness> {
         @Override
         public Arbitrary<Transformer<GroupHarness>> transformer() {
-            return Combinators.combine(Arbitraries.of(GroupHarness.TOPICS), Arbitraries.integers().between(1, 3))
+            return Combinators.combine(
+                            Arbitraries.of(GroupHarness.TOPICS),
+                            Arbitraries.integers().between(1, 3))
                     .as((t, by) -> Transformer.mutate("grow " + t + " by " + by, h -> h.growTopic(t, by)));
         }
     }
@@ -111,11 +115,13 @@ class GroupStatePropertiesTest {
 
         @Override
         public Arbitrary<Transformer<GroupHarness>> transformer(GroupHarness h) {
-            Arbitrary<TopicPartition> foreign = Combinators.combine(Arbitraries.of(GroupHarness.TOPICS),
-                    Arbitraries.integers().between(0, 9)).as(TopicPartition::new);
+            Arbitrary<TopicPartition> foreign = Combinators.combine(
+                            Arbitraries.of(GroupHarness.TOPICS),
+                            Arbitraries.integers().between(0, 9))
+                    .as(TopicPartition::new);
             return Combinators.combine(member(h), Arbitraries.longs().between(0, 1_000), foreign)
-                    .as((id, offset, tp) -> Transformer.mutate("commit " + id + " at " + offset + " (+ " + tp + ")",
-                            s -> s.commit(id, offset, tp)));
+                    .as((id, offset, tp) -> Transformer.mutate(
+                            "commit " + id + " at " + offset + " (+ " + tp + ")", s -> s.commit(id, offset, tp)));
         }
     }
 
@@ -127,10 +133,9 @@ class GroupStatePropertiesTest {
                 h.checkSettled();
                 int generation = h.state.generation();
                 h.quiesce(1);
-                org.junit.jupiter.api.Assertions.assertEquals(generation, h.state.generation(),
-                        "a settled group keeps its generation");
+                org.junit.jupiter.api.Assertions.assertEquals(
+                        generation, h.state.generation(), "a settled group keeps its generation");
             }));
         }
     }
-
 }

@@ -65,10 +65,24 @@ class StickyAssignorTest {
         SortedMap<String, Set<String>> subs = new TreeMap<>(Map.of("m1", Set.of("x", "y"), "m2", Set.of("x")));
         SortedMap<TopicPartition, String> result = StickyAssignor.assign(subs, Map.of("x", 4, "y", 2), Map.of());
 
-        assertEquals(2, result.entrySet().stream().filter(e -> e.getKey().topic().equals("x") && e.getValue().equals("m1")).count());
-        assertEquals(2, result.entrySet().stream().filter(e -> e.getKey().topic().equals("x") && e.getValue().equals("m2")).count());
-        assertEquals(List.of("m1", "m1"), result.entrySet().stream().filter(e -> e.getKey().topic().equals("y"))
-                .map(Map.Entry::getValue).toList());
+        assertEquals(
+                2,
+                result.entrySet().stream()
+                        .filter(e ->
+                                e.getKey().topic().equals("x") && e.getValue().equals("m1"))
+                        .count());
+        assertEquals(
+                2,
+                result.entrySet().stream()
+                        .filter(e ->
+                                e.getKey().topic().equals("x") && e.getValue().equals("m2"))
+                        .count());
+        assertEquals(
+                List.of("m1", "m1"),
+                result.entrySet().stream()
+                        .filter(e -> e.getKey().topic().equals("y"))
+                        .map(Map.Entry::getValue)
+                        .toList());
     }
 
     @Test
@@ -79,11 +93,13 @@ class StickyAssignorTest {
     }
 
     @Property(tries = 300)
-    void balancedCompleteAndAFixedPoint(@ForAll @IntRange(min = 1, max = 8) int membersBefore,
-                                        @ForAll @IntRange(min = 1, max = 8) int membersAfter,
-                                        @ForAll @IntRange(min = 0, max = 40) int partitions) {
+    void balancedCompleteAndAFixedPoint(
+            @ForAll @IntRange(min = 1, max = 8) int membersBefore,
+            @ForAll @IntRange(min = 1, max = 8) int membersAfter,
+            @ForAll @IntRange(min = 0, max = 40) int partitions) {
         Map<String, Integer> counts = Map.of("t", partitions);
-        SortedMap<TopicPartition, String> before = StickyAssignor.assign(subscribers("t", membersBefore), counts, Map.of());
+        SortedMap<TopicPartition, String> before =
+                StickyAssignor.assign(subscribers("t", membersBefore), counts, Map.of());
         SortedMap<TopicPartition, String> after = StickyAssignor.assign(subscribers("t", membersAfter), counts, before);
 
         assertEquals(partitions, after.size(), "every partition has a target");

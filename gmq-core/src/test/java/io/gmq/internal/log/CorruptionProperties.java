@@ -41,10 +41,14 @@ class CorruptionProperties {
             @ForAll @IntRange(min = 1024, max = 6000) int segmentBytes,
             @ForAll @DoubleRange(min = 0, max = 1) double segmentPick,
             @ForAll @DoubleRange(min = 0, max = 1) double bytePick,
-            @ForAll @IntRange(min = 1, max = 255) int flipMask) throws Exception {
+            @ForAll @IntRange(min = 1, max = 255) int flipMask)
+            throws Exception {
         Path dir = Files.createTempDirectory("gmq-rot");
         try {
-            GmqConfig cfg = config(dir).segmentBytes(segmentBytes).indexIntervalBytes(128).build();
+            GmqConfig cfg = config(dir)
+                    .segmentBytes(segmentBytes)
+                    .indexIntervalBytes(128)
+                    .build();
             List<Rec> all = new ArrayList<>();
             try (LogManager logs = LogManager.open(cfg)) {
                 PartitionLog log = logs.log(TP);
@@ -72,8 +76,8 @@ class CorruptionProperties {
                 PartitionLog log = logs.log(TP);
                 long hw = log.highWatermark();
                 if (badBase < hw) {
-                    GmqException e = org.junit.jupiter.api.Assertions.assertThrows(GmqException.class,
-                            () -> log.read(badBase, 1 << 20));
+                    GmqException e = org.junit.jupiter.api.Assertions.assertThrows(
+                            GmqException.class, () -> log.read(badBase, 1 << 20));
                     assertEquals(ErrorCode.DATA_LOSS, e.code());
                 } else {
                     assertEquals(badBase, hw, "recovery truncates the tail at the damaged batch");

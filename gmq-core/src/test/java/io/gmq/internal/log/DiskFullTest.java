@@ -30,7 +30,8 @@ class DiskFullTest {
     @Test
     void aFailedWriteIsResourceExhaustedAndLeavesEarlierDataAndLaterAppendsIntact() {
         FailingFileIO io = new FailingFileIO();
-        GmqConfig cfg = config(dataDir).segmentBytes(2048).indexIntervalBytes(64).build();
+        GmqConfig cfg =
+                config(dataDir).segmentBytes(2048).indexIntervalBytes(64).build();
         List<Rec> stored = new ArrayList<>();
         try (LogManager logs = LogManager.open(cfg, io)) {
             PartitionLog log = logs.log(TP);
@@ -48,8 +49,10 @@ class DiskFullTest {
 
             io.diskFull(true);
             for (int i = 0; i < 3; i++) {
-                assertEquals(ErrorCode.RESOURCE_EXHAUSTED,
-                        cause(assertThrows(Exception.class, () -> append(log, simpleBatch(2, 500, 9, 10)))).code());
+                assertEquals(
+                        ErrorCode.RESOURCE_EXHAUSTED,
+                        cause(assertThrows(Exception.class, () -> append(log, simpleBatch(2, 500, 9, 10))))
+                                .code());
             }
             io.diskFull(false);
             for (int i = 0; i < 20; i++) {
@@ -75,8 +78,13 @@ class DiskFullTest {
             append(log, first);
             stored.addAll(first);
             io.diskFull(true);
-            assertEquals(ErrorCode.RESOURCE_EXHAUSTED,
-                    cause(assertThrows(Exception.class, () -> log.append(frame(simpleBatch(1, 800, 2, 2)), true).join())).code());
+            assertEquals(
+                    ErrorCode.RESOURCE_EXHAUSTED,
+                    cause(assertThrows(
+                                    Exception.class,
+                                    () -> log.append(frame(simpleBatch(1, 800, 2, 2)), true)
+                                            .join()))
+                            .code());
             io.diskFull(false);
             List<Rec> next = simpleBatch(1, 800, 3, 3);
             assertEquals(1, append(log, next).baseOffset());

@@ -9,18 +9,19 @@ import net.jqwik.api.Combinators;
 
 /** jqwik generators for records and batches of every shape. */
 final class LogArbitraries {
-    private LogArbitraries() {
-    }
+    private LogArbitraries() {}
 
     static Arbitrary<Rec> records() {
         Arbitrary<Long> timestamps = Arbitraries.longs().between(0, 2_000_000_000_000L);
-        Arbitrary<byte[]> keys = Arbitraries.bytes().array(byte[].class).ofMaxSize(24).injectNull(0.3);
+        Arbitrary<byte[]> keys =
+                Arbitraries.bytes().array(byte[].class).ofMaxSize(24).injectNull(0.3);
         Arbitrary<byte[]> values = Arbitraries.oneOf(
                 Arbitraries.bytes().array(byte[].class).ofMaxSize(40),
                 Arbitraries.bytes().array(byte[].class).ofMinSize(100).ofMaxSize(700));
         Arbitrary<Header> header = Combinators.combine(
-                Arbitraries.strings().alpha().numeric().ofMinLength(1).ofMaxLength(8),
-                Arbitraries.bytes().array(byte[].class).ofMaxSize(12)).as(Header::new);
+                        Arbitraries.strings().alpha().numeric().ofMinLength(1).ofMaxLength(8),
+                        Arbitraries.bytes().array(byte[].class).ofMaxSize(12))
+                .as(Header::new);
         Arbitrary<List<Header>> headers = header.list().ofMaxSize(3);
         return Combinators.combine(timestamps, keys, values, headers).as(Rec::new);
     }

@@ -31,10 +31,14 @@ class LogReadBackProperties {
     void anyAppendSequenceReadsBackIdenticallyFromAnyOffsetBeforeAndAfterReopen(
             @ForAll("batches") List<List<Rec>> batches,
             @ForAll @IntRange(min = 1024, max = 6000) int segmentBytes,
-            @ForAll @IntRange(min = 64, max = 1024) int indexIntervalBytes) throws Exception {
+            @ForAll @IntRange(min = 64, max = 1024) int indexIntervalBytes)
+            throws Exception {
         Path dir = Files.createTempDirectory("gmq-readback");
         try {
-            GmqConfig cfg = config(dir).segmentBytes(segmentBytes).indexIntervalBytes(indexIntervalBytes).build();
+            GmqConfig cfg = config(dir)
+                    .segmentBytes(segmentBytes)
+                    .indexIntervalBytes(indexIntervalBytes)
+                    .build();
             List<Rec> all = new ArrayList<>();
             try (LogManager logs = LogManager.open(cfg)) {
                 PartitionLog log = logs.log(TP);

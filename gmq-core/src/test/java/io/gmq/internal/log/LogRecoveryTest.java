@@ -40,7 +40,9 @@ class LogRecoveryTest {
             ends.add(all.position());
         }
         all.flip();
-        Files.write(dir.resolve(Segment.fileName(base, Segment.LOG_SUFFIX)), java.util.Arrays.copyOf(all.array(), all.limit()));
+        Files.write(
+                dir.resolve(Segment.fileName(base, Segment.LOG_SUFFIX)),
+                java.util.Arrays.copyOf(all.array(), all.limit()));
         return ends;
     }
 
@@ -152,15 +154,21 @@ class LogRecoveryTest {
         bytes[ends.get(9) + BatchFormat.HEADER_LENGTH + 8] ^= 0x01; // a byte inside batch 10
         Files.write(sealed, bytes);
 
-        GmqConfig cfg = LogTestSupport.config(dir.getParent().resolve(dir.getFileName() + "-data")).build();
+        GmqConfig cfg = LogTestSupport.config(dir.getParent().resolve(dir.getFileName() + "-data"))
+                .build();
         Path partitionDir = LogTestSupport.partitionDir(cfg.dataDir(), TP.topic(), TP.partition());
         Files.createDirectories(partitionDir.getParent());
         Files.move(dir, partitionDir);
         try (LogManager logs = LogManager.open(cfg)) {
             PartitionLog log = logs.log(TP);
             assertEquals(23, log.highWatermark(), "a sealed segment is never truncated");
-            assertEquals(ErrorCode.DATA_LOSS, assertThrows(GmqException.class, () -> log.read(10, 1 << 16)).code());
-            assertEquals(ErrorCode.DATA_LOSS, assertThrows(GmqException.class, () -> log.read(8, 1 << 16)).code(),
+            assertEquals(
+                    ErrorCode.DATA_LOSS,
+                    assertThrows(GmqException.class, () -> log.read(10, 1 << 16))
+                            .code());
+            assertEquals(
+                    ErrorCode.DATA_LOSS,
+                    assertThrows(GmqException.class, () -> log.read(8, 1 << 16)).code(),
                     "a read that would include the damaged batch fails too");
             assertEquals(9, BatchFormat.baseOffset(log.read(9, 1).records(), 0), "batches before it are served");
             assertEquals(11, BatchFormat.baseOffset(log.read(11, 1).records(), 0));

@@ -27,15 +27,17 @@ import java.util.stream.Stream;
 
 /** Builders, a record model and read-back helpers shared by the log tests (and other modules' tests). */
 public final class LogTestSupport {
-    private LogTestSupport() {
-    }
+    private LogTestSupport() {}
 
     /** One record as a producer sent it, and as a reader must get it back. */
     public record Rec(long timestamp, byte[] key, byte[] value, List<Header> headers) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof Rec r && r.timestamp == timestamp && Arrays.equals(r.key, key)
-                    && Arrays.equals(r.value, value) && r.headers.equals(headers);
+            return o instanceof Rec r
+                    && r.timestamp == timestamp
+                    && Arrays.equals(r.key, key)
+                    && Arrays.equals(r.value, value)
+                    && r.headers.equals(headers);
         }
 
         @Override
@@ -51,12 +53,14 @@ public final class LogTestSupport {
     }
 
     /** A record read back with its offset. */
-    public record Stored(long offset, Rec rec) {
-    }
+    public record Stored(long offset, Rec rec) {}
 
     public static GmqConfig.Builder config(Path dataDir) {
-        return GmqConfig.builder().dataDir(dataDir).flushPolicy(FlushPolicy.SYNC)
-                .retentionAge(null).retentionCheckInterval(Duration.ofHours(1));
+        return GmqConfig.builder()
+                .dataDir(dataDir)
+                .flushPolicy(FlushPolicy.SYNC)
+                .retentionAge(null)
+                .retentionCheckInterval(Duration.ofHours(1));
     }
 
     public static ByteBuffer frame(List<Rec> records) {
@@ -100,11 +104,14 @@ public final class LogTestSupport {
             reader.wrap(r.records());
             while (reader.next()) {
                 if (reader.offset() >= offset) {
-                    out.add(new Stored(reader.offset(), new Rec(reader.timestamp(), reader.key(), reader.value(),
-                            reader.headers())));
+                    out.add(new Stored(
+                            reader.offset(),
+                            new Rec(reader.timestamp(), reader.key(), reader.value(), reader.headers())));
                 }
             }
-            offset = out.isEmpty() ? offset : Math.max(offset, out.get(out.size() - 1).offset() + 1);
+            offset = out.isEmpty()
+                    ? offset
+                    : Math.max(offset, out.get(out.size() - 1).offset() + 1);
         }
         return out;
     }
@@ -121,7 +128,8 @@ public final class LogTestSupport {
 
     public static GmqException cause(Throwable t) {
         Throwable c = t;
-        while (c instanceof CompletionException || (c != null && !(c instanceof GmqException) && c.getCause() != null)) {
+        while (c instanceof CompletionException
+                || (c != null && !(c instanceof GmqException) && c.getCause() != null)) {
             c = c.getCause();
         }
         if (c instanceof GmqException g) {
@@ -149,7 +157,9 @@ public final class LogTestSupport {
     /** Log files of a partition, oldest first. */
     public static List<Path> segmentFiles(Path dir, String suffix) {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(suffix)).sorted(Comparator.naturalOrder()).toList();
+            return s.filter(p -> p.getFileName().toString().endsWith(suffix))
+                    .sorted(Comparator.naturalOrder())
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

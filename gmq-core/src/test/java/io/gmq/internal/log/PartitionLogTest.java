@@ -1,6 +1,5 @@
 package io.gmq.internal.log;
 
-import io.gmq.testkit.ManualClock;
 import static io.gmq.internal.log.LogTestSupport.append;
 import static io.gmq.internal.log.LogTestSupport.assertHolds;
 import static io.gmq.internal.log.LogTestSupport.await;
@@ -30,6 +29,7 @@ import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
+import io.gmq.testkit.ManualClock;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +78,8 @@ class PartitionLogTest {
             FetchResult r = log.read(5, 1);
             ByteBuffer records = r.records();
             assertEquals(0, BatchFormat.baseOffset(records, records.position()));
-            assertEquals(records.remaining(), BatchFormat.frameLength(records, records.position()), "exactly one frame");
+            assertEquals(
+                    records.remaining(), BatchFormat.frameLength(records, records.position()), "exactly one frame");
             FetchResult both = log.read(5, 1 << 20);
             BatchReader reader = new BatchReader(both.records());
             int n = 0;
@@ -97,33 +98,48 @@ class PartitionLogTest {
             assertTrue(log.read(2, 100).isEmpty());
             GmqException e = assertThrows(GmqException.class, () -> log.read(3, 100));
             assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
-            assertTrue(e.getMessage().contains("offset 3 is past the end of the log (high watermark 2)"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("offset 3 is past the end of the log (high watermark 2)"), e.getMessage());
         }
     }
 
     @Test
     void validationErrorsChangeNothing() {
-        try (LogManager logs = LogManager.open(config(dataDir).maxMessageBytes(200).maxBatchBytes(1000).build())) {
+        try (LogManager logs = LogManager.open(
+                config(dataDir).maxMessageBytes(200).maxBatchBytes(1000).build())) {
             PartitionLog log = logs.log(TP);
             append(log, simpleBatch(1, 10, 1, 1));
             long sizeBefore = log.sizeBytes();
 
             ByteBuffer truncated = frame(simpleBatch(2, 10, 1, 2));
             truncated.limit(truncated.limit() - 3);
-            assertEquals(ErrorCode.INVALID_ARGUMENT, cause(assertThrows(Exception.class, () -> log.append(truncated, true).join())).code());
+            assertEquals(
+                    ErrorCode.INVALID_ARGUMENT,
+                    cause(assertThrows(
+                                    Exception.class,
+                                    () -> log.append(truncated, true).join()))
+                            .code());
 
             ByteBuffer badMagic = frame(simpleBatch(1, 10, 1, 3));
             badMagic.putShort(BatchFormat.MAGIC_OFFSET, (short) 9);
-            GmqException magic = cause(assertThrows(Exception.class, () -> log.append(badMagic, true).join()));
+            GmqException magic = cause(assertThrows(
+                    Exception.class, () -> log.append(badMagic, true).join()));
             assertEquals(ErrorCode.INVALID_ARGUMENT, magic.code());
             assertTrue(magic.getMessage().contains("magic"), magic.getMessage());
 
-            GmqException big = cause(assertThrows(Exception.class, () -> log.append(frame(simpleBatch(1, 300, 1, 4)), true).join()));
+            GmqException big = cause(assertThrows(
+                    Exception.class,
+                    () -> log.append(frame(simpleBatch(1, 300, 1, 4)), true).join()));
             assertEquals(ErrorCode.RESOURCE_EXHAUSTED, big.code());
-            assertTrue(big.getMessage().matches("record of \\d+ bytes exceeds the maximum message size of 200 bytes \\(maxMessageBytes\\)"),
+            assertTrue(
+                    big.getMessage()
+                            .matches(
+                                    "record of \\d+ bytes exceeds the maximum message size of 200 bytes \\(maxMessageBytes\\)"),
                     big.getMessage());
 
-            GmqException batch = cause(assertThrows(Exception.class, () -> log.append(frame(simpleBatch(10, 100, 1, 5)), true).join()));
+            GmqException batch = cause(assertThrows(
+                    Exception.class,
+                    () -> log.append(frame(simpleBatch(10, 100, 1, 5)), true).join()));
             assertEquals(ErrorCode.RESOURCE_EXHAUSTED, batch.code());
 
             assertEquals(1, log.highWatermark());
@@ -140,7 +156,9 @@ class PartitionLogTest {
             b.add(7, null, "v".getBytes(), List.of(Header.of("h", "x")));
             log.append(b.buildCopy(), true).join();
             FetchResult r = log.read(0, 100);
-            assertEquals(BatchFormat.ATTR_QOS_AT_LEAST_ONCE, BatchFormat.attributes(r.records(), r.records().position()));
+            assertEquals(
+                    BatchFormat.ATTR_QOS_AT_LEAST_ONCE,
+                    BatchFormat.attributes(r.records(), r.records().position()));
             BatchReader reader = new BatchReader(r.records());
             assertTrue(reader.next());
             assertFalse(reader.hasKey());
@@ -153,7 +171,8 @@ class PartitionLogTest {
         try (LogManager logs = LogManager.open(config(dataDir).build())) {
             PartitionLog log = logs.log(TP);
             List<Rec> first = simpleBatch(2, 10, 1, 1);
-            assertEquals(0, log.append(frame(first).asReadOnlyBuffer(), true).join().baseOffset());
+            assertEquals(
+                    0, log.append(frame(first).asReadOnlyBuffer(), true).join().baseOffset());
             List<Rec> second = simpleBatch(3, 10, 1, 2);
             ByteBuffer f = frame(second);
             ByteBuffer padded = ByteBuffer.allocate(f.remaining() + 7).order(BatchFormat.ORDER);
@@ -168,7 +187,8 @@ class PartitionLogTest {
 
     @Test
     void segmentsRollBySizeAndReadsCrossSegments() {
-        try (LogManager logs = LogManager.open(config(dataDir).segmentBytes(4096).indexIntervalBytes(256).build())) {
+        try (LogManager logs = LogManager.open(
+                config(dataDir).segmentBytes(4096).indexIntervalBytes(256).build())) {
             PartitionLog log = logs.log(TP);
             List<Rec> all = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
@@ -189,7 +209,10 @@ class PartitionLogTest {
     @Test
     void segmentsRollByAgeOfTheirFirstBatch() {
         ManualClock clock = new ManualClock(1_000_000);
-        GmqConfig cfg = config(dataDir).timeSource(clock).segmentAge(Duration.ofMinutes(10)).build();
+        GmqConfig cfg = config(dataDir)
+                .timeSource(clock)
+                .segmentAge(Duration.ofMinutes(10))
+                .build();
         try (LogManager logs = LogManager.open(cfg)) {
             PartitionLog log = logs.log(TP);
             append(log, simpleBatch(1, 10, 1, 1));
@@ -206,7 +229,11 @@ class PartitionLogTest {
     @Test
     void retentionByAgeDeletesWholeOldSegmentsAndMovesLogStart() {
         ManualClock clock = new ManualClock(10_000_000);
-        GmqConfig cfg = config(dataDir).timeSource(clock).segmentBytes(1024).retentionAge(Duration.ofHours(1)).build();
+        GmqConfig cfg = config(dataDir)
+                .timeSource(clock)
+                .segmentBytes(1024)
+                .retentionAge(Duration.ofHours(1))
+                .build();
         try (LogManager logs = LogManager.open(cfg)) {
             PartitionLog log = logs.log(TP);
             for (int i = 0; i < 10; i++) {
@@ -243,7 +270,9 @@ class PartitionLogTest {
             assertTrue(log.logStartOffset() > 0);
             assertEquals(30, log.highWatermark());
             assertTrue(log.read(0, 100).outOfRange());
-            assertEquals(log.highWatermark() - log.logStartOffset(), readAll(log, log.logStartOffset(), 100).size());
+            assertEquals(
+                    log.highWatermark() - log.logStartOffset(),
+                    readAll(log, log.logStartOffset(), 100).size());
         }
         // reopening keeps the moved start
         try (LogManager logs = LogManager.open(cfg)) {
@@ -255,7 +284,8 @@ class PartitionLogTest {
 
     @Test
     void deletedIndexIsRebuiltOnOpen() throws Exception {
-        GmqConfig cfg = config(dataDir).segmentBytes(4096).indexIntervalBytes(128).build();
+        GmqConfig cfg =
+                config(dataDir).segmentBytes(4096).indexIntervalBytes(128).build();
         List<Rec> all = new ArrayList<>();
         try (LogManager logs = LogManager.open(cfg)) {
             PartitionLog log = logs.log(TP);
@@ -296,7 +326,8 @@ class PartitionLogTest {
                 for (int p = 0; p < partitions; p++) {
                     List<Rec> batch = simpleBatch(1 + p % 3, 40 + p, round, round * 100 + p);
                     expected.get(p).addAll(batch);
-                    futures.add(logs.log(new TopicPartition(p % 2 == 0 ? "even" : "odd", p)).append(frame(batch), true));
+                    futures.add(logs.log(new TopicPartition(p % 2 == 0 ? "even" : "odd", p))
+                            .append(frame(batch), true));
                 }
             }
             futures.forEach(CompletableFuture::join);
@@ -311,63 +342,70 @@ class PartitionLogTest {
 
     @Test
     void concurrentProducersGetDenseUniqueOffsetsAndReadersNeverSeePartialData() throws Exception {
-        GmqConfig cfg = config(dataDir).segmentBytes(64 * 1024).indexIntervalBytes(512).build();
+        GmqConfig cfg =
+                config(dataDir).segmentBytes(64 * 1024).indexIntervalBytes(512).build();
         int producers = 8;
         int batchesEach = 60;
         try (LogManager logs = LogManager.open(cfg)) {
             PartitionLog log = logs.log(TP);
             AtomicBoolean done = new AtomicBoolean();
             AtomicReference<Throwable> readerError = new AtomicReference<>();
-            Thread reader = new Thread(() -> {
-                BatchReader br = new BatchReader();
-                try {
-                    while (!done.get()) {
-                        long next = 0;
-                        while (next < log.highWatermark()) {
-                            FetchResult r = log.read(next, 2048);
-                            br.wrap(r.records());
-                            while (br.next()) {
-                                if (br.offset() >= next) {
-                                    if (br.offset() != next) {
-                                        throw new AssertionError("gap: expected " + next + " got " + br.offset());
+            Thread reader = new Thread(
+                    () -> {
+                        BatchReader br = new BatchReader();
+                        try {
+                            while (!done.get()) {
+                                long next = 0;
+                                while (next < log.highWatermark()) {
+                                    FetchResult r = log.read(next, 2048);
+                                    br.wrap(r.records());
+                                    while (br.next()) {
+                                        if (br.offset() >= next) {
+                                            if (br.offset() != next) {
+                                                throw new AssertionError(
+                                                        "gap: expected " + next + " got " + br.offset());
+                                            }
+                                            String v = new String(br.value());
+                                            if (!v.startsWith("p") || !v.endsWith(";")) {
+                                                throw new AssertionError("torn value " + v);
+                                            }
+                                            next++;
+                                        }
                                     }
-                                    String v = new String(br.value());
-                                    if (!v.startsWith("p") || !v.endsWith(";")) {
-                                        throw new AssertionError("torn value " + v);
+                                    if (next > r.highWatermark()) {
+                                        throw new AssertionError("read past the high watermark");
                                     }
-                                    next++;
                                 }
                             }
-                            if (next > r.highWatermark()) {
-                                throw new AssertionError("read past the high watermark");
-                            }
+                        } catch (Throwable t) {
+                            readerError.set(t);
                         }
-                    }
-                } catch (Throwable t) {
-                    readerError.set(t);
-                }
-            }, "test-reader");
+                    },
+                    "test-reader");
             reader.start();
             ConcurrentLinkedQueue<AppendResult> results = new ConcurrentLinkedQueue<>();
             CountDownLatch start = new CountDownLatch(1);
             List<Thread> threads = new ArrayList<>();
             for (int t = 0; t < producers; t++) {
                 int id = t;
-                Thread th = new Thread(() -> {
-                    try {
-                        start.await();
-                        for (int b = 0; b < batchesEach; b++) {
-                            BatchBuilder bb = new BatchBuilder();
-                            int n = 1 + (b % 5);
-                            for (int i = 0; i < n; i++) {
-                                bb.add(b, null, ("p" + id + "-" + b + "-" + i + ";").getBytes(), null);
+                Thread th = new Thread(
+                        () -> {
+                            try {
+                                start.await();
+                                for (int b = 0; b < batchesEach; b++) {
+                                    BatchBuilder bb = new BatchBuilder();
+                                    int n = 1 + (b % 5);
+                                    for (int i = 0; i < n; i++) {
+                                        bb.add(b, null, ("p" + id + "-" + b + "-" + i + ";").getBytes(), null);
+                                    }
+                                    results.add(log.append(bb.buildCopy(), b % 7 != 0)
+                                            .join());
+                                }
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
                             }
-                            results.add(log.append(bb.buildCopy(), b % 7 != 0).join());
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }, "test-producer-" + t);
+                        },
+                        "test-producer-" + t);
                 threads.add(th);
                 th.start();
             }
@@ -420,7 +458,8 @@ class PartitionLogTest {
 
     @Test
     void offsetForTimestampFindsFirstRecordAtOrAfter() {
-        try (LogManager logs = LogManager.open(config(dataDir).segmentBytes(1024).indexIntervalBytes(64).build())) {
+        try (LogManager logs = LogManager.open(
+                config(dataDir).segmentBytes(1024).indexIntervalBytes(64).build())) {
             PartitionLog log = logs.log(TP);
             for (int i = 0; i < 50; i++) {
                 append(log, simpleBatch(2, 40, 1000 + i * 10L, i));
@@ -439,10 +478,19 @@ class PartitionLogTest {
         PartitionLog log = logs.log(TP);
         append(log, simpleBatch(1, 10, 1, 1));
         logs.close();
-        assertEquals(ErrorCode.UNAVAILABLE, assertThrows(GmqException.class, () -> logs.log(TP)).code());
-        assertEquals(ErrorCode.UNAVAILABLE, cause(assertThrows(Exception.class,
-                () -> log.append(frame(simpleBatch(1, 10, 1, 2)), true).join())).code());
-        assertEquals(ErrorCode.UNAVAILABLE, assertThrows(GmqException.class, () -> log.read(0, 10)).code());
+        assertEquals(
+                ErrorCode.UNAVAILABLE,
+                assertThrows(GmqException.class, () -> logs.log(TP)).code());
+        assertEquals(
+                ErrorCode.UNAVAILABLE,
+                cause(assertThrows(
+                                Exception.class,
+                                () -> log.append(frame(simpleBatch(1, 10, 1, 2)), true)
+                                        .join()))
+                        .code());
+        assertEquals(
+                ErrorCode.UNAVAILABLE,
+                assertThrows(GmqException.class, () -> log.read(0, 10)).code());
     }
 
     @Test
@@ -463,7 +511,8 @@ class PartitionLogTest {
         for (FlushPolicy policy : List.of(FlushPolicy.interval(Duration.ofMillis(5)), FlushPolicy.OS)) {
             Path dir = dataDir.resolve(policy.toString());
             List<Rec> all = new ArrayList<>();
-            try (LogManager logs = LogManager.open(config(dir).flushPolicy(policy).build())) {
+            try (LogManager logs =
+                    LogManager.open(config(dir).flushPolicy(policy).build())) {
                 for (int i = 0; i < 20; i++) {
                     List<Rec> batch = simpleBatch(2, 20, i, i);
                     all.addAll(batch);
@@ -471,7 +520,8 @@ class PartitionLogTest {
                 }
                 assertHolds(logs.log(TP), 0, all);
             }
-            try (LogManager logs = LogManager.open(config(dir).flushPolicy(policy).build())) {
+            try (LogManager logs =
+                    LogManager.open(config(dir).flushPolicy(policy).build())) {
                 assertHolds(logs.log(TP), 0, all);
             }
         }

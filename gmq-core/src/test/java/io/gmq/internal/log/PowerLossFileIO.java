@@ -172,7 +172,8 @@ public final class PowerLossFileIO implements LogFileIO {
                 synchronized (durableState) {
                     long size = file.size();
                     if (size > durableState.bytes.length) {
-                        durableState.bytes = Arrays.copyOf(durableState.bytes, (int) Math.max(size, durableState.bytes.length * 2L));
+                        durableState.bytes =
+                                Arrays.copyOf(durableState.bytes, (int) Math.max(size, durableState.bytes.length * 2L));
                     }
                     long from = Math.min(durableState.dirtyFrom, size);
                     long to = Math.min(durableState.dirtyTo, size);

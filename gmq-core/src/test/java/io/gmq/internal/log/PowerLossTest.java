@@ -34,7 +34,8 @@ class PowerLossTest {
     @Test
     void everyAcknowledgedSyncAppendSurvivesPowerLossUnderConcurrentLoad() throws Exception {
         PowerLossFileIO io = new PowerLossFileIO();
-        GmqConfig cfg = config(dataDir).segmentBytes(16 * 1024).indexIntervalBytes(256).build();
+        GmqConfig cfg =
+                config(dataDir).segmentBytes(16 * 1024).indexIntervalBytes(256).build();
         LogManager logs = LogManager.open(cfg, io);
         PartitionLog log = logs.log(TP);
         Map<Long, List<Rec>> acknowledged = new ConcurrentHashMap<>();
@@ -42,18 +43,20 @@ class PowerLossTest {
         AtomicInteger seeds = new AtomicInteger();
         List<Thread> producers = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
-            Thread th = new Thread(() -> {
-                while (!stop.get()) {
-                    int seed = seeds.incrementAndGet();
-                    List<Rec> batch = simpleBatch(1 + seed % 4, 50 + seed % 200, seed, seed);
-                    CompletableFuture<AppendResult> f = log.append(frame(batch), true);
-                    try {
-                        acknowledged.put(f.join().baseOffset(), batch);
-                    } catch (RuntimeException failedByPowerCut) {
-                        return;
-                    }
-                }
-            }, "power-producer-" + t);
+            Thread th = new Thread(
+                    () -> {
+                        while (!stop.get()) {
+                            int seed = seeds.incrementAndGet();
+                            List<Rec> batch = simpleBatch(1 + seed % 4, 50 + seed % 200, seed, seed);
+                            CompletableFuture<AppendResult> f = log.append(frame(batch), true);
+                            try {
+                                acknowledged.put(f.join().baseOffset(), batch);
+                            } catch (RuntimeException failedByPowerCut) {
+                                return;
+                            }
+                        }
+                    },
+                    "power-producer-" + t);
             producers.add(th);
             th.start();
         }
@@ -72,7 +75,9 @@ class PowerLossTest {
                 List<Rec> batch = e.getValue();
                 for (int i = 0; i < batch.size(); i++) {
                     long offset = e.getKey() + i;
-                    assertTrue(offset < stored.size(), "acknowledged offset " + offset + " lost (hw " + after.highWatermark() + ")");
+                    assertTrue(
+                            offset < stored.size(),
+                            "acknowledged offset " + offset + " lost (hw " + after.highWatermark() + ")");
                     assertEquals(batch.get(i), stored.get((int) offset).rec(), "record at " + offset);
                 }
             }
@@ -102,7 +107,9 @@ class PowerLossTest {
     @Test
     void theIntervalTimerMakesAcknowledgedAppendsDurable() throws Exception {
         PowerLossFileIO io = new PowerLossFileIO();
-        GmqConfig cfg = config(dataDir).flushPolicy(FlushPolicy.interval(java.time.Duration.ofMillis(10))).build();
+        GmqConfig cfg = config(dataDir)
+                .flushPolicy(FlushPolicy.interval(java.time.Duration.ofMillis(10)))
+                .build();
         LogManager logs = LogManager.open(cfg, io);
         PartitionLog log = logs.log(TP);
         for (int i = 0; i < 20; i++) {

@@ -36,10 +36,14 @@ class TornTailProperties {
     void cuttingTheLastSegmentAnywhereLeavesABatchPrefixThatKeepsGrowing(
             @ForAll("batches") List<List<Rec>> batches,
             @ForAll @IntRange(min = 1024, max = 8000) int segmentBytes,
-            @ForAll @DoubleRange(min = 0, max = 1) double cutFraction) throws Exception {
+            @ForAll @DoubleRange(min = 0, max = 1) double cutFraction)
+            throws Exception {
         Path dir = Files.createTempDirectory("gmq-torn");
         try {
-            GmqConfig cfg = config(dir).segmentBytes(segmentBytes).indexIntervalBytes(128).build();
+            GmqConfig cfg = config(dir)
+                    .segmentBytes(segmentBytes)
+                    .indexIntervalBytes(128)
+                    .build();
             List<Rec> all = new ArrayList<>();
             List<Long> batchEnds = new ArrayList<>();
             List<Integer> frameLengths = new ArrayList<>();

@@ -54,7 +54,9 @@ class PartitionerTest {
         assertEquals(275646681, Partitioner.murmur2(new byte[0]));
         assertEquals(-311467685, Partitioner.murmur2(new byte[] {(byte) 0xff}));
         assertEquals(2014942385, Partitioner.murmur2(new byte[] {(byte) 0x80, (byte) 0xff, 0x00}));
-        assertEquals(524068735, Partitioner.murmur2(new byte[] {(byte) 0xff, (byte) 0xfe, (byte) 0xfd, (byte) 0xfc, (byte) 0xfb}));
+        assertEquals(
+                524068735,
+                Partitioner.murmur2(new byte[] {(byte) 0xff, (byte) 0xfe, (byte) 0xfd, (byte) 0xfc, (byte) 0xfb}));
         assertEquals(614509002, Partitioner.murmur2("h\u00e9llo".getBytes(UTF_8)));
     }
 
@@ -66,14 +68,15 @@ class PartitionerTest {
     }
 
     @Property(tries = 500)
-    void sameKeyAlwaysMapsToTheSamePartitionInRange(@ForAll @Size(max = 64) byte[] key,
-                                                   @ForAll @IntRange(min = 1, max = 1024) int partitions) {
+    void sameKeyAlwaysMapsToTheSamePartitionInRange(
+            @ForAll @Size(max = 64) byte[] key, @ForAll @IntRange(min = 1, max = 1024) int partitions) {
         byte[] copy = key.clone();
         Partitioner partitioner = new Partitioner();
         int first = partitioner.choose("t", null, key, partitions);
         assertTrue(first >= 0 && first < partitions);
         assertEquals(first, partitioner.choose("t", null, copy, partitions));
-        assertEquals(first, new Partitioner().choose("other", null, copy, partitions), "independent of topic and instance");
+        assertEquals(
+                first, new Partitioner().choose("other", null, copy, partitions), "independent of topic and instance");
         assertEquals(first, Partitioner.partitionForKey(key, partitions));
         assertArrayEquals(copy, key, "the key is not modified");
     }
@@ -92,10 +95,14 @@ class PartitionerTest {
         GmqException e = assertThrows(GmqException.class, () -> partitioner.choose("orders", 7, null, 3));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertEquals("partition 7 is out of range for topic 'orders' with 3 partitions (valid: 0..2)", e.getMessage());
-        assertEquals(ErrorCode.INVALID_ARGUMENT,
-                assertThrows(GmqException.class, () -> Partitioner.checkPartition("orders", -1, 3)).code());
-        assertEquals(ErrorCode.INVALID_ARGUMENT,
-                assertThrows(GmqException.class, () -> partitioner.choose("orders", null, null, 0)).code());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(GmqException.class, () -> Partitioner.checkPartition("orders", -1, 3))
+                        .code());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(GmqException.class, () -> partitioner.choose("orders", null, null, 0))
+                        .code());
     }
 
     @Test
@@ -131,14 +138,17 @@ class PartitionerTest {
         int partitions = 5;
         int threads = 4;
         int perThread = 1000;
-        java.util.concurrent.atomic.AtomicIntegerArray counts = new java.util.concurrent.atomic.AtomicIntegerArray(partitions);
+        java.util.concurrent.atomic.AtomicIntegerArray counts =
+                new java.util.concurrent.atomic.AtomicIntegerArray(partitions);
         Thread[] workers = new Thread[threads];
         for (int t = 0; t < threads; t++) {
-            workers[t] = new Thread(() -> {
-                for (int i = 0; i < perThread; i++) {
-                    counts.incrementAndGet(partitioner.nextSpreadPartition("orders", partitions));
-                }
-            }, "spread-test-" + t);
+            workers[t] = new Thread(
+                    () -> {
+                        for (int i = 0; i < perThread; i++) {
+                            counts.incrementAndGet(partitioner.nextSpreadPartition("orders", partitions));
+                        }
+                    },
+                    "spread-test-" + t);
             workers[t].start();
         }
         for (Thread w : workers) {

@@ -26,7 +26,8 @@ class TopicNamesTest {
 
     @Test
     void slashIsRejectedWithItsIndexAndTheRule() {
-        assertEquals("topic name 'a/b' has '/' at index 1; allowed: 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'",
+        assertEquals(
+                "topic name 'a/b' has '/' at index 1; allowed: 1-249 characters of [a-zA-Z0-9._-], not '.' or '..'",
                 rejected("a/b").getMessage());
     }
 
@@ -94,7 +95,8 @@ class TopicNamesTest {
 
     @Test
     void groupNamesRejectControlCharactersLengthNullAndLoneSurrogates() {
-        for (String bad : new String[] {null, "", "g".repeat(250), "a\tb", "a\u0007", "a\u2028b", "x\uD83D", "\uDE80x"}) {
+        for (String bad :
+                new String[] {null, "", "g".repeat(250), "a\tb", "a\u0007", "a\u2028b", "x\uD83D", "\uDE80x"}) {
             GmqException e = assertThrows(GmqException.class, () -> TopicNames.validateGroup(bad), String.valueOf(bad));
             assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
             assertTrue(e.getMessage().contains(TopicNames.GROUP_RULE), e.getMessage());
@@ -107,7 +109,8 @@ class TopicNamesTest {
         Arbitrary<String> nearlyValid = Arbitraries.strings()
                 .withChars("abcXYZ019._-")
                 .withChars("/\\ \u00e9\u0000:")
-                .ofMinLength(0).ofMaxLength(260);
+                .ofMinLength(0)
+                .ofMaxLength(260);
         Arbitrary<String> dots = Arbitraries.of(".", "..", "...", "");
         return Arbitraries.frequencyOf(
                 net.jqwik.api.Tuple.of(6, nearlyValid),
@@ -125,9 +128,11 @@ class TopicNamesTest {
             assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
             accepted = false;
         }
-        boolean matchesRule = name.length() >= 1 && name.length() <= 249
+        boolean matchesRule = name.length() >= 1
+                && name.length() <= 249
                 && name.chars().allMatch(c -> TopicNames.isAllowedTopicChar((char) c))
-                && !name.equals(".") && !name.equals("..");
+                && !name.equals(".")
+                && !name.equals("..");
         assertEquals(matchesRule, accepted, "name " + TopicNames.quote(name));
         assertEquals(accepted, TopicNames.isValid(name));
         if (accepted) {

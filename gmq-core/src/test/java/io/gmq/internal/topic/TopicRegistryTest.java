@@ -62,7 +62,10 @@ class TopicRegistryTest {
                 return 0;
             }
         };
-        return new TopicRegistry(db, settings.apply(GmqConfig.builder().dataDir(dir).timeSource(fixed)).build());
+        return new TopicRegistry(
+                db,
+                settings.apply(GmqConfig.builder().dataDir(dir).timeSource(fixed))
+                        .build());
     }
 
     private TopicRegistry registry() {
@@ -90,8 +93,9 @@ class TopicRegistryTest {
         StateDb db = openDb();
         registry(db, b -> b).create("orders", 2);
         long created = db.inTransaction(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT partitions, created_ms FROM topics WHERE name = 'orders'");
-                 ResultSet rs = s.executeQuery()) {
+            try (PreparedStatement s =
+                            c.prepareStatement("SELECT partitions, created_ms FROM topics WHERE name = 'orders'");
+                    ResultSet rs = s.executeQuery()) {
                 assertTrue(rs.next());
                 assertEquals(2, rs.getInt(1));
                 return rs.getLong(2);
@@ -142,7 +146,8 @@ class TopicRegistryTest {
         });
         assertEquals(0, rows);
         try (var files = Files.list(dir)) {
-            assertTrue(files.allMatch(p -> p.getFileName().toString().startsWith(StateDb.FILE_NAME)),
+            assertTrue(
+                    files.allMatch(p -> p.getFileName().toString().startsWith(StateDb.FILE_NAME)),
                     "no directory was made for a rejected name");
         } catch (java.io.IOException e) {
             throw new AssertionError(e);
@@ -256,8 +261,8 @@ class TopicRegistryTest {
     void aCorruptRowIsRefusedAtOpenRatherThanUsedAsAPath() {
         StateDb db = openDb();
         registry(db, b -> b);
-        db.inTransaction(c -> c.createStatement().executeUpdate(
-                "INSERT INTO topics(name, partitions, created_ms) VALUES ('../escape', 1, 0)"));
+        db.inTransaction(c -> c.createStatement()
+                .executeUpdate("INSERT INTO topics(name, partitions, created_ms) VALUES ('../escape', 1, 0)"));
         GmqException e = assertThrows(GmqException.class, () -> registry(db, b -> b));
         assertEquals(ErrorCode.DATA_LOSS, e.code());
         assertTrue(e.getMessage().contains("'../escape'"), e.getMessage());

@@ -9,7 +9,6 @@ import io.gmq.internal.broker.BrokerEngine;
 import io.gmq.internal.topic.TopicNames;
 import io.gmq.net.security.BrokerAccess;
 import io.gmq.net.security.SecurityContext;
-import io.gmq.security.Principal;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.CreateTopicRequest;
 import io.gmq.proto.DeleteTopicRequest;
@@ -27,6 +26,7 @@ import io.gmq.proto.ListTopicsResponse;
 import io.gmq.proto.ResetOffsetsRequest;
 import io.gmq.proto.ResetOffsetsResponse;
 import io.gmq.proto.ServerFrame;
+import io.gmq.security.Principal;
 import io.gmq.storage.Storage;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -64,8 +64,13 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     @Override
     public StreamObserver<ClientFrame> session(StreamObserver<ServerFrame> responses) {
         ClientSession[] holder = new ClientSession[1];
-        ClientSession s = new ClientSession(engine, (ServerCallStreamObserver<ServerFrame>) responses,
-                () -> sessions.remove(holder[0]), access, caller(), maxInFlightPublishes);
+        ClientSession s = new ClientSession(
+                engine,
+                (ServerCallStreamObserver<ServerFrame>) responses,
+                () -> sessions.remove(holder[0]),
+                access,
+                caller(),
+                maxInFlightPublishes);
         holder[0] = s;
         sessions.add(s);
         return s;
@@ -73,7 +78,11 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
 
     @Override
     public void ping(io.gmq.proto.Heartbeat r, StreamObserver<io.gmq.proto.Heartbeat> out) {
-        unary(out, () -> io.gmq.proto.Heartbeat.newBuilder().setTimestampMillis(System.currentTimeMillis()).build());
+        unary(
+                out,
+                () -> io.gmq.proto.Heartbeat.newBuilder()
+                        .setTimestampMillis(System.currentTimeMillis())
+                        .build());
     }
 
     /** Open client sessions. */
@@ -122,7 +131,8 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
         unary(out, () -> {
             ListTopicsResponse.Builder b = ListTopicsResponse.newBuilder();
             Principal p = caller();
-            storage.listTopics().stream().filter(t -> access.mayDescribe(p, t.name()))
+            storage.listTopics().stream()
+                    .filter(t -> access.mayDescribe(p, t.name()))
                     .forEach(t -> b.addTopics(Protos.toProto(t)));
             return b.build();
         });
@@ -159,7 +169,9 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
         unary(out, () -> {
             Principal p = caller();
             return ListGroupsResponse.newBuilder()
-                    .addAllGroups(storage.listGroups().stream().filter(g -> access.mayDescribeGroup(p, g)).toList())
+                    .addAllGroups(storage.listGroups().stream()
+                            .filter(g -> access.mayDescribeGroup(p, g))
+                            .toList())
                     .build();
         });
     }

@@ -69,6 +69,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     private final Map<Long, SessionSubscription> subscriptions = new ConcurrentHashMap<>();
     /** Authorization of this session's publishes and subscribes, for the principal that opened it. */
     private final BrokerAccess access;
+
     private final Principal principal;
     private boolean finished;
 
@@ -76,8 +77,13 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         this(engine, out, onClose, BrokerAccess.allowAll(), SecurityContext.ANONYMOUS, MAX_IN_FLIGHT_PUBLISHES);
     }
 
-    ClientSession(BrokerEngine engine, ServerCallStreamObserver<ServerFrame> out, Runnable onClose,
-                  BrokerAccess access, Principal principal, int maxInFlightPublishes) {
+    ClientSession(
+            BrokerEngine engine,
+            ServerCallStreamObserver<ServerFrame> out,
+            Runnable onClose,
+            BrokerAccess access,
+            Principal principal,
+            int maxInFlightPublishes) {
         this.engine = engine;
         this.out = out;
         this.onClose = onClose;
@@ -106,8 +112,10 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                     s.wakeUp();
                 }
             }
-            case HEARTBEAT -> write(ServerFrame.newBuilder().setHeartbeat(
-                    Heartbeat.newBuilder().setTimestampMillis(System.currentTimeMillis())).build());
+            case HEARTBEAT ->
+                write(ServerFrame.newBuilder()
+                        .setHeartbeat(Heartbeat.newBuilder().setTimestampMillis(System.currentTimeMillis()))
+                        .build());
             default -> sessionError(0, GmqException.invalidArgument("unknown client frame " + frame.getFrameCase()));
         }
         out.request(1);
@@ -118,10 +126,13 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         try {
             checkQosMatchesFrame(p);
             access.checkPublish(principal, p.getTopic());
-            engine.append(new TopicPartition(p.getTopic(), p.getPartition()), Protos.writableCopy(p.getBatch()),
+            engine.append(
+                            new TopicPartition(p.getTopic(), p.getPartition()),
+                            Protos.writableCopy(p.getBatch()),
                             p.getQos() == QoS.QOS_AT_LEAST_ONCE)
                     .whenComplete((r, e) -> {
-                        PublishAck.Builder ack = PublishAck.newBuilder().setRequestId(id).setPartition(p.getPartition());
+                        PublishAck.Builder ack =
+                                PublishAck.newBuilder().setRequestId(id).setPartition(p.getPartition());
                         if (e == null) {
                             ack.setBaseOffset(r.baseOffset()).setRecordCount(r.recordCount());
                         } else {
@@ -134,8 +145,12 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                         out.request(1);
                     });
         } catch (RuntimeException e) {
-            write(ServerFrame.newBuilder().setPublishAck(PublishAck.newBuilder().setRequestId(id)
-                    .setPartition(p.getPartition()).setError(GrpcErrors.toProto(e))).build());
+            write(ServerFrame.newBuilder()
+                    .setPublishAck(PublishAck.newBuilder()
+                            .setRequestId(id)
+                            .setPartition(p.getPartition())
+                            .setError(GrpcErrors.toProto(e)))
+                    .build());
             out.request(1);
         }
     }
@@ -148,22 +163,24 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     private static void checkQosMatchesFrame(PublishBatch p) {
         com.google.protobuf.ByteString batch = p.getBatch();
         if (batch.size() < BatchFormat.HEADER_LENGTH) {
-            throw GmqException.invalidArgument("publish batch of " + batch.size() + " bytes is shorter than a frame header ("
-                    + BatchFormat.HEADER_LENGTH + " bytes)");
+            throw GmqException.invalidArgument("publish batch of " + batch.size()
+                    + " bytes is shorter than a frame header (" + BatchFormat.HEADER_LENGTH + " bytes)");
         }
         int attributes = (batch.byteAt(BatchFormat.ATTRIBUTES_OFFSET) & 0xFF)
                 | (batch.byteAt(BatchFormat.ATTRIBUTES_OFFSET + 1) & 0xFF) << 8;
         boolean frameSaysAtLeastOnce = (attributes & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
         if (frameSaysAtLeastOnce != (p.getQos() == QoS.QOS_AT_LEAST_ONCE)) {
             throw GmqException.invalidArgument("publish batch says " + p.getQos() + " but its frame attributes say "
-                    + (frameSaysAtLeastOnce ? "at least once" : "at most once") + "; build the frame with the same QoS");
+                    + (frameSaysAtLeastOnce ? "at least once" : "at most once")
+                    + "; build the frame with the same QoS");
         }
     }
 
     private void subscribe(Subscribe s) {
         long id = s.getSubscriptionId();
         if (subscriptions.containsKey(id)) {
-            sessionError(id, GmqException.invalidArgument("subscription id " + id + " is already in use on this session"));
+            sessionError(
+                    id, GmqException.invalidArgument("subscription id " + id + " is already in use on this session"));
             return;
         }
         SessionSubscription sub = new SessionSubscription(id, Math.max(0, s.getInitialCredits()));
@@ -171,14 +188,16 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         try {
             OffsetSpec start = s.hasStartFrom() ? Protos.fromProto(s.getStartFrom()) : OffsetSpec.earliest();
             SubscriptionOptions options = new SubscriptionOptions(
-                    Duration.ofMillis(s.getPullIntervalMillis() > 0 ? s.getPullIntervalMillis() : 100), start,
+                    Duration.ofMillis(s.getPullIntervalMillis() > 0 ? s.getPullIntervalMillis() : 100),
+                    start,
                     s.getSessionTimeoutMillis() > 0 ? Duration.ofMillis(s.getSessionTimeoutMillis()) : null);
             String clientId = s.getClientId().isEmpty() ? "gmq-client" : s.getClientId();
             access.checkSubscribe(principal, s.getGroup(), s.getTopicsList());
-            GroupSubscription g = engine.subscribe(s.getGroup(), clientId, new LinkedHashSet<>(s.getTopicsList()),
-                    options, sub);
-            write(ServerFrame.newBuilder().setSubscribed(
-                    Subscribed.newBuilder().setSubscriptionId(id).setMemberId(g.memberId())).build());
+            GroupSubscription g =
+                    engine.subscribe(s.getGroup(), clientId, new LinkedHashSet<>(s.getTopicsList()), options, sub);
+            write(ServerFrame.newBuilder()
+                    .setSubscribed(Subscribed.newBuilder().setSubscriptionId(id).setMemberId(g.memberId()))
+                    .build());
             sub.open = true; // deliveries follow Subscribed, never precede it
             sub.wakeUp();
         } catch (RuntimeException e) {
@@ -192,7 +211,9 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         if (s != null) {
             s.close();
         }
-        write(ServerFrame.newBuilder().setUnsubscribed(Unsubscribed.newBuilder().setSubscriptionId(id)).build());
+        write(ServerFrame.newBuilder()
+                .setUnsubscribed(Unsubscribed.newBuilder().setSubscriptionId(id))
+                .build());
     }
 
     /** Offsets of one PartitionOffsets for {@code ackAll}; inbound frames of a stream arrive one at a time. */
@@ -229,8 +250,11 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     }
 
     private void sessionError(long subscriptionId, Throwable e) {
-        write(ServerFrame.newBuilder().setError(SessionError.newBuilder().setSubscriptionId(subscriptionId)
-                .setError(GrpcErrors.toProto(e))).build());
+        write(ServerFrame.newBuilder()
+                .setError(SessionError.newBuilder()
+                        .setSubscriptionId(subscriptionId)
+                        .setError(GrpcErrors.toProto(e)))
+                .build());
     }
 
     private void write(ServerFrame frame) {
@@ -338,16 +362,27 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         @Override
         public void deliver(Delivery d) {
             credits.addAndGet(-d.messageCount());
-            write(ServerFrame.newBuilder().setDelivery(io.gmq.proto.Delivery.newBuilder()
-                    .setSubscriptionId(id).setTopic(d.tp().topic()).setPartition(d.tp().partition())
-                    .setFrames(Protos.copy(d.frames())).setFromOffset(d.fromOffset()).setToOffset(d.toOffset())
-                    .setDeliveryCount(d.deliveryCount()).setGeneration(d.generation())).build());
+            write(ServerFrame.newBuilder()
+                    .setDelivery(io.gmq.proto.Delivery.newBuilder()
+                            .setSubscriptionId(id)
+                            .setTopic(d.tp().topic())
+                            .setPartition(d.tp().partition())
+                            .setFrames(Protos.copy(d.frames()))
+                            .setFromOffset(d.fromOffset())
+                            .setToOffset(d.toOffset())
+                            .setDeliveryCount(d.deliveryCount())
+                            .setGeneration(d.generation()))
+                    .build());
         }
 
         @Override
         public void assignmentChanged(Set<TopicPartition> assigned, int generation) {
-            write(ServerFrame.newBuilder().setAssignment(AssignmentChanged.newBuilder().setSubscriptionId(id)
-                    .setGeneration(generation).addAllAssigned(Protos.toProto(assigned))).build());
+            write(ServerFrame.newBuilder()
+                    .setAssignment(AssignmentChanged.newBuilder()
+                            .setSubscriptionId(id)
+                            .setGeneration(generation)
+                            .addAllAssigned(Protos.toProto(assigned)))
+                    .build());
         }
 
         @Override

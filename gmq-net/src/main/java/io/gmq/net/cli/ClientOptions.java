@@ -7,7 +7,9 @@ import picocli.CommandLine.Option;
 
 /** The --server option of every client command. */
 final class ClientOptions {
-    @Option(names = "--server", defaultValue = "localhost:50051",
+    @Option(
+            names = "--server",
+            defaultValue = "localhost:50051",
             description = "Broker HOST:PORT, several comma separated, or embedded:DIR (default ${DEFAULT-VALUE}).")
     String server;
 

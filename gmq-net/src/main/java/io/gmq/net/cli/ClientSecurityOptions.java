@@ -6,18 +6,24 @@ import picocli.CommandLine.Option;
 
 /** TLS and token options of every client command (docs/SECURITY.md). */
 final class ClientSecurityOptions {
-    @Option(names = "--tls-ca", paramLabel = "FILE",
+    @Option(
+            names = "--tls-ca",
+            paramLabel = "FILE",
             description = "Connect with TLS; trust brokers whose certificate chains to this PEM CA file.")
     Path tlsCa;
 
-    @Option(names = "--tls-cert", paramLabel = "FILE",
+    @Option(
+            names = "--tls-cert",
+            paramLabel = "FILE",
             description = "Client certificate (PEM) for mutual TLS; needs --tls-ca and --tls-key.")
     Path tlsCert;
 
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PKCS#8 PEM private key of --tls-cert.")
     Path tlsKey;
 
-    @Option(names = "--token", paramLabel = "TOKEN",
+    @Option(
+            names = "--token",
+            paramLabel = "TOKEN",
             description = "Bearer token sent to the broker (default: the GMQ_TOKEN environment variable).")
     String token;
 

@@ -20,7 +20,9 @@ import picocli.CommandLine.Option;
  * Prints one message per line. Acknowledges only what it printed (manual acks), so messages past
  * --max-messages stay with the group for its next member.
  */
-@Command(name = "consume", mixinStandardHelpOptions = true,
+@Command(
+        name = "consume",
+        mixinStandardHelpOptions = true,
         description = "Consumes a topic as a group member and prints one message per line.")
 final class ConsumeCommand implements Callable<Integer> {
     @Mixin
@@ -35,8 +37,11 @@ final class ConsumeCommand implements Callable<Integer> {
     @Option(names = "--client-id")
     String clientId;
 
-    @Option(names = "--from", defaultValue = "earliest",
-            description = "Where a group without committed offsets starts: earliest or latest (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--from",
+            defaultValue = "earliest",
+            description =
+                    "Where a group without committed offsets starts: earliest or latest (default ${DEFAULT-VALUE}).")
     String from;
 
     @Option(names = "--max-messages", description = "Exit after this many messages.")
@@ -60,12 +65,18 @@ final class ConsumeCommand implements Callable<Integer> {
         OffsetSpec start = switch (from) {
             case "earliest" -> OffsetSpec.earliest();
             case "latest" -> OffsetSpec.latest();
-            default -> throw io.gmq.GmqException.invalidArgument("--from must be earliest or latest, was '" + from + "'");
+            default ->
+                throw io.gmq.GmqException.invalidArgument("--from must be earliest or latest, was '" + from + "'");
         };
-        PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)));
+        PrintWriter out =
+                new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)));
         ClientConfig.Builder cfg = client.config()
-                .consumerGroup(group != null ? group : "gmq-console-" + UUID.randomUUID().toString().substring(0, 8))
-                .startFrom(start).ackMode(AckMode.MANUAL)
+                .consumerGroup(
+                        group != null
+                                ? group
+                                : "gmq-console-" + UUID.randomUUID().toString().substring(0, 8))
+                .startFrom(start)
+                .ackMode(AckMode.MANUAL)
                 .messageHandler(m -> handle(m, out));
         if (clientId != null) {
             cfg.clientId(clientId);

@@ -5,7 +5,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
         description = "A one-minute tour of the embedded engine (no server needed).")
 final class DemoCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", description = "Passed to the demo.")

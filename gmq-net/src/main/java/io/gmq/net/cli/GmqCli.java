@@ -12,7 +12,10 @@ import picocli.CommandLine.Command;
  *
  * <p>Exit codes: 0 success, 1 a GMQ error (printed as one line, no stack trace), 2 a usage error.
  */
-@Command(name = "gmq", mixinStandardHelpOptions = true, version = "GMQ 0.1.0",
+@Command(
+        name = "gmq",
+        mixinStandardHelpOptions = true,
+        version = "GMQ 0.1.0",
         description = "GMQ: a partitioned, persistent message queue.",
         subcommands = {
             ServeCommands.Server.class,

@@ -6,7 +6,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "groups", mixinStandardHelpOptions = true, description = "List and describe consumer groups.",
+@Command(
+        name = "groups",
+        mixinStandardHelpOptions = true,
+        description = "List and describe consumer groups.",
         subcommands = {GroupsCommand.ListGroups.class, GroupsCommand.Describe.class})
 final class GroupsCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -30,7 +33,9 @@ final class GroupsCommand implements Runnable {
         }
     }
 
-    @Command(name = "describe", mixinStandardHelpOptions = true,
+    @Command(
+            name = "describe",
+            mixinStandardHelpOptions = true,
             description = "Members, assignment, committed offset and lag of a group.")
     static final class Describe implements Runnable {
         @Mixin
@@ -49,12 +54,16 @@ final class GroupsCommand implements Runnable {
                     System.out.println("  member " + m.memberId() + " client " + m.clientId() + " assigned "
                             + m.assigned() + " heartbeat " + m.lastHeartbeatAgeMillis() + " ms ago");
                 }
-                System.out.printf("%-30s %-24s %-10s %-14s %s%n", "PARTITION", "OWNER", "COMMITTED", "HIGH-WATERMARK",
-                        "LAG");
+                System.out.printf(
+                        "%-30s %-24s %-10s %-14s %s%n", "PARTITION", "OWNER", "COMMITTED", "HIGH-WATERMARK", "LAG");
                 for (GroupDescription.PartitionProgress p : d.partitions()) {
-                    System.out.printf("%-30s %-24s %-10d %-14d %d%n", p.topicPartition(),
-                            p.ownerMemberId() == null ? "-" : p.ownerMemberId(), p.committedOffset(),
-                            p.highWatermark(), p.lag());
+                    System.out.printf(
+                            "%-30s %-24s %-10d %-14d %d%n",
+                            p.topicPartition(),
+                            p.ownerMemberId() == null ? "-" : p.ownerMemberId(),
+                            p.committedOffset(),
+                            p.highWatermark(),
+                            p.lag());
                 }
             }
         }

@@ -22,7 +22,9 @@ import picocli.CommandLine.Option;
  * and on stderr the process's CPU time per record ({@link CpuUsage}).
  * The same workload runs against brokers ({@code --server}) or in-process ({@code --embedded DIR}).
  */
-@Command(name = "perf", mixinStandardHelpOptions = true,
+@Command(
+        name = "perf",
+        mixinStandardHelpOptions = true,
         description = "Measures throughput and latency: produce, consume, e2e.",
         subcommands = {PerfCommand.Produce.class, PerfCommand.Consume.class, PerfCommand.EndToEnd.class})
 final class PerfCommand implements Runnable {
@@ -48,15 +50,21 @@ final class PerfCommand implements Runnable {
         @Option(names = "--server", description = "Broker HOST:PORT (default " + PerfTarget.DEFAULT_SERVER + ").")
         String server;
 
-        @Option(names = "--embedded", paramLabel = "DIR",
+        @Option(
+                names = "--embedded",
+                paramLabel = "DIR",
                 description = "Run in-process on an embedded engine over this data directory.")
         String embedded;
 
-        @Option(names = "--linger-ms", paramLabel = "MS",
+        @Option(
+                names = "--linger-ms",
+                paramLabel = "MS",
                 description = "How long a publish waits for others to share its batch (default: the client's, 2).")
         Double lingerMillis;
 
-        @Option(names = "--batch-bytes", paramLabel = "BYTES",
+        @Option(
+                names = "--batch-bytes",
+                paramLabel = "BYTES",
                 description = "Publish batch size limit (default: the client's, 256 KiB).")
         Integer batchBytes;
 
@@ -68,7 +76,8 @@ final class PerfCommand implements Runnable {
                 throw GmqException.invalidArgument("--linger-ms must not be negative, was " + lingerMillis);
             }
             Duration linger = lingerMillis == null ? null : Duration.ofNanos((long) (lingerMillis * 1_000_000));
-            return embedded != null ? PerfTarget.embedded(embedded, linger, batchBytes)
+            return embedded != null
+                    ? PerfTarget.embedded(embedded, linger, batchBytes)
                     : PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER, linger, batchBytes);
         }
     }
@@ -80,7 +89,9 @@ final class PerfCommand implements Runnable {
         return qos == 1 ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE;
     }
 
-    @Command(name = "produce", mixinStandardHelpOptions = true,
+    @Command(
+            name = "produce",
+            mixinStandardHelpOptions = true,
             description = "Publishes N records of B bytes from K threads; latency is publish to ack.")
     static final class Produce implements Callable<Integer> {
         @Mixin
@@ -98,32 +109,55 @@ final class PerfCommand implements Runnable {
         @Option(names = "--qos", defaultValue = "1", description = "0 or 1 (default ${DEFAULT-VALUE}).")
         int qos;
 
-        @Option(names = "--partitions", paramLabel = "P", defaultValue = "0",
+        @Option(
+                names = "--partitions",
+                paramLabel = "P",
+                defaultValue = "0",
                 description = "Create the topic with P partitions if absent (default: leave it to auto-creation).")
         int partitions;
 
-        @Option(names = "--producers", paramLabel = "K", defaultValue = "1",
+        @Option(
+                names = "--producers",
+                paramLabel = "K",
+                defaultValue = "1",
                 description = "Producer threads (default ${DEFAULT-VALUE}).")
         int producers;
 
-        @Option(names = "--throughput", paramLabel = "MSG_PER_S", defaultValue = "-1",
+        @Option(
+                names = "--throughput",
+                paramLabel = "MSG_PER_S",
+                defaultValue = "-1",
                 description = "Total target rate; -1 for as fast as possible (default ${DEFAULT-VALUE}).")
         double throughput;
 
-        @Option(names = "--client-per-producer",
+        @Option(
+                names = "--client-per-producer",
                 description = "Give each producer thread its own client (default: all share one, which measured "
                         + "faster on 2 cores: one connection, fuller batches).")
         boolean clientPerProducer;
 
-        @Option(names = "--max-outstanding", defaultValue = "50000",
+        @Option(
+                names = "--max-outstanding",
+                defaultValue = "50000",
                 description = "Publishes per thread awaiting their result (default ${DEFAULT-VALUE}).")
         int maxOutstanding;
 
         @Override
         public Integer call() throws Exception {
             CpuUsage cpu = new CpuUsage();
-            ProducePerf perf = new ProducePerf(target.resolve(), new ProducePerf.Spec(topic, records, recordSize,
-                    qos(qos), partitions, producers, throughput, !clientPerProducer, maxOutstanding), System.out);
+            ProducePerf perf = new ProducePerf(
+                    target.resolve(),
+                    new ProducePerf.Spec(
+                            topic,
+                            records,
+                            recordSize,
+                            qos(qos),
+                            partitions,
+                            producers,
+                            throughput,
+                            !clientPerProducer,
+                            maxOutstanding),
+                    System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
             printIfSet(perf.producerCpu() == null ? null : perf.producerCpu().line());
@@ -131,7 +165,9 @@ final class PerfCommand implements Runnable {
         }
     }
 
-    @Command(name = "consume", mixinStandardHelpOptions = true,
+    @Command(
+            name = "consume",
+            mixinStandardHelpOptions = true,
             description = "Consumes N records as one group member, acknowledging each.")
     static final class Consume implements Callable<Integer> {
         @Mixin
@@ -143,23 +179,31 @@ final class PerfCommand implements Runnable {
         @Option(names = "--records", required = true, paramLabel = "N")
         long records;
 
-        @Option(names = "--group", description = "Consumer group (default: a new one, starting at the earliest offset).")
+        @Option(
+                names = "--group",
+                description = "Consumer group (default: a new one, starting at the earliest offset).")
         String group;
 
-        @Option(names = "--credits", defaultValue = "20000",
+        @Option(
+                names = "--credits",
+                defaultValue = "20000",
                 description = "Records the broker may send ahead of the handler (default ${DEFAULT-VALUE}).")
         int credits;
 
-        @Option(names = "--idle-timeout-ms", defaultValue = "30000",
+        @Option(
+                names = "--idle-timeout-ms",
+                defaultValue = "30000",
                 description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
         long idleTimeoutMillis;
 
         @Override
         public Integer call() throws Exception {
-            String g = group != null ? group : "gmq-perf-" + UUID.randomUUID().toString().substring(0, 8);
+            String g = group != null
+                    ? group
+                    : "gmq-perf-" + UUID.randomUUID().toString().substring(0, 8);
             CpuUsage cpu = new CpuUsage();
-            ConsumePerf perf = new ConsumePerf(target.resolve(), new ConsumePerf.Spec(topic, records, g, credits,
-                    idleTimeoutMillis), System.out);
+            ConsumePerf perf = new ConsumePerf(
+                    target.resolve(), new ConsumePerf.Spec(topic, records, g, credits, idleTimeoutMillis), System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
             printIfSet(perf.handlerCpu().line());
@@ -167,7 +211,9 @@ final class PerfCommand implements Runnable {
         }
     }
 
-    @Command(name = "e2e", mixinStandardHelpOptions = true,
+    @Command(
+            name = "e2e",
+            mixinStandardHelpOptions = true,
             description = "One producer at a fixed rate, one consumer; latency is send to handler.")
     static final class EndToEnd implements Callable<Integer> {
         @Mixin
@@ -179,7 +225,10 @@ final class PerfCommand implements Runnable {
         @Option(names = "--record-size", required = true, paramLabel = "B", description = "Payload bytes (>= 8).")
         int recordSize;
 
-        @Option(names = "--rate", paramLabel = "MSG_PER_S", defaultValue = "1000",
+        @Option(
+                names = "--rate",
+                paramLabel = "MSG_PER_S",
+                defaultValue = "1000",
                 description = "Send rate; -1 for as fast as possible (default ${DEFAULT-VALUE}).")
         double rate;
 
@@ -189,24 +238,36 @@ final class PerfCommand implements Runnable {
         @Option(names = "--qos", defaultValue = "1", description = "0 or 1 (default ${DEFAULT-VALUE}).")
         int qos;
 
-        @Option(names = "--partitions", paramLabel = "P", defaultValue = "3",
+        @Option(
+                names = "--partitions",
+                paramLabel = "P",
+                defaultValue = "3",
                 description = "Partitions of a new topic (default ${DEFAULT-VALUE}).")
         int partitions;
 
-        @Option(names = "--max-outstanding", defaultValue = "50000",
+        @Option(
+                names = "--max-outstanding",
+                defaultValue = "50000",
                 description = "Publishes awaiting their result (default ${DEFAULT-VALUE}).")
         int maxOutstanding;
 
-        @Option(names = "--idle-timeout-ms", defaultValue = "30000",
+        @Option(
+                names = "--idle-timeout-ms",
+                defaultValue = "30000",
                 description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
         long idleTimeoutMillis;
 
         @Override
         public Integer call() throws Exception {
-            String t = topic != null ? topic : "perf-e2e-" + UUID.randomUUID().toString().substring(0, 8);
+            String t = topic != null
+                    ? topic
+                    : "perf-e2e-" + UUID.randomUUID().toString().substring(0, 8);
             CpuUsage cpu = new CpuUsage();
-            EndToEndPerf perf = new EndToEndPerf(target.resolve(), new EndToEndPerf.Spec(t, records, recordSize,
-                    rate, qos(qos), partitions, maxOutstanding, idleTimeoutMillis), System.out);
+            EndToEndPerf perf = new EndToEndPerf(
+                    target.resolve(),
+                    new EndToEndPerf.Spec(
+                            t, records, recordSize, rate, qos(qos), partitions, maxOutstanding, idleTimeoutMillis),
+                    System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
             perf.threadCpuLines().forEach(PerfCommand::printIfSet);

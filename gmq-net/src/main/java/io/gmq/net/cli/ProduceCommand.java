@@ -16,7 +16,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "produce", mixinStandardHelpOptions = true,
+@Command(
+        name = "produce",
+        mixinStandardHelpOptions = true,
         description = "Publishes one message per line of standard input.")
 final class ProduceCommand implements Callable<Integer> {
     /** Publishes awaited together; bounds memory for endless input. */
@@ -56,7 +58,7 @@ final class ProduceCommand implements Callable<Integer> {
         PublishOption[] opts = options.toArray(new PublishOption[0]);
         int failed = 0;
         try (GmqClient c = client.connect();
-             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             List<CompletableFuture<PublishResult>> window = new ArrayList<>();
             String line;
             while ((line = in.readLine()) != null) {

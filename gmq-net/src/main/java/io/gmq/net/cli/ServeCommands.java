@@ -2,29 +2,33 @@ package io.gmq.net.cli;
 
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
+import io.gmq.client.internal.ChannelSecurity;
 import io.gmq.net.server.GmqServer;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import io.gmq.client.internal.ChannelSecurity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The three process commands: server (broker + storage), storage, broker. */
 final class ServeCommands {
-    private ServeCommands() {
-    }
+    private ServeCommands() {}
 
     /** Options every process shares. */
     abstract static class ProcessOptions implements Callable<Integer> {
         @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to bind (default ${DEFAULT-VALUE}).")
         String host;
 
-        @Option(names = "--flush", defaultValue = "sync",
-                description = "When appends reach the disk: sync (fsync before ack), os, or an interval in ms (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--flush",
+                defaultValue = "sync",
+                description =
+                        "When appends reach the disk: sync (fsync before ack), os, or an interval in ms (default ${DEFAULT-VALUE}).")
         String flush;
 
-        @Option(names = "--partitions-default", defaultValue = "3",
+        @Option(
+                names = "--partitions-default",
+                defaultValue = "3",
                 description = "Partitions of an auto-created topic (default ${DEFAULT-VALUE}).")
         int partitionsDefault;
 
@@ -32,8 +36,8 @@ final class ServeCommands {
         ServerSecurityOptions security;
 
         GmqConfig config(Path dataDir) {
-            GmqConfig.Builder b = GmqConfig.builder().flushPolicy(FlushPolicy.parse(flush))
-                    .defaultPartitions(partitionsDefault);
+            GmqConfig.Builder b =
+                    GmqConfig.builder().flushPolicy(FlushPolicy.parse(flush)).defaultPartitions(partitionsDefault);
             security.applyLimits(b);
             if (dataDir != null) {
                 b.dataDir(dataDir);
@@ -56,13 +60,21 @@ final class ServeCommands {
         }
     }
 
-    @Command(name = "server", mixinStandardHelpOptions = true,
+    @Command(
+            name = "server",
+            mixinStandardHelpOptions = true,
             description = "Broker and storage in one process, over the local data directory.")
     static final class Server extends ProcessOptions {
-        @Option(names = "--port", defaultValue = "50051", description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--port",
+                defaultValue = "50051",
+                description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
         int port;
 
-        @Option(names = "--data-dir", defaultValue = "./gmq-data", description = "Data directory (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--data-dir",
+                defaultValue = "./gmq-data",
+                description = "Data directory (default ${DEFAULT-VALUE}).")
         Path dataDir;
 
         @Override
@@ -71,13 +83,21 @@ final class ServeCommands {
         }
     }
 
-    @Command(name = "storage", mixinStandardHelpOptions = true,
+    @Command(
+            name = "storage",
+            mixinStandardHelpOptions = true,
             description = "The storage process: partition logs and group state, served to brokers.")
     static final class StorageProcess extends ProcessOptions {
-        @Option(names = "--port", defaultValue = "50052", description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--port",
+                defaultValue = "50052",
+                description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
         int port;
 
-        @Option(names = "--data-dir", defaultValue = "./gmq-data", description = "Data directory (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--data-dir",
+                defaultValue = "./gmq-data",
+                description = "Data directory (default ${DEFAULT-VALUE}).")
         Path dataDir;
 
         @Override
@@ -86,35 +106,47 @@ final class ServeCommands {
         }
     }
 
-    @Command(name = "broker", mixinStandardHelpOptions = true,
+    @Command(
+            name = "broker",
+            mixinStandardHelpOptions = true,
             description = "A stateless broker over a storage process.")
     static final class Broker extends ProcessOptions {
-        @Option(names = "--port", defaultValue = "50051", description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--port",
+                defaultValue = "50051",
+                description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
         int port;
 
         @Option(names = "--storage", required = true, description = "The storage process, HOST:PORT.")
         String storage;
 
-        @Option(names = "--storage-tls-ca", paramLabel = "FILE",
+        @Option(
+                names = "--storage-tls-ca",
+                paramLabel = "FILE",
                 description = "Connect to storage with TLS, trusting this PEM CA file.")
         Path storageTlsCa;
 
-        @Option(names = "--storage-tls-cert", paramLabel = "FILE",
+        @Option(
+                names = "--storage-tls-cert",
+                paramLabel = "FILE",
                 description = "Broker certificate (PEM) for mutual TLS to storage; needs --storage-tls-ca.")
         Path storageTlsCert;
 
         @Option(names = "--storage-tls-key", paramLabel = "FILE", description = "PKCS#8 PEM key of --storage-tls-cert.")
         Path storageTlsKey;
 
-        @Option(names = "--storage-token", paramLabel = "TOKEN",
-                description = "Broker token for a storage process started with --token-file (default: GMQ_STORAGE_TOKEN).")
+        @Option(
+                names = "--storage-token",
+                paramLabel = "TOKEN",
+                description =
+                        "Broker token for a storage process started with --token-file (default: GMQ_STORAGE_TOKEN).")
         String storageToken;
 
         @Override
         GmqServer start() {
             String token = storageToken != null ? storageToken : System.getenv("GMQ_STORAGE_TOKEN");
-            ChannelSecurity toStorage = new ChannelSecurity(storageTlsCa, storageTlsCert, storageTlsKey,
-                    token == null || token.isEmpty() ? null : token);
+            ChannelSecurity toStorage = new ChannelSecurity(
+                    storageTlsCa, storageTlsCert, storageTlsKey, token == null || token.isEmpty() ? null : token);
             return GmqServer.broker(config(null), host, port, storage, security.security(), toStorage);
         }
     }

@@ -20,71 +20,117 @@ final class ServerSecurityOptions {
     @Option(names = "--tls-key", paramLabel = "FILE", description = "PKCS#8 PEM private key of --tls-cert.")
     Path tlsKey;
 
-    @Option(names = "--tls-client-ca", paramLabel = "FILE",
+    @Option(
+            names = "--tls-client-ca",
+            paramLabel = "FILE",
             description = "Require mutual TLS: clients must present a certificate chaining to this PEM CA file.")
     Path tlsClientCa;
 
-    @Option(names = "--token-file", paramLabel = "FILE",
+    @Option(
+            names = "--token-file",
+            paramLabel = "FILE",
             description = "Require a bearer token; lines 'TOKEN PRINCIPAL'.")
     Path tokenFile;
 
-    @Option(names = "--acl-file", paramLabel = "FILE",
+    @Option(
+            names = "--acl-file",
+            paramLabel = "FILE",
             description = "Check every request against these ACLs (needs --token-file); default deny.")
     Path aclFile;
 
-    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS,
+    @Option(
+            names = "--max-connections",
+            paramLabel = "N",
+            defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS,
             description = "Open connections in total (default ${DEFAULT-VALUE}).")
     int maxConnections;
 
-    @Option(names = "--max-connections-per-ip", paramLabel = "N", defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS_PER_IP,
+    @Option(
+            names = "--max-connections-per-ip",
+            paramLabel = "N",
+            defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS_PER_IP,
             description = "Open connections from one IP address (default ${DEFAULT-VALUE}).")
     int maxConnectionsPerIp;
 
-    @Option(names = "--max-calls-per-connection", paramLabel = "N",
+    @Option(
+            names = "--max-calls-per-connection",
+            paramLabel = "N",
             defaultValue = "" + NetLimits.DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION,
             description = "Concurrent calls (HTTP/2 streams) per connection (default ${DEFAULT-VALUE}).")
     int maxCallsPerConnection;
 
-    @Option(names = "--max-metadata-bytes", paramLabel = "BYTES", defaultValue = "" + NetLimits.DEFAULT_MAX_INBOUND_METADATA_BYTES,
+    @Option(
+            names = "--max-metadata-bytes",
+            paramLabel = "BYTES",
+            defaultValue = "" + NetLimits.DEFAULT_MAX_INBOUND_METADATA_BYTES,
             description = "Header bytes of one call (default ${DEFAULT-VALUE}).")
     int maxMetadataBytes;
 
-    @Option(names = "--max-in-flight-publishes", paramLabel = "N",
+    @Option(
+            names = "--max-in-flight-publishes",
+            paramLabel = "N",
             defaultValue = "" + NetLimits.DEFAULT_MAX_IN_FLIGHT_PUBLISHES_PER_SESSION,
-            description = "Unanswered publish batches per client session before the broker stops reading it (default ${DEFAULT-VALUE}).")
+            description =
+                    "Unanswered publish batches per client session before the broker stops reading it (default ${DEFAULT-VALUE}).")
     int maxInFlightPublishes;
 
-    @Option(names = "--keepalive-time", paramLabel = "SECONDS", defaultValue = "60",
+    @Option(
+            names = "--keepalive-time",
+            paramLabel = "SECONDS",
+            defaultValue = "60",
             description = "Seconds of quiet before the server pings a connection (default ${DEFAULT-VALUE}).")
     long keepAliveSeconds;
 
-    @Option(names = "--permit-keepalive-time", paramLabel = "SECONDS", defaultValue = "5",
-            description = "Clients pinging more often than every this many seconds are disconnected (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--permit-keepalive-time",
+            paramLabel = "SECONDS",
+            defaultValue = "5",
+            description =
+                    "Clients pinging more often than every this many seconds are disconnected (default ${DEFAULT-VALUE}).")
     long permitKeepAliveSeconds;
 
-    @Option(names = "--max-connection-idle", paramLabel = "SECONDS", defaultValue = "600",
+    @Option(
+            names = "--max-connection-idle",
+            paramLabel = "SECONDS",
+            defaultValue = "600",
             description = "Seconds without any call before a connection is closed (default ${DEFAULT-VALUE}).")
     long maxConnectionIdleSeconds;
 
-    @Option(names = "--max-connection-age", paramLabel = "SECONDS", defaultValue = "0",
-            description = "Seconds after which a connection is closed gracefully; 0 = never (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-connection-age",
+            paramLabel = "SECONDS",
+            defaultValue = "0",
+            description =
+                    "Seconds after which a connection is closed gracefully; 0 = never (default ${DEFAULT-VALUE}).")
     long maxConnectionAgeSeconds;
 
-    @Option(names = "--max-rst-frames", paramLabel = "N", defaultValue = "" + NetLimits.DEFAULT_MAX_RST_FRAMES_PER_WINDOW,
-            description = "HTTP/2 rapid-reset guard: RST_STREAM frames per 10 s before a connection is closed; 0 = off (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-rst-frames",
+            paramLabel = "N",
+            defaultValue = "" + NetLimits.DEFAULT_MAX_RST_FRAMES_PER_WINDOW,
+            description =
+                    "HTTP/2 rapid-reset guard: RST_STREAM frames per 10 s before a connection is closed; 0 = off (default ${DEFAULT-VALUE}).")
     int maxRstFrames;
 
-    @Option(names = "--max-batch-bytes", paramLabel = "BYTES",
+    @Option(
+            names = "--max-batch-bytes",
+            paramLabel = "BYTES",
             description = "Largest publish batch, and so the largest gRPC message a listener accepts (default 16 MiB).")
     Integer maxBatchBytes;
 
-    @Option(names = "--max-message-bytes", paramLabel = "BYTES", description = "Largest single message (default 1 MiB).")
+    @Option(
+            names = "--max-message-bytes",
+            paramLabel = "BYTES",
+            description = "Largest single message (default 1 MiB).")
     Integer maxMessageBytes;
 
     @Option(names = "--max-topics", paramLabel = "N", description = "Topics in total (default 10000).")
     Integer maxTopics;
 
-    @Option(names = "--max-partitions-per-topic", paramLabel = "N", description = "Partitions of one topic (default 1024).")
+    @Option(
+            names = "--max-partitions-per-topic",
+            paramLabel = "N",
+            description = "Partitions of one topic (default 1024).")
     Integer maxPartitionsPerTopic;
 
     /** The engine limits given on the command line; the others keep GmqConfig's defaults. */
@@ -106,14 +152,18 @@ final class ServerSecurityOptions {
 
     ServerSecurity security() {
         ServerTls tls = tlsCert == null && tlsKey == null && tlsClientCa == null
-                ? null : new ServerTls(tlsCert, tlsKey, tlsClientCa);
+                ? null
+                : new ServerTls(tlsCert, tlsKey, tlsClientCa);
         Authenticator authenticator = tokenFile == null ? null : StaticTokenAuthenticator.fromFile(tokenFile);
         Authorizer authorizer = aclFile == null ? null : Authorizer.fromAcls(AclFile.load(aclFile));
         NetLimits limits = NetLimits.defaults()
                 .withConnections(maxConnections, maxConnectionsPerIp)
                 .withCalls(maxCallsPerConnection, maxMetadataBytes, maxInFlightPublishes)
-                .withConnectionLifetime(Duration.ofSeconds(keepAliveSeconds), Duration.ofSeconds(permitKeepAliveSeconds),
-                        Duration.ofSeconds(maxConnectionIdleSeconds), Duration.ofSeconds(maxConnectionAgeSeconds))
+                .withConnectionLifetime(
+                        Duration.ofSeconds(keepAliveSeconds),
+                        Duration.ofSeconds(permitKeepAliveSeconds),
+                        Duration.ofSeconds(maxConnectionIdleSeconds),
+                        Duration.ofSeconds(maxConnectionAgeSeconds))
                 .withRstFramesPerWindow(maxRstFrames, NetLimits.DEFAULT_RST_WINDOW);
         return new ServerSecurity(tls, authenticator, authorizer, limits);
     }

@@ -8,16 +8,24 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "topics", mixinStandardHelpOptions = true, description = "Create, list, describe and delete topics.",
-        subcommands = {TopicsCommand.Create.class, TopicsCommand.ListTopics.class, TopicsCommand.Describe.class,
-            TopicsCommand.Delete.class})
+@Command(
+        name = "topics",
+        mixinStandardHelpOptions = true,
+        description = "Create, list, describe and delete topics.",
+        subcommands = {
+            TopicsCommand.Create.class,
+            TopicsCommand.ListTopics.class,
+            TopicsCommand.Describe.class,
+            TopicsCommand.Delete.class
+        })
 final class TopicsCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, list, describe or delete");
+        throw new picocli.CommandLine.ParameterException(
+                spec.commandLine(), "missing subcommand: create, list, describe or delete");
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a topic.")
@@ -55,7 +63,9 @@ final class TopicsCommand implements Runnable {
         }
     }
 
-    @Command(name = "describe", mixinStandardHelpOptions = true,
+    @Command(
+            name = "describe",
+            mixinStandardHelpOptions = true,
             description = "Partitions of a topic with their start offset and high watermark.")
     static final class Describe implements Runnable {
         @Mixin
@@ -71,14 +81,18 @@ final class TopicsCommand implements Runnable {
                 System.out.println("topic " + d.name() + " partitions " + d.partitionCount());
                 System.out.printf("%-10s %-14s %-14s %s%n", "PARTITION", "START-OFFSET", "HIGH-WATERMARK", "BYTES");
                 for (PartitionInfo p : d.partitions()) {
-                    System.out.printf("%-10d %-14d %-14d %d%n", p.topicPartition().partition(), p.logStartOffset(),
-                            p.highWatermark(), p.sizeBytes());
+                    System.out.printf(
+                            "%-10d %-14d %-14d %d%n",
+                            p.topicPartition().partition(), p.logStartOffset(), p.highWatermark(), p.sizeBytes());
                 }
             }
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Deletes a topic, its data and its group offsets.")
+    @Command(
+            name = "delete",
+            mixinStandardHelpOptions = true,
+            description = "Deletes a topic, its data and its group offsets.")
     static final class Delete implements Runnable {
         @Mixin
         ClientOptions client;

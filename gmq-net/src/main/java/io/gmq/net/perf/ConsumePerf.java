@@ -51,10 +51,14 @@ public final class ConsumePerf {
         CountDownLatch done = new CountDownLatch(1);
         long n = spec.records();
         PerfStats.Snapshot total;
-        try (GmqClient client = GmqClient.connect(target.config().consumerGroup(spec.group())
-                .startFrom(OffsetSpec.earliest()).ackMode(AckMode.MANUAL).consumerCredits(spec.credits())
-                .messageHandler(m -> onMessage(m, stats, consumed, firstNanos, lastNanos, done)).build());
-             ProgressReporter ignored = new ProgressReporter(stats, out)) {
+        try (GmqClient client = GmqClient.connect(target.config()
+                        .consumerGroup(spec.group())
+                        .startFrom(OffsetSpec.earliest())
+                        .ackMode(AckMode.MANUAL)
+                        .consumerCredits(spec.credits())
+                        .messageHandler(m -> onMessage(m, stats, consumed, firstNanos, lastNanos, done))
+                        .build());
+                ProgressReporter ignored = new ProgressReporter(stats, out)) {
             client.subscribe(spec.topic());
             RunWaiter.await(done, consumed::get, spec.idleTimeoutMillis(), "perf consume");
             total = stats.total(firstNanos.get(), lastNanos.get());
@@ -64,8 +68,13 @@ public final class ConsumePerf {
         return total;
     }
 
-    private void onMessage(ConsumeMessage m, PerfStats stats, AtomicLong consumed, AtomicLong firstNanos,
-                           AtomicLong lastNanos, CountDownLatch done) {
+    private void onMessage(
+            ConsumeMessage m,
+            PerfStats stats,
+            AtomicLong consumed,
+            AtomicLong firstNanos,
+            AtomicLong lastNanos,
+            CountDownLatch done) {
         long now = System.nanoTime();
         long i = consumed.incrementAndGet();
         if (i > spec.records()) {

@@ -38,8 +38,13 @@ public final class CpuUsage {
                 startCpuNanos = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
             } else if (index == to && to > from) {
                 long used = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - startCpuNanos;
-                result = String.format(Locale.ROOT, "%s thread cpu %.3f us/record (records %d..%d)",
-                        what, used / NANOS_PER_MICRO / (to - from), from, to);
+                result = String.format(
+                        Locale.ROOT,
+                        "%s thread cpu %.3f us/record (records %d..%d)",
+                        what,
+                        used / NANOS_PER_MICRO / (to - from),
+                        from,
+                        to);
             }
         }
 
@@ -67,7 +72,12 @@ public final class CpuUsage {
             return "cpu: not available";
         }
         long used = now - startCpuNanos;
-        return String.format(Locale.ROOT, "cpu %.3f s, %.3f us/record (process, %d records; process cpu %.3f s)",
-                used / NANOS_PER_SECOND, used / NANOS_PER_MICRO / records, records, now / NANOS_PER_SECOND);
+        return String.format(
+                Locale.ROOT,
+                "cpu %.3f s, %.3f us/record (process, %d records; process cpu %.3f s)",
+                used / NANOS_PER_SECOND,
+                used / NANOS_PER_MICRO / records,
+                records,
+                now / NANOS_PER_SECOND);
     }
 }

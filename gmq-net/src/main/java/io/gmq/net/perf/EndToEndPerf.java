@@ -30,13 +30,22 @@ public final class EndToEndPerf {
     static final int TIMESTAMP_LENGTH = Long.BYTES;
     /** Timestamp of a warm-up record; never a real nanoTime of a measured record. */
     private static final long WARM_UP = Long.MIN_VALUE;
+
     private static final long WARM_UP_TIMEOUT_MILLIS = 60_000;
 
-    public record Spec(String topic, long records, int recordSize, double rate, QoS qos, int partitions,
-                       int maxOutstanding, long idleTimeoutMillis) {
+    public record Spec(
+            String topic,
+            long records,
+            int recordSize,
+            double rate,
+            QoS qos,
+            int partitions,
+            int maxOutstanding,
+            long idleTimeoutMillis) {
         public Spec {
             ProducePerf.require(records > 0, "--records must be positive");
-            ProducePerf.require(recordSize >= TIMESTAMP_LENGTH,
+            ProducePerf.require(
+                    recordSize >= TIMESTAMP_LENGTH,
                     "--record-size must be at least " + TIMESTAMP_LENGTH + " (the payload carries its send time)");
             ProducePerf.require(partitions >= 1, "--partitions must be positive");
             ProducePerf.require(maxOutstanding >= 1, "--max-outstanding must be at least 1");
@@ -65,11 +74,17 @@ public final class EndToEndPerf {
 
     public PerfStats.Snapshot run() throws InterruptedException {
         String group = "gmq-perf-e2e-" + UUID.randomUUID().toString().substring(0, 8);
-        GmqClient consumer = GmqClient.connect(target.config().consumerGroup(group)
-                .startFrom(OffsetSpec.earliest()).ackMode(AckMode.AUTO).messageHandler(this::onMessage).build());
+        GmqClient consumer = GmqClient.connect(target.config()
+                .consumerGroup(group)
+                .startFrom(OffsetSpec.earliest())
+                .ackMode(AckMode.AUTO)
+                .messageHandler(this::onMessage)
+                .build());
         GmqClient producer = null;
         try {
-            producer = target.sharesOneClient() ? consumer : GmqClient.connect(target.config().build());
+            producer = target.sharesOneClient()
+                    ? consumer
+                    : GmqClient.connect(target.config().build());
             PerfTarget.ensureTopic(producer, spec.topic(), spec.partitions());
             consumer.subscribe(spec.topic());
             warmUp(producer);
@@ -94,12 +109,13 @@ public final class EndToEndPerf {
 
     private void warmUp(GmqClient producer) throws InterruptedException {
         for (int p = 0; p < spec.partitions(); p++) {
-            producer.publish(spec.topic(), payload(WARM_UP), PublishOption.partition(p),
-                    PublishOption.qos(spec.qos()));
+            producer.publish(spec.topic(), payload(WARM_UP), PublishOption.partition(p), PublishOption.qos(spec.qos()));
         }
         if (!warmedUp.await(WARM_UP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
-            throw new GmqException(ErrorCode.DEADLINE_EXCEEDED, "perf e2e: the consumer did not receive the "
-                    + "warm-up records within " + WARM_UP_TIMEOUT_MILLIS + " ms; is the group stuck rebalancing?");
+            throw new GmqException(
+                    ErrorCode.DEADLINE_EXCEEDED,
+                    "perf e2e: the consumer did not receive the " + "warm-up records within " + WARM_UP_TIMEOUT_MILLIS
+                            + " ms; is the group stuck rebalancing?");
         }
     }
 
@@ -126,7 +142,8 @@ public final class EndToEndPerf {
         Throwable e = publishError.get();
         if (e != null) {
             Throwable cause = e.getCause() != null && !(e instanceof GmqException) ? e.getCause() : e;
-            throw cause instanceof GmqException g ? g
+            throw cause instanceof GmqException g
+                    ? g
                     : new GmqException(ErrorCode.UNAVAILABLE, "publish failed: " + cause, cause);
         }
     }

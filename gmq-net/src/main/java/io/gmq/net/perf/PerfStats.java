@@ -80,9 +80,15 @@ public final class PerfStats {
     private static Snapshot snapshot(long records, long bytes, long elapsedNanos, Histogram h) {
         double secs = Math.max(1, elapsedNanos) / NANOS_PER_SECOND;
         boolean empty = h.getTotalCount() == 0;
-        return new Snapshot(records, records / secs, bytes / secs / BYTES_PER_MB, elapsedNanos,
+        return new Snapshot(
+                records,
+                records / secs,
+                bytes / secs / BYTES_PER_MB,
+                elapsedNanos,
                 empty ? 0 : h.getMean() / NANOS_PER_MILLI,
-                ms(h, empty, 50), ms(h, empty, 99), ms(h, empty, 99.9),
+                ms(h, empty, 50),
+                ms(h, empty, 99),
+                ms(h, empty, 99.9),
                 empty ? 0 : h.getMaxValue() / NANOS_PER_MILLI);
     }
 
@@ -91,22 +97,47 @@ public final class PerfStats {
     }
 
     /** Figures of an interval or of the whole run; latencies in milliseconds. */
-    public record Snapshot(long records, double recordsPerSecond, double mbPerSecond, long elapsedNanos,
-                           double avgMs, double p50Ms, double p99Ms, double p999Ms, double maxMs) {
+    public record Snapshot(
+            long records,
+            double recordsPerSecond,
+            double mbPerSecond,
+            long elapsedNanos,
+            double avgMs,
+            double p50Ms,
+            double p99Ms,
+            double p999Ms,
+            double maxMs) {
 
         /** The one summary line of a run (a contract: scripts parse it). */
         public String summaryLine() {
-            return String.format(Locale.ROOT, "%d records, %.0f records/s, %.2f MB/s, avg %.3f ms, p50 %.3f ms, "
-                    + "p99 %.3f ms, p99.9 %.3f ms, max %.3f ms", records, recordsPerSecond, mbPerSecond,
-                    avgMs, p50Ms, p99Ms, p999Ms, maxMs);
+            return String.format(
+                    Locale.ROOT,
+                    "%d records, %.0f records/s, %.2f MB/s, avg %.3f ms, p50 %.3f ms, "
+                            + "p99 %.3f ms, p99.9 %.3f ms, max %.3f ms",
+                    records,
+                    recordsPerSecond,
+                    mbPerSecond,
+                    avgMs,
+                    p50Ms,
+                    p99Ms,
+                    p999Ms,
+                    maxMs);
         }
 
         /** One progress line: records so far, then the rate and latencies of the last interval. */
         public String progressLine(long recordsSoFar, long sinceStartNanos) {
-            return String.format(Locale.ROOT, "[%6.1f s] %d records so far; last interval: %.0f records/s, "
-                    + "%.2f MB/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms",
-                    sinceStartNanos / NANOS_PER_SECOND, recordsSoFar, recordsPerSecond, mbPerSecond,
-                    p50Ms, p99Ms, p999Ms, maxMs);
+            return String.format(
+                    Locale.ROOT,
+                    "[%6.1f s] %d records so far; last interval: %.0f records/s, "
+                            + "%.2f MB/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms",
+                    sinceStartNanos / NANOS_PER_SECOND,
+                    recordsSoFar,
+                    recordsPerSecond,
+                    mbPerSecond,
+                    p50Ms,
+                    p99Ms,
+                    p999Ms,
+                    maxMs);
         }
     }
 }

@@ -21,8 +21,16 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class ProducePerf {
     /** What to run. {@code partitions <= 0}: leave the topic as it is (auto-created with the default). */
-    public record Spec(String topic, long records, int recordSize, QoS qos, int partitions, int producers,
-                       double throughput, boolean sharedClient, int maxOutstanding) {
+    public record Spec(
+            String topic,
+            long records,
+            int recordSize,
+            QoS qos,
+            int partitions,
+            int producers,
+            double throughput,
+            boolean sharedClient,
+            int maxOutstanding) {
         public Spec {
             require(records > 0, "--records must be positive");
             require(recordSize >= 0, "--record-size must not be negative");
@@ -116,8 +124,10 @@ public final class ProducePerf {
             client.flush();
             // every permit back: every publish of this thread has completed
             if (!outstanding.tryAcquire(spec.maxOutstanding(), 5, TimeUnit.MINUTES)) {
-                firstError.compareAndSet(null, new GmqException(ErrorCode.DEADLINE_EXCEEDED,
-                        "publishes still unacknowledged after 5 minutes"));
+                firstError.compareAndSet(
+                        null,
+                        new GmqException(
+                                ErrorCode.DEADLINE_EXCEEDED, "publishes still unacknowledged after 5 minutes"));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

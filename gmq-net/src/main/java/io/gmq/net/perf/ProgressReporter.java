@@ -21,14 +21,18 @@ final class ProgressReporter implements AutoCloseable {
     });
 
     ProgressReporter(PerfStats stats, PrintStream out) {
-        timer.scheduleAtFixedRate(() -> {
-            PerfStats.Snapshot s = stats.sampleInterval();
-            // records and CPU read at the same moment: two lines give the CPU per record in between
-            long cpu = CpuUsage.processCpuNanos();
-            out.println(s.progressLine(stats.records(), System.nanoTime() - stats.startNanos())
-                    + String.format(Locale.ROOT, "; process cpu %.3f s", cpu / 1e9));
-            out.flush();
-        }, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(
+                () -> {
+                    PerfStats.Snapshot s = stats.sampleInterval();
+                    // records and CPU read at the same moment: two lines give the CPU per record in between
+                    long cpu = CpuUsage.processCpuNanos();
+                    out.println(s.progressLine(stats.records(), System.nanoTime() - stats.startNanos())
+                            + String.format(Locale.ROOT, "; process cpu %.3f s", cpu / 1e9));
+                    out.flush();
+                },
+                PERIOD_MILLIS,
+                PERIOD_MILLIS,
+                TimeUnit.MILLISECONDS);
     }
 
     /** Stops reporting; no progress line is printed after this returns. */

@@ -8,8 +8,7 @@ import java.util.function.LongSupplier;
 
 /** Waits for a run to count its records, failing when the count stops moving for too long. */
 final class RunWaiter {
-    private RunWaiter() {
-    }
+    private RunWaiter() {}
 
     /**
      * Returns once {@code done} opens; throws DEADLINE_EXCEEDED when {@code progress} has not
@@ -25,8 +24,10 @@ final class RunWaiter {
                 last = now;
                 lastChange = System.nanoTime();
             } else if (System.nanoTime() - lastChange > TimeUnit.MILLISECONDS.toNanos(idleMillis)) {
-                throw new GmqException(ErrorCode.DEADLINE_EXCEEDED, what + ": no progress for " + idleMillis
-                        + " ms after " + now + " records; does the topic hold enough records?");
+                throw new GmqException(
+                        ErrorCode.DEADLINE_EXCEEDED,
+                        what + ": no progress for " + idleMillis + " ms after " + now
+                                + " records; does the topic hold enough records?");
             }
         }
     }

@@ -35,8 +35,8 @@ public final class AuthInterceptor implements ServerInterceptor {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                       ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         if (HEALTH_SERVICE.equals(call.getMethodDescriptor().getServiceName())) {
             return next.startCall(call, headers);
         }
@@ -61,7 +61,9 @@ public final class AuthInterceptor implements ServerInterceptor {
         }
         String prefix = ChannelSecurity.BEARER_PREFIX;
         if (header.length() <= prefix.length()
-                || !header.substring(0, prefix.length()).toLowerCase(Locale.ROOT).equals(prefix.toLowerCase(Locale.ROOT))) {
+                || !header.substring(0, prefix.length())
+                        .toLowerCase(Locale.ROOT)
+                        .equals(prefix.toLowerCase(Locale.ROOT))) {
             return null;
         }
         return header.substring(prefix.length()).strip();

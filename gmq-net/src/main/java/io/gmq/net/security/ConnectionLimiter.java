@@ -70,8 +70,8 @@ public final class ConnectionLimiter extends ServerTransportFilter implements Se
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                       ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String rejected = call.getAttributes().get(REJECTED);
         if (rejected != null) {
             call.close(Status.RESOURCE_EXHAUSTED.withDescription(rejected), new Metadata());

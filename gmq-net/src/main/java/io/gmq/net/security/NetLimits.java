@@ -48,6 +48,7 @@ public record NetLimits(
     public static final Duration DEFAULT_KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(20);
     /** Clients ping every 10 s (gmq-client, broker to storage): allow that, refuse faster. */
     public static final Duration DEFAULT_PERMIT_KEEP_ALIVE_TIME = Duration.ofSeconds(5);
+
     public static final Duration DEFAULT_MAX_CONNECTION_IDLE = Duration.ofMinutes(10);
     public static final int DEFAULT_MAX_RST_FRAMES_PER_WINDOW = 200;
     public static final Duration DEFAULT_RST_WINDOW = Duration.ofSeconds(10);
@@ -57,8 +58,9 @@ public record NetLimits(
         positive(maxConnectionsPerIp, "maxConnectionsPerIp (--max-connections-per-ip)");
         positive(maxConcurrentCallsPerConnection, "maxConcurrentCallsPerConnection (--max-calls-per-connection)");
         if (maxInboundMetadataBytes < 1024) {
-            throw GmqException.invalidArgument("maxInboundMetadataBytes (--max-metadata-bytes) must be at least 1024, was "
-                    + maxInboundMetadataBytes);
+            throw GmqException.invalidArgument(
+                    "maxInboundMetadataBytes (--max-metadata-bytes) must be at least 1024, was "
+                            + maxInboundMetadataBytes);
         }
         positive(maxInFlightPublishesPerSession, "maxInFlightPublishesPerSession (--max-in-flight-publishes)");
         positive(keepAliveTime, "keepAliveTime (--keepalive-time)");
@@ -75,35 +77,83 @@ public record NetLimits(
     }
 
     public static NetLimits defaults() {
-        return new NetLimits(DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_IP,
-                DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION, DEFAULT_MAX_INBOUND_METADATA_BYTES,
-                DEFAULT_MAX_IN_FLIGHT_PUBLISHES_PER_SESSION, DEFAULT_KEEP_ALIVE_TIME, DEFAULT_KEEP_ALIVE_TIMEOUT,
-                DEFAULT_PERMIT_KEEP_ALIVE_TIME, DEFAULT_MAX_CONNECTION_IDLE, Duration.ZERO,
-                DEFAULT_MAX_RST_FRAMES_PER_WINDOW, DEFAULT_RST_WINDOW);
+        return new NetLimits(
+                DEFAULT_MAX_CONNECTIONS,
+                DEFAULT_MAX_CONNECTIONS_PER_IP,
+                DEFAULT_MAX_CONCURRENT_CALLS_PER_CONNECTION,
+                DEFAULT_MAX_INBOUND_METADATA_BYTES,
+                DEFAULT_MAX_IN_FLIGHT_PUBLISHES_PER_SESSION,
+                DEFAULT_KEEP_ALIVE_TIME,
+                DEFAULT_KEEP_ALIVE_TIMEOUT,
+                DEFAULT_PERMIT_KEEP_ALIVE_TIME,
+                DEFAULT_MAX_CONNECTION_IDLE,
+                Duration.ZERO,
+                DEFAULT_MAX_RST_FRAMES_PER_WINDOW,
+                DEFAULT_RST_WINDOW);
     }
 
     public NetLimits withConnections(int total, int perIp) {
-        return new NetLimits(total, perIp, maxConcurrentCallsPerConnection, maxInboundMetadataBytes,
-                maxInFlightPublishesPerSession, keepAliveTime, keepAliveTimeout, permitKeepAliveTime, maxConnectionIdle,
-                maxConnectionAge, maxRstFramesPerWindow, rstWindow);
+        return new NetLimits(
+                total,
+                perIp,
+                maxConcurrentCallsPerConnection,
+                maxInboundMetadataBytes,
+                maxInFlightPublishesPerSession,
+                keepAliveTime,
+                keepAliveTimeout,
+                permitKeepAliveTime,
+                maxConnectionIdle,
+                maxConnectionAge,
+                maxRstFramesPerWindow,
+                rstWindow);
     }
 
     public NetLimits withCalls(int callsPerConnection, int metadataBytes, int inFlightPublishes) {
-        return new NetLimits(maxConnections, maxConnectionsPerIp, callsPerConnection, metadataBytes, inFlightPublishes,
-                keepAliveTime, keepAliveTimeout, permitKeepAliveTime, maxConnectionIdle, maxConnectionAge,
-                maxRstFramesPerWindow, rstWindow);
+        return new NetLimits(
+                maxConnections,
+                maxConnectionsPerIp,
+                callsPerConnection,
+                metadataBytes,
+                inFlightPublishes,
+                keepAliveTime,
+                keepAliveTimeout,
+                permitKeepAliveTime,
+                maxConnectionIdle,
+                maxConnectionAge,
+                maxRstFramesPerWindow,
+                rstWindow);
     }
 
     public NetLimits withConnectionLifetime(Duration keepAlive, Duration permitKeepAlive, Duration idle, Duration age) {
-        return new NetLimits(maxConnections, maxConnectionsPerIp, maxConcurrentCallsPerConnection,
-                maxInboundMetadataBytes, maxInFlightPublishesPerSession, keepAlive, keepAliveTimeout, permitKeepAlive,
-                idle, age, maxRstFramesPerWindow, rstWindow);
+        return new NetLimits(
+                maxConnections,
+                maxConnectionsPerIp,
+                maxConcurrentCallsPerConnection,
+                maxInboundMetadataBytes,
+                maxInFlightPublishesPerSession,
+                keepAlive,
+                keepAliveTimeout,
+                permitKeepAlive,
+                idle,
+                age,
+                maxRstFramesPerWindow,
+                rstWindow);
     }
 
     public NetLimits withRstFramesPerWindow(int frames, Duration window) {
-        return new NetLimits(maxConnections, maxConnectionsPerIp, maxConcurrentCallsPerConnection,
-                maxInboundMetadataBytes, maxInFlightPublishesPerSession, keepAliveTime, keepAliveTimeout,
-                permitKeepAliveTime, maxConnectionIdle, maxConnectionAge, frames, window);
+        return new NetLimits(
+                maxConnections,
+                maxConnectionsPerIp,
+                maxConcurrentCallsPerConnection,
+                maxInboundMetadataBytes,
+                maxInFlightPublishesPerSession,
+                keepAliveTime,
+                keepAliveTimeout,
+                permitKeepAliveTime,
+                maxConnectionIdle,
+                maxConnectionAge,
+                frames,
+                window);
     }
 
     /** Sets every transport-level limit on {@code b} (connection counting is done by {@link ConnectionLimiter}). */

@@ -14,8 +14,7 @@ public final class SecurityContext {
 
     static final Context.Key<Principal> PRINCIPAL = Context.key("gmq-principal");
 
-    private SecurityContext() {
-    }
+    private SecurityContext() {}
 
     /** The principal of the call this thread is serving, or {@link #ANONYMOUS}. */
     public static Principal principal() {

@@ -29,8 +29,8 @@ public record ServerTls(Path certFile, Path keyFile, Path clientCaFile) {
             return InsecureServerCredentials.create();
         }
         try {
-            TlsServerCredentials.Builder b = TlsServerCredentials.newBuilder()
-                    .keyManager(tls.certFile.toFile(), tls.keyFile.toFile());
+            TlsServerCredentials.Builder b =
+                    TlsServerCredentials.newBuilder().keyManager(tls.certFile.toFile(), tls.keyFile.toFile());
             if (tls.clientCaFile != null) {
                 b.trustManager(tls.clientCaFile.toFile()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
             }

@@ -25,14 +25,16 @@ final class StorageGate implements ServerInterceptor {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                       ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         if (GmqStorageGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())) {
             try {
-                authorizer.check(SecurityContext.principal(), ResourceType.CLUSTER, BrokerAccess.CLUSTER_NAME,
-                        Operation.ADMIN);
+                authorizer.check(
+                        SecurityContext.principal(), ResourceType.CLUSTER, BrokerAccess.CLUSTER_NAME, Operation.ADMIN);
             } catch (GmqException e) {
-                call.close(Status.PERMISSION_DENIED.withDescription("the storage service is for brokers: " + e.getMessage()),
+                call.close(
+                        Status.PERMISSION_DENIED.withDescription(
+                                "the storage service is for brokers: " + e.getMessage()),
                         new Metadata());
                 return new ServerCall.Listener<>() {};
             }

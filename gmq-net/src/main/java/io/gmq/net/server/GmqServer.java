@@ -1,8 +1,8 @@
 package io.gmq.net.server;
 
 import io.gmq.GmqConfig;
-import io.gmq.internal.broker.BrokerEngine;
 import io.gmq.client.internal.ChannelSecurity;
+import io.gmq.internal.broker.BrokerEngine;
 import io.gmq.net.broker.BrokerService;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.storage.RemoteStorage;
@@ -46,7 +46,11 @@ public final class GmqServer implements AutoCloseable {
     /** Head room above maxBatchBytes for the protobuf envelope around a frame. */
     static final int ENVELOPE_BYTES = 64 * 1024;
 
-    public enum Role { SERVER, STORAGE, BROKER }
+    public enum Role {
+        SERVER,
+        STORAGE,
+        BROKER
+    }
 
     private final Role role;
     private final Server server;
@@ -56,8 +60,13 @@ public final class GmqServer implements AutoCloseable {
     private final Deque<AutoCloseable> owned;
     private boolean closed;
 
-    private GmqServer(Role role, Server server, HealthStatusManager health, BrokerService broker,
-                      StorageService storageService, Deque<AutoCloseable> owned) {
+    private GmqServer(
+            Role role,
+            Server server,
+            HealthStatusManager health,
+            BrokerService broker,
+            StorageService storageService,
+            Deque<AutoCloseable> owned) {
         this.role = role;
         this.server = server;
         this.health = health;
@@ -79,8 +88,8 @@ public final class GmqServer implements AutoCloseable {
             owned.push(storage);
             BrokerEngine engine = new BrokerEngine(storage, config);
             owned.push(engine);
-            BrokerService broker = new BrokerService(engine, security.brokerAccess(storage),
-                    security.limits().maxInFlightPublishesPerSession());
+            BrokerService broker = new BrokerService(
+                    engine, security.brokerAccess(storage), security.limits().maxInFlightPublishesPerSession());
             StorageService storageService = new StorageService(storage);
             return start(Role.SERVER, config, host, port, security, broker, storageService, owned);
         } catch (RuntimeException e) {
@@ -116,17 +125,22 @@ public final class GmqServer implements AutoCloseable {
      * A broker whose listener has {@code security} and whose channel to storage uses
      * {@code storageSecurity} (TLS to the storage port, client certificate, broker token).
      */
-    public static GmqServer broker(GmqConfig config, String host, int port, String storageAddress,
-                                   ServerSecurity security, ChannelSecurity storageSecurity) {
+    public static GmqServer broker(
+            GmqConfig config,
+            String host,
+            int port,
+            String storageAddress,
+            ServerSecurity security,
+            ChannelSecurity storageSecurity) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
-            Storage storage = RemoteStorage.connect(storageAddress, config.maxBatchBytes() + ENVELOPE_BYTES,
-                    storageSecurity);
+            Storage storage =
+                    RemoteStorage.connect(storageAddress, config.maxBatchBytes() + ENVELOPE_BYTES, storageSecurity);
             owned.push(storage);
             BrokerEngine engine = new BrokerEngine(storage, config);
             owned.push(engine);
-            BrokerService broker = new BrokerService(engine, security.brokerAccess(storage),
-                    security.limits().maxInFlightPublishesPerSession());
+            BrokerService broker = new BrokerService(
+                    engine, security.brokerAccess(storage), security.limits().maxInFlightPublishesPerSession());
             return start(Role.BROKER, config, host, port, security, broker, null, owned);
         } catch (RuntimeException e) {
             closeAll(owned);
@@ -134,8 +148,15 @@ public final class GmqServer implements AutoCloseable {
         }
     }
 
-    private static GmqServer start(Role role, GmqConfig config, String host, int port, ServerSecurity security,
-                                   BrokerService broker, StorageService storageService, Deque<AutoCloseable> owned) {
+    private static GmqServer start(
+            Role role,
+            GmqConfig config,
+            String host,
+            int port,
+            ServerSecurity security,
+            BrokerService broker,
+            StorageService storageService,
+            Deque<AutoCloseable> owned) {
         List<BindableService> services = new ArrayList<>(2);
         if (broker != null) {
             services.add(broker);
@@ -144,8 +165,8 @@ public final class GmqServer implements AutoCloseable {
             services.add(storageService);
         }
         HealthStatusManager health = new HealthStatusManager();
-        NettyServerBuilder b = security.serverBuilder(new InetSocketAddress(host, port),
-                        config.maxBatchBytes() + ENVELOPE_BYTES)
+        NettyServerBuilder b = security.serverBuilder(
+                        new InetSocketAddress(host, port), config.maxBatchBytes() + ENVELOPE_BYTES)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         for (BindableService s : services) {
@@ -161,8 +182,13 @@ public final class GmqServer implements AutoCloseable {
         for (BindableService s : services) {
             health.setStatus(s.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
         }
-        LOG.info("GMQ {} listening on {}:{} ({}; {})", role.name().toLowerCase(java.util.Locale.ROOT), host,
-                server.getPort(), config, security);
+        LOG.info(
+                "GMQ {} listening on {}:{} ({}; {})",
+                role.name().toLowerCase(java.util.Locale.ROOT),
+                host,
+                server.getPort(),
+                config,
+                security);
         return new GmqServer(role, server, health, broker, storageService, owned);
     }
 
@@ -192,8 +218,8 @@ public final class GmqServer implements AutoCloseable {
             broker.terminateSessions("broker is shutting down; reconnect to another broker");
         }
         if (storageService != null) {
-            storageService.terminateStreams("storage is shutting down; retry when it is back",
-                    TimeUnit.SECONDS.toMillis(DRAIN_SECONDS));
+            storageService.terminateStreams(
+                    "storage is shutting down; retry when it is back", TimeUnit.SECONDS.toMillis(DRAIN_SECONDS));
         }
         try {
             if (!server.awaitTermination(DRAIN_SECONDS, TimeUnit.SECONDS)) {

@@ -21,13 +21,12 @@ import java.io.InputStream;
  * and well-formed requests take exactly the original path.
  */
 final class StrictRequests {
-    private StrictRequests() {
-    }
+    private StrictRequests() {}
 
     static ServerServiceDefinition wrap(ServerServiceDefinition service) {
         ServiceDescriptor original = service.getServiceDescriptor();
-        ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(original.getName())
-                .setSchemaDescriptor(original.getSchemaDescriptor());
+        ServiceDescriptor.Builder descriptor =
+                ServiceDescriptor.newBuilder(original.getName()).setSchemaDescriptor(original.getSchemaDescriptor());
         java.util.List<ServerMethodDefinition<?, ?>> methods = new java.util.ArrayList<>();
         for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
             ServerMethodDefinition<?, ?> wrapped = wrap(m);
@@ -59,7 +58,8 @@ final class StrictRequests {
                 }
             }
         };
-        MethodDescriptor<Q, R> lenientMethod = method.toBuilder(lenient, method.getResponseMarshaller()).build();
+        MethodDescriptor<Q, R> lenientMethod =
+                method.toBuilder(lenient, method.getResponseMarshaller()).build();
         ServerCallHandler<Q, R> handler = definition.getServerCallHandler();
         String name = method.getFullMethodName();
         ServerCallHandler<Q, R> refusing = (ServerCall<Q, R> serverCall, Metadata headers) -> {
@@ -74,8 +74,10 @@ final class StrictRequests {
                     }
                     if (message == null) {
                         refused = true;
-                        serverCall.close(Status.INVALID_ARGUMENT.withDescription(
-                                "request is not a valid protobuf message for " + name), new Metadata());
+                        serverCall.close(
+                                Status.INVALID_ARGUMENT.withDescription(
+                                        "request is not a valid protobuf message for " + name),
+                                new Metadata());
                         return;
                     }
                     super.onMessage(message);

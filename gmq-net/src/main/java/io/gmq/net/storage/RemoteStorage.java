@@ -34,7 +34,6 @@ import io.gmq.storage.GroupMembership;
 import io.gmq.storage.Storage;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -60,6 +59,7 @@ import java.util.function.Supplier;
 public final class RemoteStorage implements Storage {
     /** Unary group and admin calls: long enough for a busy SQLite, short enough to notice a hang. */
     private static final long UNARY_DEADLINE_MILLIS = 30_000;
+
     private static final long RECONNECT_NUDGE_NANOS = 500_000_000L;
 
     private final ManagedChannel channel;
@@ -76,19 +76,24 @@ public final class RemoteStorage implements Storage {
         this.target = channel.authority();
         this.blocking = GmqStorageGrpc.newBlockingStub(channel);
         GmqStorageGrpc.GmqStorageStub async = GmqStorageGrpc.newStub(channel);
-        this.appends = new RequestStream<>("append", target, this::nudgeReconnect, async::append, AppendResponse::getRequestId, r -> {
-            if (r.hasError()) {
-                throw GrpcErrors.fromProto(r.getError());
-            }
-            return new AppendResult(r.getBaseOffset(), r.getRecordCount(), r.getLogAppendTimeMillis());
-        });
-        this.fetches = new RequestStream<>("fetch", target, this::nudgeReconnect, async::fetch, FetchResponse::getRequestId, r -> {
-            if (r.hasError()) {
-                throw GrpcErrors.fromProto(r.getError());
-            }
-            return new FetchResult(r.getRecords().isEmpty() ? FetchResult.EMPTY : Protos.readView(r.getRecords()),
-                    r.getHighWatermark(), r.getLogStartOffset(), r.getOutOfRange());
-        });
+        this.appends = new RequestStream<>(
+                "append", target, this::nudgeReconnect, async::append, AppendResponse::getRequestId, r -> {
+                    if (r.hasError()) {
+                        throw GrpcErrors.fromProto(r.getError());
+                    }
+                    return new AppendResult(r.getBaseOffset(), r.getRecordCount(), r.getLogAppendTimeMillis());
+                });
+        this.fetches = new RequestStream<>(
+                "fetch", target, this::nudgeReconnect, async::fetch, FetchResponse::getRequestId, r -> {
+                    if (r.hasError()) {
+                        throw GrpcErrors.fromProto(r.getError());
+                    }
+                    return new FetchResult(
+                            r.getRecords().isEmpty() ? FetchResult.EMPTY : Protos.readView(r.getRecords()),
+                            r.getHighWatermark(),
+                            r.getLogStartOffset(),
+                            r.getOutOfRange());
+                });
     }
 
     /** Connects to a storage process at {@code host:port} (plaintext), owning the channel. */
@@ -97,10 +102,10 @@ public final class RemoteStorage implements Storage {
     }
 
     /** Connects with TLS and/or a broker token as {@code security} says, owning the channel. */
-    public static RemoteStorage connect(String hostPort, int maxInboundMessageBytes,
-                                        io.gmq.client.internal.ChannelSecurity security) {
-        ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(hostPort,
-                        security.credentials())
+    public static RemoteStorage connect(
+            String hostPort, int maxInboundMessageBytes, io.gmq.client.internal.ChannelSecurity security) {
+        ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(
+                        hostPort, security.credentials())
                 .intercept(security.tokenInterceptor())
                 .maxInboundMessageSize(maxInboundMessageBytes)
                 .keepAliveTime(30, TimeUnit.SECONDS)
@@ -113,15 +118,25 @@ public final class RemoteStorage implements Storage {
 
     @Override
     public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {
-        return appends.send(id -> AppendRequest.newBuilder().setRequestId(id).setTopic(tp.topic())
-                .setPartition(tp.partition()).setBatch(Protos.bytes(batch)).setAwaitDurable(awaitDurable).build());
+        return appends.send(id -> AppendRequest.newBuilder()
+                .setRequestId(id)
+                .setTopic(tp.topic())
+                .setPartition(tp.partition())
+                .setBatch(Protos.bytes(batch))
+                .setAwaitDurable(awaitDurable)
+                .build());
     }
 
     @Override
     public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
-        return fetches.send(id -> FetchRequest.newBuilder().setRequestId(id).setTopic(tp.topic())
-                .setPartition(tp.partition()).setOffset(offset).setMaxBytes(maxBytes)
-                .setMaxWaitMillis(maxWaitMillis).build());
+        return fetches.send(id -> FetchRequest.newBuilder()
+                .setRequestId(id)
+                .setTopic(tp.topic())
+                .setPartition(tp.partition())
+                .setOffset(offset)
+                .setMaxBytes(maxBytes)
+                .setMaxWaitMillis(maxWaitMillis)
+                .build());
     }
 
     @Override
@@ -132,28 +147,36 @@ public final class RemoteStorage implements Storage {
     @Override
     public long resolveOffset(TopicPartition tp, OffsetSpec spec) {
         return call(() -> stub().resolveOffset(ResolveOffsetRequest.newBuilder()
-                .setTopicPartition(Protos.toProto(tp)).setSpec(Protos.toProto(spec)).build()).getOffset());
+                        .setTopicPartition(Protos.toProto(tp))
+                        .setSpec(Protos.toProto(spec))
+                        .build())
+                .getOffset());
     }
 
     // ---- topics ---------------------------------------------------------------------------------
 
     @Override
     public TopicInfo createTopic(String topic, int partitions) {
-        return call(() -> Protos.fromProto(stub().createTopic(
-                CreateTopicRequest.newBuilder().setTopic(topic).setPartitions(partitions).build())));
+        return call(() -> Protos.fromProto(stub().createTopic(CreateTopicRequest.newBuilder()
+                .setTopic(topic)
+                .setPartitions(partitions)
+                .build())));
     }
 
     @Override
     public TopicInfo topic(String topic, boolean autoCreate) {
-        return call(() -> Protos.fromProto(stub().topic(
-                TopicRequest.newBuilder().setTopic(topic).setAutoCreate(autoCreate).build())));
+        return call(() -> Protos.fromProto(stub().topic(TopicRequest.newBuilder()
+                .setTopic(topic)
+                .setAutoCreate(autoCreate)
+                .build())));
     }
 
     @Override
     public List<TopicInfo> listTopics() {
         return call(() -> {
             List<TopicInfo> out = new ArrayList<>();
-            stub().listTopics(ListTopicsRequest.getDefaultInstance()).getTopicsList()
+            stub().listTopics(ListTopicsRequest.getDefaultInstance())
+                    .getTopicsList()
                     .forEach(t -> out.add(Protos.fromProto(t)));
             return out;
         });
@@ -161,32 +184,46 @@ public final class RemoteStorage implements Storage {
 
     @Override
     public void deleteTopic(String topic) {
-        call(() -> stub().deleteTopic(DeleteTopicRequest.newBuilder().setTopic(topic).build()));
+        call(() -> stub().deleteTopic(
+                        DeleteTopicRequest.newBuilder().setTopic(topic).build()));
     }
 
     // ---- groups ---------------------------------------------------------------------------------
 
     @Override
     public GroupMembership joinGroup(String group, String clientId, Set<String> topics, long sessionTimeoutMillis) {
-        return call(() -> Protos.fromProto(stub().joinGroup(JoinGroupRequest.newBuilder().setGroup(group)
-                .setClientId(clientId).addAllTopics(topics).setSessionTimeoutMillis(sessionTimeoutMillis).build())));
+        return call(() -> Protos.fromProto(stub().joinGroup(JoinGroupRequest.newBuilder()
+                .setGroup(group)
+                .setClientId(clientId)
+                .addAllTopics(topics)
+                .setSessionTimeoutMillis(sessionTimeoutMillis)
+                .build())));
     }
 
     @Override
     public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
-        return call(() -> Protos.fromProto(stub().heartbeat(HeartbeatRequest.newBuilder().setGroup(group)
-                .setMemberId(memberId).setGeneration(generation).addAllOwned(Protos.toProto(owned)).build())));
+        return call(() -> Protos.fromProto(stub().heartbeat(HeartbeatRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(memberId)
+                .setGeneration(generation)
+                .addAllOwned(Protos.toProto(owned))
+                .build())));
     }
 
     @Override
     public void leaveGroup(String group, String memberId) {
-        call(() -> stub().leaveGroup(LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(memberId).build()));
+        call(() -> stub().leaveGroup(LeaveGroupRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(memberId)
+                .build()));
     }
 
     @Override
-    public Set<TopicPartition> commitOffsets(String group, String memberId, int generation,
-                                             Map<TopicPartition, Long> offsets) {
-        CommitOffsetsRequest.Builder b = CommitOffsetsRequest.newBuilder().setGroup(group).setMemberId(memberId)
+    public Set<TopicPartition> commitOffsets(
+            String group, String memberId, int generation, Map<TopicPartition, Long> offsets) {
+        CommitOffsetsRequest.Builder b = CommitOffsetsRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(memberId)
                 .setGeneration(generation);
         offsets.forEach((tp, off) -> b.addOffsets(
                 OffsetEntry.newBuilder().setTopicPartition(Protos.toProto(tp)).setOffset(off)));
@@ -197,28 +234,35 @@ public final class RemoteStorage implements Storage {
     public Map<TopicPartition, Long> committedOffsets(String group, Collection<TopicPartition> partitions) {
         return call(() -> {
             Map<TopicPartition, Long> out = new HashMap<>();
-            stub().committedOffsets(CommittedOffsetsRequest.newBuilder().setGroup(group)
-                            .addAllPartitions(Protos.toProto(partitions)).build())
-                    .getOffsetsList().forEach(e -> out.put(Protos.fromProto(e.getTopicPartition()), e.getOffset()));
+            stub().committedOffsets(CommittedOffsetsRequest.newBuilder()
+                            .setGroup(group)
+                            .addAllPartitions(Protos.toProto(partitions))
+                            .build())
+                    .getOffsetsList()
+                    .forEach(e -> out.put(Protos.fromProto(e.getTopicPartition()), e.getOffset()));
             return out;
         });
     }
 
     @Override
     public List<String> listGroups() {
-        return call(() -> List.copyOf(stub().listGroups(ListGroupsRequest.getDefaultInstance()).getGroupsList()));
+        return call(() -> List.copyOf(
+                stub().listGroups(ListGroupsRequest.getDefaultInstance()).getGroupsList()));
     }
 
     @Override
     public GroupDescription describeGroup(String group) {
         return call(() -> Protos.fromProto(stub().describeGroup(
-                DescribeGroupRequest.newBuilder().setGroup(group).build())));
+                        DescribeGroupRequest.newBuilder().setGroup(group).build())));
     }
 
     @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
-        call(() -> stub().resetOffsets(ResetOffsetsRequest.newBuilder().setGroup(group).setTopic(topic)
-                .setSpec(Protos.toProto(spec)).build()));
+        call(() -> stub().resetOffsets(ResetOffsetsRequest.newBuilder()
+                .setGroup(group)
+                .setTopic(topic)
+                .setSpec(Protos.toProto(spec))
+                .build()));
     }
 
     @Override
@@ -274,8 +318,10 @@ public final class RemoteStorage implements Storage {
     static GmqException classify(Throwable t, String target) {
         GmqException g = GrpcErrors.toGmq(t);
         if (g.code() == ErrorCode.UNAVAILABLE) {
-            return new GmqException(ErrorCode.UNAVAILABLE,
-                    "storage at " + target + " is unavailable (" + g.getMessage() + "); retry when it is back", t);
+            return new GmqException(
+                    ErrorCode.UNAVAILABLE,
+                    "storage at " + target + " is unavailable (" + g.getMessage() + "); retry when it is back",
+                    t);
         }
         return g;
     }

@@ -35,9 +35,13 @@ final class RequestStream<Req, Resp, Result> {
     private Stream current;
     private boolean closed;
 
-    RequestStream(String name, String target, Runnable onUnavailable,
-                  Function<StreamObserver<Resp>, StreamObserver<Req>> open,
-                  ToLongFunction<Resp> idOf, Function<Resp, Result> decode) {
+    RequestStream(
+            String name,
+            String target,
+            Runnable onUnavailable,
+            Function<StreamObserver<Resp>, StreamObserver<Req>> open,
+            ToLongFunction<Resp> idOf,
+            Function<Resp, Result> decode) {
         this.name = name;
         this.target = target;
         this.onUnavailable = onUnavailable;
@@ -73,7 +77,8 @@ final class RequestStream<Req, Resp, Result> {
             // The stream may have broken while we registered: onError sets broken before it fails
             // the pending futures, so either it saw our entry or we see broken here.
             if (s.broken && s.pending.remove(id) != null) {
-                f.completeExceptionally(new GmqException(ErrorCode.UNAVAILABLE,
+                f.completeExceptionally(new GmqException(
+                        ErrorCode.UNAVAILABLE,
                         "storage at " + target + " is unavailable (" + name + " stream broke); retry"));
             }
         }
@@ -135,8 +140,8 @@ final class RequestStream<Req, Resp, Result> {
         @Override
         public void onCompleted() {
             broken = true;
-            failAll(new GmqException(ErrorCode.UNAVAILABLE, "storage at " + target + " closed the " + name
-                    + " stream; retry"));
+            failAll(new GmqException(
+                    ErrorCode.UNAVAILABLE, "storage at " + target + " closed the " + name + " stream; retry"));
         }
 
         void failAll(GmqException e) {

@@ -82,14 +82,23 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
                 started();
                 try {
                     storage.append(tp, Protos.writableCopy(r.getBatch()), r.getAwaitDurable())
-                            .whenComplete((res, err) -> complete(err == null
-                                    ? AppendResponse.newBuilder().setRequestId(id).setBaseOffset(res.baseOffset())
-                                            .setRecordCount(res.recordCount())
-                                            .setLogAppendTimeMillis(res.logAppendTimeMillis()).build()
-                                    : AppendResponse.newBuilder().setRequestId(id)
-                                            .setError(GrpcErrors.toProto(err)).build()));
+                            .whenComplete((res, err) -> complete(
+                                    err == null
+                                            ? AppendResponse.newBuilder()
+                                                    .setRequestId(id)
+                                                    .setBaseOffset(res.baseOffset())
+                                                    .setRecordCount(res.recordCount())
+                                                    .setLogAppendTimeMillis(res.logAppendTimeMillis())
+                                                    .build()
+                                            : AppendResponse.newBuilder()
+                                                    .setRequestId(id)
+                                                    .setError(GrpcErrors.toProto(err))
+                                                    .build()));
                 } catch (RuntimeException e) {
-                    complete(AppendResponse.newBuilder().setRequestId(id).setError(GrpcErrors.toProto(e)).build());
+                    complete(AppendResponse.newBuilder()
+                            .setRequestId(id)
+                            .setError(GrpcErrors.toProto(e))
+                            .build());
                 }
             }
         };
@@ -108,16 +117,24 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
                 started();
                 try {
                     storage.fetch(tp, r.getOffset(), r.getMaxBytes(), r.getMaxWaitMillis())
-                            .whenComplete((res, err) -> complete(err == null
-                                    ? FetchResponse.newBuilder().setRequestId(id)
-                                            .setRecords(Protos.copy(res.records()))
-                                            .setHighWatermark(res.highWatermark())
-                                            .setLogStartOffset(res.logStartOffset())
-                                            .setOutOfRange(res.outOfRange()).build()
-                                    : FetchResponse.newBuilder().setRequestId(id)
-                                            .setError(GrpcErrors.toProto(err)).build()));
+                            .whenComplete((res, err) -> complete(
+                                    err == null
+                                            ? FetchResponse.newBuilder()
+                                                    .setRequestId(id)
+                                                    .setRecords(Protos.copy(res.records()))
+                                                    .setHighWatermark(res.highWatermark())
+                                                    .setLogStartOffset(res.logStartOffset())
+                                                    .setOutOfRange(res.outOfRange())
+                                                    .build()
+                                            : FetchResponse.newBuilder()
+                                                    .setRequestId(id)
+                                                    .setError(GrpcErrors.toProto(err))
+                                                    .build()));
                 } catch (RuntimeException e) {
-                    complete(FetchResponse.newBuilder().setRequestId(id).setError(GrpcErrors.toProto(e)).build());
+                    complete(FetchResponse.newBuilder()
+                            .setRequestId(id)
+                            .setError(GrpcErrors.toProto(e))
+                            .build());
                 }
             }
         };
@@ -132,6 +149,7 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
         private final ServerCallStreamObserver<Resp> out;
         /** Appends are answered before shutdown ends the stream; long polls are not waited for. */
         private final boolean drainOnShutdown;
+
         private int pending;
         private boolean halfClosed;
         private boolean closed;
@@ -269,21 +287,31 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
 
     @Override
     public void resolveOffset(ResolveOffsetRequest r, StreamObserver<ResolveOffsetResponse> out) {
-        unary(out, () -> ResolveOffsetResponse.newBuilder()
-                .setOffset(storage.resolveOffset(Protos.fromProto(r.getTopicPartition()), Protos.fromProto(r.getSpec())))
-                .build());
+        unary(
+                out,
+                () -> ResolveOffsetResponse.newBuilder()
+                        .setOffset(storage.resolveOffset(
+                                Protos.fromProto(r.getTopicPartition()), Protos.fromProto(r.getSpec())))
+                        .build());
     }
 
     @Override
     public void joinGroup(JoinGroupRequest r, StreamObserver<GroupMembership> out) {
-        unary(out, () -> Protos.toProto(storage.joinGroup(r.getGroup(), r.getClientId(),
-                new java.util.LinkedHashSet<>(r.getTopicsList()), r.getSessionTimeoutMillis())));
+        unary(
+                out,
+                () -> Protos.toProto(storage.joinGroup(
+                        r.getGroup(),
+                        r.getClientId(),
+                        new java.util.LinkedHashSet<>(r.getTopicsList()),
+                        r.getSessionTimeoutMillis())));
     }
 
     @Override
     public void heartbeat(HeartbeatRequest r, StreamObserver<GroupMembership> out) {
-        unary(out, () -> Protos.toProto(storage.heartbeat(r.getGroup(), r.getMemberId(), r.getGeneration(),
-                Protos.fromProto(r.getOwnedList()))));
+        unary(
+                out,
+                () -> Protos.toProto(storage.heartbeat(
+                        r.getGroup(), r.getMemberId(), r.getGeneration(), Protos.fromProto(r.getOwnedList()))));
     }
 
     @Override
@@ -301,8 +329,10 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
             for (OffsetEntry e : r.getOffsetsList()) {
                 offsets.put(Protos.fromProto(e.getTopicPartition()), e.getOffset());
             }
-            return CommitOffsetsResponse.newBuilder().addAllRejected(Protos.toProto(
-                    storage.commitOffsets(r.getGroup(), r.getMemberId(), r.getGeneration(), offsets))).build();
+            return CommitOffsetsResponse.newBuilder()
+                    .addAllRejected(Protos.toProto(
+                            storage.commitOffsets(r.getGroup(), r.getMemberId(), r.getGeneration(), offsets)))
+                    .build();
         });
     }
 
@@ -310,15 +340,21 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
     public void committedOffsets(CommittedOffsetsRequest r, StreamObserver<CommittedOffsetsResponse> out) {
         unary(out, () -> {
             CommittedOffsetsResponse.Builder b = CommittedOffsetsResponse.newBuilder();
-            storage.committedOffsets(r.getGroup(), Protos.fromProto(r.getPartitionsList())).forEach((tp, off) ->
-                    b.addOffsets(OffsetEntry.newBuilder().setTopicPartition(Protos.toProto(tp)).setOffset(off)));
+            storage.committedOffsets(r.getGroup(), Protos.fromProto(r.getPartitionsList()))
+                    .forEach((tp, off) -> b.addOffsets(OffsetEntry.newBuilder()
+                            .setTopicPartition(Protos.toProto(tp))
+                            .setOffset(off)));
             return b.build();
         });
     }
 
     @Override
     public void listGroups(ListGroupsRequest r, StreamObserver<ListGroupsResponse> out) {
-        unary(out, () -> ListGroupsResponse.newBuilder().addAllGroups(storage.listGroups()).build());
+        unary(
+                out,
+                () -> ListGroupsResponse.newBuilder()
+                        .addAllGroups(storage.listGroups())
+                        .build());
     }
 
     @Override

@@ -77,15 +77,23 @@ final class BrokerServiceTest {
     }
 
     private GmqConfig config() {
-        return GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).maxMessageBytes(MAX_BATCH)
-                .maxBatchBytes(MAX_BATCH).commitInterval(Duration.ofMillis(20)).build();
+        return GmqConfig.builder()
+                .dataDir(dir)
+                .flushPolicy(FlushPolicy.OS)
+                .maxMessageBytes(MAX_BATCH)
+                .maxBatchBytes(MAX_BATCH)
+                .commitInterval(Duration.ofMillis(20))
+                .build();
     }
 
     private void startBroker(Storage storage, GmqConfig config) throws Exception {
         BrokerEngine engine = new BrokerEngine(storage, config);
         toClose.add(0, engine);
         String name = InProcessServerBuilder.generateName();
-        Server server = InProcessServerBuilder.forName(name).addService(new BrokerService(engine)).build().start();
+        Server server = InProcessServerBuilder.forName(name)
+                .addService(new BrokerService(engine))
+                .build()
+                .start();
         toClose.add(0, server::shutdownNow);
         ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
         toClose.add(0, channel::shutdownNow);
@@ -110,8 +118,14 @@ final class BrokerServiceTest {
     }
 
     static ClientFrame publish(long id, String topic, int partition, ByteBuffer frame) {
-        return ClientFrame.newBuilder().setPublish(PublishBatch.newBuilder().setRequestId(id).setTopic(topic)
-                .setPartition(partition).setQos(QoS.QOS_AT_LEAST_ONCE).setBatch(Protos.bytes(frame))).build();
+        return ClientFrame.newBuilder()
+                .setPublish(PublishBatch.newBuilder()
+                        .setRequestId(id)
+                        .setTopic(topic)
+                        .setPartition(partition)
+                        .setQos(QoS.QOS_AT_LEAST_ONCE)
+                        .setBatch(Protos.bytes(frame)))
+                .build();
     }
 
     static Status.Code codeOf(Runnable call) {
@@ -121,49 +135,71 @@ final class BrokerServiceTest {
     private PublishAck publishAndAwait(SessionProbe s, long id, String topic, int partition, ByteBuffer frame)
             throws InterruptedException {
         s.send(publish(id, topic, partition, frame));
-        return s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id).getPublishAck();
+        return s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id)
+                .getPublishAck();
     }
 
     // ---- admin ------------------------------------------------------------------------------------
 
     @Test
     void topicMetadataAutoCreatesWithTheDefaultPartitionCount() {
-        TopicInfo t = admin.getTopicMetadata(GetTopicMetadataRequest.newBuilder().setTopic("auto").setAutoCreate(true).build());
+        TopicInfo t = admin.getTopicMetadata(GetTopicMetadataRequest.newBuilder()
+                .setTopic("auto")
+                .setAutoCreate(true)
+                .build());
         assertEquals(3, t.getPartitions());
-        assertEquals(Status.Code.NOT_FOUND, codeOf(() -> admin.getTopicMetadata(
-                GetTopicMetadataRequest.newBuilder().setTopic("absent").build())));
+        assertEquals(
+                Status.Code.NOT_FOUND,
+                codeOf(() -> admin.getTopicMetadata(
+                        GetTopicMetadataRequest.newBuilder().setTopic("absent").build())));
     }
 
     @Test
     void topicsAreCreatedListedDescribedAndDeleted() {
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("t").setPartitions(2).build());
-        assertTrue(admin.listTopics(ListTopicsRequest.getDefaultInstance()).getTopicsList()
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("t").setPartitions(2).build());
+        assertTrue(admin.listTopics(ListTopicsRequest.getDefaultInstance())
+                .getTopicsList()
                 .contains(TopicInfo.newBuilder().setName("t").setPartitions(2).build()));
-        DescribeTopicResponse d = admin.describeTopic(DescribeTopicRequest.newBuilder().setTopic("t").build());
+        DescribeTopicResponse d = admin.describeTopic(
+                DescribeTopicRequest.newBuilder().setTopic("t").build());
         assertEquals(2, d.getPartitionsCount());
         assertEquals(0, d.getPartitions(1).getHighWatermark());
         admin.deleteTopic(DeleteTopicRequest.newBuilder().setTopic("t").build());
-        assertEquals(Status.Code.NOT_FOUND, codeOf(() -> admin.describeTopic(
-                DescribeTopicRequest.newBuilder().setTopic("t").build())));
+        assertEquals(
+                Status.Code.NOT_FOUND,
+                codeOf(() -> admin.describeTopic(
+                        DescribeTopicRequest.newBuilder().setTopic("t").build())));
     }
 
     @Test
     void badTopicNameIsInvalidArgument() {
-        assertEquals(Status.Code.INVALID_ARGUMENT, codeOf(() -> admin.createTopic(
-                CreateTopicRequest.newBuilder().setTopic("a/b").setPartitions(1).build())));
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                codeOf(() -> admin.createTopic(CreateTopicRequest.newBuilder()
+                        .setTopic("a/b")
+                        .setPartitions(1)
+                        .build())));
     }
 
     @Test
     void recreatingWithAnotherPartitionCountIsAlreadyExists() {
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("t").setPartitions(2).build());
-        assertEquals(Status.Code.ALREADY_EXISTS, codeOf(() -> admin.createTopic(
-                CreateTopicRequest.newBuilder().setTopic("t").setPartitions(4).build())));
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("t").setPartitions(2).build());
+        assertEquals(
+                Status.Code.ALREADY_EXISTS,
+                codeOf(() -> admin.createTopic(CreateTopicRequest.newBuilder()
+                        .setTopic("t")
+                        .setPartitions(4)
+                        .build())));
     }
 
     @Test
     void unknownGroupIsNotFound() {
-        assertEquals(Status.Code.NOT_FOUND, codeOf(() -> admin.describeGroup(
-                DescribeGroupRequest.newBuilder().setGroup("nobody").build())));
+        assertEquals(
+                Status.Code.NOT_FOUND,
+                codeOf(() -> admin.describeGroup(
+                        DescribeGroupRequest.newBuilder().setGroup("nobody").build())));
     }
 
     @Test
@@ -175,7 +211,8 @@ final class BrokerServiceTest {
 
     @Test
     void publishedBatchIsAcknowledgedWithItsOffsets() throws Exception {
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("p").setPartitions(1).build());
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("p").setPartitions(1).build());
         try (SessionProbe s = new SessionProbe(async)) {
             PublishAck first = publishAndAwait(s, 1, "p", 0, frame(true, "a", "b"));
             PublishAck second = publishAndAwait(s, 2, "p", 0, frame(true, "c"));
@@ -187,27 +224,37 @@ final class BrokerServiceTest {
 
     @Test
     void publishToUnknownPartitionIsInvalidArgument() throws Exception {
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("p").setPartitions(1).build());
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("p").setPartitions(1).build());
         try (SessionProbe s = new SessionProbe(async)) {
-            assertEquals(ErrorCode.INVALID_ARGUMENT, publishAndAwait(s, 1, "p", 9, frame(true, "x")).getError().getCode());
+            assertEquals(
+                    ErrorCode.INVALID_ARGUMENT,
+                    publishAndAwait(s, 1, "p", 9, frame(true, "x")).getError().getCode());
         }
     }
 
     @Test
     void publishWithBadTopicNameIsInvalidArgument() throws Exception {
         try (SessionProbe s = new SessionProbe(async)) {
-            assertEquals(ErrorCode.INVALID_ARGUMENT,
-                    publishAndAwait(s, 1, "../etc", 0, frame(true, "x")).getError().getCode());
+            assertEquals(
+                    ErrorCode.INVALID_ARGUMENT,
+                    publishAndAwait(s, 1, "../etc", 0, frame(true, "x"))
+                            .getError()
+                            .getCode());
         }
     }
 
     @Test
     void oversizedBatchIsResourceExhausted() throws Exception {
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("p").setPartitions(1).build());
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("p").setPartitions(1).build());
         String big = "x".repeat(MAX_BATCH / 2);
         try (SessionProbe s = new SessionProbe(async)) {
-            assertEquals(ErrorCode.RESOURCE_EXHAUSTED,
-                    publishAndAwait(s, 1, "p", 0, frame(true, big, big, big)).getError().getCode());
+            assertEquals(
+                    ErrorCode.RESOURCE_EXHAUSTED,
+                    publishAndAwait(s, 1, "p", 0, frame(true, big, big, big))
+                            .getError()
+                            .getCode());
             // the session survives the rejected batch
             assertEquals(0, publishAndAwait(s, 2, "p", 0, frame(true, "small")).getBaseOffset());
         }
@@ -215,33 +262,47 @@ final class BrokerServiceTest {
 
     @Test
     void batchWhoseFrameQosDisagreesWithItsQosFieldIsInvalidArgument() throws Exception {
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("p").setPartitions(1).build());
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("p").setPartitions(1).build());
         try (SessionProbe s = new SessionProbe(async)) {
-            assertEquals(ErrorCode.INVALID_ARGUMENT, publishAndAwait(s, 1, "p", 0, frame(false, "x")).getError().getCode());
+            assertEquals(
+                    ErrorCode.INVALID_ARGUMENT,
+                    publishAndAwait(s, 1, "p", 0, frame(false, "x")).getError().getCode());
         }
     }
 
     // ---- session: subscribe, deliver, ack, credits ---------------------------------------------------
 
     private static ClientFrame subscribe(long id, String group, String topic, int credits) {
-        return ClientFrame.newBuilder().setSubscribe(Subscribe.newBuilder().setSubscriptionId(id).setClientId("test")
-                .setGroup(group).addTopics(topic).setInitialCredits(credits).setPullIntervalMillis(20)
-                .setStartFrom(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST))).build();
+        return ClientFrame.newBuilder()
+                .setSubscribe(Subscribe.newBuilder()
+                        .setSubscriptionId(id)
+                        .setClientId("test")
+                        .setGroup(group)
+                        .addTopics(topic)
+                        .setInitialCredits(credits)
+                        .setPullIntervalMillis(20)
+                        .setStartFrom(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST)))
+                .build();
     }
 
     @Test
     void subscriberReceivesPublishedRecordsAndItsAcksAreCommitted() throws Exception {
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("s").setPartitions(1).build());
-        try (SessionProbe producer = new SessionProbe(async); SessionProbe consumer = new SessionProbe(async)) {
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("s").setPartitions(1).build());
+        try (SessionProbe producer = new SessionProbe(async);
+                SessionProbe consumer = new SessionProbe(async)) {
             publishAndAwait(producer, 1, "s", 0, frame(true, "a", "b", "c"));
             consumer.send(subscribe(7, "readers", "s", 100));
             consumer.await(ServerFrame::hasSubscribed);
             long delivered = 0;
             while (delivered < 3) {
-                io.gmq.proto.Delivery d = consumer.await(ServerFrame::hasDelivery).getDelivery();
+                io.gmq.proto.Delivery d =
+                        consumer.await(ServerFrame::hasDelivery).getDelivery();
                 assertEquals(7, d.getSubscriptionId());
                 Acks.Builder acks = Acks.newBuilder().setSubscriptionId(7);
-                PartitionOffsets.Builder po = PartitionOffsets.newBuilder().setTopic("s").setPartition(0);
+                PartitionOffsets.Builder po =
+                        PartitionOffsets.newBuilder().setTopic("s").setPartition(0);
                 for (long o = d.getFromOffset(); o < d.getToOffset(); o++) {
                     po.addOffsets(o);
                 }
@@ -249,29 +310,37 @@ final class BrokerServiceTest {
                 delivered += d.getToOffset() - d.getFromOffset();
             }
             assertEquals(3, delivered);
-            assertTrue(admin.listGroups(ListGroupsRequest.getDefaultInstance()).getGroupsList().contains("readers"));
+            assertTrue(admin.listGroups(ListGroupsRequest.getDefaultInstance())
+                    .getGroupsList()
+                    .contains("readers"));
             awaitCommitted("readers", 3);
         }
     }
 
     @Test
     void deliveriesStopAtTheGrantedCreditsAndResumeWithMore() throws Exception {
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("c").setPartitions(1).build());
-        try (SessionProbe producer = new SessionProbe(async); SessionProbe consumer = new SessionProbe(async)) {
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("c").setPartitions(1).build());
+        try (SessionProbe producer = new SessionProbe(async);
+                SessionProbe consumer = new SessionProbe(async)) {
             for (int i = 0; i < 5; i++) {
                 publishAndAwait(producer, i + 1, "c", 0, frame(true, "m" + i));
             }
             consumer.send(subscribe(1, "slow", "c", 2));
             long got = 0;
             while (got < 2) {
-                io.gmq.proto.Delivery d = consumer.await(ServerFrame::hasDelivery).getDelivery();
+                io.gmq.proto.Delivery d =
+                        consumer.await(ServerFrame::hasDelivery).getDelivery();
                 got += d.getToOffset() - d.getFromOffset();
             }
             assertEquals(2, got);
             assertNull(consumer.await(ServerFrame::hasDelivery, 300), "nothing beyond the credits");
-            consumer.send(ClientFrame.newBuilder().setCredits(Credits.newBuilder().setSubscriptionId(1).setRecords(3)).build());
+            consumer.send(ClientFrame.newBuilder()
+                    .setCredits(Credits.newBuilder().setSubscriptionId(1).setRecords(3))
+                    .build());
             while (got < 5) {
-                io.gmq.proto.Delivery d = consumer.await(ServerFrame::hasDelivery).getDelivery();
+                io.gmq.proto.Delivery d =
+                        consumer.await(ServerFrame::hasDelivery).getDelivery();
                 got += d.getToOffset() - d.getFromOffset();
             }
             assertEquals(5, got);
@@ -280,13 +349,18 @@ final class BrokerServiceTest {
 
     @Test
     void resetOffsetsWhileTheGroupHasMembersIsFailedPrecondition() throws Exception {
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("r").setPartitions(1).build());
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("r").setPartitions(1).build());
         try (SessionProbe consumer = new SessionProbe(async)) {
             consumer.send(subscribe(1, "busy", "r", 10));
             consumer.await(ServerFrame::hasSubscribed);
-            assertEquals(Status.Code.FAILED_PRECONDITION, codeOf(() -> admin.resetOffsets(ResetOffsetsRequest.newBuilder()
-                    .setGroup("busy").setTopic("r").setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.LATEST))
-                    .build())));
+            assertEquals(
+                    Status.Code.FAILED_PRECONDITION,
+                    codeOf(() -> admin.resetOffsets(ResetOffsetsRequest.newBuilder()
+                            .setGroup("busy")
+                            .setTopic("r")
+                            .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.LATEST))
+                            .build())));
         }
     }
 
@@ -303,7 +377,8 @@ final class BrokerServiceTest {
     private void awaitCommitted(String group, long offset) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
-            GroupDescription d = admin.describeGroup(DescribeGroupRequest.newBuilder().setGroup(group).build());
+            GroupDescription d = admin.describeGroup(
+                    DescribeGroupRequest.newBuilder().setGroup(group).build());
             if (d.getPartitionsCount() > 0 && d.getPartitions(0).getCommittedOffset() == offset) {
                 return;
             }
@@ -324,17 +399,24 @@ final class BrokerServiceTest {
         LocalStorage local = LocalStorage.open(config);
         toClose.add(0, local);
         String name = InProcessServerBuilder.generateName();
-        Server storageServer = InProcessServerBuilder.forName(name).addService(new StorageService(local)).build().start();
-        RemoteStorage remote = new RemoteStorage(InProcessChannelBuilder.forName(name).build(), true);
+        Server storageServer = InProcessServerBuilder.forName(name)
+                .addService(new StorageService(local))
+                .build()
+                .start();
+        RemoteStorage remote =
+                new RemoteStorage(InProcessChannelBuilder.forName(name).build(), true);
         toClose.add(0, remote);
         startBroker(remote, config);
-        admin.createTopic(CreateTopicRequest.newBuilder().setTopic("d").setPartitions(1).build());
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("d").setPartitions(1).build());
 
         storageServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
 
         assertEquals(Status.Code.UNAVAILABLE, codeOf(() -> admin.listTopics(ListTopicsRequest.getDefaultInstance())));
         try (SessionProbe s = new SessionProbe(async)) {
-            assertEquals(ErrorCode.UNAVAILABLE, publishAndAwait(s, 1, "d", 0, frame(true, "x")).getError().getCode());
+            assertEquals(
+                    ErrorCode.UNAVAILABLE,
+                    publishAndAwait(s, 1, "d", 0, frame(true, "x")).getError().getCode());
         }
     }
 }

@@ -56,8 +56,7 @@ final class SessionProbe implements StreamObserver<ServerFrame>, AutoCloseable {
     }
 
     @Override
-    public void onCompleted() {
-    }
+    public void onCompleted() {}
 
     @Override
     public synchronized void close() {

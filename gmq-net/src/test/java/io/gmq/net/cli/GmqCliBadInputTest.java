@@ -47,7 +47,8 @@ final class GmqCliBadInputTest {
 
     @BeforeAll
     static void startServer() {
-        server = GmqServer.standalone(GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build(), "127.0.0.1", 0);
+        server = GmqServer.standalone(
+                GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build(), "127.0.0.1", 0);
         addr = "127.0.0.1:" + server.port();
     }
 
@@ -95,7 +96,9 @@ final class GmqCliBadInputTest {
 
     private static Set<String> directories() throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isDirectory).map(p -> dir.relativize(p).toString()).collect(Collectors.toSet());
+            return s.filter(Files::isDirectory)
+                    .map(p -> dir.relativize(p).toString())
+                    .collect(Collectors.toSet());
         }
     }
 
@@ -131,15 +134,17 @@ final class GmqCliBadInputTest {
                 new String[] {"topics", "delete", "--topic", name, "--server", addr},
                 new String[] {"produce", "--topic", name, "--server", addr})) {
             String line = assertOneLineError(run(args));
-            assertTrue(line.contains("allowed: 1-249 characters of [a-zA-Z0-9._-]"), String.join(" ", args) + " -> " + line);
+            assertTrue(
+                    line.contains("allowed: 1-249 characters of [a-zA-Z0-9._-]"),
+                    String.join(" ", args) + " -> " + line);
         }
         assertEquals(before, directories());
     }
 
     @Test
     void aTooLongTopicNameIsAOneLineError() {
-        String line = assertOneLineError(run("topics", "create", "--topic", "x".repeat(250), "--partitions", "1",
-                "--server", addr));
+        String line = assertOneLineError(
+                run("topics", "create", "--topic", "x".repeat(250), "--partitions", "1", "--server", addr));
         assertTrue(line.contains("250") && line.contains("249"), line);
     }
 
@@ -160,7 +165,8 @@ final class GmqCliBadInputTest {
 
     @Test
     void anUnreachableServerIsAOneLineErrorForEveryCommand() {
-        GmqServer gone = GmqServer.standalone(GmqConfig.builder().dataDir(dir.resolve("gone")).build(), "127.0.0.1", 0);
+        GmqServer gone = GmqServer.standalone(
+                GmqConfig.builder().dataDir(dir.resolve("gone")).build(), "127.0.0.1", 0);
         String down = "127.0.0.1:" + gone.port();
         gone.close();
         for (String[] args : List.of(

@@ -66,14 +66,15 @@ final class GmqCliTest {
         int port = server.port();
         server.close();
         assertEquals(1, run("topics", "list", "--server", "127.0.0.1:" + port));
-        assertEquals("error: cannot reach GMQ broker at 127.0.0.1:" + port + ": connection refused",
+        assertEquals(
+                "error: cannot reach GMQ broker at 127.0.0.1:" + port + ": connection refused",
                 err.toString(StandardCharsets.UTF_8).trim());
     }
 
     @Test
     void topicsProduceConsumeAndGroupsWorkAgainstAServer() {
-        try (GmqServer server = GmqServer.standalone(GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS)
-                .build(), "127.0.0.1", 0)) {
+        try (GmqServer server = GmqServer.standalone(
+                GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build(), "127.0.0.1", 0)) {
             String addr = "127.0.0.1:" + server.port();
             assertEquals(0, run("topics", "create", "--topic", "cli", "--partitions", "2", "--server", addr));
             assertEquals(0, run("topics", "list", "--server", addr));
@@ -81,12 +82,27 @@ final class GmqCliTest {
 
             System.setIn(new ByteArrayInputStream("one\ntwo\nthree\n".getBytes(StandardCharsets.UTF_8)));
             assertEquals(0, run("produce", "--topic", "cli", "--partition", "1", "--verbose", "--server", addr));
-            assertEquals(List.of("partition 1 offset 0", "partition 1 offset 1", "partition 1 offset 2"),
+            assertEquals(
+                    List.of("partition 1 offset 0", "partition 1 offset 1", "partition 1 offset 2"),
                     out().lines().toList());
 
-            assertEquals(0, run("consume", "--topic", "cli", "--group", "readers", "--max-messages", "3",
-                    "--timeout-ms", "20000", "--print-offset", "--server", addr));
-            assertEquals(List.of("1:0\tone", "1:1\ttwo", "1:2\tthree"), out().lines().toList());
+            assertEquals(
+                    0,
+                    run(
+                            "consume",
+                            "--topic",
+                            "cli",
+                            "--group",
+                            "readers",
+                            "--max-messages",
+                            "3",
+                            "--timeout-ms",
+                            "20000",
+                            "--print-offset",
+                            "--server",
+                            addr));
+            assertEquals(
+                    List.of("1:0\tone", "1:1\ttwo", "1:2\tthree"), out().lines().toList());
 
             assertEquals(0, run("topics", "describe", "--topic", "cli", "--server", addr));
             assertTrue(out().contains("PARTITION"));

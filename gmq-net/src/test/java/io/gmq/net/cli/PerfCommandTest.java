@@ -69,14 +69,50 @@ final class PerfCommandTest {
     }
 
     private void produceConsumeAndE2eCountTheirRecords(String... target) {
-        assertEquals(3000, runAndCount(with(target, "perf", "produce", "--topic", "load", "--records", "3000",
-                "--record-size", "100", "--partitions", "3", "--producers", "2", "--client-per-producer", "--qos", "1")));
-        assertEquals(500, runAndCount(with(target, "perf", "produce", "--topic", "load", "--records", "500",
-                "--record-size", "10", "--qos", "0", "--throughput", "20000", "--producers", "2")));
-        assertEquals(3500, runAndCount(with(target, "perf", "consume", "--topic", "load", "--records", "3500",
-                "--group", "readers")));
-        assertEquals(400, runAndCount(with(target, "perf", "e2e", "--records", "400", "--record-size", "64",
-                "--rate", "4000")));
+        assertEquals(
+                3000,
+                runAndCount(with(
+                        target,
+                        "perf",
+                        "produce",
+                        "--topic",
+                        "load",
+                        "--records",
+                        "3000",
+                        "--record-size",
+                        "100",
+                        "--partitions",
+                        "3",
+                        "--producers",
+                        "2",
+                        "--client-per-producer",
+                        "--qos",
+                        "1")));
+        assertEquals(
+                500,
+                runAndCount(with(
+                        target,
+                        "perf",
+                        "produce",
+                        "--topic",
+                        "load",
+                        "--records",
+                        "500",
+                        "--record-size",
+                        "10",
+                        "--qos",
+                        "0",
+                        "--throughput",
+                        "20000",
+                        "--producers",
+                        "2")));
+        assertEquals(
+                3500,
+                runAndCount(
+                        with(target, "perf", "consume", "--topic", "load", "--records", "3500", "--group", "readers")));
+        assertEquals(
+                400,
+                runAndCount(with(target, "perf", "e2e", "--records", "400", "--record-size", "64", "--rate", "4000")));
     }
 
     @Test
@@ -86,16 +122,29 @@ final class PerfCommandTest {
 
     @Test
     void everySubcommandCountsItsRecordsAgainstALoopbackServer() {
-        try (GmqServer server = GmqServer.standalone(GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS)
-                .build(), "127.0.0.1", 0)) {
+        try (GmqServer server = GmqServer.standalone(
+                GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build(), "127.0.0.1", 0)) {
             produceConsumeAndE2eCountTheirRecords("--server", "127.0.0.1:" + server.port());
         }
     }
 
     @Test
     void serverAndEmbeddedTogetherIsAUsageError() {
-        assertEquals(2, GmqCli.run("perf", "produce", "--topic", "t", "--records", "1", "--record-size", "1",
-                "--server", "127.0.0.1:1", "--embedded", dir.toString()));
+        assertEquals(
+                2,
+                GmqCli.run(
+                        "perf",
+                        "produce",
+                        "--topic",
+                        "t",
+                        "--records",
+                        "1",
+                        "--record-size",
+                        "1",
+                        "--server",
+                        "127.0.0.1:1",
+                        "--embedded",
+                        dir.toString()));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("not both"));
     }
 }

@@ -52,10 +52,29 @@ final class SecurityCliTest {
 
     @Test
     void limitFlagsReachTheListenerAndTheEngine() {
-        ServeCommands.Server s = parse("--max-connections", "7", "--max-connections-per-ip", "3",
-                "--max-calls-per-connection", "9", "--max-metadata-bytes", "4096", "--max-in-flight-publishes", "16",
-                "--max-connection-idle", "30", "--max-connection-age", "3600", "--max-rst-frames", "50",
-                "--max-topics", "12", "--max-partitions-per-topic", "8", "--max-batch-bytes", "2097152");
+        ServeCommands.Server s = parse(
+                "--max-connections",
+                "7",
+                "--max-connections-per-ip",
+                "3",
+                "--max-calls-per-connection",
+                "9",
+                "--max-metadata-bytes",
+                "4096",
+                "--max-in-flight-publishes",
+                "16",
+                "--max-connection-idle",
+                "30",
+                "--max-connection-age",
+                "3600",
+                "--max-rst-frames",
+                "50",
+                "--max-topics",
+                "12",
+                "--max-partitions-per-topic",
+                "8",
+                "--max-batch-bytes",
+                "2097152");
         NetLimits l = s.security.security().limits();
         assertEquals(7, l.maxConnections());
         assertEquals(3, l.maxConnectionsPerIp());
@@ -74,13 +93,16 @@ final class SecurityCliTest {
     @Test
     void defaultsAreTheDocumentedOnes() {
         assertEquals(NetLimits.defaults(), parse().security.security().limits());
-        assertEquals(GmqConfig.builder().build().maxBatchBytes(), parse().config(dir).maxBatchBytes());
+        assertEquals(
+                GmqConfig.builder().build().maxBatchBytes(), parse().config(dir).maxBatchBytes());
     }
 
     @Test
     void aclFileWithoutTokenFileIsRefused() throws Exception {
         Path acl = Files.writeString(dir.resolve("acl"), "allow alice topic:* all\n");
-        GmqException e = assertThrows(GmqException.class, () -> parse("--acl-file", acl.toString()).security.security());
+        GmqException e = assertThrows(
+                GmqException.class,
+                () -> parse("--acl-file", acl.toString()).security.security());
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().contains("--token-file"), e.getMessage());
     }
@@ -90,12 +112,30 @@ final class SecurityCliTest {
         Path tokens = Files.writeString(dir.resolve("tokens"), "s3cret ops\n");
         Path acl = Files.writeString(dir.resolve("acl"), "allow ops topic:* all\n");
         ServerSecurity security = parse("--token-file", tokens.toString(), "--acl-file", acl.toString())
-                .security.security();
-        try (GmqServer server = GmqServer.standalone(GmqConfig.builder().dataDir(dir.resolve("data"))
-                .flushPolicy(FlushPolicy.OS).build(), "127.0.0.1", 0, security)) {
+                .security
+                .security();
+        try (GmqServer server = GmqServer.standalone(
+                GmqConfig.builder()
+                        .dataDir(dir.resolve("data"))
+                        .flushPolicy(FlushPolicy.OS)
+                        .build(),
+                "127.0.0.1",
+                0,
+                security)) {
             String addr = "127.0.0.1:" + server.port();
-            assertEquals(0, GmqCli.run("topics", "create", "--topic", "t", "--partitions", "1", "--server", addr,
-                    "--token", "s3cret"));
+            assertEquals(
+                    0,
+                    GmqCli.run(
+                            "topics",
+                            "create",
+                            "--topic",
+                            "t",
+                            "--partitions",
+                            "1",
+                            "--server",
+                            addr,
+                            "--token",
+                            "s3cret"));
             err.reset();
             assertEquals(1, GmqCli.run("topics", "list", "--server", addr, "--token", "wrong"));
             assertTrue(err.toString(StandardCharsets.UTF_8).contains("invalid or missing token"), err.toString());

@@ -51,8 +51,12 @@ final class GmqClientTest {
     }
 
     private GmqConfig config(Path data) {
-        return GmqConfig.builder().dataDir(data).flushPolicy(FlushPolicy.OS).commitInterval(Duration.ofMillis(20))
-                .sessionTimeout(Duration.ofSeconds(3)).build();
+        return GmqConfig.builder()
+                .dataDir(data)
+                .flushPolicy(FlushPolicy.OS)
+                .commitInterval(Duration.ofMillis(20))
+                .sessionTimeout(Duration.ofSeconds(3))
+                .build();
     }
 
     private <T extends AutoCloseable> T own(T c) {
@@ -74,28 +78,39 @@ final class GmqClientTest {
     void publishedMessagesAreConsumedAndAcknowledged() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
         String addr = "127.0.0.1:" + server.port();
-        GmqClient producer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        GmqClient producer =
+                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
         producer.createTopic("orders", 3);
         for (int i = 0; i < 30; i++) {
-            PublishResult r = producer.publish("orders", ("order-" + i).getBytes(StandardCharsets.UTF_8),
+            PublishResult r = producer.publish(
+                    "orders",
+                    ("order-" + i).getBytes(StandardCharsets.UTF_8),
                     PublishOption.partitionKey("user-" + (i % 5)));
             assertEquals("orders", r.topic());
         }
         Map<String, ConsumeMessage> seen = new ConcurrentHashMap<>();
         Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
-        GmqClient consumer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).consumerGroup("processors")
-                .pullInterval(Duration.ofMillis(20)).messageHandler(m -> seen.put(m.payloadAsString(), m))
+        GmqClient consumer = own(GmqClient.connect(ClientConfig.builder()
+                .serverAddr(addr)
+                .consumerGroup("processors")
+                .pullInterval(Duration.ofMillis(20))
+                .messageHandler(m -> seen.put(m.payloadAsString(), m))
                 .assignmentListener(new io.gmq.AssignmentListener() {
                     @Override
                     public void onAssigned(Set<TopicPartition> partitions) {
                         assigned.addAll(partitions);
                     }
-                }).build()));
+                })
+                .build()));
         consumer.subscribe("orders");
         await("30 messages consumed", () -> seen.size() == 30);
         await("the sole member heard it owns all 3 partitions", () -> assigned.size() == 3);
-        await("the group committed all 30", () -> producer.describeGroup("processors").partitions().stream()
-                .mapToLong(p -> p.committedOffset() < 0 ? 0 : p.committedOffset()).sum() == 30);
+        await(
+                "the group committed all 30",
+                () -> producer.describeGroup("processors").partitions().stream()
+                                .mapToLong(p -> p.committedOffset() < 0 ? 0 : p.committedOffset())
+                                .sum()
+                        == 30);
         assertTrue(seen.values().stream().allMatch(m -> m.qos() == QoS.AT_LEAST_ONCE));
     }
 
@@ -103,17 +118,22 @@ final class GmqClientTest {
     void acksSentJustBeforeCloseAreCommitted() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
         String addr = "127.0.0.1:" + server.port();
-        GmqClient producer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        GmqClient producer =
+                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
         producer.createTopic("closing", 1);
         for (int i = 0; i < 5; i++) {
             producer.publish("closing", ("m" + i).getBytes(StandardCharsets.UTF_8));
         }
         Set<Long> acked = ConcurrentHashMap.newKeySet();
-        GmqClient consumer = GmqClient.connect(ClientConfig.builder().serverAddr(addr).consumerGroup("closers")
-                .ackMode(io.gmq.AckMode.MANUAL).messageHandler(m -> {
+        GmqClient consumer = GmqClient.connect(ClientConfig.builder()
+                .serverAddr(addr)
+                .consumerGroup("closers")
+                .ackMode(io.gmq.AckMode.MANUAL)
+                .messageHandler(m -> {
                     m.ack();
                     acked.add(m.offset());
-                }).build());
+                })
+                .build());
         consumer.subscribe("closing");
         await("5 acked", () -> acked.size() == 5);
         consumer.close();
@@ -123,8 +143,10 @@ final class GmqClientTest {
     @Test
     void asyncPublishesAreBatchedAndAllAcknowledgedInPartitionOrder() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
-        GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr("127.0.0.1:" + server.port())
-                .linger(Duration.ofMillis(5)).build()));
+        GmqClient client = own(GmqClient.connect(ClientConfig.builder()
+                .serverAddr("127.0.0.1:" + server.port())
+                .linger(Duration.ofMillis(5))
+                .build()));
         client.createTopic("bulk", 2);
         List<CompletableFuture<PublishResult>> futures = new ArrayList<>();
         for (int i = 0; i < 2000; i++) {
@@ -143,25 +165,34 @@ final class GmqClientTest {
     void atMostOnceMessagesArriveMarkedQos0AndNeedNoAck() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
         String addr = "127.0.0.1:" + server.port();
-        GmqClient producer = own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        GmqClient producer =
+                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
         producer.createTopic("fire", 1);
         for (int i = 0; i < 10; i++) {
-            producer.publishAsync("fire", ("f" + i).getBytes(StandardCharsets.UTF_8), PublishOption.qos(QoS.AT_MOST_ONCE));
+            producer.publishAsync(
+                    "fire", ("f" + i).getBytes(StandardCharsets.UTF_8), PublishOption.qos(QoS.AT_MOST_ONCE));
         }
         producer.flush();
         List<ConsumeMessage> got = new java.util.concurrent.CopyOnWriteArrayList<>();
-        own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).consumerGroup("q0").pullInterval(Duration.ofMillis(20))
-                .messageHandler(got::add).build())).subscribe("fire");
+        own(GmqClient.connect(ClientConfig.builder()
+                        .serverAddr(addr)
+                        .consumerGroup("q0")
+                        .pullInterval(Duration.ofMillis(20))
+                        .messageHandler(got::add)
+                        .build()))
+                .subscribe("fire");
         await("10 QoS 0 messages", () -> got.size() >= 10);
         assertTrue(got.stream().allMatch(m -> m.qos() == QoS.AT_MOST_ONCE));
-        await("QoS 0 progress committed without acks", () -> producer.describeGroup("q0").partitions().get(0)
-                .committedOffset() == 10);
+        await(
+                "QoS 0 progress committed without acks",
+                () -> producer.describeGroup("q0").partitions().get(0).committedOffset() == 10);
     }
 
     @Test
     void badTopicNameIsInvalidArgument() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
-        GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr("127.0.0.1:" + server.port()).build()));
+        GmqClient client = own(GmqClient.connect(
+                ClientConfig.builder().serverAddr("127.0.0.1:" + server.port()).build()));
         GmqException e = assertThrows(GmqException.class, () -> client.publish("bad/name", new byte[1]));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
     }
@@ -169,8 +200,11 @@ final class GmqClientTest {
     @Test
     void subscribingWithABadGroupNameThrowsInvalidArgument() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
-        GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr("127.0.0.1:" + server.port())
-                .consumerGroup("g".repeat(300)).messageHandler(m -> { }).build()));
+        GmqClient client = own(GmqClient.connect(ClientConfig.builder()
+                .serverAddr("127.0.0.1:" + server.port())
+                .consumerGroup("g".repeat(300))
+                .messageHandler(m -> {})
+                .build()));
         GmqException e = assertThrows(GmqException.class, () -> client.subscribe("t"));
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
     }
@@ -180,8 +214,10 @@ final class GmqClientTest {
         GmqServer server = GmqServer.standalone(config(dir), "127.0.0.1", 0);
         int port = server.port();
         server.close();
-        GmqException e = assertThrows(GmqException.class, () -> GmqClient.connect(
-                ClientConfig.builder().serverAddr("127.0.0.1:" + port).build()));
+        GmqException e = assertThrows(
+                GmqException.class,
+                () -> GmqClient.connect(
+                        ClientConfig.builder().serverAddr("127.0.0.1:" + port).build()));
         assertEquals(ErrorCode.UNAVAILABLE, e.code());
         assertEquals("cannot reach GMQ broker at 127.0.0.1:" + port + ": connection refused", e.getMessage());
     }
@@ -195,8 +231,12 @@ final class GmqClientTest {
         GmqServer second = own(GmqServer.broker(config(dir), "127.0.0.1", 0, storageAddr));
         String addrs = "127.0.0.1:" + first.port() + ",127.0.0.1:" + second.port();
         Set<String> seen = ConcurrentHashMap.newKeySet();
-        GmqClient client = own(GmqClient.connect(ClientConfig.builder().serverAddr(addrs).consumerGroup("g")
-                .pullInterval(Duration.ofMillis(20)).messageHandler(m -> seen.add(m.payloadAsString())).build()));
+        GmqClient client = own(GmqClient.connect(ClientConfig.builder()
+                .serverAddr(addrs)
+                .consumerGroup("g")
+                .pullInterval(Duration.ofMillis(20))
+                .messageHandler(m -> seen.add(m.payloadAsString()))
+                .build()));
         client.createTopic("fo", 1);
         client.subscribe("fo");
         client.publish("fo", "before".getBytes(StandardCharsets.UTF_8));
@@ -212,9 +252,12 @@ final class GmqClientTest {
     @Test
     void embeddedModeIsChosenByTheAddressAlone() {
         Set<String> seen = ConcurrentHashMap.newKeySet();
-        try (GmqClient client = GmqClient.connect(ClientConfig.builder().serverAddr("embedded:" + dir.resolve("emb"))
-                .consumerGroup("local").pullInterval(Duration.ofMillis(20))
-                .messageHandler(m -> seen.add(m.payloadAsString())).build())) {
+        try (GmqClient client = GmqClient.connect(ClientConfig.builder()
+                .serverAddr("embedded:" + dir.resolve("emb"))
+                .consumerGroup("local")
+                .pullInterval(Duration.ofMillis(20))
+                .messageHandler(m -> seen.add(m.payloadAsString()))
+                .build())) {
             client.publish("inproc", "hello".getBytes(StandardCharsets.UTF_8));
             client.subscribe("inproc");
             await("embedded delivery", () -> seen.contains("hello"));

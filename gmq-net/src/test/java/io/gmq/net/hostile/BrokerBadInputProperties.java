@@ -11,10 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.gmq.internal.topic.TopicNames;
-import io.gmq.proto.Acks;
 import io.gmq.proto.AckMode;
+import io.gmq.proto.Acks;
 import io.gmq.proto.ClientFrame;
-import io.gmq.proto.CommittedOffsetsRequest;
 import io.gmq.proto.CreateTopicRequest;
 import io.gmq.proto.DeleteTopicRequest;
 import io.gmq.proto.DescribeGroupRequest;
@@ -68,19 +67,31 @@ class BrokerBadInputProperties {
 
     /** Unary methods whose requests can only read: any parsed request may run. */
     private static final List<MethodDescriptor<?, ?>> READ_ONLY = List.of(
-            GmqBrokerGrpc.getPingMethod(), GmqBrokerGrpc.getListTopicsMethod(), GmqBrokerGrpc.getDescribeTopicMethod(),
-            GmqBrokerGrpc.getListGroupsMethod(), GmqBrokerGrpc.getDescribeGroupMethod(),
-            GmqStorageGrpc.getListTopicsMethod(), GmqStorageGrpc.getPartitionInfoMethod(),
-            GmqStorageGrpc.getResolveOffsetMethod(), GmqStorageGrpc.getCommittedOffsetsMethod(),
-            GmqStorageGrpc.getListGroupsMethod(), GmqStorageGrpc.getDescribeGroupMethod());
+            GmqBrokerGrpc.getPingMethod(),
+            GmqBrokerGrpc.getListTopicsMethod(),
+            GmqBrokerGrpc.getDescribeTopicMethod(),
+            GmqBrokerGrpc.getListGroupsMethod(),
+            GmqBrokerGrpc.getDescribeGroupMethod(),
+            GmqStorageGrpc.getListTopicsMethod(),
+            GmqStorageGrpc.getPartitionInfoMethod(),
+            GmqStorageGrpc.getResolveOffsetMethod(),
+            GmqStorageGrpc.getCommittedOffsetsMethod(),
+            GmqStorageGrpc.getListGroupsMethod(),
+            GmqStorageGrpc.getDescribeGroupMethod());
 
     /** Unary methods that may change state when their request parses and is valid. */
     private static final List<MethodDescriptor<?, ?>> MUTATING = List.of(
-            GmqBrokerGrpc.getGetTopicMetadataMethod(), GmqBrokerGrpc.getCreateTopicMethod(),
-            GmqBrokerGrpc.getDeleteTopicMethod(), GmqBrokerGrpc.getResetOffsetsMethod(),
-            GmqStorageGrpc.getCreateTopicMethod(), GmqStorageGrpc.getTopicMethod(), GmqStorageGrpc.getDeleteTopicMethod(),
-            GmqStorageGrpc.getJoinGroupMethod(), GmqStorageGrpc.getHeartbeatMethod(),
-            GmqStorageGrpc.getLeaveGroupMethod(), GmqStorageGrpc.getCommitOffsetsMethod(),
+            GmqBrokerGrpc.getGetTopicMetadataMethod(),
+            GmqBrokerGrpc.getCreateTopicMethod(),
+            GmqBrokerGrpc.getDeleteTopicMethod(),
+            GmqBrokerGrpc.getResetOffsetsMethod(),
+            GmqStorageGrpc.getCreateTopicMethod(),
+            GmqStorageGrpc.getTopicMethod(),
+            GmqStorageGrpc.getDeleteTopicMethod(),
+            GmqStorageGrpc.getJoinGroupMethod(),
+            GmqStorageGrpc.getHeartbeatMethod(),
+            GmqStorageGrpc.getLeaveGroupMethod(),
+            GmqStorageGrpc.getCommitOffsetsMethod(),
             GmqStorageGrpc.getResetOffsetsMethod());
 
     @BeforeContainer
@@ -99,13 +110,17 @@ class BrokerBadInputProperties {
     @Provide
     Arbitrary<byte[]> garbage() {
         Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMaxSize(200);
-        byte[] valid = Frames.publish(1, TOPIC, 0, Frames.frame(null, "payload".getBytes())).toByteArray();
-        Arbitrary<byte[]> cut = Arbitraries.integers().between(1, valid.length - 1).map(n -> Arrays.copyOf(valid, n));
-        Arbitrary<byte[]> flipped = Arbitraries.integers().between(0, valid.length * 8 - 1).map(bit -> {
-            byte[] b = valid.clone();
-            b[bit / 8] ^= (byte) (1 << (bit % 8));
-            return b;
-        });
+        byte[] valid = Frames.publish(1, TOPIC, 0, Frames.frame(null, "payload".getBytes()))
+                .toByteArray();
+        Arbitrary<byte[]> cut =
+                Arbitraries.integers().between(1, valid.length - 1).map(n -> Arrays.copyOf(valid, n));
+        Arbitrary<byte[]> flipped = Arbitraries.integers()
+                .between(0, valid.length * 8 - 1)
+                .map(bit -> {
+                    byte[] b = valid.clone();
+                    b[bit / 8] ^= (byte) (1 << (bit % 8));
+                    return b;
+                });
         return Arbitraries.oneOf(random, cut, flipped);
     }
 
@@ -124,8 +139,8 @@ class BrokerBadInputProperties {
     }
 
     @Property(tries = 150)
-    void garbageOnAUnaryCallIsACleanErrorAndChangesNothing(@ForAll("garbage") byte[] bytes,
-                                                           @ForAll("unaryMethods") MethodDescriptor<?, ?> method) {
+    void garbageOnAUnaryCallIsACleanErrorAndChangesNothing(
+            @ForAll("garbage") byte[] bytes, @ForAll("unaryMethods") MethodDescriptor<?, ?> method) {
         boolean parses = parses(method, bytes);
         // A request that parses is an ordinary request; a mutating one may legitimately change state.
         Assume.that(!parses || READ_ONLY.contains(method));
@@ -149,8 +164,10 @@ class BrokerBadInputProperties {
             // stays null: the server must refuse it
         }
         if (parsed != null) {
-            Assume.that(!(parsed.hasSubscribe() && parsed.getSubscribe().getTopicsList().stream().anyMatch(TopicNames::isValid)));
-            Assume.that(!(parsed.hasPublish() && Frames.structurallyValid(parsed.getPublish().getBatch().toByteArray())));
+            Assume.that(!(parsed.hasSubscribe()
+                    && parsed.getSubscribe().getTopicsList().stream().anyMatch(TopicNames::isValid)));
+            Assume.that(!(parsed.hasPublish()
+                    && Frames.structurallyValid(parsed.getPublish().getBatch().toByteArray())));
         }
         HostileServer.State before = server.state();
         HostileServer.StreamOutcome o = server.rawStream(GmqBrokerGrpc.getSessionMethod(), List.of(bytes));
@@ -161,7 +178,10 @@ class BrokerBadInputProperties {
             for (byte[] r : o.responses()) {
                 ServerFrame f = ServerFrame.parseFrom(r);
                 if (f.hasPublishAck()) {
-                    assertEquals(ErrorCode.INVALID_ARGUMENT, f.getPublishAck().getError().getCode(), f.toString());
+                    assertEquals(
+                            ErrorCode.INVALID_ARGUMENT,
+                            f.getPublishAck().getError().getCode(),
+                            f.toString());
                 }
             }
         }
@@ -173,26 +193,33 @@ class BrokerBadInputProperties {
     void aMalformedRequestIsInvalidArgument() throws Exception {
         byte[] truncated = {0x0a, 0x10, 'x'};
         assertEquals(Status.Code.INVALID_ARGUMENT, server.rawUnary(GmqBrokerGrpc.getCreateTopicMethod(), truncated));
-        assertEquals(Status.Code.INVALID_ARGUMENT,
-                server.rawStream(GmqBrokerGrpc.getSessionMethod(), List.of(truncated)).status().getCode());
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                server.rawStream(GmqBrokerGrpc.getSessionMethod(), List.of(truncated))
+                        .status()
+                        .getCode());
     }
 
     // ---- publish frames ----------------------------------------------------------------------------
 
     @Provide
     Arbitrary<byte[]> mutatedFrames() {
-        Arbitrary<byte[]> base = Arbitraries.integers().between(0, 60).map(n ->
-                Frames.frame(n % 3 == 0 ? null : new byte[n % 5], new byte[n], new byte[n / 2 + 1]));
-        Arbitrary<byte[]> cut = base.flatMap(f -> Arbitraries.integers().between(0, f.length - 1)
-                .map(n -> Arrays.copyOf(f, n)));
-        Arbitrary<byte[]> flipped = base.flatMap(f -> Arbitraries.integers().between(0, f.length * 8 - 1).map(bit -> {
-            byte[] b = f.clone();
-            b[bit / 8] ^= (byte) (1 << (bit % 8));
-            return b;
-        }));
+        Arbitrary<byte[]> base = Arbitraries.integers()
+                .between(0, 60)
+                .map(n -> Frames.frame(n % 3 == 0 ? null : new byte[n % 5], new byte[n], new byte[n / 2 + 1]));
+        Arbitrary<byte[]> cut = base.flatMap(
+                f -> Arbitraries.integers().between(0, f.length - 1).map(n -> Arrays.copyOf(f, n)));
+        Arbitrary<byte[]> flipped = base.flatMap(f -> Arbitraries.integers()
+                .between(0, f.length * 8 - 1)
+                .map(bit -> {
+                    byte[] b = f.clone();
+                    b[bit / 8] ^= (byte) (1 << (bit % 8));
+                    return b;
+                }));
         Arbitrary<byte[]> lyingLength = base.flatMap(f -> Arbitraries.integers().map(len -> {
             byte[] b = f.clone();
-            java.nio.ByteBuffer.wrap(b).order(io.gmq.storage.BatchFormat.ORDER)
+            java.nio.ByteBuffer.wrap(b)
+                    .order(io.gmq.storage.BatchFormat.ORDER)
                     .putInt(io.gmq.storage.BatchFormat.LENGTH_OFFSET, len);
             return b;
         }));
@@ -201,22 +228,27 @@ class BrokerBadInputProperties {
     }
 
     @Property(tries = 150)
-    void aMutatedPublishFrameIsInvalidArgumentAndAppendsNothing(@ForAll("mutatedFrames") byte[] frame) throws Exception {
+    void aMutatedPublishFrameIsInvalidArgumentAndAppendsNothing(@ForAll("mutatedFrames") byte[] frame)
+            throws Exception {
         boolean valid = Frames.structurallyValid(frame)
-                && (io.gmq.storage.BatchFormat.attributes(java.nio.ByteBuffer.wrap(frame)
-                        .order(io.gmq.storage.BatchFormat.ORDER), 0) & io.gmq.storage.BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
+                && (io.gmq.storage.BatchFormat.attributes(
+                                        java.nio.ByteBuffer.wrap(frame).order(io.gmq.storage.BatchFormat.ORDER), 0)
+                                & io.gmq.storage.BatchFormat.ATTR_QOS_AT_LEAST_ONCE)
+                        != 0;
         HostileServer.State before = server.state();
         PublishAck ack;
         try (Session s = new Session(server.brokerAsync)) {
             long id = ids.incrementAndGet();
             s.send(Frames.publish(id, TOPIC, 1, frame));
-            ack = s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id).getPublishAck();
+            ack = s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id)
+                    .getPublishAck();
         }
         HostileServer.State after = server.state();
         if (valid) {
             // Flips in fields storage overwrites (base offset, CRC) or in payload bytes leave a valid frame.
             assertTrue(!ack.hasError(), ack.toString());
-            assertEquals(before.highWatermarks().get(TOPIC + "-1") + ack.getRecordCount(),
+            assertEquals(
+                    before.highWatermarks().get(TOPIC + "-1") + ack.getRecordCount(),
                     after.highWatermarks().get(TOPIC + "-1"));
         } else {
             assertEquals(ErrorCode.INVALID_ARGUMENT, ack.getError().getCode(), ack.toString());
@@ -231,7 +263,8 @@ class BrokerBadInputProperties {
         try (Session s = new Session(server.brokerAsync)) {
             long id = ids.incrementAndGet();
             s.send(Frames.publish(id, topic, partition, frame));
-            return s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id).getPublishAck();
+            return s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id)
+                    .getPublishAck();
         }
     }
 
@@ -252,7 +285,9 @@ class BrokerBadInputProperties {
 
         PublishAck empty = publishOnce(TOPIC, 0, Frames.frame(new byte[0], "v".getBytes()));
         assertTrue(!empty.hasError(), empty.toString());
-        assertEquals(before.highWatermarks().get(TOPIC + "-0") + 1, server.state().highWatermarks().get(TOPIC + "-0"));
+        assertEquals(
+                before.highWatermarks().get(TOPIC + "-0") + 1,
+                server.state().highWatermarks().get(TOPIC + "-0"));
     }
 
     @Example
@@ -272,9 +307,13 @@ class BrokerBadInputProperties {
         HostileServer.State before = server.state();
         byte[] big = Frames.publish(1, TOPIC, 0, new byte[4 * 1024 * 1024]).toByteArray();
         HostileServer.StreamOutcome o = server.rawStream(GmqBrokerGrpc.getSessionMethod(), List.of(big));
-        assertEquals(Status.Code.RESOURCE_EXHAUSTED, o.status().getCode(), o.status().toString());
+        assertEquals(
+                Status.Code.RESOURCE_EXHAUSTED, o.status().getCode(), o.status().toString());
 
-        byte[] bigCreate = CreateTopicRequest.newBuilder().setTopic("x".repeat(1024 * 1024)).setPartitions(1).build()
+        byte[] bigCreate = CreateTopicRequest.newBuilder()
+                .setTopic("x".repeat(1024 * 1024))
+                .setPartitions(1)
+                .build()
                 .toByteArray();
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, server.rawUnary(GmqBrokerGrpc.getCreateTopicMethod(), bigCreate));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, server.rawUnary(GmqStorageGrpc.getCreateTopicMethod(), bigCreate));
@@ -289,8 +328,20 @@ class BrokerBadInputProperties {
     @Provide
     Arbitrary<String> badTopics() {
         return Arbitraries.oneOf(
-                Arbitraries.of("../x", "a/b", "", ".", "..", "a b", "/abs", "..\\x", "t\u0000", "caf\u00e9",
-                        "\u65e5\u672c", "x".repeat(250), "a".repeat(TopicNames.MAX_LENGTH) + "b"),
+                Arbitraries.of(
+                        "../x",
+                        "a/b",
+                        "",
+                        ".",
+                        "..",
+                        "a b",
+                        "/abs",
+                        "..\\x",
+                        "t\u0000",
+                        "caf\u00e9",
+                        "\u65e5\u672c",
+                        "x".repeat(250),
+                        "a".repeat(TopicNames.MAX_LENGTH) + "b"),
                 Arbitraries.strings().ofMinLength(1).ofMaxLength(300).filter(s -> !TopicNames.isValid(s)));
     }
 
@@ -305,32 +356,86 @@ class BrokerBadInputProperties {
         var b = server.broker();
         var st = server.storage();
         Status.Code inv = Status.Code.INVALID_ARGUMENT;
-        assertEquals(inv, code(() -> b.getTopicMetadata(GetTopicMetadataRequest.newBuilder().setTopic(name)
-                .setAutoCreate(true).build())));
-        assertEquals(inv, code(() -> b.createTopic(CreateTopicRequest.newBuilder().setTopic(name).setPartitions(1).build())));
-        assertEquals(inv, code(() -> b.describeTopic(DescribeTopicRequest.newBuilder().setTopic(name).build())));
-        assertEquals(inv, code(() -> b.deleteTopic(DeleteTopicRequest.newBuilder().setTopic(name).build())));
-        assertEquals(inv, code(() -> b.resetOffsets(ResetOffsetsRequest.newBuilder().setGroup(GROUP).setTopic(name)
-                .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST)).build())));
-        assertEquals(inv, code(() -> st.createTopic(CreateTopicRequest.newBuilder().setTopic(name).setPartitions(1).build())));
-        assertEquals(inv, code(() -> st.topic(io.gmq.proto.TopicRequest.newBuilder().setTopic(name).setAutoCreate(true).build())));
-        assertEquals(inv, code(() -> st.deleteTopic(DeleteTopicRequest.newBuilder().setTopic(name).build())));
+        assertEquals(
+                inv,
+                code(() -> b.getTopicMetadata(GetTopicMetadataRequest.newBuilder()
+                        .setTopic(name)
+                        .setAutoCreate(true)
+                        .build())));
+        assertEquals(
+                inv,
+                code(() -> b.createTopic(CreateTopicRequest.newBuilder()
+                        .setTopic(name)
+                        .setPartitions(1)
+                        .build())));
+        assertEquals(
+                inv,
+                code(() -> b.describeTopic(
+                        DescribeTopicRequest.newBuilder().setTopic(name).build())));
+        assertEquals(
+                inv,
+                code(() -> b.deleteTopic(
+                        DeleteTopicRequest.newBuilder().setTopic(name).build())));
+        assertEquals(
+                inv,
+                code(() -> b.resetOffsets(ResetOffsetsRequest.newBuilder()
+                        .setGroup(GROUP)
+                        .setTopic(name)
+                        .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST))
+                        .build())));
+        assertEquals(
+                inv,
+                code(() -> st.createTopic(CreateTopicRequest.newBuilder()
+                        .setTopic(name)
+                        .setPartitions(1)
+                        .build())));
+        assertEquals(
+                inv,
+                code(() -> st.topic(io.gmq.proto.TopicRequest.newBuilder()
+                        .setTopic(name)
+                        .setAutoCreate(true)
+                        .build())));
+        assertEquals(
+                inv,
+                code(() -> st.deleteTopic(
+                        DeleteTopicRequest.newBuilder().setTopic(name).build())));
         assertEquals(inv, code(() -> st.partitionInfo(tp(name, 0))));
-        assertEquals(inv, code(() -> st.resolveOffset(io.gmq.proto.ResolveOffsetRequest.newBuilder()
-                .setTopicPartition(tp(name, 0)).setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.LATEST)).build())));
-        assertEquals(inv, code(() -> st.joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder().setGroup("joiner")
-                .setClientId("c").setSessionTimeoutMillis(30_000).addTopics(name).build())));
-        assertEquals(inv, code(() -> st.resetOffsets(ResetOffsetsRequest.newBuilder().setGroup(GROUP).setTopic(name)
-                .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST)).build())));
+        assertEquals(
+                inv,
+                code(() -> st.resolveOffset(io.gmq.proto.ResolveOffsetRequest.newBuilder()
+                        .setTopicPartition(tp(name, 0))
+                        .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.LATEST))
+                        .build())));
+        assertEquals(
+                inv,
+                code(() -> st.joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder()
+                        .setGroup("joiner")
+                        .setClientId("c")
+                        .setSessionTimeoutMillis(30_000)
+                        .addTopics(name)
+                        .build())));
+        assertEquals(
+                inv,
+                code(() -> st.resetOffsets(ResetOffsetsRequest.newBuilder()
+                        .setGroup(GROUP)
+                        .setTopic(name)
+                        .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST))
+                        .build())));
 
         try (Session s = new Session(server.brokerAsync)) {
             long id = ids.incrementAndGet();
             s.send(Frames.publish(id, name, 0, Frames.frame(null, "v".getBytes())));
-            PublishAck ack = s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id).getPublishAck();
+            PublishAck ack = s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id)
+                    .getPublishAck();
             assertEquals(ErrorCode.INVALID_ARGUMENT, ack.getError().getCode(), ack.toString());
             long sub = ids.incrementAndGet();
-            s.send(ClientFrame.newBuilder().setSubscribe(Subscribe.newBuilder().setSubscriptionId(sub).setGroup("subs")
-                    .addTopics(name).setInitialCredits(10)).build());
+            s.send(ClientFrame.newBuilder()
+                    .setSubscribe(Subscribe.newBuilder()
+                            .setSubscriptionId(sub)
+                            .setGroup("subs")
+                            .addTopics(name)
+                            .setInitialCredits(10))
+                    .build());
             ServerFrame e = s.await(f -> f.hasError() && f.getError().getSubscriptionId() == sub);
             assertEquals(ErrorCode.INVALID_ARGUMENT, e.getError().getError().getCode(), e.toString());
         }
@@ -340,24 +445,50 @@ class BrokerBadInputProperties {
 
     @Provide
     Arbitrary<String> badGroups() {
-        return Arbitraries.oneOf(Arbitraries.of("", "a\nb", "tab\there", "nul\u0000", "g".repeat(250),
-                        "bidi\u202e", "zero\u200bwidth"),
-                Arbitraries.strings().withCharRange('\u0000', '\u001f').ofMinLength(1).ofMaxLength(20));
+        return Arbitraries.oneOf(
+                Arbitraries.of("", "a\nb", "tab\there", "nul\u0000", "g".repeat(250), "bidi\u202e", "zero\u200bwidth"),
+                Arbitraries.strings()
+                        .withCharRange('\u0000', '\u001f')
+                        .ofMinLength(1)
+                        .ofMaxLength(20));
     }
 
     @Property(tries = 20)
     void anInvalidGroupNameIsInvalidArgumentAndCreatesNoGroup(@ForAll("badGroups") String group) throws Exception {
         HostileServer.State before = server.state();
         Status.Code inv = Status.Code.INVALID_ARGUMENT;
-        assertEquals(inv, code(() -> server.storage().joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder().setGroup(group)
-                .setClientId("c").setSessionTimeoutMillis(30_000).addTopics(TOPIC).build())));
-        assertEquals(inv, code(() -> server.broker().describeGroup(DescribeGroupRequest.newBuilder().setGroup(group).build())));
-        assertEquals(inv, code(() -> server.broker().resetOffsets(ResetOffsetsRequest.newBuilder().setGroup(group)
-                .setTopic(TOPIC).setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST)).build())));
+        assertEquals(
+                inv,
+                code(() -> server.storage()
+                        .joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder()
+                                .setGroup(group)
+                                .setClientId("c")
+                                .setSessionTimeoutMillis(30_000)
+                                .addTopics(TOPIC)
+                                .build())));
+        assertEquals(
+                inv,
+                code(() -> server.broker()
+                        .describeGroup(DescribeGroupRequest.newBuilder()
+                                .setGroup(group)
+                                .build())));
+        assertEquals(
+                inv,
+                code(() -> server.broker()
+                        .resetOffsets(ResetOffsetsRequest.newBuilder()
+                                .setGroup(group)
+                                .setTopic(TOPIC)
+                                .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST))
+                                .build())));
         try (Session s = new Session(server.brokerAsync)) {
             long sub = ids.incrementAndGet();
-            s.send(ClientFrame.newBuilder().setSubscribe(Subscribe.newBuilder().setSubscriptionId(sub).setGroup(group)
-                    .addTopics(TOPIC).setInitialCredits(10)).build());
+            s.send(ClientFrame.newBuilder()
+                    .setSubscribe(Subscribe.newBuilder()
+                            .setSubscriptionId(sub)
+                            .setGroup(group)
+                            .addTopics(TOPIC)
+                            .setInitialCredits(10))
+                    .build());
             ServerFrame e = s.await(f -> f.hasError() && f.getError().getSubscriptionId() == sub);
             assertEquals(ErrorCode.INVALID_ARGUMENT, e.getError().getError().getCode(), e.toString());
         }
@@ -374,53 +505,90 @@ class BrokerBadInputProperties {
     @Property(tries = 20)
     void aCommitOrHeartbeatNamingAnInvalidTopicCommitsNothing(@ForAll("badTopics") String name) {
         var st = server.storage();
-        var m = st.joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder().setGroup("namers").setClientId("c")
-                .setSessionTimeoutMillis(30_000).addTopics(TOPIC).build());
+        var m = st.joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder()
+                .setGroup("namers")
+                .setClientId("c")
+                .setSessionTimeoutMillis(30_000)
+                .addTopics(TOPIC)
+                .build());
         try {
             HostileServer.State before = server.state();
-            var commit = io.gmq.proto.CommitOffsetsRequest.newBuilder().setGroup("namers").setMemberId(m.getMemberId())
+            var commit = io.gmq.proto.CommitOffsetsRequest.newBuilder()
+                    .setGroup("namers")
+                    .setMemberId(m.getMemberId())
                     .setGeneration(m.getGeneration())
-                    .addOffsets(io.gmq.proto.OffsetEntry.newBuilder().setTopicPartition(tp(name, 0)).setOffset(5)).build();
+                    .addOffsets(io.gmq.proto.OffsetEntry.newBuilder()
+                            .setTopicPartition(tp(name, 0))
+                            .setOffset(5))
+                    .build();
             try {
                 var r = st.commitOffsets(commit);
-                assertEquals(List.of(tp(name, 0)), r.getRejectedList(), "a commit for an invalid topic was not rejected");
+                assertEquals(
+                        List.of(tp(name, 0)), r.getRejectedList(), "a commit for an invalid topic was not rejected");
             } catch (StatusRuntimeException e) {
                 assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
             }
             try {
-                st.heartbeat(io.gmq.proto.HeartbeatRequest.newBuilder().setGroup("namers").setMemberId(m.getMemberId())
-                        .setGeneration(m.getGeneration()).addOwned(tp(name, 0)).build());
+                st.heartbeat(io.gmq.proto.HeartbeatRequest.newBuilder()
+                        .setGroup("namers")
+                        .setMemberId(m.getMemberId())
+                        .setGeneration(m.getGeneration())
+                        .addOwned(tp(name, 0))
+                        .build());
             } catch (StatusRuntimeException e) {
                 assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
             }
             assertEquals(before, server.state());
         } finally {
-            st.leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder().setGroup("namers").setMemberId(m.getMemberId()).build());
+            st.leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder()
+                    .setGroup("namers")
+                    .setMemberId(m.getMemberId())
+                    .build());
         }
     }
 
     /** Append and Fetch on the storage streams answer {@code expected} in the response, and nothing else happens. */
     private static void assertStorageStreamsRefuse(String topic, int partition, long offset, ErrorCode expected)
             throws Exception {
-        byte[] append = io.gmq.proto.AppendRequest.newBuilder().setRequestId(7).setTopic(topic).setPartition(partition)
+        byte[] append = io.gmq.proto.AppendRequest.newBuilder()
+                .setRequestId(7)
+                .setTopic(topic)
+                .setPartition(partition)
                 .setBatch(com.google.protobuf.ByteString.copyFrom(Frames.frame(null, "v".getBytes())))
-                .setAwaitDurable(true).build().toByteArray();
+                .setAwaitDurable(true)
+                .build()
+                .toByteArray();
         HostileServer.StreamOutcome a = server.rawStream(GmqStorageGrpc.getAppendMethod(), List.of(append));
         assertEquals(Status.Code.OK, a.status().getCode(), a.status().toString());
         assertEquals(1, a.responses().size());
-        assertEquals(expected, io.gmq.proto.AppendResponse.parseFrom(a.responses().get(0)).getError().getCode());
+        assertEquals(
+                expected,
+                io.gmq.proto.AppendResponse.parseFrom(a.responses().get(0))
+                        .getError()
+                        .getCode());
 
-        byte[] fetch = io.gmq.proto.FetchRequest.newBuilder().setRequestId(8).setTopic(topic).setPartition(partition)
-                .setOffset(offset).setMaxBytes(1024).build().toByteArray();
+        byte[] fetch = io.gmq.proto.FetchRequest.newBuilder()
+                .setRequestId(8)
+                .setTopic(topic)
+                .setPartition(partition)
+                .setOffset(offset)
+                .setMaxBytes(1024)
+                .build()
+                .toByteArray();
         HostileServer.StreamOutcome f = server.rawStream(GmqStorageGrpc.getFetchMethod(), List.of(fetch));
         assertEquals(Status.Code.OK, f.status().getCode(), f.status().toString());
         assertEquals(1, f.responses().size());
-        assertEquals(expected, io.gmq.proto.FetchResponse.parseFrom(f.responses().get(0)).getError().getCode());
+        assertEquals(
+                expected,
+                io.gmq.proto.FetchResponse.parseFrom(f.responses().get(0))
+                        .getError()
+                        .getCode());
     }
 
     @Provide
     Arbitrary<Integer> badPartitions() {
-        return Arbitraries.oneOf(Arbitraries.integers().between(PARTITIONS, Integer.MAX_VALUE),
+        return Arbitraries.oneOf(
+                Arbitraries.integers().between(PARTITIONS, Integer.MAX_VALUE),
                 Arbitraries.integers().between(Integer.MIN_VALUE, -1));
     }
 
@@ -430,15 +598,27 @@ class BrokerBadInputProperties {
         PublishAck ack = publishOnce(TOPIC, partition, Frames.frame(null, "v".getBytes()));
         assertEquals(ErrorCode.INVALID_ARGUMENT, ack.getError().getCode(), ack.toString());
         assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> server.storage().partitionInfo(tp(TOPIC, partition))));
-        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> server.storage().resolveOffset(
-                io.gmq.proto.ResolveOffsetRequest.newBuilder().setTopicPartition(tp(TOPIC, partition))
-                        .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.LATEST)).build())));
-        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> server.broker().createTopic(
-                CreateTopicRequest.newBuilder().setTopic("never-" + (partition & 0xFF)).setPartitions(partition < 0 ? partition : 0)
-                        .build())));
-        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> server.storage().createTopic(
-                CreateTopicRequest.newBuilder().setTopic("never-" + (partition & 0xFF)).setPartitions(partition < 0 ? partition : 0)
-                        .build())));
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                code(() -> server.storage()
+                        .resolveOffset(io.gmq.proto.ResolveOffsetRequest.newBuilder()
+                                .setTopicPartition(tp(TOPIC, partition))
+                                .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.LATEST))
+                                .build())));
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                code(() -> server.broker()
+                        .createTopic(CreateTopicRequest.newBuilder()
+                                .setTopic("never-" + (partition & 0xFF))
+                                .setPartitions(partition < 0 ? partition : 0)
+                                .build())));
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                code(() -> server.storage()
+                        .createTopic(CreateTopicRequest.newBuilder()
+                                .setTopic("never-" + (partition & 0xFF))
+                                .setPartitions(partition < 0 ? partition : 0)
+                                .build())));
         assertStorageStreamsRefuse(TOPIC, partition, 0, ErrorCode.INVALID_ARGUMENT);
         assertEquals(before, server.state());
     }
@@ -446,17 +626,47 @@ class BrokerBadInputProperties {
     @Property(tries = 20)
     void negativeOffsetsAreInvalidArgument(@ForAll("negativeOffsets") long offset) throws Exception {
         HostileServer.State before = server.state();
-        OffsetSpec spec = OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.OFFSET).setValue(offset).build();
-        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> server.broker().resetOffsets(ResetOffsetsRequest.newBuilder()
-                .setGroup(GROUP).setTopic(TOPIC).setSpec(spec).build())));
-        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> server.storage().resetOffsets(ResetOffsetsRequest.newBuilder()
-                .setGroup(GROUP).setTopic(TOPIC).setSpec(spec).build())));
-        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> server.storage().resolveOffset(
-                io.gmq.proto.ResolveOffsetRequest.newBuilder().setTopicPartition(tp(TOPIC, 0)).setSpec(spec).build())));
-        byte[] fetch = io.gmq.proto.FetchRequest.newBuilder().setRequestId(9).setTopic(TOPIC).setPartition(0)
-                .setOffset(offset).setMaxBytes(1024).build().toByteArray();
+        OffsetSpec spec = OffsetSpec.newBuilder()
+                .setKind(OffsetSpec.Kind.OFFSET)
+                .setValue(offset)
+                .build();
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                code(() -> server.broker()
+                        .resetOffsets(ResetOffsetsRequest.newBuilder()
+                                .setGroup(GROUP)
+                                .setTopic(TOPIC)
+                                .setSpec(spec)
+                                .build())));
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                code(() -> server.storage()
+                        .resetOffsets(ResetOffsetsRequest.newBuilder()
+                                .setGroup(GROUP)
+                                .setTopic(TOPIC)
+                                .setSpec(spec)
+                                .build())));
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                code(() -> server.storage()
+                        .resolveOffset(io.gmq.proto.ResolveOffsetRequest.newBuilder()
+                                .setTopicPartition(tp(TOPIC, 0))
+                                .setSpec(spec)
+                                .build())));
+        byte[] fetch = io.gmq.proto.FetchRequest.newBuilder()
+                .setRequestId(9)
+                .setTopic(TOPIC)
+                .setPartition(0)
+                .setOffset(offset)
+                .setMaxBytes(1024)
+                .build()
+                .toByteArray();
         HostileServer.StreamOutcome f = server.rawStream(GmqStorageGrpc.getFetchMethod(), List.of(fetch));
-        assertEquals(ErrorCode.INVALID_ARGUMENT, io.gmq.proto.FetchResponse.parseFrom(f.responses().get(0)).getError().getCode());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                io.gmq.proto.FetchResponse.parseFrom(f.responses().get(0))
+                        .getError()
+                        .getCode());
         assertEquals(before, server.state());
     }
 
@@ -472,20 +682,47 @@ class BrokerBadInputProperties {
         String group = "ackers";
         publishOnce(TOPIC, 0, Frames.frame(null, "a".getBytes(), "b".getBytes()));
         try (Session s = new Session(server.brokerAsync)) {
-            s.send(ClientFrame.newBuilder().setSubscribe(Subscribe.newBuilder().setSubscriptionId(1).setGroup(group)
-                    .addTopics(TOPIC).setAckMode(AckMode.ACK_MODE_MANUAL).setInitialCredits(1000)
-                    .setStartFrom(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST))).build());
+            s.send(ClientFrame.newBuilder()
+                    .setSubscribe(Subscribe.newBuilder()
+                            .setSubscriptionId(1)
+                            .setGroup(group)
+                            .addTopics(TOPIC)
+                            .setAckMode(AckMode.ACK_MODE_MANUAL)
+                            .setInitialCredits(1000)
+                            .setStartFrom(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST)))
+                    .build());
             s.await(ServerFrame::hasSubscribed);
             ServerFrame d = s.await(f -> f.hasDelivery() && f.getDelivery().getPartition() == 0);
             long to = d.getDelivery().getToOffset();
-            s.send(ClientFrame.newBuilder().setAcks(Acks.newBuilder().setSubscriptionId(1)
-                    .addAcks(PartitionOffsets.newBuilder().setTopic(TOPIC).setPartition(0)
-                            .addOffsets(to + 1000).addOffsets(-1).addOffsets(Long.MAX_VALUE))
-                    .addAcks(PartitionOffsets.newBuilder().setTopic(TOPIC).setPartition(99).addOffsets(0))
-                    .addAcks(PartitionOffsets.newBuilder().setTopic("../x").setPartition(0).addOffsets(0))).build());
-            s.send(ClientFrame.newBuilder().setAcks(Acks.newBuilder().setSubscriptionId(424242)
-                    .addAcks(PartitionOffsets.newBuilder().setTopic(TOPIC).setPartition(0).addOffsets(0))).build());
-            s.send(ClientFrame.newBuilder().setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(1)).build());
+            s.send(ClientFrame.newBuilder()
+                    .setAcks(Acks.newBuilder()
+                            .setSubscriptionId(1)
+                            .addAcks(PartitionOffsets.newBuilder()
+                                    .setTopic(TOPIC)
+                                    .setPartition(0)
+                                    .addOffsets(to + 1000)
+                                    .addOffsets(-1)
+                                    .addOffsets(Long.MAX_VALUE))
+                            .addAcks(PartitionOffsets.newBuilder()
+                                    .setTopic(TOPIC)
+                                    .setPartition(99)
+                                    .addOffsets(0))
+                            .addAcks(PartitionOffsets.newBuilder()
+                                    .setTopic("../x")
+                                    .setPartition(0)
+                                    .addOffsets(0)))
+                    .build());
+            s.send(ClientFrame.newBuilder()
+                    .setAcks(Acks.newBuilder()
+                            .setSubscriptionId(424242)
+                            .addAcks(PartitionOffsets.newBuilder()
+                                    .setTopic(TOPIC)
+                                    .setPartition(0)
+                                    .addOffsets(0)))
+                    .build());
+            s.send(ClientFrame.newBuilder()
+                    .setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(1))
+                    .build());
             s.await(ServerFrame::hasUnsubscribed);
         }
         Map<String, Long> committed = server.state().committed();
@@ -496,17 +733,30 @@ class BrokerBadInputProperties {
         // Control: the same group acknowledging what it was delivered does commit it.
         long to;
         try (Session s = new Session(server.brokerAsync)) {
-            s.send(ClientFrame.newBuilder().setSubscribe(Subscribe.newBuilder().setSubscriptionId(2).setGroup(group)
-                    .addTopics(TOPIC).setAckMode(AckMode.ACK_MODE_MANUAL).setInitialCredits(1000)).build());
+            s.send(ClientFrame.newBuilder()
+                    .setSubscribe(Subscribe.newBuilder()
+                            .setSubscriptionId(2)
+                            .setGroup(group)
+                            .addTopics(TOPIC)
+                            .setAckMode(AckMode.ACK_MODE_MANUAL)
+                            .setInitialCredits(1000))
+                    .build());
             s.await(ServerFrame::hasSubscribed);
-            io.gmq.proto.Delivery d = s.await(f -> f.hasDelivery() && f.getDelivery().getPartition() == 0).getDelivery();
+            io.gmq.proto.Delivery d = s.await(
+                            f -> f.hasDelivery() && f.getDelivery().getPartition() == 0)
+                    .getDelivery();
             to = d.getToOffset();
-            PartitionOffsets.Builder real = PartitionOffsets.newBuilder().setTopic(TOPIC).setPartition(0);
+            PartitionOffsets.Builder real =
+                    PartitionOffsets.newBuilder().setTopic(TOPIC).setPartition(0);
             for (long o = d.getFromOffset(); o < to; o++) {
                 real.addOffsets(o);
             }
-            s.send(ClientFrame.newBuilder().setAcks(Acks.newBuilder().setSubscriptionId(2).addAcks(real)).build());
-            s.send(ClientFrame.newBuilder().setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(2)).build());
+            s.send(ClientFrame.newBuilder()
+                    .setAcks(Acks.newBuilder().setSubscriptionId(2).addAcks(real))
+                    .build());
+            s.send(ClientFrame.newBuilder()
+                    .setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(2))
+                    .build());
             s.await(ServerFrame::hasUnsubscribed);
         }
         assertEquals(to, server.state().committed().get(group + "/" + TOPIC + "-0"));
@@ -517,19 +767,31 @@ class BrokerBadInputProperties {
     void aFencedMemberCannotCommitOrHeartbeatAndOffsetsStay() throws Exception {
         String group = "fenced";
         var st = server.storage();
-        var m = st.joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder().setGroup(group).setClientId("c").addTopics(TOPIC)
-                .setSessionTimeoutMillis(1_000).build());
-        var commit = io.gmq.proto.CommitOffsetsRequest.newBuilder().setGroup(group).setMemberId(m.getMemberId())
+        var m = st.joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder()
+                .setGroup(group)
+                .setClientId("c")
+                .addTopics(TOPIC)
+                .setSessionTimeoutMillis(1_000)
+                .build());
+        var commit = io.gmq.proto.CommitOffsetsRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(m.getMemberId())
                 .setGeneration(m.getGeneration());
         for (var a : m.getAssignedList()) {
-            commit.addOffsets(io.gmq.proto.OffsetEntry.newBuilder().setTopicPartition(a).setOffset(1));
+            commit.addOffsets(
+                    io.gmq.proto.OffsetEntry.newBuilder().setTopicPartition(a).setOffset(1));
         }
         assertEquals(0, st.commitOffsets(commit.build()).getRejectedCount());
         Map<String, Long> committedBefore = server.state().committed();
 
         server.nanos.addAndGet(60_000_000_000L); // the member's session expires; the storage timer removes it
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (server.storage().describeGroup(DescribeGroupRequest.newBuilder().setGroup(group).build()).getMembersCount() > 0) {
+        while (server.storage()
+                        .describeGroup(DescribeGroupRequest.newBuilder()
+                                .setGroup(group)
+                                .build())
+                        .getMembersCount()
+                > 0) {
             assertTrue(System.nanoTime() < deadline, "member never expired");
             Thread.onSpinWait();
         }
@@ -538,30 +800,61 @@ class BrokerBadInputProperties {
         var stale = commit.clone();
         stale.clearOffsets();
         for (var a : m.getAssignedList()) {
-            stale.addOffsets(io.gmq.proto.OffsetEntry.newBuilder().setTopicPartition(a).setOffset(500));
+            stale.addOffsets(
+                    io.gmq.proto.OffsetEntry.newBuilder().setTopicPartition(a).setOffset(500));
         }
         assertEquals(Status.Code.FAILED_PRECONDITION, code(() -> st.commitOffsets(stale.build())));
-        assertEquals(Status.Code.FAILED_PRECONDITION, code(() -> st.heartbeat(io.gmq.proto.HeartbeatRequest.newBuilder()
-                .setGroup(group).setMemberId(m.getMemberId()).setGeneration(m.getGeneration())
-                .addAllOwned(m.getAssignedList()).build())));
+        assertEquals(
+                Status.Code.FAILED_PRECONDITION,
+                code(() -> st.heartbeat(io.gmq.proto.HeartbeatRequest.newBuilder()
+                        .setGroup(group)
+                        .setMemberId(m.getMemberId())
+                        .setGeneration(m.getGeneration())
+                        .addAllOwned(m.getAssignedList())
+                        .build())));
         assertEquals(before, server.state());
     }
 
     @Example
     void unknownGroupsAndMembersAreNotFoundOrFailedPrecondition() {
         HostileServer.State before = server.state();
-        assertEquals(Status.Code.NOT_FOUND, code(() -> server.broker().describeGroup(
-                DescribeGroupRequest.newBuilder().setGroup("no-such-group").build())));
-        assertEquals(Status.Code.NOT_FOUND, code(() -> server.storage().describeGroup(
-                DescribeGroupRequest.newBuilder().setGroup("no-such-group").build())));
-        assertEquals(Status.Code.FAILED_PRECONDITION, code(() -> server.storage().heartbeat(
-                io.gmq.proto.HeartbeatRequest.newBuilder().setGroup(GROUP).setMemberId("nobody").setGeneration(1).build())));
-        assertEquals(Status.Code.FAILED_PRECONDITION, code(() -> server.storage().commitOffsets(
-                io.gmq.proto.CommitOffsetsRequest.newBuilder().setGroup(GROUP).setMemberId("nobody").setGeneration(1)
-                        .addOffsets(io.gmq.proto.OffsetEntry.newBuilder().setTopicPartition(tp(TOPIC, 0)).setOffset(99))
-                        .build())));
+        assertEquals(
+                Status.Code.NOT_FOUND,
+                code(() -> server.broker()
+                        .describeGroup(DescribeGroupRequest.newBuilder()
+                                .setGroup("no-such-group")
+                                .build())));
+        assertEquals(
+                Status.Code.NOT_FOUND,
+                code(() -> server.storage()
+                        .describeGroup(DescribeGroupRequest.newBuilder()
+                                .setGroup("no-such-group")
+                                .build())));
+        assertEquals(
+                Status.Code.FAILED_PRECONDITION,
+                code(() -> server.storage()
+                        .heartbeat(io.gmq.proto.HeartbeatRequest.newBuilder()
+                                .setGroup(GROUP)
+                                .setMemberId("nobody")
+                                .setGeneration(1)
+                                .build())));
+        assertEquals(
+                Status.Code.FAILED_PRECONDITION,
+                code(() -> server.storage()
+                        .commitOffsets(io.gmq.proto.CommitOffsetsRequest.newBuilder()
+                                .setGroup(GROUP)
+                                .setMemberId("nobody")
+                                .setGeneration(1)
+                                .addOffsets(io.gmq.proto.OffsetEntry.newBuilder()
+                                        .setTopicPartition(tp(TOPIC, 0))
+                                        .setOffset(99))
+                                .build())));
         // Leaving as an unknown member is a no-op (leave is idempotent).
-        server.storage().leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder().setGroup(GROUP).setMemberId("nobody").build());
+        server.storage()
+                .leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder()
+                        .setGroup(GROUP)
+                        .setMemberId("nobody")
+                        .build());
         assertEquals(before, server.state());
     }
 
@@ -569,13 +862,33 @@ class BrokerBadInputProperties {
     void twoJoinsWithTheSameClientIdAreTwoMembers() {
         String group = "twins";
         var st = server.storage();
-        var join = io.gmq.proto.JoinGroupRequest.newBuilder().setGroup(group).setClientId("same").setSessionTimeoutMillis(30_000).addTopics(TOPIC).build();
+        var join = io.gmq.proto.JoinGroupRequest.newBuilder()
+                .setGroup(group)
+                .setClientId("same")
+                .setSessionTimeoutMillis(30_000)
+                .addTopics(TOPIC)
+                .build();
         var a = st.joinGroup(join);
         var b = st.joinGroup(join);
         assertNotEquals(a.getMemberId(), b.getMemberId());
-        assertEquals(Set.of(a.getMemberId(), b.getMemberId()), Set.copyOf(st.describeGroup(DescribeGroupRequest.newBuilder()
-                .setGroup(group).build()).getMembersList().stream().map(io.gmq.proto.GroupMember::getMemberId).toList()));
-        st.leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(a.getMemberId()).build());
-        st.leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(b.getMemberId()).build());
+        assertEquals(
+                Set.of(a.getMemberId(), b.getMemberId()),
+                Set.copyOf(
+                        st
+                                .describeGroup(DescribeGroupRequest.newBuilder()
+                                        .setGroup(group)
+                                        .build())
+                                .getMembersList()
+                                .stream()
+                                .map(io.gmq.proto.GroupMember::getMemberId)
+                                .toList()));
+        st.leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(a.getMemberId())
+                .build());
+        st.leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(b.getMemberId())
+                .build());
     }
 }

@@ -11,8 +11,7 @@ import java.util.List;
 
 /** Publish frames for hostile-input tests. */
 final class Frames {
-    private Frames() {
-    }
+    private Frames() {}
 
     /** One QoS 1 frame with one record per value (key may be null or empty). */
     static byte[] frame(byte[] key, byte[]... values) {
@@ -28,9 +27,14 @@ final class Frames {
     }
 
     static ClientFrame publish(long id, String topic, int partition, byte[] frame) {
-        return ClientFrame.newBuilder().setPublish(PublishBatch.newBuilder().setRequestId(id).setTopic(topic)
-                .setPartition(partition).setQos(QoS.QOS_AT_LEAST_ONCE)
-                .setBatch(Protos.bytes(ByteBuffer.wrap(frame)))).build();
+        return ClientFrame.newBuilder()
+                .setPublish(PublishBatch.newBuilder()
+                        .setRequestId(id)
+                        .setTopic(topic)
+                        .setPartition(partition)
+                        .setQos(QoS.QOS_AT_LEAST_ONCE)
+                        .setBatch(Protos.bytes(ByteBuffer.wrap(frame))))
+                .build();
     }
 
     /** Whether storage would accept {@code frame} as one whole unsealed frame (structure only, not sizes). */

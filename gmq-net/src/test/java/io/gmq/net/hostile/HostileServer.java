@@ -104,9 +104,18 @@ public final class HostileServer implements AutoCloseable {
                 return nanos.get();
             }
         };
-        server = GmqServer.standalone(config.dataDir(dir).flushPolicy(FlushPolicy.OS).maxMessageBytes(MAX_MESSAGE)
-                .maxBatchBytes(MAX_BATCH).timeSource(clock).build(), "127.0.0.1", 0);
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        server = GmqServer.standalone(
+                config.dataDir(dir)
+                        .flushPolicy(FlushPolicy.OS)
+                        .maxMessageBytes(MAX_MESSAGE)
+                        .maxBatchBytes(MAX_BATCH)
+                        .timeSource(clock)
+                        .build(),
+                "127.0.0.1",
+                0);
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port())
+                .usePlaintext()
+                .build();
         broker = GmqBrokerGrpc.newBlockingStub(channel);
         brokerAsync = GmqBrokerGrpc.newStub(channel);
         storage = GmqStorageGrpc.newBlockingStub(channel);
@@ -115,16 +124,32 @@ public final class HostileServer implements AutoCloseable {
 
     /** Creates {@link #TOPIC} and gives {@link #GROUP} committed offsets 0 and 0 and no members. */
     public void seed() {
-        storage().createTopic(CreateTopicRequest.newBuilder().setTopic(TOPIC).setPartitions(PARTITIONS).build());
-        GroupMembership m = storage().joinGroup(JoinGroupRequest.newBuilder().setGroup(GROUP).setClientId("seed").setSessionTimeoutMillis(30_000)
-                .addTopics(TOPIC).build());
-        CommitOffsetsRequest.Builder commit = CommitOffsetsRequest.newBuilder().setGroup(GROUP)
-                .setMemberId(m.getMemberId()).setGeneration(m.getGeneration());
+        storage()
+                .createTopic(CreateTopicRequest.newBuilder()
+                        .setTopic(TOPIC)
+                        .setPartitions(PARTITIONS)
+                        .build());
+        GroupMembership m = storage()
+                .joinGroup(JoinGroupRequest.newBuilder()
+                        .setGroup(GROUP)
+                        .setClientId("seed")
+                        .setSessionTimeoutMillis(30_000)
+                        .addTopics(TOPIC)
+                        .build());
+        CommitOffsetsRequest.Builder commit = CommitOffsetsRequest.newBuilder()
+                .setGroup(GROUP)
+                .setMemberId(m.getMemberId())
+                .setGeneration(m.getGeneration());
         for (int p = 0; p < PARTITIONS; p++) {
-            commit.addOffsets(OffsetEntry.newBuilder().setTopicPartition(tp(TOPIC, p)).setOffset(0));
+            commit.addOffsets(
+                    OffsetEntry.newBuilder().setTopicPartition(tp(TOPIC, p)).setOffset(0));
         }
         assertEquals(0, storage().commitOffsets(commit.build()).getRejectedCount(), "seed commit rejected");
-        storage().leaveGroup(LeaveGroupRequest.newBuilder().setGroup(GROUP).setMemberId(m.getMemberId()).build());
+        storage()
+                .leaveGroup(LeaveGroupRequest.newBuilder()
+                        .setGroup(GROUP)
+                        .setMemberId(m.getMemberId())
+                        .build());
     }
 
     public GmqBrokerGrpc.GmqBrokerBlockingStub broker() {
@@ -136,21 +161,27 @@ public final class HostileServer implements AutoCloseable {
     }
 
     public static TopicPartition tp(String topic, int partition) {
-        return TopicPartition.newBuilder().setTopic(topic).setPartition(partition).build();
+        return TopicPartition.newBuilder()
+                .setTopic(topic)
+                .setPartition(partition)
+                .build();
     }
 
     /** The same method with byte-array request and response marshallers. */
     public static MethodDescriptor<byte[], byte[]> raw(MethodDescriptor<?, ?> method) {
-        return MethodDescriptor.<byte[], byte[]>newBuilder().setType(method.getType())
-                .setFullMethodName(method.getFullMethodName()).setRequestMarshaller(RAW).setResponseMarshaller(RAW)
+        return MethodDescriptor.<byte[], byte[]>newBuilder()
+                .setType(method.getType())
+                .setFullMethodName(method.getFullMethodName())
+                .setRequestMarshaller(RAW)
+                .setResponseMarshaller(RAW)
                 .build();
     }
 
     /** Sends {@code request} as the raw message of a unary call; OK or the failure's status code. */
     public Status.Code rawUnary(MethodDescriptor<?, ?> method, byte[] request) {
         try {
-            ClientCalls.blockingUnaryCall(channel, raw(method), CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-                    request);
+            ClientCalls.blockingUnaryCall(
+                    channel, raw(method), CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), request);
             return Status.Code.OK;
         } catch (StatusRuntimeException e) {
             return e.getStatus().getCode();
@@ -158,27 +189,29 @@ public final class HostileServer implements AutoCloseable {
     }
 
     /** The outcome of a raw streaming call: the messages the server sent and the closing status. */
-    public record StreamOutcome(List<byte[]> responses, Status status) {
-    }
+    public record StreamOutcome(List<byte[]> responses, Status status) {}
 
     /** Opens {@code method} as a stream, sends each message raw, half-closes and waits for the end. */
     public StreamOutcome rawStream(MethodDescriptor<?, ?> method, List<byte[]> messages) throws Exception {
-        ClientCall<byte[], byte[]> call = channel.newCall(raw(method), CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
+        ClientCall<byte[], byte[]> call =
+                channel.newCall(raw(method), CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS));
         List<byte[]> responses = new ArrayList<>();
         CompletableFuture<Status> closed = new CompletableFuture<>();
-        call.start(new ClientCall.Listener<>() {
-            @Override
-            public void onMessage(byte[] message) {
-                synchronized (responses) {
-                    responses.add(message);
-                }
-            }
+        call.start(
+                new ClientCall.Listener<>() {
+                    @Override
+                    public void onMessage(byte[] message) {
+                        synchronized (responses) {
+                            responses.add(message);
+                        }
+                    }
 
-            @Override
-            public void onClose(Status status, Metadata trailers) {
-                closed.complete(status);
-            }
-        }, new Metadata());
+                    @Override
+                    public void onClose(Status status, Metadata trailers) {
+                        closed.complete(status);
+                    }
+                },
+                new Metadata());
         call.request(Integer.MAX_VALUE);
         for (byte[] m : messages) {
             call.sendMessage(m);
@@ -191,31 +224,41 @@ public final class HostileServer implements AutoCloseable {
     }
 
     /** Everything a rejected request must leave as it was. */
-    public record State(List<TopicInfo> topics, Map<String, Long> highWatermarks, List<String> groups,
-                        Map<String, Long> committed, Set<String> files) {
-    }
+    public record State(
+            List<TopicInfo> topics,
+            Map<String, Long> highWatermarks,
+            List<String> groups,
+            Map<String, Long> committed,
+            Set<String> files) {}
 
     public State state() {
         List<TopicInfo> topics = storage().listTopics(ListTopicsRequest.getDefaultInstance()).getTopicsList().stream()
-                .sorted(Comparator.comparing(TopicInfo::getName)).toList();
+                .sorted(Comparator.comparing(TopicInfo::getName))
+                .toList();
         Map<String, Long> hw = new TreeMap<>();
         for (TopicInfo t : topics) {
             for (int p = 0; p < t.getPartitions(); p++) {
-                hw.put(t.getName() + "-" + p, storage().partitionInfo(tp(t.getName(), p)).getHighWatermark());
+                hw.put(
+                        t.getName() + "-" + p,
+                        storage().partitionInfo(tp(t.getName(), p)).getHighWatermark());
             }
         }
         List<String> groups = storage().listGroups(ListGroupsRequest.getDefaultInstance()).getGroupsList().stream()
-                .sorted().toList();
+                .sorted()
+                .toList();
         Map<String, Long> committed = new TreeMap<>();
         for (String g : groups) {
-            CommittedOffsetsRequest.Builder r = CommittedOffsetsRequest.newBuilder().setGroup(g);
+            CommittedOffsetsRequest.Builder r =
+                    CommittedOffsetsRequest.newBuilder().setGroup(g);
             for (TopicInfo t : topics) {
                 for (int p = 0; p < t.getPartitions(); p++) {
                     r.addPartitions(tp(t.getName(), p));
                 }
             }
             for (OffsetEntry e : storage().committedOffsets(r.build()).getOffsetsList()) {
-                committed.put(g + "/" + e.getTopicPartition().getTopic() + "-" + e.getTopicPartition().getPartition(),
+                committed.put(
+                        g + "/" + e.getTopicPartition().getTopic() + "-"
+                                + e.getTopicPartition().getPartition(),
                         e.getOffset());
             }
         }

@@ -109,23 +109,30 @@ final class BrokerFaultsIT {
         // Session timeout 3 s: the storage expires the stopped broker's member and rebalances.
         Recorder.await("the stopped broker's member is expelled", 60, () -> {
             GroupDescription d = sampler.last();
-            return d.generation() > generationAtStop && !sampler.memberClientIds().contains("c1")
+            return d.generation() > generationAtStop
+                    && !sampler.memberClientIds().contains("c1")
                     && ownersOf(d) == 1;
         });
         int whileStopped = rec.consumed.size();
-        Recorder.await("c2 consumes everything while broker 1 is stopped", 60,
+        Recorder.await(
+                "c2 consumes everything while broker 1 is stopped",
+                60,
                 () -> rec.consumed.size() >= whileStopped + 100);
         signal(b1, "CONT");
         int afterResume = rec.acknowledged.size();
-        Recorder.await("publishing goes on after broker 1 resumes", 60,
-                () -> rec.acknowledged.size() >= afterResume + 200);
+        Recorder.await(
+                "publishing goes on after broker 1 resumes", 60, () -> rec.acknowledged.size() >= afterResume + 200);
         rec.faultEnds();
         rec.stopProducers();
         rec.awaitAllAcknowledgedConsumed(90);
         sampler.close();
 
-        System.out.printf("BrokerFaultsIT stop: %s, %d group samples, generation %d -> %d%n", rec.summary(),
-                sampler.samples.get(), generationAtStop, sampler.last().generation());
+        System.out.printf(
+                "BrokerFaultsIT stop: %s, %d group samples, generation %d -> %d%n",
+                rec.summary(),
+                sampler.samples.get(),
+                generationAtStop,
+                sampler.last().generation());
         assertTrue(b1.process.isAlive(), "the resumed broker still runs");
         assertEquals(List.of(), sampler.violations, "one owner per partition, during the pause too");
         // Commit regressions (a stale ack accepted) are among the checker's rules.
@@ -149,7 +156,9 @@ final class BrokerFaultsIT {
         if (!p.process.isAlive()) {
             return;
         }
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.process.pid())).inheritIO().start();
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.process.pid()))
+                .inheritIO()
+                .start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new IllegalStateException("kill -" + signal + " " + p.process.pid() + " failed");
         }

@@ -59,19 +59,25 @@ final class ChurnIT {
         List<Throwable> failures = new CopyOnWriteArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
-            Thread th = new Thread(() -> {
-                for (int i = next.getAndIncrement(); i < SESSIONS; i = next.getAndIncrement()) {
-                    try (GmqClient c = GmqClient.connect(Cluster.config(server.address(), Duration.ofSeconds(20))
-                            .consumerGroup("churn-group").clientId("churn-" + i)
-                            .sessionTimeout(Duration.ofSeconds(120)).messageHandler(m -> { }).build())) {
-                        if (i % 2 == 0) {
-                            c.subscribe(TOPIC); // half join the group, half only open a session
+            Thread th = new Thread(
+                    () -> {
+                        for (int i = next.getAndIncrement(); i < SESSIONS; i = next.getAndIncrement()) {
+                            try (GmqClient c =
+                                    GmqClient.connect(Cluster.config(server.address(), Duration.ofSeconds(20))
+                                            .consumerGroup("churn-group")
+                                            .clientId("churn-" + i)
+                                            .sessionTimeout(Duration.ofSeconds(120))
+                                            .messageHandler(m -> {})
+                                            .build())) {
+                                if (i % 2 == 0) {
+                                    c.subscribe(TOPIC); // half join the group, half only open a session
+                                }
+                            } catch (RuntimeException e) {
+                                failures.add(e);
+                            }
                         }
-                    } catch (RuntimeException e) {
-                        failures.add(e);
-                    }
-                }
-            }, "churn-" + t);
+                    },
+                    "churn-" + t);
             threads.add(th);
             th.start();
         }
@@ -81,7 +87,9 @@ final class ChurnIT {
         }
         assertEquals(List.of(), failures, "every session connects, subscribes and closes");
 
-        Recorder.await("the churned group has no members (120 s session timeout, so leaving is explicit)", 20,
+        Recorder.await(
+                "the churned group has no members (120 s session timeout, so leaving is explicit)",
+                20,
                 () -> admin.describeGroup("churn-group").members().isEmpty());
         GroupDescription d = admin.describeGroup("churn-group");
         for (GroupDescription.PartitionProgress p : d.partitions()) {

@@ -56,20 +56,20 @@ final class Cluster implements AutoCloseable {
     }
 
     private GmqProcess startStorageProcess(String... extraArgs) throws IOException {
-        List<String> args = new ArrayList<>(List.of("storage", "--host", "127.0.0.1", "--port", "0",
-                "--data-dir", dataDir.toString()));
+        List<String> args = new ArrayList<>(
+                List.of("storage", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir.toString()));
         args.addAll(List.of(extraArgs));
         return own(GmqProcess.start("storage-" + (++storageStarts), logs, args.toArray(String[]::new)));
     }
 
     GmqProcess startBroker(String name) throws IOException {
-        return own(GmqProcess.start(name, logs, "broker", "--host", "127.0.0.1", "--port", "0",
-                "--storage", storageLink.address()));
+        return own(GmqProcess.start(
+                name, logs, "broker", "--host", "127.0.0.1", "--port", "0", "--storage", storageLink.address()));
     }
 
     GmqProcess startServer(String name, Path data) throws IOException {
-        return own(GmqProcess.start(name, logs, "server", "--host", "127.0.0.1", "--port", "0",
-                "--data-dir", data.toString()));
+        return own(GmqProcess.start(
+                name, logs, "server", "--host", "127.0.0.1", "--port", "0", "--data-dir", data.toString()));
     }
 
     GmqClient client(ClientConfig.Builder config) {
@@ -77,14 +77,19 @@ final class Cluster implements AutoCloseable {
     }
 
     static ClientConfig.Builder config(String addresses, Duration requestTimeout) {
-        return ClientConfig.builder().serverAddr(addresses).requestTimeout(requestTimeout)
+        return ClientConfig.builder()
+                .serverAddr(addresses)
+                .requestTimeout(requestTimeout)
                 .reconnectBackoffMax(Duration.ofMillis(300));
     }
 
     /** A member of {@code group} recording every delivery into {@code recorder}. */
     GmqClient member(String addresses, String group, String clientId, Recorder recorder) {
-        return client(config(addresses, Duration.ofSeconds(20)).consumerGroup(group).clientId(clientId)
-                .sessionTimeout(Duration.ofSeconds(3)).pullInterval(Duration.ofMillis(20))
+        return client(config(addresses, Duration.ofSeconds(20))
+                .consumerGroup(group)
+                .clientId(clientId)
+                .sessionTimeout(Duration.ofSeconds(3))
+                .pullInterval(Duration.ofMillis(20))
                 .messageHandler(m -> recorder.consume(clientId, m)));
     }
 

@@ -47,7 +47,11 @@ final class CorruptDataIT {
     private static final int ROUNDS = Integer.getInteger("gmq.faults.corruptRounds", 2);
 
     enum Damage {
-        TRUNCATE_SEGMENT, FLIP_SEGMENT_BIT, FLIP_INDEX_BIT, FLIP_SQLITE_BIT, DELETE_INDEX,
+        TRUNCATE_SEGMENT,
+        FLIP_SEGMENT_BIT,
+        FLIP_INDEX_BIT,
+        FLIP_SQLITE_BIT,
+        DELETE_INDEX,
         /** A flip in the SQLite header's magic string: the state cannot be opened at all. */
         FLIP_SQLITE_HEADER_BIT
     }
@@ -83,14 +87,15 @@ final class CorruptDataIT {
         Path clean = dir.resolve("clean");
         Recorder published = new Recorder();
         GmqProcess filler = cluster.startServer("filler", clean);
-        try (GmqClient client = GmqClient.connect(Cluster.config(filler.address(), Duration.ofSeconds(30)).build())) {
+        try (GmqClient client = GmqClient.connect(
+                Cluster.config(filler.address(), Duration.ofSeconds(30)).build())) {
             client.createTopic(TOPIC, 3);
             List<CompletableFuture<PublishResult>> acks = new ArrayList<>();
             for (int i = 0; i < MESSAGES; i++) {
                 String id = payload(i);
                 published.record(h -> h.attempt("filler", id));
-                acks.add(client.publishAsync(TOPIC, payload(i).getBytes(StandardCharsets.UTF_8),
-                        PublishOption.partitionKey("k" + i % 7)));
+                acks.add(client.publishAsync(
+                        TOPIC, payload(i).getBytes(StandardCharsets.UTF_8), PublishOption.partitionKey("k" + i % 7)));
             }
             client.flush();
             for (int i = 0; i < MESSAGES; i++) {
@@ -117,12 +122,21 @@ final class CorruptDataIT {
     }
 
     private void runTrial(String name, Path data, Damage damage, String what, Recorder published) throws Exception {
-        Launch s = Launch.start(name, cluster.logs, List.of(), "server", "--host", "127.0.0.1", "--port", "0",
-                "--data-dir", data.toString());
+        Launch s = Launch.start(
+                name,
+                cluster.logs,
+                List.of(),
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--data-dir",
+                data.toString());
         if (s.process() == null) {
             String output = s.output();
-            System.out.printf("CorruptDataIT %s (%s): refused to start, exit %d: %s%n", name, what, s.exitCode(),
-                    output.strip());
+            System.out.printf(
+                    "CorruptDataIT %s (%s): refused to start, exit %d: %s%n", name, what, s.exitCode(), output.strip());
             assertNotEquals(0, s.exitCode(), what + ": a refusal must exit with an error code");
             assertTrue(output.contains("error"), what + ": a refusal must say why: " + output);
             return;
@@ -134,7 +148,9 @@ final class CorruptDataIT {
         AtomicLong lastDelivery = new AtomicLong(System.nanoTime());
         List<String> damaged = new java.util.concurrent.CopyOnWriteArrayList<>();
         GmqClient member = cluster.client(Cluster.config(server.address(), Duration.ofSeconds(10))
-                .consumerGroup("check-" + name).clientId(name + "-member").pullInterval(Duration.ofMillis(20))
+                .consumerGroup("check-" + name)
+                .clientId(name + "-member")
+                .pullInterval(Duration.ofMillis(20))
                 .messageHandler(m -> {
                     // Record first: a handler that throws only nacks, so checks are judged on this thread later.
                     rec.consume(name + "-member", m);
@@ -165,13 +181,18 @@ final class CorruptDataIT {
         String log = server.output();
         System.out.printf("CorruptDataIT %s (%s): served %d of %d%n", name, what, rec.consumed.size(), MESSAGES);
         assertEquals(List.of(), damaged, what + ": every served record is intact");
-        QueueChecker.check(rec.history(), QueueChecker.Options.defaults().withCheckLost(false)
-                .withAllowSkipOverUnconsumed(true)).assertValid();
+        QueueChecker.check(
+                        rec.history(),
+                        QueueChecker.Options.defaults().withCheckLost(false).withAllowSkipOverUnconsumed(true))
+                .assertValid();
         // A cut exactly at a frame boundary is a shorter, valid log: recovery has nothing to report. Any
         // other loss (records recovery dropped, or kept but cannot serve) must be in the log.
         boolean cleanCut = damage == Damage.TRUNCATE_SEGMENT && rec.consumed.size() == recovered;
         if (rec.consumed.size() < MESSAGES && !cleanCut) {
-            assertTrue(log.contains("dropped") || log.contains("damaged") || log.contains("DATA_LOSS")
+            assertTrue(
+                    log.contains("dropped")
+                            || log.contains("damaged")
+                            || log.contains("DATA_LOSS")
                             || log.contains("checksum"),
                     what + ": served " + rec.consumed.size() + " of " + MESSAGES
                             + " records, but the log does not say what was dropped:\n" + log);
@@ -180,9 +201,11 @@ final class CorruptDataIT {
 
     /** Records the server holds after recovery (sum of high watermarks), or all published if it cannot say. */
     private static long recoveredRecords(String address) {
-        try (GmqClient admin = GmqClient.connect(Cluster.config(address, Duration.ofSeconds(10)).build())) {
+        try (GmqClient admin = GmqClient.connect(
+                Cluster.config(address, Duration.ofSeconds(10)).build())) {
             return admin.describeTopic(TOPIC).partitions().stream()
-                    .mapToLong(p -> p.highWatermark() - p.logStartOffset()).sum();
+                    .mapToLong(p -> p.highWatermark() - p.logStartOffset())
+                    .sum();
         } catch (RuntimeException e) {
             return MESSAGES;
         }
@@ -262,13 +285,16 @@ final class CorruptDataIT {
     private static Path pick(Path data, String suffix, Random random) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.walk(data)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(suffix)).filter(p -> {
-                try {
-                    return Files.size(p) > 0;
-                } catch (IOException e) {
-                    return false;
-                }
-            }).sorted().toList();
+            files = s.filter(p -> p.getFileName().toString().endsWith(suffix))
+                    .filter(p -> {
+                        try {
+                            return Files.size(p) > 0;
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    })
+                    .sorted()
+                    .toList();
         }
         assertTrue(!files.isEmpty(), "no non-empty " + suffix + " file under " + data);
         return files.get(random.nextInt(files.size()));

@@ -50,7 +50,10 @@ final class DiskFullIT {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void fullDiskFailsPublishesWithResourceExhaustedAndDamagesNothingAcknowledged() throws Exception {
-        GmqConfig config = GmqConfig.builder().dataDir(dir.resolve("data")).segmentBytes(64 * 1024).build();
+        GmqConfig config = GmqConfig.builder()
+                .dataDir(dir.resolve("data"))
+                .segmentBytes(64 * 1024)
+                .build();
         FailingFileIO disk = new FailingFileIO();
         InProcessServer server = cluster.own(InProcessServer.start(config, disk));
         GmqClient admin = cluster.client(Cluster.config(server.address(), Duration.ofSeconds(10)));
@@ -62,8 +65,8 @@ final class DiskFullIT {
         }
         Recorder.await("a first share is acknowledged", 60, () -> rec.acknowledged.size() >= 200);
         disk.diskFull(true);
-        Recorder.await("publishes fail with RESOURCE_EXHAUSTED", 30,
-                () -> rec.errorCount(ErrorCode.RESOURCE_EXHAUSTED) >= 20);
+        Recorder.await(
+                "publishes fail with RESOURCE_EXHAUSTED", 30, () -> rec.errorCount(ErrorCode.RESOURCE_EXHAUSTED) >= 20);
         disk.diskFull(false);
         int afterFull = rec.acknowledged.size();
         Recorder.await("publishing resumes once space is back", 60, () -> rec.acknowledged.size() >= afterFull + 200);

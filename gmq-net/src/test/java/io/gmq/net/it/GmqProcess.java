@@ -43,7 +43,10 @@ final class GmqProcess implements AutoCloseable {
         cmd.addAll(List.of(args));
         Path out = logDir.resolve(name + ".out");
         Path err = logDir.resolve(name + ".err");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             String text = Files.readString(out, StandardCharsets.UTF_8);
@@ -58,7 +61,8 @@ final class GmqProcess implements AutoCloseable {
             }
             if (!p.isAlive() || System.nanoTime() > deadline) {
                 p.destroyForcibly();
-                throw new IllegalStateException(name + " did not start: " + Files.readString(err, StandardCharsets.UTF_8));
+                throw new IllegalStateException(
+                        name + " did not start: " + Files.readString(err, StandardCharsets.UTF_8));
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }

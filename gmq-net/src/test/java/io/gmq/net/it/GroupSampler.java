@@ -76,8 +76,8 @@ final class GroupSampler implements AutoCloseable {
             for (TopicPartition tp : m.assigned()) {
                 String prev = owner.put(tp, m.clientId());
                 if (prev != null) {
-                    violations.add(tp + " owned by " + prev + " and " + m.clientId() + " in generation "
-                            + d.generation());
+                    violations.add(
+                            tp + " owned by " + prev + " and " + m.clientId() + " in generation " + d.generation());
                 }
                 if (!m.clientId().equals(lastOwner.get(tp)) || lastGeneration.getOrDefault(tp, -1) != d.generation()) {
                     String consumer = m.clientId();

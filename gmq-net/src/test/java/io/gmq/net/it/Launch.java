@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
 record Launch(Process process, int port, int exitCode, Path stdout, Path stderr) implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on ([^:]+):(\\d+)");
 
-    static Launch start(String name, Path logs, List<String> jvmArgs, String... args) throws IOException,
-            InterruptedException {
+    static Launch start(String name, Path logs, List<String> jvmArgs, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
@@ -34,7 +34,10 @@ record Launch(Process process, int port, int exitCode, Path stdout, Path stderr)
         cmd.addAll(List.of(args));
         Path out = logs.resolve(name + ".out");
         Path err = logs.resolve(name + ".err");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             String text = Files.readString(out, StandardCharsets.UTF_8);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.ConsumeMessage;
 import io.gmq.PublishOption;
-import io.gmq.PublishResult;
 import io.gmq.TopicPartition;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
@@ -108,16 +107,27 @@ final class MultiProcessIT {
     @Test
     void acknowledgedMessagesSurviveBrokerChangesAndABrokerCrash() throws Exception {
         Path logs = Files.createDirectories(dir.resolve("logs"));
-        GmqProcess storage = own(GmqProcess.start("storage", logs, "storage", "--host", "127.0.0.1", "--port", "0",
-                "--data-dir", dir.resolve("data").toString(), "--flush", "os"));
-        GmqProcess b1 = own(GmqProcess.start("broker1", logs, "broker", "--host", "127.0.0.1", "--port", "0",
-                "--storage", storage.address()));
-        GmqProcess b2 = own(GmqProcess.start("broker2", logs, "broker", "--host", "127.0.0.1", "--port", "0",
-                "--storage", storage.address()));
+        GmqProcess storage = own(GmqProcess.start(
+                "storage",
+                logs,
+                "storage",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--data-dir",
+                dir.resolve("data").toString(),
+                "--flush",
+                "os"));
+        GmqProcess b1 = own(GmqProcess.start(
+                "broker1", logs, "broker", "--host", "127.0.0.1", "--port", "0", "--storage", storage.address()));
+        GmqProcess b2 = own(GmqProcess.start(
+                "broker2", logs, "broker", "--host", "127.0.0.1", "--port", "0", "--storage", storage.address()));
 
         Set<String> consumed = ConcurrentHashMap.newKeySet();
         Seen views = new Seen();
-        GmqClient admin = own(GmqClient.connect(config(b2.address() + "," + b1.address()).build()));
+        GmqClient admin =
+                own(GmqClient.connect(config(b2.address() + "," + b1.address()).build()));
         admin.createTopic(TOPIC, 3);
 
         GmqClient c1 = own(consumer(b1.address() + "," + b2.address(), 1, consumed, views));
@@ -142,29 +152,34 @@ final class MultiProcessIT {
         List<Throwable> producerErrors = new CopyOnWriteArrayList<>();
         String[][] producerAddrs = {{b1.address(), b2.address()}, {b2.address(), b1.address()}};
         for (int p = 0; p < 2; p++) {
-            GmqClient producer = own(GmqClient.connect(config(String.join(",", producerAddrs[p])).build()));
+            GmqClient producer = own(
+                    GmqClient.connect(config(String.join(",", producerAddrs[p])).build()));
             int id = p;
-            Thread t = new Thread(() -> {
-                for (int i = 0; producing.get(); i++) {
-                    String payload = "p" + id + "-" + i;
-                    try {
-                        producer.publish(TOPIC, payload.getBytes(StandardCharsets.UTF_8),
-                                PublishOption.partitionKey("key-" + (i % 12)));
-                        acknowledged.add(payload);
-                    } catch (RuntimeException e) {
-                        // not acknowledged: it may or may not be stored, and need not be consumed
-                        producerErrors.add(e);
-                    }
-                    published.incrementAndGet();
-                }
-            }, "producer-" + p);
+            Thread t = new Thread(
+                    () -> {
+                        for (int i = 0; producing.get(); i++) {
+                            String payload = "p" + id + "-" + i;
+                            try {
+                                producer.publish(
+                                        TOPIC,
+                                        payload.getBytes(StandardCharsets.UTF_8),
+                                        PublishOption.partitionKey("key-" + (i % 12)));
+                                acknowledged.add(payload);
+                            } catch (RuntimeException e) {
+                                // not acknowledged: it may or may not be stored, and need not be consumed
+                                producerErrors.add(e);
+                            }
+                            published.incrementAndGet();
+                        }
+                    },
+                    "producer-" + p);
             t.start();
             producers.add(t);
         }
 
         await("a first share is published", () -> published.get() >= PHASE);
-        GmqProcess b3 = own(GmqProcess.start("broker3", logs, "broker", "--host", "127.0.0.1", "--port", "0",
-                "--storage", storage.address()));
+        GmqProcess b3 = own(GmqProcess.start(
+                "broker3", logs, "broker", "--host", "127.0.0.1", "--port", "0", "--storage", storage.address()));
         GmqClient c3 = own(consumer(b3.address() + "," + b2.address(), 3, consumed, views));
         c3.subscribe(TOPIC);
 
@@ -178,33 +193,45 @@ final class MultiProcessIT {
         for (Thread t : producers) {
             t.join(TimeUnit.SECONDS.toMillis(90));
         }
-        assertTrue(acknowledged.size() >= 3 * PHASE, "most publishes were acknowledged: " + acknowledged.size()
-                + ", errors " + producerErrors);
+        assertTrue(
+                acknowledged.size() >= 3 * PHASE,
+                "most publishes were acknowledged: " + acknowledged.size() + ", errors " + producerErrors);
         await("every acknowledged message is consumed", () -> consumed.containsAll(acknowledged));
         assertEquals(b2.address(), ((RemoteGmqClient) c1).currentBroker(), "member 1 failed over to broker 2");
 
         assertEquals(List.of(), orderViolations(views), "per-partition order apart from redelivery");
         synchronized (views) {
-            System.out.printf("MultiProcessIT: %d published, %d acknowledged, %d publish errors, %d deliveries,"
-                    + " broker 1 killed at %d%n", published.get(), acknowledged.size(), producerErrors.size(),
-                    views.arrivals.size(), publishedAtKill);
+            System.out.printf(
+                    "MultiProcessIT: %d published, %d acknowledged, %d publish errors, %d deliveries,"
+                            + " broker 1 killed at %d%n",
+                    published.get(),
+                    acknowledged.size(),
+                    producerErrors.size(),
+                    views.arrivals.size(),
+                    publishedAtKill);
         }
         assertEquals(List.of(), ownershipViolations);
         assertTrue(b2.process.isAlive() && b3.process.isAlive() && storage.process.isAlive());
     }
 
     private static ClientConfig.Builder config(String addrs) {
-        return ClientConfig.builder().serverAddr(addrs).requestTimeout(Duration.ofSeconds(20))
+        return ClientConfig.builder()
+                .serverAddr(addrs)
+                .requestTimeout(Duration.ofSeconds(20))
                 .reconnectBackoffMax(Duration.ofMillis(500));
     }
 
     private static GmqClient consumer(String addrs, int member, Set<String> consumed, Seen seen) {
-        return GmqClient.connect(config(addrs).clientId("member-" + member).consumerGroup("it-group")
-                .sessionTimeout(Duration.ofSeconds(3)).pullInterval(Duration.ofMillis(20))
+        return GmqClient.connect(config(addrs)
+                .clientId("member-" + member)
+                .consumerGroup("it-group")
+                .sessionTimeout(Duration.ofSeconds(3))
+                .pullInterval(Duration.ofMillis(20))
                 .messageHandler(m -> {
                     seen.add(member, m);
                     consumed.add(m.payloadAsString());
-                }).build());
+                })
+                .build());
     }
 
     private static void sampleOwnership(GmqClient admin, AtomicBoolean running, List<String> violations) {

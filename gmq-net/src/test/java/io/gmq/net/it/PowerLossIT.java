@@ -50,27 +50,32 @@ final class PowerLossIT {
     void acknowledgedPublishesSurviveRepeatedPowerCuts() throws Exception {
         long seed = System.nanoTime();
         Random random = new Random(seed);
-        GmqConfig config = GmqConfig.builder().dataDir(dir.resolve("data")).segmentBytes(32 * 1024).build();
+        GmqConfig config = GmqConfig.builder()
+                .dataDir(dir.resolve("data"))
+                .segmentBytes(32 * 1024)
+                .build();
         PowerLossFileIO power = new PowerLossFileIO();
         Recorder rec = new Recorder();
         for (int cut = 0; cut < CUTS; cut++) {
             InProcessServer server = InProcessServer.start(config, power);
             List<GmqClient> clients = new ArrayList<>();
             try {
-                GmqClient admin = GmqClient.connect(Cluster.config(server.address(), Duration.ofSeconds(5)).build());
+                GmqClient admin = GmqClient.connect(
+                        Cluster.config(server.address(), Duration.ofSeconds(5)).build());
                 clients.add(admin);
                 if (cut == 0) {
                     admin.createTopic(TOPIC, 3);
                 }
                 rec.resumeProducing();
                 for (int p = 0; p < 3; p++) {
-                    GmqClient producer = GmqClient.connect(Cluster.config(server.address(), Duration.ofSeconds(3)).build());
+                    GmqClient producer = GmqClient.connect(Cluster.config(server.address(), Duration.ofSeconds(3))
+                            .build());
                     clients.add(producer);
                     rec.startProducer(producer, "c" + cut + "p" + p, TOPIC);
                 }
                 int target = rec.acknowledged.size() + 20 + random.nextInt(150);
-                Recorder.await("acknowledgements before power cut " + (cut + 1), 60,
-                        () -> rec.acknowledged.size() >= target);
+                Recorder.await(
+                        "acknowledgements before power cut " + (cut + 1), 60, () -> rec.acknowledged.size() >= target);
                 rec.faultBegins();
                 power.cutPower();
             } finally {

@@ -74,8 +74,7 @@ final class Recorder {
     }
 
     /** One observation and when it was made ({@code System.nanoTime()}); {@code seq} breaks ties. */
-    private record Stamped(long nanos, long seq, Consumer<History> event) {
-    }
+    private record Stamped(long nanos, long seq, Consumer<History> event) {}
 
     /** Records an observation made now. */
     void record(Consumer<History> event) {
@@ -94,7 +93,8 @@ final class Recorder {
     /** The history of everything recorded so far, in time order. */
     synchronized History history() {
         History h = new History();
-        log.stream().sorted(Comparator.comparingLong(Stamped::nanos).thenComparingLong(Stamped::seq))
+        log.stream()
+                .sorted(Comparator.comparingLong(Stamped::nanos).thenComparingLong(Stamped::seq))
                 .forEach(s -> s.event().accept(h));
         return h;
     }
@@ -150,11 +150,18 @@ final class Recorder {
 
     /** Starts a producer thread publishing "{id}-{n}" with 12 rotating keys until {@link #stopProducers()}. */
     void startProducer(GmqClient client, String producerId, String topic) {
-        Thread t = new Thread(() -> {
-            for (int i = 0; producing.get(); i++) {
-                publish(client, producerId, topic, producerId + "-" + i, PublishOption.partitionKey("key-" + (i % 12)));
-            }
-        }, "producer-" + producerId);
+        Thread t = new Thread(
+                () -> {
+                    for (int i = 0; producing.get(); i++) {
+                        publish(
+                                client,
+                                producerId,
+                                topic,
+                                producerId + "-" + i,
+                                PublishOption.partitionKey("key-" + (i % 12)));
+                    }
+                },
+                "producer-" + producerId);
         t.setDaemon(true);
         producers.add(t);
         t.start();
@@ -194,14 +201,20 @@ final class Recorder {
 
     /** Waits until every acknowledged payload has been consumed at least once. */
     void awaitAllAcknowledgedConsumed(long seconds) {
-        await("every acknowledged message is consumed (" + acknowledged.size() + " acknowledged)", seconds,
+        await(
+                "every acknowledged message is consumed (" + acknowledged.size() + " acknowledged)",
+                seconds,
                 () -> consumed.containsAll(acknowledged));
     }
 
     String summary() {
         StringBuilder b = new StringBuilder();
-        b.append(sends.get()).append(" sends, ").append(acknowledged.size()).append(" acknowledged, ")
-                .append(consumed.size()).append(" distinct consumed, errors {");
+        b.append(sends.get())
+                .append(" sends, ")
+                .append(acknowledged.size())
+                .append(" acknowledged, ")
+                .append(consumed.size())
+                .append(" distinct consumed, errors {");
         errors.forEach((code, n) -> {
             if (n.get() > 0) {
                 b.append(' ').append(code).append('=').append(n.get());

@@ -56,17 +56,28 @@ final class SlowConsumerIT {
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
     void slowGroupNeitherExhaustsTheServerHeapNorSlowsAnotherGroup() throws Exception {
-        Launch server = cluster.own(Launch.start("server", cluster.logs,
+        Launch server = cluster.own(Launch.start(
+                "server",
+                cluster.logs,
                 List.of("-Xmx64m", "-XX:+ExitOnOutOfMemoryError"),
-                "server", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir.resolve("data").toString(),
-                "--flush", "os"));
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--data-dir",
+                dir.resolve("data").toString(),
+                "--flush",
+                "os"));
         assertTrue(server.process() != null, "server started: " + server.output());
         GmqClient admin = cluster.client(Cluster.config(server.address(), Duration.ofSeconds(20)));
         admin.createTopic(TOPIC, 3);
 
         AtomicInteger slowHandled = new AtomicInteger();
         GmqClient slow = cluster.client(Cluster.config(server.address(), Duration.ofSeconds(20))
-                .consumerGroup("slow-group").clientId("slow").pullInterval(Duration.ofMillis(20))
+                .consumerGroup("slow-group")
+                .clientId("slow")
+                .pullInterval(Duration.ofMillis(20))
                 .messageHandler(m -> {
                     // Simulated work of a slow application, not synchronisation.
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
@@ -106,7 +117,8 @@ final class SlowConsumerIT {
 
         fast.awaitAllAcknowledgedConsumed(90);
         int slowAtFastEnd = slowHandled.get();
-        System.out.printf("SlowConsumerIT: %d x %d B published; fast group done, slow group handled %d%n",
+        System.out.printf(
+                "SlowConsumerIT: %d x %d B published; fast group done, slow group handled %d%n",
                 MESSAGES, PAYLOAD_BYTES, slowAtFastEnd);
         assertTrue(slowAtFastEnd < MESSAGES / 2, "the slow group is really slow: " + slowAtFastEnd);
         assertTrue(server.process().isAlive(), "the 64 MiB server survived: " + server.output());

@@ -64,8 +64,8 @@ final class StorageFaultsIT {
             rec.faultBegins();
             cluster.killAndRestartStorage();
             int afterRestart = rec.acknowledged.size();
-            Recorder.await("publishing resumes after kill " + (k + 1), 60,
-                    () -> rec.acknowledged.size() >= afterRestart + 10);
+            Recorder.await(
+                    "publishing resumes after kill " + (k + 1), 60, () -> rec.acknowledged.size() >= afterRestart + 10);
             rec.faultEnds();
         }
         rec.stopProducers();
@@ -125,7 +125,9 @@ final class StorageFaultsIT {
 
         rec.faultBegins();
         cluster.storageLink.cut();
-        Recorder.await("clients see the cut as UNAVAILABLE or DEADLINE_EXCEEDED", 30,
+        Recorder.await(
+                "clients see the cut as UNAVAILABLE or DEADLINE_EXCEEDED",
+                30,
                 () -> rec.errorCount(ErrorCode.UNAVAILABLE) + rec.errorCount(ErrorCode.DEADLINE_EXCEEDED) >= 3);
         cluster.storageLink.resume();
         int afterCut = rec.acknowledged.size();

@@ -57,7 +57,8 @@ final class AclOverGrpcProperties {
     @BeforeContainer
     static void start() throws Exception {
         dir = Files.createTempDirectory("gmq-acl-props");
-        GmqConfig config = GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build();
+        GmqConfig config =
+                GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build();
         storage = LocalStorage.open(config);
         storage.createTopic(TOPIC, 1);
         engine = new BrokerEngine(storage, config);
@@ -65,9 +66,13 @@ final class AclOverGrpcProperties {
         BrokerService broker = new BrokerService(engine, BrokerAccess.enforcing(swappable, storage), 16);
         AuthInterceptor auth = new AuthInterceptor(StaticTokenAuthenticator.of(Map.of("t", new Principal("alice"))));
         String name = InProcessServerBuilder.generateName();
-        server = InProcessServerBuilder.forName(name).addService(ServerInterceptors.intercept(broker, auth)).build().start();
+        server = InProcessServerBuilder.forName(name)
+                .addService(ServerInterceptors.intercept(broker, auth))
+                .build()
+                .start();
         channel = InProcessChannelBuilder.forName(name)
-                .intercept(new ChannelSecurity(null, null, null, "t").tokenInterceptor()).build();
+                .intercept(new ChannelSecurity(null, null, null, "t").tokenInterceptor())
+                .build();
     }
 
     @AfterContainer
@@ -77,7 +82,8 @@ final class AclOverGrpcProperties {
         engine.close();
         storage.close();
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         }
     }
 
@@ -89,8 +95,10 @@ final class AclOverGrpcProperties {
         for (AclEntry e : acls) {
             boolean principal = e.principal().equals("*") || e.principal().equals("alice");
             boolean op = e.operation() == Operation.ALL || e.operation() == Operation.DESCRIBE;
-            boolean resource = e.resourceType() == ResourceType.TOPIC && (e.patternType() == PatternType.LITERAL
-                    ? TOPIC.equals(e.resourceName()) : TOPIC.startsWith(e.resourceName()));
+            boolean resource = e.resourceType() == ResourceType.TOPIC
+                    && (e.patternType() == PatternType.LITERAL
+                            ? TOPIC.equals(e.resourceName())
+                            : TOPIC.startsWith(e.resourceName()));
             if (principal && op && resource) {
                 anyAllow |= e.permission() == Permission.ALLOW;
                 anyDeny |= e.permission() == Permission.DENY;
@@ -99,8 +107,10 @@ final class AclOverGrpcProperties {
         Status.Code expected = anyAllow && !anyDeny ? Status.Code.OK : Status.Code.PERMISSION_DENIED;
         Status.Code actual;
         try {
-            GmqBrokerGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .describeTopic(DescribeTopicRequest.newBuilder().setTopic(TOPIC).build());
+            GmqBrokerGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .describeTopic(
+                            DescribeTopicRequest.newBuilder().setTopic(TOPIC).build());
             actual = Status.Code.OK;
         } catch (StatusRuntimeException e) {
             actual = e.getStatus().getCode();
@@ -110,11 +120,15 @@ final class AclOverGrpcProperties {
         }
         // Creating a new topic needs CREATE, which these ACLs may also grant: denied means nothing created.
         String fresh = "orders.p" + Long.toUnsignedString(System.nanoTime());
-        boolean createAllowed = Authorizer.fromAcls(acls).allowed(new Principal("alice"), ResourceType.TOPIC, fresh,
-                Operation.CREATE);
+        boolean createAllowed =
+                Authorizer.fromAcls(acls).allowed(new Principal("alice"), ResourceType.TOPIC, fresh, Operation.CREATE);
         try {
-            GmqBrokerGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                    .createTopic(CreateTopicRequest.newBuilder().setTopic(fresh).setPartitions(1).build());
+            GmqBrokerGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .createTopic(CreateTopicRequest.newBuilder()
+                            .setTopic(fresh)
+                            .setPartitions(1)
+                            .build());
             if (!createAllowed) {
                 throw new AssertionError("create of " + fresh + " succeeded without a CREATE grant: " + acls);
             }
@@ -122,7 +136,8 @@ final class AclOverGrpcProperties {
             if (createAllowed || e.getStatus().getCode() != Status.Code.PERMISSION_DENIED) {
                 throw new AssertionError("create of " + fresh + " failed with " + e.getStatus() + " for " + acls);
             }
-            boolean exists = storage.listTopics().stream().anyMatch(t -> t.name().equals(fresh));
+            boolean exists =
+                    storage.listTopics().stream().anyMatch(t -> t.name().equals(fresh));
             if (exists) {
                 throw new AssertionError("a denied create left topic " + fresh + " behind");
             }
@@ -134,7 +149,8 @@ final class AclOverGrpcProperties {
         Arbitrary<String> principal = Arbitraries.of("alice", "bob", "*");
         Arbitrary<PatternType> pattern = Arbitraries.of(PatternType.values());
         Arbitrary<String> name = Arbitraries.of("orders.eu", "orders.", "orders", "o", "orders.us", "x");
-        Arbitrary<Operation> op = Arbitraries.of(Operation.DESCRIBE, Operation.CREATE, Operation.ALL, Operation.PUBLISH);
+        Arbitrary<Operation> op =
+                Arbitraries.of(Operation.DESCRIBE, Operation.CREATE, Operation.ALL, Operation.PUBLISH);
         Arbitrary<Permission> permission = Arbitraries.of(Permission.values());
         Arbitrary<AclEntry> entry = Combinators.combine(principal, pattern, name, op, permission)
                 .as((p, pt, n, o, perm) -> new AclEntry(p, ResourceType.TOPIC, pt, n, o, perm));

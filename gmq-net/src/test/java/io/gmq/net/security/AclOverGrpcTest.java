@@ -85,10 +85,19 @@ final class AclOverGrpcTest {
     static void start() throws Exception {
         Path tokens = Files.writeString(dir.resolve("tokens"), TOKENS);
         Path acls = Files.writeString(dir.resolve("acls"), ACLS);
-        ServerSecurity security = new ServerSecurity(null, StaticTokenAuthenticator.fromFile(tokens),
-                Authorizer.fromAcls(AclFile.load(acls)), NetLimits.defaults());
-        server = GmqServer.standalone(GmqConfig.builder().dataDir(dir.resolve("data")).flushPolicy(FlushPolicy.OS)
-                .build(), "127.0.0.1", 0, security);
+        ServerSecurity security = new ServerSecurity(
+                null,
+                StaticTokenAuthenticator.fromFile(tokens),
+                Authorizer.fromAcls(AclFile.load(acls)),
+                NetLimits.defaults());
+        server = GmqServer.standalone(
+                GmqConfig.builder()
+                        .dataDir(dir.resolve("data"))
+                        .flushPolicy(FlushPolicy.OS)
+                        .build(),
+                "127.0.0.1",
+                0,
+                security);
         address = "127.0.0.1:" + server.port();
         GmqClient admin = as("admin-token");
         admin.createTopic("orders.eu", 2);
@@ -104,15 +113,20 @@ final class AclOverGrpcTest {
     }
 
     static GmqClient as(String token) {
-        GmqClient c = GmqClient.connect(ClientConfig.builder().serverAddr(address).token(token)
-                .requestTimeout(Duration.ofSeconds(5)).build());
+        GmqClient c = GmqClient.connect(ClientConfig.builder()
+                .serverAddr(address)
+                .token(token)
+                .requestTimeout(Duration.ofSeconds(5))
+                .build());
         CLOSE.add(0, c);
         return c;
     }
 
     static ManagedChannel channel(String token) {
-        ManagedChannel ch = NettyChannelBuilder.forTarget(address).usePlaintext()
-                .intercept(new ChannelSecurity(null, null, null, token).tokenInterceptor()).build();
+        ManagedChannel ch = NettyChannelBuilder.forTarget(address)
+                .usePlaintext()
+                .intercept(new ChannelSecurity(null, null, null, token).tokenInterceptor())
+                .build();
         CLOSE.add(0, ch::shutdownNow);
         return ch;
     }
@@ -134,24 +148,33 @@ final class AclOverGrpcTest {
 
     @Test
     void missingTokenIsUnauthenticated() {
-        assertCode(ErrorCode.UNAUTHENTICATED, () -> GmqClient.connect(
-                ClientConfig.builder().serverAddr(address).requestTimeout(Duration.ofSeconds(5)).build()).close());
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> GmqBrokerGrpc
-                .newBlockingStub(channel(null)).listTopics(ListTopicsRequest.getDefaultInstance()));
+        assertCode(
+                ErrorCode.UNAUTHENTICATED,
+                () -> GmqClient.connect(ClientConfig.builder()
+                                .serverAddr(address)
+                                .requestTimeout(Duration.ofSeconds(5))
+                                .build())
+                        .close());
+        StatusRuntimeException e = assertThrows(
+                StatusRuntimeException.class,
+                () -> GmqBrokerGrpc.newBlockingStub(channel(null)).listTopics(ListTopicsRequest.getDefaultInstance()));
         assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
     }
 
     @Test
     void wrongTokenIsUnauthenticated() {
         assertCode(ErrorCode.UNAUTHENTICATED, () -> as("not-a-token"));
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> GmqBrokerGrpc
-                .newBlockingStub(channel("alice-token-but-longer")).listTopics(ListTopicsRequest.getDefaultInstance()));
+        StatusRuntimeException e = assertThrows(
+                StatusRuntimeException.class,
+                () -> GmqBrokerGrpc.newBlockingStub(channel("alice-token-but-longer"))
+                        .listTopics(ListTopicsRequest.getDefaultInstance()));
         assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
     }
 
     @Test
     void healthCheckNeedsNoToken() {
-        HealthCheckResponse r = HealthGrpc.newBlockingStub(channel(null)).check(HealthCheckRequest.getDefaultInstance());
+        HealthCheckResponse r =
+                HealthGrpc.newBlockingStub(channel(null)).check(HealthCheckRequest.getDefaultInstance());
         assertEquals(HealthCheckResponse.ServingStatus.SERVING, r.getStatus());
     }
 
@@ -172,10 +195,12 @@ final class AclOverGrpcTest {
     @Test
     void publishWithoutPublishGrantIsDenied() {
         long before = as("admin-token").describeTopic("orders.eu").partitions().stream()
-                .mapToLong(p -> p.highWatermark()).sum();
+                .mapToLong(p -> p.highWatermark())
+                .sum();
         assertCode(ErrorCode.PERMISSION_DENIED, () -> as("bob-token").publish("orders.eu", bytes("b")));
         long after = as("admin-token").describeTopic("orders.eu").partitions().stream()
-                .mapToLong(p -> p.highWatermark()).sum();
+                .mapToLong(p -> p.highWatermark())
+                .sum();
         assertEquals(before, after);
     }
 
@@ -187,11 +212,17 @@ final class AclOverGrpcTest {
 
         // The same over the raw session path (a publish frame names its partition directly).
         try (Session s = new Session(channel("carol-token"))) {
-            s.send(ClientFrame.newBuilder().setPublish(PublishBatch.newBuilder().setRequestId(7).setTopic("logs.raw")
-                    .setPartition(0).setBatch(com.google.protobuf.ByteString.copyFrom(new byte[BatchFormat.HEADER_LENGTH])))
+            s.send(ClientFrame.newBuilder()
+                    .setPublish(PublishBatch.newBuilder()
+                            .setRequestId(7)
+                            .setTopic("logs.raw")
+                            .setPartition(0)
+                            .setBatch(com.google.protobuf.ByteString.copyFrom(new byte[BatchFormat.HEADER_LENGTH])))
                     .build());
             ServerFrame ack = s.await(ServerFrame::hasPublishAck);
-            assertEquals(io.gmq.proto.ErrorCode.PERMISSION_DENIED, ack.getPublishAck().getError().getCode());
+            assertEquals(
+                    io.gmq.proto.ErrorCode.PERMISSION_DENIED,
+                    ack.getPublishAck().getError().getCode());
         }
         assertFalse(topicsAsAdmin().contains("logs.raw"));
 
@@ -227,14 +258,17 @@ final class AclOverGrpcTest {
     void createNeedsCreate() {
         assertCode(ErrorCode.PERMISSION_DENIED, () -> as("carol-token").createTopic("logs.created", 1));
         assertFalse(topicsAsAdmin().contains("logs.created"));
-        assertEquals("orders.created", as("alice-token").createTopic("orders.created", 1).name());
+        assertEquals(
+                "orders.created",
+                as("alice-token").createTopic("orders.created", 1).name());
     }
 
     @Test
     void describeNeedsDescribeAndListingShowsOnlyDescribableTopics() {
         assertCode(ErrorCode.PERMISSION_DENIED, () -> as("bob-token").describeTopic("orders.eu"));
         assertEquals("orders.eu", as("alice-token").describeTopic("orders.eu").name());
-        Set<String> visible = as("alice-token").listTopics().stream().map(TopicInfo::name).collect(Collectors.toSet());
+        Set<String> visible =
+                as("alice-token").listTopics().stream().map(TopicInfo::name).collect(Collectors.toSet());
         assertTrue(visible.contains("orders.eu"));
         assertTrue(visible.stream().allMatch(t -> t.startsWith("orders.")), visible.toString());
         assertTrue(as("bob-token").listTopics().isEmpty());
@@ -251,30 +285,44 @@ final class AclOverGrpcTest {
 
     @Test
     void resetOffsetsNeedsAdminOnTheGroup() {
-        assertCode(ErrorCode.PERMISSION_DENIED,
+        assertCode(
+                ErrorCode.PERMISSION_DENIED,
                 () -> as("bob-token").resetOffsets("billing-1", "orders.eu", OffsetSpec.earliest()));
         assertCode(ErrorCode.PERMISSION_DENIED, () -> as("bob-token").describeGroup("billing-1"));
     }
 
     @Test
     void storageServiceIsForBrokersOnly() {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> GmqStorageGrpc
-                .newBlockingStub(channel("alice-token")).listTopics(ListTopicsRequest.getDefaultInstance()));
+        StatusRuntimeException e = assertThrows(
+                StatusRuntimeException.class,
+                () -> GmqStorageGrpc.newBlockingStub(channel("alice-token"))
+                        .listTopics(ListTopicsRequest.getDefaultInstance()));
         assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
         assertTrue(GmqStorageGrpc.newBlockingStub(channel("admin-token"))
-                .listTopics(ListTopicsRequest.getDefaultInstance()).getTopicsCount() > 0);
+                        .listTopics(ListTopicsRequest.getDefaultInstance())
+                        .getTopicsCount()
+                > 0);
     }
 
     // ---- helpers --------------------------------------------------------------------------------
 
     private static ClientFrame subscribe(long id, String group, String topic) {
-        return ClientFrame.newBuilder().setSubscribe(Subscribe.newBuilder().setSubscriptionId(id).setClientId("t")
-                .setGroup(group).addTopics(topic).setInitialCredits(10)).build();
+        return ClientFrame.newBuilder()
+                .setSubscribe(Subscribe.newBuilder()
+                        .setSubscriptionId(id)
+                        .setClientId("t")
+                        .setGroup(group)
+                        .addTopics(topic)
+                        .setInitialCredits(10))
+                .build();
     }
 
     private static void assertDenied(ServerFrame f) {
         assertTrue(f.hasError(), f.toString());
-        assertEquals(io.gmq.proto.ErrorCode.PERMISSION_DENIED, f.getError().getError().getCode(), f.toString());
+        assertEquals(
+                io.gmq.proto.ErrorCode.PERMISSION_DENIED,
+                f.getError().getError().getCode(),
+                f.toString());
     }
 
     /** A raw Session stream: send frames, await matching server frames with a deadline. */
@@ -311,12 +359,10 @@ final class AclOverGrpcTest {
         }
 
         @Override
-        public void onError(Throwable t) {
-        }
+        public void onError(Throwable t) {}
 
         @Override
-        public void onCompleted() {
-        }
+        public void onCompleted() {}
 
         @Override
         public synchronized void close() {

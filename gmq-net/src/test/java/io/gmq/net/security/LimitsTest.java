@@ -37,20 +37,27 @@ final class LimitsTest {
     }
 
     private GmqServer server(GmqConfig.Builder config, NetLimits limits) {
-        return GmqServer.standalone(config.dataDir(dir).flushPolicy(FlushPolicy.OS).build(), "127.0.0.1", 0,
+        return GmqServer.standalone(
+                config.dataDir(dir).flushPolicy(FlushPolicy.OS).build(),
+                "127.0.0.1",
+                0,
                 ServerSecurity.none().withLimits(limits));
     }
 
     /** A new connection (each channel opens its own) with a ping on it. */
     private Status.Code ping(GmqServer server) {
-        ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port()).usePlaintext().build();
+        ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port())
+                .usePlaintext()
+                .build();
         channels.add(ch);
         return ping(ch);
     }
 
     private static Status.Code ping(ManagedChannel ch) {
         try {
-            GmqBrokerGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS).ping(Heartbeat.getDefaultInstance());
+            GmqBrokerGrpc.newBlockingStub(ch)
+                    .withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .ping(Heartbeat.getDefaultInstance());
             return Status.Code.OK;
         } catch (StatusRuntimeException e) {
             return e.getStatus().getCode();
@@ -80,9 +87,12 @@ final class LimitsTest {
     void connectionBeyondThePerAddressLimitIsRejected() {
         try (GmqServer server = server(GmqConfig.builder(), NetLimits.defaults().withConnections(100, 1))) {
             assertEquals(Status.Code.OK, ping(server));
-            ManagedChannel second = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port()).usePlaintext().build();
+            ManagedChannel second = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port())
+                    .usePlaintext()
+                    .build();
             channels.add(second);
-            StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+            StatusRuntimeException e = assertThrows(
+                    StatusRuntimeException.class,
                     () -> GmqBrokerGrpc.newBlockingStub(second).listTopics(ListTopicsRequest.getDefaultInstance()));
             assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
             assertTrue(e.getStatus().getDescription().contains("--max-connections-per-ip"), e.getMessage());
@@ -97,13 +107,20 @@ final class LimitsTest {
     @Test
     void oversizedMessageIsRejectedWithResourceExhausted() {
         int maxBatch = 64 * 1024;
-        try (GmqServer server = server(GmqConfig.builder().maxMessageBytes(maxBatch).maxBatchBytes(maxBatch),
-                NetLimits.defaults())) {
-            ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port()).usePlaintext().build();
+        try (GmqServer server =
+                server(GmqConfig.builder().maxMessageBytes(maxBatch).maxBatchBytes(maxBatch), NetLimits.defaults())) {
+            ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port())
+                    .usePlaintext()
+                    .build();
             channels.add(ch);
             String huge = "t".repeat(maxBatch + 2 * 64 * 1024);
-            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> GmqBrokerGrpc.newBlockingStub(ch)
-                    .createTopic(CreateTopicRequest.newBuilder().setTopic(huge).setPartitions(1).build()));
+            StatusRuntimeException e = assertThrows(
+                    StatusRuntimeException.class,
+                    () -> GmqBrokerGrpc.newBlockingStub(ch)
+                            .createTopic(CreateTopicRequest.newBuilder()
+                                    .setTopic(huge)
+                                    .setPartitions(1)
+                                    .build()));
             assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getMessage());
             assertTrue(e.getStatus().getDescription().contains("exceeds maximum size"), e.getMessage());
             assertEquals(Status.Code.OK, ping(ch));
@@ -113,14 +130,20 @@ final class LimitsTest {
     @Test
     void oversizedHeadersAreRefusedByTheTransport() {
         try (GmqServer server = server(GmqConfig.builder(), NetLimits.defaults())) {
-            io.grpc.Metadata.Key<String> key = io.grpc.Metadata.Key.of("x-padding", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+            io.grpc.Metadata.Key<String> key =
+                    io.grpc.Metadata.Key.of("x-padding", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
             io.grpc.Metadata headers = new io.grpc.Metadata();
             headers.put(key, "p".repeat(NetLimits.DEFAULT_MAX_INBOUND_METADATA_BYTES * 2));
-            ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port()).usePlaintext().build();
+            ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port())
+                    .usePlaintext()
+                    .build();
             channels.add(ch);
-            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> GmqBrokerGrpc.newBlockingStub(ch)
-                    .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers))
-                    .withDeadlineAfter(5, TimeUnit.SECONDS).ping(Heartbeat.getDefaultInstance()));
+            StatusRuntimeException e = assertThrows(
+                    StatusRuntimeException.class,
+                    () -> GmqBrokerGrpc.newBlockingStub(ch)
+                            .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers))
+                            .withDeadlineAfter(5, TimeUnit.SECONDS)
+                            .ping(Heartbeat.getDefaultInstance()));
             // Netty's HTTP/2 decoder refuses the header block; grpc reports that to the client as
             // INTERNAL "http2 exception". The server is unaffected.
             assertEquals(Status.Code.INTERNAL, e.getStatus().getCode(), e.getMessage());

@@ -64,8 +64,8 @@ final class TestPki {
     /** A server certificate valid for 127.0.0.1 and localhost. */
     Issued server(String name) throws Exception {
         GeneralNames sans = new GeneralNames(new GeneralName[] {
-            new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-            new GeneralName(GeneralName.dNSName, "localhost")});
+            new GeneralName(GeneralName.iPAddress, "127.0.0.1"), new GeneralName(GeneralName.dNSName, "localhost")
+        });
         return issue(name, KeyPurposeId.id_kp_serverAuth, sans);
     }
 
@@ -76,8 +76,8 @@ final class TestPki {
 
     private Issued issue(String name, KeyPurposeId purpose, GeneralNames sans) throws Exception {
         KeyPair keys = keyPair();
-        X509v3CertificateBuilder b = builder(new X500Name(caCert.getSubjectX500Principal().getName()),
-                new X500Name("CN=" + name), keys)
+        X509v3CertificateBuilder b = builder(
+                        new X500Name(caCert.getSubjectX500Principal().getName()), new X500Name("CN=" + name), keys)
                 .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                 .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
                 .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
@@ -86,14 +86,19 @@ final class TestPki {
         }
         X509Certificate cert = sign(b, caKeys);
         Path certFile = writeCert(name + ".pem", cert);
-        Path keyFile = writePem(name + "-key.pem", "PRIVATE KEY", keys.getPrivate().getEncoded());
+        Path keyFile =
+                writePem(name + "-key.pem", "PRIVATE KEY", keys.getPrivate().getEncoded());
         return new Issued(certFile, keyFile);
     }
 
     private static X509v3CertificateBuilder builder(X500Name issuer, X500Name subject, KeyPair keys) {
         Instant now = Instant.now();
-        return new JcaX509v3CertificateBuilder(issuer, BigInteger.valueOf(SERIAL.incrementAndGet()),
-                Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(1))), subject,
+        return new JcaX509v3CertificateBuilder(
+                issuer,
+                BigInteger.valueOf(SERIAL.incrementAndGet()),
+                Date.from(now.minus(Duration.ofHours(1))),
+                Date.from(now.plus(Duration.ofDays(1))),
+                subject,
                 keys.getPublic());
     }
 
@@ -114,9 +119,12 @@ final class TestPki {
     }
 
     private Path writePem(String file, String type, byte[] der) throws IOException {
-        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
+        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(der);
         Path p = dir.resolve(file);
-        Files.writeString(p, "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n",
+        Files.writeString(
+                p,
+                "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n",
                 StandardCharsets.US_ASCII);
         return p;
     }

@@ -53,12 +53,15 @@ final class TlsTest {
     }
 
     private GmqConfig config(String sub) {
-        return GmqConfig.builder().dataDir(data.resolve(sub)).flushPolicy(FlushPolicy.OS).build();
+        return GmqConfig.builder()
+                .dataDir(data.resolve(sub))
+                .flushPolicy(FlushPolicy.OS)
+                .build();
     }
 
     private static ServerSecurity tls(Path clientCa) {
-        return new ServerSecurity(new ServerTls(serverCert.cert(), serverCert.key(), clientCa), null, null,
-                NetLimits.defaults());
+        return new ServerSecurity(
+                new ServerTls(serverCert.cert(), serverCert.key(), clientCa), null, null, NetLimits.defaults());
     }
 
     private static ClientConfig.Builder client(GmqServer server) {
@@ -68,7 +71,7 @@ final class TlsTest {
     @Test
     void clientTrustingTheCaTalksToTlsServer() {
         try (GmqServer server = GmqServer.standalone(config("s"), "127.0.0.1", 0, tls(null));
-             GmqClient c = GmqClient.connect(client(server).tls(ca.caFile).build())) {
+                GmqClient c = GmqClient.connect(client(server).tls(ca.caFile).build())) {
             c.createTopic("secure", 1);
             c.publish("secure", "hello".getBytes(StandardCharsets.UTF_8));
             assertEquals(1, c.describeTopic("secure").partitions().get(0).highWatermark());
@@ -78,7 +81,9 @@ final class TlsTest {
     @Test
     void plaintextClientCannotTalkToTlsServer() {
         try (GmqServer server = GmqServer.standalone(config("s"), "127.0.0.1", 0, tls(null))) {
-            GmqException e = assertThrows(GmqException.class, () -> GmqClient.connect(client(server).build()).close());
+            GmqException e = assertThrows(
+                    GmqException.class,
+                    () -> GmqClient.connect(client(server).build()).close());
             assertEquals(ErrorCode.UNAVAILABLE, e.code());
         }
     }
@@ -86,8 +91,10 @@ final class TlsTest {
     @Test
     void clientTrustingAnotherCaRejectsTheServer() {
         try (GmqServer server = GmqServer.standalone(config("s"), "127.0.0.1", 0, tls(null))) {
-            GmqException e = assertThrows(GmqException.class,
-                    () -> GmqClient.connect(client(server).tls(otherCa.caFile).build()).close());
+            GmqException e = assertThrows(
+                    GmqException.class,
+                    () -> GmqClient.connect(client(server).tls(otherCa.caFile).build())
+                            .close());
             assertEquals(ErrorCode.UNAVAILABLE, e.code());
         }
     }
@@ -95,15 +102,24 @@ final class TlsTest {
     @Test
     void mutualTlsAcceptsOnlyClientsWithACertificateFromTheClientCa() {
         try (GmqServer server = GmqServer.standalone(config("s"), "127.0.0.1", 0, tls(ca.caFile))) {
-            try (GmqClient c = GmqClient.connect(
-                    client(server).tls(ca.caFile).tlsClientCert(clientCert.cert(), clientCert.key()).build())) {
+            try (GmqClient c = GmqClient.connect(client(server)
+                    .tls(ca.caFile)
+                    .tlsClientCert(clientCert.cert(), clientCert.key())
+                    .build())) {
                 assertEquals("mtls", c.createTopic("mtls", 1).name());
             }
-            GmqException noCert = assertThrows(GmqException.class,
-                    () -> GmqClient.connect(client(server).tls(ca.caFile).build()).close());
+            GmqException noCert = assertThrows(
+                    GmqException.class,
+                    () -> GmqClient.connect(client(server).tls(ca.caFile).build())
+                            .close());
             assertEquals(ErrorCode.UNAVAILABLE, noCert.code());
-            GmqException wrongCa = assertThrows(GmqException.class, () -> GmqClient.connect(client(server)
-                    .tls(ca.caFile).tlsClientCert(strangerCert.cert(), strangerCert.key()).build()).close());
+            GmqException wrongCa = assertThrows(
+                    GmqException.class,
+                    () -> GmqClient.connect(client(server)
+                                    .tls(ca.caFile)
+                                    .tlsClientCert(strangerCert.cert(), strangerCert.key())
+                                    .build())
+                            .close());
             assertEquals(ErrorCode.UNAVAILABLE, wrongCa.code());
         }
     }
@@ -112,7 +128,8 @@ final class TlsTest {
     void brokerReachesStorageOverMutualTlsWithItsToken() {
         ServerSecurity storageSecurity = new ServerSecurity(
                 new ServerTls(serverCert.cert(), serverCert.key(), ca.caFile),
-                StaticTokenAuthenticator.of(Map.of("broker-secret", new Principal("broker-1"))), null,
+                StaticTokenAuthenticator.of(Map.of("broker-secret", new Principal("broker-1"))),
+                null,
                 NetLimits.defaults());
         TestPki.Issued brokerCert;
         try {
@@ -121,20 +138,28 @@ final class TlsTest {
             throw new AssertionError(e);
         }
         try (GmqServer storage = GmqServer.storage(config("st"), "127.0.0.1", 0, storageSecurity);
-             GmqServer broker = GmqServer.broker(config("b"), "127.0.0.1", 0, "127.0.0.1:" + storage.port(),
-                     ServerSecurity.none(), new ChannelSecurity(ca.caFile, brokerCert.cert(), brokerCert.key(),
-                             "broker-secret"));
-             GmqClient c = GmqClient.connect(client(broker).build())) {
+                GmqServer broker = GmqServer.broker(
+                        config("b"),
+                        "127.0.0.1",
+                        0,
+                        "127.0.0.1:" + storage.port(),
+                        ServerSecurity.none(),
+                        new ChannelSecurity(ca.caFile, brokerCert.cert(), brokerCert.key(), "broker-secret"));
+                GmqClient c = GmqClient.connect(client(broker).build())) {
             c.createTopic("via-broker", 2);
             c.publish("via-broker", "x".getBytes(StandardCharsets.UTF_8));
             assertTrue(c.listTopics().stream().anyMatch(t -> t.name().equals("via-broker")));
 
             // The same certificate without the broker token: the storage port refuses it.
-            ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + storage.port(),
-                    new ChannelSecurity(ca.caFile, brokerCert.cert(), brokerCert.key(), null).credentials()).build();
+            ManagedChannel ch = NettyChannelBuilder.forTarget(
+                            "127.0.0.1:" + storage.port(),
+                            new ChannelSecurity(ca.caFile, brokerCert.cert(), brokerCert.key(), null).credentials())
+                    .build();
             try {
-                StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-                        () -> GmqStorageGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
+                StatusRuntimeException e = assertThrows(
+                        StatusRuntimeException.class,
+                        () -> GmqStorageGrpc.newBlockingStub(ch)
+                                .withDeadlineAfter(5, TimeUnit.SECONDS)
                                 .listTopics(ListTopicsRequest.getDefaultInstance()));
                 assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
             } finally {

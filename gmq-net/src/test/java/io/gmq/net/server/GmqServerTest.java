@@ -28,17 +28,26 @@ final class GmqServerTest {
 
     @Test
     void standaloneServerReportsServingForItselfAndBothServices() throws Exception {
-        try (GmqServer server = GmqServer.standalone(GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build(),
-                "127.0.0.1", 0)) {
-            ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port()).usePlaintext().build();
+        try (GmqServer server = GmqServer.standalone(
+                GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build(), "127.0.0.1", 0)) {
+            ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port())
+                    .usePlaintext()
+                    .build();
             try {
-                HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+                HealthGrpc.HealthBlockingStub health =
+                        HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
                 for (String service : List.of("", "gmq.v1.GmqBroker", "gmq.v1.GmqStorage")) {
-                    assertEquals(ServingStatus.SERVING,
-                            health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus(), service);
+                    assertEquals(
+                            ServingStatus.SERVING,
+                            health.check(HealthCheckRequest.newBuilder()
+                                            .setService(service)
+                                            .build())
+                                    .getStatus(),
+                            service);
                 }
                 List<String> services = listServices(ch);
-                assertTrue(services.containsAll(List.of("gmq.v1.GmqBroker", "gmq.v1.GmqStorage", "grpc.health.v1.Health")),
+                assertTrue(
+                        services.containsAll(List.of("gmq.v1.GmqBroker", "gmq.v1.GmqStorage", "grpc.health.v1.Health")),
                         services.toString());
             } finally {
                 ch.shutdownNow();
@@ -48,8 +57,11 @@ final class GmqServerTest {
 
     @Test
     void storageProcessServesOnlyTheStorageService() throws Exception {
-        try (GmqServer server = GmqServer.storage(GmqConfig.builder().dataDir(dir).build(), "127.0.0.1", 0)) {
-            ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port()).usePlaintext().build();
+        try (GmqServer server =
+                GmqServer.storage(GmqConfig.builder().dataDir(dir).build(), "127.0.0.1", 0)) {
+            ManagedChannel ch = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port())
+                    .usePlaintext()
+                    .build();
             try {
                 List<String> services = listServices(ch);
                 assertTrue(services.contains("gmq.v1.GmqStorage"));
@@ -62,12 +74,13 @@ final class GmqServerTest {
 
     private static List<String> listServices(ManagedChannel ch) throws Exception {
         CompletableFuture<List<String>> result = new CompletableFuture<>();
-        StreamObserver<ServerReflectionRequest> req = ServerReflectionGrpc.newStub(ch).serverReflectionInfo(
-                new StreamObserver<>() {
+        StreamObserver<ServerReflectionRequest> req = ServerReflectionGrpc.newStub(ch)
+                .serverReflectionInfo(new StreamObserver<>() {
                     @Override
                     public void onNext(ServerReflectionResponse r) {
                         result.complete(r.getListServicesResponse().getServiceList().stream()
-                                .map(s -> s.getName()).toList());
+                                .map(s -> s.getName())
+                                .toList());
                     }
 
                     @Override
@@ -76,8 +89,7 @@ final class GmqServerTest {
                     }
 
                     @Override
-                    public void onCompleted() {
-                    }
+                    public void onCompleted() {}
                 });
         req.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
         List<String> names = result.get(10, TimeUnit.SECONDS);

@@ -17,8 +17,13 @@ final class InProcessStorageContractTest extends StorageContract {
     Storage open(GmqConfig config) throws Exception {
         local = LocalStorage.open(config);
         String name = InProcessServerBuilder.generateName();
-        server = InProcessServerBuilder.forName(name).directExecutor().addService(new StorageService(local)).build().start();
-        ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        server = InProcessServerBuilder.forName(name)
+                .directExecutor()
+                .addService(new StorageService(local))
+                .build()
+                .start();
+        ManagedChannel channel =
+                InProcessChannelBuilder.forName(name).directExecutor().build();
         return new RemoteStorage(channel, true);
     }
 

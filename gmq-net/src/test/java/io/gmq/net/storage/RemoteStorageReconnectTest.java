@@ -26,21 +26,30 @@ final class RemoteStorageReconnectTest {
 
     @Test
     void callsFailUnavailableWhileStorageIsDownAndWorkAgainOnceItIsBack() throws Exception {
-        GmqConfig config = GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build();
+        GmqConfig config =
+                GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build();
         GmqServer first = GmqServer.storage(config, "127.0.0.1", 0);
         int port = first.port();
         try (RemoteStorage remote = RemoteStorage.connect("127.0.0.1:" + port, 1 << 20)) {
             remote.createTopic("r", 1);
             TopicPartition tp = new TopicPartition("r", 0);
-            assertEquals(0, remote.append(tp, StorageContract.batch("a"), true).get(10, TimeUnit.SECONDS).baseOffset());
+            assertEquals(
+                    0,
+                    remote.append(tp, StorageContract.batch("a"), true)
+                            .get(10, TimeUnit.SECONDS)
+                            .baseOffset());
             CompletableFuture<?> waitingFetch = remote.fetch(tp, 1, 1 << 20, 60_000);
 
             first.close();
 
             GmqException down = assertThrows(GmqException.class, remote::listTopics);
             assertEquals(ErrorCode.UNAVAILABLE, down.code());
-            assertEquals(ErrorCode.UNAVAILABLE, failureOf(waitingFetch).code(), "outstanding requests fail, never hang");
-            assertEquals(ErrorCode.UNAVAILABLE, failureOf(remote.append(tp, StorageContract.batch("b"), true)).code());
+            assertEquals(
+                    ErrorCode.UNAVAILABLE, failureOf(waitingFetch).code(), "outstanding requests fail, never hang");
+            assertEquals(
+                    ErrorCode.UNAVAILABLE,
+                    failureOf(remote.append(tp, StorageContract.batch("b"), true))
+                            .code());
 
             try (GmqServer second = GmqServer.storage(config, "127.0.0.1", port)) {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -55,7 +64,8 @@ final class RemoteStorageReconnectTest {
                         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
                     }
                 }
-                AppendResult again = remote.append(tp, StorageContract.batch("c"), true).get(10, TimeUnit.SECONDS);
+                AppendResult again =
+                        remote.append(tp, StorageContract.batch("c"), true).get(10, TimeUnit.SECONDS);
                 assertEquals(1, again.baseOffset(), "a new append stream opened by itself");
             }
         }

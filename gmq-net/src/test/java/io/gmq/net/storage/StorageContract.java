@@ -50,12 +50,15 @@ abstract class StorageContract {
     abstract Storage open(GmqConfig config) throws Exception;
 
     /** Releases whatever {@link #open} started besides the storage itself. */
-    void shutdown() throws Exception {
-    }
+    void shutdown() throws Exception {}
 
     @BeforeEach
     void setUp() throws Exception {
-        storage = open(GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).defaultPartitions(3).build());
+        storage = open(GmqConfig.builder()
+                .dataDir(dir)
+                .flushPolicy(FlushPolicy.OS)
+                .defaultPartitions(3)
+                .build());
     }
 
     @AfterEach
@@ -166,7 +169,8 @@ abstract class StorageContract {
     @Test
     void appendToUnknownPartitionIsInvalidArgument() {
         storage.createTopic("log", 1);
-        assertCode(ErrorCode.INVALID_ARGUMENT, () -> join(storage.append(new TopicPartition("log", 7), batch("x"), true)));
+        assertCode(
+                ErrorCode.INVALID_ARGUMENT, () -> join(storage.append(new TopicPartition("log", 7), batch("x"), true)));
     }
 
     @Test
@@ -221,11 +225,13 @@ abstract class StorageContract {
         storage.createTopic("g", 1);
         GroupMembership m = storage.joinGroup("workers", "c1", Set.of("g"), 10_000);
         storage.leaveGroup("workers", m.memberId());
-        assertCode(ErrorCode.FAILED_PRECONDITION,
+        assertCode(
+                ErrorCode.FAILED_PRECONDITION,
                 () -> storage.heartbeat("workers", m.memberId(), m.generation(), Set.of()));
-        assertCode(ErrorCode.FAILED_PRECONDITION,
-                () -> storage.commitOffsets("workers", m.memberId(), m.generation(),
-                        Map.of(new TopicPartition("g", 0), 1L)));
+        assertCode(
+                ErrorCode.FAILED_PRECONDITION,
+                () -> storage.commitOffsets(
+                        "workers", m.memberId(), m.generation(), Map.of(new TopicPartition("g", 0), 1L)));
     }
 
     @Test
