@@ -45,8 +45,8 @@ final class ClientSubscription implements AutoCloseable {
     /** Upper bound of the pre-sized list of one delivery (the range may be wider than what it holds). */
     private static final int MAX_PRESIZE = 4096;
     /** Tells the dispatcher to end (compared by identity). */
-    private static final List<ReceivedMessage> STOP =
-            List.of(new ReceivedMessage(null, -1, "", 0, 0, null, null, List.of(), 0, 0, QoS.AT_MOST_ONCE));
+    private static final List<ReceivedMessage> STOP = List.of(
+            new ReceivedMessage(null, -1, new TopicPartition("", 0), 0, null, null, List.of(), 0, 0, QoS.AT_MOST_ONCE));
 
     private final long id;
     private final String topic;
@@ -184,6 +184,7 @@ final class ClientSubscription implements AutoCloseable {
         long from = d.getFromOffset();
         long to = d.getToOffset();
         List<ReceivedMessage> records = new ArrayList<>((int) Math.max(0, Math.min(to - from, MAX_PRESIZE)));
+        TopicPartition tp = new TopicPartition(d.getTopic(), d.getPartition());
         while (end - pos >= BatchFormat.HEADER_LENGTH) {
             int length = BatchFormat.frameLength(buf, pos);
             if (length < BatchFormat.HEADER_LENGTH || length > end - pos) {
@@ -200,8 +201,7 @@ final class ClientSubscription implements AutoCloseable {
                 records.add(new ReceivedMessage(
                         this,
                         deliveryEpoch,
-                        d.getTopic(),
-                        d.getPartition(),
+                        tp,
                         offset,
                         reader.hasKey() ? reader.key() : null,
                         reader.value(),
