@@ -122,12 +122,16 @@ public final class ClientConfig {
         return startFrom;
     }
 
-    /** How long an async publish waits for more records to share its batch. Default 2 ms. */
+    /**
+     * How long an async publish waits for more records to share its batch (network mode). Default
+     * 2 ms. In embedded mode the engine batches without a linger: records that arrive while a
+     * partition's appends are in flight share the next frame.
+     */
     public Duration linger() {
         return linger;
     }
 
-    /** A batch is sent once it holds this many bytes. Default 256 KiB. */
+    /** A batch is sent once it holds this many bytes (network mode). Default 256 KiB. */
     public int maxBatchBytes() {
         return maxBatchBytes;
     }

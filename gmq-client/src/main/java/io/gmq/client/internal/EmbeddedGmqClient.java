@@ -7,7 +7,6 @@ import io.gmq.GmqConfig;
 import io.gmq.GmqException;
 import io.gmq.OffsetSpec;
 import io.gmq.PublishOption;
-import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
 import io.gmq.Subscription;
 import io.gmq.TopicDescription;
@@ -24,19 +23,18 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * {@link GmqClient} over an in-process {@link Gmq} engine: what {@code serverAddr("embedded:<dir>")}
  * opens. Publishing and consuming run the same engine code a broker runs, without the network.
- * Publishes are batched per partition as the network client batches them ({@link EmbeddedProducer}).
+ * Publishes go through the engine's own per-partition batching (messages that arrive while a
+ * partition's appends are in flight share the next frame), so there is no linger to flush.
  * The engine is owned by this client and closed with it.
  */
 public final class EmbeddedGmqClient implements GmqClient {
     private final ClientConfig config;
     private final Gmq gmq;
-    private final EmbeddedProducer producer;
     private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
 
     private EmbeddedGmqClient(ClientConfig config, Gmq gmq) {
         this.config = config;
         this.gmq = gmq;
-        this.producer = new EmbeddedProducer(gmq.engine(), config);
     }
 
     public static GmqClient open(ClientConfig config) {
@@ -48,8 +46,7 @@ public final class EmbeddedGmqClient implements GmqClient {
     @Override
     public PublishResult publish(String topic, byte[] payload, PublishOption... options) {
         try {
-            return producer.publish(PublishRequest.of(topic, payload, options), true)
-                    .join();
+            return gmq.publishAsync(topic, payload, options).join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof GmqException g
                     ? g
@@ -60,7 +57,7 @@ public final class EmbeddedGmqClient implements GmqClient {
     @Override
     public CompletableFuture<PublishResult> publishAsync(String topic, byte[] payload, PublishOption... options) {
         try {
-            return producer.publish(PublishRequest.of(topic, payload, options), false);
+            return gmq.publishAsync(topic, payload, options);
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -68,7 +65,7 @@ public final class EmbeddedGmqClient implements GmqClient {
 
     @Override
     public void flush() {
-        producer.flush();
+        // Nothing waits for a linger here: every publish is already on its way to the log.
     }
 
     @Override
@@ -142,7 +139,6 @@ public final class EmbeddedGmqClient implements GmqClient {
         for (String topic : List.copyOf(subscriptions.keySet())) {
             unsubscribe(topic);
         }
-        producer.close();
         gmq.close();
     }
 }
