@@ -25,6 +25,10 @@ final class DeliveryWindow {
     private final byte[] state;
     private final int[] deliveries;
     private final long[] dueNanos;
+    /** A lower bound of the pending deadlines, valid while {@link #hasDue}. */
+    private long earliestDueNanos;
+
+    private boolean hasDue;
     private long base;
     private long next;
 
@@ -79,6 +83,9 @@ final class DeliveryWindow {
         deliveries[s] = 1;
         dueNanos[s] = ackDeadlineNanos;
         state[s] = needsAck ? IN_FLIGHT : ACKED;
+        if (needsAck) {
+            noteDue(ackDeadlineNanos);
+        }
         next++;
         slide();
     }
@@ -120,6 +127,7 @@ final class DeliveryWindow {
         }
         state[s] = BACKOFF;
         dueNanos[s] = redeliverAtNanos;
+        noteDue(redeliverAtNanos);
         return true;
     }
 
@@ -127,18 +135,45 @@ final class DeliveryWindow {
         return contains(offset) ? deliveries[slot(offset)] : 0;
     }
 
-    /** Calls {@code due} for every offset whose ack deadline or backoff has passed, lowest first. */
+    /**
+     * Calls {@code due} for every offset whose ack deadline or backoff has passed, lowest first.
+     * Costs O(1) until the earliest deadline passes (the redelivery tick runs every few
+     * milliseconds over windows of thousands of offsets), then one scan that also finds the next
+     * earliest deadline.
+     */
     int forEachDue(long nowNanos, LongConsumer due) {
+        if (!hasDue || nowNanos - earliestDueNanos < 0) {
+            return 0;
+        }
         int n = 0;
+        boolean found = false;
+        long min = 0;
         for (long o = base; o < next; o++) {
             int s = slot(o);
-            byte st = state[s];
-            if ((st == IN_FLIGHT || st == BACKOFF) && nowNanos - dueNanos[s] >= 0) {
+            if (state[s] != IN_FLIGHT && state[s] != BACKOFF) {
+                continue;
+            }
+            if (nowNanos - dueNanos[s] >= 0) {
                 due.accept(o);
                 n++;
             }
+            // The callback may have moved the deadline (postpone); what is pending counts.
+            if ((state[s] == IN_FLIGHT || state[s] == BACKOFF) && (!found || dueNanos[s] - min < 0)) {
+                min = dueNanos[s];
+                found = true;
+            }
         }
+        hasDue = found;
+        earliestDueNanos = min;
         return n;
+    }
+
+    /** Keeps {@link #earliestDueNanos} a lower bound of every pending deadline. */
+    private void noteDue(long dueAtNanos) {
+        if (!hasDue || dueAtNanos - earliestDueNanos < 0) {
+            earliestDueNanos = dueAtNanos;
+            hasDue = true;
+        }
     }
 
     /** Marks a redelivery of {@code offset}: one more delivery, a new ack deadline. */
@@ -147,12 +182,14 @@ final class DeliveryWindow {
         deliveries[s]++;
         state[s] = IN_FLIGHT;
         dueNanos[s] = ackDeadlineNanos;
+        noteDue(ackDeadlineNanos);
     }
 
     /** Removes an offset from the due set until its deadline moves (used while a redelivery read is under way). */
     void postpone(long offset, long untilNanos) {
         if (contains(offset)) {
             dueNanos[slot(offset)] = untilNanos;
+            noteDue(untilNanos);
         }
     }
 

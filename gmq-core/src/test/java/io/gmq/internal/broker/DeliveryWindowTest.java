@@ -134,4 +134,62 @@ class DeliveryWindowTest {
     Arbitrary<List<Integer>> ops() {
         return Arbitraries.integers().between(-10, 10).list().ofMaxSize(200);
     }
+
+    /**
+     * Model check of the due set: after any mix of deliveries, acks, nacks, redeliveries and
+     * postponements, forEachDue(now) reports exactly the pending offsets whose deadline has
+     * passed (the skip-ahead bound never hides one).
+     */
+    @Property(tries = 300)
+    void forEachDueReportsExactlyThePendingOffsetsWhoseDeadlinePassed(@ForAll("dueOps") List<int[]> ops) {
+        DeliveryWindow w = new DeliveryWindow(32, 0);
+        java.util.Map<Long, Long> pending = new java.util.TreeMap<>();
+        long next = 0;
+        long now = 0;
+        for (int[] op : ops) {
+            int kind = op[0];
+            long t = now + op[1];
+            if (kind == 0 && w.room() > 0) {
+                w.delivered(next, true, t);
+                pending.put(next, t);
+                next++;
+            } else if (kind == 1 && !pending.isEmpty()) {
+                long o = pending.keySet().iterator().next();
+                assertTrue(w.ack(o));
+                pending.remove(o);
+            } else if (kind == 2 && !pending.isEmpty()) {
+                long o = pending.keySet().stream()
+                        .skip(op[1] % pending.size())
+                        .findFirst()
+                        .orElseThrow();
+                w.postpone(o, t);
+                pending.put(o, t);
+            } else if (kind == 3) {
+                now += op[1];
+                List<Long> expected = new ArrayList<>();
+                for (var e : pending.entrySet()) {
+                    if (now - e.getValue() >= 0) {
+                        expected.add(e.getKey());
+                    }
+                }
+                List<Long> got = new ArrayList<>();
+                long at = now;
+                w.forEachDue(at, o -> {
+                    got.add(o);
+                    w.redelivered(o, at + 50);
+                    pending.put(o, at + 50);
+                });
+                assertEquals(expected, got);
+            }
+        }
+    }
+
+    @Provide
+    Arbitrary<List<int[]>> dueOps() {
+        return Arbitraries.integers()
+                .between(0, 3)
+                .flatMap(k -> Arbitraries.integers().between(0, 100).map(v -> new int[] {k, v}))
+                .list()
+                .ofMaxSize(120);
+    }
 }
