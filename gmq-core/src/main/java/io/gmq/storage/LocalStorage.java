@@ -271,11 +271,10 @@ public final class LocalStorage implements Storage {
         checkOpen();
         return groups.describe(
                 group,
-                tp -> topics.find(tp.topic()).isPresent()
-                                && tp.partition()
-                                        < topics.find(tp.topic()).get().partitions()
-                        ? logs.log(tp).highWatermark()
-                        : 0L);
+                tp -> topics.find(tp.topic())
+                        .filter(t -> tp.partition() < t.partitions())
+                        .map(t -> logs.log(tp).highWatermark())
+                        .orElse(0L));
     }
 
     @Override

@@ -630,22 +630,13 @@ class BrokerBadInputProperties {
                 .setKind(OffsetSpec.Kind.OFFSET)
                 .setValue(offset)
                 .build();
-        assertEquals(
-                Status.Code.INVALID_ARGUMENT,
-                code(() -> server.broker()
-                        .resetOffsets(ResetOffsetsRequest.newBuilder()
-                                .setGroup(GROUP)
-                                .setTopic(TOPIC)
-                                .setSpec(spec)
-                                .build())));
-        assertEquals(
-                Status.Code.INVALID_ARGUMENT,
-                code(() -> server.storage()
-                        .resetOffsets(ResetOffsetsRequest.newBuilder()
-                                .setGroup(GROUP)
-                                .setTopic(TOPIC)
-                                .setSpec(spec)
-                                .build())));
+        ResetOffsetsRequest reset = ResetOffsetsRequest.newBuilder()
+                .setGroup(GROUP)
+                .setTopic(TOPIC)
+                .setSpec(spec)
+                .build();
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> server.broker().resetOffsets(reset)));
+        assertEquals(Status.Code.INVALID_ARGUMENT, code(() -> server.storage().resetOffsets(reset)));
         assertEquals(
                 Status.Code.INVALID_ARGUMENT,
                 code(() -> server.storage()

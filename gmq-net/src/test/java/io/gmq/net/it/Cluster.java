@@ -1,5 +1,6 @@
 package io.gmq.net.it;
 
+import io.gmq.AssignmentListener;
 import io.gmq.TopicPartition;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The processes and clients of one fault test, closed in reverse order of creation by
@@ -90,6 +92,17 @@ final class Cluster implements AutoCloseable {
                 .clientId(clientId)
                 .sessionTimeout(Duration.ofSeconds(3))
                 .pullInterval(Duration.ofMillis(20))
+                // Exact reassignments from the member itself (announced before the partition's
+                // first delivery); the group sampler can miss an owner that held a partition
+                // for less than one sampling interval.
+                .assignmentListener(new AssignmentListener() {
+                    @Override
+                    public void onAssigned(Set<TopicPartition> partitions) {
+                        for (TopicPartition tp : partitions) {
+                            recorder.record(h -> h.assignment(clientId, tp, 0));
+                        }
+                    }
+                })
                 .messageHandler(m -> recorder.consume(clientId, m)));
     }
 
