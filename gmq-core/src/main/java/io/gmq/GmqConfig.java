@@ -157,7 +157,11 @@ public final class GmqConfig {
         return ackTimeout;
     }
 
-    /** Unacknowledged QoS 1 deliveries allowed per partition and member. Default 5000. */
+    /**
+     * Unacknowledged QoS 1 deliveries allowed per partition and member. Default 20,000: at a few
+     * million records a second and a few milliseconds from delivery to ack, that many are on their
+     * way. Memory follows what is in flight (13 bytes per record), not this bound.
+     */
     public int maxInFlightPerPartition() {
         return maxInFlightPerPartition;
     }
@@ -224,7 +228,7 @@ public final class GmqConfig {
         private int maxBatchBytes = 16 * 1024 * 1024;
         private Duration sessionTimeout = Duration.ofSeconds(10);
         private Duration ackTimeout = Duration.ofSeconds(30);
-        private int maxInFlightPerPartition = 5000;
+        private int maxInFlightPerPartition = 20_000;
         private int maxDeliveries = 0;
         private String deadLetterSuffix = ".dlq";
         private Duration nackBackoff = Duration.ZERO;

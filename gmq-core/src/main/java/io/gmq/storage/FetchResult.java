@@ -6,6 +6,10 @@ import java.nio.ByteBuffer;
  * Whole, CRC-checked batch frames read from one partition. The first frame may start before the
  * requested offset (a read lands inside a batch); readers skip records below it.
  *
+ * <p>{@code records} belongs to the caller: storage never writes it again (every read returns a
+ * fresh buffer or a view of bytes nothing modifies), so brokers hand it to the network without
+ * copying.
+ *
  * @param records        frames in {@link BatchFormat}, position..limit; empty if nothing new
  * @param highWatermark  one past the last readable offset at the time of the read
  * @param logStartOffset first readable offset; a request below it returns no records and

@@ -27,8 +27,15 @@ import java.util.function.ToIntFunction;
 
 /**
  * The publishing half of the network client: routes each message, accumulates one open batch per
- * (topic, partition, QoS) for up to {@link ClientConfig#linger()} or {@link ClientConfig#maxBatchBytes()},
- * sends it as one {@link PublishBatch} and completes the messages' futures from its ack.
+ * (topic, partition, QoS), sends it as one {@link PublishBatch} and completes the messages'
+ * futures from its ack.
+ *
+ * <p>When a batch goes out (ack clocking, as Nagle's algorithm does for TCP segments): at once
+ * while fewer than {@value #EAGER_IN_FLIGHT} batches of its (topic, partition, QoS) await their
+ * ack, so a lone message at a low rate is not held back; otherwise when one of those acks comes
+ * back, when it reaches {@link ClientConfig#maxBatchBytes()}, or after {@link ClientConfig#linger()},
+ * whichever is first. Under load batches therefore grow with the broker's round trip (fsync
+ * included) without a timer on the path; at low rates every message leaves immediately.
  *
  * <p>At-least-once across broker loss: a sent batch stays in {@link #inFlight} until acked. When a
  * new session opens, unacknowledged QoS 1 batches are sent again in request-id order (the broker
@@ -51,6 +58,12 @@ final class Producer {
      * building and hashing a new String per publish was the producer thread's top cost.
      */
     private final Map<StickyKey, Integer> sticky = new HashMap<>();
+
+    /** A batch is sent without waiting while fewer than this many of its key await their ack. */
+    static final int EAGER_IN_FLIGHT = 2;
+
+    /** Sent, unacknowledged batches per key (guarded by this). */
+    private final Map<BatchKey, Integer> unackedPerKey = new HashMap<>();
 
     private final ConcurrentSkipListMap<Long, InFlight> inFlight = new ConcurrentSkipListMap<>();
     private long nextRequestId = 1;
@@ -138,7 +151,8 @@ final class Producer {
             b.futures.add(f);
             if (sendNow
                     || b.builder.sizeInBytes() >= config.maxBatchBytes()
-                    || config.linger().isZero()) {
+                    || config.linger().isZero()
+                    || unackedPerKey.getOrDefault(key, 0) < EAGER_IN_FLIGHT) {
                 seal(b);
             } else if (b.lingerTask == null) {
                 OpenBatch lingering = b;
@@ -192,7 +206,33 @@ final class Producer {
     private void seal(OpenBatch b) {
         open.remove(b.key);
         forgetSticky(b.key);
+        unackedPerKey.merge(b.key, 1, Integer::sum);
         send(b);
+    }
+
+    /**
+     * A batch of {@code key} was acknowledged or failed: one fewer awaits its ack, and the batch
+     * that gathered behind it goes out now (on the timer thread: sending may wait for an in-flight
+     * permit, which must never block the thread that delivers acks).
+     */
+    private void settled(BatchKey key) {
+        OpenBatch waiting;
+        synchronized (this) {
+            uncount(key);
+            waiting = open.get(key);
+        }
+        if (waiting != null) {
+            try {
+                timer.execute(() -> sendOpen(waiting));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the client is closing: failEverything fails the open batch
+            }
+        }
+    }
+
+    /** One fewer batch of {@code key} awaits its ack (lock held). */
+    private void uncount(BatchKey key) {
+        unackedPerKey.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
     }
 
     private void forgetSticky(BatchKey key) {
@@ -211,6 +251,7 @@ final class Producer {
         ByteBuffer frame = b.builder.buildCopy();
         try {
             if (!inFlightPermits.tryAcquire(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                uncount(b.key); // never sent
                 failAll(
                         b.futures,
                         new GmqException(
@@ -221,6 +262,7 @@ final class Producer {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            uncount(b.key);
             failAll(b.futures, new GmqException(ErrorCode.UNAVAILABLE, "interrupted while publishing"));
             return;
         }
@@ -306,6 +348,7 @@ final class Producer {
             return;
         }
         inFlightPermits.release();
+        settled(batch.key);
         long base = ack.getBaseOffset();
         for (int i = 0; i < batch.futures.size(); i++) {
             batch.futures.get(i).complete(new PublishResult(batch.key.topic(), batch.key.partition(), base + i));
@@ -317,6 +360,7 @@ final class Producer {
         if (batch != null) {
             inFlightPermits.release();
             failAll(batch.futures, e);
+            settled(batch.key);
         }
     }
 

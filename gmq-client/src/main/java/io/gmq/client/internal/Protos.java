@@ -23,18 +23,11 @@ public final class Protos {
     /**
      * Wraps frame bytes without copying. Safe because a frame handed to gRPC is never written
      * again: the caller gives up the buffer (sealed frames are immutable, unsealed ones are
-     * built fresh per batch).
+     * built fresh per batch, and fetch results are never written after the read; see
+     * {@link io.gmq.storage.FetchResult}).
      */
     public static ByteString bytes(ByteBuffer frame) {
         return UnsafeByteOperations.unsafeWrap(frame.duplicate());
-    }
-
-    /**
-     * Copies frame bytes into a message. Used for bytes the sender does not own for good (log
-     * reads that may view a mapped segment or a reused buffer): one copy per batch, none per record.
-     */
-    public static ByteString copy(ByteBuffer frames) {
-        return ByteString.copyFrom(frames.duplicate());
     }
 
     /** A read-only little-endian view for readers (fetch results, deliveries). */

@@ -9,8 +9,14 @@ import java.util.function.LongConsumer;
  * position), {@code next} the next offset to deliver for the first time. At most
  * {@code capacity} offsets are in the window, which bounds unacknowledged messages per partition.
  *
- * <p>A ring of primitive arrays indexed by {@code offset % capacity}: no allocation per
- * message, and acknowledging out of order costs O(1) plus the slide of {@code base}.
+ * <p>A ring of primitive arrays indexed by {@code offset & mask}. The ring starts small and
+ * doubles when more offsets are in flight than it holds, up to {@code capacity} rounded up to a
+ * power of two (13 bytes per slot: a member owning many quiet partitions must not pay for a
+ * large window on each of them). Only {@code capacity} slots are ever in use. No allocation per
+ * message, acknowledging out of order costs O(1) plus the slide of {@code base}, and a whole
+ * delivered or acknowledged range is a few array fills ({@link #deliveredRange},
+ * {@link #ackRange}): consumers deliver and acknowledge in runs, and per-offset calls were a
+ * visible share of the broker's CPU per record.
  *
  * <p>Not thread safe; the owning subscription serialises access.
  */
@@ -22,9 +28,13 @@ final class DeliveryWindow {
     static final byte BACKOFF = 3;
 
     private final int capacity;
-    private final byte[] state;
-    private final int[] deliveries;
-    private final long[] dueNanos;
+    /** Smallest ring; a window that never holds more stays this size. */
+    static final int INITIAL_RING = 256;
+
+    private int mask;
+    private byte[] state;
+    private int[] deliveries;
+    private long[] dueNanos;
     /** A lower bound of the pending deadlines, valid while {@link #hasDue}. */
     private long earliestDueNanos;
 
@@ -36,10 +46,15 @@ final class DeliveryWindow {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be positive");
         }
+        if (capacity > 1 << 30) {
+            throw new IllegalArgumentException("capacity must be at most 2^30");
+        }
         this.capacity = capacity;
-        this.state = new byte[capacity];
-        this.deliveries = new int[capacity];
-        this.dueNanos = new long[capacity];
+        int ring = Math.min(INITIAL_RING, ringFor(capacity));
+        this.mask = ring - 1;
+        this.state = new byte[ring];
+        this.deliveries = new int[ring];
+        this.dueNanos = new long[ring];
         this.base = startOffset;
         this.next = startOffset;
     }
@@ -60,8 +75,41 @@ final class DeliveryWindow {
         return (int) (next - base);
     }
 
+    /** The smallest power of two at or above {@code n}. */
+    private static int ringFor(int n) {
+        return Integer.highestOneBit(n) == n ? n : Integer.highestOneBit(n) << 1;
+    }
+
+    /** Makes the ring hold {@code inFlight} offsets, doubling it and moving {@code [base, next)} over. */
+    private void ensureRing(long inFlight) {
+        if (inFlight <= mask + 1) {
+            return;
+        }
+        int ring = ringFor((int) inFlight);
+        byte[] newState = new byte[ring];
+        int[] newDeliveries = new int[ring];
+        long[] newDue = new long[ring];
+        int newMask = ring - 1;
+        for (long o = base; o < next; o++) {
+            int from = slot(o);
+            int to = (int) (o & newMask);
+            newState[to] = state[from];
+            newDeliveries[to] = deliveries[from];
+            newDue[to] = dueNanos[from];
+        }
+        state = newState;
+        deliveries = newDeliveries;
+        dueNanos = newDue;
+        mask = newMask;
+    }
+
+    /** Ring slots allocated now (for tests). */
+    int ringSize() {
+        return mask + 1;
+    }
+
     private int slot(long offset) {
-        return (int) (offset % capacity);
+        return (int) (offset & mask);
     }
 
     boolean contains(long offset) {
@@ -79,6 +127,7 @@ final class DeliveryWindow {
         if (room() <= 0) {
             throw new IllegalStateException("window full at " + base + ".." + next);
         }
+        ensureRing(next + 1 - base);
         int s = slot(offset);
         deliveries[s] = 1;
         dueNanos[s] = ackDeadlineNanos;
@@ -87,6 +136,44 @@ final class DeliveryWindow {
             noteDue(ackDeadlineNanos);
         }
         next++;
+        slide();
+    }
+
+    /**
+     * Records the first delivery of {@code [from, to)}; {@code from} must be {@link #next()} and
+     * the range must fit in {@link #room()}. Same effect as {@link #delivered} for each offset.
+     */
+    void deliveredRange(long from, long to, boolean needsAck, long ackDeadlineNanos) {
+        if (from != next) {
+            throw new IllegalStateException("delivered " + from + " but the window expects " + next);
+        }
+        if (to - from > room()) {
+            throw new IllegalStateException("window of " + capacity + " cannot take " + from + ".." + to + " with "
+                    + base + ".." + next + " in flight");
+        }
+        if (to <= from) {
+            return;
+        }
+        if (!needsAck && base == next) {
+            base = to; // QoS 0 into an empty window: acknowledged on delivery, nothing to track
+            next = to;
+            return;
+        }
+        ensureRing(to - base);
+        // At most two runs of slots: up to the ring's end, then from its start.
+        long o = from;
+        while (o < to) {
+            int s = slot(o);
+            int n = (int) Math.min(to - o, mask + 1 - s);
+            java.util.Arrays.fill(deliveries, s, s + n, 1);
+            java.util.Arrays.fill(dueNanos, s, s + n, ackDeadlineNanos);
+            java.util.Arrays.fill(state, s, s + n, needsAck ? IN_FLIGHT : ACKED);
+            o += n;
+        }
+        if (needsAck) {
+            noteDue(ackDeadlineNanos);
+        }
+        next = to;
         slide();
     }
 
@@ -116,6 +203,29 @@ final class DeliveryWindow {
         return true;
     }
 
+    /**
+     * Acknowledges every offset of {@code [from, to)} that is in flight or waiting; the rest of the
+     * range (never delivered, already acknowledged, outside the window) is ignored, as by
+     * {@link #ack}. @return how many offsets were newly acknowledged.
+     */
+    int ackRange(long from, long to) {
+        long lo = Math.max(from, base);
+        long hi = Math.min(to, next);
+        int n = 0;
+        for (long o = lo; o < hi; o++) {
+            int s = slot(o);
+            byte st = state[s];
+            if (st == IN_FLIGHT || st == BACKOFF) {
+                state[s] = ACKED;
+                n++;
+            }
+        }
+        if (n > 0) {
+            slide();
+        }
+        return n;
+    }
+
     /** Schedules the offset for redelivery at {@code redeliverAtNanos}. @return false if not in flight. */
     boolean nack(long offset, long redeliverAtNanos) {
         if (!contains(offset)) {
@@ -129,6 +239,15 @@ final class DeliveryWindow {
         dueNanos[s] = redeliverAtNanos;
         noteDue(redeliverAtNanos);
         return true;
+    }
+
+    /** True if {@code offset} is out with the consumer or waiting for its backoff. */
+    boolean awaitingAck(long offset) {
+        if (!contains(offset)) {
+            return false;
+        }
+        byte st = state[slot(offset)];
+        return st == IN_FLIGHT || st == BACKOFF;
     }
 
     int deliveryCount(long offset) {

@@ -192,4 +192,89 @@ class DeliveryWindowTest {
                 .list()
                 .ofMaxSize(120);
     }
+
+    /**
+     * Model check of the bulk operations: a window driven by {@code deliveredRange} / {@code
+     * ackRange} ends every step in the same state as a twin driven offset by offset, for any
+     * capacity (power of two or not, so the ring wraps at a different place than the window; above
+     * {@link DeliveryWindow#INITIAL_RING}, so the ring grows with offsets in flight) and any
+     * ranges, including ranges that reach outside the window or over acknowledged offsets.
+     */
+    @Property(tries = 400)
+    void rangeOperationsMatchTheirOffsetByOffsetEquivalent(
+            @ForAll("rangeOps") List<int[]> ops, @ForAll @IntRange(min = 1, max = 700) int capacity) {
+        DeliveryWindow bulk = new DeliveryWindow(capacity, 7);
+        DeliveryWindow single = new DeliveryWindow(capacity, 7);
+        for (int[] op : ops) {
+            if (op[0] == 0) {
+                int n = Math.min(op[1], bulk.room());
+                boolean needsAck = op[2] % 4 != 0;
+                long from = bulk.next();
+                bulk.deliveredRange(from, from + n, needsAck, 100);
+                for (long o = from; o < from + n; o++) {
+                    single.delivered(o, needsAck, 100);
+                }
+            } else {
+                long from = single.base() + op[1] % 50 - 3;
+                long to = from + op[2];
+                int acked = 0;
+                for (long o = from; o < to; o++) {
+                    acked += single.ack(o) ? 1 : 0;
+                }
+                assertEquals(acked, bulk.ackRange(from, to));
+            }
+            assertEquals(single.base(), bulk.base());
+            assertEquals(single.next(), bulk.next());
+            for (long o = single.base(); o < single.next(); o++) {
+                assertEquals(single.deliveryCount(o), bulk.deliveryCount(o));
+                assertEquals(single.awaitingAck(o), bulk.awaitingAck(o), "offset " + o);
+            }
+        }
+    }
+
+    @Test
+    void deliveredRangeBeyondRoomIsRefusedAndChangesNothing() {
+        DeliveryWindow w = new DeliveryWindow(5, 0);
+        w.deliveredRange(0, 3, true, 0);
+        assertThrows(IllegalStateException.class, () -> w.deliveredRange(3, 6, true, 0));
+        assertThrows(IllegalStateException.class, () -> w.deliveredRange(4, 5, true, 0));
+        assertEquals(0, w.base());
+        assertEquals(3, w.next());
+        assertEquals(2, w.ackRange(1, 3));
+        assertEquals(0, w.base());
+        assertEquals(1, w.ackRange(-10, 100));
+        assertEquals(3, w.base());
+    }
+
+    @Test
+    void ringGrowsWithOffsetsInFlightNotWithCapacity() {
+        DeliveryWindow quiet = new DeliveryWindow(20_000, 0);
+        for (int i = 0; i < 10; i++) {
+            quiet.deliveredRange(quiet.next(), quiet.next() + 100, true, 0);
+            assertEquals(100, quiet.ackRange(quiet.base(), quiet.next()));
+        }
+        assertEquals(DeliveryWindow.INITIAL_RING, quiet.ringSize());
+
+        DeliveryWindow busy = new DeliveryWindow(5_000, 3);
+        busy.deliveredRange(3, 203, true, 0);
+        busy.ackRange(3, 100); // base 100: the live slots wrap when the ring grows
+        busy.deliveredRange(203, 3_203, true, 7);
+        assertEquals(4096, busy.ringSize());
+        assertEquals(100, busy.base());
+        for (long o = 100; o < 3_203; o++) {
+            assertTrue(busy.awaitingAck(o), "offset " + o);
+        }
+        assertEquals(5_000 - 3_103, busy.room());
+    }
+
+    @Provide
+    Arbitrary<List<int[]>> rangeOps() {
+        return Arbitraries.integers()
+                .between(0, 1)
+                .flatMap(k -> Arbitraries.integers()
+                        .between(0, 300)
+                        .flatMap(a -> Arbitraries.integers().between(0, 300).map(b -> new int[] {k, a, b})))
+                .list()
+                .ofMaxSize(60);
+    }
 }

@@ -216,7 +216,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                 .build());
     }
 
-    /** Offsets of one PartitionOffsets for {@code ackAll}; inbound frames of a stream arrive one at a time. */
+    /** Offsets or ranges of one PartitionOffsets for the group; inbound frames of a stream arrive one at a time. */
     private long[] ackScratch = new long[1024];
 
     private void acks(Acks a) {
@@ -224,16 +224,21 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         if (s == null || s.group == null) {
             return; // acks of a closed subscription: its partitions were released, the next owner redelivers
         }
+        String bad = invalidRanges(a);
+        if (bad != null) {
+            sessionError(a.getSubscriptionId(), GmqException.invalidArgument(bad)); // nothing of the frame applied
+            return;
+        }
         for (PartitionOffsets po : a.getAcksList()) {
             TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
             int n = po.getOffsetsCount();
-            if (ackScratch.length < n) {
-                ackScratch = new long[Math.max(n, ackScratch.length * 2)];
+            if (n > 0) {
+                s.group.ackAll(tp, scratch(po.getOffsetsList(), n), n); // one lock acquisition per partition
             }
-            for (int i = 0; i < n; i++) {
-                ackScratch[i] = po.getOffsets(i);
+            int r = po.getRangesCount();
+            if (r > 0) {
+                s.group.ackRanges(tp, scratch(po.getRangesList(), r), r / 2);
             }
-            s.group.ackAll(tp, ackScratch, n); // one lock acquisition per partition, not per offset
         }
         for (PartitionOffsets po : a.getNacksList()) {
             TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
@@ -241,6 +246,45 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                 s.group.nack(tp, po.getOffsets(i));
             }
         }
+    }
+
+    private long[] scratch(List<Long> values, int n) {
+        if (ackScratch.length < n) {
+            ackScratch = new long[Math.max(n, ackScratch.length * 2)];
+        }
+        if (values instanceof com.google.protobuf.Internal.LongList longs) {
+            for (int i = 0; i < n; i++) {
+                ackScratch[i] = longs.getLong(i); // protobuf's own long[]: no boxing
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                ackScratch[i] = values.get(i);
+            }
+        }
+        return ackScratch;
+    }
+
+    /** Why the ack ranges of {@code a} are malformed, or null if they are well formed. */
+    private static String invalidRanges(Acks a) {
+        for (PartitionOffsets po : a.getAcksList()) {
+            int r = po.getRangesCount();
+            if (r % 2 != 0) {
+                return "ack ranges of " + po.getTopic() + "-" + po.getPartition() + " hold " + r
+                        + " values; ranges are pairs (from, to)";
+            }
+            for (int i = 0; i < r; i += 2) {
+                if (po.getRanges(i + 1) < po.getRanges(i) || po.getRanges(i) < 0) {
+                    return "ack range [" + po.getRanges(i) + ", " + po.getRanges(i + 1) + ") of " + po.getTopic() + "-"
+                            + po.getPartition() + " is not a range of offsets";
+                }
+            }
+        }
+        for (PartitionOffsets po : a.getNacksList()) {
+            if (po.getRangesCount() > 0) {
+                return "nacks name offsets, not ranges (" + po.getTopic() + "-" + po.getPartition() + ")";
+            }
+        }
+        return null;
     }
 
     private void onReady() {
@@ -367,7 +411,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                             .setSubscriptionId(id)
                             .setTopic(d.tp().topic())
                             .setPartition(d.tp().partition())
-                            .setFrames(Protos.copy(d.frames()))
+                            .setFrames(Protos.bytes(d.frames())) // storage never writes a fetched buffer again
                             .setFromOffset(d.fromOffset())
                             .setToOffset(d.toOffset())
                             .setDeliveryCount(d.deliveryCount())

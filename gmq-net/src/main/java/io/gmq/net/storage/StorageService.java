@@ -121,7 +121,7 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
                                     err == null
                                             ? FetchResponse.newBuilder()
                                                     .setRequestId(id)
-                                                    .setRecords(Protos.copy(res.records()))
+                                                    .setRecords(Protos.bytes(res.records()))
                                                     .setHighWatermark(res.highWatermark())
                                                     .setLogStartOffset(res.logStartOffset())
                                                     .setOutOfRange(res.outOfRange())

@@ -318,6 +318,66 @@ final class BrokerServiceTest {
     }
 
     @Test
+    void ackRangesAreCommittedAndMalformedRangesAreRefusedWithoutEffect() throws Exception {
+        admin.createTopic(CreateTopicRequest.newBuilder()
+                .setTopic("ranges")
+                .setPartitions(1)
+                .build());
+        try (SessionProbe producer = new SessionProbe(async);
+                SessionProbe consumer = new SessionProbe(async)) {
+            publishAndAwait(producer, 1, "ranges", 0, frame(true, "a", "b", "c", "d", "e"));
+            consumer.send(subscribe(9, "rangers", "ranges", 100));
+            consumer.await(ServerFrame::hasSubscribed);
+            long delivered = 0;
+            while (delivered < 5) {
+                io.gmq.proto.Delivery d =
+                        consumer.await(ServerFrame::hasDelivery).getDelivery();
+                delivered += d.getToOffset() - d.getFromOffset();
+            }
+            // malformed: an odd count, then a reversed pair next to a good one; neither frame acks anything
+            sendAcks(
+                    consumer,
+                    9,
+                    PartitionOffsets.newBuilder().addRanges(0).addRanges(2).addRanges(4));
+            assertEquals(
+                    ErrorCode.INVALID_ARGUMENT,
+                    consumer.await(ServerFrame::hasError).getError().getError().getCode());
+            sendAcks(
+                    consumer,
+                    9,
+                    PartitionOffsets.newBuilder()
+                            .addRanges(0)
+                            .addRanges(3)
+                            .addRanges(4)
+                            .addRanges(3));
+            assertEquals(
+                    ErrorCode.INVALID_ARGUMENT,
+                    consumer.await(ServerFrame::hasError).getError().getError().getCode());
+            // [0, 2) and [3, 5) leave offset 2 unacknowledged: the group commits 2, no further
+            sendAcks(
+                    consumer,
+                    9,
+                    PartitionOffsets.newBuilder()
+                            .addRanges(0)
+                            .addRanges(2)
+                            .addRanges(3)
+                            .addRanges(5));
+            awaitCommitted("rangers", 2);
+            // one offset acked one by one closes the gap
+            sendAcks(consumer, 9, PartitionOffsets.newBuilder().addOffsets(2));
+            awaitCommitted("rangers", 5);
+        }
+    }
+
+    private static void sendAcks(SessionProbe session, long subscription, PartitionOffsets.Builder po) {
+        session.send(ClientFrame.newBuilder()
+                .setAcks(Acks.newBuilder()
+                        .setSubscriptionId(subscription)
+                        .addAcks(po.setTopic("ranges").setPartition(0)))
+                .build());
+    }
+
+    @Test
     void deliveriesStopAtTheGrantedCreditsAndResumeWithMore() throws Exception {
         admin.createTopic(
                 CreateTopicRequest.newBuilder().setTopic("c").setPartitions(1).build());

@@ -1,0 +1,56 @@
+package io.gmq.client.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gmq.proto.PartitionOffsets;
+import java.util.List;
+import java.util.TreeSet;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.LongRange;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+class AckRangesTest {
+
+    @Test
+    void inOrderAcksOfADeliveryBecomeOneRange() {
+        AckRanges r = new AckRanges("t", 2);
+        for (long o = 1_000; o < 3_000; o++) {
+            r.add(o);
+        }
+        PartitionOffsets po = r.drainTo();
+        assertEquals("t", po.getTopic());
+        assertEquals(2, po.getPartition());
+        assertEquals(List.of(1_000L, 3_000L), po.getRangesList());
+        assertEquals(0, po.getOffsetsCount());
+        assertTrue(r.isEmpty(), "drained");
+    }
+
+    /** Whatever the order of acks, the ranges name exactly the acknowledged offsets. */
+    @Property(tries = 300)
+    void rangesCoverExactlyTheAcknowledgedOffsets(
+            @ForAll @Size(max = 300) List<@LongRange(min = 0, max = 400) Long> acks) {
+        AckRanges r = new AckRanges("t", 0);
+        TreeSet<Long> expected = new TreeSet<>();
+        for (long o : acks) {
+            r.add(o);
+            expected.add(o);
+        }
+        assertEquals(acks.isEmpty(), r.isEmpty());
+        PartitionOffsets po = r.drainTo();
+        assertEquals(0, po.getRangesCount() % 2);
+        TreeSet<Long> covered = new TreeSet<>();
+        for (int i = 0; i < po.getRangesCount(); i += 2) {
+            assertTrue(po.getRanges(i) < po.getRanges(i + 1), "non-empty, well-formed range");
+            for (long o = po.getRanges(i); o < po.getRanges(i + 1); o++) {
+                covered.add(o);
+            }
+        }
+        assertEquals(expected, covered);
+        assertTrue(po.getRangesCount() / 2 <= acks.size());
+        assertTrue(r.isEmpty());
+        assertEquals(0, r.drainTo().getRangesCount(), "drained ranges are not sent twice");
+    }
+}
