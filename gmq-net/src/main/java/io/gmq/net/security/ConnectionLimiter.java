@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * socket is registered with an event loop, so before any TLS or HTTP/2 byte is read or written. A
  * refused socket is closed at once (its client sees the connection end and reports UNAVAILABLE);
  * an admitted one is {@link #release released} when its channel closes, whatever closed it.
- * Refusals go to the audit log through a {@link RejectionAudit}, at most one line per second.
+ * The gate writes refusals to the audit log through a {@link RejectionAudit}.
  *
  * <p>Invariant: {@code total} and each {@code perIp} value equal the number of admitted
  * connections whose channel has not closed; a per-IP entry is removed when it drops to zero.
@@ -22,19 +22,25 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ConnectionLimiter {
     private final int maxConnections;
     private final int maxPerIp;
-    private final RejectionAudit audit;
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicLong rejected = new AtomicLong();
     private final ConcurrentHashMap<String, AtomicInteger> perIp = new ConcurrentHashMap<>();
 
     public ConnectionLimiter(int maxConnections, int maxPerIp) {
-        this(maxConnections, maxPerIp, RejectionAudit.toAuditLog());
-    }
-
-    ConnectionLimiter(int maxConnections, int maxPerIp, RejectionAudit audit) {
         this.maxConnections = maxConnections;
         this.maxPerIp = maxPerIp;
-        this.audit = audit;
+    }
+
+    /**
+     * The outcome of {@link #admit}.
+     *
+     * @param ip the address the connection is counted under (the key for {@link #release})
+     * @param refusal why a limit refused it, or null if it was admitted (and counted)
+     */
+    record Admission(String ip, String refusal) {
+        boolean admitted() {
+            return refusal == null;
+        }
     }
 
     /** Admitted connections now open. */
@@ -47,19 +53,14 @@ public final class ConnectionLimiter {
         return rejected.get();
     }
 
-    /**
-     * Counts a new connection from {@code remote}: returns the key to {@link #release} it with, or
-     * null if a limit refuses it (then nothing is counted and the refusal is audited).
-     */
-    String admit(SocketAddress remote) {
+    /** Counts a new connection from {@code remote}, unless a limit refuses it (then nothing is counted). */
+    Admission admit(SocketAddress remote) {
         String ip = ipOf(remote);
         String reason = tryAcquire(ip);
-        if (reason == null) {
-            return ip;
+        if (reason != null) {
+            rejected.incrementAndGet();
         }
-        rejected.incrementAndGet();
-        audit.rejected(ip, reason);
-        return null;
+        return new Admission(ip, reason);
     }
 
     /** Uncounts a connection admitted under {@code ip}. */

@@ -65,7 +65,7 @@ public final class ListenerTransport implements AutoCloseable {
 
     /** Makes {@code b} use these event loops and a server channel that gates every accepted socket. */
     void applyTo(NettyServerBuilder b) {
-        AcceptGate gate = new AcceptGate(limiter);
+        AcceptGate gate = new AcceptGate(limiter, RejectionAudit.toAuditLog());
         b.bossEventLoopGroup(boss).workerEventLoopGroup(workers).channelFactory(() -> {
             ServerChannel ch = serverChannel.get();
             // Added before the bootstrap appends its acceptor, so the gate sees each socket first.

@@ -1,6 +1,7 @@
 package io.gmq.net.security;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -37,6 +38,25 @@ final class RejectionAuditTest {
         assertTrue(
                 lines.get(1).endsWith("remote=10.0.0.2 reason=per-ip (9999 more rejected since the previous line)"),
                 lines.get(1));
+    }
+
+    @Test
+    void flushAfterTheIntervalLogsTheHeldBackCountOnce() {
+        audit.rejected("10.0.0.1", "full");
+        assertTrue(audit.rejected("10.0.0.1", "full"), "the first held-back refusal asks for a flush");
+        for (int i = 0; i < 41; i++) {
+            assertFalse(audit.rejected("10.0.0.1", "full"), "only the first held-back refusal asks");
+        }
+        audit.flush(); // too early: the interval has not passed
+        assertEquals(1, lines.size(), lines.toString());
+        now += audit.intervalNanos();
+        audit.flush();
+        audit.flush();
+        assertEquals(
+                List.of(
+                        "connection rejected: remote=10.0.0.1 reason=full",
+                        "connection rejected: 42 more since the previous line"),
+                lines);
     }
 
     @Test
