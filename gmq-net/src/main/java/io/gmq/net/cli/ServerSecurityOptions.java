@@ -42,14 +42,14 @@ final class ServerSecurityOptions {
             names = "--max-connections",
             paramLabel = "N",
             defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS,
-            description = "Open connections in total (default ${DEFAULT-VALUE}).")
+            description = "Open connections in total; more are closed at accept (default ${DEFAULT-VALUE}).")
     int maxConnections;
 
     @Option(
             names = "--max-connections-per-ip",
             paramLabel = "N",
             defaultValue = "" + NetLimits.DEFAULT_MAX_CONNECTIONS_PER_IP,
-            description = "Open connections from one IP address (default ${DEFAULT-VALUE}).")
+            description = "Open connections from one IP address; more are closed at accept (default ${DEFAULT-VALUE}).")
     int maxConnectionsPerIp;
 
     @Option(

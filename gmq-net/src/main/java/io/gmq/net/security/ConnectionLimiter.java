@@ -1,43 +1,29 @@
 package io.gmq.net.security;
 
-import io.grpc.Attributes;
-import io.grpc.Grpc;
-import io.grpc.Metadata;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
-import io.grpc.ServerTransportFilter;
-import io.grpc.Status;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Caps open connections of a listener, in total and per remote IP address.
  *
- * <p>As a {@link ServerTransportFilter} it counts each connection when it becomes ready and
- * uncounts it when it ends. gRPC offers no way to refuse a connection from a filter, so a
- * connection over a limit is marked in its transport attributes instead, and as a
- * {@link ServerInterceptor} this class closes every call on a marked connection with
- * RESOURCE_EXHAUSTED before any service code runs. The marked connection is not counted, holds no
- * session, and is reaped by the idle timeout ({@link NetLimits#maxConnectionIdle()}) once its
- * client stops calling. Rejections go to the audit log.
+ * <p>The listener's {@link AcceptGate} asks {@link #admit} for every accepted socket, before the
+ * socket is registered with an event loop, so before any TLS or HTTP/2 byte is read or written. A
+ * refused socket is closed at once (its client sees the connection end and reports UNAVAILABLE);
+ * an admitted one is {@link #release released} when its channel closes, whatever closed it.
+ * The gate writes refusals to the audit log through a {@link RejectionAudit}.
  *
- * <p>Invariant: {@code total} and each {@code perIp} value equal the number of accepted (unmarked)
- * connections that have not terminated; a per-IP entry is removed when it drops to zero.
+ * <p>Invariant: {@code total} and each {@code perIp} value equal the number of admitted
+ * connections whose channel has not closed; a per-IP entry is removed when it drops to zero.
  */
-public final class ConnectionLimiter extends ServerTransportFilter implements ServerInterceptor {
-    private static final Logger AUDIT = LoggerFactory.getLogger("gmq.audit");
-    private static final Attributes.Key<String> REJECTED = Attributes.Key.create("gmq-connection-rejected");
-    private static final Attributes.Key<String> COUNTED_IP = Attributes.Key.create("gmq-connection-ip");
-
+public final class ConnectionLimiter {
     private final int maxConnections;
     private final int maxPerIp;
     private final AtomicInteger total = new AtomicInteger();
+    private final AtomicLong rejected = new AtomicLong();
     private final ConcurrentHashMap<String, AtomicInteger> perIp = new ConcurrentHashMap<>();
 
     public ConnectionLimiter(int maxConnections, int maxPerIp) {
@@ -45,39 +31,42 @@ public final class ConnectionLimiter extends ServerTransportFilter implements Se
         this.maxPerIp = maxPerIp;
     }
 
-    /** Accepted connections now open. */
+    /**
+     * The outcome of {@link #admit}.
+     *
+     * @param ip the address the connection is counted under (the key for {@link #release})
+     * @param refusal why a limit refused it, or null if it was admitted (and counted)
+     */
+    record Admission(String ip, String refusal) {
+        boolean admitted() {
+            return refusal == null;
+        }
+    }
+
+    /** Admitted connections now open. */
     public int openConnections() {
         return total.get();
     }
 
-    @Override
-    public Attributes transportReady(Attributes attrs) {
-        String ip = ipOf(attrs.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+    /** Connections refused since the listener started. */
+    public long rejectedConnections() {
+        return rejected.get();
+    }
+
+    /** Counts a new connection from {@code remote}, unless a limit refuses it (then nothing is counted). */
+    Admission admit(SocketAddress remote) {
+        String ip = ipOf(remote);
         String reason = tryAcquire(ip);
         if (reason != null) {
-            AUDIT.info("connection rejected: remote={} reason={}", ip, reason);
-            return attrs.toBuilder().set(REJECTED, reason).build();
+            rejected.incrementAndGet();
         }
-        return attrs.toBuilder().set(COUNTED_IP, ip).build();
+        return new Admission(ip, reason);
     }
 
-    @Override
-    public void transportTerminated(Attributes attrs) {
-        String ip = attrs == null ? null : attrs.get(COUNTED_IP);
-        if (ip != null) {
-            release(ip);
-        }
-    }
-
-    @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(
-            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-        String rejected = call.getAttributes().get(REJECTED);
-        if (rejected != null) {
-            call.close(Status.RESOURCE_EXHAUSTED.withDescription(rejected), new Metadata());
-            return new ServerCall.Listener<>() {};
-        }
-        return next.startCall(call, headers);
+    /** Uncounts a connection admitted under {@code ip}. */
+    void release(String ip) {
+        total.decrementAndGet();
+        perIp.computeIfPresent(ip, (k, c) -> c.decrementAndGet() == 0 ? null : c);
     }
 
     /** Counts a connection from {@code ip}, or returns why it may not be opened (counting nothing). */
@@ -104,16 +93,11 @@ public final class ConnectionLimiter extends ServerTransportFilter implements Se
         return null;
     }
 
-    private void release(String ip) {
-        total.decrementAndGet();
-        perIp.computeIfPresent(ip, (k, c) -> c.decrementAndGet() == 0 ? null : c);
-    }
-
     private static String ipOf(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {
             InetAddress a = inet.getAddress();
             return a == null ? inet.getHostString() : a.getHostAddress();
         }
-        return String.valueOf(address); // in-process transports: one bucket per address object
+        return String.valueOf(address); // other socket kinds: one bucket per address
     }
 }

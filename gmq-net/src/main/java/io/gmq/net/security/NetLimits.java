@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
  * docs/SECURITY.md). The message size limit is not here: it follows {@code GmqConfig.maxBatchBytes}
  * so that the server refuses an oversized message from its length prefix, before buffering it.
  *
- * @param maxConnections open connections of the listener; the next ones get RESOURCE_EXHAUSTED
- * @param maxConnectionsPerIp open connections from one remote address
+ * @param maxConnections open connections of the listener; the next ones are closed at accept
+ * @param maxConnectionsPerIp open connections from one remote address; the next ones are closed at accept
  * @param maxConcurrentCallsPerConnection HTTP/2 streams one connection may have open at once
  * @param maxInboundMetadataBytes total size of the headers of one call
  * @param maxInFlightPublishesPerSession publish batches a client session may have unanswered
@@ -156,7 +156,7 @@ public record NetLimits(
                 window);
     }
 
-    /** Sets every transport-level limit on {@code b} (connection counting is done by {@link ConnectionLimiter}). */
+    /** Sets every transport-level limit on {@code b} (connections are counted at accept by {@link ListenerTransport}). */
     void applyTo(NettyServerBuilder b) {
         b.maxConcurrentCallsPerConnection(maxConcurrentCallsPerConnection)
                 .maxInboundMetadataSize(maxInboundMetadataBytes)

@@ -10,10 +10,11 @@ import java.net.InetSocketAddress;
 /**
  * Everything that protects one GMQ listener, validated once here.
  *
- * <p>Order of checks on every call (first failing one answers): connection limits
- * (RESOURCE_EXHAUSTED), authentication (UNAUTHENTICATED), the storage gate (PERMISSION_DENIED),
- * then the service, whose {@link BrokerAccess} checks each request against the ACLs. TLS and the
- * message, metadata and stream limits act earlier, in the transport.
+ * <p>Connection limits act first, at accept ({@link ListenerTransport}): a connection over a limit
+ * is closed before its TLS handshake, and its client sees UNAVAILABLE. Then TLS and the message,
+ * metadata and stream limits act in the transport. Order of checks on every call (first failing
+ * one answers): authentication (UNAUTHENTICATED), the storage gate (PERMISSION_DENIED), then the
+ * service, whose {@link BrokerAccess} checks each request against the ACLs.
  *
  * @param tls TLS of the listener, null for plaintext
  * @param authenticator bearer-token authentication, null for none (every caller is anonymous)
@@ -46,17 +47,23 @@ public record ServerSecurity(ServerTls tls, Authenticator authenticator, Authori
         return authorizer == null ? BrokerAccess.allowAll() : BrokerAccess.enforcing(authorizer, storage);
     }
 
+    /** Event loops and accept gate for one listener with these limits; the caller closes it. */
+    public ListenerTransport newTransport() {
+        return ListenerTransport.create(limits);
+    }
+
     /**
-     * A server builder for {@code address} with TLS, limits and interceptors in place.
-     * {@code maxInboundMessageBytes} is enforced from each message's length prefix, before its
-     * payload is read into memory.
+     * A server builder for {@code address} with TLS, limits and interceptors in place, running on
+     * {@code transport} (from {@link #newTransport()}; the caller
+     * owns it and closes it after the server has terminated). {@code maxInboundMessageBytes} is
+     * enforced from each message's length prefix, before its payload is read into memory.
      */
-    public NettyServerBuilder serverBuilder(InetSocketAddress address, int maxInboundMessageBytes) {
+    public NettyServerBuilder serverBuilder(
+            InetSocketAddress address, int maxInboundMessageBytes, ListenerTransport transport) {
         NettyServerBuilder b = NettyServerBuilder.forAddress(address, ServerTls.credentials(tls))
                 .maxInboundMessageSize(maxInboundMessageBytes);
         limits.applyTo(b);
-        ConnectionLimiter limiter = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerIp());
-        b.addTransportFilter(limiter);
+        transport.applyTo(b);
         // ServerBuilder.intercept: the interceptor added last runs first.
         if (authorizer != null) {
             b.intercept(new StorageGate(authorizer));
@@ -64,7 +71,6 @@ public record ServerSecurity(ServerTls tls, Authenticator authenticator, Authori
         if (authenticator != null) {
             b.intercept(new AuthInterceptor(authenticator));
         }
-        b.intercept(limiter);
         return b;
     }
 

@@ -4,6 +4,8 @@ import io.gmq.GmqConfig;
 import io.gmq.client.internal.ChannelSecurity;
 import io.gmq.internal.broker.BrokerEngine;
 import io.gmq.net.broker.BrokerService;
+import io.gmq.net.security.ConnectionLimiter;
+import io.gmq.net.security.ListenerTransport;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.storage.StorageService;
@@ -57,6 +59,7 @@ public final class GmqServer implements AutoCloseable {
     private final HealthStatusManager health;
     private final BrokerService broker;
     private final StorageService storageService;
+    private final ConnectionLimiter connections;
     private final Deque<AutoCloseable> owned;
     private boolean closed;
 
@@ -66,12 +69,14 @@ public final class GmqServer implements AutoCloseable {
             HealthStatusManager health,
             BrokerService broker,
             StorageService storageService,
+            ConnectionLimiter connections,
             Deque<AutoCloseable> owned) {
         this.role = role;
         this.server = server;
         this.health = health;
         this.broker = broker;
         this.storageService = storageService;
+        this.connections = connections;
         this.owned = owned;
     }
 
@@ -165,8 +170,11 @@ public final class GmqServer implements AutoCloseable {
             services.add(storageService);
         }
         HealthStatusManager health = new HealthStatusManager();
+        // Pushed last, so closed first: after the server has terminated, before the engine.
+        ListenerTransport transport = security.newTransport();
+        owned.push(transport);
         NettyServerBuilder b = security.serverBuilder(
-                        new InetSocketAddress(host, port), config.maxBatchBytes() + ENVELOPE_BYTES)
+                        new InetSocketAddress(host, port), config.maxBatchBytes() + ENVELOPE_BYTES, transport)
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         for (BindableService s : services) {
@@ -189,7 +197,7 @@ public final class GmqServer implements AutoCloseable {
                 server.getPort(),
                 config,
                 security);
-        return new GmqServer(role, server, health, broker, storageService, owned);
+        return new GmqServer(role, server, health, broker, storageService, transport.limiter(), owned);
     }
 
     public Role role() {
@@ -199,6 +207,11 @@ public final class GmqServer implements AutoCloseable {
     /** The bound port (useful with port 0). */
     public int port() {
         return server.getPort();
+    }
+
+    /** Open and refused connection counts of the listener. */
+    public ConnectionLimiter connections() {
+        return connections;
     }
 
     public void awaitTermination() throws InterruptedException {

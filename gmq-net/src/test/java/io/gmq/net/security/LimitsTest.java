@@ -15,6 +15,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Connection limits and the message size limit, on real listeners on 127.0.0.1. */
+/** Connection limits (enforced at accept) and the message size limit, on real listeners on 127.0.0.1. */
 final class LimitsTest {
     @TempDir
     Path dir;
@@ -65,11 +69,13 @@ final class LimitsTest {
     }
 
     @Test
-    void connectionBeyondTheTotalLimitIsRejectedAndAFreedSlotIsReused() {
+    void connectionBeyondTheTotalLimitIsClosedAtAcceptAndAFreedSlotIsReused() {
         try (GmqServer server = server(GmqConfig.builder(), NetLimits.defaults().withConnections(2, 2))) {
             assertEquals(Status.Code.OK, ping(server));
             assertEquals(Status.Code.OK, ping(server));
-            assertEquals(Status.Code.RESOURCE_EXHAUSTED, ping(server));
+            // Closed at accept: the client sees its connection end, which gRPC reports as UNAVAILABLE.
+            assertEquals(Status.Code.UNAVAILABLE, ping(server));
+            assertTrue(server.connections().rejectedConnections() >= 1);
             // The accepted connections keep working.
             assertEquals(Status.Code.OK, ping(channels.get(0)));
 
@@ -84,7 +90,7 @@ final class LimitsTest {
     }
 
     @Test
-    void connectionBeyondThePerAddressLimitIsRejected() {
+    void connectionBeyondThePerAddressLimitIsClosedAtAccept() {
         try (GmqServer server = server(GmqConfig.builder(), NetLimits.defaults().withConnections(100, 1))) {
             assertEquals(Status.Code.OK, ping(server));
             ManagedChannel second = NettyChannelBuilder.forTarget("127.0.0.1:" + server.port())
@@ -93,9 +99,61 @@ final class LimitsTest {
             channels.add(second);
             StatusRuntimeException e = assertThrows(
                     StatusRuntimeException.class,
-                    () -> GmqBrokerGrpc.newBlockingStub(second).listTopics(ListTopicsRequest.getDefaultInstance()));
-            assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
-            assertTrue(e.getStatus().getDescription().contains("--max-connections-per-ip"), e.getMessage());
+                    () -> GmqBrokerGrpc.newBlockingStub(second)
+                            .withDeadlineAfter(5, TimeUnit.SECONDS)
+                            .listTopics(ListTopicsRequest.getDefaultInstance()));
+            assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getMessage());
+            assertEquals(1, server.connections().openConnections());
+        }
+    }
+
+    /**
+     * The server writes its HTTP/2 SETTINGS frame as soon as it has set a connection up; a refused
+     * socket ends without a single byte from the server, so no TLS or HTTP/2 work was done for it.
+     */
+    @Test
+    void refusedSocketEndsBeforeTheServerWritesAnyByte() throws IOException {
+        try (GmqServer server = server(GmqConfig.builder(), NetLimits.defaults().withConnections(1, 1));
+                SocketChannel admitted = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
+            admitted.socket().setSoTimeout(5000);
+            byte[] head = new byte[9]; // an HTTP/2 frame header
+            assertEquals(9, admitted.socket().getInputStream().readNBytes(head, 0, 9), "SETTINGS from the server");
+            assertEquals(4, head[3], "frame type SETTINGS");
+
+            try (SocketChannel refused = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
+                refused.socket().setSoTimeout(5000);
+                assertEquals(-1, readOrEnd(refused), "a refused socket is closed without any byte");
+            }
+            assertEquals(1, server.connections().openConnections());
+            assertEquals(1, server.connections().rejectedConnections());
+        }
+    }
+
+    @Test
+    void openConnectionCountReturnsToZeroWhenClientsLeave() {
+        try (GmqServer server = server(GmqConfig.builder(), NetLimits.defaults().withConnections(10, 10))) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(Status.Code.OK, ping(server));
+            }
+            assertEquals(3, server.connections().openConnections());
+            channels.forEach(ManagedChannel::shutdownNow);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (server.connections().openConnections() != 0) {
+                assertTrue(
+                        System.nanoTime() < deadline,
+                        "connections still counted: " + server.connections().openConnections());
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+            assertEquals(0, server.connections().rejectedConnections());
+        }
+    }
+
+    /** The first byte, or -1 when the peer ended the connection (a reset counts as an end). */
+    private static int readOrEnd(SocketChannel ch) throws IOException {
+        try {
+            return ch.socket().getInputStream().read();
+        } catch (SocketException reset) {
+            return -1;
         }
     }
 
