@@ -7,6 +7,9 @@ import io.gmq.net.broker.BrokerService;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.storage.StorageService;
+import io.gmq.security.ReloadingAclAuthorizer;
+import io.gmq.security.ReloadingTokenAuthenticator;
+import io.gmq.security.SecurityFileWatcher;
 import io.gmq.storage.LocalStorage;
 import io.gmq.storage.Storage;
 import io.grpc.BindableService;
@@ -35,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * both over one {@link LocalStorage} (the broker calls it directly, no second hop; other brokers
  * may still attach to its storage service).
  *
+ * <p>Reloadable token and ACL files ({@link ServerSecurity#reloadables()}) are watched by a
+ * {@link SecurityFileWatcher} the server owns; {@link #reloadSecurity()} re-reads them at once. A
+ * token file change closes the Session streams of revoked tokens; an ACL file change closes the
+ * subscriptions that are no longer allowed (publishes are checked per batch anyway).
+ *
  * <p>Shutdown order ({@link #close()}): health goes NOT_SERVING, the server stops accepting calls,
  * client sessions end with UNAVAILABLE (their members commit acknowledged progress and leave),
  * in-flight unary calls drain for up to {@link #DRAIN_SECONDS}, then the broker engine and the
@@ -58,6 +66,7 @@ public final class GmqServer implements AutoCloseable {
     private final BrokerService broker;
     private final StorageService storageService;
     private final Deque<AutoCloseable> owned;
+    private final SecurityFileWatcher securityFiles;
     private boolean closed;
 
     private GmqServer(
@@ -66,13 +75,15 @@ public final class GmqServer implements AutoCloseable {
             HealthStatusManager health,
             BrokerService broker,
             StorageService storageService,
-            Deque<AutoCloseable> owned) {
+            Deque<AutoCloseable> owned,
+            SecurityFileWatcher securityFiles) {
         this.role = role;
         this.server = server;
         this.health = health;
         this.broker = broker;
         this.storageService = storageService;
         this.owned = owned;
+        this.securityFiles = securityFiles;
     }
 
     /** Broker and storage in one process over the local data directory. */
@@ -157,6 +168,7 @@ public final class GmqServer implements AutoCloseable {
             BrokerService broker,
             StorageService storageService,
             Deque<AutoCloseable> owned) {
+        SecurityFileWatcher securityFiles = watchSecurityFiles(security, broker, owned);
         List<BindableService> services = new ArrayList<>(2);
         if (broker != null) {
             services.add(broker);
@@ -189,7 +201,37 @@ public final class GmqServer implements AutoCloseable {
                 server.getPort(),
                 config,
                 security);
-        return new GmqServer(role, server, health, broker, storageService, owned);
+        return new GmqServer(role, server, health, broker, storageService, owned, securityFiles);
+    }
+
+    /**
+     * Starts watching the reloadable security files of {@code security} (owned: closed with the
+     * server) and ties their reloads to the open sessions of {@code broker}.
+     */
+    private static SecurityFileWatcher watchSecurityFiles(
+            ServerSecurity security, BrokerService broker, Deque<AutoCloseable> owned) {
+        if (broker != null) {
+            if (security.authenticator() instanceof ReloadingTokenAuthenticator tokens) {
+                owned.push(tokens.onReload(() -> broker.closeRevokedSessions(tokens::principalOfDigest)));
+            }
+            if (security.authorizer() instanceof ReloadingAclAuthorizer acls) {
+                owned.push(acls.onReload(broker::recheckSubscriptions));
+            }
+        }
+        SecurityFileWatcher watcher = SecurityFileWatcher.start(security.reloadables(), security.reloadInterval());
+        owned.push(watcher);
+        return watcher;
+    }
+
+    /**
+     * Re-reads the token and ACL files now (the explicit reload hook; the files are also polled).
+     *
+     * @return true if any file changed
+     * @throws io.gmq.GmqException naming the file and line if one does not parse; it keeps its
+     *     previous version
+     */
+    public boolean reloadSecurity() {
+        return securityFiles.reloadNow();
     }
 
     public Role role() {
