@@ -5,6 +5,7 @@ import io.gmq.security.Authenticator;
 import io.gmq.security.Authorizer;
 import io.gmq.security.Reloadable;
 import io.gmq.storage.Storage;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -109,7 +110,16 @@ public record ServerSecurity(
      * payload is read into memory.
      */
     public NettyServerBuilder serverBuilder(InetSocketAddress address, int maxInboundMessageBytes) {
-        NettyServerBuilder b = NettyServerBuilder.forAddress(address, ServerTls.credentials(tls))
+        return serverBuilder(address, maxInboundMessageBytes, ServerTls.credentials(tls));
+    }
+
+    /**
+     * Like {@link #serverBuilder(InetSocketAddress, int)} with the transport credentials given, e.g.
+     * those of a {@link ReloadingServerTls} for {@link #tls()} that the caller reloads.
+     */
+    public NettyServerBuilder serverBuilder(
+            InetSocketAddress address, int maxInboundMessageBytes, ServerCredentials credentials) {
+        NettyServerBuilder b = NettyServerBuilder.forAddress(address, credentials)
                 .maxInboundMessageSize(maxInboundMessageBytes);
         limits.applyTo(b);
         ConnectionLimiter limiter = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerIp());

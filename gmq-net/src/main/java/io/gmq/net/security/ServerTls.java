@@ -3,8 +3,6 @@ package io.gmq.net.security;
 import io.gmq.GmqException;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
-import io.grpc.TlsServerCredentials;
-import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -40,22 +38,12 @@ public record ServerTls(Path certFile, Path keyFile, Path clientCaFile, ClientCe
         return new ServerTls(certFile, keyFile, clientCaFile, mapping);
     }
 
-    /** Plaintext credentials when {@code tls} is null, TLS (or mutual TLS) otherwise. */
+    /**
+     * Plaintext credentials when {@code tls} is null, TLS (or mutual TLS) otherwise. These do not
+     * follow file changes on their own; {@link ReloadingServerTls} does when a watcher reloads it.
+     */
     static ServerCredentials credentials(ServerTls tls) {
-        if (tls == null) {
-            return InsecureServerCredentials.create();
-        }
-        try {
-            TlsServerCredentials.Builder b =
-                    TlsServerCredentials.newBuilder().keyManager(tls.certFile.toFile(), tls.keyFile.toFile());
-            if (tls.clientCaFile != null) {
-                b.trustManager(tls.clientCaFile.toFile()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
-            }
-            return b.build();
-        } catch (IOException | IllegalArgumentException e) {
-            throw GmqException.invalidArgument("cannot load TLS files (cert " + tls.certFile + ", key " + tls.keyFile
-                    + ", client CA " + tls.clientCaFile + "): " + e.getMessage());
-        }
+        return tls == null ? InsecureServerCredentials.create() : ReloadingServerTls.load(tls).credentials();
     }
 
     public boolean mutual() {

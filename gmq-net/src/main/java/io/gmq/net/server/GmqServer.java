@@ -7,12 +7,15 @@ import io.gmq.net.broker.BrokerService;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.storage.StorageService;
+import io.gmq.net.security.ReloadingServerTls;
+import io.gmq.security.Reloadable;
 import io.gmq.security.ReloadingAclAuthorizer;
 import io.gmq.security.ReloadingTokenAuthenticator;
 import io.gmq.security.SecurityFileWatcher;
 import io.gmq.storage.LocalStorage;
 import io.gmq.storage.Storage;
 import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -168,7 +171,8 @@ public final class GmqServer implements AutoCloseable {
             BrokerService broker,
             StorageService storageService,
             Deque<AutoCloseable> owned) {
-        SecurityFileWatcher securityFiles = watchSecurityFiles(security, broker, owned);
+        ReloadingServerTls tls = security.tls() == null ? null : ReloadingServerTls.load(security.tls());
+        SecurityFileWatcher securityFiles = watchSecurityFiles(security, tls, broker, owned);
         List<BindableService> services = new ArrayList<>(2);
         if (broker != null) {
             services.add(broker);
@@ -178,7 +182,9 @@ public final class GmqServer implements AutoCloseable {
         }
         HealthStatusManager health = new HealthStatusManager();
         NettyServerBuilder b = security.serverBuilder(
-                        new InetSocketAddress(host, port), config.maxBatchBytes() + ENVELOPE_BYTES)
+                        new InetSocketAddress(host, port),
+                        config.maxBatchBytes() + ENVELOPE_BYTES,
+                        tls == null ? InsecureServerCredentials.create() : tls.credentials())
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         for (BindableService s : services) {
@@ -205,11 +211,11 @@ public final class GmqServer implements AutoCloseable {
     }
 
     /**
-     * Starts watching the reloadable security files of {@code security} (owned: closed with the
-     * server) and ties their reloads to the open sessions of {@code broker}.
+     * Starts watching the reloadable security files of {@code security} and the TLS files
+     * (owned: closed with the server) and ties their reloads to the open sessions of {@code broker}.
      */
     private static SecurityFileWatcher watchSecurityFiles(
-            ServerSecurity security, BrokerService broker, Deque<AutoCloseable> owned) {
+            ServerSecurity security, ReloadingServerTls tls, BrokerService broker, Deque<AutoCloseable> owned) {
         if (broker != null) {
             if (security.authenticator() instanceof ReloadingTokenAuthenticator tokens) {
                 owned.push(tokens.onReload(() -> broker.closeRevokedSessions(tokens::principalOfDigest)));
@@ -218,13 +224,17 @@ public final class GmqServer implements AutoCloseable {
                 owned.push(acls.onReload(broker::recheckSubscriptions));
             }
         }
-        SecurityFileWatcher watcher = SecurityFileWatcher.start(security.reloadables(), security.reloadInterval());
+        List<Reloadable> files = new ArrayList<>(security.reloadables());
+        if (tls != null) {
+            files.add(tls);
+        }
+        SecurityFileWatcher watcher = SecurityFileWatcher.start(files, security.reloadInterval());
         owned.push(watcher);
         return watcher;
     }
 
     /**
-     * Re-reads the token and ACL files now (the explicit reload hook; the files are also polled).
+     * Re-reads the token, ACL and TLS files now (the explicit reload hook; the files are also polled).
      *
      * @return true if any file changed
      * @throws io.gmq.GmqException naming the file and line if one does not parse; it keeps its
