@@ -70,7 +70,8 @@ public enum ClientCertPrincipal {
         try {
             rdns = new LdapName(dn).getRdns(); // index 0 is the rightmost (least specific) RDN
         } catch (InvalidNameException e) {
-            throw new GmqException(ErrorCode.UNAUTHENTICATED, "cannot parse the client certificate subject '" + dn + "'");
+            throw new GmqException(
+                    ErrorCode.UNAUTHENTICATED, "cannot parse the client certificate subject '" + dn + "'");
         }
         for (int i = rdns.size() - 1; i >= 0; i--) {
             Rdn rdn = rdns.get(i);

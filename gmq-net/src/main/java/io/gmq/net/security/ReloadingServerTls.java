@@ -116,7 +116,10 @@ public final class ReloadingServerTls implements Reloadable {
         appliedHash = hash;
         rejectedHash = null;
         if (!first) {
-            LOG.info("TLS files reloaded (certificate {}, key {}, client CA {})", tls.certFile(), tls.keyFile(),
+            LOG.info(
+                    "TLS files reloaded (certificate {}, key {}, client CA {})",
+                    tls.certFile(),
+                    tls.keyFile(),
                     tls.clientCaFile());
             for (Runnable l : listeners) {
                 l.run();
@@ -178,8 +181,8 @@ public final class ReloadingServerTls implements Reloadable {
             matches = false;
         }
         if (!matches) {
-            throw new IllegalArgumentException("the key in " + tls.keyFile() + " does not belong to the certificate in "
-                    + tls.certFile());
+            throw new IllegalArgumentException(
+                    "the key in " + tls.keyFile() + " does not belong to the certificate in " + tls.certFile());
         }
     }
 

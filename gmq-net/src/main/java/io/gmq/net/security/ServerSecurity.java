@@ -119,8 +119,8 @@ public record ServerSecurity(
      */
     public NettyServerBuilder serverBuilder(
             InetSocketAddress address, int maxInboundMessageBytes, ServerCredentials credentials) {
-        NettyServerBuilder b = NettyServerBuilder.forAddress(address, credentials)
-                .maxInboundMessageSize(maxInboundMessageBytes);
+        NettyServerBuilder b =
+                NettyServerBuilder.forAddress(address, credentials).maxInboundMessageSize(maxInboundMessageBytes);
         limits.applyTo(b);
         ConnectionLimiter limiter = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerIp());
         b.addTransportFilter(limiter);

@@ -43,7 +43,9 @@ public record ServerTls(Path certFile, Path keyFile, Path clientCaFile, ClientCe
      * follow file changes on their own; {@link ReloadingServerTls} does when a watcher reloads it.
      */
     static ServerCredentials credentials(ServerTls tls) {
-        return tls == null ? InsecureServerCredentials.create() : ReloadingServerTls.load(tls).credentials();
+        return tls == null
+                ? InsecureServerCredentials.create()
+                : ReloadingServerTls.load(tls).credentials();
     }
 
     public boolean mutual() {

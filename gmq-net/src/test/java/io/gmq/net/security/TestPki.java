@@ -91,7 +91,8 @@ final class TestPki {
 
     private Issued issue(String name, X500Name subject, KeyPurposeId purpose, GeneralNames sans) throws Exception {
         KeyPair keys = keyPair();
-        X509v3CertificateBuilder b = builder(new X500Name(caCert.getSubjectX500Principal().getName()), subject, keys)
+        X509v3CertificateBuilder b = builder(
+                        new X500Name(caCert.getSubjectX500Principal().getName()), subject, keys)
                 .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                 .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
                 .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));

@@ -147,7 +147,8 @@ final class TlsTest {
             GmqClient.connect(client(server).tls(otherCa.caFile).build()).close();
             GmqException old = assertThrows(
                     GmqException.class,
-                    () -> GmqClient.connect(client(server).tls(ca.caFile).build()).close());
+                    () -> GmqClient.connect(client(server).tls(ca.caFile).build())
+                            .close());
             assertEquals(ErrorCode.UNAVAILABLE, old.code());
         }
     }
