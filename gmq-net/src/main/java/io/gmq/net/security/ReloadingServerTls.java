@@ -122,7 +122,11 @@ public final class ReloadingServerTls implements Reloadable {
                     tls.keyFile(),
                     tls.clientCaFile());
             for (Runnable l : listeners) {
-                l.run();
+                try {
+                    l.run();
+                } catch (RuntimeException e) {
+                    LOG.error("a listener of the TLS files failed after the reload", e);
+                }
             }
         }
         return !first;

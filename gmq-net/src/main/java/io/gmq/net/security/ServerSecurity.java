@@ -140,7 +140,9 @@ public record ServerSecurity(
         return "tls=" + (tls == null ? "off" : tls.mutual() ? "mutual" : "on")
                 + ", authentication=" + authentication()
                 + ", acls=" + (authorizer == null ? "off" : "on")
-                + (reloadables().isEmpty() ? "" : ", reload every " + reloadInterval.toMillis() + " ms")
+                + (reloadInterval.isZero()
+                        ? ", file reload on request only"
+                        : ", files checked every " + reloadInterval.toMillis() + " ms")
                 + ", " + limits;
     }
 
