@@ -11,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BiPredicate;
 
 /**
@@ -90,19 +91,33 @@ public final class StaticTokenAuthenticator implements Authenticator {
             Audit.authenticationFailed("missing token");
             throw new GmqException(ErrorCode.UNAUTHENTICATED, INVALID_TOKEN);
         }
-        byte[] presented = digest(bearerToken);
-        Principal found = null;
-        for (Entry entry : entries) {
-            // No early exit: the loop's duration must not depend on which entry matches.
-            if (digestEquals.test(presented, entry.tokenDigest()) && found == null) {
-                found = entry.principal();
-            }
-        }
-        if (found == null) {
+        Optional<Principal> found = principalOfDigest(digest(bearerToken));
+        if (found.isEmpty()) {
             Audit.authenticationFailed("unknown token");
             throw new GmqException(ErrorCode.UNAUTHENTICATED, INVALID_TOKEN);
         }
-        return found;
+        return found.get();
+    }
+
+    /**
+     * The principal of the token whose {@link #tokenDigest} this is, without auditing. Lets a server
+     * re-check, after the token file changed, the calls it authenticated earlier while keeping only
+     * digests, never tokens, in memory.
+     */
+    public Optional<Principal> principalOfDigest(byte[] tokenDigest) {
+        Principal found = null;
+        for (Entry entry : entries) {
+            // No early exit: the loop's duration must not depend on which entry matches.
+            if (digestEquals.test(tokenDigest, entry.tokenDigest()) && found == null) {
+                found = entry.principal();
+            }
+        }
+        return Optional.ofNullable(found);
+    }
+
+    /** The SHA-256 digest of a token, as {@link #principalOfDigest} expects it. */
+    public static byte[] tokenDigest(String token) {
+        return digest(token);
     }
 
     private static byte[] digest(String token) {

@@ -56,6 +56,12 @@ final class BrokerConnection implements AutoCloseable {
     private boolean closed;
     private long backoffMillis = INITIAL_BACKOFF_MILLIS;
     private boolean reconnectScheduled;
+    /**
+     * Set while disconnected because the broker refused this client's credentials (a revoked
+     * token): unary calls fail with it at once instead of waiting for a reconnect that cannot work
+     * until an operator restores the token. Reconnect attempts continue; a successful one clears it.
+     */
+    private GmqException authFailure;
 
     BrokerConnection(ClientConfig config, ScheduledExecutorService scheduler) {
         this.addresses = config.addresses();
@@ -114,7 +120,7 @@ final class BrokerConnection implements AutoCloseable {
             ManagedChannel ch;
             String addr;
             synchronized (this) {
-                while (!connected && !closed && System.nanoTime() < deadline) {
+                while (!connected && !closed && authFailure == null && System.nanoTime() < deadline) {
                     try {
                         wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
                     } catch (InterruptedException e) {
@@ -124,6 +130,9 @@ final class BrokerConnection implements AutoCloseable {
                 }
                 if (closed) {
                     throw new GmqException(ErrorCode.UNAVAILABLE, "client is closed");
+                }
+                if (!connected && authFailure != null) {
+                    throw new GmqException(ErrorCode.UNAUTHENTICATED, authFailure.getMessage(), authFailure);
                 }
                 if (!connected) {
                     throw new GmqException(
@@ -216,6 +225,7 @@ final class BrokerConnection implements AutoCloseable {
             }
         });
         connected = true;
+        authFailure = null;
         backoffMillis = INITIAL_BACKOFF_MILLIS;
         LOG.debug("connected to GMQ broker {}", addr);
         listener.onConnected(myEpoch);
@@ -232,6 +242,10 @@ final class BrokerConnection implements AutoCloseable {
                 return;
             }
             connected = false;
+            if (cause.code() == ErrorCode.UNAUTHENTICATED) {
+                authFailure = cause;
+            }
+            notifyAll();
             LOG.info("lost GMQ broker {}: {}; reconnecting", address, cause.getMessage());
         }
         listener.onDisconnected(cause);
@@ -265,6 +279,12 @@ final class BrokerConnection implements AutoCloseable {
                 ch = probe(index);
             } catch (GmqException e) {
                 LOG.debug("reconnect to {} failed: {}", addresses.get(index), e.getMessage());
+                if (e.code() == ErrorCode.UNAUTHENTICATED) {
+                    synchronized (this) {
+                        authFailure = e;
+                        notifyAll();
+                    }
+                }
                 continue;
             }
             synchronized (this) {

@@ -28,11 +28,14 @@ import io.gmq.proto.ResetOffsetsResponse;
 import io.gmq.proto.ServerFrame;
 import io.gmq.security.Principal;
 import io.gmq.storage.Storage;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * The broker's gRPC face: one {@link ClientSession} per Session stream, and the admin calls, each
@@ -70,6 +73,7 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
                 () -> sessions.remove(holder[0]),
                 access,
                 caller(),
+                SecurityContext.tokenDigest(),
                 maxInFlightPublishes);
         holder[0] = s;
         sessions.add(s);
@@ -98,6 +102,29 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
         for (ClientSession s : List.copyOf(sessions)) {
             s.terminate(reason);
             sessions.remove(s);
+        }
+    }
+
+    /**
+     * After the token file changed: ends with UNAUTHENTICATED every session whose token no longer
+     * names the session's principal ({@code tokenOwner} answers from the new version). Sessions
+     * opened with a client certificate are not affected.
+     */
+    public void closeRevokedSessions(Function<byte[], Optional<Principal>> tokenOwner) {
+        for (ClientSession s : List.copyOf(sessions)) {
+            byte[] digest = s.tokenDigest();
+            if (digest != null && !tokenOwner.apply(digest).equals(Optional.of(s.principal()))) {
+                s.terminate(Status.UNAUTHENTICATED.withDescription(
+                        "the token of this session was revoked; reconnect with a valid token"));
+                sessions.remove(s);
+            }
+        }
+    }
+
+    /** After the ACL file changed: closes the subscriptions the new ACLs no longer allow. */
+    public void recheckSubscriptions() {
+        for (ClientSession s : List.copyOf(sessions)) {
+            s.recheckSubscriptions();
         }
     }
 

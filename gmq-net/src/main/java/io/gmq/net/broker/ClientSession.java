@@ -71,10 +71,13 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     private final BrokerAccess access;
 
     private final Principal principal;
+    /** SHA-256 of the token that opened the session, or null (certificate or no authentication). */
+    private final byte[] tokenDigest;
+
     private boolean finished;
 
     ClientSession(BrokerEngine engine, ServerCallStreamObserver<ServerFrame> out, Runnable onClose) {
-        this(engine, out, onClose, BrokerAccess.allowAll(), SecurityContext.ANONYMOUS, MAX_IN_FLIGHT_PUBLISHES);
+        this(engine, out, onClose, BrokerAccess.allowAll(), SecurityContext.ANONYMOUS, null, MAX_IN_FLIGHT_PUBLISHES);
     }
 
     ClientSession(
@@ -83,12 +86,14 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             Runnable onClose,
             BrokerAccess access,
             Principal principal,
+            byte[] tokenDigest,
             int maxInFlightPublishes) {
         this.engine = engine;
         this.out = out;
         this.onClose = onClose;
         this.access = access;
         this.principal = principal;
+        this.tokenDigest = tokenDigest;
         out.disableAutoRequest();
         out.setOnReadyHandler(this::onReady);
         out.setOnCancelHandler(this::closeSubscriptions);
@@ -183,7 +188,8 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                     id, GmqException.invalidArgument("subscription id " + id + " is already in use on this session"));
             return;
         }
-        SessionSubscription sub = new SessionSubscription(id, Math.max(0, s.getInitialCredits()));
+        SessionSubscription sub = new SessionSubscription(
+                id, Math.max(0, s.getInitialCredits()), s.getGroup(), List.copyOf(s.getTopicsList()));
         subscriptions.put(id, sub);
         try {
             OffsetSpec start = s.hasStartFrom() ? Protos.fromProto(s.getStartFrom()) : OffsetSpec.earliest();
@@ -339,12 +345,44 @@ final class ClientSession implements StreamObserver<ClientFrame> {
 
     /** Ends the session from the server side (shutdown): members leave, the client fails over. */
     void terminate(String reason) {
+        terminate(Status.UNAVAILABLE.withDescription(reason));
+    }
+
+    Principal principal() {
+        return principal;
+    }
+
+    /** The digest of the token that opened this session, or null if no token did. */
+    byte[] tokenDigest() {
+        return tokenDigest;
+    }
+
+    /**
+     * After the ACLs changed: every subscription whose principal may no longer consume its group or
+     * one of its topics is closed (its member leaves the group, committing acknowledged progress)
+     * and reported to the client as a session error, as a denied subscribe would be.
+     */
+    void recheckSubscriptions() {
+        for (SessionSubscription s : List.copyOf(subscriptions.values())) {
+            try {
+                access.checkStillMayConsume(principal, s.groupName, s.topics);
+            } catch (GmqException e) {
+                if (subscriptions.remove(s.id, s)) {
+                    s.close();
+                    sessionError(s.id, e);
+                }
+            }
+        }
+    }
+
+    /** Ends the session from the server side with {@code status}: members leave first. */
+    void terminate(Status status) {
         closeSubscriptions();
         synchronized (out) {
             if (!finished) {
                 finished = true;
                 try {
-                    out.onError(Status.UNAVAILABLE.withDescription(reason).asRuntimeException());
+                    out.onError(status.asRuntimeException());
                 } catch (RuntimeException ignored) {
                     // already cancelled
                 }
@@ -365,13 +403,17 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     /** The engine's view of one subscription: credits and transport readiness are its capacity. */
     private final class SessionSubscription implements DeliverySink {
         final long id;
+        final String groupName;
+        final List<String> topics;
         final AtomicInteger credits;
         volatile GroupSubscription group;
         /** False until Subscribed is written: capacity stays 0 so no delivery overtakes it. */
         volatile boolean open;
 
-        SessionSubscription(long id, int initialCredits) {
+        SessionSubscription(long id, int initialCredits, String groupName, List<String> topics) {
             this.id = id;
+            this.groupName = groupName;
+            this.topics = topics;
             this.credits = new AtomicInteger(initialCredits);
         }
 

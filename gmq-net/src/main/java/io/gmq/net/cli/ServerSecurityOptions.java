@@ -1,13 +1,15 @@
 package io.gmq.net.cli;
 
 import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.net.security.ClientCertPrincipal;
 import io.gmq.net.security.NetLimits;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.security.ServerTls;
-import io.gmq.security.AclFile;
 import io.gmq.security.Authenticator;
 import io.gmq.security.Authorizer;
-import io.gmq.security.StaticTokenAuthenticator;
+import io.gmq.security.ReloadingAclAuthorizer;
+import io.gmq.security.ReloadingTokenAuthenticator;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
@@ -27,16 +29,33 @@ final class ServerSecurityOptions {
     Path tlsClientCa;
 
     @Option(
+            names = "--tls-client-principal",
+            paramLabel = "dn|cn|off",
+            description = "With --tls-client-ca: how a client certificate names a principal when the call carries no"
+                    + " token: dn (full subject, e.g. CN=alice,O=Acme), cn (CN=alice -> alice) or off (token"
+                    + " required). Default: dn without --token-file, off with it.")
+    String tlsClientPrincipal;
+
+    @Option(
             names = "--token-file",
             paramLabel = "FILE",
-            description = "Require a bearer token; lines 'TOKEN PRINCIPAL'.")
+            description = "Require a bearer token; lines 'TOKEN PRINCIPAL'. Re-read when it changes.")
     Path tokenFile;
 
     @Option(
             names = "--acl-file",
             paramLabel = "FILE",
-            description = "Check every request against these ACLs (needs --token-file); default deny.")
+            description = "Check every request against these ACLs (needs --token-file or client certificate"
+                    + " principals); default deny. Re-read when it changes.")
     Path aclFile;
+
+    @Option(
+            names = "--auth-reload-interval",
+            paramLabel = "SECONDS",
+            defaultValue = "5",
+            description = "Seconds between checks of --token-file and --acl-file for changes; 0 = never"
+                    + " (default ${DEFAULT-VALUE}).")
+    long authReloadIntervalSeconds;
 
     @Option(
             names = "--max-connections",
@@ -153,9 +172,21 @@ final class ServerSecurityOptions {
     ServerSecurity security() {
         ServerTls tls = tlsCert == null && tlsKey == null && tlsClientCa == null
                 ? null
-                : new ServerTls(tlsCert, tlsKey, tlsClientCa);
-        Authenticator authenticator = tokenFile == null ? null : StaticTokenAuthenticator.fromFile(tokenFile);
-        Authorizer authorizer = aclFile == null ? null : Authorizer.fromAcls(AclFile.load(aclFile));
+                : new ServerTls(
+                        tlsCert,
+                        tlsKey,
+                        tlsClientCa,
+                        tlsClientPrincipal == null ? null : ClientCertPrincipal.parse(tlsClientPrincipal));
+        if (tls == null && tlsClientPrincipal != null) {
+            throw GmqException.invalidArgument(
+                    "--tls-client-principal needs mutual TLS: --tls-cert, --tls-key and --tls-client-ca");
+        }
+        if (authReloadIntervalSeconds < 0) {
+            throw GmqException.invalidArgument(
+                    "--auth-reload-interval must be 0 (never) or positive, was " + authReloadIntervalSeconds);
+        }
+        Authenticator authenticator = tokenFile == null ? null : ReloadingTokenAuthenticator.load(tokenFile);
+        Authorizer authorizer = aclFile == null ? null : ReloadingAclAuthorizer.load(aclFile);
         NetLimits limits = NetLimits.defaults()
                 .withConnections(maxConnections, maxConnectionsPerIp)
                 .withCalls(maxCallsPerConnection, maxMetadataBytes, maxInFlightPublishes)
@@ -165,6 +196,7 @@ final class ServerSecurityOptions {
                         Duration.ofSeconds(maxConnectionIdleSeconds),
                         Duration.ofSeconds(maxConnectionAgeSeconds))
                 .withRstFramesPerWindow(maxRstFrames, NetLimits.DEFAULT_RST_WINDOW);
-        return new ServerSecurity(tls, authenticator, authorizer, limits);
+        return new ServerSecurity(
+                tls, authenticator, authorizer, limits, Duration.ofSeconds(authReloadIntervalSeconds));
     }
 }

@@ -76,6 +76,20 @@ public final class BrokerAccess {
     }
 
     /**
+     * CONSUME on the group and on every topic, without the existence checks of
+     * {@link #checkSubscribe}: whether an open subscription is still allowed after the ACLs changed.
+     */
+    public void checkStillMayConsume(Principal p, String group, Collection<String> topics) {
+        if (!enforcing) {
+            return;
+        }
+        authorizer.check(p, ResourceType.GROUP, group, Operation.CONSUME);
+        for (String t : topics) {
+            authorizer.check(p, ResourceType.TOPIC, t, Operation.CONSUME);
+        }
+    }
+
+    /**
      * Topic metadata (partition count) is what producers and consumers need to work, so any of
      * DESCRIBE, PUBLISH or CONSUME grants it; with auto-create, CREATE is needed if it is missing.
      */

@@ -13,6 +13,7 @@ public final class SecurityContext {
     public static final Principal ANONYMOUS = new Principal("anonymous");
 
     static final Context.Key<Principal> PRINCIPAL = Context.key("gmq-principal");
+    static final Context.Key<byte[]> TOKEN_DIGEST = Context.key("gmq-token-digest");
 
     private SecurityContext() {}
 
@@ -20,5 +21,14 @@ public final class SecurityContext {
     public static Principal principal() {
         Principal p = PRINCIPAL.get();
         return p == null ? ANONYMOUS : p;
+    }
+
+    /**
+     * The SHA-256 digest of the bearer token that authenticated the current call, or null if no
+     * token did (a client certificate, or no authentication). Long-lived streams keep it to be
+     * re-checked when the token file changes; the token itself is never kept.
+     */
+    public static byte[] tokenDigest() {
+        return TOKEN_DIGEST.get();
     }
 }

@@ -3,9 +3,14 @@ package io.gmq.net.security;
 import io.gmq.GmqException;
 import io.gmq.security.Authenticator;
 import io.gmq.security.Authorizer;
+import io.gmq.security.Reloadable;
 import io.gmq.storage.Storage;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Everything that protects one GMQ listener, validated once here.
@@ -13,24 +18,49 @@ import java.net.InetSocketAddress;
  * <p>Connection limits act first, at accept ({@link ListenerTransport}): a connection over a limit
  * is closed before its TLS handshake, and its client sees UNAVAILABLE. Then TLS and the message,
  * metadata and stream limits act in the transport. Order of checks on every call (first failing
- * one answers): authentication (UNAUTHENTICATED), the storage gate (PERMISSION_DENIED), then the
- * service, whose {@link BrokerAccess} checks each request against the ACLs.
+ * one answers): authentication by token or client certificate (UNAUTHENTICATED), the storage gate
+ * (PERMISSION_DENIED), then the service, whose {@link BrokerAccess} checks each request against
+ * the ACLs.
  *
- * @param tls TLS of the listener, null for plaintext
- * @param authenticator bearer-token authentication, null for none (every caller is anonymous)
- * @param authorizer ACLs, null for none; requires an authenticator (ACLs name principals)
+ * <p>An authenticator or authorizer that is {@link Reloadable} (the token and ACL files of
+ * {@code gmq.jar}) is re-read by the server every {@code reloadInterval} while it runs.
+ *
+ * @param tls TLS of the listener, null for plaintext; with mutual TLS its client principal mapping
+ *     is resolved here (see {@link ServerTls#clientPrincipal()})
+ * @param authenticator bearer-token authentication, null for none
+ * @param authorizer ACLs, null for none; requires principals: an authenticator or client
+ *     certificates that name principals
  * @param limits connection and call limits
+ * @param reloadInterval how often reloadable token and ACL files are checked for changes;
+ *     {@link Duration#ZERO} = never (only an explicit reload)
  */
-public record ServerSecurity(ServerTls tls, Authenticator authenticator, Authorizer authorizer, NetLimits limits) {
+public record ServerSecurity(
+        ServerTls tls, Authenticator authenticator, Authorizer authorizer, NetLimits limits, Duration reloadInterval) {
+    /** How often token and ACL files are checked for changes unless told otherwise. */
+    public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
 
     public ServerSecurity {
-        if (authorizer != null && authenticator == null) {
-            throw GmqException.invalidArgument(
-                    "ACLs need authentication to know who is asking: give --token-file together with --acl-file");
+        if (tls != null && tls.mutual() && tls.clientPrincipal() == null) {
+            // The default keeps "token file + mutual TLS" meaning "both required", as it did before
+            // certificates could name principals; without tokens the certificate is the identity.
+            tls = tls.withClientPrincipal(authenticator == null ? ClientCertPrincipal.DN : ClientCertPrincipal.OFF);
+        }
+        if (authorizer != null && authenticator == null && !certificatesNamePrincipals(tls)) {
+            throw GmqException.invalidArgument("ACLs need to know who is asking: give --token-file, or mutual TLS"
+                    + " (--tls-client-ca) with client certificates as principals, together with --acl-file");
         }
         if (limits == null) {
             throw GmqException.invalidArgument("limits must be set; use NetLimits.defaults()");
         }
+        if (reloadInterval == null || reloadInterval.isNegative()) {
+            throw GmqException.invalidArgument(
+                    "the reload interval must be 0 (off) or positive, was " + reloadInterval);
+        }
+    }
+
+    /** Security with the default reload interval. */
+    public ServerSecurity(ServerTls tls, Authenticator authenticator, Authorizer authorizer, NetLimits limits) {
+        this(tls, authenticator, authorizer, limits, DEFAULT_RELOAD_INTERVAL);
     }
 
     /** Plaintext, no authentication, no ACLs, default limits. */
@@ -39,7 +69,35 @@ public record ServerSecurity(ServerTls tls, Authenticator authenticator, Authori
     }
 
     public ServerSecurity withLimits(NetLimits newLimits) {
-        return new ServerSecurity(tls, authenticator, authorizer, newLimits);
+        return new ServerSecurity(tls, authenticator, authorizer, newLimits, reloadInterval);
+    }
+
+    public ServerSecurity withReloadInterval(Duration interval) {
+        return new ServerSecurity(tls, authenticator, authorizer, limits, interval);
+    }
+
+    /** How client certificates name principals on this listener (OFF without mutual TLS). */
+    public ClientCertPrincipal clientPrincipal() {
+        return certificatesNamePrincipals(tls) ? tls.clientPrincipal() : ClientCertPrincipal.OFF;
+    }
+
+    /** The token and ACL settings that can be re-read while the server runs. */
+    public List<Reloadable> reloadables() {
+        List<Reloadable> r = new ArrayList<>(2);
+        if (authenticator instanceof Reloadable a) {
+            r.add(a);
+        }
+        if (authorizer instanceof Reloadable a) {
+            r.add(a);
+        }
+        return List.copyOf(r);
+    }
+
+    private static boolean certificatesNamePrincipals(ServerTls tls) {
+        return tls != null
+                && tls.mutual()
+                && tls.clientPrincipal() != null
+                && tls.clientPrincipal() != ClientCertPrincipal.OFF;
     }
 
     /** The broker's request checks: enforcing when ACLs are configured, allow-all otherwise. */
@@ -60,16 +118,29 @@ public record ServerSecurity(ServerTls tls, Authenticator authenticator, Authori
      */
     public NettyServerBuilder serverBuilder(
             InetSocketAddress address, int maxInboundMessageBytes, ListenerTransport transport) {
-        NettyServerBuilder b = NettyServerBuilder.forAddress(address, ServerTls.credentials(tls))
-                .maxInboundMessageSize(maxInboundMessageBytes);
+        return serverBuilder(address, maxInboundMessageBytes, transport, ServerTls.credentials(tls));
+    }
+
+    /**
+     * Like {@link #serverBuilder(InetSocketAddress, int, ListenerTransport)} with the transport
+     * credentials given, e.g. those of a {@link ReloadingServerTls} for {@link #tls()} that the
+     * caller reloads.
+     */
+    public NettyServerBuilder serverBuilder(
+            InetSocketAddress address,
+            int maxInboundMessageBytes,
+            ListenerTransport transport,
+            ServerCredentials credentials) {
+        NettyServerBuilder b =
+                NettyServerBuilder.forAddress(address, credentials).maxInboundMessageSize(maxInboundMessageBytes);
         limits.applyTo(b);
         transport.applyTo(b);
         // ServerBuilder.intercept: the interceptor added last runs first.
         if (authorizer != null) {
             b.intercept(new StorageGate(authorizer));
         }
-        if (authenticator != null) {
-            b.intercept(new AuthInterceptor(authenticator));
+        if (authenticator != null || clientPrincipal() != ClientCertPrincipal.OFF) {
+            b.intercept(new AuthInterceptor(authenticator, clientPrincipal()));
         }
         return b;
     }
@@ -77,7 +148,21 @@ public record ServerSecurity(ServerTls tls, Authenticator authenticator, Authori
     @Override
     public String toString() {
         return "tls=" + (tls == null ? "off" : tls.mutual() ? "mutual" : "on")
-                + ", authentication=" + (authenticator == null ? "off" : "token")
-                + ", acls=" + (authorizer == null ? "off" : "on") + ", " + limits;
+                + ", authentication=" + authentication()
+                + ", acls=" + (authorizer == null ? "off" : "on")
+                + (reloadInterval.isZero()
+                        ? ", file reload on request only"
+                        : ", files checked every " + reloadInterval.toMillis() + " ms")
+                + ", " + limits;
+    }
+
+    private String authentication() {
+        String certs = clientPrincipal() == ClientCertPrincipal.OFF
+                ? null
+                : "certificate(" + clientPrincipal().name().toLowerCase(java.util.Locale.ROOT) + ")";
+        if (authenticator == null) {
+            return certs == null ? "off" : certs;
+        }
+        return certs == null ? "token" : "token, else " + certs;
     }
 }

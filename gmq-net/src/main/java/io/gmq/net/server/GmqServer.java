@@ -6,12 +6,18 @@ import io.gmq.internal.broker.BrokerEngine;
 import io.gmq.net.broker.BrokerService;
 import io.gmq.net.security.ConnectionLimiter;
 import io.gmq.net.security.ListenerTransport;
+import io.gmq.net.security.ReloadingServerTls;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.storage.StorageService;
+import io.gmq.security.Reloadable;
+import io.gmq.security.ReloadingAclAuthorizer;
+import io.gmq.security.ReloadingTokenAuthenticator;
+import io.gmq.security.SecurityFileWatcher;
 import io.gmq.storage.LocalStorage;
 import io.gmq.storage.Storage;
 import io.grpc.BindableService;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -37,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * both over one {@link LocalStorage} (the broker calls it directly, no second hop; other brokers
  * may still attach to its storage service).
  *
+ * <p>Reloadable token and ACL files ({@link ServerSecurity#reloadables()}) are watched by a
+ * {@link SecurityFileWatcher} the server owns; {@link #reloadSecurity()} re-reads them at once. A
+ * token file change closes the Session streams of revoked tokens; an ACL file change closes the
+ * subscriptions that are no longer allowed (publishes are checked per batch anyway).
+ *
  * <p>Shutdown order ({@link #close()}): health goes NOT_SERVING, the server stops accepting calls,
  * client sessions end with UNAVAILABLE (their members commit acknowledged progress and leave),
  * in-flight unary calls drain for up to {@link #DRAIN_SECONDS}, then the broker engine and the
@@ -61,6 +72,7 @@ public final class GmqServer implements AutoCloseable {
     private final StorageService storageService;
     private final ConnectionLimiter connections;
     private final Deque<AutoCloseable> owned;
+    private final SecurityFileWatcher securityFiles;
     private boolean closed;
 
     private GmqServer(
@@ -70,7 +82,8 @@ public final class GmqServer implements AutoCloseable {
             BrokerService broker,
             StorageService storageService,
             ConnectionLimiter connections,
-            Deque<AutoCloseable> owned) {
+            Deque<AutoCloseable> owned,
+            SecurityFileWatcher securityFiles) {
         this.role = role;
         this.server = server;
         this.health = health;
@@ -78,6 +91,7 @@ public final class GmqServer implements AutoCloseable {
         this.storageService = storageService;
         this.connections = connections;
         this.owned = owned;
+        this.securityFiles = securityFiles;
     }
 
     /** Broker and storage in one process over the local data directory. */
@@ -162,6 +176,8 @@ public final class GmqServer implements AutoCloseable {
             BrokerService broker,
             StorageService storageService,
             Deque<AutoCloseable> owned) {
+        ReloadingServerTls tls = security.tls() == null ? null : ReloadingServerTls.load(security.tls());
+        SecurityFileWatcher securityFiles = watchSecurityFiles(security, tls, broker, owned);
         List<BindableService> services = new ArrayList<>(2);
         if (broker != null) {
             services.add(broker);
@@ -174,7 +190,10 @@ public final class GmqServer implements AutoCloseable {
         ListenerTransport transport = security.newTransport();
         owned.push(transport);
         NettyServerBuilder b = security.serverBuilder(
-                        new InetSocketAddress(host, port), config.maxBatchBytes() + ENVELOPE_BYTES, transport)
+                        new InetSocketAddress(host, port),
+                        config.maxBatchBytes() + ENVELOPE_BYTES,
+                        transport,
+                        tls == null ? InsecureServerCredentials.create() : tls.credentials())
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance());
         for (BindableService s : services) {
@@ -197,7 +216,41 @@ public final class GmqServer implements AutoCloseable {
                 server.getPort(),
                 config,
                 security);
-        return new GmqServer(role, server, health, broker, storageService, transport.limiter(), owned);
+        return new GmqServer(role, server, health, broker, storageService, transport.limiter(), owned, securityFiles);
+    }
+
+    /**
+     * Starts watching the reloadable security files of {@code security} and the TLS files
+     * (owned: closed with the server) and ties their reloads to the open sessions of {@code broker}.
+     */
+    private static SecurityFileWatcher watchSecurityFiles(
+            ServerSecurity security, ReloadingServerTls tls, BrokerService broker, Deque<AutoCloseable> owned) {
+        if (broker != null) {
+            if (security.authenticator() instanceof ReloadingTokenAuthenticator tokens) {
+                owned.push(tokens.onReload(() -> broker.closeRevokedSessions(tokens::principalOfDigest)));
+            }
+            if (security.authorizer() instanceof ReloadingAclAuthorizer acls) {
+                owned.push(acls.onReload(broker::recheckSubscriptions));
+            }
+        }
+        List<Reloadable> files = new ArrayList<>(security.reloadables());
+        if (tls != null) {
+            files.add(tls);
+        }
+        SecurityFileWatcher watcher = SecurityFileWatcher.start(files, security.reloadInterval());
+        owned.push(watcher);
+        return watcher;
+    }
+
+    /**
+     * Re-reads the token, ACL and TLS files now (the explicit reload hook; the files are also polled).
+     *
+     * @return true if any file changed
+     * @throws io.gmq.GmqException naming the file and line if one does not parse; it keeps its
+     *     previous version
+     */
+    public boolean reloadSecurity() {
+        return securityFiles.reloadNow();
     }
 
     public Role role() {

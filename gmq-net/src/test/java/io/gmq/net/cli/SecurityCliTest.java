@@ -8,6 +8,7 @@ import io.gmq.ErrorCode;
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
 import io.gmq.GmqException;
+import io.gmq.net.security.ClientCertPrincipal;
 import io.gmq.net.security.NetLimits;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.server.GmqServer;
@@ -105,6 +106,62 @@ final class SecurityCliTest {
                 () -> parse("--acl-file", acl.toString()).security.security());
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().contains("--token-file"), e.getMessage());
+    }
+
+    @Test
+    void clientCertificatePrincipalAndReloadFlagsReachTheServerSettings() throws Exception {
+        Path acl = Files.writeString(dir.resolve("acl"), "allow alice topic:* all\n");
+        ServerSecurity security = parse(
+                        "--tls-cert",
+                        "server.pem",
+                        "--tls-key",
+                        "server-key.pem",
+                        "--tls-client-ca",
+                        "ca.pem",
+                        "--tls-client-principal",
+                        "cn",
+                        "--acl-file",
+                        acl.toString(),
+                        "--auth-reload-interval",
+                        "0")
+                .security
+                .security();
+        assertEquals(ClientCertPrincipal.CN, security.clientPrincipal());
+        assertEquals(Duration.ZERO, security.reloadInterval());
+        assertEquals(1, security.reloadables().size(), "the ACL file is reloadable");
+    }
+
+    @Test
+    void mutualTlsWithoutTokensNamesPrincipalsByDnByDefault() {
+        ServerSecurity security = parse("--tls-cert", "s.pem", "--tls-key", "k.pem", "--tls-client-ca", "ca.pem")
+                .security
+                .security();
+        assertEquals(ClientCertPrincipal.DN, security.clientPrincipal());
+        assertEquals(ServerSecurity.DEFAULT_RELOAD_INTERVAL, security.reloadInterval());
+    }
+
+    @Test
+    void clientPrincipalWithoutMutualTlsIsRefused() {
+        GmqException e = assertThrows(
+                GmqException.class,
+                () -> parse("--tls-cert", "s.pem", "--tls-key", "k.pem", "--tls-client-principal", "cn")
+                        .security
+                        .security());
+        assertTrue(e.getMessage().contains("--tls-client-ca"), e.getMessage());
+        GmqException bad = assertThrows(
+                GmqException.class,
+                () -> parse(
+                                "--tls-cert",
+                                "s.pem",
+                                "--tls-key",
+                                "k.pem",
+                                "--tls-client-ca",
+                                "ca.pem",
+                                "--tls-client-principal",
+                                "uid")
+                        .security
+                        .security());
+        assertTrue(bad.getMessage().contains("dn, cn, off"), bad.getMessage());
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -74,10 +75,24 @@ final class TestPki {
         return issue(name, KeyPurposeId.id_kp_clientAuth, null);
     }
 
+    /**
+     * A client certificate with subject {@code subjectDn}, written as {@code fileName}.pem. The DN is
+     * read as RFC 2253 (most specific RDN first, as Java and Kafka print it); BouncyCastle's own
+     * string parser would keep the written order as the encoding order, which reverses it.
+     */
+    Issued clientWithSubject(String fileName, String subjectDn) throws Exception {
+        X500Name subject = X500Name.getInstance(new X500Principal(subjectDn).getEncoded());
+        return issue(fileName, subject, KeyPurposeId.id_kp_clientAuth, null);
+    }
+
     private Issued issue(String name, KeyPurposeId purpose, GeneralNames sans) throws Exception {
+        return issue(name, new X500Name("CN=" + name), purpose, sans);
+    }
+
+    private Issued issue(String name, X500Name subject, KeyPurposeId purpose, GeneralNames sans) throws Exception {
         KeyPair keys = keyPair();
         X509v3CertificateBuilder b = builder(
-                        new X500Name(caCert.getSubjectX500Principal().getName()), new X500Name("CN=" + name), keys)
+                        new X500Name(caCert.getSubjectX500Principal().getName()), subject, keys)
                 .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                 .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
                 .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));

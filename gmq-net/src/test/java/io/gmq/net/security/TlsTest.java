@@ -21,7 +21,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -121,6 +123,33 @@ final class TlsTest {
                                     .build())
                             .close());
             assertEquals(ErrorCode.UNAVAILABLE, wrongCa.code());
+        }
+    }
+
+    @Test
+    void replacedServerCertificateIsServedToNewConnectionsAfterAReload() throws Exception {
+        TestPki.Issued renewed = otherCa.server("renewed");
+        Path cert = Files.copy(serverCert.cert(), data.resolve("live.pem"));
+        Path key = Files.copy(serverCert.key(), data.resolve("live-key.pem"));
+        ServerSecurity security =
+                new ServerSecurity(new ServerTls(cert, key, null), null, null, NetLimits.defaults(), Duration.ZERO);
+        try (GmqServer server = GmqServer.standalone(config("s"), "127.0.0.1", 0, security)) {
+            GmqClient.connect(client(server).tls(ca.caFile).build()).close();
+
+            // Half-way through a rotation (new certificate, old key): refused, the old pair stays.
+            Files.copy(renewed.cert(), cert, StandardCopyOption.REPLACE_EXISTING);
+            GmqException mismatch = assertThrows(GmqException.class, server::reloadSecurity);
+            assertTrue(mismatch.getMessage().contains("does not belong"), mismatch.getMessage());
+            GmqClient.connect(client(server).tls(ca.caFile).build()).close();
+
+            Files.copy(renewed.key(), key, StandardCopyOption.REPLACE_EXISTING);
+            assertTrue(server.reloadSecurity());
+            GmqClient.connect(client(server).tls(otherCa.caFile).build()).close();
+            GmqException old = assertThrows(
+                    GmqException.class,
+                    () -> GmqClient.connect(client(server).tls(ca.caFile).build())
+                            .close());
+            assertEquals(ErrorCode.UNAVAILABLE, old.code());
         }
     }
 
