@@ -31,6 +31,7 @@ final class SegmentFileCache {
     private SegmentFiles[] ring;
     private int size;
     private int hand;
+    private long evictions;
 
     SegmentFileCache(LogFileIO io, int maxOpenFiles) {
         this.io = io;
@@ -45,6 +46,11 @@ final class SegmentFileCache {
     /** Open segment files now (tests and metrics). */
     synchronized int openFiles() {
         return size * FILES_PER_SEGMENT;
+    }
+
+    /** Handles closed to stay under the cap so far (tests and metrics). */
+    synchronized long evictions() {
+        return evictions;
     }
 
     int maxOpenFiles() {
@@ -69,6 +75,7 @@ final class SegmentFileCache {
                 victim = size > maxSegments ? claimVictim() : null;
                 if (victim != null) {
                     removeFromRing(victim);
+                    evictions++;
                 }
             }
             if (victim == null) {
