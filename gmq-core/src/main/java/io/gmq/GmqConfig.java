@@ -248,6 +248,7 @@ public final class GmqConfig {
         private int maxPartitionsPerTopic = 1024;
         /** 0: derive from the process's limit at build time (see {@link GmqConfig#maxOpenFiles()}). */
         private int maxOpenFiles = 0;
+
         private TimeSource timeSource = TimeSource.SYSTEM;
 
         private Builder() {}

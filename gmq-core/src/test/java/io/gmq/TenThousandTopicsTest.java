@@ -127,8 +127,10 @@ class TenThousandTopicsTest {
             Thread th = new Thread(
                     () -> {
                         for (int i = first; i < TOPICS; i += threads) {
-                            acks.set(i, gmq.publishAsync(
-                                    name(i), name(i).getBytes(), PublishOption.qos(QoS.AT_LEAST_ONCE)));
+                            acks.set(
+                                    i,
+                                    gmq.publishAsync(
+                                            name(i), name(i).getBytes(), PublishOption.qos(QoS.AT_LEAST_ONCE)));
                         }
                     },
                     "publisher-" + t);
@@ -216,8 +218,8 @@ class TenThousandTopicsTest {
                     baseline, peak.get());
             org.junit.jupiter.api.Assertions.assertTrue(
                     peak.get() <= baseline + extra,
-                    "open descriptors peaked at " + peak.get() + ", more than " + extra + " above the "
-                            + baseline + " open at start");
+                    "open descriptors peaked at " + peak.get() + ", more than " + extra + " above the " + baseline
+                            + " open at start");
         }
     }
 

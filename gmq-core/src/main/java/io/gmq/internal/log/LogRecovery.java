@@ -42,7 +42,10 @@ final class LogRecovery {
     /** {@link #checkFrame} result: the frame is complete but wrong (CRC, length, offsets). */
     static final int CORRUPT = -2;
 
-    /** The recovered segments, oldest first (never empty), and the next offset to assign. */
+    /**
+     * The recovered segments, oldest first (never empty; their files closed, to be opened through
+     * the log's cache), and the next offset to assign.
+     */
     record Recovered(List<Segment> segments, long nextOffset) {}
 
     private final TopicPartition tp;
@@ -143,7 +146,11 @@ final class LogRecovery {
         }
         int startEntry = s.index.count() - 1;
         if (startEntry >= 0
-                && checkFrame(f.log, s.index.position(startEntry), size, s.baseOffset + s.index.relativeOffset(startEntry))
+                && checkFrame(
+                                f.log,
+                                s.index.position(startEntry),
+                                size,
+                                s.baseOffset + s.index.relativeOffset(startEntry))
                         < 0) {
             LOG.warn(
                     "{}: last entry of index {} does not point at a valid frame; rebuilding it",
@@ -214,7 +221,8 @@ final class LogRecovery {
      * tracking the newest timestamp, up to the first invalid frame; returns that frame's position
      * (or the size if all are valid) and stores the offset that follows the last valid frame.
      */
-    private int scanForward(Segment s, LogFileIO.LogFile log, int startEntry, long size, long[] nextOffsetOut) throws IOException {
+    private int scanForward(Segment s, LogFileIO.LogFile log, int startEntry, long size, long[] nextOffsetOut)
+            throws IOException {
         long position = startEntry < 0 ? 0 : s.index.position(startEntry);
         long expected = startEntry < 0 ? s.baseOffset : s.baseOffset + s.index.relativeOffset(startEntry);
         long runningMax = startEntry < 0 ? -1 : s.index.maxTimestamp(startEntry);

@@ -202,11 +202,6 @@ final class Segment {
         writeSeq++;
     }
 
-    /** True if a write has not yet been covered by a successful force. */
-    boolean dirty() {
-        return forcedSeq.get() < writeSeq;
-    }
-
     /**
      * Forces what was written so far, the log before the index (an index entry is never durable
      * before its frame). Does nothing, and opens nothing, if it is already forced (for example by

@@ -16,7 +16,7 @@ import java.util.Arrays;
  *
  * <p>Pinned handles are skipped, never closed: if every handle is pinned (more threads inside
  * reads and writes than the cap allows segments), the cache lets the count run over by those pins
- * and closes the excess as they end. Closing an evicted handle that holds unforced writes forces it
+ * and closes the excess at the following opens, once they have ended. Closing an evicted handle that holds unforced writes forces it
  * first (see {@link Segment#closeEvicted}); that runs on the thread that opened the new handle, after
  * this monitor is released, so one slow fsync never blocks other opens.
  */

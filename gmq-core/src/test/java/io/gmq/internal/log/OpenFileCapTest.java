@@ -55,7 +55,8 @@ class OpenFileCapTest {
                 Map<Long, Rec> records = new ConcurrentHashMap<>();
                 model.add(records);
                 for (int b = 0; b < 40; b++) {
-                    appendAndRecord(logs.log(tp(p)), simpleBatch(1 + b % 3, 50 + b * 7 % 100, b, p * 1000 + b), records);
+                    appendAndRecord(
+                            logs.log(tp(p)), simpleBatch(1 + b % 3, 50 + b * 7 % 100, b, p * 1000 + b), records);
                 }
                 assertTrue(logs.log(tp(p)).segmentCount() > 3, "several segments per partition");
             }
@@ -108,7 +109,8 @@ class OpenFileCapTest {
             }
             assertTrue(
                     logs.fileCache().evictions() > 1000,
-                    "the cap forced evictions during the reads: " + logs.fileCache().evictions());
+                    "the cap forced evictions during the reads: "
+                            + logs.fileCache().evictions());
             assertTrue(logs.fileCache().openFiles() <= TINY_CAP, "at rest the cache is within its cap");
         }
     }
@@ -164,7 +166,9 @@ class OpenFileCapTest {
                     expected.get(p).addAll(batch);
                 }
             }
-            assertTrue(logs.fileCache().openFiles() <= TINY_CAP, "open files " + logs.fileCache().openFiles());
+            assertTrue(
+                    logs.fileCache().openFiles() <= TINY_CAP,
+                    "open files " + logs.fileCache().openFiles());
             assertTrue(logs.log(tp(0)).segmentCount() > 1, "the partitions rolled");
         }
         try (LogManager reopened = LogManager.open(cfg)) {
@@ -199,7 +203,8 @@ class OpenFileCapTest {
 
     @Test
     void maxOpenFilesBelowOneSegmentIsRejectedAndTheDefaultIsDerived() {
-        GmqException e = assertThrows(GmqException.class, () -> config(dataDir).maxOpenFiles(3).build());
+        GmqException e = assertThrows(
+                GmqException.class, () -> config(dataDir).maxOpenFiles(3).build());
         assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().contains("maxOpenFiles"), e.getMessage());
         assertTrue(config(dataDir).build().maxOpenFiles() >= 64, "derived default");

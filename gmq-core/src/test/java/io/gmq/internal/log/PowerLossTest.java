@@ -166,7 +166,8 @@ class PowerLossTest {
     @Test
     void evictingADirtySegmentForcesItBeforeClosingIt() throws Exception {
         PowerLossFileIO io = new PowerLossFileIO();
-        GmqConfig cfg = config(dataDir).flushPolicy(FlushPolicy.OS).maxOpenFiles(4).build();
+        GmqConfig cfg =
+                config(dataDir).flushPolicy(FlushPolicy.OS).maxOpenFiles(4).build();
         TopicPartition evicted = new TopicPartition("power", 0);
         LogManager logs = LogManager.open(cfg, io);
         for (int i = 0; i < 5; i++) {
