@@ -77,10 +77,12 @@ final class SegmentFiles {
         }
         SegmentFiles files = new SegmentFiles(segment, log, indexFile);
         try {
+            // written first: the size can only have grown since (the writer waits for this open)
+            int written = segment.writtenPosition;
             long size = log.size();
-            if (size < segment.writtenPosition) {
-                throw new IOException(segment.logPath + " holds " + size + " bytes but the log wrote "
-                        + segment.writtenPosition + "; the file was changed outside GMQ");
+            if (size < written) {
+                throw new IOException(segment.logPath + " holds " + size + " bytes but the log wrote " + written
+                        + "; the file was changed outside GMQ");
             }
         } catch (IOException e) {
             files.closeFiles(e);
@@ -118,7 +120,10 @@ final class SegmentFiles {
         return (int) STATE.getVolatile(this) < 0;
     }
 
-    /** Retires the handle whatever its pins (segment deleted or log closed) and closes the files. */
+    /**
+     * Retires the handle whatever its pins (segment deleted or log closed) and closes the files;
+     * returns once they are closed, also when an eviction was closing them already.
+     */
     void retire() throws IOException {
         while (true) {
             int s = (int) STATE.getVolatile(this);
@@ -126,7 +131,11 @@ final class SegmentFiles {
                 break;
             }
         }
-        close();
+        try {
+            close();
+        } finally {
+            awaitReleased();
+        }
     }
 
     /** Closes both files once (later calls do nothing) and wakes threads waiting for the release. */
