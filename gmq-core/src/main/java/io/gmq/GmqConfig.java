@@ -205,7 +205,8 @@ public final class GmqConfig {
      * open at once; beyond it the least recently used idle ones are closed and reopen on their next
      * read or append. Default: half the process's open-file limit ({@code ulimit -n}) as the JVM
      * reports it, at least 64 and at most 1,048,576; 4096 where the JVM cannot report the limit.
-     * The other half stays free for connections, SQLite and the JVM's own files.
+     * The other half stays free for connections, SQLite and the JVM's own files. The cap belongs to
+     * one engine: a process that opens several engines gives each its own (split the limit).
      */
     public int maxOpenFiles() {
         return maxOpenFiles;
