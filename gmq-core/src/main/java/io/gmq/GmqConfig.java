@@ -34,6 +34,7 @@ public final class GmqConfig {
     private final Duration retentionCheckInterval;
     private final int maxTopics;
     private final int maxPartitionsPerTopic;
+    private final int maxOpenFiles;
     private final TimeSource timeSource;
 
     private GmqConfig(Builder b) {
@@ -58,6 +59,7 @@ public final class GmqConfig {
         this.retentionCheckInterval = b.retentionCheckInterval;
         this.maxTopics = b.maxTopics;
         this.maxPartitionsPerTopic = b.maxPartitionsPerTopic;
+        this.maxOpenFiles = b.maxOpenFiles == 0 ? OpenFileLimit.DEFAULT_MAX_OPEN_FILES : b.maxOpenFiles;
         this.timeSource = b.timeSource;
     }
 
@@ -88,6 +90,7 @@ public final class GmqConfig {
         b.retentionCheckInterval = retentionCheckInterval;
         b.maxTopics = maxTopics;
         b.maxPartitionsPerTopic = maxPartitionsPerTopic;
+        b.maxOpenFiles = maxOpenFiles;
         b.timeSource = timeSource;
         return b;
     }
@@ -201,6 +204,18 @@ public final class GmqConfig {
         return maxPartitionsPerTopic;
     }
 
+    /**
+     * Most segment files (a segment's {@code .log} and {@code .index} count as two) the log keeps
+     * open at once; beyond it the least recently used idle ones are closed and reopen on their next
+     * read or append. Default: half the process's open-file limit ({@code ulimit -n}) as the JVM
+     * reports it, at least 64 and at most 1,048,576; 4096 where the JVM cannot report the limit.
+     * The other half stays free for connections, SQLite and the JVM's own files. The cap belongs to
+     * one engine: a process that opens several engines gives each its own (split the limit).
+     */
+    public int maxOpenFiles() {
+        return maxOpenFiles;
+    }
+
     public TimeSource timeSource() {
         return timeSource;
     }
@@ -211,7 +226,7 @@ public final class GmqConfig {
                 + ", flushPolicy=" + flushPolicy + ", segmentBytes=" + segmentBytes
                 + ", retentionAge=" + retentionAge + ", retentionBytes=" + retentionBytes
                 + ", maxMessageBytes=" + maxMessageBytes + ", sessionTimeout=" + sessionTimeout
-                + ", ackTimeout=" + ackTimeout + "}";
+                + ", ackTimeout=" + ackTimeout + ", maxOpenFiles=" + maxOpenFiles + "}";
     }
 
     public static final class Builder {
@@ -236,6 +251,9 @@ public final class GmqConfig {
         private Duration retentionCheckInterval = Duration.ofSeconds(30);
         private int maxTopics = 10_000;
         private int maxPartitionsPerTopic = 1024;
+        /** 0: derive from the process's limit at build time (see {@link GmqConfig#maxOpenFiles()}). */
+        private int maxOpenFiles = 0;
+
         private TimeSource timeSource = TimeSource.SYSTEM;
 
         private Builder() {}
@@ -349,6 +367,12 @@ public final class GmqConfig {
             return this;
         }
 
+        /** See {@link GmqConfig#maxOpenFiles()}; at least 4 (two segments). */
+        public Builder maxOpenFiles(int n) {
+            this.maxOpenFiles = n;
+            return this;
+        }
+
         public Builder timeSource(TimeSource t) {
             this.timeSource = t;
             return this;
@@ -380,6 +404,9 @@ public final class GmqConfig {
             require(positive(commitInterval), "commitInterval must be positive");
             require(positive(retentionCheckInterval), "retentionCheckInterval must be positive");
             require(maxTopics >= 1, "maxTopics must be positive");
+            require(
+                    maxOpenFiles == 0 || maxOpenFiles >= 4,
+                    "maxOpenFiles must be at least 4 (one segment is two files), was " + maxOpenFiles);
             return new GmqConfig(this);
         }
 

@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Layout: {@code <dataDir>/logs/<topic>/<partition>/<20-digit base offset>.log|.index}. The
  * caller validates topic names (a name can never escape the data directory).
+ *
+ * <p>Open files: the manager's {@link SegmentFileCache} keeps at most {@code maxOpenFiles} segment
+ * files open across all its partitions (recovery holds one more segment's pair per partition being
+ * opened, and threads inside a read or write can hold a handle past the cap until they finish).
  */
 public final class LogManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LogManager.class);
@@ -36,6 +40,7 @@ public final class LogManager implements AutoCloseable {
     private final GmqConfig config;
     private final LogSettings settings;
     private final LogFileIO io;
+    private final SegmentFileCache fileCache;
     private final Path logsDir;
     private final ConcurrentHashMap<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
     private final LogWriter writer;
@@ -46,6 +51,7 @@ public final class LogManager implements AutoCloseable {
         this.config = config;
         this.settings = LogSettings.from(config);
         this.io = io;
+        this.fileCache = new SegmentFileCache(io, config.maxOpenFiles());
         this.logsDir = config.dataDir().resolve(LOGS_DIR);
         this.writer = new LogWriter(config.flushPolicy(), config.timeSource());
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
@@ -125,11 +131,12 @@ public final class LogManager implements AutoCloseable {
             return new PartitionLog(tp, dir, this, settings, recovered);
         } catch (IOException e) {
             if (String.valueOf(e.getMessage()).contains("Too many open files")) {
-                // Each open partition holds its segment and index files open (as Kafka does).
+                // The logs themselves stay under maxOpenFiles; something else uses the rest.
                 throw new GmqException(
                         ErrorCode.RESOURCE_EXHAUSTED,
-                        tp + ": cannot open the log: the process is out of" + " file descriptors (" + logs.size()
-                                + " partitions open); raise the limit (ulimit -n)",
+                        tp + ": cannot open the log: the process is out of file descriptors (" + fileCache.openFiles()
+                                + " segment files open, maxOpenFiles " + fileCache.maxOpenFiles()
+                                + "); raise the limit (ulimit -n) or lower maxOpenFiles",
                         e);
             }
             throw new GmqException(ErrorCode.INTERNAL, tp + ": cannot open the log in " + dir + ": " + e, e);
@@ -239,6 +246,10 @@ public final class LogManager implements AutoCloseable {
 
     LogFileIO io() {
         return io;
+    }
+
+    SegmentFileCache fileCache() {
+        return fileCache;
     }
 
     GmqConfig config() {

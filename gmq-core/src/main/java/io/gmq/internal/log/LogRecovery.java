@@ -42,7 +42,10 @@ final class LogRecovery {
     /** {@link #checkFrame} result: the frame is complete but wrong (CRC, length, offsets). */
     static final int CORRUPT = -2;
 
-    /** The recovered segments, oldest first (never empty), and the next offset to assign. */
+    /**
+     * The recovered segments, oldest first (never empty; their files closed, to be opened through
+     * the log's cache), and the next offset to assign.
+     */
     record Recovered(List<Segment> segments, long nextOffset) {}
 
     private final TopicPartition tp;
@@ -58,30 +61,64 @@ final class LogRecovery {
         this.indexIntervalBytes = indexIntervalBytes;
     }
 
+    /**
+     * Recovers every segment, oldest first. Each segment's files are open only while it is checked
+     * (at most one segment's at a time, however many the partition has); the log reopens them
+     * through its cache of open files when they are next used.
+     */
     Recovered recover() throws IOException {
         Files.createDirectories(dir);
         List<Long> bases = listSegmentBases();
         List<Segment> segments = new ArrayList<>(Math.max(1, bases.size()));
+        if (bases.isEmpty()) {
+            segments.add(Segment.create(dir, 0, io));
+            io.syncDirectory(dir);
+            return new Recovered(segments, 0);
+        }
+        for (int i = 0; i < bases.size() - 1; i++) {
+            segments.add(recoverSegment(bases.get(i), true, null));
+        }
+        long[] next = new long[1];
+        segments.add(recoverSegment(bases.get(bases.size() - 1), false, next));
+        return new Recovered(segments, next[0]);
+    }
+
+    /** Opens one segment's files, recovers it as sealed or as the last segment, and closes them. */
+    private Segment recoverSegment(long base, boolean sealed, long[] nextOffsetOut) throws IOException {
+        Path logPath = dir.resolve(Segment.fileName(base, Segment.LOG_SUFFIX));
+        Path indexPath = dir.resolve(Segment.fileName(base, Segment.INDEX_SUFFIX));
+        LogFileIO.LogFile log = io.open(logPath);
+        LogFileIO.LogFile indexFile;
         try {
-            if (bases.isEmpty()) {
-                segments.add(Segment.create(dir, 0, io));
-                io.syncDirectory(dir);
-                return new Recovered(segments, 0);
+            indexFile = io.open(indexPath);
+        } catch (IOException e) {
+            log.close();
+            throw e;
+        }
+        SegmentFiles files = new SegmentFiles(null, log, indexFile);
+        try {
+            long size = log.size();
+            OffsetIndex index = OffsetIndex.load(indexFile, size);
+            Segment segment = new Segment(base, logPath, indexPath, index);
+            if (size > 0 && !index.matchesFile(indexFile)) {
+                LOG.warn(
+                        "{}: index {} is missing or damaged after entry {}; re-indexing from there",
+                        tp,
+                        indexPath.getFileName(),
+                        index.count());
             }
-            for (int i = 0; i < bases.size() - 1; i++) {
-                segments.add(openSealed(bases.get(i)));
+            if (sealed) {
+                recoverSealed(segment, files);
+            } else {
+                nextOffsetOut[0] = recoverLast(segment, files);
             }
-            Segment last = openSegmentFiles(bases.get(bases.size() - 1));
-            segments.add(last);
-            long nextOffset = recoverLast(last);
-            return new Recovered(segments, nextOffset);
+            files.close();
+            return segment;
         } catch (IOException | RuntimeException e) {
-            for (Segment s : segments) {
-                try {
-                    s.close();
-                } catch (IOException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
+            try {
+                files.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
             }
             throw e;
         }
@@ -101,49 +138,28 @@ final class LogRecovery {
         return bases;
     }
 
-    private Segment openSegmentFiles(long base) throws IOException {
-        Path logPath = dir.resolve(Segment.fileName(base, Segment.LOG_SUFFIX));
-        Path indexPath = dir.resolve(Segment.fileName(base, Segment.INDEX_SUFFIX));
-        LogFileIO.LogFile log = io.open(logPath);
-        LogFileIO.LogFile indexFile;
-        try {
-            indexFile = io.open(indexPath);
-        } catch (IOException e) {
-            log.close();
-            throw e;
-        }
-        long size = log.size();
-        OffsetIndex index = OffsetIndex.load(indexFile, size);
-        Segment segment = new Segment(base, logPath, indexPath, log, indexFile, index);
-        if (size > 0 && !index.matchesFile(indexFile)) {
-            LOG.warn(
-                    "{}: index {} is missing or damaged after entry {}; re-indexing from there",
-                    tp,
-                    indexPath.getFileName(),
-                    index.count());
-        }
-        return segment;
-    }
-
     /** A sealed segment: complete by construction; rebuild its index if needed, find its newest timestamp. */
-    private Segment openSealed(long base) throws IOException {
-        Segment s = openSegmentFiles(base);
-        long size = s.log.size();
+    private void recoverSealed(Segment s, SegmentFiles f) throws IOException {
+        long size = f.log.size();
         if (size > Integer.MAX_VALUE) {
             throw new IOException(s.logPath + " is larger than 2 GiB; it was not written by GMQ");
         }
         int startEntry = s.index.count() - 1;
         if (startEntry >= 0
-                && checkFrame(s.log, s.index.position(startEntry), size, base + s.index.relativeOffset(startEntry))
+                && checkFrame(
+                                f.log,
+                                s.index.position(startEntry),
+                                size,
+                                s.baseOffset + s.index.relativeOffset(startEntry))
                         < 0) {
             LOG.warn(
                     "{}: last entry of index {} does not point at a valid frame; rebuilding it",
                     tp,
                     s.indexPath.getFileName());
-            s.index.truncateTo(0, s.indexFile);
+            s.index.truncateTo(0, f.indexFile);
             startEntry = -1;
         }
-        int end = scanForward(s, startEntry, size);
+        int end = scanForward(s, f.log, startEntry, size, new long[1]);
         if (end < size) {
             LOG.error(
                     "{}: sealed segment {} is damaged at position {} of {}; reads there fail with DATA_LOSS",
@@ -152,18 +168,17 @@ final class LogRecovery {
                     end,
                     size);
         }
-        if (!s.index.matchesFile(s.indexFile)) {
-            s.index.rewrite(s.indexFile);
-            s.indexFile.force();
+        if (!s.index.matchesFile(f.indexFile)) {
+            s.index.rewrite(f.indexFile);
+            f.indexFile.force();
         }
         s.writePosition = (int) size;
         s.writtenPosition = (int) size;
-        return s;
     }
 
     /** Truncates the last segment after its last valid frame; returns the next offset. */
-    private long recoverLast(Segment s) throws IOException {
-        long size = s.log.size();
+    private long recoverLast(Segment s, SegmentFiles f) throws IOException {
+        long size = f.log.size();
         if (size > Integer.MAX_VALUE) {
             throw new IOException(s.logPath + " is larger than 2 GiB; it was not written by GMQ");
         }
@@ -171,16 +186,16 @@ final class LogRecovery {
         int startEntry = countBefore - 1;
         while (startEntry >= 0
                 && checkFrame(
-                                s.log,
+                                f.log,
                                 s.index.position(startEntry),
                                 size,
                                 s.baseOffset + s.index.relativeOffset(startEntry))
                         < 0) {
             startEntry--;
         }
-        s.index.truncateTo(startEntry + 1, s.indexFile);
+        s.index.truncateTo(startEntry + 1, f.indexFile);
         long[] next = new long[1];
-        int end = scanForward(s, startEntry, size, next);
+        int end = scanForward(s, f.log, startEntry, size, next);
         if (end < size) {
             LOG.warn(
                     "{}: dropped {} bytes of torn or corrupt data at the end of {}, from offset {} (position {})",
@@ -189,20 +204,16 @@ final class LogRecovery {
                     s.logPath.getFileName(),
                     next[0],
                     end);
-            s.log.truncate(end);
-            s.log.force();
+            f.log.truncate(end);
+            f.log.force();
         }
-        if (!s.index.matchesFile(s.indexFile)) {
-            s.index.rewrite(s.indexFile);
-            s.indexFile.force();
+        if (!s.index.matchesFile(f.indexFile)) {
+            s.index.rewrite(f.indexFile);
+            f.indexFile.force();
         }
         s.writePosition = end;
         s.writtenPosition = end;
         return next[0];
-    }
-
-    private int scanForward(Segment s, int startEntry, long size) throws IOException {
-        return scanForward(s, startEntry, size, new long[1]);
     }
 
     /**
@@ -210,12 +221,13 @@ final class LogRecovery {
      * tracking the newest timestamp, up to the first invalid frame; returns that frame's position
      * (or the size if all are valid) and stores the offset that follows the last valid frame.
      */
-    private int scanForward(Segment s, int startEntry, long size, long[] nextOffsetOut) throws IOException {
+    private int scanForward(Segment s, LogFileIO.LogFile log, int startEntry, long size, long[] nextOffsetOut)
+            throws IOException {
         long position = startEntry < 0 ? 0 : s.index.position(startEntry);
         long expected = startEntry < 0 ? s.baseOffset : s.baseOffset + s.index.relativeOffset(startEntry);
         long runningMax = startEntry < 0 ? -1 : s.index.maxTimestamp(startEntry);
         while (position < size) {
-            int length = checkFrame(s.log, position, size, expected);
+            int length = checkFrame(log, position, size, expected);
             if (length < 0) {
                 break;
             }

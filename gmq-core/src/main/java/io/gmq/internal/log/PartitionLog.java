@@ -33,6 +33,15 @@ import org.slf4j.LoggerFactory;
  * volatile written position, and read with positional reads, so they never lock against the
  * writer. Every frame a read returns is complete, below the high watermark, and has just passed
  * its CRC check.
+ *
+ * <p>Open files. A segment's files are open only while the manager's {@link SegmentFileCache} keeps
+ * them (at most {@code maxOpenFiles} for the whole manager); every read, write and force pins the
+ * segment's current handle for its duration ({@link Segment#pin}), reopening it if the cache closed
+ * it. The cache closes only unpinned handles, so a read never fails or returns other bytes because
+ * of an eviction; the only closed-file error a read can meet is the segment being deleted by
+ * retention or the log closing, after which it looks the log up again. An evicted handle with
+ * unforced writes is forced before it closes, and a failed force there fails the partition like a
+ * failed group-commit fsync; so under SYNC the high watermark still moves only past forced bytes.
  */
 public final class PartitionLog {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionLog.class);
@@ -75,6 +84,9 @@ public final class PartitionLog {
         this.settings = settings;
         List<Segment> list = recovered.segments();
         this.segments = list.toArray(new Segment[0]);
+        for (Segment s : segments) {
+            s.attach(this, manager.fileCache());
+        }
         this.active = segments[segments.length - 1];
         this.nextOffset = recovered.nextOffset();
         this.highWatermark = recovered.nextOffset();
@@ -206,6 +218,13 @@ public final class PartitionLog {
                 }
                 seg = active;
             }
+            SegmentFiles files;
+            try {
+                files = seg.pin();
+            } catch (IOException e) {
+                failFrom(i, classify(e, "open"));
+                break;
+            }
             int runStart = i;
             int startPosition = seg.writePosition;
             long startOffset = nextOffset;
@@ -230,14 +249,17 @@ public final class PartitionLog {
                 i++;
             }
             try {
-                seg.log.write(gather, 0, n, startPosition);
-                seg.index.writePending(seg.indexFile);
+                files.log.write(gather, 0, n, startPosition);
+                seg.index.writePending(files.indexFile);
             } catch (IOException e) {
                 Arrays.fill(gather, 0, n, null);
-                rollBack(seg, startPosition, indexCount, e);
+                rollBack(seg, files, startPosition, indexCount, e);
                 nextOffset = startOffset;
                 failFrom(runStart, classify(e, "write to"));
                 break;
+            } finally {
+                seg.noteWrite();
+                files.unpin();
             }
             Arrays.fill(gather, 0, n, null);
             if (seg.writePosition == 0) {
@@ -263,10 +285,11 @@ public final class PartitionLog {
         pendingCount = 0;
     }
 
-    private void rollBack(Segment seg, int startPosition, int indexCount, IOException cause) {
+    /** Called with {@code files} still pinned (the caller unpins after it). */
+    private void rollBack(Segment seg, SegmentFiles files, int startPosition, int indexCount, IOException cause) {
         try {
-            seg.log.truncate(startPosition);
-            seg.index.truncateTo(indexCount, seg.indexFile);
+            files.log.truncate(startPosition);
+            seg.index.truncateTo(indexCount, files.indexFile);
         } catch (IOException e) {
             // The next write overwrites from startPosition anyway, and recovery drops a tail that
             // does not check out, so a failed truncate costs nothing acknowledged.
@@ -298,7 +321,8 @@ public final class PartitionLog {
             return new GmqException(
                     ErrorCode.RESOURCE_EXHAUSTED,
                     tp + ": could not " + action
-                            + " the log: the process is out of file descriptors; raise the limit (ulimit -n)",
+                            + " the log: the process is out of file descriptors; raise the limit (ulimit -n) or"
+                            + " lower maxOpenFiles (now " + manager.fileCache().maxOpenFiles() + ")",
                     e);
         }
         return new GmqException(ErrorCode.INTERNAL, tp + ": could not " + action + " the log: " + e, e);
@@ -309,6 +333,7 @@ public final class PartitionLog {
         Segment old = active;
         old.force();
         Segment fresh = Segment.create(dir, nextOffset, manager.io());
+        fresh.attach(this, manager.fileCache());
         try {
             manager.io().syncDirectory(dir);
         } catch (IOException e) {
@@ -424,7 +449,10 @@ public final class PartitionLog {
                     throw new GmqException(ErrorCode.UNAVAILABLE, tp + ": segment closed during read; retry", e);
                 }
             } catch (IOException e) {
-                throw new GmqException(ErrorCode.INTERNAL, tp + ": read at offset " + offset + " failed: " + e, e);
+                GmqException classified = classify(e, "read offset " + offset + " from");
+                throw classified.code() == ErrorCode.INTERNAL
+                        ? new GmqException(ErrorCode.INTERNAL, tp + ": read at offset " + offset + " failed: " + e, e)
+                        : classified;
             }
         }
     }
@@ -447,6 +475,16 @@ public final class PartitionLog {
             long now = logStartOffset;
             return new FetchResult(FetchResult.EMPTY, hw, now, true);
         }
+        SegmentFiles files = seg.pin();
+        try {
+            return readPinned(seg, files, offset, maxBytes, hw);
+        } finally {
+            files.unpin();
+        }
+    }
+
+    private FetchResult readPinned(Segment seg, SegmentFiles files, long offset, int maxBytes, long hw)
+            throws IOException {
         int limit = seg.writtenPosition;
         // 1. index: the last entry at or before the offset
         int entry = seg.index.floorByOffset((int) (offset - seg.baseOffset));
@@ -460,7 +498,7 @@ public final class PartitionLog {
                 throw dataLoss(seg, position, expected, "the log ends before offset " + offset);
             }
             header.clear();
-            seg.log.read(header, position);
+            files.log.read(header, position);
             int length = BatchFormat.frameLength(header, 0);
             long base = BatchFormat.baseOffset(header, 0);
             int count = BatchFormat.recordCount(header, 0);
@@ -477,7 +515,7 @@ public final class PartitionLog {
         // 3. one read of whole frames, each CRC-checked, stopping at the high watermark
         int want = (int) Math.min(limit - position, Math.max(firstLength, (long) maxBytes));
         ByteBuffer buf = ByteBuffer.allocate(want).order(BatchFormat.ORDER);
-        int got = seg.log.read(buf, position);
+        int got = files.log.read(buf, position);
         int p = 0;
         long next = expected;
         while (got - p >= BatchFormat.HEADER_LENGTH) {

@@ -1,7 +1,11 @@
 package io.gmq.internal.log;
 
 import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One segment of a partition log: a {@code .log} file of sealed batch frames, back to back from
@@ -9,12 +13,36 @@ import java.nio.file.Path;
  * the segment's base offset (the offset of its first record) as 20 zero-padded decimal digits, so
  * a directory listing sorts in offset order.
  *
- * <p>The segment owns both file handles: {@link #close()} closes them, {@link #delete(LogFileIO)}
- * closes and removes them. Only the partition's active (last) segment is ever written, and only by
- * the log writer thread; the fields marked writer-owned are touched by that thread alone (or by
- * recovery before the log is published).
+ * <p>Open files. The segment does not keep its files open: it holds at most one current {@link
+ * SegmentFiles}, opened on first use and registered with the log manager's {@link
+ * SegmentFileCache}, which closes idle ones to stay under {@code maxOpenFiles}. Every user of the
+ * files (reader, writer, syncer) {@link #pin}s them for the duration of one operation:
+ *
+ * <ul>
+ *   <li>fast path: read the volatile {@link #files}, CAS its pin count up; no lock, no allocation;
+ *   <li>slow path (no handle, or one the cache retired): under this segment's monitor, wait until a
+ *       retired handle is fully closed, then open a new one, pin it and register it.
+ * </ul>
+ *
+ * <p>Invariants. (1) The cache closes a handle only by moving its pin count from 0 to retired, so
+ * no operation ever runs on a handle closed by eviction: a reader gets the right bytes or, when
+ * the segment itself was deleted or the log closed ({@link #close}), a {@code
+ * ClosedChannelException} after which it looks the log up again. (2) {@link #writeSeq} counts the
+ * writer's completed write attempts (bumped after each, while pinned); {@link #forcedSeq} is the
+ * largest {@code writeSeq} read before a force that then succeeded, so every byte of the first
+ * {@code forcedSeq} writes is durable. A handle with {@code forcedSeq < writeSeq} is forced before
+ * the cache closes it; a failed force there fails the partition exactly as a failed group-commit
+ * fsync does. (3) A new handle opens only after the previous one is closed (and so forced), so an
+ * fsync through the new descriptor never has to report an error of writes made through the old
+ * one, and under SYNC a high watermark still moves only after a successful force of its bytes.
+ *
+ * <p>Only the partition's active (last) segment is ever written, and only by the log writer thread;
+ * the fields marked writer-owned are touched by that thread alone (or by recovery before the log is
+ * published).
  */
 final class Segment {
+    private static final Logger LOG = LoggerFactory.getLogger(Segment.class);
+
     static final String LOG_SUFFIX = ".log";
     static final String INDEX_SUFFIX = ".index";
     static final int FILE_NAME_DIGITS = 20;
@@ -22,8 +50,6 @@ final class Segment {
     final long baseOffset;
     final Path logPath;
     final Path indexPath;
-    final LogFileIO.LogFile log;
-    final LogFileIO.LogFile indexFile;
     final OffsetIndex index;
 
     /** Next write position. Writer-owned. */
@@ -39,18 +65,24 @@ final class Segment {
     /** Wall time of the first append (for a recovered segment, its first frame's timestamp); -1 if empty. */
     long firstAppendMillis = -1;
 
-    Segment(
-            long baseOffset,
-            Path logPath,
-            Path indexPath,
-            LogFileIO.LogFile log,
-            LogFileIO.LogFile indexFile,
-            OffsetIndex index) {
+    /** The current opening of the files, or null; replaced under this monitor only. */
+    private volatile SegmentFiles files;
+    /** Completed write attempts (see the class invariants). Incremented by the writer only. */
+    private volatile long writeSeq;
+    /** The writeSeq covered by the last successful force. */
+    private final AtomicLong forcedSeq = new AtomicLong();
+
+    /** Set once by {@link #attach}, before the segment is published to other threads. */
+    private PartitionLog owner;
+
+    private SegmentFileCache cache;
+    /** Deleted or its log closed: never opened again. Guarded by this. */
+    private boolean retired;
+
+    Segment(long baseOffset, Path logPath, Path indexPath, OffsetIndex index) {
         this.baseOffset = baseOffset;
         this.logPath = logPath;
         this.indexPath = indexPath;
-        this.log = log;
-        this.indexFile = indexFile;
         this.index = index;
     }
 
@@ -82,19 +114,25 @@ final class Segment {
         return value;
     }
 
-    /** Creates the empty files of a new segment (the caller syncs the directory). */
+    /**
+     * Creates the empty files of a new segment (the caller syncs the directory) and closes them again:
+     * the segment opens them through the cache on first use.
+     */
     static Segment create(Path dir, long baseOffset, LogFileIO io) throws IOException {
-        Path logPath = dir.resolve(fileName(baseOffset, LOG_SUFFIX));
-        Path indexPath = dir.resolve(fileName(baseOffset, INDEX_SUFFIX));
-        LogFileIO.LogFile log = io.open(logPath);
-        LogFileIO.LogFile indexFile;
-        try {
-            indexFile = io.open(indexPath);
-        } catch (IOException e) {
-            closeQuietly(log, e);
-            throw e;
-        }
-        return new Segment(baseOffset, logPath, indexPath, log, indexFile, new OffsetIndex());
+        Segment segment = new Segment(
+                baseOffset,
+                dir.resolve(fileName(baseOffset, LOG_SUFFIX)),
+                dir.resolve(fileName(baseOffset, INDEX_SUFFIX)),
+                new OffsetIndex());
+        SegmentFiles created = SegmentFiles.open(segment, io);
+        created.close();
+        return segment;
+    }
+
+    /** Binds a recovered or created segment to its log and the manager's cache of open files. */
+    void attach(PartitionLog owner, SegmentFileCache cache) {
+        this.owner = owner;
+        this.cache = cache;
     }
 
     /**
@@ -109,17 +147,136 @@ final class Segment {
         }
     }
 
-    /** Forces the log, then the index: an index entry is never durable before its frame. */
-    void force() throws IOException {
-        log.force();
-        indexFile.force();
+    /**
+     * Pins the segment's files, opening them (and so perhaps closing another segment's) if they are
+     * closed. The caller must {@link SegmentFiles#unpin} in a finally block.
+     *
+     * @throws java.nio.channels.ClosedChannelException if the segment was deleted or its log closed
+     */
+    SegmentFiles pin() throws IOException {
+        SegmentFiles f = files;
+        if (f != null && f.tryPin()) {
+            return f;
+        }
+        return pinSlow(-1);
     }
 
-    void close() throws IOException {
+    /**
+     * @param cleanAt if >= 0, return null instead of opening when {@code forcedSeq} reaches it (a
+     *                force that finds its bytes already forced by an eviction need not reopen)
+     */
+    private SegmentFiles pinSlow(long cleanAt) throws IOException {
+        synchronized (this) {
+            while (true) {
+                if (retired) {
+                    throw new ClosedChannelException();
+                }
+                SegmentFiles current = files;
+                if (current != null) {
+                    if (current.tryPin()) {
+                        return current;
+                    }
+                    // Retired by the cache: its force and close must finish before a new handle
+                    // exists (invariant 3). The evicting thread never needs this monitor.
+                    current.awaitReleased();
+                    files = null;
+                    continue;
+                }
+                if (cleanAt >= 0 && forcedSeq.get() >= cleanAt) {
+                    return null;
+                }
+                if (cache == null) {
+                    throw new IllegalStateException(this + " is not attached to a log");
+                }
+                SegmentFiles fresh = SegmentFiles.open(this, cache.io());
+                fresh.tryPin();
+                files = fresh;
+                cache.admit(fresh);
+                return fresh;
+            }
+        }
+    }
+
+    /** Writer: one write attempt (successful or not) through a pinned handle has ended. */
+    void noteWrite() {
+        writeSeq++;
+    }
+
+    /**
+     * Forces what was written so far, the log before the index (an index entry is never durable
+     * before its frame). Does nothing, and opens nothing, if it is already forced (for example by
+     * the eviction that closed the files).
+     */
+    void force() throws IOException {
+        long seq = writeSeq;
+        if (forcedSeq.get() >= seq) {
+            return;
+        }
+        SegmentFiles f = files;
+        if (f == null || !f.tryPin()) {
+            f = pinSlow(seq);
+            if (f == null) {
+                return;
+            }
+        }
         try {
-            log.close();
+            forceHandle(f, seq);
         } finally {
-            indexFile.close();
+            f.unpin();
+        }
+    }
+
+    private void forceHandle(SegmentFiles f, long seq) throws IOException {
+        f.log.force();
+        f.indexFile.force();
+        forcedSeq.accumulateAndGet(seq, Math::max);
+    }
+
+    /**
+     * The cache retired {@code victim} (no pins): force it if it holds unforced writes, then close
+     * it. Runs on the thread whose open pushed the count over the cap.
+     */
+    void closeEvicted(SegmentFiles victim) {
+        try {
+            long seq = writeSeq;
+            if (forcedSeq.get() < seq) {
+                try {
+                    forceHandle(victim, seq);
+                } catch (IOException e) {
+                    if (!(e instanceof ClosedChannelException && isRetired())) {
+                        owner.failFsync(this, e);
+                    }
+                }
+            }
+        } finally {
+            try {
+                victim.close();
+            } catch (IOException e) {
+                LOG.warn("could not close {}", logPath, e);
+            }
+        }
+    }
+
+    private synchronized boolean isRetired() {
+        return retired;
+    }
+
+    /**
+     * Closes the files for good (the segment is being deleted or its log closed). A reader inside
+     * a read gets a {@code ClosedChannelException} and looks the log up again.
+     */
+    void close() throws IOException {
+        SegmentFiles f;
+        synchronized (this) {
+            retired = true;
+            f = files;
+            files = null;
+        }
+        if (f != null) {
+            if (cache != null) {
+                cache.remove(f);
+            }
+            f.retire();
         }
     }
 
@@ -129,12 +286,10 @@ final class Segment {
         io.delete(indexPath);
     }
 
-    private static void closeQuietly(LogFileIO.LogFile file, Exception cause) {
-        try {
-            file.close();
-        } catch (IOException suppressed) {
-            cause.addSuppressed(suppressed);
-        }
+    /** The files now open for this segment, or null (tests). */
+    SegmentFiles openFiles() {
+        SegmentFiles f = files;
+        return f == null || f.isRetired() ? null : f;
     }
 
     @Override

@@ -10,6 +10,11 @@
  *       retention.
  *   <li>{@code Segment} + {@code OffsetIndex}: a {@code .log} file of sealed
  *       {@link io.gmq.storage.BatchFormat} frames and its sparse 16-byte-entry index.
+ *   <li>{@code SegmentFileCache} + {@code SegmentFiles}: at most {@code maxOpenFiles} segment files
+ *       open per manager; readers, the writer and the syncer pin a segment's handle per operation
+ *       (lock-free), idle handles are closed least-recently-used first (forced first if they hold
+ *       unforced writes) and reopened on next use. The index is read into memory and written with
+ *       positional writes, never memory-mapped.
  *   <li>{@code LogWriter} + {@code CommitCycle}: one writer drains every partition's appends, one
  *       gather write per partition per cycle; under SYNC a syncer thread fsyncs cycle N while the
  *       writer writes cycle N+1, then publishes high watermarks and completes futures.

@@ -119,7 +119,10 @@ class GroupCommitTest {
             first.join();
             queued.forEach(CompletableFuture::join);
             assertEquals(2, io.logWrites.get(), "one write for the first batch, one gather write for the other ten");
-            assertEquals(2, io.logForces.get(), "one fsync per group commit");
+            // One fsync per group commit at most: when the syncer's force for the first write starts
+            // after the second write ended, it covers both and the second cycle finds nothing to force.
+            int forces = io.logForces.get();
+            assertTrue(forces == 1 || forces == 2, "at most one fsync per group commit, was " + forces);
             assertHolds(log, 0, all);
         }
     }

@@ -87,6 +87,105 @@ class PowerLossTest {
         }
     }
 
+    /**
+     * The same guarantee with an open-file cap of two segments over twelve partitions: segments are
+     * evicted and reopened all the time, between a write and its group-commit fsync too (the
+     * eviction forces them first), and after the cut partitions whose files were closed reopen them.
+     */
+    @Test
+    void everyAcknowledgedSyncAppendSurvivesPowerLossWithATinyOpenFileCap() throws Exception {
+        int partitions = 12;
+        PowerLossFileIO io = new PowerLossFileIO();
+        GmqConfig cfg = config(dataDir)
+                .segmentBytes(4 * 1024)
+                .indexIntervalBytes(256)
+                .maxOpenFiles(4)
+                .build();
+        LogManager logs = LogManager.open(cfg, io);
+        List<Map<Long, List<Rec>>> acknowledged = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            acknowledged.add(new ConcurrentHashMap<>());
+        }
+        AtomicInteger acks = new AtomicInteger();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger seeds = new AtomicInteger();
+        List<Thread> producers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread th = new Thread(
+                    () -> {
+                        while (!stop.get()) {
+                            int seed = seeds.incrementAndGet();
+                            int p = seed % partitions;
+                            List<Rec> batch = simpleBatch(1 + seed % 4, 50 + seed % 200, seed, seed);
+                            try {
+                                AppendResult r = logs.log(new TopicPartition("power", p))
+                                        .append(frame(batch), true)
+                                        .join();
+                                acknowledged.get(p).put(r.baseOffset(), batch);
+                                acks.incrementAndGet();
+                            } catch (RuntimeException failedByPowerCut) {
+                                // this partition's files died with the power; others may go on
+                            }
+                        }
+                    },
+                    "power-producer-" + t);
+            producers.add(th);
+            th.start();
+        }
+        await("600 acknowledged appends", () -> acks.get() >= 600);
+        io.cutPower();
+        stop.set(true);
+        for (Thread th : producers) {
+            th.join();
+        }
+        logs.close();
+
+        try (LogManager reopened = LogManager.open(cfg, io)) {
+            for (int p = 0; p < partitions; p++) {
+                PartitionLog after = reopened.log(new TopicPartition("power", p));
+                List<Stored> stored = readAll(after, 0, 8192);
+                for (int i = 0; i < stored.size(); i++) {
+                    assertEquals(i, stored.get(i).offset());
+                }
+                for (Map.Entry<Long, List<Rec>> e : acknowledged.get(p).entrySet()) {
+                    List<Rec> batch = e.getValue();
+                    for (int i = 0; i < batch.size(); i++) {
+                        long offset = e.getKey() + i;
+                        assertTrue(
+                                offset < stored.size(),
+                                "partition " + p + ": acknowledged offset " + offset + " lost (hw "
+                                        + after.highWatermark() + ")");
+                        assertEquals(batch.get(i), stored.get((int) offset).rec(), "record at " + offset);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Under the OS policy nothing forces a write, except closing its file to stay under the cap. */
+    @Test
+    void evictingADirtySegmentForcesItBeforeClosingIt() throws Exception {
+        PowerLossFileIO io = new PowerLossFileIO();
+        GmqConfig cfg =
+                config(dataDir).flushPolicy(FlushPolicy.OS).maxOpenFiles(4).build();
+        TopicPartition evicted = new TopicPartition("power", 0);
+        LogManager logs = LogManager.open(cfg, io);
+        for (int i = 0; i < 5; i++) {
+            logs.log(evicted).append(frame(simpleBatch(2, 100, i, i)), true).join();
+        }
+        for (int p = 1; p <= 3; p++) {
+            logs.log(new TopicPartition("power", p))
+                    .append(frame(simpleBatch(1, 10, p, p)), true)
+                    .join();
+        }
+        assertEquals(null, logs.log(evicted).segments()[0].openFiles(), "partition 0's files were evicted");
+        io.cutPower();
+        logs.close();
+        try (LogManager reopened = LogManager.open(cfg, io)) {
+            assertEquals(10, reopened.log(evicted).highWatermark());
+        }
+    }
+
     @Test
     void unforcedDataIsLostOnPowerCutUnderTheOsPolicy() throws Exception {
         PowerLossFileIO io = new PowerLossFileIO();

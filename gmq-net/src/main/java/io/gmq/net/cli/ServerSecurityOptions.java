@@ -152,6 +152,13 @@ final class ServerSecurityOptions {
             description = "Partitions of one topic (default 1024).")
     Integer maxPartitionsPerTopic;
 
+    @Option(
+            names = "--max-open-files",
+            paramLabel = "N",
+            description = "Segment files the log keeps open at once; idle ones close and reopen on use"
+                    + " (default: half of ulimit -n, 4096 where the JVM cannot read it).")
+    Integer maxOpenFiles;
+
     /** The engine limits given on the command line; the others keep GmqConfig's defaults. */
     GmqConfig.Builder applyLimits(GmqConfig.Builder b) {
         if (maxBatchBytes != null) {
@@ -165,6 +172,9 @@ final class ServerSecurityOptions {
         }
         if (maxPartitionsPerTopic != null) {
             b.maxPartitionsPerTopic(maxPartitionsPerTopic);
+        }
+        if (maxOpenFiles != null) {
+            b.maxOpenFiles(maxOpenFiles);
         }
         return b;
     }
