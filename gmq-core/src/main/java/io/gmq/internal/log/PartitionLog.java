@@ -452,65 +452,108 @@ public final class PartitionLog {
         int entry = seg.index.floorByOffset((int) (offset - seg.baseOffset));
         long position = entry < 0 ? 0 : seg.index.position(entry);
         long expected = entry < 0 ? seg.baseOffset : seg.baseOffset + seg.index.relativeOffset(entry);
-        // 2. short scan of frame headers to the frame that contains the offset
         ByteBuffer header = ByteBuffer.allocate(BatchFormat.HEADER_LENGTH).order(BatchFormat.ORDER);
-        int firstLength;
         while (true) {
-            if (limit - position < BatchFormat.HEADER_LENGTH) {
-                throw dataLoss(seg, position, expected, "the log ends before offset " + offset);
+            // 2. short scan of frame headers to the frame that contains the offset
+            int firstLength;
+            while (true) {
+                if (limit - position < BatchFormat.HEADER_LENGTH) {
+                    throw dataLoss(seg, position, expected, -1, hw, "the log ends before offset " + offset);
+                }
+                header.clear();
+                seg.log.read(header, position);
+                int length = BatchFormat.frameLength(header, 0);
+                long base = BatchFormat.baseOffset(header, 0);
+                int count = BatchFormat.recordCount(header, 0);
+                if (length < BatchFormat.HEADER_LENGTH
+                        || length > limit - position
+                        || base != expected
+                        || count <= 0) {
+                    FrameResync.Point next =
+                            skipDamage(seg, position, expected, offset, limit, hw, "the frame header is damaged");
+                    position = next.position();
+                    expected = next.baseOffset();
+                    continue;
+                }
+                if (base + count > offset) {
+                    firstLength = length;
+                    break;
+                }
+                position += length;
+                expected = base + count;
             }
-            header.clear();
-            seg.log.read(header, position);
-            int length = BatchFormat.frameLength(header, 0);
-            long base = BatchFormat.baseOffset(header, 0);
-            int count = BatchFormat.recordCount(header, 0);
-            if (length < BatchFormat.HEADER_LENGTH || length > limit - position || base != expected || count <= 0) {
-                throw dataLoss(seg, position, expected, "the frame header is damaged");
+            // 3. one read of whole frames, each CRC-checked, stopping at the high watermark and
+            // before the first damaged frame (a later read reports that one)
+            int want = (int) Math.min(limit - position, Math.max(firstLength, (long) maxBytes));
+            ByteBuffer buf = ByteBuffer.allocate(want).order(BatchFormat.ORDER);
+            int got = seg.log.read(buf, position);
+            int p = 0;
+            long next = expected;
+            while (got - p >= BatchFormat.HEADER_LENGTH) {
+                int length = BatchFormat.frameLength(buf, p);
+                long base = BatchFormat.baseOffset(buf, p);
+                if (base >= hw) {
+                    break;
+                }
+                if (length < BatchFormat.HEADER_LENGTH
+                        || base != next
+                        || length > got - p
+                        || !BatchFormat.crcMatches(buf, p, length)) {
+                    break;
+                }
+                next = base + BatchFormat.recordCount(buf, p);
+                p += length;
             }
-            if (base + count > offset) {
-                firstLength = length;
-                break;
+            if (p > 0) {
+                buf.limit(p).position(0);
+                return new FetchResult(buf, hw, logStartOffset, false);
             }
-            position += length;
-            expected = base + count;
+            FrameResync.Point resync =
+                    skipDamage(seg, position, expected, offset, limit, hw, "the frame fails its CRC32C check");
+            position = resync.position();
+            expected = resync.baseOffset();
         }
-        // 3. one read of whole frames, each CRC-checked, stopping at the high watermark
-        int want = (int) Math.min(limit - position, Math.max(firstLength, (long) maxBytes));
-        ByteBuffer buf = ByteBuffer.allocate(want).order(BatchFormat.ORDER);
-        int got = seg.log.read(buf, position);
-        int p = 0;
-        long next = expected;
-        while (got - p >= BatchFormat.HEADER_LENGTH) {
-            int length = BatchFormat.frameLength(buf, p);
-            long base = BatchFormat.baseOffset(buf, p);
-            if (base >= hw) {
-                break;
-            }
-            if (length < BatchFormat.HEADER_LENGTH || base != next) {
-                throw dataLoss(seg, position + p, next, "the frame header is damaged");
-            }
-            if (length > got - p) {
-                break;
-            }
-            if (!BatchFormat.crcMatches(buf, p, length)) {
-                throw dataLoss(seg, position + p, next, "the frame fails its CRC32C check");
-            }
-            next = base + BatchFormat.recordCount(buf, p);
-            p += length;
-        }
-        if (p == 0) {
-            throw dataLoss(seg, position, expected, "the frame is cut short");
-        }
-        buf.limit(p).position(0);
-        return new FetchResult(buf, hw, logStartOffset, false);
     }
 
-    private GmqException dataLoss(Segment seg, long position, long offset, String what) {
+    /**
+     * The damaged frame at {@code position} (which should start at {@code expected}): returns the
+     * next intact frame if {@code offset} lies at or after it, else throws DATA_LOSS naming the
+     * damaged offsets. Never returns a record of the damaged range: reading resumes only at a
+     * frame that passed {@link FrameResync}'s checks.
+     */
+    private FrameResync.Point skipDamage(
+            Segment seg, long position, long expected, long offset, int limit, long hw, String what)
+            throws IOException {
+        Segment[] segs = segments;
+        long endOffset = FrameResync.UNKNOWN;
+        for (int i = 0; i < segs.length - 1; i++) {
+            if (segs[i] == seg) {
+                endOffset = segs[i + 1].baseOffset;
+            }
+        }
+        FrameResync.Point next = new FrameResync()
+                .next(seg.log::read, seg.baseOffset, seg.index, position, expected, limit, endOffset);
+        if (next.position() < limit && offset >= next.baseOffset()) {
+            return next;
+        }
+        throw dataLoss(seg, position, expected, next.baseOffset(), hw, what);
+    }
+
+    /**
+     * DATA_LOSS for damaged offsets {@code [from, to)} ({@code to} < 0: up to the end of the
+     * written log, so skipping means moving to the high watermark).
+     */
+    private GmqException dataLoss(Segment seg, long position, long from, long to, long hw, String what) {
+        long resume = to < 0 ? hw : to;
+        String range = to < 0 ? "offsets from " + from + " to the end of the log" : "offsets " + from + " to " + (to - 1);
         return new GmqException(
                 ErrorCode.DATA_LOSS,
-                tp + ": stored batch at offset " + offset + " ("
-                        + seg.logPath.getFileName() + ", position " + position + ") cannot be served: " + what
-                        + ". The data on disk is damaged; restore this partition from a copy or delete the damaged segment");
+                tp + ": " + range + " are damaged on disk and cannot be served (" + seg.logPath.getFileName()
+                        + ", position " + position + ": " + what + "). Records after them are still readable. To"
+                        + " skip the damaged records, stop the group's consumers and run: java -jar gmq.jar groups"
+                        + " reset --group <group> --topic " + tp.topic() + " --partition " + tp.partition()
+                        + " --to-offset " + resume + " (java -jar gmq.jar verify --data-dir <dir> lists all damage;"
+                        + " docs/OPERATIONS.md, \"A damaged segment\")");
     }
 
     private static Segment segmentFor(Segment[] segs, long offset) {
