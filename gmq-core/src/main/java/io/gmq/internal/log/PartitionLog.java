@@ -452,27 +452,32 @@ public final class PartitionLog {
         int entry = seg.index.floorByOffset((int) (offset - seg.baseOffset));
         long position = entry < 0 ? 0 : seg.index.position(entry);
         long expected = entry < 0 ? seg.baseOffset : seg.baseOffset + seg.index.relativeOffset(entry);
+        // A frame boundary known to be right (an index entry, or a resync point): damage is looked
+        // for from here, since the header scan follows length fields it has not checked.
+        long trustedPosition = position;
+        long trustedOffset = expected;
         ByteBuffer header = ByteBuffer.allocate(BatchFormat.HEADER_LENGTH).order(BatchFormat.ORDER);
         while (true) {
             // 2. short scan of frame headers to the frame that contains the offset
             int firstLength;
             while (true) {
-                if (limit - position < BatchFormat.HEADER_LENGTH) {
-                    throw dataLoss(seg, position, expected, -1, hw, "the log ends before offset " + offset);
-                }
                 header.clear();
-                seg.log.read(header, position);
+                if (limit - position >= BatchFormat.HEADER_LENGTH) {
+                    seg.log.read(header, position);
+                }
                 int length = BatchFormat.frameLength(header, 0);
                 long base = BatchFormat.baseOffset(header, 0);
                 int count = BatchFormat.recordCount(header, 0);
-                if (length < BatchFormat.HEADER_LENGTH
+                if (limit - position < BatchFormat.HEADER_LENGTH
+                        || length < BatchFormat.HEADER_LENGTH
                         || length > limit - position
                         || base != expected
                         || count <= 0) {
-                    FrameResync.Point next =
-                            skipDamage(seg, position, expected, offset, limit, hw, "the frame header is damaged");
+                    FrameResync.Point next = skipDamage(seg, trustedPosition, trustedOffset, offset, limit, hw);
                     position = next.position();
                     expected = next.baseOffset();
+                    trustedPosition = position;
+                    trustedOffset = expected;
                     continue;
                 }
                 if (base + count > offset) {
@@ -508,22 +513,33 @@ public final class PartitionLog {
                 buf.limit(p).position(0);
                 return new FetchResult(buf, hw, logStartOffset, false);
             }
-            FrameResync.Point resync =
-                    skipDamage(seg, position, expected, offset, limit, hw, "the frame fails its CRC32C check");
+            FrameResync.Point resync = skipDamage(seg, trustedPosition, trustedOffset, offset, limit, hw);
             position = resync.position();
             expected = resync.baseOffset();
+            trustedPosition = position;
+            trustedOffset = expected;
         }
     }
 
     /**
-     * The damaged frame at {@code position} (which should start at {@code expected}): returns the
-     * next intact frame if {@code offset} lies at or after it, else throws DATA_LOSS naming the
+     * A read met damage after the frame boundary ({@code trustedPosition}, {@code trustedOffset}):
+     * finds the first frame from there that fails its checks, then the next intact frame after it,
+     * and returns that if {@code offset} lies at or after it, else throws DATA_LOSS naming the
      * damaged offsets. Never returns a record of the damaged range: reading resumes only at a
      * frame that passed {@link FrameResync}'s checks.
      */
     private FrameResync.Point skipDamage(
-            Segment seg, long position, long expected, long offset, int limit, long hw, String what)
+            Segment seg, long trustedPosition, long trustedOffset, long offset, int limit, long hw)
             throws IOException {
+        FrameCheck check = new FrameCheck();
+        long position = trustedPosition;
+        long expected = trustedOffset;
+        int length;
+        while ((length = check.check(seg.log::read, position, limit, expected)) > 0) {
+            expected += BatchFormat.recordCount(check.frame(), 0);
+            position += length;
+        }
+        String what = length == FrameCheck.TORN ? "the frame is cut short" : "the frame fails its CRC32C or header check";
         Segment[] segs = segments;
         long endOffset = FrameResync.UNKNOWN;
         for (int i = 0; i < segs.length - 1; i++) {
@@ -533,6 +549,11 @@ public final class PartitionLog {
         }
         FrameResync.Point next = new FrameResync()
                 .next(seg.log::read, seg.baseOffset, seg.index, position, expected, limit, endOffset);
+        if (offset < expected) {
+            // Raced with nothing: the frames up to the offset are intact after all (cannot happen
+            // for a sealed segment); report it at the offset rather than loop.
+            throw dataLoss(seg, position, offset, -1, hw, "frames re-read differently");
+        }
         if (next.position() < limit && offset >= next.baseOffset()) {
             return next;
         }
