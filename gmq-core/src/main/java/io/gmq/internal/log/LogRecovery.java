@@ -69,7 +69,7 @@ final class LogRecovery {
                 return new Recovered(segments, 0);
             }
             for (int i = 0; i < bases.size() - 1; i++) {
-                segments.add(openSealed(bases.get(i)));
+                segments.add(openSealed(bases.get(i), bases.get(i + 1)));
             }
             Segment last = openSegmentFiles(bases.get(bases.size() - 1));
             segments.add(last);
@@ -125,8 +125,12 @@ final class LogRecovery {
         return segment;
     }
 
-    /** A sealed segment: complete by construction; rebuild its index if needed, find its newest timestamp. */
-    private Segment openSealed(long base) throws IOException {
+    /**
+     * A sealed segment: complete by construction; rebuild its index if needed, find its newest
+     * timestamp. If the scan meets a damaged frame, indexing continues at the next intact frame
+     * ({@link FrameResync}), so reads past the damage stay one index interval away from an entry.
+     */
+    private Segment openSealed(long base, long endOffset) throws IOException {
         Segment s = openSegmentFiles(base);
         long size = s.log.size();
         if (size > Integer.MAX_VALUE) {
@@ -143,14 +147,25 @@ final class LogRecovery {
             s.index.truncateTo(0, s.indexFile);
             startEntry = -1;
         }
-        int end = scanForward(s, startEntry, size);
-        if (end < size) {
+        long[] next = new long[1];
+        long end = scanForward(s, startEntry, size, next);
+        while (end < size) {
+            FrameResync.Point resume =
+                    new FrameResync().next(s.log::read, base, s.index, end, next[0], size, endOffset);
             LOG.error(
-                    "{}: sealed segment {} is damaged at position {} of {}; reads there fail with DATA_LOSS",
+                    "{}: sealed segment {} is damaged at positions {}..{} of {}: offsets {} to {} cannot be read"
+                            + " (reads fail with DATA_LOSS; `java -jar gmq.jar verify` lists all damage)",
                     tp,
                     s.logPath.getFileName(),
                     end,
-                    size);
+                    resume.position(),
+                    size,
+                    next[0],
+                    resume.baseOffset() - 1);
+            if (resume.position() >= size) {
+                break;
+            }
+            end = scanFrom(s, resume.position(), resume.baseOffset(), s.maxTimestamp, size, next);
         }
         if (!s.index.matchesFile(s.indexFile)) {
             s.index.rewrite(s.indexFile);
@@ -201,10 +216,6 @@ final class LogRecovery {
         return next[0];
     }
 
-    private int scanForward(Segment s, int startEntry, long size) throws IOException {
-        return scanForward(s, startEntry, size, new long[1]);
-    }
-
     /**
      * Scans frames from the given index entry (or the file start), adding index entries and
      * tracking the newest timestamp, up to the first invalid frame; returns that frame's position
@@ -214,6 +225,12 @@ final class LogRecovery {
         long position = startEntry < 0 ? 0 : s.index.position(startEntry);
         long expected = startEntry < 0 ? s.baseOffset : s.baseOffset + s.index.relativeOffset(startEntry);
         long runningMax = startEntry < 0 ? -1 : s.index.maxTimestamp(startEntry);
+        return scanFrom(s, position, expected, runningMax, size, nextOffsetOut);
+    }
+
+    /** {@link #scanForward} from a known frame boundary. */
+    private int scanFrom(Segment s, long position, long expected, long runningMax, long size, long[] nextOffsetOut)
+            throws IOException {
         while (position < size) {
             int length = checkFrame(s.log, position, size, expected);
             if (length < 0) {
