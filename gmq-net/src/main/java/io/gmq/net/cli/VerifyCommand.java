@@ -1,7 +1,7 @@
 package io.gmq.net.cli;
 
 import io.gmq.internal.log.LogVerifier;
-import java.io.PrintWriter;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,9 +23,6 @@ import picocli.CommandLine.Option;
 final class VerifyCommand implements Callable<Integer> {
     static final int EXIT_DAMAGED = 3;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
     @Option(names = "--data-dir", required = true, description = "The data directory to check.")
     Path dataDir;
 
@@ -34,7 +31,7 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintStream out = System.out;
         long started = System.nanoTime();
         LogVerifier.Report report = LogVerifier.verify(dataDir, topic);
         long millis = (System.nanoTime() - started) / 1_000_000;
