@@ -79,6 +79,9 @@ public final class LogVerifier {
         if (!Files.isDirectory(logs)) {
             throw new IOException(logs + " does not exist: not a GMQ data directory");
         }
+        if (topic != null && !Files.isDirectory(logs.resolve(topic))) {
+            throw new IOException("topic '" + topic + "' has no log in " + logs);
+        }
         LogVerifier verifier = new LogVerifier();
         List<Damage> damage = new ArrayList<>();
         int segments = 0;
