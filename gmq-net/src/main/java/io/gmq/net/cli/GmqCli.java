@@ -41,6 +41,7 @@ public final class GmqCli implements Runnable {
     /** Runs a command line and returns its exit code (for tests and {@link #main}). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new GmqCli());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             err.println("error: " + describe(e));
