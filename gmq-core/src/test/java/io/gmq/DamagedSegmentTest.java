@@ -61,8 +61,9 @@ class DamagedSegmentTest {
                     .pullInterval(Duration.ofMillis(20))
                     .messageHandler(m -> seen.add(m.payloadAsString()));
             try (Subscription first = gmq.subscribe(consumer.build(), TOPIC)) {
-                waitUntil("the group stalls at the damaged batch", () -> committed(gmq, 0) == damaged
-                        && committed(gmq, 1) == 5);
+                waitUntil(
+                        "the group stalls at the damaged batch",
+                        () -> committed(gmq, 0) == damaged && committed(gmq, 1) == 5);
             }
             assertEquals(damaged + 5, seen.size(), "everything before the damage, and the other partition");
 
@@ -113,5 +114,4 @@ class DamagedSegmentTest {
             Thread.yield();
         }
     }
-
 }

@@ -226,8 +226,7 @@ public final class GroupCoordinator {
      * Like {@link #resetOffsets(String, String, ToLongFunction)} for one partition of the topic
      * ({@code partition} -1: all); NOT_FOUND if the topic has no such partition.
      */
-    public void resetOffsets(
-            String group, String topic, int partition, ToLongFunction<TopicPartition> resolvedOffset) {
+    public void resetOffsets(String group, String topic, int partition, ToLongFunction<TopicPartition> resolvedOffset) {
         TopicNames.validateGroup(group);
         GroupNames.check("topic", topic);
         mutate(group, true, state -> {

@@ -89,14 +89,10 @@ final class FrameResync {
      * reaches the anchor exactly, or null.
      */
     private Point search(
-            FrameCheck.Source file,
-            long from,
-            long anchorPosition,
-            long expectedOffset,
-            long anchorOffset,
-            long end)
+            FrameCheck.Source file, long from, long anchorPosition, long expectedOffset, long anchorOffset, long end)
             throws IOException {
-        ByteBuffer window = ByteBuffer.allocate(WINDOW + BatchFormat.HEADER_LENGTH).order(BatchFormat.ORDER);
+        ByteBuffer window =
+                ByteBuffer.allocate(WINDOW + BatchFormat.HEADER_LENGTH).order(BatchFormat.ORDER);
         for (long start = from; start + BatchFormat.HEADER_LENGTH <= anchorPosition; start += WINDOW) {
             window.clear();
             int got = file.read(window, start);

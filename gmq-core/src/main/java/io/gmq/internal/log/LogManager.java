@@ -93,7 +93,8 @@ public final class LogManager implements AutoCloseable {
             startup.finish();
             started = true;
         } catch (IOException e) {
-            throw new GmqException(ErrorCode.INTERNAL, "cannot read or write the shutdown marker in " + logsDir + ": " + e, e);
+            throw new GmqException(
+                    ErrorCode.INTERNAL, "cannot read or write the shutdown marker in " + logsDir + ": " + e, e);
         } finally {
             startup = null;
         }
@@ -245,7 +246,10 @@ public final class LogManager implements AutoCloseable {
             try {
                 StartupVerification.markClean(logsDir, io);
             } catch (IOException e) {
-                LOG.warn("could not write the clean-shutdown marker in {}; the next start verifies recent segments", logsDir, e);
+                LOG.warn(
+                        "could not write the clean-shutdown marker in {}; the next start verifies recent segments",
+                        logsDir,
+                        e);
             }
         }
     }

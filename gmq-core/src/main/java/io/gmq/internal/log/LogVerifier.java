@@ -48,13 +48,14 @@ public final class LogVerifier {
         public String describe() {
             String file = segment.getFileName().toString();
             if (!losesRecords()) {
-                return partition + " " + file + ": " + what + " (no records lost; the index is rebuilt at the next start)";
+                return partition + " " + file + ": " + what
+                        + " (no records lost; the index is rebuilt at the next start)";
             }
             String offsets = toOffset < 0
                     ? "offsets " + fromOffset + " to the end of the partition"
                     : "offsets " + fromOffset + " to " + (toOffset - 1) + " (" + (toOffset - fromOffset) + " records)";
-            return partition + " " + file + " bytes " + fromPosition + ".." + toPosition + ": " + what + "; "
-                    + offsets + " cannot be read" + (toOffset < 0 ? "" : ", reading resumes at offset " + toOffset);
+            return partition + " " + file + " bytes " + fromPosition + ".." + toPosition + ": " + what + "; " + offsets
+                    + " cannot be read" + (toOffset < 0 ? "" : ", reading resumes at offset " + toOffset);
         }
     }
 
@@ -179,15 +180,16 @@ public final class LogVerifier {
                 continue;
             }
             for (; entry < entries && index.position(entry) <= position; entry++) {
-                if (index.position(entry) < position
-                        || base + index.relativeOffset(entry) != expected) {
+                if (index.position(entry) < position || base + index.relativeOffset(entry) != expected) {
                     badEntries++;
                 }
             }
             expected += BatchFormat.recordCount(check.frame(), 0);
             position += length;
         }
-        if (position == size && endOffset != FrameResync.UNKNOWN && expected != FrameResync.UNKNOWN
+        if (position == size
+                && endOffset != FrameResync.UNKNOWN
+                && expected != FrameResync.UNKNOWN
                 && expected != endOffset) {
             out.add(new Damage(
                     tp,
@@ -199,8 +201,7 @@ public final class LogVerifier {
                     "the segment ends at offset " + expected + " but the next segment starts at " + endOffset));
         }
         if (checkIndex && badEntries > 0) {
-            out.add(new Damage(
-                    tp, indexPath, 0, 0, -1, -1, badEntries + " index entries do not point at their frame"));
+            out.add(new Damage(tp, indexPath, 0, 0, -1, -1, badEntries + " index entries do not point at their frame"));
         }
     }
 

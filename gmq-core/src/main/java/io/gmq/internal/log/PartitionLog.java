@@ -529,8 +529,7 @@ public final class PartitionLog {
      * frame that passed {@link FrameResync}'s checks.
      */
     private FrameResync.Point skipDamage(
-            Segment seg, long trustedPosition, long trustedOffset, long offset, int limit, long hw)
-            throws IOException {
+            Segment seg, long trustedPosition, long trustedOffset, long offset, int limit, long hw) throws IOException {
         FrameCheck check = new FrameCheck();
         long position = trustedPosition;
         long expected = trustedOffset;
@@ -539,7 +538,8 @@ public final class PartitionLog {
             expected += BatchFormat.recordCount(check.frame(), 0);
             position += length;
         }
-        String what = length == FrameCheck.TORN ? "the frame is cut short" : "the frame fails its CRC32C or header check";
+        String what =
+                length == FrameCheck.TORN ? "the frame is cut short" : "the frame fails its CRC32C or header check";
         Segment[] segs = segments;
         long endOffset = FrameResync.UNKNOWN;
         for (int i = 0; i < segs.length - 1; i++) {
@@ -547,8 +547,8 @@ public final class PartitionLog {
                 endOffset = segs[i + 1].baseOffset;
             }
         }
-        FrameResync.Point next = new FrameResync()
-                .next(seg.log::read, seg.baseOffset, seg.index, position, expected, limit, endOffset);
+        FrameResync.Point next =
+                new FrameResync().next(seg.log::read, seg.baseOffset, seg.index, position, expected, limit, endOffset);
         if (offset < expected) {
             // Raced with nothing: the frames up to the offset are intact after all (cannot happen
             // for a sealed segment); report it at the offset rather than loop.
@@ -566,7 +566,8 @@ public final class PartitionLog {
      */
     private GmqException dataLoss(Segment seg, long position, long from, long to, long hw, String what) {
         long resume = to < 0 ? hw : to;
-        String range = to < 0 ? "offsets from " + from + " to the end of the log" : "offsets " + from + " to " + (to - 1);
+        String range =
+                to < 0 ? "offsets from " + from + " to the end of the log" : "offsets " + from + " to " + (to - 1);
         return new GmqException(
                 ErrorCode.DATA_LOSS,
                 tp + ": " + range + " are damaged on disk and cannot be served (" + seg.logPath.getFileName()

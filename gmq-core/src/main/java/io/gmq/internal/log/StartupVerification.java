@@ -104,7 +104,8 @@ final class StartupVerification {
             }
             long endOffset = i + 1 < segments.size() ? segments.get(i + 1).baseOffset : FrameResync.UNKNOWN;
             long size = s.writtenPosition;
-            verifier.scan(tp, s.log::read, s.logPath, s.baseOffset, size, s.index, endOffset, false, s.indexPath, damage);
+            verifier.scan(
+                    tp, s.log::read, s.logPath, s.baseOffset, size, s.index, endOffset, false, s.indexPath, damage);
             bytes += size;
             checked++;
         }
@@ -176,7 +177,8 @@ final class StartupVerification {
 
     private static long readCheckpoint(Path file) {
         try {
-            return Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).strip());
+            return Long.parseLong(
+                    Files.readString(file, StandardCharsets.US_ASCII).strip());
         } catch (IOException | NumberFormatException missingOrDamaged) {
             return -1;
         }

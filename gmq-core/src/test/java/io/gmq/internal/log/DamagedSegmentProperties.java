@@ -88,7 +88,8 @@ class DamagedSegmentProperties {
             int at = (int) (bit / 8);
             bytes[at] ^= (byte) (1 << (bit % 8));
             Files.write(victim, bytes);
-            Frame bad = frames.stream().filter(f -> f.holds(victim, at)).findFirst().orElseThrow();
+            Frame bad =
+                    frames.stream().filter(f -> f.holds(victim, at)).findFirst().orElseThrow();
 
             LogVerifier.Report report = LogVerifier.verify(dir, null);
             assertEquals(1, report.damage().size(), "findings: " + report.damage());
@@ -136,7 +137,8 @@ class DamagedSegmentProperties {
                     reader.wrap(r.records());
                     while (reader.next()) {
                         long o = reader.offset();
-                        assertTrue(o < bad.base() || o >= bad.end(), "record " + o + " of the damaged batch was served");
+                        assertTrue(
+                                o < bad.base() || o >= bad.end(), "record " + o + " of the damaged batch was served");
                         assertEquals(all.get((int) o), rec(reader));
                     }
                 }

@@ -191,7 +191,9 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
             access.checkGroupAdmin(caller(), r.getGroup());
             if (r.hasPartition()) {
                 storage.resetOffsets(
-                        r.getGroup(), new TopicPartition(r.getTopic(), r.getPartition()), Protos.fromProto(r.getSpec()));
+                        r.getGroup(),
+                        new TopicPartition(r.getTopic(), r.getPartition()),
+                        Protos.fromProto(r.getSpec()));
             } else {
                 storage.resetOffsets(r.getGroup(), r.getTopic(), Protos.fromProto(r.getSpec()));
             }

@@ -19,7 +19,8 @@ final class GroupsCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: list, describe or reset");
+        throw new picocli.CommandLine.ParameterException(
+                spec.commandLine(), "missing subcommand: list, describe or reset");
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists consumer groups.")
@@ -106,7 +107,9 @@ final class GroupsCommand implements Runnable {
 
         @Override
         public void run() {
-            int chosen = (toOffset != null ? 1 : 0) + (toEarliest ? 1 : 0) + (toLatest ? 1 : 0)
+            int chosen = (toOffset != null ? 1 : 0)
+                    + (toEarliest ? 1 : 0)
+                    + (toLatest ? 1 : 0)
                     + (toTimestamp != null ? 1 : 0);
             if (chosen != 1) {
                 throw new picocli.CommandLine.ParameterException(

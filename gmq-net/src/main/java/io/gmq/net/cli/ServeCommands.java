@@ -36,8 +36,9 @@ final class ServeCommands {
         @Option(
                 names = "--verify-on-startup",
                 defaultValue = "UNFLUSHED",
-                description = "Frame-by-frame check of the log at start: NONE, UNFLUSHED (after an unclean"
-                        + " shutdown, segments written since the last verified start) or ALL (default ${DEFAULT-VALUE}).")
+                description =
+                        "Frame-by-frame check of the log at start: NONE, UNFLUSHED (after an unclean"
+                                + " shutdown, segments written since the last verified start) or ALL (default ${DEFAULT-VALUE}).")
         VerifyOnStartup verifyOnStartup;
 
         @Mixin

@@ -40,7 +40,8 @@ final class VerifyCommand implements Callable<Integer> {
             if (d.losesRecords()) {
                 String to = d.toOffset() >= 0 ? "--to-offset " + d.toOffset() : "--to-latest";
                 out.println("  to skip it: java -jar gmq.jar groups reset --group <group> --topic "
-                        + d.partition().topic() + " --partition " + d.partition().partition() + " " + to);
+                        + d.partition().topic() + " --partition "
+                        + d.partition().partition() + " " + to);
             }
         }
         out.printf(

@@ -367,7 +367,9 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
         unary(out, () -> {
             if (r.hasPartition()) {
                 storage.resetOffsets(
-                        r.getGroup(), new TopicPartition(r.getTopic(), r.getPartition()), Protos.fromProto(r.getSpec()));
+                        r.getGroup(),
+                        new TopicPartition(r.getTopic(), r.getPartition()),
+                        Protos.fromProto(r.getSpec()));
             } else {
                 storage.resetOffsets(r.getGroup(), r.getTopic(), Protos.fromProto(r.getSpec()));
             }

@@ -94,15 +94,34 @@ final class VerifyAndResetCliTest {
             assertEquals(
                     0,
                     run(
-                            "groups", "reset", "--group", "readers", "--topic", TOPIC, "--partition", "0",
-                            "--to-offset", Long.toString(damaged + 1), "--server", addr));
+                            "groups",
+                            "reset",
+                            "--group",
+                            "readers",
+                            "--topic",
+                            TOPIC,
+                            "--partition",
+                            "0",
+                            "--to-offset",
+                            Long.toString(damaged + 1),
+                            "--server",
+                            addr));
             assertTrue(out().contains("reset group readers on " + TOPIC + "-0 to offset " + (damaged + 1)), out());
             int remaining = MESSAGES - (int) damaged - 1;
             assertEquals(
                     0,
                     run(
-                            "consume", "--topic", TOPIC, "--group", "readers", "--max-messages",
-                            Integer.toString(remaining), "--timeout-ms", "20000", "--print-offset", "--server",
+                            "consume",
+                            "--topic",
+                            TOPIC,
+                            "--group",
+                            "readers",
+                            "--max-messages",
+                            Integer.toString(remaining),
+                            "--timeout-ms",
+                            "20000",
+                            "--print-offset",
+                            "--server",
                             addr));
             List<String> expected = IntStream.range((int) damaged + 1, MESSAGES)
                     .mapToObj(i -> "0:" + i + "\tm" + i)
