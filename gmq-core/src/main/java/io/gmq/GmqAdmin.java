@@ -54,4 +54,12 @@ public final class GmqAdmin {
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
         storage.resetOffsets(group, topic, spec);
     }
+
+    /**
+     * Moves the group's offset for one partition, e.g. past a damaged batch (the DATA_LOSS error
+     * names the offset to move to); only while the group has no members.
+     */
+    public void resetOffsets(String group, TopicPartition partition, OffsetSpec spec) {
+        storage.resetOffsets(group, partition, spec);
+    }
 }

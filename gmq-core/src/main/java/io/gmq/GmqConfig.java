@@ -22,6 +22,7 @@ public final class GmqConfig {
     private final Duration retentionAge;
     private final long retentionBytes;
     private final int indexIntervalBytes;
+    private final VerifyOnStartup verifyOnStartup;
     private final int maxMessageBytes;
     private final int maxBatchBytes;
     private final Duration sessionTimeout;
@@ -47,6 +48,7 @@ public final class GmqConfig {
         this.retentionAge = b.retentionAge;
         this.retentionBytes = b.retentionBytes;
         this.indexIntervalBytes = b.indexIntervalBytes;
+        this.verifyOnStartup = b.verifyOnStartup;
         this.maxMessageBytes = b.maxMessageBytes;
         this.maxBatchBytes = b.maxBatchBytes;
         this.sessionTimeout = b.sessionTimeout;
@@ -78,6 +80,7 @@ public final class GmqConfig {
         b.retentionAge = retentionAge;
         b.retentionBytes = retentionBytes;
         b.indexIntervalBytes = indexIntervalBytes;
+        b.verifyOnStartup = verifyOnStartup;
         b.maxMessageBytes = maxMessageBytes;
         b.maxBatchBytes = maxBatchBytes;
         b.sessionTimeout = sessionTimeout;
@@ -138,6 +141,11 @@ public final class GmqConfig {
     /** One sparse index entry per this many bytes of log. Default 4096. */
     public int indexIntervalBytes() {
         return indexIntervalBytes;
+    }
+
+    /** What the log checks frame by frame when it opens. Default {@link VerifyOnStartup#UNFLUSHED}. */
+    public VerifyOnStartup verifyOnStartup() {
+        return verifyOnStartup;
     }
 
     /** Largest accepted record (key + value + headers). Default 1 MiB. */
@@ -239,6 +247,7 @@ public final class GmqConfig {
         private Duration retentionAge = Duration.ofDays(7);
         private long retentionBytes = -1;
         private int indexIntervalBytes = 4096;
+        private VerifyOnStartup verifyOnStartup = VerifyOnStartup.UNFLUSHED;
         private int maxMessageBytes = 1024 * 1024;
         private int maxBatchBytes = 16 * 1024 * 1024;
         private Duration sessionTimeout = Duration.ofSeconds(10);
@@ -304,6 +313,11 @@ public final class GmqConfig {
 
         public Builder indexIntervalBytes(int bytes) {
             this.indexIntervalBytes = bytes;
+            return this;
+        }
+
+        public Builder verifyOnStartup(VerifyOnStartup mode) {
+            this.verifyOnStartup = mode;
             return this;
         }
 
@@ -382,6 +396,7 @@ public final class GmqConfig {
             Objects.requireNonNull(dataDir, "dataDir");
             Objects.requireNonNull(flushPolicy, "flushPolicy");
             Objects.requireNonNull(timeSource, "timeSource");
+            Objects.requireNonNull(verifyOnStartup, "verifyOnStartup");
             require(
                     defaultPartitions >= 1 && defaultPartitions <= maxPartitionsPerTopic,
                     "defaultPartitions must be 1.." + maxPartitionsPerTopic + ", was " + defaultPartitions);

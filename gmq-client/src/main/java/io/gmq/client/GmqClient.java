@@ -67,6 +67,12 @@ public interface GmqClient extends AutoCloseable {
     /** Moves a group's committed offsets on every partition of {@code topic}; the group must have no members. */
     void resetOffsets(String group, String topic, OffsetSpec spec);
 
+    /**
+     * Moves a group's committed offset on one partition (e.g. past a damaged batch: the DATA_LOSS
+     * error names the offset); the group must have no members.
+     */
+    void resetOffsets(String group, io.gmq.TopicPartition partition, OffsetSpec spec);
+
     /** Flushes pending publishes, leaves groups (committing acknowledged progress), disconnects. */
     @Override
     void close();

@@ -285,6 +285,17 @@ public final class LocalStorage implements Storage {
         groups.resetOffsets(group, t.name(), tp -> resolveOffset(tp, spec));
     }
 
+    @Override
+    public void resetOffsets(String group, TopicPartition partition, OffsetSpec spec) {
+        checkOpen();
+        if (partition.partition() < 0) {
+            throw GmqException.invalidArgument("partition must not be negative, was " + partition.partition());
+        }
+        TopicInfo t = topics.find(partition.topic())
+                .orElseThrow(() -> GmqException.notFound("topic '" + partition.topic() + "' does not exist"));
+        groups.resetOffsets(group, t.name(), partition.partition(), tp -> resolveOffset(tp, spec));
+    }
+
     private void expireMembers() {
         if (closed) {
             return;

@@ -89,6 +89,12 @@ public interface Storage extends AutoCloseable {
     /** Sets the group's committed offsets of every partition of {@code topic}; FAILED_PRECONDITION while it has members. */
     void resetOffsets(String group, String topic, OffsetSpec spec);
 
+    /**
+     * Sets the group's committed offset of one partition (e.g. past a damaged batch);
+     * FAILED_PRECONDITION while it has members, NOT_FOUND if the partition does not exist.
+     */
+    void resetOffsets(String group, TopicPartition partition, OffsetSpec spec);
+
     @Override
     void close();
 }

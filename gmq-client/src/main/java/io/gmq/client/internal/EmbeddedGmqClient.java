@@ -135,6 +135,11 @@ public final class EmbeddedGmqClient implements GmqClient {
     }
 
     @Override
+    public void resetOffsets(String group, io.gmq.TopicPartition partition, OffsetSpec spec) {
+        gmq.admin().resetOffsets(group, partition, spec);
+    }
+
+    @Override
     public synchronized void close() {
         for (String topic : List.copyOf(subscriptions.keySet())) {
             unsubscribe(topic);

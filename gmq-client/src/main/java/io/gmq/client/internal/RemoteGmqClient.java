@@ -295,6 +295,16 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
     }
 
     @Override
+    public void resetOffsets(String group, io.gmq.TopicPartition partition, OffsetSpec spec) {
+        connection.unary(stub -> stub.resetOffsets(ResetOffsetsRequest.newBuilder()
+                .setGroup(group)
+                .setTopic(partition.topic())
+                .setPartition(partition.partition())
+                .setSpec(Protos.toProto(spec))
+                .build()));
+    }
+
+    @Override
     public void close() {
         if (closed) {
             return;

@@ -219,6 +219,14 @@ public final class GroupCoordinator {
      * NOT_FOUND if the topic does not exist.
      */
     public void resetOffsets(String group, String topic, ToLongFunction<TopicPartition> resolvedOffset) {
+        resetOffsets(group, topic, -1, resolvedOffset);
+    }
+
+    /**
+     * Like {@link #resetOffsets(String, String, ToLongFunction)} for one partition of the topic
+     * ({@code partition} -1: all); NOT_FOUND if the topic has no such partition.
+     */
+    public void resetOffsets(String group, String topic, int partition, ToLongFunction<TopicPartition> resolvedOffset) {
         TopicNames.validateGroup(group);
         GroupNames.check("topic", topic);
         mutate(group, true, state -> {
@@ -227,7 +235,11 @@ public final class GroupCoordinator {
                 throw GmqException.notFound(
                         "topic " + topic + " does not exist; cannot reset offsets of group " + group + " for it");
             }
-            state.resetOffsets(topic, partitions, resolvedOffset);
+            if (partition >= partitions) {
+                throw GmqException.notFound("topic " + topic + " has " + partitions + " partitions; partition "
+                        + partition + " does not exist");
+            }
+            state.resetOffsets(topic, partitions, partition, resolvedOffset);
             return null;
         });
     }

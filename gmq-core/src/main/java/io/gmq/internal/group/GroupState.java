@@ -189,8 +189,11 @@ final class GroupState {
         return rejected;
     }
 
-    /** Sets every partition of {@code topic} to {@code resolvedOffset}; refused while the group has members. */
-    void resetOffsets(String topic, int partitions, ToLongFunction<TopicPartition> resolvedOffset) {
+    /**
+     * Sets every partition of {@code topic} (only partition {@code only} if it is >= 0) to
+     * {@code resolvedOffset}; refused while the group has members.
+     */
+    void resetOffsets(String topic, int partitions, int only, ToLongFunction<TopicPartition> resolvedOffset) {
         if (!members.isEmpty()) {
             throw new GmqException(
                     ErrorCode.FAILED_PRECONDITION,
@@ -198,6 +201,9 @@ final class GroupState {
         }
         Map<TopicPartition, Long> resolved = new TreeMap<>();
         for (int p = 0; p < partitions; p++) {
+            if (only >= 0 && p != only) {
+                continue;
+            }
             TopicPartition tp = new TopicPartition(topic, p);
             long offset = resolvedOffset.applyAsLong(tp);
             if (offset < 0) {

@@ -46,6 +46,10 @@ public final class LogManager implements AutoCloseable {
     private final LogWriter writer;
     private final ScheduledThreadPoolExecutor scheduler;
     private volatile boolean closed;
+    /** Set while the partitions found at open are recovered (and verified); null afterwards. */
+    private StartupVerification startup;
+    /** Every partition found at open was recovered; only then may a close mark the shutdown clean. */
+    private volatile boolean started;
 
     private LogManager(GmqConfig config, LogFileIO io) {
         this.config = config;
@@ -86,8 +90,19 @@ public final class LogManager implements AutoCloseable {
         } catch (IOException e) {
             throw new GmqException(ErrorCode.INTERNAL, "cannot create log directory " + logsDir + ": " + e, e);
         }
-        for (TopicPartition tp : scanPartitions()) {
-            log(tp);
+        try {
+            startup = StartupVerification.begin(
+                    logsDir, io, config.verifyOnStartup(), config.timeSource().wallMillis());
+            for (TopicPartition tp : scanPartitions()) {
+                log(tp);
+            }
+            startup.finish();
+            started = true;
+        } catch (IOException e) {
+            throw new GmqException(
+                    ErrorCode.INTERNAL, "cannot read or write the shutdown marker in " + logsDir + ": " + e, e);
+        } finally {
+            startup = null;
         }
         writer.start();
         long retentionMillis = config.retentionCheckInterval().toMillis();
@@ -128,6 +143,10 @@ public final class LogManager implements AutoCloseable {
         Path dir = logsDir.resolve(tp.topic()).resolve(Integer.toString(tp.partition()));
         try {
             LogRecovery.Recovered recovered = new LogRecovery(tp, dir, io, settings.indexIntervalBytes()).recover();
+            StartupVerification verification = startup;
+            if (verification != null) {
+                verification.verify(tp, recovered.segments());
+            }
             return new PartitionLog(tp, dir, this, settings, recovered);
         } catch (IOException e) {
             if (String.valueOf(e.getMessage()).contains("Too many open files")) {
@@ -224,10 +243,22 @@ public final class LogManager implements AutoCloseable {
         }
         writer.close();
         scheduler.shutdownNow();
+        boolean clean = started;
         for (PartitionLog log : logs.values()) {
+            clean &= log.failure() == null;
             log.close(true);
         }
         logs.clear();
+        if (clean) {
+            try {
+                StartupVerification.markClean(logsDir, io);
+            } catch (IOException e) {
+                LOG.warn(
+                        "could not write the clean-shutdown marker in {}; the next start verifies recent segments",
+                        logsDir,
+                        e);
+            }
+        }
     }
 
     private void ensureOpen() {

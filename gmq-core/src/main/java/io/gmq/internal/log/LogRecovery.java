@@ -76,15 +76,18 @@ final class LogRecovery {
             return new Recovered(segments, 0);
         }
         for (int i = 0; i < bases.size() - 1; i++) {
-            segments.add(recoverSegment(bases.get(i), true, null));
+            segments.add(recoverSegment(bases.get(i), bases.get(i + 1), null));
         }
         long[] next = new long[1];
-        segments.add(recoverSegment(bases.get(bases.size() - 1), false, next));
+        segments.add(recoverSegment(bases.get(bases.size() - 1), FrameResync.UNKNOWN, next));
         return new Recovered(segments, next[0]);
     }
 
-    /** Opens one segment's files, recovers it as sealed or as the last segment, and closes them. */
-    private Segment recoverSegment(long base, boolean sealed, long[] nextOffsetOut) throws IOException {
+    /**
+     * Opens one segment's files, recovers it as sealed (ending before {@code sealedEndOffset}) or,
+     * with {@link FrameResync#UNKNOWN}, as the last segment, and closes them.
+     */
+    private Segment recoverSegment(long base, long sealedEndOffset, long[] nextOffsetOut) throws IOException {
         Path logPath = dir.resolve(Segment.fileName(base, Segment.LOG_SUFFIX));
         Path indexPath = dir.resolve(Segment.fileName(base, Segment.INDEX_SUFFIX));
         LogFileIO.LogFile log = io.open(logPath);
@@ -107,8 +110,8 @@ final class LogRecovery {
                         indexPath.getFileName(),
                         index.count());
             }
-            if (sealed) {
-                recoverSealed(segment, files);
+            if (sealedEndOffset != FrameResync.UNKNOWN) {
+                recoverSealed(segment, files, sealedEndOffset);
             } else {
                 nextOffsetOut[0] = recoverLast(segment, files);
             }
@@ -138,8 +141,12 @@ final class LogRecovery {
         return bases;
     }
 
-    /** A sealed segment: complete by construction; rebuild its index if needed, find its newest timestamp. */
-    private void recoverSealed(Segment s, SegmentFiles f) throws IOException {
+    /**
+     * A sealed segment: complete by construction; rebuild its index if needed, find its newest
+     * timestamp. If the scan meets a damaged frame, indexing continues at the next intact frame
+     * ({@link FrameResync}), so reads past the damage stay one index interval away from an entry.
+     */
+    private void recoverSealed(Segment s, SegmentFiles f, long endOffset) throws IOException {
         long size = f.log.size();
         if (size > Integer.MAX_VALUE) {
             throw new IOException(s.logPath + " is larger than 2 GiB; it was not written by GMQ");
@@ -159,14 +166,25 @@ final class LogRecovery {
             s.index.truncateTo(0, f.indexFile);
             startEntry = -1;
         }
-        int end = scanForward(s, f.log, startEntry, size, new long[1]);
-        if (end < size) {
+        long[] next = new long[1];
+        long end = scanForward(s, f.log, startEntry, size, next);
+        while (end < size) {
+            FrameResync.Point resume =
+                    new FrameResync().next(f.log::read, s.baseOffset, s.index, end, next[0], size, endOffset);
             LOG.error(
-                    "{}: sealed segment {} is damaged at position {} of {}; reads there fail with DATA_LOSS",
+                    "{}: sealed segment {} is damaged at positions {}..{} of {}: offsets {} to {} cannot be read"
+                            + " (reads fail with DATA_LOSS; `java -jar gmq.jar verify` lists all damage)",
                     tp,
                     s.logPath.getFileName(),
                     end,
-                    size);
+                    resume.position(),
+                    size,
+                    next[0],
+                    resume.baseOffset() - 1);
+            if (resume.position() >= size) {
+                break;
+            }
+            end = scanFrom(s, f.log, resume.position(), resume.baseOffset(), s.maxTimestamp, size, next);
         }
         if (!s.index.matchesFile(f.indexFile)) {
             s.index.rewrite(f.indexFile);
@@ -226,6 +244,19 @@ final class LogRecovery {
         long position = startEntry < 0 ? 0 : s.index.position(startEntry);
         long expected = startEntry < 0 ? s.baseOffset : s.baseOffset + s.index.relativeOffset(startEntry);
         long runningMax = startEntry < 0 ? -1 : s.index.maxTimestamp(startEntry);
+        return scanFrom(s, log, position, expected, runningMax, size, nextOffsetOut);
+    }
+
+    /** {@link #scanForward} from a known frame boundary. */
+    private int scanFrom(
+            Segment s,
+            LogFileIO.LogFile log,
+            long position,
+            long expected,
+            long runningMax,
+            long size,
+            long[] nextOffsetOut)
+            throws IOException {
         while (position < size) {
             int length = checkFrame(log, position, size, expected);
             if (length < 0) {

@@ -490,65 +490,131 @@ public final class PartitionLog {
         int entry = seg.index.floorByOffset((int) (offset - seg.baseOffset));
         long position = entry < 0 ? 0 : seg.index.position(entry);
         long expected = entry < 0 ? seg.baseOffset : seg.baseOffset + seg.index.relativeOffset(entry);
-        // 2. short scan of frame headers to the frame that contains the offset
+        // A frame boundary known to be right (an index entry, or a resync point): damage is looked
+        // for from here, since the header scan follows length fields it has not checked.
+        long trustedPosition = position;
+        long trustedOffset = expected;
         ByteBuffer header = ByteBuffer.allocate(BatchFormat.HEADER_LENGTH).order(BatchFormat.ORDER);
-        int firstLength;
         while (true) {
-            if (limit - position < BatchFormat.HEADER_LENGTH) {
-                throw dataLoss(seg, position, expected, "the log ends before offset " + offset);
+            // 2. short scan of frame headers to the frame that contains the offset
+            int firstLength;
+            while (true) {
+                header.clear();
+                if (limit - position >= BatchFormat.HEADER_LENGTH) {
+                    files.log.read(header, position);
+                }
+                int length = BatchFormat.frameLength(header, 0);
+                long base = BatchFormat.baseOffset(header, 0);
+                int count = BatchFormat.recordCount(header, 0);
+                if (limit - position < BatchFormat.HEADER_LENGTH
+                        || length < BatchFormat.HEADER_LENGTH
+                        || length > limit - position
+                        || base != expected
+                        || count <= 0) {
+                    FrameResync.Point next = skipDamage(seg, files, trustedPosition, trustedOffset, offset, limit, hw);
+                    position = next.position();
+                    expected = next.baseOffset();
+                    trustedPosition = position;
+                    trustedOffset = expected;
+                    continue;
+                }
+                if (base + count > offset) {
+                    firstLength = length;
+                    break;
+                }
+                position += length;
+                expected = base + count;
             }
-            header.clear();
-            files.log.read(header, position);
-            int length = BatchFormat.frameLength(header, 0);
-            long base = BatchFormat.baseOffset(header, 0);
-            int count = BatchFormat.recordCount(header, 0);
-            if (length < BatchFormat.HEADER_LENGTH || length > limit - position || base != expected || count <= 0) {
-                throw dataLoss(seg, position, expected, "the frame header is damaged");
+            // 3. one read of whole frames, each CRC-checked, stopping at the high watermark and
+            // before the first damaged frame (a later read reports that one)
+            int want = (int) Math.min(limit - position, Math.max(firstLength, (long) maxBytes));
+            ByteBuffer buf = ByteBuffer.allocate(want).order(BatchFormat.ORDER);
+            int got = files.log.read(buf, position);
+            int p = 0;
+            long next = expected;
+            while (got - p >= BatchFormat.HEADER_LENGTH) {
+                int length = BatchFormat.frameLength(buf, p);
+                long base = BatchFormat.baseOffset(buf, p);
+                if (base >= hw) {
+                    break;
+                }
+                if (length < BatchFormat.HEADER_LENGTH
+                        || base != next
+                        || length > got - p
+                        || !BatchFormat.crcMatches(buf, p, length)) {
+                    break;
+                }
+                next = base + BatchFormat.recordCount(buf, p);
+                p += length;
             }
-            if (base + count > offset) {
-                firstLength = length;
-                break;
+            if (p > 0) {
+                buf.limit(p).position(0);
+                return new FetchResult(buf, hw, logStartOffset, false);
             }
-            position += length;
-            expected = base + count;
+            FrameResync.Point resync = skipDamage(seg, files, trustedPosition, trustedOffset, offset, limit, hw);
+            position = resync.position();
+            expected = resync.baseOffset();
+            trustedPosition = position;
+            trustedOffset = expected;
         }
-        // 3. one read of whole frames, each CRC-checked, stopping at the high watermark
-        int want = (int) Math.min(limit - position, Math.max(firstLength, (long) maxBytes));
-        ByteBuffer buf = ByteBuffer.allocate(want).order(BatchFormat.ORDER);
-        int got = files.log.read(buf, position);
-        int p = 0;
-        long next = expected;
-        while (got - p >= BatchFormat.HEADER_LENGTH) {
-            int length = BatchFormat.frameLength(buf, p);
-            long base = BatchFormat.baseOffset(buf, p);
-            if (base >= hw) {
-                break;
-            }
-            if (length < BatchFormat.HEADER_LENGTH || base != next) {
-                throw dataLoss(seg, position + p, next, "the frame header is damaged");
-            }
-            if (length > got - p) {
-                break;
-            }
-            if (!BatchFormat.crcMatches(buf, p, length)) {
-                throw dataLoss(seg, position + p, next, "the frame fails its CRC32C check");
-            }
-            next = base + BatchFormat.recordCount(buf, p);
-            p += length;
-        }
-        if (p == 0) {
-            throw dataLoss(seg, position, expected, "the frame is cut short");
-        }
-        buf.limit(p).position(0);
-        return new FetchResult(buf, hw, logStartOffset, false);
     }
 
-    private GmqException dataLoss(Segment seg, long position, long offset, String what) {
+    /**
+     * A read met damage after the frame boundary ({@code trustedPosition}, {@code trustedOffset}):
+     * finds the first frame from there that fails its checks, then the next intact frame after it,
+     * and returns that if {@code offset} lies at or after it, else throws DATA_LOSS naming the
+     * damaged offsets. Never returns a record of the damaged range: reading resumes only at a
+     * frame that passed {@link FrameResync}'s checks.
+     */
+    private FrameResync.Point skipDamage(
+            Segment seg, SegmentFiles files, long trustedPosition, long trustedOffset, long offset, int limit, long hw)
+            throws IOException {
+        FrameCheck check = new FrameCheck();
+        long position = trustedPosition;
+        long expected = trustedOffset;
+        int length;
+        while ((length = check.check(files.log::read, position, limit, expected)) > 0) {
+            expected += BatchFormat.recordCount(check.frame(), 0);
+            position += length;
+        }
+        String what =
+                length == FrameCheck.TORN ? "the frame is cut short" : "the frame fails its CRC32C or header check";
+        Segment[] segs = segments;
+        long endOffset = FrameResync.UNKNOWN;
+        for (int i = 0; i < segs.length - 1; i++) {
+            if (segs[i] == seg) {
+                endOffset = segs[i + 1].baseOffset;
+            }
+        }
+        FrameResync.Point next = new FrameResync()
+                .next(files.log::read, seg.baseOffset, seg.index, position, expected, limit, endOffset);
+        if (offset < expected) {
+            // Raced with nothing: the frames up to the offset are intact after all (cannot happen
+            // for a sealed segment); report it at the offset rather than loop.
+            throw dataLoss(seg, position, offset, -1, hw, "frames re-read differently");
+        }
+        if (next.position() < limit && offset >= next.baseOffset()) {
+            return next;
+        }
+        throw dataLoss(seg, position, expected, next.baseOffset(), hw, what);
+    }
+
+    /**
+     * DATA_LOSS for damaged offsets {@code [from, to)} ({@code to} < 0: up to the end of the
+     * written log, so skipping means moving to the high watermark).
+     */
+    private GmqException dataLoss(Segment seg, long position, long from, long to, long hw, String what) {
+        long resume = to < 0 ? hw : to;
+        String range =
+                to < 0 ? "offsets from " + from + " to the end of the log" : "offsets " + from + " to " + (to - 1);
         return new GmqException(
                 ErrorCode.DATA_LOSS,
-                tp + ": stored batch at offset " + offset + " ("
-                        + seg.logPath.getFileName() + ", position " + position + ") cannot be served: " + what
-                        + ". The data on disk is damaged; restore this partition from a copy or delete the damaged segment");
+                tp + ": " + range + " are damaged on disk and cannot be served (" + seg.logPath.getFileName()
+                        + ", position " + position + ": " + what + "). Records after them are still readable. To"
+                        + " skip the damaged records, stop the group's consumers and run: java -jar gmq.jar groups"
+                        + " reset --group <group> --topic " + tp.topic() + " --partition " + tp.partition()
+                        + " --to-offset " + resume + " (java -jar gmq.jar verify --data-dir <dir> lists all damage;"
+                        + " docs/OPERATIONS.md, \"A damaged segment\")");
     }
 
     private static Segment segmentFor(Segment[] segs, long offset) {

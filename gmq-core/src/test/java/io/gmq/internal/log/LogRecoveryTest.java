@@ -166,10 +166,13 @@ class LogRecoveryTest {
                     ErrorCode.DATA_LOSS,
                     assertThrows(GmqException.class, () -> log.read(10, 1 << 16))
                             .code());
-            assertEquals(
-                    ErrorCode.DATA_LOSS,
-                    assertThrows(GmqException.class, () -> log.read(8, 1 << 16)).code(),
-                    "a read that would include the damaged batch fails too");
+            io.gmq.storage.BatchReader upToDamage = new io.gmq.storage.BatchReader();
+            upToDamage.wrap(log.read(8, 1 << 16).records());
+            long last = -1;
+            while (upToDamage.next()) {
+                last = upToDamage.offset();
+            }
+            assertEquals(9, last, "a read that would include the damaged batch stops before it");
             assertEquals(9, BatchFormat.baseOffset(log.read(9, 1).records(), 0), "batches before it are served");
             assertEquals(11, BatchFormat.baseOffset(log.read(11, 1).records(), 0));
         } finally {

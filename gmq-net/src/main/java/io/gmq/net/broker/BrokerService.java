@@ -216,7 +216,14 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
         unary(out, () -> {
             TopicNames.validate(r.getTopic());
             access.checkGroupAdmin(caller(), r.getGroup());
-            storage.resetOffsets(r.getGroup(), r.getTopic(), Protos.fromProto(r.getSpec()));
+            if (r.hasPartition()) {
+                storage.resetOffsets(
+                        r.getGroup(),
+                        new TopicPartition(r.getTopic(), r.getPartition()),
+                        Protos.fromProto(r.getSpec()));
+            } else {
+                storage.resetOffsets(r.getGroup(), r.getTopic(), Protos.fromProto(r.getSpec()));
+            }
             return ResetOffsetsResponse.getDefaultInstance();
         });
     }

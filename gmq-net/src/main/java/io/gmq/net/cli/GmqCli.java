@@ -8,9 +8,10 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code java -jar gmq.jar <command>}: the GMQ processes (server, storage, broker) and the
- * command-line tools (topics, produce, consume, groups, perf).
+ * command-line tools (topics, produce, consume, groups, perf, verify).
  *
- * <p>Exit codes: 0 success, 1 a GMQ error (printed as one line, no stack trace), 2 a usage error.
+ * <p>Exit codes: 0 success, 1 a GMQ error (printed as one line, no stack trace), 2 a usage error,
+ * 3 {@code verify} found damage.
  */
 @Command(
         name = "gmq",
@@ -27,6 +28,7 @@ import picocli.CommandLine.Command;
             GroupsCommand.class,
             DemoCommand.class,
             PerfCommand.class,
+            VerifyCommand.class,
         })
 public final class GmqCli implements Runnable {
     @CommandLine.Spec
@@ -39,6 +41,7 @@ public final class GmqCli implements Runnable {
     /** Runs a command line and returns its exit code (for tests and {@link #main}). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new GmqCli());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             err.println("error: " + describe(e));

@@ -2,6 +2,7 @@ package io.gmq.net.cli;
 
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
+import io.gmq.VerifyOnStartup;
 import io.gmq.client.internal.ChannelSecurity;
 import io.gmq.net.server.GmqServer;
 import java.nio.file.Path;
@@ -32,12 +33,22 @@ final class ServeCommands {
                 description = "Partitions of an auto-created topic (default ${DEFAULT-VALUE}).")
         int partitionsDefault;
 
+        @Option(
+                names = "--verify-on-startup",
+                defaultValue = "UNFLUSHED",
+                description =
+                        "Frame-by-frame check of the log at start: NONE, UNFLUSHED (after an unclean"
+                                + " shutdown, segments written since the last verified start) or ALL (default ${DEFAULT-VALUE}).")
+        VerifyOnStartup verifyOnStartup;
+
         @Mixin
         ServerSecurityOptions security;
 
         GmqConfig config(Path dataDir) {
-            GmqConfig.Builder b =
-                    GmqConfig.builder().flushPolicy(FlushPolicy.parse(flush)).defaultPartitions(partitionsDefault);
+            GmqConfig.Builder b = GmqConfig.builder()
+                    .flushPolicy(FlushPolicy.parse(flush))
+                    .defaultPartitions(partitionsDefault)
+                    .verifyOnStartup(verifyOnStartup);
             security.applyLimits(b);
             if (dataDir != null) {
                 b.dataDir(dataDir);

@@ -266,6 +266,16 @@ public final class RemoteStorage implements Storage {
     }
 
     @Override
+    public void resetOffsets(String group, TopicPartition partition, OffsetSpec spec) {
+        call(() -> stub().resetOffsets(ResetOffsetsRequest.newBuilder()
+                .setGroup(group)
+                .setTopic(partition.topic())
+                .setPartition(partition.partition())
+                .setSpec(Protos.toProto(spec))
+                .build()));
+    }
+
+    @Override
     public void close() {
         appends.close();
         fetches.close();

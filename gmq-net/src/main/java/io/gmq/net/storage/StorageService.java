@@ -365,7 +365,14 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
     @Override
     public void resetOffsets(ResetOffsetsRequest r, StreamObserver<ResetOffsetsResponse> out) {
         unary(out, () -> {
-            storage.resetOffsets(r.getGroup(), r.getTopic(), Protos.fromProto(r.getSpec()));
+            if (r.hasPartition()) {
+                storage.resetOffsets(
+                        r.getGroup(),
+                        new TopicPartition(r.getTopic(), r.getPartition()),
+                        Protos.fromProto(r.getSpec()));
+            } else {
+                storage.resetOffsets(r.getGroup(), r.getTopic(), Protos.fromProto(r.getSpec()));
+            }
             return ResetOffsetsResponse.getDefaultInstance();
         });
     }

@@ -1,0 +1,280 @@
+package io.gmq.internal.log;
+
+import io.gmq.TopicPartition;
+import io.gmq.storage.BatchFormat;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Checks every frame of segments: CRC32C, offsets continuing from the segment's base offset to
+ * the next segment's, and (offline) that each index entry points at a frame boundary holding the
+ * entry's offset. Each damaged stretch is reported once, with the byte range and the offsets it
+ * makes unreadable; the scan then resumes at the next intact frame ({@link FrameResync}), exactly
+ * where a read resumes, so what it reports is what reads refuse.
+ *
+ * <p>Two callers: startup (over the open segments, see {@link StartupVerification}) and the
+ * offline {@code gmq verify} command ({@link #verify(Path, String)}), which opens every file
+ * read-only and changes nothing.
+ */
+public final class LogVerifier {
+    /**
+     * One damaged stretch of a segment: bytes {@code [fromPosition, toPosition)} of {@code segment};
+     * offsets {@code [fromOffset, toOffset)} cannot be served ({@code toOffset} -1 if not known:
+     * up to the end of the partition). For index findings the offsets are -1 and nothing is lost:
+     * the index is rebuilt from the log at the next start.
+     */
+    public record Damage(
+            TopicPartition partition,
+            Path segment,
+            long fromPosition,
+            long toPosition,
+            long fromOffset,
+            long toOffset,
+            String what) {
+        /** True for damage of the log itself (records lost), false for an index finding. */
+        public boolean losesRecords() {
+            return fromOffset >= 0;
+        }
+
+        /** One line for operators. */
+        public String describe() {
+            String file = segment.getFileName().toString();
+            if (!losesRecords()) {
+                return partition + " " + file + ": " + what
+                        + " (no records lost; the index is rebuilt at the next start)";
+            }
+            String offsets = toOffset < 0
+                    ? "offsets " + fromOffset + " to the end of the partition"
+                    : "offsets " + fromOffset + " to " + (toOffset - 1) + " (" + (toOffset - fromOffset) + " records)";
+            return partition + " " + file + " bytes " + fromPosition + ".." + toPosition + ": " + what + "; " + offsets
+                    + " cannot be read" + (toOffset < 0 ? "" : ", reading resumes at offset " + toOffset);
+        }
+    }
+
+    /** The result of a scan: how much was read, and every damaged stretch found. */
+    public record Report(int segments, long bytes, List<Damage> damage) {
+        public boolean clean() {
+            return damage.isEmpty();
+        }
+    }
+
+    private final FrameCheck check = new FrameCheck();
+    private final FrameResync resync = new FrameResync();
+
+    LogVerifier() {}
+
+    /**
+     * Scans every segment under {@code <dataDir>/logs/} (only {@code topic}'s if not null), opening
+     * files read-only. Findings are in log order: topic, partition, segment, position.
+     */
+    public static Report verify(Path dataDir, String topic) throws IOException {
+        Path logs = dataDir.resolve(LogManager.LOGS_DIR);
+        if (!Files.isDirectory(logs)) {
+            throw new IOException(logs + " does not exist: not a GMQ data directory");
+        }
+        if (topic != null && !Files.isDirectory(logs.resolve(topic))) {
+            throw new IOException("topic '" + topic + "' has no log in " + logs);
+        }
+        LogVerifier verifier = new LogVerifier();
+        List<Damage> damage = new ArrayList<>();
+        int segments = 0;
+        long bytes = 0;
+        for (Path topicDir : sortedChildren(logs)) {
+            String name = topicDir.getFileName().toString();
+            if (!Files.isDirectory(topicDir) || (topic != null && !topic.equals(name))) {
+                continue;
+            }
+            for (Path partDir : sortedChildren(topicDir)) {
+                String part = partDir.getFileName().toString();
+                if (!Files.isDirectory(partDir) || !part.matches("\\d{1,9}")) {
+                    continue;
+                }
+                TopicPartition tp = new TopicPartition(name, Integer.parseInt(part));
+                List<Long> bases = segmentBases(partDir);
+                for (int i = 0; i < bases.size(); i++) {
+                    long endOffset = i + 1 < bases.size() ? bases.get(i + 1) : FrameResync.UNKNOWN;
+                    bytes += verifier.verifyFile(tp, partDir, bases.get(i), endOffset, damage);
+                    segments++;
+                }
+            }
+        }
+        return new Report(segments, bytes, List.copyOf(damage));
+    }
+
+    /** Scans one segment's files read-only; returns the log's size. */
+    private long verifyFile(TopicPartition tp, Path dir, long base, long endOffset, List<Damage> out)
+            throws IOException {
+        Path logPath = dir.resolve(Segment.fileName(base, Segment.LOG_SUFFIX));
+        Path indexPath = dir.resolve(Segment.fileName(base, Segment.INDEX_SUFFIX));
+        try (FileChannel log = FileChannel.open(logPath, StandardOpenOption.READ)) { // closed here, not by the wrapper
+            long size = log.size();
+            OffsetIndex index = new OffsetIndex();
+            long indexEntriesInFile = 0;
+            if (Files.exists(indexPath)) {
+                try (FileChannel indexChannel = FileChannel.open(indexPath, StandardOpenOption.READ)) {
+                    index = OffsetIndex.load(new ReadOnlyFile(indexChannel), size);
+                    indexEntriesInFile = indexChannel.size() / OffsetIndex.ENTRY_LENGTH;
+                }
+            } else if (size > 0) {
+                out.add(new Damage(tp, indexPath, 0, 0, -1, -1, "index file is missing"));
+            }
+            if (indexEntriesInFile > index.count()) {
+                out.add(new Damage(
+                        tp,
+                        indexPath,
+                        (long) index.count() * OffsetIndex.ENTRY_LENGTH,
+                        indexEntriesInFile * OffsetIndex.ENTRY_LENGTH,
+                        -1,
+                        -1,
+                        "index entries from " + index.count() + " are invalid"));
+            }
+            scan(tp, new ReadOnlyFile(log)::read, logPath, base, size, index, endOffset, true, indexPath, out);
+            return size;
+        }
+    }
+
+    /**
+     * Scans the frames of one segment of {@code size} bytes and adds each damaged stretch to
+     * {@code out}. {@code endOffset} is the next segment's base offset, or
+     * {@link FrameResync#UNKNOWN} for the last segment. With {@code checkIndex}, index entries
+     * that do not sit on a frame boundary with their offset are reported too.
+     */
+    void scan(
+            TopicPartition tp,
+            FrameCheck.Source file,
+            Path logPath,
+            long base,
+            long size,
+            OffsetIndex index,
+            long endOffset,
+            boolean checkIndex,
+            Path indexPath,
+            List<Damage> out)
+            throws IOException {
+        long position = 0;
+        long expected = base;
+        int entry = 0;
+        int entries = index.count();
+        int badEntries = 0;
+        while (position < size) {
+            int length = check.check(file, position, size, expected);
+            if (length < 0) {
+                FrameResync.Point next = resync.next(file, base, index, position, expected, size, endOffset);
+                String what = length == FrameCheck.TORN && next.position() == size
+                        ? "torn frame at the end (recovery drops it at the next start)"
+                        : "damaged frame (fails its CRC32C, length or offset check)";
+                out.add(new Damage(tp, logPath, position, next.position(), expected, next.baseOffset(), what));
+                for (; entry < entries && index.position(entry) < next.position(); entry++) {
+                    // entries inside the damage are not judged: the frames they point at are lost
+                }
+                position = next.position();
+                expected = next.baseOffset();
+                continue;
+            }
+            for (; entry < entries && index.position(entry) <= position; entry++) {
+                if (index.position(entry) < position || base + index.relativeOffset(entry) != expected) {
+                    badEntries++;
+                }
+            }
+            expected += BatchFormat.recordCount(check.frame(), 0);
+            position += length;
+        }
+        if (position == size
+                && endOffset != FrameResync.UNKNOWN
+                && expected != FrameResync.UNKNOWN
+                && expected != endOffset) {
+            out.add(new Damage(
+                    tp,
+                    logPath,
+                    size,
+                    size,
+                    expected,
+                    endOffset,
+                    "the segment ends at offset " + expected + " but the next segment starts at " + endOffset));
+        }
+        if (checkIndex && badEntries > 0) {
+            out.add(new Damage(tp, indexPath, 0, 0, -1, -1, badEntries + " index entries do not point at their frame"));
+        }
+    }
+
+    private static List<Path> sortedChildren(Path dir) throws IOException {
+        List<Path> children = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+            s.forEach(children::add);
+        }
+        Collections.sort(children);
+        return children;
+    }
+
+    private static List<Long> segmentBases(Path dir) throws IOException {
+        List<Long> bases = new ArrayList<>();
+        for (Path f : sortedChildren(dir)) {
+            long base = Segment.parseBaseOffset(f.getFileName().toString());
+            if (base >= 0) {
+                bases.add(base);
+            }
+        }
+        Collections.sort(bases);
+        return bases;
+    }
+
+    /** An index file opened read-only for {@link OffsetIndex#load}; every write is refused. */
+    private static final class ReadOnlyFile implements LogFileIO.LogFile {
+        private final FileChannel channel;
+
+        ReadOnlyFile(FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void write(ByteBuffer[] srcs, int offset, int length, long position) throws IOException {
+            throw new IOException("read-only");
+        }
+
+        @Override
+        public void write(ByteBuffer src, long position) throws IOException {
+            throw new IOException("read-only");
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            int total = 0;
+            while (dst.hasRemaining()) {
+                int n = channel.read(dst, position + total);
+                if (n < 0) {
+                    break;
+                }
+                total += n;
+            }
+            return total;
+        }
+
+        @Override
+        public void force() throws IOException {
+            throw new IOException("read-only");
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+            throw new IOException("read-only");
+        }
+
+        @Override
+        public long size() throws IOException {
+            return channel.size();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}
