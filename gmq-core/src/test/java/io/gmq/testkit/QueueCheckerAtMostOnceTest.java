@@ -105,7 +105,8 @@ class QueueCheckerAtMostOnceTest {
         assertEquals(1, result.findings(Criterion.DUPLICATED).size(), result.report());
         assertTrue(
                 result.findings(Criterion.INCONSISTENT_OFFSET).stream()
-                        .anyMatch(f -> f.message().contains("acknowledged at [qos0-0@1] but consumed by c at qos0-0@0")),
+                        .anyMatch(
+                                f -> f.message().contains("acknowledged at [qos0-0@1] but consumed by c at qos0-0@0")),
                 result.report());
     }
 

@@ -11,6 +11,7 @@ import io.gmq.client.GmqClient;
 import io.gmq.testkit.History;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
@@ -121,13 +122,25 @@ final class Recorder {
 
     /** One synchronous QoS 1 publish of {@code payload}, recorded. Returns true if acknowledged. */
     boolean publish(GmqClient client, String producerId, String topic, String payload, PublishOption... options) {
+        return publish(client, producerId, topic, payload, QoS.AT_LEAST_ONCE, options);
+    }
+
+    /**
+     * One synchronous publish at {@code qos}, recorded. Returns true if acknowledged. At QoS 0 the
+     * client never resends, so an acknowledgement is recorded as it is, whatever the fault epochs.
+     */
+    boolean publish(
+            GmqClient client, String producerId, String topic, String payload, QoS qos, PublishOption... options) {
         long before = epoch.get();
         boolean faultBefore = activeFaults.get() > 0;
         record(h -> h.attempt(producerId, payload));
         sends.incrementAndGet();
+        PublishOption[] all = Arrays.copyOf(options, options.length + 1);
+        all[options.length] = PublishOption.qos(qos);
         try {
-            PublishResult r = client.publish(topic, payload.getBytes(StandardCharsets.UTF_8), options);
-            if (faultBefore || activeFaults.get() > 0 || epoch.get() != before) {
+            PublishResult r = client.publish(topic, payload.getBytes(StandardCharsets.UTF_8), all);
+            boolean mayHaveBeenResent = faultBefore || activeFaults.get() > 0 || epoch.get() != before;
+            if (qos == QoS.AT_LEAST_ONCE && mayHaveBeenResent) {
                 record(h -> {
                     h.indeterminate(producerId, payload);
                     h.attempt(producerId, payload);
@@ -148,8 +161,13 @@ final class Recorder {
         }
     }
 
-    /** Starts a producer thread publishing "{id}-{n}" with 12 rotating keys until {@link #stopProducers()}. */
+    /** Starts a QoS 1 producer thread publishing "{id}-{n}" with 12 rotating keys until {@link #stopProducers()}. */
     void startProducer(GmqClient client, String producerId, String topic) {
+        startProducer(client, producerId, topic, QoS.AT_LEAST_ONCE);
+    }
+
+    /** Starts a producer thread publishing "{id}-{n}" at {@code qos} with 12 rotating keys. */
+    void startProducer(GmqClient client, String producerId, String topic, QoS qos) {
         Thread t = new Thread(
                 () -> {
                     for (int i = 0; producing.get(); i++) {
@@ -158,6 +176,7 @@ final class Recorder {
                                 producerId,
                                 topic,
                                 producerId + "-" + i,
+                                qos,
                                 PublishOption.partitionKey("key-" + (i % 12)));
                     }
                 },
