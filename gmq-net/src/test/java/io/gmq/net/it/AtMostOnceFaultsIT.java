@@ -70,13 +70,16 @@ final class AtMostOnceFaultsIT {
         GmqClient c2 = cluster.member(b2First, GROUP, "c2", rec);
         c1.subscribe(TOPIC);
         c2.subscribe(TOPIC);
-        rec.startProducer(cluster.client(Cluster.config(b1First, Duration.ofSeconds(5))), "p1", TOPIC, QoS.AT_MOST_ONCE);
-        rec.startProducer(cluster.client(Cluster.config(b2First, Duration.ofSeconds(5))), "p2", TOPIC, QoS.AT_MOST_ONCE);
+        rec.startProducer(
+                cluster.client(Cluster.config(b1First, Duration.ofSeconds(5))), "p1", TOPIC, QoS.AT_MOST_ONCE);
+        rec.startProducer(
+                cluster.client(Cluster.config(b2First, Duration.ofSeconds(5))), "p2", TOPIC, QoS.AT_MOST_ONCE);
         Recorder.await("a first share is consumed", 60, () -> rec.consumed.size() >= 200);
 
         for (int k = 0; k < STORAGE_KILLS; k++) {
             int target = rec.acknowledged.size() + 50 + random.nextInt(200);
-            Recorder.await("acknowledgements before storage kill " + (k + 1), 30, () -> rec.acknowledged.size() >= target);
+            Recorder.await(
+                    "acknowledgements before storage kill " + (k + 1), 30, () -> rec.acknowledged.size() >= target);
             rec.faultBegins();
             cluster.killAndRestartStorage();
             int afterRestart = rec.consumed.size();
@@ -90,8 +93,11 @@ final class AtMostOnceFaultsIT {
         rec.faultBegins();
         b1.kill();
         int atKill = rec.consumed.size();
-        Recorder.await("both members consume through broker 2", 45, () -> rec.consumed.size() >= atKill + 200
-                && b2.address().equals(((RemoteGmqClient) c1).currentBroker()));
+        Recorder.await(
+                "both members consume through broker 2",
+                45,
+                () -> rec.consumed.size() >= atKill + 200
+                        && b2.address().equals(((RemoteGmqClient) c1).currentBroker()));
         rec.faultEnds();
         rec.stopProducers();
 
