@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -504,14 +505,21 @@ public final class GroupSubscription implements AutoCloseable {
      * until the commit settles, so no second fetch plans the same records. Lock held.
      */
     private void commitThenDeliver(PartitionState ps, DeliveryPlan plan) {
-        ps.fetching = true;
         String mid = memberId;
         int gen = generation;
-        CompletableFuture.supplyAsync(
-                        () -> storage.commitOffsets(group, mid, gen, Map.of(ps.tp, plan.commitFirst())),
-                        engine.groupExecutor())
-                .whenCompleteAsync(
-                        (rejected, e) -> onCommittedBeforeDelivery(ps, plan, rejected, e), engine.deliveryExecutor());
+        try {
+            // The storage keeps the higher of two commits, so a periodic commit of an older
+            // window base racing this one cannot move the offset back before the records.
+            CompletableFuture.supplyAsync(
+                            () -> storage.commitOffsets(group, mid, gen, Map.of(ps.tp, plan.commitFirst())),
+                            engine.groupExecutor())
+                    .whenCompleteAsync(
+                            (rejected, e) -> onCommittedBeforeDelivery(ps, plan, rejected, e),
+                            engine.deliveryExecutor());
+            ps.fetching = true;
+        } catch (RejectedExecutionException e) {
+            LOG.debug("group {} not delivering {}: the broker is shutting down", group, ps.tp);
+        }
     }
 
     private void onCommittedBeforeDelivery(
