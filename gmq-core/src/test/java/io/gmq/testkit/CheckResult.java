@@ -18,6 +18,7 @@ public final class CheckResult {
     private final int indeterminate;
     private final int consumed;
     private final Set<String> lost;
+    private final int lostAcknowledged;
     private final Set<String> unexpected;
     private final Set<String> duplicated;
     private final List<Finding> findings;
@@ -28,6 +29,7 @@ public final class CheckResult {
             int indeterminate,
             int consumed,
             Set<String> lost,
+            int lostAcknowledged,
             Set<String> unexpected,
             Set<String> duplicated,
             List<Finding> findings) {
@@ -36,6 +38,7 @@ public final class CheckResult {
         this.indeterminate = indeterminate;
         this.consumed = consumed;
         this.lost = Set.copyOf(lost);
+        this.lostAcknowledged = lostAcknowledged;
         this.unexpected = Set.copyOf(unexpected);
         this.duplicated = Set.copyOf(duplicated);
         this.findings = List.copyOf(findings);
@@ -74,8 +77,18 @@ public final class CheckResult {
         return consumed;
     }
 
+    /**
+     * Lost payloads. By default: acknowledged and never consumed (each one is also a finding). At
+     * most once ({@link QueueChecker.Options#qos0()}): every payload that may have been
+     * written and was never consumed, allowed and so only counted.
+     */
     public int lost() {
         return lost.size();
+    }
+
+    /** The acknowledged ones among {@link #lost()}. */
+    public int lostAcknowledged() {
+        return lostAcknowledged;
     }
 
     public int unexpected() {
@@ -105,8 +118,16 @@ public final class CheckResult {
         out.append(valid() ? "queue history VALID" : "queue history INVALID (" + findings.size() + " findings)")
                 .append('\n')
                 .append(String.format(
-                        "  attempted=%d acked=%d indeterminate=%d consumed=%d lost=%d unexpected=%d duplicated=%d%n",
-                        attempted, acked, indeterminate, consumed, lost(), unexpected(), duplicated()));
+                        "  attempted=%d acked=%d indeterminate=%d consumed=%d lost=%d (acknowledged %d) unexpected=%d"
+                                + " duplicated=%d%n",
+                        attempted,
+                        acked,
+                        indeterminate,
+                        consumed,
+                        lost(),
+                        lostAcknowledged,
+                        unexpected(),
+                        duplicated()));
         Map<Finding.Criterion, List<Finding>> byCriterion = new EnumMap<>(Finding.Criterion.class);
         for (Finding f : findings) {
             byCriterion

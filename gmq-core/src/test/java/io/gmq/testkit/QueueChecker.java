@@ -43,6 +43,19 @@ import java.util.stream.Collectors;
  *       acknowledged message.
  * </ol>
  *
+ * <p><b>At-most-once mode</b> ({@link Options#qos0()}) judges a history whose messages are
+ * all QoS 0. Losing messages is then allowed, so lost is a figure ({@link CheckResult#lost()}, every
+ * sent payload never consumed, and {@link CheckResult#lostAcknowledged()}), not a finding. In
+ * exchange the repeat rules get strict, because a QoS 0 send is never retried and a QoS 0 delivery
+ * counts as consumed the moment it is sent:
+ * <ul>
+ *   <li>a payload consumed twice is a duplicate, whatever the reason: same or another position,
+ *       after an indeterminate send, a redelivery count or a reassignment;</li>
+ *   <li>a payload sits at one position even if a send of it was indeterminate;</li>
+ *   <li>a consumer never steps back in a partition, not even across a reassignment (the group's
+ *       position already passed everything delivered); skips are allowed (lost deliveries).</li>
+ * </ul>
+ *
  * <p>Typical use in a fault test:
  *
  * <pre>{@code
@@ -62,24 +75,43 @@ public final class QueueChecker {
      * @param allowSkipOverOthersConsumption a consumer may skip offsets another consumer of the group
      *     consumed (a handover the test did not record as an assignment)
      * @param allowSkipOverUnconsumed a consumer may skip offsets nobody consumed (retention deleted them)
+     * @param atMostOnce judge the history as all QoS 0: lost is a figure, any repeat is a duplicate
+     *     (see the class comment)
      */
-    public record Options(boolean checkLost, boolean allowSkipOverOthersConsumption, boolean allowSkipOverUnconsumed) {
+    public record Options(
+            boolean checkLost,
+            boolean allowSkipOverOthersConsumption,
+            boolean allowSkipOverUnconsumed,
+            boolean atMostOnce) {
+
+        /** The at-least-once options of the first checker version (kept for existing callers). */
+        public Options(boolean checkLost, boolean allowSkipOverOthersConsumption, boolean allowSkipOverUnconsumed) {
+            this(checkLost, allowSkipOverOthersConsumption, allowSkipOverUnconsumed, false);
+        }
 
         /** Strict defaults: lost messages count, skips only over records other group members consumed. */
         public static Options defaults() {
-            return new Options(true, true, false);
+            return new Options(true, true, false, false);
+        }
+
+        /**
+         * QoS 0 (at most once): losses are counted, not findings, and so are the skips they leave in
+         * a consumer's offsets; duplicates and backward steps of any kind are findings.
+         */
+        public static Options qos0() {
+            return new Options(false, true, true, true);
         }
 
         public Options withCheckLost(boolean value) {
-            return new Options(value, allowSkipOverOthersConsumption, allowSkipOverUnconsumed);
+            return new Options(value, allowSkipOverOthersConsumption, allowSkipOverUnconsumed, atMostOnce);
         }
 
         public Options withAllowSkipOverOthersConsumption(boolean value) {
-            return new Options(checkLost, value, allowSkipOverUnconsumed);
+            return new Options(checkLost, value, allowSkipOverUnconsumed, atMostOnce);
         }
 
         public Options withAllowSkipOverUnconsumed(boolean value) {
-            return new Options(checkLost, allowSkipOverOthersConsumption, value);
+            return new Options(checkLost, allowSkipOverOthersConsumption, value, atMostOnce);
         }
     }
 
@@ -112,7 +144,7 @@ public final class QueueChecker {
     }
 
     private CheckResult run() {
-        Set<String> lost = lost();
+        Set<String> lost = options.atMostOnce() ? neverConsumed() : lost();
         Set<String> unexpected = unexpected();
         Set<String> duplicated = duplicates();
         inconsistentOffsets();
@@ -128,6 +160,7 @@ public final class QueueChecker {
                 (int) indeterminate,
                 index.consumedByPayload.size(),
                 lost,
+                (int) lost.stream().filter(index.ackedByPayload::containsKey).count(),
                 unexpected,
                 duplicated,
                 findings);
@@ -168,6 +201,20 @@ public final class QueueChecker {
             addLost(e.getKey(), "prefix", lostHere.headMap(consumedHere.first(), false));
             addLost(e.getKey(), "middle", lostHere.subMap(consumedHere.first(), true, consumedHere.last(), true));
             addLost(e.getKey(), "suffix", lostHere.tailMap(consumedHere.last(), false));
+        }
+        return lost;
+    }
+
+    /**
+     * At most once: every payload that may have been written (not definitely failed) and was never
+     * consumed. Allowed, so it is a figure and not a finding.
+     */
+    private Set<String> neverConsumed() {
+        Set<String> lost = new HashSet<>();
+        for (String payload : index.attempted) {
+            if (!index.consumedByPayload.containsKey(payload) && !index.definitelyFailed(payload)) {
+                lost.add(payload);
+            }
         }
         return lost;
     }
@@ -219,6 +266,10 @@ public final class QueueChecker {
             }
             String payload = e.getKey();
             duplicated.add(payload);
+            if (options.atMostOnce()) {
+                atMostOnceRepeat(payload, deliveries);
+                continue;
+            }
             Map<Position, Consumed> lastAtPosition = new LinkedHashMap<>();
             for (Consumed c : deliveries) {
                 Consumed previous = lastAtPosition.put(position(c), c);
@@ -228,6 +279,17 @@ public final class QueueChecker {
             }
         }
         return duplicated;
+    }
+
+    /** At most once: a second delivery of a payload is a duplicate, whatever explains it at QoS 1. */
+    private void atMostOnceRepeat(String payload, List<Consumed> deliveries) {
+        String where = deliveries.stream()
+                .map(c -> c.consumerId() + " at " + position(c) + " (deliveryCount " + c.deliveryCount() + ")")
+                .collect(Collectors.joining(", "));
+        findings.add(new Finding(
+                Criterion.DUPLICATED,
+                "payload " + payload + " consumed " + deliveries.size() + " times under at most once: " + where,
+                List.of(payload)));
     }
 
     private void checkRedelivery(String payload, Consumed previous, Consumed again) {
@@ -267,8 +329,8 @@ public final class QueueChecker {
                         "payload " + payload + " acknowledged at several positions " + ackedAt,
                         List.of(payload)));
             }
-            if (index.uncertain(payload)) {
-                return; // a retried send may legitimately have landed elsewhere too
+            if (index.uncertain(payload) && !options.atMostOnce()) {
+                return; // a retried QoS 1 send may legitimately have landed elsewhere too
             }
             for (Consumed c : index.consumedByPayload.getOrDefault(payload, List.of())) {
                 if (!ackedAt.contains(position(c))) {
@@ -313,21 +375,31 @@ public final class QueueChecker {
             Consumed previous = null;
             long highest = -1;
             for (Consumed c : deliveries) {
-                if (previous == null || index.reassignedBetween(c.partition(), previous.seq(), c.seq())) {
-                    // A (re)assignment restarts the consumer from wherever the group left off.
+                boolean reassigned =
+                        previous != null && index.reassignedBetween(c.partition(), previous.seq(), c.seq());
+                if (previous == null || (reassigned && !options.atMostOnce())) {
+                    // A (re)assignment restarts the consumer from wherever the group left off. At most
+                    // once, that place is past everything delivered, so the consumer still never steps back.
                     previous = c;
                     highest = c.offset();
                     continue;
                 }
                 if (c.offset() <= highest) {
-                    if (c.deliveryCount() <= 1) {
+                    if (options.atMostOnce()) {
+                        findings.add(new Finding(
+                                Criterion.CONSUMER_ORDER,
+                                "consumer " + c.consumerId() + " on " + c.partition() + " stepped back from offset "
+                                        + highest + " to " + c.offset() + " under at most once"
+                                        + (reassigned ? " (across a reassignment)" : ""),
+                                List.of(c.payloadId())));
+                    } else if (c.deliveryCount() <= 1) {
                         findings.add(new Finding(
                                 Criterion.CONSUMER_ORDER,
                                 "consumer " + c.consumerId() + " on " + c.partition() + " stepped back from offset "
                                         + highest + " to " + c.offset() + " (first delivery, no reassignment)",
                                 List.of(c.payloadId())));
                     }
-                } else if (c.offset() > highest + 1) {
+                } else if (c.offset() > highest + 1 && !reassigned) {
                     checkSkip(c, highest);
                 }
                 highest = Math.max(highest, c.offset());

@@ -19,6 +19,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -32,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * batches.
  *
  * <p>All state is soft: a broker that dies loses only in-flight deliveries, which the next owner
- * delivers again from the committed offset (at least once).
+ * delivers again from the committed offset (at least once). QoS 0 records are the exception: the
+ * committed offset passes them before they are sent ({@link DeliveryPlan}), so a broker crash
+ * loses them rather than delivering them twice (at most once).
  *
  * <p>Threads: fetch completions run on the engine's delivery executor; heartbeats, commits and
  * the redelivery tick on its group executor; acks on the caller's thread. One monitor
@@ -548,66 +552,77 @@ public final class GroupSubscription implements AutoCloseable {
                 ps.fetchOffset = r.logStartOffset();
             } else if (!r.isEmpty()) {
                 learnRecordSize(ps, r.records());
-                deliverFrames(ps, r.records());
+                int capacity = Math.min(sink.capacity(), ps.window.room());
+                DeliveryPlan plan = DeliveryPlan.of(ps.window, ps.fetchOffset, r.records(), capacity);
+                if (plan.isEmpty() && capacity > 0) {
+                    // QoS 0 records wait behind an unacknowledged QoS 1 record: look again on a later tick.
+                    ps.retryAtNanos = engine.time().nanoTime() + TICK_MILLIS * 1_000_000L;
+                } else if (plan.needsCommitBeyond(ps.committed)) {
+                    commitThenDeliver(ps, plan);
+                    return;
+                } else if (!plan.isEmpty()) {
+                    deliver(ps, plan);
+                }
             }
             maybeFetch(ps);
         }
     }
 
-    /** Hands the records at and after {@code ps.fetchOffset} in {@code buf} to the sink, within capacity. */
-    private void deliverFrames(PartitionState ps, ByteBuffer buf) {
-        int cap = Math.min(sink.capacity(), ps.window.room());
-        if (cap <= 0) {
-            return;
+    /**
+     * Commits past the plan's QoS 0 records, then delivers it (see {@link DeliveryPlan}): a broker
+     * crash in between loses them, never sends them twice. The partition stays marked as fetching
+     * until the commit settles, so no second fetch plans the same records. Lock held.
+     */
+    private void commitThenDeliver(PartitionState ps, DeliveryPlan plan) {
+        String mid = memberId;
+        int gen = generation;
+        try {
+            // The storage keeps the higher of two commits, so a periodic commit of an older
+            // window base racing this one cannot move the offset back before the records.
+            CompletableFuture.supplyAsync(
+                            () -> storage.commitOffsets(group, mid, gen, Map.of(ps.tp, plan.commitFirst())),
+                            engine.groupExecutor())
+                    .whenCompleteAsync(
+                            (rejected, e) -> onCommittedBeforeDelivery(ps, plan, rejected, e),
+                            engine.deliveryExecutor());
+            ps.fetching = true;
+        } catch (RejectedExecutionException e) {
+            LOG.debug("group {} not delivering {}: the broker is shutting down", group, ps.tp);
         }
-        long from = ps.fetchOffset;
-        long to = from;
-        long limit = from + cap;
-        long deadline = engine.time().nanoTime() + ackTimeoutNanos;
-        int pos = buf.position();
-        int end = buf.limit();
-        int deliveredEnd = pos;
-        while (to < limit && end - pos >= BatchFormat.HEADER_LENGTH) {
-            int length = BatchFormat.frameLength(buf, pos);
-            long base = BatchFormat.baseOffset(buf, pos);
-            long frameNext = base + BatchFormat.recordCount(buf, pos);
-            boolean needsAck =
-                    (buf.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET) & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
-            if (frameNext > to) {
-                if (base > to) {
-                    // Offsets are dense; a gap means records below base are gone (retention raced us).
-                    if (to == from) {
-                        ps.window.skipTo(base);
-                        from = base;
-                        to = base;
-                        limit = base + cap;
-                    } else {
-                        break;
-                    }
-                }
-                if (frameNext > limit && to > from) {
-                    // Stop at a frame boundary rather than cut a frame: a cut frame goes out again
-                    // whole with the next delivery, and the consumer decodes its first part twice
-                    // (client profiles had that skip as the top cost with frames of 2,000+ records).
-                    break;
-                }
-                long take = Math.min(frameNext, limit);
-                ps.window.deliveredRange(to, take, needsAck, deadline);
-                to = take;
-                deliveredEnd = pos + length;
+    }
+
+    private void onCommittedBeforeDelivery(
+            PartitionState ps, DeliveryPlan plan, Set<TopicPartition> rejected, Throwable error) {
+        synchronized (this) {
+            ps.fetching = false;
+            if (closed || !ps.active) {
+                return;
             }
-            pos += length;
+            if (error != null || rejected.contains(ps.tp)) {
+                // Nothing was sent: the records are fetched again (storage back) or are no longer ours.
+                LOG.debug(
+                        "group {} holds QoS 0 records of {} at {}: commit before delivery failed ({})",
+                        group,
+                        ps.tp,
+                        plan.from(),
+                        error != null ? error.toString() : "no longer owner");
+                ps.retryAtNanos = engine.time().nanoTime() + pullIntervalMillis * 1_000_000L;
+                return;
+            }
+            ps.committed = Math.max(ps.committed, plan.commitFirst());
+            if (ps.fetchOffset <= plan.from() && leaseValid()) {
+                deliver(ps, plan);
+            }
+            // else: committed past records this member may no longer own: lost, as at most once allows
+            maybeFetch(ps);
         }
-        if (to == from) {
-            return;
-        }
-        ByteBuffer frames = buf.duplicate()
-                .limit(deliveredEnd)
-                .position(buf.position())
-                .slice()
-                .order(BatchFormat.ORDER);
-        ps.fetchOffset = to;
-        sink.deliver(new Delivery(ps.tp, frames, from, to, 1, generation));
+    }
+
+    /** Marks the plan's records delivered and hands them to the sink. Lock held. */
+    private void deliver(PartitionState ps, DeliveryPlan plan) {
+        plan.markDelivered(ps.window, engine.time().nanoTime() + ackTimeoutNanos);
+        ps.fetchOffset = plan.to();
+        sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, generation));
     }
 
     // ---- redelivery -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import io.gmq.client.GmqClient;
 import io.gmq.testkit.History;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
@@ -49,6 +50,9 @@ import java.util.function.UnaryOperator;
  * ({@link #recordAt}) lands where it belongs.
  */
 final class Recorder {
+    /** How long a QoS 0 producer thread pauses after a failed send. */
+    private static final long QOS0_ERROR_PAUSE_MILLIS = 10;
+
     private final List<Stamped> log = new ArrayList<>();
     final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
     final Set<String> consumed = ConcurrentHashMap.newKeySet();
@@ -121,13 +125,25 @@ final class Recorder {
 
     /** One synchronous QoS 1 publish of {@code payload}, recorded. Returns true if acknowledged. */
     boolean publish(GmqClient client, String producerId, String topic, String payload, PublishOption... options) {
+        return publish(client, producerId, topic, payload, QoS.AT_LEAST_ONCE, options);
+    }
+
+    /**
+     * One synchronous publish at {@code qos}, recorded. Returns true if acknowledged. At QoS 0 the
+     * client never resends, so an acknowledgement is recorded as it is, whatever the fault epochs.
+     */
+    boolean publish(
+            GmqClient client, String producerId, String topic, String payload, QoS qos, PublishOption... options) {
         long before = epoch.get();
         boolean faultBefore = activeFaults.get() > 0;
         record(h -> h.attempt(producerId, payload));
         sends.incrementAndGet();
+        PublishOption[] all = Arrays.copyOf(options, options.length + 1);
+        all[options.length] = PublishOption.qos(qos);
         try {
-            PublishResult r = client.publish(topic, payload.getBytes(StandardCharsets.UTF_8), options);
-            if (faultBefore || activeFaults.get() > 0 || epoch.get() != before) {
+            PublishResult r = client.publish(topic, payload.getBytes(StandardCharsets.UTF_8), all);
+            boolean mayHaveBeenResent = faultBefore || activeFaults.get() > 0 || epoch.get() != before;
+            if (qos == QoS.AT_LEAST_ONCE && mayHaveBeenResent) {
                 record(h -> {
                     h.indeterminate(producerId, payload);
                     h.attempt(producerId, payload);
@@ -148,17 +164,29 @@ final class Recorder {
         }
     }
 
-    /** Starts a producer thread publishing "{id}-{n}" with 12 rotating keys until {@link #stopProducers()}. */
+    /** Starts a QoS 1 producer thread publishing "{id}-{n}" with 12 rotating keys until {@link #stopProducers()}. */
     void startProducer(GmqClient client, String producerId, String topic) {
+        startProducer(client, producerId, topic, QoS.AT_LEAST_ONCE);
+    }
+
+    /** Starts a producer thread publishing "{id}-{n}" at {@code qos} with 12 rotating keys. */
+    void startProducer(GmqClient client, String producerId, String topic, QoS qos) {
         Thread t = new Thread(
                 () -> {
                     for (int i = 0; producing.get(); i++) {
-                        publish(
+                        boolean acked = publish(
                                 client,
                                 producerId,
                                 topic,
                                 producerId + "-" + i,
+                                qos,
                                 PublishOption.partitionKey("key-" + (i % 12)));
+                        if (!acked && qos == QoS.AT_MOST_ONCE) {
+                            // Pacing, not synchronisation: a QoS 0 send fails at once while storage is
+                            // down, and without a pause as an application would take, one outage is
+                            // tens of thousands of instant UNAVAILABLE answers eating the test's CPU.
+                            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(QOS0_ERROR_PAUSE_MILLIS));
+                        }
                     }
                 },
                 "producer-" + producerId);

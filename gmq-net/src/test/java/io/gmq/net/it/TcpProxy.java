@@ -11,15 +11,19 @@ import java.net.SocketException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * A thread-per-connection TCP forwarder on 127.0.0.1 (port 0) that stands between a broker and its
- * storage process, so a test can break the link without touching either process:
+ * storage process, or between clients and a broker, so a test can break the link without touching
+ * either side:
  *
  * <ul>
  *   <li>{@link #cut()} closes every open connection and refuses new ones (a dead link: the peer
  *       sees a reset / refused connection); {@link #resume()} accepts again.</li>
+ *   <li>{@link #reset()} aborts every open connection with a TCP RST and keeps accepting new ones
+ *       (a flapping link: the peer sees "connection reset" and may reconnect at once).</li>
  *   <li>{@link #delay(long)} holds every forwarded chunk for that many milliseconds (a slow link).</li>
  *   <li>{@link #retarget(int)} points new connections at another upstream port, so a restarted
  *       storage process (which picks a new port 0) is reachable at the same proxy address.</li>
@@ -34,6 +38,7 @@ final class TcpProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final Thread acceptor;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger forwarded = new AtomicInteger();
     private volatile int upstreamPort;
     private volatile boolean cut;
     private volatile long delayMillis;
@@ -59,6 +64,11 @@ final class TcpProxy implements AutoCloseable {
         upstreamPort = port;
     }
 
+    /** How many connections were forwarded upstream so far (refused ones are not counted). */
+    int forwardedConnections() {
+        return forwarded.get();
+    }
+
     /** Drops every open connection and refuses new ones until {@link #resume()}. */
     void cut() {
         cut = true;
@@ -67,6 +77,18 @@ final class TcpProxy implements AutoCloseable {
 
     void resume() {
         cut = false;
+    }
+
+    /** Aborts every open connection with a RST (SO_LINGER 0); new connections are accepted as before. */
+    void reset() {
+        for (Socket s : open) {
+            try {
+                s.setSoLinger(true, 0);
+            } catch (SocketException ignored) {
+                // already closed
+            }
+        }
+        closeAllConnections();
     }
 
     /** Every forwarded chunk waits this long (0: no delay). */
@@ -96,6 +118,7 @@ final class TcpProxy implements AutoCloseable {
             }
             open.add(down);
             open.add(up);
+            forwarded.incrementAndGet();
             startPump(down, up, "down->up");
             startPump(up, down, "up->down");
         }
