@@ -44,7 +44,7 @@ public final class ConsumePerf {
     }
 
     public PerfStats.Snapshot run() throws InterruptedException {
-        PerfStats stats = new PerfStats();
+        PerfStats stats = new PerfStats(true); // one subscription: one handler thread records
         AtomicLong consumed = new AtomicLong();
         AtomicLong firstNanos = new AtomicLong();
         AtomicLong lastNanos = new AtomicLong();

@@ -55,7 +55,7 @@ public final class EndToEndPerf {
     private final PerfTarget target;
     private final Spec spec;
     private final PrintStream out;
-    private final PerfStats stats = new PerfStats();
+    private final PerfStats stats = new PerfStats(true); // recorded by the one consumer's handler thread
     private final AtomicLong received = new AtomicLong();
     private final CpuUsage.ThreadSpan handlerCpu;
     private final CpuUsage.ThreadSpan producerCpu;

@@ -4,11 +4,13 @@ import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SingleWriterRecorder;
 
 /**
  * Counts and latencies of one perf run. Writers ({@link #record}) are the threads that complete
  * publishes or run handlers, many at once; they never block each other (HdrHistogram's
- * {@link Recorder} is wait-free for writers). One reader ({@link #sampleInterval}, from the
+ * {@link Recorder} is wait-free for writers), or a single handler thread
+ * ({@link #PerfStats(boolean)}, {@link SingleWriterRecorder}). One reader ({@link #sampleInterval}, from the
  * progress thread and once more at the end) swaps out the interval histogram and adds it to the
  * run's total, so every value lands in exactly one interval and in the total.
  *
@@ -20,7 +22,10 @@ public final class PerfStats {
     private static final double NANOS_PER_SECOND = 1e9;
     private static final double BYTES_PER_MB = 1e6;
 
-    private final Recorder recorder = new Recorder(SIGNIFICANT_DIGITS);
+    /** Exactly one of these two is set: any number of recording threads, or exactly one. */
+    private final Recorder recorder;
+
+    private final SingleWriterRecorder singleWriterRecorder;
     private final LongAdder records = new LongAdder();
     private final LongAdder bytes = new LongAdder();
     private final long startNanos = System.nanoTime();
@@ -31,9 +36,28 @@ public final class PerfStats {
     private long lastSampleRecords;
     private long lastSampleBytes;
 
+    /** Stats that any number of threads record into. */
+    public PerfStats() {
+        this(false);
+    }
+
+    /**
+     * @param singleWriter true if only one thread ever calls {@link #record} (a consumer's handler
+     *     thread): its histogram then needs no atomic increments, which cost that thread more than
+     *     the client's own work per record in consume profiles
+     */
+    public PerfStats(boolean singleWriter) {
+        this.recorder = singleWriter ? null : new Recorder(SIGNIFICANT_DIGITS);
+        this.singleWriterRecorder = singleWriter ? new SingleWriterRecorder(SIGNIFICANT_DIGITS) : null;
+    }
+
     /** Counts one record of {@code size} bytes whose latency was {@code latencyNanos}. */
     public void record(long latencyNanos, int size) {
-        recorder.recordValue(Math.max(0, latencyNanos));
+        if (recorder != null) {
+            recorder.recordValue(Math.max(0, latencyNanos));
+        } else {
+            singleWriterRecorder.recordValue(Math.max(0, latencyNanos));
+        }
         records.increment();
         bytes.add(size);
     }
@@ -51,7 +75,9 @@ public final class PerfStats {
     /** What happened since the previous sample; folds it into the total. */
     public synchronized Snapshot sampleInterval() {
         long now = System.nanoTime();
-        interval = recorder.getIntervalHistogram(interval);
+        interval = recorder != null
+                ? recorder.getIntervalHistogram(interval)
+                : singleWriterRecorder.getIntervalHistogram(interval);
         total.add(interval);
         long r = records.sum();
         long b = bytes.sum();
