@@ -124,9 +124,8 @@ public final class ClientConfig {
 
     /**
      * Longest an async publish waits for more records to share its batch (network mode). Default
-     * 2 ms. A batch leaves at once while fewer than two batches of its partition await their ack
-     * (so a lone message at a low rate is never held back), else when one of those acks returns,
-     * when it is full, or after this linger. {@link Duration#ZERO} sends every publish call's batch
+     * 2 ms. A batch leaves at once when no batch of its partition awaits its ack (so a lone
+     * message at a low rate is never held back), else when it is full or after this linger. {@link Duration#ZERO} sends every publish call's batch
      * at once. In embedded mode the engine batches without a linger: records that arrive while a
      * partition's appends are in flight share the next frame.
      */

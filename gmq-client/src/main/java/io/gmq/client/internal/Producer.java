@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -30,12 +31,11 @@ import java.util.function.ToIntFunction;
  * (topic, partition, QoS), sends it as one {@link PublishBatch} and completes the messages'
  * futures from its ack.
  *
- * <p>When a batch goes out (ack clocking, as Nagle's algorithm does for TCP segments): at once
- * while fewer than {@value #EAGER_IN_FLIGHT} batches of its (topic, partition, QoS) await their
- * ack, so a lone message at a low rate is not held back; otherwise when one of those acks comes
- * back, when it reaches {@link ClientConfig#maxBatchBytes()}, or after {@link ClientConfig#linger()},
- * whichever is first. Under load batches therefore grow with the broker's round trip (fsync
- * included) without a timer on the path; at low rates every message leaves immediately.
+ * <p>When a batch goes out: at once if no batch of its (topic, partition, QoS) awaits its ack, so a
+ * lone message at a low rate is never held back by the linger; otherwise when it reaches
+ * {@link ClientConfig#maxBatchBytes()} or after {@link ClientConfig#linger()}. Under load there is
+ * always a batch in flight, so batches fill as before; sending the open batch as soon as an ack
+ * returns (ack clocking) was measured too and made smaller batches and lower throughput.
  *
  * <p>At-least-once across broker loss: a sent batch stays in {@link #inFlight} until acked. When a
  * new session opens, unacknowledged QoS 1 batches are sent again in request-id order (the broker
@@ -60,10 +60,14 @@ final class Producer {
     private final Map<StickyKey, Integer> sticky = new HashMap<>();
 
     /** A batch is sent without waiting while fewer than this many of its key await their ack. */
-    static final int EAGER_IN_FLIGHT = 2;
+    static final int EAGER_IN_FLIGHT = 1;
 
-    /** Sent, unacknowledged batches per key (guarded by this). */
-    private final Map<BatchKey, Integer> unackedPerKey = new HashMap<>();
+    /**
+     * Sent, unacknowledged batches per key. Concurrent, not guarded by this: acks decrement it on
+     * the connection's thread, which must never wait for the producer lock (a publish holding it
+     * may be waiting for an in-flight permit that only an ack releases).
+     */
+    private final ConcurrentHashMap<BatchKey, Integer> unackedPerKey = new ConcurrentHashMap<>();
 
     private final ConcurrentSkipListMap<Long, InFlight> inFlight = new ConcurrentSkipListMap<>();
     private long nextRequestId = 1;
@@ -210,27 +214,7 @@ final class Producer {
         send(b);
     }
 
-    /**
-     * A batch of {@code key} was acknowledged or failed: one fewer awaits its ack, and the batch
-     * that gathered behind it goes out now (on the timer thread: sending may wait for an in-flight
-     * permit, which must never block the thread that delivers acks).
-     */
-    private void settled(BatchKey key) {
-        OpenBatch waiting;
-        synchronized (this) {
-            uncount(key);
-            waiting = open.get(key);
-        }
-        if (waiting != null) {
-            try {
-                timer.execute(() -> sendOpen(waiting));
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                // the client is closing: failEverything fails the open batch
-            }
-        }
-    }
-
-    /** One fewer batch of {@code key} awaits its ack (lock held). */
+    /** One fewer batch of {@code key} awaits its ack (acknowledged, failed, or never sent). */
     private void uncount(BatchKey key) {
         unackedPerKey.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
     }
@@ -348,7 +332,7 @@ final class Producer {
             return;
         }
         inFlightPermits.release();
-        settled(batch.key);
+        uncount(batch.key); // acknowledged or failed
         long base = ack.getBaseOffset();
         for (int i = 0; i < batch.futures.size(); i++) {
             batch.futures.get(i).complete(new PublishResult(batch.key.topic(), batch.key.partition(), base + i));
@@ -360,7 +344,7 @@ final class Producer {
         if (batch != null) {
             inFlightPermits.release();
             failAll(batch.futures, e);
-            settled(batch.key);
+            uncount(batch.key); // acknowledged or failed
         }
     }
 
