@@ -58,6 +58,12 @@ public final class GmqCli implements Runnable {
         if (e instanceof UncheckedIOException u) {
             return u.getMessage();
         }
+        if (e instanceof java.nio.file.NoSuchFileException n) {
+            return "no such file or directory: " + n.getMessage();
+        }
+        if (e instanceof java.io.IOException io && io.getMessage() != null) {
+            return io.getMessage();
+        }
         return e.toString();
     }
 
