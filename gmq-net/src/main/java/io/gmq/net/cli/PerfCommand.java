@@ -257,6 +257,14 @@ final class PerfCommand implements Runnable {
                 description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
         long idleTimeoutMillis;
 
+        @Option(
+                names = "--warmup-records",
+                paramLabel = "N",
+                defaultValue = "0",
+                description = "Records sent and consumed at the same rate before measuring, so JIT"
+                        + " compilation is not measured (default ${DEFAULT-VALUE}).")
+        int warmupRecords;
+
         @Override
         public Integer call() throws Exception {
             String t = topic != null
@@ -266,7 +274,15 @@ final class PerfCommand implements Runnable {
             EndToEndPerf perf = new EndToEndPerf(
                     target.resolve(),
                     new EndToEndPerf.Spec(
-                            t, records, recordSize, rate, qos(qos), partitions, maxOutstanding, idleTimeoutMillis),
+                            t,
+                            records,
+                            recordSize,
+                            rate,
+                            qos(qos),
+                            partitions,
+                            maxOutstanding,
+                            idleTimeoutMillis,
+                            warmupRecords),
                     System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)

@@ -25,6 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Before measuring, one warm-up record goes to each partition and the run waits for all of
  * them: by then the consumer owns every partition, so group join time is not counted as latency.
+ * With {@code warmupRecords}, that many more go at the run's rate first and are awaited too, so
+ * the measured records do not pay for JIT compilation of the client and server paths.
  */
 public final class EndToEndPerf {
     static final int TIMESTAMP_LENGTH = Long.BYTES;
@@ -41,7 +43,8 @@ public final class EndToEndPerf {
             QoS qos,
             int partitions,
             int maxOutstanding,
-            long idleTimeoutMillis) {
+            long idleTimeoutMillis,
+            int warmupRecords) {
         public Spec {
             ProducePerf.require(records > 0, "--records must be positive");
             ProducePerf.require(
@@ -49,6 +52,7 @@ public final class EndToEndPerf {
                     "--record-size must be at least " + TIMESTAMP_LENGTH + " (the payload carries its send time)");
             ProducePerf.require(partitions >= 1, "--partitions must be positive");
             ProducePerf.require(maxOutstanding >= 1, "--max-outstanding must be at least 1");
+            ProducePerf.require(warmupRecords >= 0, "--warmup-records must not be negative");
         }
     }
 
@@ -69,7 +73,7 @@ public final class EndToEndPerf {
         this.out = out;
         this.handlerCpu = new CpuUsage.ThreadSpan("handler", spec.records());
         this.producerCpu = new CpuUsage.ThreadSpan("producer", spec.records());
-        this.warmedUp = new CountDownLatch(spec.partitions());
+        this.warmedUp = new CountDownLatch(spec.partitions() + spec.warmupRecords());
     }
 
     public PerfStats.Snapshot run() throws InterruptedException {
@@ -111,10 +115,17 @@ public final class EndToEndPerf {
         for (int p = 0; p < spec.partitions(); p++) {
             producer.publish(spec.topic(), payload(WARM_UP), PublishOption.partition(p), PublishOption.qos(spec.qos()));
         }
+        Pacer pacer = Pacer.of(spec.rate(), System.nanoTime());
+        PublishOption qos = PublishOption.qos(spec.qos());
+        for (int i = 0; i < spec.warmupRecords(); i++) {
+            pacer.awaitSlot(i);
+            producer.publishAsync(spec.topic(), payload(WARM_UP), qos);
+        }
+        producer.flush();
         if (!warmedUp.await(WARM_UP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
             throw new GmqException(
                     ErrorCode.DEADLINE_EXCEEDED,
-                    "perf e2e: the consumer did not receive the " + "warm-up records within " + WARM_UP_TIMEOUT_MILLIS
+                    "perf e2e: the consumer did not receive the warm-up records within " + WARM_UP_TIMEOUT_MILLIS
                             + " ms; is the group stuck rebalancing?");
         }
     }

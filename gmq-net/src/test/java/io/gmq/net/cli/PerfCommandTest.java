@@ -113,6 +113,21 @@ final class PerfCommandTest {
         assertEquals(
                 400,
                 runAndCount(with(target, "perf", "e2e", "--records", "400", "--record-size", "64", "--rate", "4000")));
+        assertEquals(
+                300,
+                runAndCount(with(
+                        target,
+                        "perf",
+                        "e2e",
+                        "--records",
+                        "300",
+                        "--record-size",
+                        "64",
+                        "--rate",
+                        "4000",
+                        "--warmup-records",
+                        "200")),
+                "warm-up records are sent and consumed but not counted");
     }
 
     @Test
