@@ -62,6 +62,9 @@ final class Producer {
     /** A batch is sent without waiting while fewer than this many of its key await their ack. */
     static final int EAGER_IN_FLIGHT = 1;
 
+    /** Smallest initial capacity of a batch's buffer. */
+    private static final int MIN_BATCH_CAPACITY = 4096;
+
     /**
      * Sent, unacknowledged batches per key. Concurrent, not guarded by this: acks decrement it on
      * the connection's thread, which must never wait for the producer lock (a publish holding it
@@ -78,14 +81,20 @@ final class Producer {
 
     private static final class OpenBatch {
         final BatchKey key;
-        final BatchBuilder builder = new BatchBuilder(4096);
+        /** Used once: its array becomes the sent frame (no copy), so it is sized to need no growth. */
+        final BatchBuilder builder;
+
         final List<CompletableFuture<PublishResult>> futures = new ArrayList<>();
         ScheduledFuture<?> lingerTask;
 
-        OpenBatch(BatchKey key) {
+        OpenBatch(BatchKey key, int capacity) {
             this.key = key;
+            this.builder = new BatchBuilder(capacity);
         }
     }
+
+    /** Size of the last batch sealed (guarded by this): the next one is presized from it. */
+    private int lastBatchBytes;
 
     /** A sent batch awaiting its ack; {@code sentEpoch} is the session it went out on (0: not sent yet). */
     private static final class InFlight {
@@ -146,9 +155,16 @@ final class Producer {
                 seal(b); // full: send it, start a new one
                 b = null;
             }
+            // A batch opened while none of its key awaits an ack leaves with its first record; one
+            // that exists already was opened behind an unacknowledged batch and fills as usual.
+            boolean eager = false;
             if (b == null) {
-                b = new OpenBatch(key);
+                int capacity = Math.min(
+                        config.maxBatchBytes() + BatchFormat.HEADER_LENGTH,
+                        Math.max(MIN_BATCH_CAPACITY, lastBatchBytes + lastBatchBytes / 4));
+                b = new OpenBatch(key, Math.max(capacity, recordSize + BatchFormat.HEADER_LENGTH));
                 open.put(key, b);
+                eager = unackedPerKey.getOrDefault(key, 0) < EAGER_IN_FLIGHT;
             }
             long ts = r.timestamp() >= 0 ? r.timestamp() : System.currentTimeMillis();
             b.builder.add(ts, r.key(), r.payload(), r.headers());
@@ -156,7 +172,7 @@ final class Producer {
             if (sendNow
                     || b.builder.sizeInBytes() >= config.maxBatchBytes()
                     || config.linger().isZero()
-                    || unackedPerKey.getOrDefault(key, 0) < EAGER_IN_FLIGHT) {
+                    || eager) {
                 seal(b);
             } else if (b.lingerTask == null) {
                 OpenBatch lingering = b;
@@ -208,6 +224,7 @@ final class Producer {
      * with them the order batches reach the broker, follow the order batches were sealed.
      */
     private void seal(OpenBatch b) {
+        lastBatchBytes = b.builder.sizeInBytes();
         open.remove(b.key);
         forgetSticky(b.key);
         unackedPerKey.merge(b.key, 1, Integer::sum);
@@ -232,7 +249,7 @@ final class Producer {
             b.lingerTask.cancel(false);
         }
         b.builder.attributes(b.key.qos() == QoS.AT_LEAST_ONCE ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
-        ByteBuffer frame = b.builder.buildCopy();
+        ByteBuffer frame = b.builder.build(); // the builder is dropped: its array is the frame's now
         try {
             if (!inFlightPermits.tryAcquire(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 uncount(b.key); // never sent
