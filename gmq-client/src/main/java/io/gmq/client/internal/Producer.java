@@ -86,6 +86,8 @@ final class Producer {
 
         final List<CompletableFuture<PublishResult>> futures = new ArrayList<>();
         ScheduledFuture<?> lingerTask;
+        /** Taken out of the open set (guarded by the producer's lock). */
+        boolean sealed;
 
         OpenBatch(BatchKey key, int capacity) {
             this.key = key;
@@ -95,6 +97,9 @@ final class Producer {
 
     /** Size of the last batch sealed (guarded by this): the next one is presized from it. */
     private int lastBatchBytes;
+
+    /** The open batch the last keyless message joined (guarded by this); a shortcut, not a state. */
+    private OpenBatch stickyBatch;
 
     /** A sent batch awaiting its ack; {@code sentEpoch} is the session it went out on (0: not sent yet). */
     private static final class InFlight {
@@ -132,24 +137,23 @@ final class Producer {
         int partitions = partitionCount.applyAsInt(r.topic());
         CompletableFuture<PublishResult> f = new CompletableFuture<>();
         synchronized (this) {
-            int partition;
-            if (r.partition() != PublishRequest.ANY_PARTITION || r.key() != null) {
-                partition = partitioner.choose(
-                        r.topic(),
-                        r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(),
-                        r.key(),
-                        partitions);
+            boolean keyless = r.partition() == PublishRequest.ANY_PARTITION && r.key() == null;
+            OpenBatch b = null;
+            BatchKey key;
+            if (keyless
+                    && stickyBatch != null
+                    && stickyBatch.key.topic() == r.topic() // identity: the caller's String, usually a constant
+                    && stickyBatch.key.qos() == r.qos()
+                    && !stickyBatch.sealed
+                    && stickyBatch.key.partition() < partitions) {
+                // The common case of a stream of keyless messages: the batch the last one joined
+                // is still open, so no key objects and no map lookups for this one.
+                b = stickyBatch;
+                key = b.key;
             } else {
-                StickyKey stickyKey = new StickyKey(r.topic(), r.qos());
-                Integer p = sticky.get(stickyKey);
-                if (p == null || p >= partitions) {
-                    p = partitioner.nextSpreadPartition(r.topic(), partitions);
-                    sticky.put(stickyKey, p);
-                }
-                partition = p;
+                key = new BatchKey(r.topic(), choosePartition(r, keyless, partitions), r.qos());
+                b = open.get(key);
             }
-            BatchKey key = new BatchKey(r.topic(), partition, r.qos());
-            OpenBatch b = open.get(key);
             int recordSize = BatchBuilder.recordSize(r.key(), r.payload().length, r.headers());
             if (b != null && b.builder.sizeInBytes() + recordSize > config.maxBatchBytes()) {
                 seal(b); // full: send it, start a new one
@@ -166,6 +170,9 @@ final class Producer {
                 open.put(key, b);
                 eager = unackedPerKey.getOrDefault(key, 0) < EAGER_IN_FLIGHT;
             }
+            if (keyless) {
+                stickyBatch = b;
+            }
             long ts = r.timestamp() >= 0 ? r.timestamp() : System.currentTimeMillis();
             b.builder.add(ts, r.key(), r.payload(), r.headers());
             b.futures.add(f);
@@ -181,6 +188,24 @@ final class Producer {
             }
         }
         return f;
+    }
+
+    /** The partition of {@code r}: by its explicit partition or key, else the topic's sticky one (lock held). */
+    private int choosePartition(PublishRequest r, boolean keyless, int partitions) {
+        if (!keyless) {
+            return partitioner.choose(
+                    r.topic(),
+                    r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(),
+                    r.key(),
+                    partitions);
+        }
+        StickyKey stickyKey = new StickyKey(r.topic(), r.qos());
+        Integer p = sticky.get(stickyKey);
+        if (p == null || p >= partitions) {
+            p = partitioner.nextSpreadPartition(r.topic(), partitions);
+            sticky.put(stickyKey, p);
+        }
+        return p;
     }
 
     /** Sends every open batch now. */
@@ -224,6 +249,7 @@ final class Producer {
      * with them the order batches reach the broker, follow the order batches were sealed.
      */
     private void seal(OpenBatch b) {
+        b.sealed = true;
         lastBatchBytes = b.builder.sizeInBytes();
         open.remove(b.key);
         forgetSticky(b.key);

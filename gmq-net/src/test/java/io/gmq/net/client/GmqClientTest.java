@@ -162,6 +162,41 @@ final class GmqClientTest {
     }
 
     @Test
+    void keylessPublishesFillWholeBatchesAndSpreadOverEveryPartition() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        GmqClient client = own(GmqClient.connect(ClientConfig.builder()
+                .serverAddr("127.0.0.1:" + server.port())
+                .maxBatchBytes(4096) // ~30 records a batch: many batches, so the sticky partition moves
+                .linger(Duration.ofMillis(50))
+                .build()));
+        client.createTopic("spread", 3);
+        client.createTopic("other", 3);
+        List<CompletableFuture<PublishResult>> futures = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            // two topics interleaved (and a topic String that is equal but not the same object)
+            // exercise the shortcut to the last keyless batch and its fallback
+            String topic = i % 3 == 0 ? new String("other".toCharArray()) : "spread";
+            futures.add(client.publishAsync(topic, new byte[100]));
+        }
+        client.flush();
+        Map<String, long[]> next = Map.of("spread", new long[3], "other", new long[3]);
+        for (CompletableFuture<PublishResult> f : futures) {
+            PublishResult r = f.join();
+            assertEquals(next.get(r.topic())[r.partition()]++, r.offset(), "offsets are dense per partition");
+        }
+        for (String topic : List.of("spread", "other")) {
+            long total = 0;
+            for (int p = 0; p < 3; p++) {
+                long hw = client.describeTopic(topic).partitions().get(p).highWatermark();
+                assertTrue(hw > 0, topic + "-" + p + " got no message: keyless batches must rotate partitions");
+                assertEquals(next.get(topic)[p], hw);
+                total += hw;
+            }
+            assertEquals(topic.equals("spread") ? 2000 : 1000, total);
+        }
+    }
+
+    @Test
     void atMostOnceMessagesArriveMarkedQos0AndNeedNoAck() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
         String addr = "127.0.0.1:" + server.port();
