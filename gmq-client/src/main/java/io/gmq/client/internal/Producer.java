@@ -138,7 +138,7 @@ final class Producer {
         CompletableFuture<PublishResult> f = new CompletableFuture<>();
         synchronized (this) {
             boolean keyless = r.partition() == PublishRequest.ANY_PARTITION && r.key() == null;
-            OpenBatch b = null;
+            OpenBatch b;
             BatchKey key;
             if (keyless
                     && stickyBatch != null

@@ -117,31 +117,9 @@ final class DeliveryWindow {
     }
 
     /**
-     * Records the first delivery of {@code offset}, which must be {@link #next()}. A record that
-     * needs no acknowledgement (QoS 0) is acknowledged at once.
-     */
-    void delivered(long offset, boolean needsAck, long ackDeadlineNanos) {
-        if (offset != next) {
-            throw new IllegalStateException("delivered " + offset + " but the window expects " + next);
-        }
-        if (room() <= 0) {
-            throw new IllegalStateException("window full at " + base + ".." + next);
-        }
-        ensureRing(next + 1 - base);
-        int s = slot(offset);
-        deliveries[s] = 1;
-        dueNanos[s] = ackDeadlineNanos;
-        state[s] = needsAck ? IN_FLIGHT : ACKED;
-        if (needsAck) {
-            noteDue(ackDeadlineNanos);
-        }
-        next++;
-        slide();
-    }
-
-    /**
      * Records the first delivery of {@code [from, to)}; {@code from} must be {@link #next()} and
-     * the range must fit in {@link #room()}. Same effect as {@link #delivered} for each offset.
+     * the range must fit in {@link #room()}. Records that need no acknowledgement (QoS 0) are
+     * acknowledged at once.
      */
     void deliveredRange(long from, long to, boolean needsAck, long ackDeadlineNanos) {
         if (from != next) {

@@ -22,7 +22,7 @@ class DeliveryWindowTest {
     void committableOffsetIsTheLowestUnacknowledged() {
         DeliveryWindow w = new DeliveryWindow(10, 100);
         for (long o = 100; o < 105; o++) {
-            w.delivered(o, true, 0);
+            w.deliveredRange(o, o + 1, true, 0);
         }
         w.ack(101);
         w.ack(102);
@@ -38,8 +38,8 @@ class DeliveryWindowTest {
     @Test
     void qos0RecordsCountAsConsumedWhenDelivered() {
         DeliveryWindow w = new DeliveryWindow(4, 0);
-        w.delivered(0, false, 0);
-        w.delivered(1, false, 0);
+        w.deliveredRange(0, 0 + 1, false, 0);
+        w.deliveredRange(1, 1 + 1, false, 0);
         assertEquals(2, w.base());
         assertEquals(4, w.room());
     }
@@ -47,11 +47,11 @@ class DeliveryWindowTest {
     @Test
     void windowBoundsUnacknowledgedMessages() {
         DeliveryWindow w = new DeliveryWindow(3, 0);
-        w.delivered(0, true, 0);
-        w.delivered(1, true, 0);
-        w.delivered(2, true, 0);
+        w.deliveredRange(0, 0 + 1, true, 0);
+        w.deliveredRange(1, 1 + 1, true, 0);
+        w.deliveredRange(2, 2 + 1, true, 0);
         assertEquals(0, w.room());
-        assertThrows(IllegalStateException.class, () -> w.delivered(3, true, 0));
+        assertThrows(IllegalStateException.class, () -> w.deliveredRange(3, 3 + 1, true, 0));
         w.ack(1);
         assertEquals(0, w.room(), "an ack above the lowest unacked does not free room");
         w.ack(0);
@@ -61,7 +61,7 @@ class DeliveryWindowTest {
     @Test
     void ackOfUnknownOrRepeatedOffsetIsIgnored() {
         DeliveryWindow w = new DeliveryWindow(3, 10);
-        w.delivered(10, true, 0);
+        w.deliveredRange(10, 10 + 1, true, 0);
         assertFalse(w.ack(9));
         assertFalse(w.ack(11));
         assertTrue(w.ack(10));
@@ -71,8 +71,8 @@ class DeliveryWindowTest {
     @Test
     void expiredDeliveriesAreDueAndRedeliveryCountsUp() {
         DeliveryWindow w = new DeliveryWindow(8, 0);
-        w.delivered(0, true, 1_000);
-        w.delivered(1, true, 5_000);
+        w.deliveredRange(0, 0 + 1, true, 1_000);
+        w.deliveredRange(1, 1 + 1, true, 5_000);
         List<Long> due = new ArrayList<>();
         assertEquals(1, w.forEachDue(2_000, due::add));
         assertEquals(List.of(0L), due);
@@ -86,7 +86,7 @@ class DeliveryWindowTest {
     @Test
     void nackMakesMessageDueAfterBackoff() {
         DeliveryWindow w = new DeliveryWindow(8, 0);
-        w.delivered(0, true, 1_000_000);
+        w.deliveredRange(0, 0 + 1, true, 1_000_000);
         assertTrue(w.nack(0, 500));
         List<Long> due = new ArrayList<>();
         w.forEachDue(400, due::add);
@@ -113,7 +113,7 @@ class DeliveryWindowTest {
         for (int op : ops) {
             if (op < 0 && w.room() > 0) {
                 boolean needsAck = op % 3 != 0;
-                w.delivered(next, needsAck, 0);
+                w.deliveredRange(next, next + 1, needsAck, 0);
                 if (needsAck) {
                     unacked.add(next);
                 }
@@ -150,7 +150,7 @@ class DeliveryWindowTest {
             int kind = op[0];
             long t = now + op[1];
             if (kind == 0 && w.room() > 0) {
-                w.delivered(next, true, t);
+                w.deliveredRange(next, next + 1, true, t);
                 pending.put(next, t);
                 next++;
             } else if (kind == 1 && !pending.isEmpty()) {
@@ -212,7 +212,7 @@ class DeliveryWindowTest {
                 long from = bulk.next();
                 bulk.deliveredRange(from, from + n, needsAck, 100);
                 for (long o = from; o < from + n; o++) {
-                    single.delivered(o, needsAck, 100);
+                    single.deliveredRange(o, o + 1, needsAck, 100);
                 }
             } else {
                 long from = single.base() + op[1] % 50 - 3;
