@@ -3,7 +3,6 @@ package io.gmq.internal.log;
 import io.gmq.TopicPartition;
 import io.gmq.storage.BatchFormat;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,11 +36,6 @@ import org.slf4j.LoggerFactory;
 final class LogRecovery {
     private static final Logger LOG = LoggerFactory.getLogger(LogRecovery.class);
 
-    /** {@link #checkFrame} result: fewer bytes left than the frame needs (a torn write). */
-    static final int TORN = -1;
-    /** {@link #checkFrame} result: the frame is complete but wrong (CRC, length, offsets). */
-    static final int CORRUPT = -2;
-
     /**
      * The recovered segments, oldest first (never empty; their files closed, to be opened through
      * the log's cache), and the next offset to assign.
@@ -52,7 +46,8 @@ final class LogRecovery {
     private final Path dir;
     private final LogFileIO io;
     private final int indexIntervalBytes;
-    private ByteBuffer scratch = ByteBuffer.allocate(64 * 1024).order(BatchFormat.ORDER);
+    /** Checks each frame; the last intact one is in {@code check.frame()} at 0. */
+    private final FrameCheck check = new FrameCheck();
 
     LogRecovery(TopicPartition tp, Path dir, LogFileIO io, int indexIntervalBytes) {
         this.tp = tp;
@@ -153,8 +148,8 @@ final class LogRecovery {
         }
         int startEntry = s.index.count() - 1;
         if (startEntry >= 0
-                && checkFrame(
-                                f.log,
+                && check.check(
+                                f.log::read,
                                 s.index.position(startEntry),
                                 size,
                                 s.baseOffset + s.index.relativeOffset(startEntry))
@@ -203,8 +198,8 @@ final class LogRecovery {
         int countBefore = s.index.count();
         int startEntry = countBefore - 1;
         while (startEntry >= 0
-                && checkFrame(
-                                f.log,
+                && check.check(
+                                f.log::read,
                                 s.index.position(startEntry),
                                 size,
                                 s.baseOffset + s.index.relativeOffset(startEntry))
@@ -258,16 +253,16 @@ final class LogRecovery {
             long[] nextOffsetOut)
             throws IOException {
         while (position < size) {
-            int length = checkFrame(log, position, size, expected);
+            int length = check.check(log::read, position, size, expected);
             if (length < 0) {
                 break;
             }
-            runningMax = Math.max(runningMax, BatchFormat.maxTimestamp(scratch, 0));
+            runningMax = Math.max(runningMax, BatchFormat.maxTimestamp(check.frame(), 0));
             s.maybeIndex(expected, (int) position, runningMax, indexIntervalBytes);
             if (s.firstAppendMillis < 0) {
-                s.firstAppendMillis = BatchFormat.maxTimestamp(scratch, 0);
+                s.firstAppendMillis = BatchFormat.maxTimestamp(check.frame(), 0);
             }
-            expected += BatchFormat.recordCount(scratch, 0);
+            expected += BatchFormat.recordCount(check.frame(), 0);
             position += length;
         }
         if (s.firstAppendMillis < 0 && s.index.count() > 0) {
@@ -276,41 +271,5 @@ final class LogRecovery {
         s.maxTimestamp = runningMax;
         nextOffsetOut[0] = expected;
         return (int) position;
-    }
-
-    /**
-     * Reads the frame at {@code position} into {@link #scratch} (at 0) and checks it: complete
-     * within {@code size}, a sane length and record count, the expected base offset, and a matching
-     * CRC. Returns its length, or {@link #TORN} / {@link #CORRUPT}.
-     */
-    int checkFrame(LogFileIO.LogFile file, long position, long size, long expectedBaseOffset) throws IOException {
-        if (size - position < BatchFormat.HEADER_LENGTH) {
-            return TORN;
-        }
-        ByteBuffer header = scratch.clear().limit(BatchFormat.HEADER_LENGTH);
-        if (file.read(header, position) < BatchFormat.HEADER_LENGTH) {
-            return TORN;
-        }
-        int length = BatchFormat.frameLength(scratch, 0);
-        if (length < BatchFormat.HEADER_LENGTH) {
-            return CORRUPT;
-        }
-        if (length > size - position) {
-            return TORN;
-        }
-        if (BatchFormat.baseOffset(scratch, 0) != expectedBaseOffset || BatchFormat.recordCount(scratch, 0) <= 0) {
-            return CORRUPT;
-        }
-        if (scratch.capacity() < length) {
-            ByteBuffer bigger = ByteBuffer.allocate(Math.max(length, scratch.capacity() * 2))
-                    .order(BatchFormat.ORDER);
-            bigger.put(scratch.flip());
-            scratch = bigger;
-        }
-        ByteBuffer rest = scratch.limit(length).position(BatchFormat.HEADER_LENGTH);
-        if (file.read(rest, position + BatchFormat.HEADER_LENGTH) < length - BatchFormat.HEADER_LENGTH) {
-            return TORN;
-        }
-        return BatchFormat.crcMatches(scratch, 0, length) ? length : CORRUPT;
     }
 }
