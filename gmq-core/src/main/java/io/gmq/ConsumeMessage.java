@@ -1,5 +1,6 @@
 package io.gmq;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -18,7 +19,22 @@ public interface ConsumeMessage {
     /** The partition key, or null. */
     byte[] key();
 
+    /** The payload; the first call copies it out of the delivery, later calls return the same array. */
     byte[] payload();
+
+    /** The payload's length in bytes, without copying it. */
+    default int payloadSize() {
+        return payload().length;
+    }
+
+    /**
+     * The payload as a read-only buffer from position 0 to its length, without a copy: the way to
+     * parse a payload in place (the consumers of this library read it straight from the bytes
+     * they received). Each call returns a new buffer over the same bytes.
+     */
+    default ByteBuffer payloadBuffer() {
+        return ByteBuffer.wrap(payload()).asReadOnlyBuffer();
+    }
 
     List<Header> headers();
 

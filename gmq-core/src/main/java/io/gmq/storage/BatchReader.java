@@ -24,6 +24,7 @@ public final class BatchReader {
     private int recordIndex;
     private int recordCount;
     private long baseOffset;
+    private short attributes;
 
     // current record
     private long offset;
@@ -66,6 +67,7 @@ public final class BatchReader {
             frameEnd = frameStart + length;
             recordCount = BatchFormat.recordCount(buf, frameStart);
             baseOffset = BatchFormat.baseOffset(buf, frameStart);
+            attributes = BatchFormat.attributes(buf, frameStart);
             recordIndex = 0;
             recordPos = frameStart + BatchFormat.HEADER_LENGTH;
         }
@@ -97,17 +99,46 @@ public final class BatchReader {
         return timestamp;
     }
 
+    /** Whether the current record's batch was published at least once (QoS 1). */
+    public boolean atLeastOnce() {
+        return (attributes & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
+    }
+
+    /**
+     * The buffer the accessors read (a duplicate private to this reader, its positions unused): a
+     * record view may keep it with the positions below and read the record later, since only
+     * absolute gets touch it.
+     */
+    public ByteBuffer buffer() {
+        return buf;
+    }
+
+    /** Where the current record's key bytes start in {@link #buffer()} (meaningless without a key). */
+    public int keyPosition() {
+        return keyPos;
+    }
+
+    /** The current record's key length, -1 for no key. */
+    public int keyLength() {
+        return keyLength;
+    }
+
+    /** Where the current record's value bytes start in {@link #buffer()}. */
+    public int valuePosition() {
+        return valuePos;
+    }
+
+    /** Where the current record's first header starts in {@link #buffer()}. */
+    public int headersPosition() {
+        return headersPos;
+    }
+
     public boolean hasKey() {
         return keyLength >= 0;
     }
 
     public byte[] key() {
-        if (keyLength < 0) {
-            return null;
-        }
-        byte[] k = new byte[keyLength];
-        buf.get(keyPos, k);
-        return k;
+        return keyLength < 0 ? null : copy(buf, keyPos, keyLength);
     }
 
     public int valueLength() {
@@ -115,9 +146,7 @@ public final class BatchReader {
     }
 
     public byte[] value() {
-        byte[] v = new byte[valueLength];
-        buf.get(valuePos, v);
-        return v;
+        return copy(buf, valuePos, valueLength);
     }
 
     /** The value as a read-only view (no copy), valid while the underlying buffer is. */
@@ -130,6 +159,18 @@ public final class BatchReader {
     }
 
     public List<Header> headers() {
+        return headers(buf, headersPos, headerCount);
+    }
+
+    /** Copies {@code bytes} bytes at {@code pos} of {@code buf} (absolute: the buffer's position is untouched). */
+    public static byte[] copy(ByteBuffer buf, int pos, int bytes) {
+        byte[] out = new byte[bytes];
+        buf.get(pos, out);
+        return out;
+    }
+
+    /** Decodes {@code headerCount} headers starting at {@code headersPos} of {@code buf} (absolute reads). */
+    public static List<Header> headers(ByteBuffer buf, int headersPos, int headerCount) {
         if (headerCount == 0) {
             return Collections.emptyList();
         }

@@ -27,15 +27,23 @@ final class AckRanges {
     }
 
     void add(long offset) {
-        if (pairs > 0 && ranges[2 * pairs - 1] == offset) {
-            ranges[2 * pairs - 1] = offset + 1;
+        addRange(offset, offset + 1);
+    }
+
+    /** Adds [from, to), extending the last range when it ends at {@code from}; nothing if empty. */
+    void addRange(long from, long to) {
+        if (from >= to) {
+            return;
+        }
+        if (pairs > 0 && ranges[2 * pairs - 1] == from) {
+            ranges[2 * pairs - 1] = to;
             return;
         }
         if (2 * pairs + 2 > ranges.length) {
             ranges = Arrays.copyOf(ranges, ranges.length * 2);
         }
-        ranges[2 * pairs] = offset;
-        ranges[2 * pairs + 1] = offset + 1;
+        ranges[2 * pairs] = from;
+        ranges[2 * pairs + 1] = to;
         pairs++;
     }
 

@@ -2,9 +2,9 @@ package io.gmq.client.internal;
 
 import io.gmq.AckMode;
 import io.gmq.GmqException;
-import io.gmq.QoS;
 import io.gmq.TopicPartition;
 import io.gmq.client.ClientConfig;
+import io.gmq.internal.broker.DeliveredRecord;
 import io.gmq.proto.Acks;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.Credits;
@@ -12,9 +12,6 @@ import io.gmq.proto.Delivery;
 import io.gmq.proto.PartitionOffsets;
 import io.gmq.proto.Subscribe;
 import io.gmq.proto.Unsubscribe;
-import io.gmq.storage.BatchFormat;
-import io.gmq.storage.BatchReader;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -45,8 +42,7 @@ final class ClientSubscription implements AutoCloseable {
     /** Upper bound of the pre-sized list of one delivery (the range may be wider than what it holds). */
     private static final int MAX_PRESIZE = 4096;
     /** Tells the dispatcher to end (compared by identity). */
-    private static final List<ReceivedMessage> STOP = List.of(
-            new ReceivedMessage(null, -1, new TopicPartition("", 0), 0, null, null, List.of(), 0, 0, QoS.AT_MOST_ONCE));
+    private static final List<ReceivedMessage> STOP = new ArrayList<>(0);
 
     private final long id;
     private final String topic;
@@ -74,6 +70,12 @@ final class ClientSubscription implements AutoCloseable {
 
     private final Int2ObjectHashMap<PartitionOffsets.Builder> pendingNacks = new Int2ObjectHashMap<>();
     private int pendingCredits;
+
+    // Owned by the dispatcher thread: acks of consecutive offsets [runFrom, runTo) of runOf's
+    // partition made on that thread and not yet handed over (runOf null: none).
+    private ReceivedMessage runOf;
+    private long runFrom;
+    private long runTo;
     private boolean flushScheduled;
     private volatile int epoch;
     private volatile String memberId;
@@ -172,46 +174,22 @@ final class ClientSubscription implements AutoCloseable {
         }
     }
 
-    /** Decodes the records of {@code d} in [from, to) and queues them for the handler. */
+    /** Decodes the records of {@code d} in [from, to) (views, no copies) and queues them for the handler. */
     void onDelivery(Delivery d, int deliveryEpoch) {
         if (closed || deliveryEpoch != epoch) {
             return;
         }
-        ByteBuffer buf = Protos.readView(d.getFrames());
-        int pos = buf.position();
-        int end = buf.limit();
-        BatchReader reader = new BatchReader();
         long from = d.getFromOffset();
         long to = d.getToOffset();
         List<ReceivedMessage> records = new ArrayList<>((int) Math.max(0, Math.min(to - from, MAX_PRESIZE)));
         TopicPartition tp = new TopicPartition(d.getTopic(), d.getPartition());
-        while (end - pos >= BatchFormat.HEADER_LENGTH) {
-            int length = BatchFormat.frameLength(buf, pos);
-            if (length < BatchFormat.HEADER_LENGTH || length > end - pos) {
-                break;
-            }
-            boolean atLeastOnce =
-                    (buf.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET) & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
-            reader.wrap(buf.duplicate().position(pos).limit(pos + length));
-            while (reader.next()) {
-                long offset = reader.offset();
-                if (offset < from || offset >= to) {
-                    continue;
-                }
-                records.add(new ReceivedMessage(
-                        this,
-                        deliveryEpoch,
-                        tp,
-                        offset,
-                        reader.hasKey() ? reader.key() : null,
-                        reader.value(),
-                        reader.headers(),
-                        reader.timestamp(),
-                        d.getDeliveryCount(),
-                        atLeastOnce ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE));
-            }
-            pos += length;
-        }
+        int deliveryCount = d.getDeliveryCount();
+        DeliveredRecord.decode(
+                Protos.readView(d.getFrames()),
+                from,
+                to,
+                at -> new ReceivedMessage(this, deliveryEpoch, tp, at, deliveryCount),
+                records::add);
         if (!records.isEmpty()) {
             queue.add(records);
         }
@@ -228,39 +206,83 @@ final class ClientSubscription implements AutoCloseable {
             if (records == STOP) {
                 return;
             }
-            for (int i = 0; i < records.size(); i++) {
-                dispatch(records.get(i), i == records.size() - 1);
-            }
+            dispatch(records);
         }
     }
 
-    /** Runs the handler on {@code m}; {@code lastOfDelivery}: flush acks now if nothing else is queued. */
-    private void dispatch(ReceivedMessage m, boolean lastOfDelivery) {
-        if (closed || m.epoch() != epoch) {
-            return; // stale or closing: the next owner of the partition delivers it again
+    /**
+     * Runs the handler over one delivery (one partition, offset order). Acks made on this thread
+     * (auto, or manual from inside the handler) of consecutive offsets only extend a local run;
+     * the run and the returned credits are handed over under one lock acquisition per
+     * {@code consumerCredits / 4} records and at the end of the delivery, instead of one per record.
+     */
+    private void dispatch(List<ReceivedMessage> records) {
+        boolean autoAck = config.ackMode() == AckMode.AUTO;
+        int chunk = Math.max(1, config.consumerCredits() / 4);
+        int handled = 0;
+        ReceivedMessage last = null;
+        for (int i = 0; i < records.size(); i++) {
+            ReceivedMessage m = records.get(i);
+            if (closed || m.epoch() != epoch) {
+                break; // stale or closing: the next owner of the partition delivers the rest again
+            }
+            last = m;
+            boolean ok = runHandler(m);
+            handled++;
+            if (autoAck) {
+                if (ok) {
+                    m.ack();
+                } else {
+                    m.nack();
+                }
+            }
+            if (handled == chunk) {
+                handOver(m, handled, false);
+                handled = 0;
+            }
         }
-        boolean ok;
+        if (last != null) {
+            handOver(last, handled, true);
+        }
+    }
+
+    private boolean runHandler(ReceivedMessage m) {
         try {
             config.messageHandler().handle(m);
-            ok = true;
-        } catch (Exception e) {
+            return true;
+        } catch (Exception | Error e) { // as the embedded consumer: a handler's failure is a nack
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
             LOG.warn("message handler failed on {}: {}", m, e.toString());
-            ok = false;
+            return false;
         }
-        boolean autoAck = config.ackMode() == AckMode.AUTO && m.qos() == QoS.AT_LEAST_ONCE;
+    }
+
+    /**
+     * Adds the dispatcher's run of acks and {@code credits} returned credits to what the next flush
+     * sends; flushes now at the end of a delivery with nothing else queued, or once a quarter of
+     * the credits is back, else within {@link #ACK_FLUSH_MILLIS}. Dispatcher thread only.
+     */
+    private void handOver(ReceivedMessage m, int credits, boolean endOfDelivery) {
+        ReceivedMessage of = runOf;
+        if (of == null && credits == 0) {
+            return;
+        }
+        runOf = null;
         boolean flushNow;
         boolean schedule = false;
-        // One lock acquisition per record for the ack, the returned credit and the flush decision.
         synchronized (this) {
-            if (autoAck) {
-                addPendingLocked(m, ok);
+            if (of != null && !closed && of.epoch() == epoch) {
+                pendingAcksOf(of).addRange(runFrom, runTo);
             }
-            if (m.epoch() == epoch) {
-                pendingCredits++;
+            if (closed || m.epoch() != epoch) {
+                return; // the member that received them is gone; the next owner redelivers
             }
+            pendingCredits += credits;
             flushNow =
-                    (lastOfDelivery && queue.isEmpty()) || pendingCredits >= Math.max(1, config.consumerCredits() / 4);
-            if (!flushNow && !flushScheduled && !closed) {
+                    (endOfDelivery && queue.isEmpty()) || pendingCredits >= Math.max(1, config.consumerCredits() / 4);
+            if (!flushNow && !flushScheduled) {
                 flushScheduled = true;
                 schedule = true;
             }
@@ -274,6 +296,10 @@ final class ClientSubscription implements AutoCloseable {
 
     /** Records an ack or nack; it goes out with the next flush (at most {@link #ACK_FLUSH_MILLIS} later). */
     void settle(ReceivedMessage m, boolean ack) {
+        if (ack && Thread.currentThread() == dispatcher) {
+            ackOnDispatcher(m);
+            return;
+        }
         boolean schedule = false;
         synchronized (this) {
             addPendingLocked(m, ack);
@@ -287,17 +313,35 @@ final class ClientSubscription implements AutoCloseable {
         }
     }
 
+    /**
+     * An ack on the dispatcher thread: extends the run when it is the next offset of the run's
+     * partition (a compare and an increment), else hands the run over and starts a new one. The
+     * run is handed over by {@link #dispatch} before the dispatcher takes the next delivery.
+     */
+    private void ackOnDispatcher(ReceivedMessage m) {
+        ReceivedMessage of = runOf;
+        if (of != null && runTo == m.offset() && of.partition() == m.partition() && of.epoch() == m.epoch()) {
+            runTo++;
+            return;
+        }
+        if (of != null) {
+            synchronized (this) {
+                if (!closed && of.epoch() == epoch) {
+                    pendingAcksOf(of).addRange(runFrom, runTo);
+                }
+            }
+        }
+        runOf = m;
+        runFrom = m.offset();
+        runTo = runFrom + 1;
+    }
+
     private void addPendingLocked(ReceivedMessage m, boolean ack) {
         if (closed || m.epoch() != epoch) {
             return; // the member that received it is gone; the next owner redelivers
         }
         if (ack) {
-            AckRanges ranges = pendingAcks.get(m.partition());
-            if (ranges == null) {
-                ranges = new AckRanges(m.topic(), m.partition());
-                pendingAcks.put(m.partition(), ranges);
-            }
-            ranges.add(m.offset());
+            pendingAcksOf(m).add(m.offset());
             return;
         }
         PartitionOffsets.Builder offsets = pendingNacks.get(m.partition());
@@ -306,6 +350,15 @@ final class ClientSubscription implements AutoCloseable {
             pendingNacks.put(m.partition(), offsets);
         }
         offsets.addOffsets(m.offset());
+    }
+
+    private AckRanges pendingAcksOf(ReceivedMessage m) {
+        AckRanges ranges = pendingAcks.get(m.partition());
+        if (ranges == null) {
+            ranges = new AckRanges(m.topic(), m.partition());
+            pendingAcks.put(m.partition(), ranges);
+        }
+        return ranges;
     }
 
     /**

@@ -1,28 +1,16 @@
 package io.gmq.client.internal;
 
-import io.gmq.Header;
-import io.gmq.QoS;
 import io.gmq.TopicPartition;
 import io.gmq.internal.broker.DeliveredRecord;
-import java.util.List;
+import io.gmq.storage.BatchReader;
 
-/** One delivered record, decoded from its frame; ack/nack go back to the subscription that received it. */
+/** One delivered record, a view into its delivery's frames; ack/nack go back to the subscription that received it. */
 final class ReceivedMessage extends DeliveredRecord {
     private final ClientSubscription owner;
     private final int epoch;
 
-    ReceivedMessage(
-            ClientSubscription owner,
-            int epoch,
-            TopicPartition tp,
-            long offset,
-            byte[] key,
-            byte[] payload,
-            List<Header> headers,
-            long timestamp,
-            int deliveryCount,
-            QoS qos) {
-        super(tp, offset, key, payload, headers, timestamp, deliveryCount, qos);
+    ReceivedMessage(ClientSubscription owner, int epoch, TopicPartition tp, BatchReader at, int deliveryCount) {
+        super(tp, at, deliveryCount);
         this.owner = owner;
         this.epoch = epoch;
     }

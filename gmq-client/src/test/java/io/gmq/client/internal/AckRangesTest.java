@@ -53,4 +53,40 @@ class AckRangesTest {
         assertTrue(r.isEmpty());
         assertEquals(0, r.drainTo().getRangesCount(), "drained ranges are not sent twice");
     }
+
+    /** Ranges added whole, in any order and overlap, name exactly the offsets they cover. */
+    @Property(tries = 300)
+    void addedRangesCoverExactlyTheirOffsets(
+            @ForAll @Size(max = 100) List<@LongRange(min = 0, max = 400) Long> starts,
+            @ForAll @Size(max = 100) List<@LongRange(min = 0, max = 6) Long> lengths) {
+        AckRanges r = new AckRanges("t", 0);
+        TreeSet<Long> expected = new TreeSet<>();
+        for (int i = 0; i < Math.min(starts.size(), lengths.size()); i++) {
+            long from = starts.get(i);
+            r.addRange(from, from + lengths.get(i));
+            for (long o = from; o < from + lengths.get(i); o++) {
+                expected.add(o);
+            }
+        }
+        assertEquals(expected.isEmpty(), r.isEmpty(), "empty ranges add nothing");
+        PartitionOffsets po = r.drainTo();
+        TreeSet<Long> covered = new TreeSet<>();
+        for (int i = 0; i < po.getRangesCount(); i += 2) {
+            assertTrue(po.getRanges(i) < po.getRanges(i + 1), "non-empty, well-formed range");
+            for (long o = po.getRanges(i); o < po.getRanges(i + 1); o++) {
+                covered.add(o);
+            }
+        }
+        assertEquals(expected, covered);
+    }
+
+    @Test
+    void aRangeThatStartsWhereTheLastEndsExtendsIt() {
+        AckRanges r = new AckRanges("t", 0);
+        r.addRange(10, 20);
+        r.add(20);
+        r.addRange(21, 30);
+        r.addRange(35, 40);
+        assertEquals(List.of(10L, 30L, 35L, 40L), r.drainTo().getRangesList());
+    }
 }

@@ -4,42 +4,88 @@ import io.gmq.ConsumeMessage;
 import io.gmq.Header;
 import io.gmq.QoS;
 import io.gmq.TopicPartition;
+import io.gmq.storage.BatchReader;
+import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
- * A record as a consumer's handler sees it, decoded from a delivery: the values, plus where an
- * ack goes, which each consumer (embedded handler, network client) says in {@link #settle}.
- * Acknowledging a QoS 0 record does nothing.
+ * A record as a consumer's handler sees it: a view of one record inside its delivery's frames,
+ * plus where an ack goes, which each consumer (embedded handler, network client) says in
+ * {@link #settle}. Acknowledging a QoS 0 record does nothing.
+ *
+ * <p>Decoding a delivery costs one small object per record: key, payload and headers stay in the
+ * delivery's buffer until asked for ({@link #payload()} copies once and keeps the copy,
+ * {@link #payloadBuffer()} never copies). The buffer is never written after it is handed over
+ * (storage does not reuse a returned fetch buffer; a network delivery owns its bytes), so reads
+ * from any thread, at any later time, see the record as delivered. A record keeps its delivery's
+ * buffer reachable for as long as the record is.
  */
 public abstract class DeliveredRecord implements ConsumeMessage {
     /** Shared by every record of one delivery: acks need no key object of their own. */
     private final TopicPartition tp;
 
     private final long offset;
-    private final byte[] key;
-    private final byte[] payload;
-    private final List<Header> headers;
     private final long timestamp;
     private final int deliveryCount;
     private final QoS qos;
+    /** The delivery's frames; read with absolute gets only (shared by its records and threads). */
+    private final ByteBuffer frames;
 
-    protected DeliveredRecord(
-            TopicPartition tp,
-            long offset,
-            byte[] key,
-            byte[] payload,
-            List<Header> headers,
-            long timestamp,
-            int deliveryCount,
-            QoS qos) {
+    private final int keyPosition;
+    private final int keyLength;
+    private final int payloadPosition;
+    private final int payloadLength;
+    private final int headersPosition;
+    private final int headerCount;
+    // Copies made on first use. Not volatile: two threads racing both copy the same bytes.
+    private byte[] key;
+    private byte[] payload;
+
+    /** A record at the reader's current position; the reader may move on at once. */
+    protected DeliveredRecord(TopicPartition tp, BatchReader at, int deliveryCount) {
         this.tp = tp;
-        this.offset = offset;
-        this.key = key;
-        this.payload = payload;
-        this.headers = headers;
-        this.timestamp = timestamp;
+        this.offset = at.offset();
+        this.timestamp = at.timestamp();
         this.deliveryCount = deliveryCount;
-        this.qos = qos;
+        this.qos = at.atLeastOnce() ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE;
+        this.frames = at.buffer();
+        this.keyPosition = at.keyPosition();
+        this.keyLength = at.keyLength();
+        this.payloadPosition = at.valuePosition();
+        this.payloadLength = at.valueLength();
+        this.headersPosition = at.headersPosition();
+        this.headerCount = at.headerCount();
+    }
+
+    /** Builds one record from a reader positioned on it. */
+    @FunctionalInterface
+    public interface Factory<R extends DeliveredRecord> {
+        R create(BatchReader at);
+    }
+
+    /**
+     * Passes every record with {@code from <= offset < to} in {@code frames} (stored frames, from
+     * the buffer's position to its limit) to {@code sink}, in offset order.
+     *
+     * @return how many records were passed on
+     */
+    public static <R extends DeliveredRecord> int decode(
+            ByteBuffer frames, long from, long to, Factory<R> factory, Consumer<? super R> sink) {
+        BatchReader reader = new BatchReader(frames);
+        int n = 0;
+        while (reader.next()) {
+            long o = reader.offset();
+            if (o < from) {
+                continue;
+            }
+            if (o >= to) {
+                break;
+            }
+            sink.accept(factory.create(reader));
+            n++;
+        }
+        return n;
     }
 
     /** Acknowledges ({@code ack} true) or negatively acknowledges this QoS 1 record. */
@@ -66,17 +112,38 @@ public abstract class DeliveredRecord implements ConsumeMessage {
 
     @Override
     public final byte[] key() {
-        return key;
+        byte[] k = key;
+        if (k == null && keyLength >= 0) {
+            k = BatchReader.copy(frames, keyPosition, keyLength);
+            key = k;
+        }
+        return k;
     }
 
     @Override
     public final byte[] payload() {
-        return payload;
+        byte[] p = payload;
+        if (p == null) {
+            p = BatchReader.copy(frames, payloadPosition, payloadLength);
+            payload = p;
+        }
+        return p;
+    }
+
+    @Override
+    public final int payloadSize() {
+        return payloadLength;
+    }
+
+    @Override
+    public final ByteBuffer payloadBuffer() {
+        ByteBuffer view = frames.slice(payloadPosition, payloadLength);
+        return view.isReadOnly() ? view : view.asReadOnlyBuffer();
     }
 
     @Override
     public final List<Header> headers() {
-        return headers;
+        return BatchReader.headers(frames, headersPosition, headerCount);
     }
 
     @Override
@@ -111,6 +178,6 @@ public abstract class DeliveredRecord implements ConsumeMessage {
     @Override
     public String toString() {
         return "ConsumeMessage{" + tp + "@" + offset + ", deliveryCount=" + deliveryCount + ", qos=" + qos + ", "
-                + (payload == null ? 0 : payload.length) + " bytes}";
+                + payloadLength + " bytes}";
     }
 }

@@ -1,10 +1,8 @@
 package io.gmq.internal.embedded;
 
-import io.gmq.Header;
-import io.gmq.QoS;
 import io.gmq.TopicPartition;
 import io.gmq.internal.broker.DeliveredRecord;
-import java.util.List;
+import io.gmq.storage.BatchReader;
 
 /** A message as an embedded handler sees it; ack/nack go to {@code acker} (none for replay). */
 final class DeliveredMessage extends DeliveredRecord {
@@ -16,17 +14,8 @@ final class DeliveredMessage extends DeliveredRecord {
 
     private final Acker acker;
 
-    DeliveredMessage(
-            TopicPartition tp,
-            long offset,
-            byte[] key,
-            byte[] payload,
-            List<Header> headers,
-            long timestamp,
-            int deliveryCount,
-            QoS qos,
-            Acker acker) {
-        super(tp, offset, key, payload, headers, timestamp, deliveryCount, qos);
+    DeliveredMessage(TopicPartition tp, BatchReader at, int deliveryCount, Acker acker) {
+        super(tp, at, deliveryCount);
         this.acker = acker;
     }
 

@@ -43,8 +43,9 @@ final class CommitCycle {
     }
 
     /**
-     * Forces every segment written in this cycle (once each, even if several partitions share
-     * nothing but the device). {@link Segment#force} skips a segment already forced past this
+     * Forces every segment written in this cycle for acknowledgement (once each, even if several
+     * partitions share nothing but the device; the log file, the index only now and then: see
+     * {@link Segment#forceForAck}). It skips a segment already forced past this
      * cycle's writes: by a force that started after them (the previous cycle's, if the writer was
      * quick) or by the eviction that closed its files. A failed force poisons its partition: its bytes may or may not be
      * on disk, so nothing more is acknowledged for it until it is reopened and recovered.
@@ -56,7 +57,7 @@ final class CommitCycle {
                 continue;
             }
             try {
-                s.force();
+                s.forceForAck();
             } catch (IOException e) {
                 partitions[i].failFsync(s, e);
             }

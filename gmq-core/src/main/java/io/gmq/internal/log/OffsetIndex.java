@@ -29,9 +29,10 @@ import java.util.Arrays;
  *
  * <p>Invariants of a valid index: the first entry is (0, 0); relative offsets and positions strictly
  * increase; timestamps never decrease; every position is inside the log file. The entry of a
- * frame is written after the frame, and both are forced together, so after a crash an index can
- * only be ahead of its log where recovery truncates it again, or behind, where recovery rebuilds
- * the missing entries by scanning.
+ * frame is written after the frame and forced with or after it (the active segment's index only
+ * every so often: see {@link Segment#forceForAck}), so after a crash an index can only be ahead
+ * of its log where recovery truncates it again, or behind, where recovery rebuilds the missing
+ * entries by scanning.
  *
  * <p>Threading: one writer (the log writer thread, or recovery); any number of readers. The entry
  * arrays are published through the volatile {@link #entries} before the volatile {@link #count},

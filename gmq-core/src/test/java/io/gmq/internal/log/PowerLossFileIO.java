@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -27,9 +28,17 @@ public final class PowerLossFileIO implements LogFileIO {
     private int generation;
     private final java.util.concurrent.atomic.AtomicLong forces = new java.util.concurrent.atomic.AtomicLong();
 
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> forcesBySuffix = new ConcurrentHashMap<>();
+
     /** Completed force() calls so far (tests wait on it to know a timer-driven flush happened). */
     public long forceCount() {
         return forces.get();
+    }
+
+    /** Completed force() calls of files whose name ends with {@code suffix} (".log", ".index"). */
+    public long forceCount(String suffix) {
+        java.util.concurrent.atomic.AtomicLong n = forcesBySuffix.get(suffix);
+        return n == null ? 0 : n.get();
     }
 
     /** The content of one file as of its last force. */
@@ -186,6 +195,12 @@ public final class PowerLossFileIO implements LogFileIO {
                     durableState.dirtyTo = -1;
                 }
                 forces.incrementAndGet();
+                String name = path.getFileName().toString();
+                int dot = name.lastIndexOf('.');
+                forcesBySuffix
+                        .computeIfAbsent(
+                                dot < 0 ? "" : name.substring(dot), k -> new java.util.concurrent.atomic.AtomicLong())
+                        .incrementAndGet();
             } finally {
                 power.readLock().unlock();
             }

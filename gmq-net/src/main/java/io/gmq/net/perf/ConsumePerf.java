@@ -85,7 +85,7 @@ public final class ConsumePerf {
         }
         handlerCpu.at(i - 1);
         long ageMillis = System.currentTimeMillis() - m.timestamp();
-        stats.record(ageMillis * NANOS_PER_MILLI, m.payload().length);
+        stats.record(ageMillis * NANOS_PER_MILLI, m.payloadSize());
         m.ack();
         if (i == spec.records()) {
             lastNanos.set(now);

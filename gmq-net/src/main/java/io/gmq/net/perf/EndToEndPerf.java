@@ -172,13 +172,12 @@ public final class EndToEndPerf {
 
     private void onMessage(ConsumeMessage m) {
         long now = System.nanoTime();
-        byte[] payload = m.payload();
-        long sentAt = ByteBuffer.wrap(payload).getLong();
+        long sentAt = m.payloadBuffer().getLong(0);
         if (sentAt == WARM_UP) {
             warmedUp.countDown();
             return;
         }
-        stats.record(now - sentAt, payload.length);
+        stats.record(now - sentAt, m.payloadSize());
         long n = received.incrementAndGet();
         handlerCpu.at(n - 1);
         if (n == spec.records()) {

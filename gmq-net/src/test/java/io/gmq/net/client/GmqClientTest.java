@@ -141,6 +141,92 @@ final class GmqClientTest {
     }
 
     @Test
+    void aFailedHandlerIsRedeliveredWhileTheRestOfItsDeliveryIsCommitted() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        String addr = "127.0.0.1:" + server.port();
+        GmqClient producer =
+                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        producer.createTopic("flaky", 1);
+        for (int i = 0; i < 500; i++) {
+            producer.publishAsync("flaky", ("m" + i).getBytes(StandardCharsets.UTF_8), PublishOption.partition(0));
+        }
+        producer.flush();
+        Map<Long, List<Integer>> deliveries = new ConcurrentHashMap<>();
+        GmqClient consumer = own(GmqClient.connect(ClientConfig.builder()
+                .serverAddr(addr)
+                .consumerGroup("flaky-readers")
+                .consumerCredits(64) // hand-overs inside a delivery, not only at its end
+                .messageHandler(m -> {
+                    deliveries
+                            .computeIfAbsent(m.offset(), o -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                            .add(m.deliveryCount());
+                    assertEquals(
+                            "m" + m.offset(),
+                            StandardCharsets.UTF_8.decode(m.payloadBuffer()).toString());
+                    if (m.offset() == 137 && m.deliveryCount() == 1) {
+                        throw new IllegalStateException("fails once");
+                    }
+                })
+                .build()));
+        consumer.subscribe("flaky");
+        await(
+                "offset 137 delivered again",
+                () -> deliveries.getOrDefault(137L, List.of()).size() == 2);
+        await(
+                "all 500 committed",
+                () -> producer.describeGroup("flaky-readers")
+                                .partitions()
+                                .get(0)
+                                .committedOffset()
+                        == 500);
+        assertEquals(List.of(1, 2), deliveries.get(137L), "the failed record comes back as a redelivery");
+        for (long o = 0; o < 500; o++) {
+            if (o != 137) {
+                assertEquals(List.of(1), deliveries.get(o), "offset " + o + " handled once, acked with its run");
+            }
+        }
+    }
+
+    @Test
+    void manualAcksFromTheHandlerAndFromAnotherThreadAreAllCommitted() throws Exception {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        String addr = "127.0.0.1:" + server.port();
+        GmqClient producer =
+                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        producer.createTopic("mixed", 2);
+        for (int i = 0; i < 400; i++) {
+            producer.publishAsync("mixed", new byte[] {(byte) i}, PublishOption.partition(i % 2));
+        }
+        producer.flush();
+        java.util.concurrent.ExecutorService later = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            Set<String> seen = ConcurrentHashMap.newKeySet();
+            GmqClient consumer = own(GmqClient.connect(ClientConfig.builder()
+                    .serverAddr(addr)
+                    .consumerGroup("mixers")
+                    .ackMode(io.gmq.AckMode.MANUAL)
+                    .consumerCredits(32)
+                    .messageHandler(m -> {
+                        assertTrue(seen.add(m.partition() + "@" + m.offset()), "no record delivered twice");
+                        if (m.offset() % 3 == 0) {
+                            later.execute(m::ack); // out of order, from a thread of the application
+                        } else {
+                            m.ack();
+                        }
+                    })
+                    .build()));
+            consumer.subscribe("mixed");
+            await("every record seen", () -> seen.size() == 400);
+            await(
+                    "both partitions committed to their end",
+                    () -> producer.describeGroup("mixers").partitions().stream()
+                            .allMatch(p -> p.committedOffset() == 200));
+        } finally {
+            later.shutdownNow();
+        }
+    }
+
+    @Test
     void asyncPublishesAreBatchedAndAllAcknowledgedInPartitionOrder() {
         GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
         GmqClient client = own(GmqClient.connect(ClientConfig.builder()
