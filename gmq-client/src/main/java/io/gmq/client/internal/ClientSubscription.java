@@ -12,8 +12,7 @@ import io.gmq.proto.Delivery;
 import io.gmq.proto.PartitionOffsets;
 import io.gmq.proto.Subscribe;
 import io.gmq.proto.Unsubscribe;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.ByteBuffer;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -39,10 +38,8 @@ final class ClientSubscription implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ClientSubscription.class);
     /** Longest an ack waits for others to share its frame. */
     private static final long ACK_FLUSH_MILLIS = 5;
-    /** Upper bound of the pre-sized list of one delivery (the range may be wider than what it holds). */
-    private static final int MAX_PRESIZE = 4096;
     /** Tells the dispatcher to end (compared by identity). */
-    private static final List<ReceivedMessage> STOP = new ArrayList<>(0);
+    private static final Received STOP = new Received(null, 0, 0, null, 0, -1);
 
     private final long id;
     private final String topic;
@@ -50,10 +47,15 @@ final class ClientSubscription implements AutoCloseable {
     private final BrokerConnection connection;
     private final ScheduledExecutorService timer;
     /**
-     * Decoded deliveries, one list per {@code Delivery} frame: one queue operation (and at most one
-     * wake-up of the dispatcher) per delivery rather than per record.
+     * Deliveries received and not yet handled, one entry per {@code Delivery} frame: one queue
+     * operation (and at most one wake-up of the dispatcher) per delivery rather than per record.
+     * The dispatcher decodes them as it runs the handler, so the connection's thread only parses
+     * the frame and queues it.
      */
-    private final LinkedBlockingQueue<List<ReceivedMessage>> queue = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Received> queue = new LinkedBlockingQueue<>();
+
+    /** One delivery as received: its frames and the records in [from, to) to hand to the handler. */
+    private record Received(ByteBuffer frames, long from, long to, TopicPartition tp, int deliveryCount, int epoch) {}
 
     private final Thread dispatcher;
 
@@ -76,6 +78,10 @@ final class ClientSubscription implements AutoCloseable {
     private ReceivedMessage runOf;
     private long runFrom;
     private long runTo;
+    // Owned by the dispatcher thread: handled records of the delivery in hand whose credits are
+    // not handed over yet, and the last of them.
+    private int dispatchedInDelivery;
+    private ReceivedMessage lastDispatched;
     private boolean flushScheduled;
     private volatile int epoch;
     private volatile String memberId;
@@ -174,39 +180,32 @@ final class ClientSubscription implements AutoCloseable {
         }
     }
 
-    /** Decodes the records of {@code d} in [from, to) (views, no copies) and queues them for the handler. */
+    /** Queues the records of {@code d} in [from, to) for the handler. */
     void onDelivery(Delivery d, int deliveryEpoch) {
-        if (closed || deliveryEpoch != epoch) {
+        if (closed || deliveryEpoch != epoch || d.getToOffset() <= d.getFromOffset()) {
             return;
         }
-        long from = d.getFromOffset();
-        long to = d.getToOffset();
-        List<ReceivedMessage> records = new ArrayList<>((int) Math.max(0, Math.min(to - from, MAX_PRESIZE)));
-        TopicPartition tp = new TopicPartition(d.getTopic(), d.getPartition());
-        int deliveryCount = d.getDeliveryCount();
-        DeliveredRecord.decode(
+        queue.add(new Received(
                 Protos.readView(d.getFrames()),
-                from,
-                to,
-                at -> new ReceivedMessage(this, deliveryEpoch, tp, at, deliveryCount),
-                records::add);
-        if (!records.isEmpty()) {
-            queue.add(records);
-        }
+                d.getFromOffset(),
+                d.getToOffset(),
+                new TopicPartition(d.getTopic(), d.getPartition()),
+                d.getDeliveryCount(),
+                deliveryEpoch));
     }
 
     private void dispatchLoop() {
         while (true) {
-            List<ReceivedMessage> records;
+            Received d;
             try {
-                records = queue.take();
+                d = queue.take();
             } catch (InterruptedException e) {
                 return;
             }
-            if (records == STOP) {
+            if (d == STOP) {
                 return;
             }
-            dispatch(records);
+            dispatch(d);
         }
     }
 
@@ -216,33 +215,42 @@ final class ClientSubscription implements AutoCloseable {
      * the run and the returned credits are handed over under one lock acquisition per
      * {@code consumerCredits / 4} records and at the end of the delivery, instead of one per record.
      */
-    private void dispatch(List<ReceivedMessage> records) {
-        boolean autoAck = config.ackMode() == AckMode.AUTO;
-        int chunk = Math.max(1, config.consumerCredits() / 4);
-        int handled = 0;
-        ReceivedMessage last = null;
-        for (int i = 0; i < records.size(); i++) {
-            ReceivedMessage m = records.get(i);
-            if (closed || m.epoch() != epoch) {
-                break; // stale or closing: the next owner of the partition delivers the rest again
-            }
-            last = m;
-            boolean ok = runHandler(m);
-            handled++;
-            if (autoAck) {
-                if (ok) {
-                    m.ack();
-                } else {
-                    m.nack();
-                }
-            }
-            if (handled == chunk) {
-                handOver(m, handled, false);
-                handled = 0;
+    private void dispatch(Received d) {
+        if (closed || d.epoch() != epoch) {
+            return; // stale or closing: the next owner of the partition delivers it again
+        }
+        dispatchedInDelivery = 0;
+        lastDispatched = null;
+        DeliveredRecord.decode(
+                d.frames(),
+                d.from(),
+                d.to(),
+                at -> new ReceivedMessage(this, d.epoch(), d.tp(), at, d.deliveryCount()),
+                this::dispatchOne);
+        if (lastDispatched != null) {
+            handOver(lastDispatched, dispatchedInDelivery, true);
+            lastDispatched = null;
+        }
+    }
+
+    /** Runs the handler on one record of the delivery in hand (dispatcher thread). */
+    private void dispatchOne(ReceivedMessage m) {
+        if (closed || m.epoch() != epoch) {
+            return; // stale or closing: the next owner of the partition delivers the rest again
+        }
+        lastDispatched = m;
+        boolean ok = runHandler(m);
+        dispatchedInDelivery++;
+        if (config.ackMode() == AckMode.AUTO) {
+            if (ok) {
+                m.ack();
+            } else {
+                m.nack();
             }
         }
-        if (last != null) {
-            handOver(last, handled, true);
+        if (dispatchedInDelivery == Math.max(1, config.consumerCredits() / 4)) {
+            handOver(m, dispatchedInDelivery, false);
+            dispatchedInDelivery = 0;
         }
     }
 

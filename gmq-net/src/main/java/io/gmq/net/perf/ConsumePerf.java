@@ -89,6 +89,7 @@ public final class ConsumePerf {
         m.ack();
         if (i == spec.records()) {
             lastNanos.set(now);
+            stats.flush();
             done.countDown();
         }
     }

@@ -181,6 +181,7 @@ public final class EndToEndPerf {
         long n = received.incrementAndGet();
         handlerCpu.at(n - 1);
         if (n == spec.records()) {
+            stats.flush();
             done.countDown();
         }
     }
