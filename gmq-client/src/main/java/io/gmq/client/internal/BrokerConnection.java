@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
  */
 final class BrokerConnection implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerConnection.class);
+    /**
+     * Initial HTTP/2 receive window of a session (grpc still tunes it from measured bandwidth-delay):
+     * deliveries of up to a megabyte each arrive without waiting for window updates.
+     */
+    static final int FLOW_CONTROL_WINDOW = 8 << 20;
+
     private static final long INITIAL_BACKOFF_MILLIS = 50;
     private static final long PING_DEADLINE_MILLIS = 5_000;
 
@@ -176,6 +182,7 @@ final class BrokerConnection implements AutoCloseable {
                         addr, config.security().credentials())
                 .intercept(config.security().tokenInterceptor())
                 .maxInboundMessageSize(Integer.MAX_VALUE)
+                .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
                 .keepAliveTime(10, TimeUnit.SECONDS)
                 .keepAliveTimeout(5, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)
