@@ -180,7 +180,12 @@ final class ClientSubscription implements AutoCloseable {
         }
     }
 
-    /** Queues the records of {@code d} in [from, to) for the handler. */
+    /**
+     * Queues the records of {@code d} in [from, to) for the handler. The frames stay valid after
+     * this call, and so do the messages that view them: grpc's protobuf marshaller copies a bytes
+     * field out of its receive buffer (it parses without aliasing), so {@code d} owns its bytes
+     * (checked by GmqClientTest, which reads messages after later deliveries arrived).
+     */
     void onDelivery(Delivery d, int deliveryEpoch) {
         if (closed || deliveryEpoch != epoch || d.getToOffset() <= d.getFromOffset()) {
             return;

@@ -40,15 +40,7 @@ class AckRangesTest {
         }
         assertEquals(acks.isEmpty(), r.isEmpty());
         PartitionOffsets po = r.drainTo();
-        assertEquals(0, po.getRangesCount() % 2);
-        TreeSet<Long> covered = new TreeSet<>();
-        for (int i = 0; i < po.getRangesCount(); i += 2) {
-            assertTrue(po.getRanges(i) < po.getRanges(i + 1), "non-empty, well-formed range");
-            for (long o = po.getRanges(i); o < po.getRanges(i + 1); o++) {
-                covered.add(o);
-            }
-        }
-        assertEquals(expected, covered);
+        assertEquals(expected, covered(po));
         assertTrue(po.getRangesCount() / 2 <= acks.size());
         assertTrue(r.isEmpty());
         assertEquals(0, r.drainTo().getRangesCount(), "drained ranges are not sent twice");
@@ -69,15 +61,7 @@ class AckRangesTest {
             }
         }
         assertEquals(expected.isEmpty(), r.isEmpty(), "empty ranges add nothing");
-        PartitionOffsets po = r.drainTo();
-        TreeSet<Long> covered = new TreeSet<>();
-        for (int i = 0; i < po.getRangesCount(); i += 2) {
-            assertTrue(po.getRanges(i) < po.getRanges(i + 1), "non-empty, well-formed range");
-            for (long o = po.getRanges(i); o < po.getRanges(i + 1); o++) {
-                covered.add(o);
-            }
-        }
-        assertEquals(expected, covered);
+        assertEquals(expected, covered(r.drainTo()));
     }
 
     @Test
@@ -88,5 +72,18 @@ class AckRangesTest {
         r.addRange(21, 30);
         r.addRange(35, 40);
         assertEquals(List.of(10L, 30L, 35L, 40L), r.drainTo().getRangesList());
+    }
+
+    /** The offsets the wire-form ranges name, checking each range is well formed. */
+    private static TreeSet<Long> covered(PartitionOffsets po) {
+        assertEquals(0, po.getRangesCount() % 2);
+        TreeSet<Long> covered = new TreeSet<>();
+        for (int i = 0; i < po.getRangesCount(); i += 2) {
+            assertTrue(po.getRanges(i) < po.getRanges(i + 1), "non-empty, well-formed range");
+            for (long o = po.getRanges(i); o < po.getRanges(i + 1); o++) {
+                covered.add(o);
+            }
+        }
+        return covered;
     }
 }

@@ -224,22 +224,7 @@ final class Segment {
      * the eviction that closed the files).
      */
     void force() throws IOException {
-        long seq = writeSeq;
-        if (forcedSeq.get() >= seq) {
-            return;
-        }
-        SegmentFiles f = files;
-        if (f == null || !f.tryPin()) {
-            f = pinSlow(seq);
-            if (f == null) {
-                return;
-            }
-        }
-        try {
-            forceHandle(f, seq);
-        } finally {
-            f.unpin();
-        }
+        force(false);
     }
 
     /**
@@ -248,8 +233,12 @@ final class Segment {
      * group commit costs one fsync instead of two.
      */
     void forceForAck() throws IOException {
+        force(true);
+    }
+
+    private void force(boolean forAck) throws IOException {
         long seq = writeSeq;
-        if (logForcedSeq.get() >= seq) {
+        if ((forAck ? logForcedSeq : forcedSeq).get() >= seq) {
             return;
         }
         SegmentFiles f = files;
@@ -260,17 +249,22 @@ final class Segment {
             }
         }
         try {
-            int entries = index.count();
-            int known = indexForcedCount;
-            if (entries - known >= INDEX_FORCE_ENTRIES || entries < known) { // fewer: truncated since
-                forceHandle(f, seq);
-            } else {
+            if (forAck && !indexForceDue()) {
                 f.log.force();
                 logForcedSeq.accumulateAndGet(seq, Math::max);
+            } else {
+                forceHandle(f, seq);
             }
         } finally {
             f.unpin();
         }
+    }
+
+    /** Enough index entries are not known durable (or the index was truncated since): force it too. */
+    private boolean indexForceDue() {
+        int entries = index.count();
+        int known = indexForcedCount;
+        return entries - known >= INDEX_FORCE_ENTRIES || entries < known;
     }
 
     private void forceHandle(SegmentFiles f, long seq) throws IOException {
@@ -279,8 +273,8 @@ final class Segment {
         logForcedSeq.accumulateAndGet(seq, Math::max);
         f.indexFile.force();
         forcedSeq.accumulateAndGet(seq, Math::max);
-        indexForcedCount =
-                entries; // a roll racing the syncer may leave the lower count: the next index force comes sooner
+        // A roll racing the syncer may leave the lower count: the next index force just comes sooner.
+        indexForcedCount = entries;
     }
 
     /**

@@ -201,12 +201,14 @@ final class GmqClientTest {
         java.util.concurrent.ExecutorService later = java.util.concurrent.Executors.newSingleThreadExecutor();
         try {
             Set<String> seen = ConcurrentHashMap.newKeySet();
+            List<ConsumeMessage> kept = new java.util.concurrent.CopyOnWriteArrayList<>();
             GmqClient consumer = own(GmqClient.connect(ClientConfig.builder()
                     .serverAddr(addr)
                     .consumerGroup("mixers")
                     .ackMode(io.gmq.AckMode.MANUAL)
                     .consumerCredits(32)
                     .messageHandler(m -> {
+                        kept.add(m);
                         assertTrue(seen.add(m.partition() + "@" + m.offset()), "no record delivered twice");
                         if (m.offset() % 3 == 0) {
                             later.execute(m::ack); // out of order, from a thread of the application
@@ -221,6 +223,15 @@ final class GmqClientTest {
                     "both partitions committed to their end",
                     () -> producer.describeGroup("mixers").partitions().stream()
                             .allMatch(p -> p.committedOffset() == 200));
+            // Messages are views into their deliveries: read long after later deliveries arrived,
+            // each still holds its own payload (message i went to partition i % 2 at offset i / 2).
+            assertEquals(400, kept.size());
+            for (ConsumeMessage m : kept) {
+                assertEquals(
+                        (byte) (2 * m.offset() + m.partition()),
+                        m.payloadBuffer().get(0));
+                assertEquals(1, m.payloadSize());
+            }
         } finally {
             later.shutdownNow();
         }
