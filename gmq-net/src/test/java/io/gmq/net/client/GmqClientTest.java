@@ -64,6 +64,12 @@ final class GmqClientTest {
         return c;
     }
 
+    /** Starts a standalone server on 127.0.0.1, closed after the test; returns its address. */
+    private String startServer() {
+        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
+        return "127.0.0.1:" + server.port();
+    }
+
     static void await(String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!condition.getAsBoolean()) {
@@ -76,8 +82,7 @@ final class GmqClientTest {
 
     @Test
     void publishedMessagesAreConsumedAndAcknowledged() {
-        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
-        String addr = "127.0.0.1:" + server.port();
+        String addr = startServer();
         GmqClient producer =
                 own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
         producer.createTopic("orders", 3);
@@ -116,8 +121,7 @@ final class GmqClientTest {
 
     @Test
     void acksSentJustBeforeCloseAreCommitted() {
-        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
-        String addr = "127.0.0.1:" + server.port();
+        String addr = startServer();
         GmqClient producer =
                 own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
         producer.createTopic("closing", 1);
@@ -142,8 +146,7 @@ final class GmqClientTest {
 
     @Test
     void aFailedHandlerIsRedeliveredWhileTheRestOfItsDeliveryIsCommitted() {
-        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
-        String addr = "127.0.0.1:" + server.port();
+        String addr = startServer();
         GmqClient producer =
                 own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
         producer.createTopic("flaky", 1);
@@ -189,8 +192,7 @@ final class GmqClientTest {
 
     @Test
     void manualAcksFromTheHandlerAndFromAnotherThreadAreAllCommitted() throws Exception {
-        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
-        String addr = "127.0.0.1:" + server.port();
+        String addr = startServer();
         GmqClient producer =
                 own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
         producer.createTopic("mixed", 2);
@@ -295,8 +297,7 @@ final class GmqClientTest {
 
     @Test
     void atMostOnceMessagesArriveMarkedQos0AndNeedNoAck() {
-        GmqServer server = own(GmqServer.standalone(config(dir), "127.0.0.1", 0));
-        String addr = "127.0.0.1:" + server.port();
+        String addr = startServer();
         GmqClient producer =
                 own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
         producer.createTopic("fire", 1);
