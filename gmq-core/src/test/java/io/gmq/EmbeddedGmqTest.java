@@ -93,6 +93,13 @@ class EmbeddedGmqTest {
             assertEquals(sent.get(i).offset(), m.offset());
             assertEquals("k" + i, m.keyAsString());
             assertEquals("test", m.header("source").valueAsString());
+            // read long after the delivery: the view still reads this record's own bytes
+            assertEquals(
+                    "Order#" + i,
+                    java.nio.charset.StandardCharsets.UTF_8
+                            .decode(m.payloadBuffer())
+                            .toString());
+            assertEquals(("Order#" + i).length(), m.payloadSize());
             assertEquals(1, m.deliveryCount());
             assertEquals(QoS.AT_LEAST_ONCE, m.qos());
         }
