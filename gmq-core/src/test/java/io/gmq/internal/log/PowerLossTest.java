@@ -61,12 +61,7 @@ class PowerLossTest {
             th.start();
         }
         await("500 acknowledged appends", () -> acknowledged.size() >= 500);
-        io.cutPower();
-        stop.set(true);
-        for (Thread th : producers) {
-            th.join();
-        }
-        logs.close();
+        cutPowerUnderLoad(io, stop, producers, logs);
 
         try (LogManager reopened = LogManager.open(cfg, io)) {
             PartitionLog after = reopened.log(TP);
@@ -133,12 +128,7 @@ class PowerLossTest {
             th.start();
         }
         await("600 acknowledged appends", () -> acks.get() >= 600);
-        io.cutPower();
-        stop.set(true);
-        for (Thread th : producers) {
-            th.join();
-        }
-        logs.close();
+        cutPowerUnderLoad(io, stop, producers, logs);
 
         try (LogManager reopened = LogManager.open(cfg, io)) {
             for (int p = 0; p < partitions; p++) {
@@ -280,5 +270,16 @@ class PowerLossTest {
                 }
             }
         }
+    }
+
+    /** Cuts the power while the producers run, then stops them and closes the (dead) manager. */
+    private static void cutPowerUnderLoad(
+            PowerLossFileIO io, AtomicBoolean stop, List<Thread> producers, LogManager logs) throws Exception {
+        io.cutPower();
+        stop.set(true);
+        for (Thread th : producers) {
+            th.join();
+        }
+        logs.close();
     }
 }
