@@ -186,8 +186,9 @@ final class PerfCommand implements Runnable {
 
         @Option(
                 names = "--credits",
-                defaultValue = "20000",
-                description = "Records the broker may send ahead of the handler (default ${DEFAULT-VALUE}).")
+                defaultValue = "100000",
+                description = "Records the broker may send ahead of the handler (default ${DEFAULT-VALUE}, about"
+                        + " what a Kafka consumer prefetches with its default fetch sizes).")
         int credits;
 
         @Option(
