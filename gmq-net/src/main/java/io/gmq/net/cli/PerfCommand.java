@@ -187,8 +187,8 @@ final class PerfCommand implements Runnable {
         @Option(
                 names = "--credits",
                 defaultValue = "100000",
-                description = "Records the broker may send ahead of the handler (default ${DEFAULT-VALUE}, about"
-                        + " what a Kafka consumer prefetches with its default fetch sizes).")
+                description = "Records the broker may send ahead of the handler (default ${DEFAULT-VALUE}; the"
+                        + " broker's window of unacknowledged records per partition caps it too).")
         int credits;
 
         @Option(
