@@ -286,8 +286,8 @@ final class ClientSubscription implements AutoCloseable {
         boolean flushNow;
         boolean schedule = false;
         synchronized (this) {
-            if (of != null && !closed && of.epoch() == epoch) {
-                pendingAcksOf(of).addRange(runFrom, runTo);
+            if (of != null) {
+                addRunLocked(of);
             }
             if (closed || m.epoch() != epoch) {
                 return; // the member that received them is gone; the next owner redelivers
@@ -339,14 +339,19 @@ final class ClientSubscription implements AutoCloseable {
         }
         if (of != null) {
             synchronized (this) {
-                if (!closed && of.epoch() == epoch) {
-                    pendingAcksOf(of).addRange(runFrom, runTo);
-                }
+                addRunLocked(of);
             }
         }
         runOf = m;
         runFrom = m.offset();
         runTo = runFrom + 1;
+    }
+
+    /** Adds the dispatcher's run [runFrom, runTo) of {@code of}'s partition to the pending acks (lock held). */
+    private void addRunLocked(ReceivedMessage of) {
+        if (!closed && of.epoch() == epoch) {
+            pendingAcksOf(of).addRange(runFrom, runTo);
+        }
     }
 
     private void addPendingLocked(ReceivedMessage m, boolean ack) {

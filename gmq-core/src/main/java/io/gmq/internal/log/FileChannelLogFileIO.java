@@ -40,6 +40,19 @@ final class FileChannelLogFileIO implements LogFileIO {
         }
     }
 
+    /** Reads until {@code dst} is full or the file ends; the bytes read. */
+    static int readFully(FileChannel channel, ByteBuffer dst, long position) throws IOException {
+        int total = 0;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, position + total);
+            if (n < 0) {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
     private static final class ChannelFile implements LogFile {
         private final FileChannel channel;
 
@@ -74,15 +87,7 @@ final class FileChannelLogFileIO implements LogFileIO {
 
         @Override
         public int read(ByteBuffer dst, long position) throws IOException {
-            int total = 0;
-            while (dst.hasRemaining()) {
-                int n = channel.read(dst, position + total);
-                if (n < 0) {
-                    break;
-                }
-                total += n;
-            }
-            return total;
+            return readFully(channel, dst, position);
         }
 
         @Override

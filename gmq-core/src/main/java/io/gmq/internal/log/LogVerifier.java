@@ -246,15 +246,7 @@ public final class LogVerifier {
 
         @Override
         public int read(ByteBuffer dst, long position) throws IOException {
-            int total = 0;
-            while (dst.hasRemaining()) {
-                int n = channel.read(dst, position + total);
-                if (n < 0) {
-                    break;
-                }
-                total += n;
-            }
-            return total;
+            return FileChannelLogFileIO.readFully(channel, dst, position);
         }
 
         @Override
