@@ -47,7 +47,11 @@ final class PerfCommand implements Runnable {
         @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
         CommandLine.Model.CommandSpec mixee;
 
-        @Option(names = "--server", description = "Broker HOST:PORT (default " + PerfTarget.DEFAULT_SERVER + ").")
+        @Option(
+                names = "--server",
+                description = "Broker HOST:PORT, or several comma-separated: a client starts at one and fails over "
+                        + "to the next; with --client-per-producer, producer i starts at the i-th. Default "
+                        + PerfTarget.DEFAULT_SERVER + ".")
         String server;
 
         @Option(

@@ -5,6 +5,9 @@ import io.gmq.GmqException;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 
 /**
  * Where a perf run sends its load: brokers over gRPC, or an engine inside this JVM
@@ -31,7 +34,17 @@ public record PerfTarget(String serverAddr, Duration linger, Integer batchBytes)
     }
 
     public ClientConfig.Builder config() {
-        ClientConfig.Builder b = ClientConfig.builder().serverAddr(serverAddr);
+        return config(0);
+    }
+
+    /**
+     * The settings of a run's {@code client}-th client: with several brokers listed
+     * ({@code "a:1,b:2,c:3"}), client {@code i} starts at broker {@code i mod N} and fails over
+     * along the rest of the list, so a run's clients spread over the brokers like the connections
+     * of many applications would.
+     */
+    public ClientConfig.Builder config(int client) {
+        ClientConfig.Builder b = ClientConfig.builder().serverAddr(rotated(serverAddr, client));
         if (linger != null) {
             b.linger(linger);
         }
@@ -39,6 +52,24 @@ public record PerfTarget(String serverAddr, Duration linger, Integer batchBytes)
             b.maxBatchBytes(batchBytes);
         }
         return b;
+    }
+
+    /** {@code addresses} (comma-separated) starting at the {@code by}-th, wrapping around. */
+    static String rotated(String addresses, int by) {
+        if (addresses.startsWith(ClientConfig.EMBEDDED_PREFIX)) {
+            return addresses;
+        }
+        List<String> list = new ArrayList<>();
+        for (String a : addresses.split(",")) {
+            if (!a.isBlank()) {
+                list.add(a.trim());
+            }
+        }
+        if (list.size() < 2) {
+            return addresses;
+        }
+        Collections.rotate(list, -Math.floorMod(by, list.size()));
+        return String.join(",", list);
     }
 
     /** Creates {@code topic} with {@code partitions} unless it exists (then its partition count stays). */

@@ -57,7 +57,7 @@ public final class ProducePerf {
         List<GmqClient> clients = new ArrayList<>();
         try {
             for (int i = 0; i < clientCount; i++) {
-                clients.add(GmqClient.connect(target.config().build()));
+                clients.add(GmqClient.connect(target.config(i).build()));
             }
             if (spec.partitions() > 0) {
                 PerfTarget.ensureTopic(clients.get(0), spec.topic(), spec.partitions());

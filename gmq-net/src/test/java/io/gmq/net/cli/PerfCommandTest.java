@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
+import io.gmq.net.perf.PerfTarget;
 import io.gmq.net.server.GmqServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -161,5 +162,49 @@ final class PerfCommandTest {
                         "--embedded",
                         dir.toString()));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("not both"));
+    }
+
+    @Test
+    void producersSpreadOverTheListedBrokers() {
+        try (GmqServer storage = GmqServer.storage(
+                        GmqConfig.builder()
+                                .dataDir(dir)
+                                .flushPolicy(FlushPolicy.OS)
+                                .build(),
+                        "127.0.0.1",
+                        0);
+                GmqServer first = GmqServer.broker(
+                        GmqConfig.builder().dataDir(dir).build(), "127.0.0.1", 0, "127.0.0.1:" + storage.port());
+                GmqServer second = GmqServer.broker(
+                        GmqConfig.builder().dataDir(dir).build(), "127.0.0.1", 0, "127.0.0.1:" + storage.port())) {
+            String a = "127.0.0.1:" + first.port();
+            String b = "127.0.0.1:" + second.port();
+            PerfTarget target = PerfTarget.server(a + "," + b, null, null);
+            assertEquals(List.of(a, b), target.config(0).build().addresses());
+            assertEquals(List.of(b, a), target.config(1).build().addresses());
+            assertEquals(List.of(a, b), target.config(2).build().addresses());
+
+            assertEquals(
+                    3000,
+                    runAndCount(
+                            "perf",
+                            "produce",
+                            "--server",
+                            a + "," + b,
+                            "--topic",
+                            "spread",
+                            "--records",
+                            "3000",
+                            "--record-size",
+                            "100",
+                            "--producers",
+                            "2",
+                            "--client-per-producer",
+                            "--qos",
+                            "1"));
+            assertEquals(
+                    3000,
+                    runAndCount("perf", "consume", "--server", b + "," + a, "--topic", "spread", "--records", "3000"));
+        }
     }
 }
