@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -196,13 +197,27 @@ public final class LocalStorage implements Storage {
     @Override
     public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
         try {
-            if (offset < 0) {
-                throw GmqException.invalidArgument("offset must not be negative, was " + offset);
-            }
-            return log(tp).fetch(offset, maxBytes, maxWaitMillis);
+            return logToRead(tp, offset).fetch(offset, maxBytes, maxWaitMillis);
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    @Override
+    public CompletableFuture<FetchResult> fetch(
+            TopicPartition tp, long offset, int maxBytes, long maxWaitMillis, Executor executor) {
+        try {
+            return logToRead(tp, offset).fetch(offset, maxBytes, maxWaitMillis, executor);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private PartitionLog logToRead(TopicPartition tp, long offset) {
+        if (offset < 0) {
+            throw GmqException.invalidArgument("offset must not be negative, was " + offset);
+        }
+        return log(tp);
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * The one seam between broker logic and everything that must survive a crash: partition logs,
@@ -52,6 +53,18 @@ public interface Storage extends AutoCloseable {
      * {@code maxWaitMillis} for new data and completes as soon as it arrives (long poll).
      */
     CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis);
+
+    /**
+     * Like {@link #fetch(TopicPartition, long, int, long)}, for a caller that goes on working on
+     * {@code executor}: a future that is not complete when returned completes on a thread of
+     * {@code executor}, so the caller can continue there without another hand-off. A storage that
+     * can (the local one) runs the waiting read itself on {@code executor}.
+     */
+    default CompletableFuture<FetchResult> fetch(
+            TopicPartition tp, long offset, int maxBytes, long maxWaitMillis, Executor executor) {
+        CompletableFuture<FetchResult> f = fetch(tp, offset, maxBytes, maxWaitMillis);
+        return f.isDone() ? f : f.thenApplyAsync(r -> r, executor);
+    }
 
     PartitionInfo partitionInfo(TopicPartition tp);
 

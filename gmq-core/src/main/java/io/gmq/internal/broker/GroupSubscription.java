@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -472,8 +473,24 @@ public final class GroupSubscription implements AutoCloseable {
             return; // the tick tries again; a heartbeat renews the lease or fences us
         }
         ps.fetching = true;
-        storage.fetch(ps.tp, ps.fetchOffset, fetchBytes(ps, Math.min(room, sink.capacity())), pullIntervalMillis)
-                .whenCompleteAsync((r, e) -> onFetched(ps, r, e), engine.deliveryExecutor());
+        // A long poll completes on a delivery thread (the local log reads there when data arrives):
+        // deliver on that thread. A result that is ready now goes to a delivery thread as a task,
+        // not into a recursion of fetches on this one.
+        Executor delivery = engine.deliveryExecutor();
+        Thread caller = Thread.currentThread();
+        storage.fetch(
+                        ps.tp,
+                        ps.fetchOffset,
+                        fetchBytes(ps, Math.min(room, sink.capacity())),
+                        pullIntervalMillis,
+                        delivery)
+                .whenComplete((r, e) -> {
+                    if (Thread.currentThread() == caller) {
+                        delivery.execute(() -> onFetched(ps, r, e));
+                    } else {
+                        onFetched(ps, r, e);
+                    }
+                });
     }
 
     /**

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -74,7 +76,15 @@ public final class PartitionLog {
     // long-poll fetches waiting for the high watermark to pass their offset
     private final List<FetchWaiter> waiters = new ArrayList<>();
     private volatile int waiterCount;
-    private final Runnable wakeWaitersTask = this::wakeWaiters;
+    /**
+     * The one pending timeout sweep of this partition's waiters and when it runs (guarded by
+     * waiters): waiters are not given a timer each, so a long poll that data ends costs no timer
+     * to schedule and cancel.
+     */
+    private ScheduledFuture<?> sweep;
+
+    private long sweepAtNanos;
+    private final Runnable sweepTask = this::sweepExpiredWaiters;
 
     PartitionLog(
             TopicPartition tp, Path dir, LogManager manager, LogSettings settings, LogRecovery.Recovered recovered) {
@@ -390,11 +400,7 @@ public final class PartitionLog {
         }
         highWatermark = hw;
         if (waiterCount > 0) {
-            try {
-                manager.scheduler().execute(wakeWaitersTask);
-            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
-                wakeWaiters();
-            }
+            wakeWaiters();
         }
     }
 
@@ -636,9 +642,19 @@ public final class PartitionLog {
     /**
      * Like {@link #read} but waits, up to {@code maxWaitMillis}, for data at {@code offset} if none
      * is readable yet; completes as soon as the high watermark passes it (no polling), or with an
-     * empty result when the wait ends.
+     * empty result when the wait ends. A fetch that waits completes on the log's scheduler.
      */
     public CompletableFuture<FetchResult> fetch(long offset, int maxBytes, long maxWaitMillis) {
+        return fetch(offset, maxBytes, maxWaitMillis, manager.scheduler());
+    }
+
+    /**
+     * Like {@link #fetch(long, int, long)}, but a fetch that waits is read and completed by a task
+     * on {@code wakeOn} when data arrives: the thread that makes the data visible (the log's syncer)
+     * hands it straight to the consumer's executor, one thread hand-off instead of two. A result
+     * ready at once completes on the calling thread.
+     */
+    public CompletableFuture<FetchResult> fetch(long offset, int maxBytes, long maxWaitMillis, Executor wakeOn) {
         FetchResult now;
         try {
             now = read(offset, maxBytes);
@@ -648,23 +664,75 @@ public final class PartitionLog {
         if (!now.isEmpty() || now.outOfRange() || maxWaitMillis <= 0) {
             return CompletableFuture.completedFuture(now);
         }
-        FetchWaiter waiter = new FetchWaiter(offset, maxBytes);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxWaitMillis);
+        FetchWaiter waiter = new FetchWaiter(offset, maxBytes, deadline, wakeOn);
         synchronized (waiters) {
+            if (!sweepNoLaterThan(deadline)) {
+                return CompletableFuture.completedFuture(now); // shutting down: no wait
+            }
             waiters.add(waiter);
             waiterCount = waiters.size();
         }
         if (highWatermark > offset || closed) {
-            wakeWaiters();
-        } else {
-            try {
-                waiter.timeout = manager.scheduler().schedule(waiter, maxWaitMillis, TimeUnit.MILLISECONDS);
-            } catch (RuntimeException rejected) {
-                waiter.complete();
-            }
+            wakeWaiters(); // the data came while the waiter was parked
         }
         return waiter.future;
     }
 
+    /**
+     * Makes sure a sweep runs by {@code deadline}: keeps the pending one if it runs no later,
+     * otherwise schedules an earlier one. False if the scheduler is shut down.
+     */
+    private boolean sweepNoLaterThan(long deadline) {
+        if (sweep != null) {
+            if (sweepAtNanos - deadline <= 0) {
+                return true;
+            }
+            sweep.cancel(false);
+        }
+        try {
+            sweep = manager.scheduler()
+                    .schedule(sweepTask, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            sweepAtNanos = deadline;
+            return true;
+        } catch (RejectedExecutionException shuttingDown) {
+            sweep = null;
+            return false;
+        }
+    }
+
+    /** Runs on the scheduler: ends the waits that are due (each on its executor), and books the next sweep if any remain. */
+    private void sweepExpiredWaiters() {
+        long now = System.nanoTime();
+        List<FetchWaiter> due = null;
+        synchronized (waiters) {
+            sweep = null;
+            long next = 0;
+            boolean any = false;
+            for (int i = waiters.size() - 1; i >= 0; i--) {
+                FetchWaiter w = waiters.get(i);
+                if (w.deadlineNanos - now <= 0) {
+                    if (due == null) {
+                        due = new ArrayList<>();
+                    }
+                    due.add(w);
+                    waiters.remove(i);
+                } else if (!any || w.deadlineNanos - next < 0) {
+                    next = w.deadlineNanos;
+                    any = true;
+                }
+            }
+            waiterCount = waiters.size();
+            if (any) {
+                sweepNoLaterThan(next);
+            }
+        }
+        if (due != null) {
+            wakeAll(due);
+        }
+    }
+
+    /** Hands every waiter the high watermark has passed to its executor (any thread). */
     private void wakeWaiters() {
         long hw = highWatermark;
         List<FetchWaiter> ready = null;
@@ -682,34 +750,37 @@ public final class PartitionLog {
             waiterCount = waiters.size();
         }
         if (ready != null) {
-            for (FetchWaiter w : ready) {
-                ScheduledFuture<?> t = w.timeout;
-                if (t != null) {
-                    t.cancel(false);
-                }
+            wakeAll(ready);
+        }
+    }
+
+    private static void wakeAll(List<FetchWaiter> ready) {
+        for (FetchWaiter w : ready) {
+            try {
+                w.wakeOn.execute(w);
+            } catch (RejectedExecutionException shuttingDown) {
                 w.complete();
             }
         }
     }
 
-    /** A parked long-poll fetch; run by the scheduler when its wait ends. */
+    /** A parked long-poll fetch; run on its executor when data arrives. */
     private final class FetchWaiter implements Runnable {
         final long offset;
         final int maxBytes;
+        final long deadlineNanos;
+        final Executor wakeOn;
         final CompletableFuture<FetchResult> future = new CompletableFuture<>();
-        volatile ScheduledFuture<?> timeout;
 
-        FetchWaiter(long offset, int maxBytes) {
+        FetchWaiter(long offset, int maxBytes, long deadlineNanos, Executor wakeOn) {
             this.offset = offset;
             this.maxBytes = maxBytes;
+            this.deadlineNanos = deadlineNanos;
+            this.wakeOn = wakeOn;
         }
 
         @Override
         public void run() {
-            synchronized (waiters) {
-                waiters.remove(this);
-                waiterCount = waiters.size();
-            }
             complete();
         }
 

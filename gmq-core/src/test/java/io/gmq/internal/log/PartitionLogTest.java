@@ -39,6 +39,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -454,6 +458,88 @@ class PartitionLogTest {
             assertFalse(r.outOfRange());
             assertFalse(log.fetch(0, 1000, 30_000).join().isEmpty(), "data present: completes at once");
         }
+    }
+
+    @Test
+    void aWaitingFetchIsReadAndCompletedOnTheGivenExecutor() throws Exception {
+        ExecutorService delivery = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-delivery"));
+        try (LogManager logs = LogManager.open(config(dataDir).build())) {
+            PartitionLog log = logs.log(TP);
+            AtomicReference<String> completedOn = new AtomicReference<>();
+            CompletableFuture<FetchResult> waiting = log.fetch(0, 1000, 60_000, delivery);
+            CompletableFuture<FetchResult> seen = waiting.whenComplete(
+                    (r, e) -> completedOn.set(Thread.currentThread().getName()));
+            assertFalse(waiting.isDone());
+            append(log, simpleBatch(3, 10, 1, 1));
+            FetchResult r = seen.get(10, TimeUnit.SECONDS);
+            assertEquals(3, r.highWatermark());
+            assertEquals(3, readRecords(r));
+            assertEquals("test-delivery", completedOn.get());
+
+            // ready at once: completes on the caller
+            assertTrue(log.fetch(0, 1000, 60_000, delivery).isDone());
+        } finally {
+            delivery.shutdownNow();
+        }
+    }
+
+    @Test
+    void waitsThatDataEndsLeaveOneTimeoutSweepPerPartition() throws Exception {
+        try (LogManager logs = LogManager.open(config(dataDir).build())) {
+            PartitionLog log = logs.log(TP);
+            ScheduledThreadPoolExecutor scheduler = (ScheduledThreadPoolExecutor) logs.scheduler();
+            int scheduledBefore = scheduler.getQueue().size();
+            for (int i = 0; i < 100; i++) {
+                CompletableFuture<FetchResult> waiting = log.fetch(i, 1000, 60_000);
+                assertFalse(waiting.isDone());
+                append(log, simpleBatch(1, 10, 1, i));
+                assertEquals(i + 1, waiting.get(10, TimeUnit.SECONDS).highWatermark());
+            }
+            assertEquals(scheduledBefore + 1, scheduler.getQueue().size(), "100 long polls, one pending sweep");
+        }
+    }
+
+    @Test
+    void aShorterWaitEndsOnTimeWhileALongerOneKeepsWaiting() throws Exception {
+        try (LogManager logs = LogManager.open(config(dataDir).build())) {
+            PartitionLog log = logs.log(TP);
+            CompletableFuture<FetchResult> longWait = log.fetch(0, 1000, 600_000);
+            CompletableFuture<FetchResult> shortWait = log.fetch(0, 1000, 20);
+            assertTrue(shortWait.get(10, TimeUnit.SECONDS).isEmpty());
+            assertFalse(longWait.isDone(), "the long poll still waits");
+
+            // the sweep that ended the short wait booked the next one: a later short wait ends too
+            CompletableFuture<FetchResult> again = log.fetch(0, 1000, 20);
+            assertTrue(again.get(10, TimeUnit.SECONDS).isEmpty());
+            append(log, simpleBatch(2, 10, 1, 1));
+            assertEquals(2, longWait.get(10, TimeUnit.SECONDS).highWatermark());
+        }
+    }
+
+    @Test
+    void aWaitThatEndsEmptyAfterDataEndedAnEarlierOneStillEnds() throws Exception {
+        try (LogManager logs = LogManager.open(config(dataDir).build())) {
+            PartitionLog log = logs.log(TP);
+            CompletableFuture<FetchResult> first = log.fetch(0, 1000, 200);
+            append(log, simpleBatch(1, 10, 1, 1));
+            assertEquals(1, first.get(10, TimeUnit.SECONDS).highWatermark());
+            // parked behind the sweep booked for the first wait, which it outlives: rebooked, not lost
+            CompletableFuture<FetchResult> second = log.fetch(1, 1000, 400);
+            FetchResult r = second.get(10, TimeUnit.SECONDS);
+            assertTrue(r.isEmpty());
+            assertEquals(1, r.highWatermark());
+        }
+    }
+
+    private static int readRecords(FetchResult r) {
+        int n = 0;
+        ByteBuffer buf = r.records();
+        int pos = buf.position();
+        while (buf.limit() - pos >= BatchFormat.HEADER_LENGTH) {
+            n += BatchFormat.recordCount(buf, pos);
+            pos += BatchFormat.frameLength(buf, pos);
+        }
+        return n;
     }
 
     @Test
