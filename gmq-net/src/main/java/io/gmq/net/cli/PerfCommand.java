@@ -49,8 +49,9 @@ final class PerfCommand implements Runnable {
 
         @Option(
                 names = "--server",
-                description = "Broker HOST:PORT, or several comma-separated: a client starts at one and fails over "
-                        + "to the next; with --client-per-producer, producer i starts at the i-th. Default "
+                description = "Broker HOST:PORT, or several comma-separated: a client starts at the first and fails "
+                        + "over to the next (perf produce --client-per-producer: producer i starts at the i-th). "
+                        + "Default "
                         + PerfTarget.DEFAULT_SERVER + ".")
         String server;
 
