@@ -202,6 +202,14 @@ final class PerfCommand implements Runnable {
                 description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
         long idleTimeoutMillis;
 
+        @Option(
+                names = "--warmup-records",
+                paramLabel = "N",
+                defaultValue = "0",
+                description = "Records consumed and acknowledged before measuring, so JIT compilation of"
+                        + " this JVM is not measured (default ${DEFAULT-VALUE}).")
+        long warmupRecords;
+
         @Override
         public Integer call() throws Exception {
             String g = group != null
@@ -209,7 +217,9 @@ final class PerfCommand implements Runnable {
                     : "gmq-perf-" + UUID.randomUUID().toString().substring(0, 8);
             CpuUsage cpu = new CpuUsage();
             ConsumePerf perf = new ConsumePerf(
-                    target.resolve(), new ConsumePerf.Spec(topic, records, g, credits, idleTimeoutMillis), System.out);
+                    target.resolve(),
+                    new ConsumePerf.Spec(topic, records, g, credits, idleTimeoutMillis, warmupRecords),
+                    System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
             printIfSet(perf.handlerCpu().line());

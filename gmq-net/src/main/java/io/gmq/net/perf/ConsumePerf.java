@@ -14,15 +14,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * Throughput spans the first to the N-th delivery, so group join time is left out. The latency
  * columns are the records' age on arrival: now minus the publisher's timestamp (millisecond
  * resolution); for a backlog produced earlier that is the backlog's age, for a live stream it is
- * the end-to-end delay.
+ * the end-to-end delay. With {@code warmupRecords}, that many records are consumed and
+ * acknowledged first and not measured (JIT compilation of a fresh JVM is then left out).
  */
 public final class ConsumePerf {
     private static final long NANOS_PER_MILLI = 1_000_000;
 
-    public record Spec(String topic, long records, String group, int credits, long idleTimeoutMillis) {
+    public record Spec(
+            String topic, long records, String group, int credits, long idleTimeoutMillis, long warmupRecords) {
         public Spec {
             ProducePerf.require(records > 0, "--records must be positive");
             ProducePerf.require(credits >= 1, "--credits must be positive");
+            ProducePerf.require(warmupRecords >= 0, "--warmup-records must not be negative");
         }
     }
 
@@ -76,7 +79,11 @@ public final class ConsumePerf {
             AtomicLong lastNanos,
             CountDownLatch done) {
         long now = System.nanoTime();
-        long i = consumed.incrementAndGet();
+        long i = consumed.incrementAndGet() - spec.warmupRecords();
+        if (i <= 0) {
+            m.ack(); // warm-up
+            return;
+        }
         if (i > spec.records()) {
             return; // not acknowledged: stays with the group
         }

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
+import io.gmq.client.ClientConfig;
+import io.gmq.client.GmqClient;
 import io.gmq.net.perf.PerfTarget;
 import io.gmq.net.server.GmqServer;
+import io.gmq.storage.GroupDescription;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -111,6 +114,28 @@ final class PerfCommandTest {
                 3500,
                 runAndCount(
                         with(target, "perf", "consume", "--topic", "load", "--records", "3500", "--group", "readers")));
+        assertEquals(
+                1000,
+                runAndCount(with(
+                        target,
+                        "perf",
+                        "consume",
+                        "--topic",
+                        "load",
+                        "--records",
+                        "1000",
+                        "--warmup-records",
+                        "2000",
+                        "--group",
+                        "warm")));
+        String addr = target[0].equals("--embedded") ? ClientConfig.EMBEDDED_PREFIX + target[1] : target[1];
+        try (GmqClient client =
+                GmqClient.connect(ClientConfig.builder().serverAddr(addr).build())) {
+            long committed = client.describeGroup("warm").partitions().stream()
+                    .mapToLong(GroupDescription.PartitionProgress::committedOffset)
+                    .sum();
+            assertEquals(3000, committed, "warm-up records are consumed and acknowledged, then 1000 measured");
+        }
         assertEquals(
                 400,
                 runAndCount(with(target, "perf", "e2e", "--records", "400", "--record-size", "64", "--rate", "4000")));
