@@ -29,6 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -181,6 +183,33 @@ abstract class StorageContract {
         assertFalse(waiting.isDone());
         join(storage.append(tp, batch("late"), true));
         assertEquals(List.of("late"), values(join(waiting), 0));
+    }
+
+    @Test
+    void waitingFetchGivenAnExecutorCompletesOnIt() throws Exception {
+        storage.createTopic("poll-on", 1);
+        TopicPartition tp = new TopicPartition("poll-on", 0);
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "contract-executor"));
+        try {
+            CompletableFuture<String> completedOn = new CompletableFuture<>();
+            CompletableFuture<FetchResult> waiting = storage.fetch(tp, 0, 1 << 20, 30_000, executor);
+            waiting.whenComplete(
+                    (r, e) -> completedOn.complete(Thread.currentThread().getName()));
+            assertFalse(waiting.isDone());
+            join(storage.append(tp, batch("late"), true));
+            // read the thread first: a thread joining the future may run its callbacks itself
+            assertEquals("contract-executor", completedOn.get(10, TimeUnit.SECONDS));
+            assertEquals(List.of("late"), values(join(waiting), 0));
+
+            // a wait that ends empty completes there too
+            CompletableFuture<String> emptyOn = new CompletableFuture<>();
+            CompletableFuture<FetchResult> idle = storage.fetch(tp, 1, 1 << 20, 300, executor);
+            idle.whenComplete((r, e) -> emptyOn.complete(Thread.currentThread().getName()));
+            assertEquals("contract-executor", emptyOn.get(10, TimeUnit.SECONDS));
+            assertTrue(join(idle).isEmpty());
+        } finally {
+            executor.shutdownNow();
+        }
     }
 
     @Test
