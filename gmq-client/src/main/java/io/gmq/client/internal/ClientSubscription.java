@@ -86,7 +86,11 @@ final class ClientSubscription implements AutoCloseable {
     private volatile int epoch;
     private volatile String memberId;
     private volatile Set<TopicPartition> assignment = Set.of();
+    /** Set first by {@link #close()}: the dispatcher handles no more records, no credits go back. */
+    private volatile boolean stopping;
+    /** Set by {@link #close()} after the last acks are sent: later acks are dropped (the next owner redelivers). */
     private volatile boolean closed;
+
     private final CompletableFuture<String> joined = new CompletableFuture<>();
 
     ClientSubscription(
@@ -187,7 +191,7 @@ final class ClientSubscription implements AutoCloseable {
      * (checked by GmqClientTest, which reads messages after later deliveries arrived).
      */
     void onDelivery(Delivery d, int deliveryEpoch) {
-        if (closed || deliveryEpoch != epoch || d.getToOffset() <= d.getFromOffset()) {
+        if (stopping || deliveryEpoch != epoch || d.getToOffset() <= d.getFromOffset()) {
             return;
         }
         queue.add(new Received(
@@ -221,7 +225,7 @@ final class ClientSubscription implements AutoCloseable {
      * {@code consumerCredits / 4} records and at the end of the delivery, instead of one per record.
      */
     private void dispatch(Received d) {
-        if (closed || d.epoch() != epoch) {
+        if (stopping || d.epoch() != epoch) {
             return; // stale or closing: the next owner of the partition delivers it again
         }
         dispatchedInDelivery = 0;
@@ -240,7 +244,7 @@ final class ClientSubscription implements AutoCloseable {
 
     /** Runs the handler on one record of the delivery in hand (dispatcher thread). */
     private void dispatchOne(ReceivedMessage m) {
-        if (closed || m.epoch() != epoch) {
+        if (stopping || m.epoch() != epoch) {
             return; // stale or closing: the next owner of the partition delivers the rest again
         }
         lastDispatched = m;
@@ -289,7 +293,7 @@ final class ClientSubscription implements AutoCloseable {
             if (of != null) {
                 addRunLocked(of);
             }
-            if (closed || m.epoch() != epoch) {
+            if (stopping || m.epoch() != epoch) {
                 return; // the member that received them is gone; the next owner redelivers
             }
             pendingCredits += credits;
@@ -316,7 +320,7 @@ final class ClientSubscription implements AutoCloseable {
         boolean schedule = false;
         synchronized (this) {
             addPendingLocked(m, ack);
-            if (config.ackMode() == AckMode.MANUAL && !flushScheduled && !closed) {
+            if (config.ackMode() == AckMode.MANUAL && !flushScheduled && !stopping) {
                 flushScheduled = true;
                 schedule = true;
             }
@@ -411,7 +415,7 @@ final class ClientSubscription implements AutoCloseable {
                 }
                 pendingNacks.clear();
             }
-            credits = closed ? 0 : pendingCredits;
+            credits = stopping ? 0 : pendingCredits;
             pendingCredits = 0;
         }
         if (acks != null) {
@@ -442,23 +446,31 @@ final class ClientSubscription implements AutoCloseable {
     @Override
     public void close() {
         synchronized (sendLock) {
-            if (closed) {
+            if (stopping) {
                 return;
             }
-            flushAcksLocked();
-            closed = true;
-            connection.send(ClientFrame.newBuilder()
-                    .setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(id))
-                    .build());
+            stopping = true;
         }
         queue.clear();
         queue.add(STOP);
         if (Thread.currentThread() != dispatcher) {
             try {
-                dispatcher.join(TimeUnit.SECONDS.toMillis(5));
+                dispatcher.join(TimeUnit.SECONDS.toMillis(5)); // it hands over its last run of acks
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        } else if (runOf != null) {
+            synchronized (this) { // closed from inside the handler: the run in hand goes out too
+                addRunLocked(runOf);
+            }
+            runOf = null;
+        }
+        synchronized (sendLock) {
+            flushAcksLocked(); // every ack made before close, on any thread
+            closed = true;
+            connection.send(ClientFrame.newBuilder()
+                    .setUnsubscribe(Unsubscribe.newBuilder().setSubscriptionId(id))
+                    .build());
         }
     }
 }

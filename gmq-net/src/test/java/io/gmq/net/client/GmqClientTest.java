@@ -25,7 +25,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -142,6 +144,70 @@ final class GmqClientTest {
         await("5 acked", () -> acked.size() == 5);
         consumer.close();
         assertEquals(5, producer.describeGroup("closers").partitions().get(0).committedOffset());
+    }
+
+    @Test
+    void acksOfTheLastRecordsAreCommittedWhenCloseFollowsTheHandlerAtOnce() throws Exception {
+        String addr = startServer();
+        GmqClient producer =
+                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        producer.createTopic("quick-close", 1);
+        for (int i = 0; i < 200; i++) {
+            producer.publish("quick-close", ("m" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        CountDownLatch lastAcked = new CountDownLatch(1);
+        GmqClient consumer = GmqClient.connect(ClientConfig.builder()
+                .serverAddr(addr)
+                .consumerGroup("quick-closers")
+                .ackMode(io.gmq.AckMode.MANUAL)
+                .messageHandler(m -> {
+                    m.ack(); // on the dispatcher: extends its run of acks, handed over after the handler
+                    if (m.offset() == 199) {
+                        lastAcked.countDown();
+                    }
+                })
+                .build());
+        consumer.subscribe("quick-close");
+        assertTrue(lastAcked.await(30, TimeUnit.SECONDS));
+        consumer.close(); // races the dispatcher's hand-over of its run: close waits for it
+        await(
+                "all 200 committed",
+                () -> producer.describeGroup("quick-closers")
+                                .partitions()
+                                .get(0)
+                                .committedOffset()
+                        == 200);
+    }
+
+    @Test
+    void acksOfAHandlerThatUnsubscribesAreCommitted() throws Exception {
+        String addr = startServer();
+        GmqClient producer =
+                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        producer.createTopic("self-close", 1);
+        for (int i = 0; i < 50; i++) {
+            producer.publish("self-close", ("m" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        AtomicReference<GmqClient> self = new AtomicReference<>();
+        CountDownLatch unsubscribed = new CountDownLatch(1);
+        GmqClient consumer = own(GmqClient.connect(ClientConfig.builder()
+                .serverAddr(addr)
+                .consumerGroup("self-closers")
+                .ackMode(io.gmq.AckMode.MANUAL)
+                .messageHandler(m -> {
+                    m.ack();
+                    if (m.offset() == 49) {
+                        self.get().unsubscribe("self-close"); // from the dispatcher thread itself
+                        unsubscribed.countDown();
+                    }
+                })
+                .build()));
+        self.set(consumer);
+        consumer.subscribe("self-close");
+        assertTrue(unsubscribed.await(30, TimeUnit.SECONDS));
+        await(
+                "all 50 committed",
+                () -> producer.describeGroup("self-closers").partitions().get(0).committedOffset() == 50);
     }
 
     @Test
