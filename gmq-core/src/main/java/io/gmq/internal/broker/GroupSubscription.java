@@ -475,22 +475,16 @@ public final class GroupSubscription implements AutoCloseable {
         ps.fetching = true;
         // A long poll completes on a delivery thread (the local log reads there when data arrives):
         // deliver on that thread. A result that is ready now goes to a delivery thread as a task,
-        // not into a recursion of fetches on this one.
+        // not into a recursion of fetches on this one. (One completing between the check and the
+        // callback's registration is delivered on this thread: rare, and as safe.)
         Executor delivery = engine.deliveryExecutor();
-        Thread caller = Thread.currentThread();
-        storage.fetch(
-                        ps.tp,
-                        ps.fetchOffset,
-                        fetchBytes(ps, Math.min(room, sink.capacity())),
-                        pullIntervalMillis,
-                        delivery)
-                .whenComplete((r, e) -> {
-                    if (Thread.currentThread() == caller) {
-                        delivery.execute(() -> onFetched(ps, r, e));
-                    } else {
-                        onFetched(ps, r, e);
-                    }
-                });
+        CompletableFuture<FetchResult> fetched = storage.fetch(
+                ps.tp, ps.fetchOffset, fetchBytes(ps, Math.min(room, sink.capacity())), pullIntervalMillis, delivery);
+        if (fetched.isDone()) {
+            delivery.execute(() -> fetched.whenComplete((r, e) -> onFetched(ps, r, e)));
+        } else {
+            fetched.whenComplete((r, e) -> onFetched(ps, r, e));
+        }
     }
 
     /**
