@@ -121,93 +121,80 @@ final class GmqClientTest {
         assertTrue(seen.values().stream().allMatch(m -> m.qos() == QoS.AT_LEAST_ONCE));
     }
 
+    /** A producer client on {@code addr} that has published {@code n} messages to a new one-partition topic. */
+    private GmqClient producerOf(String addr, String topic, int n) {
+        GmqClient producer =
+                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
+        producer.createTopic(topic, 1);
+        for (int i = 0; i < n; i++) {
+            producer.publish(topic, ("m" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        return producer;
+    }
+
+    /** A consumer of {@code group} with manual acks (not yet subscribed). */
+    private static GmqClient manualAckConsumer(String addr, String group, io.gmq.MessageHandler handler) {
+        return GmqClient.connect(ClientConfig.builder()
+                .serverAddr(addr)
+                .consumerGroup(group)
+                .ackMode(io.gmq.AckMode.MANUAL)
+                .messageHandler(handler)
+                .build());
+    }
+
+    private static long committed(GmqClient client, String group) {
+        return client.describeGroup(group).partitions().get(0).committedOffset();
+    }
+
     @Test
     void acksSentJustBeforeCloseAreCommitted() {
         String addr = startServer();
-        GmqClient producer =
-                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
-        producer.createTopic("closing", 1);
-        for (int i = 0; i < 5; i++) {
-            producer.publish("closing", ("m" + i).getBytes(StandardCharsets.UTF_8));
-        }
+        GmqClient producer = producerOf(addr, "closing", 5);
         Set<Long> acked = ConcurrentHashMap.newKeySet();
-        GmqClient consumer = GmqClient.connect(ClientConfig.builder()
-                .serverAddr(addr)
-                .consumerGroup("closers")
-                .ackMode(io.gmq.AckMode.MANUAL)
-                .messageHandler(m -> {
-                    m.ack();
-                    acked.add(m.offset());
-                })
-                .build());
+        GmqClient consumer = manualAckConsumer(addr, "closers", m -> {
+            m.ack();
+            acked.add(m.offset());
+        });
         consumer.subscribe("closing");
         await("5 acked", () -> acked.size() == 5);
         consumer.close();
-        assertEquals(5, producer.describeGroup("closers").partitions().get(0).committedOffset());
+        assertEquals(5, committed(producer, "closers"));
     }
 
     @Test
     void acksOfTheLastRecordsAreCommittedWhenCloseFollowsTheHandlerAtOnce() throws Exception {
         String addr = startServer();
-        GmqClient producer =
-                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
-        producer.createTopic("quick-close", 1);
-        for (int i = 0; i < 200; i++) {
-            producer.publish("quick-close", ("m" + i).getBytes(StandardCharsets.UTF_8));
-        }
+        GmqClient producer = producerOf(addr, "quick-close", 200);
         CountDownLatch lastAcked = new CountDownLatch(1);
-        GmqClient consumer = GmqClient.connect(ClientConfig.builder()
-                .serverAddr(addr)
-                .consumerGroup("quick-closers")
-                .ackMode(io.gmq.AckMode.MANUAL)
-                .messageHandler(m -> {
-                    m.ack(); // on the dispatcher: extends its run of acks, handed over after the handler
-                    if (m.offset() == 199) {
-                        lastAcked.countDown();
-                    }
-                })
-                .build());
+        GmqClient consumer = manualAckConsumer(addr, "quick-closers", m -> {
+            m.ack(); // on the dispatcher: extends its run of acks, handed over after the handler
+            if (m.offset() == 199) {
+                lastAcked.countDown();
+            }
+        });
         consumer.subscribe("quick-close");
         assertTrue(lastAcked.await(30, TimeUnit.SECONDS));
         consumer.close(); // races the dispatcher's hand-over of its run: close waits for it
-        await(
-                "all 200 committed",
-                () -> producer.describeGroup("quick-closers")
-                                .partitions()
-                                .get(0)
-                                .committedOffset()
-                        == 200);
+        await("all 200 committed", () -> committed(producer, "quick-closers") == 200);
     }
 
     @Test
     void acksOfAHandlerThatUnsubscribesAreCommitted() throws Exception {
         String addr = startServer();
-        GmqClient producer =
-                own(GmqClient.connect(ClientConfig.builder().serverAddr(addr).build()));
-        producer.createTopic("self-close", 1);
-        for (int i = 0; i < 50; i++) {
-            producer.publish("self-close", ("m" + i).getBytes(StandardCharsets.UTF_8));
-        }
+        GmqClient producer = producerOf(addr, "self-close", 50);
         AtomicReference<GmqClient> self = new AtomicReference<>();
         CountDownLatch unsubscribed = new CountDownLatch(1);
-        GmqClient consumer = own(GmqClient.connect(ClientConfig.builder()
-                .serverAddr(addr)
-                .consumerGroup("self-closers")
-                .ackMode(io.gmq.AckMode.MANUAL)
-                .messageHandler(m -> {
-                    m.ack();
-                    if (m.offset() == 49) {
-                        self.get().unsubscribe("self-close"); // from the dispatcher thread itself
-                        unsubscribed.countDown();
-                    }
-                })
-                .build()));
+        GmqClient consumer = own(manualAckConsumer(addr, "self-closers", m -> {
+            m.ack();
+            if (m.offset() == 49) {
+                self.get().unsubscribe("self-close"); // from the dispatcher thread itself
+                unsubscribed.countDown();
+            }
+        }));
         self.set(consumer);
         consumer.subscribe("self-close");
         assertTrue(unsubscribed.await(30, TimeUnit.SECONDS));
-        await(
-                "all 50 committed",
-                () -> producer.describeGroup("self-closers").partitions().get(0).committedOffset() == 50);
+        await("all 50 committed", () -> committed(producer, "self-closers") == 50);
     }
 
     @Test
