@@ -54,20 +54,21 @@ public class BatchCodecBenchmark {
     }
 
     private ByteBuffer encode() {
+        addRecords();
+        return builder.buildCopy();
+    }
+
+    private void addRecords() {
         builder.reset();
         for (int i = 0; i < RECORDS; i++) {
             builder.add(i, key, value, headers);
         }
-        return builder.buildCopy();
     }
 
     @Benchmark
     @OperationsPerInvocation(RECORDS)
     public ByteBuffer encodeBatch() {
-        builder.reset();
-        for (int i = 0; i < RECORDS; i++) {
-            builder.add(i, key, value, headers);
-        }
+        addRecords();
         return builder.build();
     }
 
