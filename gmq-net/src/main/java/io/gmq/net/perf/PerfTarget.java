@@ -54,17 +54,10 @@ public record PerfTarget(String serverAddr, Duration linger, Integer batchBytes)
         return b;
     }
 
-    /** {@code addresses} (comma-separated) starting at the {@code by}-th, wrapping around. */
+    /** {@code addresses} (comma-separated, as the client reads them) starting at the {@code by}-th, wrapping around. */
     static String rotated(String addresses, int by) {
-        if (addresses.startsWith(ClientConfig.EMBEDDED_PREFIX)) {
-            return addresses;
-        }
-        List<String> list = new ArrayList<>();
-        for (String a : addresses.split(",")) {
-            if (!a.isBlank()) {
-                list.add(a.trim());
-            }
-        }
+        List<String> list = new ArrayList<>(
+                ClientConfig.builder().serverAddr(addresses).build().addresses());
         if (list.size() < 2) {
             return addresses;
         }
