@@ -10,6 +10,8 @@ import io.gmq.proto.ServerFrame;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +38,9 @@ final class BrokerConnection implements AutoCloseable {
     static final int FLOW_CONTROL_WINDOW = 8 << 20;
 
     private static final long INITIAL_BACKOFF_MILLIS = 50;
+    /** Server frames the session asks the transport for ahead of handling them (requested again a quarter at a time). */
+    static final int FRAMES_REQUESTED_AHEAD = 256;
+
     private static final long PING_DEADLINE_MILLIS = 5_000;
 
     interface Listener {
@@ -212,11 +217,26 @@ final class BrokerConnection implements AutoCloseable {
         channel = ch;
         address = addr;
         addressIndex = index;
-        requests = GmqBrokerGrpc.newStub(ch).session(new StreamObserver<>() {
+        requests = GmqBrokerGrpc.newStub(ch).session(new ClientResponseObserver<ClientFrame, ServerFrame>() {
+            private ClientCallStreamObserver<ClientFrame> call;
+            private int handled;
+
+            @Override
+            public void beforeStart(ClientCallStreamObserver<ClientFrame> requestStream) {
+                call = requestStream;
+                requestStream.disableAutoRequestWithInitial(FRAMES_REQUESTED_AHEAD);
+            }
+
             @Override
             public void onNext(ServerFrame f) {
                 if (isCurrent(myEpoch)) {
                     listener.onFrame(f, myEpoch);
+                }
+                // Frames are asked for in batches: one request per frame is a task on the
+                // connection's event loop each (mostly a wake-up at low rates).
+                if (++handled == FRAMES_REQUESTED_AHEAD / 4) {
+                    call.request(handled);
+                    handled = 0;
                 }
             }
 
