@@ -42,6 +42,21 @@ final class PerfCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: produce, consume or e2e");
     }
 
+    /** {@code prefix} and 8 random hex digits: a group or topic of its own for one run. */
+    private static String freshName(String prefix) {
+        return prefix + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** How long a consuming run waits for its next record before it fails. */
+    static final class IdleTimeout {
+        @Option(
+                names = "--idle-timeout-ms",
+                paramLabel = "MS",
+                defaultValue = "30000",
+                description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
+        long millis;
+    }
+
     /** --server or --embedded, not both; and the client's publish batching. */
     static final class Target {
         @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
@@ -196,11 +211,8 @@ final class PerfCommand implements Runnable {
                         + " broker's window of unacknowledged records per partition caps it too).")
         int credits;
 
-        @Option(
-                names = "--idle-timeout-ms",
-                defaultValue = "30000",
-                description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
-        long idleTimeoutMillis;
+        @Mixin
+        IdleTimeout idle;
 
         @Option(
                 names = "--warmup-records",
@@ -212,13 +224,11 @@ final class PerfCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            String g = group != null
-                    ? group
-                    : "gmq-perf-" + UUID.randomUUID().toString().substring(0, 8);
+            String g = group != null ? group : freshName("gmq-perf-");
             CpuUsage cpu = new CpuUsage();
             ConsumePerf perf = new ConsumePerf(
                     target.resolve(),
-                    new ConsumePerf.Spec(topic, records, g, credits, idleTimeoutMillis, warmupRecords),
+                    new ConsumePerf.Spec(topic, records, g, credits, idle.millis, warmupRecords),
                     System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
@@ -267,11 +277,8 @@ final class PerfCommand implements Runnable {
                 description = "Publishes awaiting their result (default ${DEFAULT-VALUE}).")
         int maxOutstanding;
 
-        @Option(
-                names = "--idle-timeout-ms",
-                defaultValue = "30000",
-                description = "Fail after this long without a record (default ${DEFAULT-VALUE}).")
-        long idleTimeoutMillis;
+        @Mixin
+        IdleTimeout idle;
 
         @Option(
                 names = "--warmup-records",
@@ -283,9 +290,7 @@ final class PerfCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            String t = topic != null
-                    ? topic
-                    : "perf-e2e-" + UUID.randomUUID().toString().substring(0, 8);
+            String t = topic != null ? topic : freshName("perf-e2e-");
             CpuUsage cpu = new CpuUsage();
             EndToEndPerf perf = new EndToEndPerf(
                     target.resolve(),
@@ -297,7 +302,7 @@ final class PerfCommand implements Runnable {
                             qos(qos),
                             partitions,
                             maxOutstanding,
-                            idleTimeoutMillis,
+                            idle.millis,
                             warmupRecords),
                     System.out);
             var total = perf.run();
