@@ -47,8 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Inbound: automatic flow control is off; at most {@link #MAX_IN_FLIGHT_PUBLISHES}
- *       publishes are outstanding, frames are requested again as they complete (in batches), so a producer
- *       faster than storage is held back by HTTP/2 flow control.
+ *       publishes are outstanding, frames are requested again as they complete (in batches), so
+ *       a producer faster than storage is held back by HTTP/2 flow control.
  *   <li>Outbound deliveries: each subscription's {@link DeliverySink#capacity()} is its client
  *       credits, and 0 while the transport is not ready ({@code isReady()}), so the engine stops
  *       fetching for a slow consumer. The onReady handler and new credits wake the engine up.
