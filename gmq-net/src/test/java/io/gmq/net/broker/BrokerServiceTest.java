@@ -11,6 +11,7 @@ import io.gmq.client.internal.Protos;
 import io.gmq.internal.broker.BrokerEngine;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.storage.StorageService;
+import io.gmq.net.testing.SessionProbe;
 import io.gmq.proto.Acks;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.CreateTopicRequest;
@@ -394,7 +395,7 @@ final class BrokerServiceTest {
                 got += d.getToOffset() - d.getFromOffset();
             }
             assertEquals(2, got);
-            assertNull(consumer.await(ServerFrame::hasDelivery, 300), "nothing beyond the credits");
+            assertNull(consumer.awaitOrNull(ServerFrame::hasDelivery, 300), "nothing beyond the credits");
             consumer.send(ClientFrame.newBuilder()
                     .setCredits(Credits.newBuilder().setSubscriptionId(1).setRecords(3))
                     .build());

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.gmq.internal.topic.TopicNames;
+import io.gmq.net.testing.SessionProbe;
 import io.gmq.proto.AckMode;
 import io.gmq.proto.Acks;
 import io.gmq.proto.ClientFrame;
@@ -237,7 +238,7 @@ class BrokerBadInputProperties {
                         != 0;
         HostileServer.State before = server.state();
         PublishAck ack;
-        try (Session s = new Session(server.brokerAsync)) {
+        try (SessionProbe s = new SessionProbe(server.brokerAsync)) {
             long id = ids.incrementAndGet();
             s.send(Frames.publish(id, TOPIC, 1, frame));
             ack = s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id)
@@ -260,7 +261,7 @@ class BrokerBadInputProperties {
     // ---- oversized ---------------------------------------------------------------------------------
 
     private static PublishAck publishOnce(String topic, int partition, byte[] frame) throws InterruptedException {
-        try (Session s = new Session(server.brokerAsync)) {
+        try (SessionProbe s = new SessionProbe(server.brokerAsync)) {
             long id = ids.incrementAndGet();
             s.send(Frames.publish(id, topic, partition, frame));
             return s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id)
@@ -422,7 +423,7 @@ class BrokerBadInputProperties {
                         .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST))
                         .build())));
 
-        try (Session s = new Session(server.brokerAsync)) {
+        try (SessionProbe s = new SessionProbe(server.brokerAsync)) {
             long id = ids.incrementAndGet();
             s.send(Frames.publish(id, name, 0, Frames.frame(null, "v".getBytes())));
             PublishAck ack = s.await(f -> f.hasPublishAck() && f.getPublishAck().getRequestId() == id)
@@ -480,7 +481,7 @@ class BrokerBadInputProperties {
                                 .setTopic(TOPIC)
                                 .setSpec(OffsetSpec.newBuilder().setKind(OffsetSpec.Kind.EARLIEST))
                                 .build())));
-        try (Session s = new Session(server.brokerAsync)) {
+        try (SessionProbe s = new SessionProbe(server.brokerAsync)) {
             long sub = ids.incrementAndGet();
             s.send(ClientFrame.newBuilder()
                     .setSubscribe(Subscribe.newBuilder()
@@ -672,7 +673,7 @@ class BrokerBadInputProperties {
     void acksForUndeliveredOffsetsAndUnknownSubscriptionsAreIgnored() throws Exception {
         String group = "ackers";
         publishOnce(TOPIC, 0, Frames.frame(null, "a".getBytes(), "b".getBytes()));
-        try (Session s = new Session(server.brokerAsync)) {
+        try (SessionProbe s = new SessionProbe(server.brokerAsync)) {
             s.send(ClientFrame.newBuilder()
                     .setSubscribe(Subscribe.newBuilder()
                             .setSubscriptionId(1)
@@ -723,7 +724,7 @@ class BrokerBadInputProperties {
 
         // Control: the same group acknowledging what it was delivered does commit it.
         long to;
-        try (Session s = new Session(server.brokerAsync)) {
+        try (SessionProbe s = new SessionProbe(server.brokerAsync)) {
             s.send(ClientFrame.newBuilder()
                     .setSubscribe(Subscribe.newBuilder()
                             .setSubscriptionId(2)

@@ -16,6 +16,7 @@ import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
 import io.gmq.client.internal.ChannelSecurity;
 import io.gmq.net.server.GmqServer;
+import io.gmq.net.testing.SessionProbe;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.GmqBrokerGrpc;
 import io.gmq.proto.GmqStorageGrpc;
@@ -34,7 +35,6 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,9 +42,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -211,7 +208,7 @@ final class AclOverGrpcTest {
         assertFalse(topicsAsAdmin().contains("logs.new"));
 
         // The same over the raw session path (a publish frame names its partition directly).
-        try (Session s = new Session(channel("carol-token"))) {
+        try (SessionProbe s = new SessionProbe(channel("carol-token"))) {
             s.send(ClientFrame.newBuilder()
                     .setPublish(PublishBatch.newBuilder()
                             .setRequestId(7)
@@ -235,7 +232,7 @@ final class AclOverGrpcTest {
 
     @Test
     void subscribeNeedsConsumeOnTheGroupAndTheTopic() {
-        try (Session s = new Session(channel("bob-token"))) {
+        try (SessionProbe s = new SessionProbe(channel("bob-token"))) {
             s.send(subscribe(1, "billing-1", "orders.eu"));
             assertTrue(s.await(f -> f.hasSubscribed() || f.hasError()).hasSubscribed());
 
@@ -323,54 +320,5 @@ final class AclOverGrpcTest {
                 io.gmq.proto.ErrorCode.PERMISSION_DENIED,
                 f.getError().getError().getCode(),
                 f.toString());
-    }
-
-    /** A raw Session stream: send frames, await matching server frames with a deadline. */
-    static final class Session implements StreamObserver<ServerFrame>, AutoCloseable {
-        final LinkedBlockingQueue<ServerFrame> received = new LinkedBlockingQueue<>();
-        final StreamObserver<ClientFrame> requests;
-
-        Session(ManagedChannel ch) {
-            requests = GmqBrokerGrpc.newStub(ch).session(this);
-        }
-
-        synchronized void send(ClientFrame f) {
-            requests.onNext(f);
-        }
-
-        ServerFrame await(Predicate<ServerFrame> p) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            try {
-                while (System.nanoTime() < deadline) {
-                    ServerFrame f = received.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-                    if (f != null && p.test(f)) {
-                        return f;
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            throw new AssertionError("no matching frame within 10 s");
-        }
-
-        @Override
-        public void onNext(ServerFrame f) {
-            received.add(f);
-        }
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
-
-        @Override
-        public synchronized void close() {
-            try {
-                requests.onCompleted();
-            } catch (RuntimeException ignored) {
-                // already closed
-            }
-        }
     }
 }

@@ -14,8 +14,8 @@ import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
 import io.gmq.client.internal.ChannelSecurity;
 import io.gmq.net.server.GmqServer;
+import io.gmq.net.testing.SessionProbe;
 import io.gmq.proto.ClientFrame;
-import io.gmq.proto.GmqBrokerGrpc;
 import io.gmq.proto.ServerFrame;
 import io.gmq.proto.Subscribe;
 import io.gmq.security.ReloadingAclAuthorizer;
@@ -23,7 +23,6 @@ import io.gmq.security.ReloadingTokenAuthenticator;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,12 +31,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -177,8 +173,8 @@ final class SecurityReloadTest {
         start(ADMIN_ACLS + "allow alice topic:* describe\n", Duration.ZERO);
         GmqClient alice = as("alice-token");
         alice.listTopics();
-        RawSession aliceSession = new RawSession(channel("alice-token"));
-        RawSession adminSession = new RawSession(channel("admin-token"));
+        SessionProbe aliceSession = new SessionProbe(channel("alice-token"));
+        SessionProbe adminSession = new SessionProbe(channel("admin-token"));
         aliceSession.heartbeat();
         adminSession.heartbeat();
 
@@ -200,7 +196,7 @@ final class SecurityReloadTest {
         String consume = "allow alice group:readers consume\nallow alice topic:feed consume\n";
         start(ADMIN_ACLS + consume, Duration.ZERO);
         as("admin-token").createTopic("feed", 1);
-        RawSession s = new RawSession(channel("alice-token"));
+        SessionProbe s = new SessionProbe(channel("alice-token"));
         s.send(ClientFrame.newBuilder()
                 .setSubscribe(Subscribe.newBuilder()
                         .setSubscriptionId(5)
@@ -221,58 +217,5 @@ final class SecurityReloadTest {
                 f.getError().getError().getCode(),
                 f.toString());
         s.heartbeat(); // the session itself stays open
-    }
-
-    /** A raw Session stream that records its frames and how it ended. */
-    private static final class RawSession implements StreamObserver<ServerFrame> {
-        final LinkedBlockingQueue<ServerFrame> received = new LinkedBlockingQueue<>();
-        final CompletableFuture<Throwable> ended = new CompletableFuture<>();
-        final StreamObserver<ClientFrame> requests;
-
-        RawSession(ManagedChannel ch) {
-            requests = GmqBrokerGrpc.newStub(ch).session(this);
-        }
-
-        synchronized void send(ClientFrame f) {
-            requests.onNext(f);
-        }
-
-        /** Sends a heartbeat and waits for its answer: proves the stream is open and authenticated. */
-        void heartbeat() {
-            send(ClientFrame.newBuilder()
-                    .setHeartbeat(io.gmq.proto.Heartbeat.newBuilder().setTimestampMillis(1))
-                    .build());
-            await(ServerFrame::hasHeartbeat);
-        }
-
-        ServerFrame await(Predicate<ServerFrame> p) {
-            long deadline = System.nanoTime() + DEADLINE.toNanos();
-            try {
-                while (System.nanoTime() < deadline) {
-                    ServerFrame f = received.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-                    if (f != null && p.test(f)) {
-                        return f;
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            throw new AssertionError("no matching frame within " + DEADLINE);
-        }
-
-        @Override
-        public void onNext(ServerFrame f) {
-            received.add(f);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            ended.complete(t);
-        }
-
-        @Override
-        public void onCompleted() {
-            ended.complete(null);
-        }
     }
 }
