@@ -9,17 +9,13 @@ import io.gmq.client.GmqClient;
 import io.gmq.client.internal.RemoteGmqClient;
 import io.gmq.testkit.CheckResult;
 import io.gmq.testkit.QueueChecker;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * QoS 0 (at most once) under faults, with real processes: one storage process, two brokers, two
@@ -31,26 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * nothing unexpected, one position per payload, and no consumer stepping back in a partition.
  * Losses are allowed and printed as figures.
  */
-final class AtMostOnceFaultsIT {
+final class AtMostOnceFaultsIT extends ClusterTest {
     private static final String TOPIC = "qos0-faults";
     private static final String GROUP = "qos0";
     private static final int PARTITIONS = 3;
     private static final int STORAGE_KILLS = Integer.getInteger("gmq.faults.qos0StorageKills", 3);
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
-    }
 
     @Test
     @Timeout(value = 90, unit = TimeUnit.SECONDS)

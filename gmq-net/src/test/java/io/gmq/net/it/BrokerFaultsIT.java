@@ -8,15 +8,11 @@ import io.gmq.client.internal.RemoteGmqClient;
 import io.gmq.storage.GroupDescription;
 import io.gmq.testkit.QueueChecker;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Broker faults with real processes: a SIGKILLed broker (its clients fail over to the other broker)
@@ -25,24 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@link GroupSampler}) so the checker knows about reassignments and committed offsets, and so a
  * partition with two owners is caught.
  */
-final class BrokerFaultsIT {
+final class BrokerFaultsIT extends ClusterTest {
     private static final String TOPIC = "broker-faults";
     private static final String GROUP = "live";
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
-    }
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)

@@ -6,18 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gmq.client.GmqClient;
 import io.gmq.storage.GroupDescription;
 import io.gmq.testkit.QueueChecker;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Connection churn against a standalone server process: many client sessions connect, join a
@@ -28,25 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Pass: afterwards the group has no members, and the server still serves a publish and a
  * consumption that the checker accepts.
  */
-final class ChurnIT {
+final class ChurnIT extends ClusterTest {
     private static final String TOPIC = "churn";
     private static final int SESSIONS = Integer.getInteger("gmq.faults.churnSessions", 300);
     private static final int THREADS = 4;
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
-    }
 
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)

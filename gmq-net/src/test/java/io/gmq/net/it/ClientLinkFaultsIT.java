@@ -7,17 +7,13 @@ import io.gmq.ErrorCode;
 import io.gmq.client.GmqClient;
 import io.gmq.client.internal.RemoteGmqClient;
 import io.gmq.testkit.QueueChecker;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults of the client-broker link, with real processes: one storage process, one broker, and a
@@ -31,25 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
  * everything acknowledged is consumed within a bounded time after the last fault, and
  * {@link QueueChecker} finds nothing lost, nothing unexpected, no forbidden duplicate.
  */
-final class ClientLinkFaultsIT {
+final class ClientLinkFaultsIT extends ClusterTest {
     private static final String TOPIC = "client-link";
     private static final String GROUP = "link";
     private static final int FAULTS = Integer.getInteger("gmq.faults.clientLinkFaults", 6);
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
-    }
 
     private enum Fault {
         CUT,

@@ -24,11 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Torn and corrupt files at startup. A server process fills a data directory and stops cleanly;
@@ -41,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * at exactly that partition and offset, byte for byte; and if it serves fewer records than were
  * acknowledged, its log output says what recovery dropped or found damaged.
  */
-final class CorruptDataIT {
+final class CorruptDataIT extends ClusterTest {
     private static final String TOPIC = "corrupt";
     private static final int MESSAGES = 600;
     private static final int ROUNDS = Integer.getInteger("gmq.faults.corruptRounds", 2);
@@ -54,21 +51,6 @@ final class CorruptDataIT {
         DELETE_INDEX,
         /** A flip in the SQLite header's magic string: the state cannot be opened at all. */
         FLIP_SQLITE_HEADER_BIT
-    }
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
     }
 
     /** Deterministic content of message {@code i}: a recognisable id plus filler derived from it. */

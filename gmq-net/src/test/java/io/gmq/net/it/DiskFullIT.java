@@ -9,15 +9,11 @@ import io.gmq.client.GmqClient;
 import io.gmq.internal.log.FailingFileIO;
 import io.gmq.internal.log.LogFileIO;
 import io.gmq.testkit.QueueChecker;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A full disk under the real gRPC layer: an {@link InProcessServer} whose logs go through
@@ -29,23 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Pass: the checker finds nothing acknowledged lost and nothing consumed whose every send failed
  * with RESOURCE_EXHAUSTED (a failed write leaves no visible record behind), offsets consistent.
  */
-final class DiskFullIT {
+final class DiskFullIT extends ClusterTest {
     private static final String TOPIC = "full";
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
-    }
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)

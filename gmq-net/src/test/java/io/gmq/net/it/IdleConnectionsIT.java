@@ -12,18 +12,14 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * 10,000 concurrent idle connections against a standalone server process (the issue's scenario):
@@ -40,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Figures (descriptors, live heap, publish latency) are printed and recorded in
  * docs/PERFORMANCE-NETWORK.md; nothing here asserts on time.
  */
-final class IdleConnectionsIT {
+final class IdleConnectionsIT extends ClusterTest {
     private static final int IDLE = Integer.getInteger("gmq.it.idleConnections", 10_000);
     private static final int IDLE_SECONDS = Integer.getInteger("gmq.it.idleSeconds", 20);
     private static final int HEAD_ROOM = 16;
@@ -53,21 +49,6 @@ final class IdleConnectionsIT {
 
     private static final String TOPIC = "idle-load";
     private static final Pattern HELD_BACK = Pattern.compile("(\\d+) more");
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
-    }
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)

@@ -4,17 +4,13 @@ import io.gmq.GmqConfig;
 import io.gmq.client.GmqClient;
 import io.gmq.internal.log.PowerLossFileIO;
 import io.gmq.testkit.QueueChecker;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Power loss, simulated in-process: an {@link InProcessServer} (broker + storage, default SYNC flush
@@ -26,24 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Pass: the checker finds no acknowledged message lost (an acknowledgement under SYNC means
  * fsync'ed), nothing unexpected, consistent offsets across every reopen.
  */
-final class PowerLossIT {
+final class PowerLossIT extends ClusterTest {
     private static final String TOPIC = "power";
     private static final int CUTS = Integer.getInteger("gmq.faults.powerCuts", 4);
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
-    }
 
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)

@@ -9,7 +9,6 @@ import io.gmq.TopicPartition;
 import io.gmq.client.GmqClient;
 import io.gmq.testkit.QueueChecker;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,11 +17,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A slow consumer next to a fast one, on a server process with a 64 MiB heap that exits on
@@ -33,25 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * of buffering the backlog), the fast group consumes every acknowledged message within a bounded
  * time while the slow one is still far behind, and the checker accepts the fast group's history.
  */
-final class SlowConsumerIT {
+final class SlowConsumerIT extends ClusterTest {
     private static final String TOPIC = "slow";
     private static final int MESSAGES = Integer.getInteger("gmq.faults.slowMessages", 24_000);
     private static final int PAYLOAD_BYTES = 4096;
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
-    }
 
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)

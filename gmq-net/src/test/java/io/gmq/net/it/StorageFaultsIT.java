@@ -7,15 +7,11 @@ import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.client.GmqClient;
 import io.gmq.testkit.QueueChecker;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Faults of the storage process and of the broker-storage link, with real processes on 127.0.0.1:
@@ -23,25 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and every delivery goes into a {@link io.gmq.testkit.History}; each test passes only if
  * {@link QueueChecker} finds nothing lost, nothing unexpected and consistent offsets.
  */
-final class StorageFaultsIT {
+final class StorageFaultsIT extends ClusterTest {
     private static final String TOPIC = "faults";
     /** Storage SIGKILLs in the kill test: 20, as the issue asks (about 40 s on 2 cores). */
     private static final int KILLS = Integer.getInteger("gmq.faults.kills", 20);
-
-    @TempDir
-    Path dir;
-
-    private Cluster cluster;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        cluster = new Cluster(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        cluster.close();
-    }
 
     @Test
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
