@@ -481,7 +481,7 @@ public final class GroupSubscription implements AutoCloseable {
         CompletableFuture<FetchResult> fetched = storage.fetch(
                 ps.tp, ps.fetchOffset, fetchBytes(ps, Math.min(room, sink.capacity())), pullIntervalMillis, delivery);
         if (fetched.isDone()) {
-            delivery.execute(() -> fetched.whenComplete((r, e) -> onFetched(ps, r, e)));
+            fetched.whenCompleteAsync((r, e) -> onFetched(ps, r, e), delivery);
         } else {
             fetched.whenComplete((r, e) -> onFetched(ps, r, e));
         }
