@@ -24,10 +24,13 @@ import org.slf4j.LoggerFactory;
  * Owns every partition log under {@code <dataDir>/logs/}, the one writer thread that group-commits
  * appends for all of them ({@code gmq-log-writer}, plus {@code gmq-log-syncer} under the SYNC
  * policy) and one scheduler thread ({@code gmq-log-scheduler}) for long-poll timeouts, retention
- * and interval flushes. Existing partitions are recovered when the manager opens.
+ * and interval flushes. Under SYNC it also owns the {@link CommitJournal} (one fsync for a group
+ * commit that wrote to several partitions) and its checkpoint thread. When the manager opens, the
+ * journal left by an unclean stop is replayed into the segments, then every partition is recovered.
  *
- * <p>Layout: {@code <dataDir>/logs/<topic>/<partition>/<20-digit base offset>.log|.index}. The
- * caller validates topic names (a name can never escape the data directory).
+ * <p>Layout: {@code <dataDir>/logs/<topic>/<partition>/<20-digit base offset>.log|.index}, and
+ * {@code <dataDir>/journal/<20-digit sequence>.journal}. The caller validates topic names (a name
+ * can never escape the data directory).
  *
  * <p>Open files: the manager's {@link SegmentFileCache} keeps at most {@code maxOpenFiles} segment
  * files open across all its partitions (recovery holds one more segment's pair per partition being
@@ -42,6 +45,10 @@ public final class LogManager implements AutoCloseable {
     private final LogFileIO io;
     private final SegmentFileCache fileCache;
     private final Path logsDir;
+    private final Path journalDir;
+    /** The commit journal (SYNC with journalFileBytes > 0), or null. */
+    private final CommitJournal journal;
+
     private final ConcurrentHashMap<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
     private final LogWriter writer;
     private final ScheduledThreadPoolExecutor scheduler;
@@ -57,7 +64,11 @@ public final class LogManager implements AutoCloseable {
         this.io = io;
         this.fileCache = new SegmentFileCache(io, config.maxOpenFiles());
         this.logsDir = config.dataDir().resolve(LOGS_DIR);
-        this.writer = new LogWriter(config.flushPolicy(), config.timeSource());
+        this.journalDir = config.dataDir().resolve(CommitJournal.DIR);
+        this.journal = config.flushPolicy().syncBeforeAck() && config.journalFileBytes() > 0
+                ? new CommitJournal(journalDir, io, config.journalFileBytes())
+                : null;
+        this.writer = new LogWriter(config.flushPolicy(), config.timeSource(), journal);
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "gmq-log-scheduler");
             t.setDaemon(true);
@@ -89,6 +100,17 @@ public final class LogManager implements AutoCloseable {
             Files.createDirectories(logsDir);
         } catch (IOException e) {
             throw new GmqException(ErrorCode.INTERNAL, "cannot create log directory " + logsDir + ": " + e, e);
+        }
+        try {
+            // Before any partition is recovered: acknowledged bytes only the journal holds go back
+            // into their segments (also when this open runs without a journal).
+            CommitJournal.Replay replay = CommitJournal.recover(journalDir, logsDir, io);
+            if (journal != null) {
+                journal.startAt(replay.nextSequence());
+            }
+        } catch (IOException e) {
+            throw new GmqException(
+                    ErrorCode.INTERNAL, "cannot replay the commit journal in " + journalDir + ": " + e, e);
         }
         try {
             startup = StartupVerification.begin(
@@ -169,7 +191,9 @@ public final class LogManager implements AutoCloseable {
 
     /**
      * Closes the logs of {@code topic} and deletes its directory. Appends still queued for it fail
-     * with UNAVAILABLE; the writer has finished with its files before they are deleted.
+     * with UNAVAILABLE; the writer has finished with its files before they are deleted, and the
+     * commit journal holds no entry for them (a topic created again under the name must not get
+     * the old one's bytes replayed into it).
      */
     public void deleteTopic(String topic) {
         ensureOpen();
@@ -180,7 +204,13 @@ public final class LogManager implements AutoCloseable {
                 doomed.add(log);
             }
         }
-        writer.barrier().join();
+        try {
+            writer.checkpoint().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof GmqException g
+                    ? new GmqException(g.code(), "cannot delete topic " + topic + ": " + g.getMessage(), g)
+                    : e;
+        }
         for (PartitionLog log : doomed) {
             log.close(false);
             logs.remove(log.topicPartition(), log);
@@ -243,12 +273,18 @@ public final class LogManager implements AutoCloseable {
         }
         writer.close();
         scheduler.shutdownNow();
+        if (journal != null) {
+            journal.awaitCheckpoints();
+        }
         boolean clean = started;
         for (PartitionLog log : logs.values()) {
-            clean &= log.failure() == null;
             log.close(true);
+            clean &= log.failure() == null;
         }
         logs.clear();
+        if (journal != null) {
+            journal.close(clean);
+        }
         if (clean) {
             try {
                 StartupVerification.markClean(logsDir, io);

@@ -29,6 +29,9 @@ import org.slf4j.LoggerFactory;
  * the other policies the writer completes each cycle itself right after the write; INTERVAL asks
  * it to force what was written since the last force every interval.
  *
+ * <p>Under SYNC, a cycle that wrote to several segments but few bytes is also copied into the
+ * {@link CommitJournal}, and the syncer then forces that one file instead of each segment.
+ *
  * <p>The queue is Agrona's {@link ManyToOneConcurrentArrayQueue}: many producers, one consumer,
  * lock-free, and unlike a linked queue it allocates nothing per offer. It is bounded, which is the
  * back-pressure: a producer that finds it full waits (yielding) until the writer catches up.
@@ -49,12 +52,16 @@ final class LogWriter {
     private final BlockingQueue<CommitCycle> cyclesToSync = new ArrayBlockingQueue<>(2);
     private final CommitCycle poison = new CommitCycle();
     private final CommitCycle inlineCycle = new CommitCycle();
+    /** The commit journal (SYNC only), or null. */
+    private final CommitJournal journal;
+
     private final AtomicInteger offersInFlight = new AtomicInteger();
     private final Consumer<AppendRequest> drainHandler = this::accept;
 
     // writer-owned
     private final List<PartitionLog> dirty = new ArrayList<>();
     private final List<AppendRequest> barriers = new ArrayList<>();
+    private final List<AppendRequest> checkpoints = new ArrayList<>();
     private final List<PartitionLog> unforced = new ArrayList<>();
 
     private volatile boolean parked;
@@ -62,8 +69,10 @@ final class LogWriter {
     private volatile boolean stopRequested;
     private volatile boolean forceRequested;
 
-    LogWriter(FlushPolicy policy, TimeSource clock) {
+    /** @param journal the commit journal, or null for none (it is used under SYNC only) */
+    LogWriter(FlushPolicy policy, TimeSource clock, CommitJournal journal) {
         this.pipelinedSync = policy.syncBeforeAck();
+        this.journal = pipelinedSync ? journal : null;
         this.clock = clock;
         this.writerThread = new Thread(this::runWriter, "gmq-log-writer");
         this.writerThread.setDaemon(true);
@@ -113,6 +122,20 @@ final class LogWriter {
         return b.future;
     }
 
+    /**
+     * A barrier that also retires the current commit journal file: it completes once everything
+     * queued before it has completed and every segment the journal's entries wrote to is forced,
+     * so no journal entry written before it is replayed at the next open. Exceptionally if a
+     * segment could not be forced (the journal file then stays).
+     */
+    java.util.concurrent.CompletableFuture<?> checkpoint() {
+        AppendRequest c = AppendRequest.checkpoint();
+        if (!offer(c)) {
+            c.future.complete(null);
+        }
+        return c.future;
+    }
+
     /** Asks the writer to force everything written since the last force (INTERVAL policy). */
     void requestForce() {
         forceRequested = true;
@@ -151,7 +174,9 @@ final class LogWriter {
     }
 
     private void accept(AppendRequest r) {
-        if (r.isBarrier()) {
+        if (r.checkpoint) {
+            checkpoints.add(r);
+        } else if (r.isBarrier()) {
             barriers.add(r);
         } else {
             if (!r.log.hasPending()) {
@@ -203,6 +228,9 @@ final class LogWriter {
         for (AppendRequest b : barriers) {
             b.future.complete(null);
         }
+        for (AppendRequest c : checkpoints) {
+            c.future.completeExceptionally(error);
+        }
     }
 
     private void writeCycle() {
@@ -231,8 +259,22 @@ final class LogWriter {
         }
         barriers.clear();
         if (pipelinedSync) {
+            if (!checkpoints.isEmpty()) {
+                // Not journaled: the retired file must hold every entry before the checkpoint.
+                cycle.retired = journal == null ? null : journal.retireCurrent();
+                cycle.addCheckpoints(checkpoints);
+                checkpoints.clear();
+            } else if (journal != null) {
+                journal.journal(cycle);
+            }
+            cycle.completeWritten();
             putUninterruptibly(cyclesToSync, cycle);
         } else {
+            for (int i = 0; i < checkpoints.size(); i++) {
+                cycle.addRequest(checkpoints.get(i)); // no journal: a checkpoint is a barrier
+            }
+            checkpoints.clear();
+            cycle.completeWritten();
             cycle.complete();
             cycle.clear();
         }
@@ -254,13 +296,22 @@ final class LogWriter {
                 return;
             }
             try {
-                cycle.force();
+                if (cycle.journalFile == null || !journal.force(cycle.journalFile)) {
+                    cycle.force();
+                }
                 cycle.complete();
             } catch (Throwable t) {
                 LOG.error("log syncer failed to complete a cycle", t);
             } finally {
+                CommitJournal.JournalFile retired = cycle.retired;
+                List<AppendRequest> done = cycle.takeCheckpoints();
                 cycle.clear();
                 putUninterruptibly(freeCycles, cycle);
+                if (journal != null && (retired != null || done != null)) {
+                    journal.retireLater(retired, done);
+                } else if (done != null) {
+                    done.forEach(c -> c.future.complete(null));
+                }
             }
         }
     }

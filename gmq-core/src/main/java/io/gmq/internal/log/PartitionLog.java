@@ -11,6 +11,7 @@ import io.gmq.storage.FetchResult;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,6 +50,9 @@ public final class PartitionLog {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionLog.class);
 
     private final TopicPartition tp;
+    /** The topic name in UTF-8, as the commit journal records it. */
+    private final byte[] topicBytes;
+
     private final Path dir;
     private final LogManager manager;
     private final LogSettings settings;
@@ -89,6 +93,7 @@ public final class PartitionLog {
     PartitionLog(
             TopicPartition tp, Path dir, LogManager manager, LogSettings settings, LogRecovery.Recovered recovered) {
         this.tp = tp;
+        this.topicBytes = tp.topic().getBytes(StandardCharsets.UTF_8);
         this.dir = dir;
         this.manager = manager;
         this.settings = settings;
@@ -105,6 +110,10 @@ public final class PartitionLog {
 
     public TopicPartition topicPartition() {
         return tp;
+    }
+
+    byte[] topicBytes() {
+        return topicBytes;
     }
 
     // ---- append (producer threads) ------------------------------------------------------------
@@ -271,6 +280,7 @@ public final class PartitionLog {
                 seg.noteWrite();
                 files.unpin();
             }
+            cycle.addWrite(this, seg, nextOffset, startPosition, (int) (position - startPosition), gather, n);
             Arrays.fill(gather, 0, n, null);
             if (seg.writePosition == 0) {
                 seg.firstAppendMillis = now;
@@ -286,11 +296,10 @@ public final class PartitionLog {
                 if (r.awaitDurable || !settings.syncBeforeAck()) {
                     cycle.addRequest(r);
                 } else {
-                    r.future.complete(r.result);
+                    cycle.addWritten(r);
                 }
                 pending[k] = null;
             }
-            cycle.addWrite(this, seg, nextOffset);
         }
         pendingCount = 0;
     }
@@ -910,10 +919,15 @@ public final class PartitionLog {
             w.future.completeExceptionally(closedError());
         }
         for (Segment s : segs) {
-            try {
-                if (force && s == segs[segs.length - 1]) {
+            if (force && s == segs[segs.length - 1]) {
+                try {
                     s.force();
+                } catch (IOException e) {
+                    // Not clean: the commit journal and the shutdown marker must not count on it.
+                    failFsync(s, e);
                 }
+            }
+            try {
                 s.close();
             } catch (IOException e) {
                 LOG.warn("{}: error closing {}", tp, s.logPath, e);

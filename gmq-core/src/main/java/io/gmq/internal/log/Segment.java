@@ -70,6 +70,8 @@ final class Segment {
     volatile long maxTimestamp = -1;
     /** Wall time of the first append (for a recovered segment, its first frame's timestamp); -1 if empty. */
     long firstAppendMillis = -1;
+    /** The journal file whose retirement will force this segment (set once per file). Writer-owned. */
+    CommitJournal.JournalFile journaledIn;
 
     /** The current opening of the files, or null; replaced under this monitor only. */
     private volatile SegmentFiles files;
@@ -211,6 +213,10 @@ final class Segment {
                 return fresh;
             }
         }
+    }
+
+    PartitionLog owner() {
+        return owner;
     }
 
     /** Writer: one write attempt (successful or not) through a pinned handle has ended. */

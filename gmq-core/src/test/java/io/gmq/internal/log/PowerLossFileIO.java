@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -20,15 +23,36 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p>Deletions and directory changes are treated as durable at once (the simulation is about data,
  * not directory metadata).
+ *
+ * <p>Made with a {@link Random} and a survival probability, the cut is less tidy, as with a real
+ * page cache that writes back in any order: each {@link #PAGE}-aligned piece of every write since
+ * the last force independently reached the disk or not, so a file can come back with holes (zeros
+ * or older bytes) before bytes that did survive.
  */
 public final class PowerLossFileIO implements LogFileIO {
+    /** The unit of write-back in the partial-survival mode. */
+    static final int PAGE = 4096;
+
     private final LogFileIO real = LogFileIO.DEFAULT;
+    private final Random random;
+    private final double survival;
     private final ReadWriteLock power = new ReentrantReadWriteLock();
     private final Map<Path, Durable> durable = new HashMap<>();
     private int generation;
     private final java.util.concurrent.atomic.AtomicLong forces = new java.util.concurrent.atomic.AtomicLong();
 
     private final Map<String, java.util.concurrent.atomic.AtomicLong> forcesBySuffix = new ConcurrentHashMap<>();
+
+    /** Every byte written since a file's last force is lost with the power. */
+    public PowerLossFileIO() {
+        this(null, 0);
+    }
+
+    /** Each page of each unforced write survives a power cut with probability {@code survival}. */
+    public PowerLossFileIO(Random random, double survival) {
+        this.random = random;
+        this.survival = survival;
+    }
 
     /** Completed force() calls so far (tests wait on it to know a timer-driven flush happened). */
     public long forceCount() {
@@ -47,6 +71,8 @@ public final class PowerLossFileIO implements LogFileIO {
         int length;
         long dirtyFrom = Long.MAX_VALUE;
         long dirtyTo = -1;
+        /** Writes since the last force, as (position, bytes), in the partial-survival mode only. */
+        final List<Map.Entry<Long, byte[]>> unforced = new ArrayList<>();
 
         Durable(byte[] content) {
             bytes = content;
@@ -65,13 +91,36 @@ public final class PowerLossFileIO implements LogFileIO {
                     continue;
                 }
                 Durable d = e.getValue();
-                Files.write(path, Arrays.copyOf(d.bytes, d.length));
+                Files.write(path, random == null ? Arrays.copyOf(d.bytes, d.length) : partlyWrittenBack(d));
                 d.dirtyFrom = Long.MAX_VALUE;
                 d.dirtyTo = -1;
+                d.unforced.clear();
             }
         } finally {
             power.writeLock().unlock();
         }
+    }
+
+    /** The durable content plus, page by page, the unforced writes that happen to survive. */
+    private byte[] partlyWrittenBack(Durable d) {
+        byte[] out = Arrays.copyOf(d.bytes, d.length);
+        for (Map.Entry<Long, byte[]> w : d.unforced) {
+            long position = w.getKey();
+            byte[] bytes = w.getValue();
+            int i = 0;
+            while (i < bytes.length) {
+                long at = position + i;
+                int piece = (int) Math.min(bytes.length - i, PAGE - (at % PAGE));
+                if (random.nextDouble() < survival) {
+                    if (at + piece > out.length) {
+                        out = Arrays.copyOf(out, (int) (at + piece));
+                    }
+                    System.arraycopy(bytes, i, out, (int) at, piece);
+                }
+                i += piece;
+            }
+        }
+        return out;
     }
 
     @Override
@@ -127,11 +176,26 @@ public final class PowerLossFileIO implements LogFileIO {
             }
         }
 
-        private void markDirty(long from, long to) {
+        private void markDirty(long from, long to, byte[] bytes) {
             synchronized (durableState) {
                 durableState.dirtyFrom = Math.min(durableState.dirtyFrom, from);
                 durableState.dirtyTo = Math.max(durableState.dirtyTo, to);
+                if (bytes != null) {
+                    durableState.unforced.add(Map.entry(from, bytes));
+                }
             }
+        }
+
+        /** The bytes about to be written, in the partial-survival mode; else null. */
+        private byte[] copyOf(ByteBuffer[] srcs, int offset, int length, long bytes) {
+            if (random == null) {
+                return null;
+            }
+            ByteBuffer copy = ByteBuffer.allocate((int) bytes);
+            for (int i = offset; i < offset + length; i++) {
+                copy.put(srcs[i].duplicate());
+            }
+            return copy.array();
         }
 
         @Override
@@ -142,10 +206,11 @@ public final class PowerLossFileIO implements LogFileIO {
                 for (int i = offset; i < offset + length; i++) {
                     bytes += srcs[i].remaining();
                 }
+                byte[] copy = copyOf(srcs, offset, length, bytes);
                 file.write(srcs, offset, length, position);
                 // Marked after the write: a force racing with it either copies these bytes or
                 // leaves them dirty for the next force, never records them as durable unwritten.
-                markDirty(position, position + bytes);
+                markDirty(position, position + bytes, copy);
             } finally {
                 power.readLock().unlock();
             }
@@ -156,8 +221,9 @@ public final class PowerLossFileIO implements LogFileIO {
             lockAlive();
             try {
                 long end = position + src.remaining();
+                byte[] copy = copyOf(new ByteBuffer[] {src}, 0, 1, src.remaining());
                 file.write(src, position);
-                markDirty(position, end);
+                markDirty(position, end, copy);
             } finally {
                 power.readLock().unlock();
             }
@@ -193,6 +259,7 @@ public final class PowerLossFileIO implements LogFileIO {
                     durableState.length = (int) size;
                     durableState.dirtyFrom = Long.MAX_VALUE;
                     durableState.dirtyTo = -1;
+                    durableState.unforced.clear();
                 }
                 forces.incrementAndGet();
                 String name = path.getFileName().toString();

@@ -1,0 +1,730 @@
+package io.gmq.internal.log;
+
+import io.gmq.ErrorCode;
+import io.gmq.FlushPolicy;
+import io.gmq.GmqException;
+import io.gmq.TopicPartition;
+import io.gmq.storage.BatchFormat;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The commit journal: one fsync makes a group commit durable, however many segments it wrote.
+ *
+ * <p>Why. Under {@link FlushPolicy#SYNC} a group commit is acknowledged once its bytes are on
+ * disk. Forcing each segment the cycle wrote costs one fdatasync, that is one device cache flush,
+ * per segment, one after the other: a cycle that wrote to k partitions costs k flushes, and while
+ * they run appends for more partitions queue up, so the next cycle costs more still. When a cycle
+ * wrote to several segments but few bytes, the writer also appends a copy of those bytes to the
+ * journal as one entry, and the syncer forces the journal file alone: one flush for the cycle. The
+ * segments keep their bytes in the page cache and are forced later, when the journal file is
+ * retired.
+ *
+ * <p>Which cycles. One that wrote to at least two segments and at most {@link
+ * #BYTES_PER_SAVED_FORCE} bytes per force it saves. Copying bytes to the journal costs disk
+ * bandwidth and a force costs a flush; a large cycle (throughput rather than latency) forces its
+ * segments as before, and the journal costs it nothing.
+ *
+ * <p>Files. {@code <dataDir>/journal/<20-digit sequence>.journal}, named by the sequence number of
+ * their first entry. The writer appends to one file until it holds {@code fileBytes}, then starts
+ * the next. A full file is retired once the cycle after it is complete, so every entry in it is
+ * durable: the checkpoint thread ({@code gmq-log-checkpoint}) forces every segment its entries
+ * wrote to, then deletes it. A clean close forces every segment and deletes every journal file.
+ *
+ * <p>Entry layout (integers in {@link BatchFormat#ORDER}):
+ *
+ * <pre>
+ *  offset  size  field
+ *  0       4     magic "GMQJ" (0x4A514D47)
+ *  4       4     entry length: the whole entry, this header included
+ *  8       4     CRC32C of bytes [12, entry length)
+ *  12      8     sequence: the file name's number for its first entry, one more for each next one
+ *  20      4     run count
+ *  24      ...   one descriptor per run:
+ *                  2  topic length n, then n bytes of topic (UTF-8);  4  partition;
+ *                  8  segment base offset;  4  position in the segment's .log file;  4  run length
+ *  ...     ...   the runs' bytes in descriptor order, back to back: exactly the frames written to
+ *                the segment at that position
+ * </pre>
+ *
+ * <p>Crash safety. An acknowledged journaled cycle has its entry on disk; its bytes in the
+ * segments may be anywhere between absent and complete, since the page cache writes back in any
+ * order. At open, before any partition is recovered, {@link #recover} reads every journal file in
+ * order and, for each run, compares the segment's bytes at the run's position with the run and
+ * rewrites them where they differ, forces what it rewrote and deletes the journal files. Every
+ * acknowledged byte is then back in its segment before {@link LogRecovery} looks at it, and
+ * recovery works as without a journal (a torn tail past the last acknowledged byte is truncated).
+ * Between two journaled runs of one segment lie only bytes forced with the segment (a cycle that
+ * forced its segments, a roll, a checkpoint), so the rewritten runs never leave a gap. Replay stops
+ * at the first entry that is short, fails its CRC or breaks the sequence: its fsync had not
+ * returned, so neither it nor anything written after it was acknowledged. Rewriting bytes that are
+ * already there changes nothing, so a crash during replay just means replaying again.
+ *
+ * <p>Runs name their segment by topic, partition and base offset, names a topic deleted and
+ * created again would reuse; so deleting a topic first retires the current journal file ({@link
+ * LogWriter#checkpoint}) and no entry naming the deleted topic is left.
+ *
+ * <p>Failures. A journal write that fails (a full disk) is cut back off the file and the cycle
+ * forces its segments instead; so does a cycle whose journal force fails. Either way the journal
+ * stays off until the next open: a file whose tail is in doubt gets no more entries.
+ *
+ * <p>Threads: {@link #journal} and {@link #retireCurrent} run on the log writer, {@link #force} on
+ * the syncer, retirement on the checkpoint thread, {@link #close} and {@link #recover} with the
+ * writer stopped.
+ */
+final class CommitJournal {
+    private static final Logger LOG = LoggerFactory.getLogger(CommitJournal.class);
+
+    static final String DIR = "journal";
+    static final String SUFFIX = ".journal";
+    static final int MAGIC = 0x4A514D47;
+    static final int LENGTH_OFFSET = 4;
+    static final int CRC_OFFSET = 8;
+    static final int SEQUENCE_OFFSET = 12;
+    static final int RUN_COUNT_OFFSET = 20;
+    static final int HEADER_LENGTH = 24;
+    /** A run descriptor's bytes besides its topic: topic length, partition, base offset, position, length. */
+    static final int DESCRIPTOR_FIXED_LENGTH = 2 + 4 + 8 + 4 + 4;
+    /** A cycle is journaled only if it copies at most this many bytes per segment force it saves. */
+    static final long BYTES_PER_SAVED_FORCE = 64 * 1024;
+    /** The largest entry: bigger cycles force their segments. */
+    static final int MAX_ENTRY_BYTES = 64 * 1024 * 1024;
+
+    /** One journal file: written by the writer, forced by the syncer, retired by the checkpoint thread. */
+    static final class JournalFile {
+        final Path path;
+        final LogFileIO.LogFile file;
+        /** Bytes of whole entries. Writer-owned. */
+        long size;
+        /** Every segment an entry of this file wrote to. Writer-owned until the file is retired. */
+        final List<Segment> segments = new ArrayList<>();
+        /** A write or force failed: the file's tail is in doubt, its later entries count for nothing. */
+        volatile boolean broken;
+
+        JournalFile(Path path, LogFileIO.LogFile file) {
+            this.path = path;
+            this.file = file;
+        }
+    }
+
+    private final Path dir;
+    private final LogFileIO io;
+    private final long fileBytes;
+    private final ExecutorService checkpointer;
+
+    // writer-owned
+    private JournalFile current;
+    private long nextSequence;
+    private boolean off;
+    private ByteBuffer header = ByteBuffer.allocate(1024).order(BatchFormat.ORDER);
+    private ByteBuffer[] gather = new ByteBuffer[64];
+    private final CRC32C crc = new CRC32C();
+
+    /** Set by the syncer when a journal force fails; the writer then stops journaling. */
+    private volatile boolean forceFailed;
+
+    /**
+     * A journal over {@code dir}, which {@link #recover} must have emptied before {@link
+     * #startAt} and the first entry.
+     *
+     * @param fileBytes a file is retired once it holds this many bytes
+     */
+    CommitJournal(Path dir, LogFileIO io, long fileBytes) {
+        this.dir = dir;
+        this.io = io;
+        this.fileBytes = fileBytes;
+        this.checkpointer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "gmq-log-checkpoint");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Before the writer starts: the sequence number of the first entry (from {@link #recover}). */
+    void startAt(long sequence) {
+        nextSequence = sequence;
+    }
+
+    // ---- the writer ---------------------------------------------------------------------------
+
+    /**
+     * Copies {@code cycle}'s runs into the journal as one entry if that saves forces (see the class
+     * comment), and marks the cycle to be made durable through it. Retires the current file first
+     * if it is full. A cycle that is not journaled forces its segments as before.
+     */
+    void journal(CommitCycle cycle) {
+        JournalFile f = current;
+        if (f != null && f.size >= fileBytes) {
+            cycle.retired = f;
+            current = f = null;
+        }
+        int segmentCount = cycle.segmentCount();
+        long bytes = cycle.bytes();
+        if (off || segmentCount < 2 || bytes > (segmentCount - 1) * BYTES_PER_SAVED_FORCE || bytes > MAX_ENTRY_BYTES) {
+            return;
+        }
+        if (forceFailed) {
+            turnOff("a journal force failed");
+            return;
+        }
+        if (f == null) {
+            f = openNext();
+            if (f == null) {
+                return;
+            }
+            current = f;
+        }
+        int buffers = encode(cycle);
+        int length = header.limit() + (int) bytes;
+        try {
+            f.file.write(gather, 0, buffers, f.size);
+        } catch (IOException e) {
+            LOG.warn("commit journal {}: write failed ({})", f.path, e.toString());
+            try {
+                f.file.truncate(f.size);
+            } catch (IOException truncate) {
+                f.broken = true;
+            }
+            turnOff("a journal write failed");
+            return;
+        } finally {
+            java.util.Arrays.fill(gather, 0, buffers, null);
+        }
+        f.size += length;
+        nextSequence++;
+        for (int i = 0; i < cycle.runCount(); i++) {
+            Segment s = cycle.segment(i);
+            if (s.journaledIn != f) {
+                s.journaledIn = f;
+                f.segments.add(s);
+            }
+        }
+        cycle.journalFile = f;
+    }
+
+    /** Retires the current file now, for a checkpoint: the cycle that carries it must not journal. */
+    JournalFile retireCurrent() {
+        JournalFile f = current;
+        current = null;
+        return f;
+    }
+
+    private void turnOff(String why) {
+        if (!off) {
+            off = true;
+            LOG.warn("commit journal off until the engine is reopened ({}): group commits force each segment", why);
+        }
+    }
+
+    private JournalFile openNext() {
+        Path path = dir.resolve(Segment.fileName(nextSequence, SUFFIX));
+        try {
+            LogFileIO.LogFile file = io.open(path);
+            try {
+                io.syncDirectory(dir);
+                return new JournalFile(path, file);
+            } catch (IOException e) {
+                file.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            LOG.warn("commit journal: cannot create {} ({})", path, e.toString());
+            turnOff("a journal file could not be created");
+            return null;
+        }
+    }
+
+    /** Fills {@link #header} and {@link #gather} with the entry for {@code cycle}; returns the buffers used. */
+    private int encode(CommitCycle cycle) {
+        int runs = cycle.runCount();
+        int headerLength = HEADER_LENGTH;
+        for (int i = 0; i < runs; i++) {
+            headerLength += DESCRIPTOR_FIXED_LENGTH + cycle.log(i).topicBytes().length;
+        }
+        if (header.capacity() < headerLength) {
+            header = ByteBuffer.allocate(Math.max(headerLength, header.capacity() * 2))
+                    .order(BatchFormat.ORDER);
+        }
+        ByteBuffer h = header;
+        h.clear();
+        h.putInt(MAGIC)
+                .putInt(headerLength + (int) cycle.bytes())
+                .putInt(0)
+                .putLong(nextSequence)
+                .putInt(runs);
+        for (int i = 0; i < runs; i++) {
+            byte[] topic = cycle.log(i).topicBytes();
+            h.putShort((short) topic.length)
+                    .put(topic)
+                    .putInt(cycle.log(i).topicPartition().partition())
+                    .putLong(cycle.segment(i).baseOffset)
+                    .putInt(cycle.position(i))
+                    .putInt(cycle.length(i));
+        }
+        h.flip();
+        int frames = cycle.endFrame(runs - 1);
+        if (gather.length < frames + 1) {
+            gather = new ByteBuffer[Math.max(frames + 1, gather.length * 2)];
+        }
+        crc.reset();
+        crc.update(h.array(), h.arrayOffset() + SEQUENCE_OFFSET, headerLength - SEQUENCE_OFFSET);
+        gather[0] = h;
+        for (int i = 0; i < frames; i++) {
+            ByteBuffer frame = cycle.frame(i);
+            frame.rewind(); // the segment write consumed it
+            crc.update(frame);
+            frame.rewind();
+            gather[i + 1] = frame;
+        }
+        h.putInt(CRC_OFFSET, (int) crc.getValue());
+        return frames + 1;
+    }
+
+    // ---- the syncer ---------------------------------------------------------------------------
+
+    /**
+     * Forces {@code f} for a cycle journaled in it. False if that cannot make the cycle durable
+     * (the file is in doubt): the syncer then forces the cycle's segments.
+     */
+    boolean force(JournalFile f) {
+        if (f.broken) {
+            return false;
+        }
+        try {
+            f.file.force();
+            return true;
+        } catch (IOException e) {
+            f.broken = true;
+            forceFailed = true;
+            LOG.warn("commit journal {}: force failed ({}); the cycle forces its segments", f.path, e.toString());
+            return false;
+        }
+    }
+
+    /**
+     * After a cycle is complete: retires {@code retired} (if not null) on the checkpoint thread,
+     * after every earlier retirement, then completes {@code checkpoints} (if not null):
+     * exceptionally if the file could not be retired.
+     */
+    void retireLater(JournalFile retired, List<AppendRequest> checkpoints) {
+        checkpointer.execute(() -> {
+            boolean ok = false;
+            try {
+                ok = retired == null || retire(retired);
+            } finally {
+                if (checkpoints != null) {
+                    for (AppendRequest c : checkpoints) {
+                        if (ok) {
+                            c.future.complete(null);
+                        } else {
+                            c.future.completeExceptionally(new GmqException(
+                                    ErrorCode.INTERNAL,
+                                    "the commit journal could not be checkpointed: a segment it covers could not be"
+                                            + " forced (see the log); restart the engine"));
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Forces every segment {@code f}'s entries wrote to, then deletes {@code f}; false if a segment
+     * could not be forced: its partition fails and the file stays for the next open to replay.
+     */
+    boolean retire(JournalFile f) {
+        boolean forced = true;
+        for (Segment s : f.segments) {
+            try {
+                s.force();
+            } catch (ClosedChannelException e) {
+                // closed with its log (and forced then) or deleted: nothing to keep
+            } catch (IOException e) {
+                forced = false;
+                PartitionLog owner = s.owner();
+                if (owner != null) {
+                    owner.failFsync(s, e);
+                }
+            }
+        }
+        if (!forced) {
+            LOG.error(
+                    "commit journal {}: kept, a segment it covers could not be forced; the next open replays it",
+                    f.path);
+            return false;
+        }
+        try {
+            f.file.close();
+            io.delete(f.path);
+            io.syncDirectory(dir);
+            return true;
+        } catch (IOException e) {
+            LOG.warn(
+                    "commit journal: could not delete retired {} ({}); the next open replays it", f.path, e.toString());
+            return false;
+        }
+    }
+
+    /** True if a retired file could not be deleted (tests). */
+    boolean hasFiles() throws IOException {
+        return !listFiles(dir).isEmpty();
+    }
+
+    // ---- close --------------------------------------------------------------------------------
+
+    /** With the writer stopped: lets pending retirements finish (before the logs close). */
+    void awaitCheckpoints() {
+        checkpointer.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (checkpointer.awaitTermination(1, TimeUnit.MINUTES)) {
+                    break;
+                }
+                LOG.warn("commit journal: still waiting for a checkpoint to finish");
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * After {@link #awaitCheckpoints} and the logs' close: closes the journal files, and deletes them
+     * if {@code logsForced} (every partition closed cleanly, so every segment is forced and nothing
+     * in the journal is needed any more).
+     */
+    void close(boolean logsForced) {
+        JournalFile f = current;
+        current = null;
+        try {
+            if (f != null) {
+                f.file.close();
+            }
+            if (logsForced) {
+                for (Path path : listFiles(dir).values()) {
+                    io.delete(path);
+                }
+                io.syncDirectory(dir);
+            }
+        } catch (IOException e) {
+            LOG.warn(
+                    "commit journal: could not remove the files in {} ({}); the next open replays them",
+                    dir,
+                    e.toString());
+        }
+    }
+
+    // ---- recovery -----------------------------------------------------------------------------
+
+    /** What {@link #recover} did. */
+    record Replay(long nextSequence, int entries, int runsRewritten, int runsIntact, int runsSkipped) {}
+
+    /**
+     * Brings back every acknowledged journaled byte into its segment, before the partitions are
+     * recovered (see the class comment), then deletes the journal files.
+     *
+     * @param dir     the journal directory (created if absent)
+     * @param logsDir the directory of the partition logs
+     */
+    static Replay recover(Path dir, Path logsDir, LogFileIO io) throws IOException {
+        Files.createDirectories(dir);
+        TreeMap<Long, Path> files = listFiles(dir);
+        if (files.isEmpty()) {
+            return new Replay(0, 0, 0, 0, 0);
+        }
+        Replayer replayer = new Replayer(logsDir, io);
+        long next = 0;
+        try {
+            for (Map.Entry<Long, Path> e : files.entrySet()) {
+                long last = replayer.replayFile(e.getValue(), e.getKey());
+                next = Math.max(next, last + 1);
+                if (replayer.stopped) {
+                    break;
+                }
+            }
+            replayer.forceAndClose();
+        } finally {
+            replayer.closeQuietly();
+        }
+        for (Path path : files.values()) {
+            io.delete(path);
+        }
+        io.syncDirectory(dir);
+        Replay replay = new Replay(next, replayer.entries, replayer.rewritten, replayer.intact, replayer.skipped);
+        LOG.info(
+                "commit journal: replayed {} entries from {} file(s): {} run(s) rewritten, {} intact, {} skipped"
+                        + " (their topic or segment was deleted)",
+                replay.entries(),
+                files.size(),
+                replay.runsRewritten(),
+                replay.runsIntact(),
+                replay.runsSkipped());
+        return replay;
+    }
+
+    /** The journal files in {@code dir} by sequence number. */
+    static TreeMap<Long, Path> listFiles(Path dir) throws IOException {
+        TreeMap<Long, Path> files = new TreeMap<>();
+        if (!Files.isDirectory(dir)) {
+            return files;
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path p : stream) {
+                long sequence = parseSequence(p.getFileName().toString());
+                if (sequence >= 0) {
+                    files.put(sequence, p);
+                }
+            }
+        }
+        return files;
+    }
+
+    static long parseSequence(String name) {
+        int digits = Segment.FILE_NAME_DIGITS;
+        if (name.length() != digits + SUFFIX.length() || !name.endsWith(SUFFIX)) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = 0; i < digits; i++) {
+            char c = name.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+            if (value < 0) {
+                return -1;
+            }
+        }
+        return value;
+    }
+
+    /** One decoded run of an entry: its bytes are {@code entry[dataOffset, dataOffset + length)}. */
+    record Run(TopicPartition partition, long segmentBase, int position, int length, int dataOffset) {}
+
+    /**
+     * Decodes the entry at the start of {@code entry} (its whole length read) into runs; null if it
+     * is not a well-formed entry with that sequence number.
+     */
+    static List<Run> decode(ByteBuffer entry, long expectedSequence) {
+        int length = entry.remaining();
+        if (length < HEADER_LENGTH || entry.getInt(0) != MAGIC || entry.getInt(LENGTH_OFFSET) != length) {
+            return null;
+        }
+        CRC32C check = new CRC32C();
+        check.update(entry.duplicate().position(SEQUENCE_OFFSET));
+        if ((int) check.getValue() != entry.getInt(CRC_OFFSET) || entry.getLong(SEQUENCE_OFFSET) != expectedSequence) {
+            return null;
+        }
+        int runCount = entry.getInt(RUN_COUNT_OFFSET);
+        if (runCount < 1 || runCount > (length - HEADER_LENGTH) / DESCRIPTOR_FIXED_LENGTH) {
+            return null;
+        }
+        TopicPartition[] partitions = new TopicPartition[runCount];
+        long[] bases = new long[runCount];
+        int[] positions = new int[runCount];
+        int[] lengths = new int[runCount];
+        int pos = HEADER_LENGTH;
+        long data = 0;
+        for (int i = 0; i < runCount; i++) {
+            if (pos + DESCRIPTOR_FIXED_LENGTH > length) {
+                return null;
+            }
+            int topicLength = entry.getShort(pos) & 0xFFFF;
+            if (topicLength == 0 || pos + DESCRIPTOR_FIXED_LENGTH + topicLength > length) {
+                return null;
+            }
+            byte[] topicBytes = new byte[topicLength];
+            entry.get(pos + 2, topicBytes);
+            String topic = new String(topicBytes, StandardCharsets.UTF_8);
+            pos += 2 + topicLength;
+            int partition = entry.getInt(pos);
+            bases[i] = entry.getLong(pos + 4);
+            positions[i] = entry.getInt(pos + 12);
+            lengths[i] = entry.getInt(pos + 16);
+            pos += DESCRIPTOR_FIXED_LENGTH - 2;
+            if (partition < 0 || bases[i] < 0 || positions[i] < 0 || lengths[i] <= 0 || !isPathElement(topic)) {
+                return null;
+            }
+            partitions[i] = new TopicPartition(topic, partition);
+            data += lengths[i];
+        }
+        if (pos + data != length) {
+            return null;
+        }
+        List<Run> runs = new ArrayList<>(runCount);
+        int dataOffset = pos;
+        for (int i = 0; i < runCount; i++) {
+            runs.add(new Run(partitions[i], bases[i], positions[i], lengths[i], dataOffset));
+            dataOffset += lengths[i];
+        }
+        return runs;
+    }
+
+    /** A topic name that names one directory under the logs directory and nothing else. */
+    private static boolean isPathElement(String topic) {
+        return !topic.isEmpty()
+                && !topic.equals(".")
+                && !topic.equals("..")
+                && topic.indexOf('/') < 0
+                && topic.indexOf('\\') < 0
+                && topic.indexOf('\0') < 0;
+    }
+
+    /** Replays journal files into the segment files, keeping the segment files it opened until the end. */
+    private static final class Replayer {
+        private final Path logsDir;
+        private final LogFileIO io;
+        private final Map<Path, LogFileIO.LogFile> open = new HashMap<>();
+        private final Set<LogFileIO.LogFile> rewrittenFiles = new LinkedHashSet<>();
+        private final Set<Path> createdIn = new LinkedHashSet<>();
+        private ByteBuffer entry = ByteBuffer.allocate(64 * 1024).order(BatchFormat.ORDER);
+        private ByteBuffer existing = ByteBuffer.allocate(64 * 1024);
+        boolean stopped;
+        int entries;
+        int rewritten;
+        int intact;
+        int skipped;
+
+        Replayer(Path logsDir, LogFileIO io) {
+            this.logsDir = logsDir;
+            this.io = io;
+        }
+
+        /** Replays one file; returns the sequence number of its last intact entry (first - 1 if none). */
+        long replayFile(Path path, long firstSequence) throws IOException {
+            long sequence = firstSequence;
+            try (LogFileIO.LogFile file = io.open(path)) {
+                long size = file.size();
+                long pos = 0;
+                ByteBuffer head = ByteBuffer.allocate(HEADER_LENGTH).order(BatchFormat.ORDER);
+                while (pos < size) {
+                    head.clear();
+                    if (size - pos < HEADER_LENGTH || file.read(head, pos) < HEADER_LENGTH) {
+                        break;
+                    }
+                    int length = head.getInt(LENGTH_OFFSET);
+                    if (head.getInt(0) != MAGIC || length < HEADER_LENGTH || length > size - pos) {
+                        break;
+                    }
+                    if (entry.capacity() < length) {
+                        entry = ByteBuffer.allocate(Math.max(length, entry.capacity() * 2))
+                                .order(BatchFormat.ORDER);
+                    }
+                    entry.clear().limit(length);
+                    if (file.read(entry, pos) < length) {
+                        break;
+                    }
+                    entry.flip();
+                    List<Run> runs = decode(entry, sequence);
+                    if (runs == null) {
+                        break;
+                    }
+                    for (Run run : runs) {
+                        apply(run, entry);
+                    }
+                    entries++;
+                    sequence++;
+                    pos += length;
+                }
+                if (pos < size) {
+                    stopped = true;
+                    LOG.warn(
+                            "commit journal {}: the {} bytes from byte {} are torn or damaged; they and any later"
+                                    + " journal file were never acknowledged, replay stops there",
+                            path.getFileName(),
+                            size - pos,
+                            pos);
+                }
+            }
+            return sequence - 1;
+        }
+
+        private void apply(Run run, ByteBuffer entry) throws IOException {
+            TopicPartition tp = run.partition();
+            Path partitionDir = logsDir.resolve(tp.topic()).resolve(Integer.toString(tp.partition()));
+            if (!Files.isDirectory(partitionDir)) {
+                skipped++;
+                return;
+            }
+            Path logPath = partitionDir.resolve(Segment.fileName(run.segmentBase(), Segment.LOG_SUFFIX));
+            LogFileIO.LogFile file = open.get(logPath);
+            if (file == null) {
+                if (!Files.exists(logPath)) {
+                    if (hasLaterSegment(partitionDir, run.segmentBase())) {
+                        skipped++; // deleted by retention: its records were meant to go
+                        return;
+                    }
+                    createdIn.add(partitionDir);
+                }
+                file = io.open(logPath);
+                open.put(logPath, file);
+            }
+            ByteBuffer wanted = entry.duplicate().position(run.dataOffset()).limit(run.dataOffset() + run.length());
+            if (existing.capacity() < run.length()) {
+                existing = ByteBuffer.allocate(Math.max(run.length(), existing.capacity() * 2));
+            }
+            existing.clear().limit(run.length());
+            int read = file.read(existing, run.position());
+            existing.flip();
+            if (read == run.length() && existing.equals(wanted)) {
+                intact++;
+                return;
+            }
+            file.write(wanted, run.position());
+            rewrittenFiles.add(file);
+            rewritten++;
+        }
+
+        private static boolean hasLaterSegment(Path partitionDir, long base) throws IOException {
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(partitionDir, "*" + Segment.LOG_SUFFIX)) {
+                for (Path p : stream) {
+                    if (Segment.parseBaseOffset(p.getFileName().toString()) > base) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+
+        void forceAndClose() throws IOException {
+            for (LogFileIO.LogFile f : rewrittenFiles) {
+                f.force();
+            }
+            for (Path d : createdIn) {
+                io.syncDirectory(d);
+            }
+        }
+
+        void closeQuietly() {
+            for (LogFileIO.LogFile f : open.values()) {
+                try {
+                    f.close();
+                } catch (IOException e) {
+                    LOG.warn("commit journal replay: could not close a segment file ({})", e.toString());
+                }
+            }
+            open.clear();
+        }
+    }
+}
