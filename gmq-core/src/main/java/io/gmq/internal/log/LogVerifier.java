@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Checks every frame of segments: CRC32C, offsets continuing from the segment's base offset to
@@ -22,7 +24,9 @@ import java.util.List;
  *
  * <p>Two callers: startup (over the open segments, see {@link StartupVerification}) and the
  * offline {@code gmq verify} command ({@link #verify(Path, String)}), which opens every file
- * read-only and changes nothing.
+ * read-only and changes nothing. After an unclean stop the offline check reads the segments as the
+ * next start will see them: with the acknowledged bytes the commit journal still holds copied in
+ * (see {@link CommitJournal#recover}), without writing them.
  */
 public final class LogVerifier {
     /**
@@ -59,8 +63,12 @@ public final class LogVerifier {
         }
     }
 
-    /** The result of a scan: how much was read, and every damaged stretch found. */
-    public record Report(int segments, long bytes, List<Damage> damage) {
+    /**
+     * The result of a scan: how much was read, every damaged stretch found, and how many commit
+     * journal entries the segments were read with (left by an unclean stop; the next start copies
+     * them into their segments).
+     */
+    public record Report(int segments, long bytes, List<Damage> damage, int journalEntries) {
         public boolean clean() {
             return damage.isEmpty();
         }
@@ -83,6 +91,14 @@ public final class LogVerifier {
         if (topic != null && !Files.isDirectory(logs.resolve(topic))) {
             throw new IOException("topic '" + topic + "' has no log in " + logs);
         }
+        Map<Path, List<Patch>> pending = new HashMap<>();
+        CommitJournal.Walk journal = CommitJournal.walk(
+                CommitJournal.listFiles(dataDir.resolve(CommitJournal.DIR)), READ_ONLY, (run, entry) -> {
+                    byte[] bytes = new byte[run.length()];
+                    entry.get(run.dataOffset(), bytes);
+                    pending.computeIfAbsent(CommitJournal.segmentPath(logs, run), k -> new ArrayList<>())
+                            .add(new Patch(run.position(), bytes));
+                });
         LogVerifier verifier = new LogVerifier();
         List<Damage> damage = new ArrayList<>();
         int segments = 0;
@@ -101,21 +117,42 @@ public final class LogVerifier {
                 List<Long> bases = segmentBases(partDir);
                 for (int i = 0; i < bases.size(); i++) {
                     long endOffset = i + 1 < bases.size() ? bases.get(i + 1) : FrameResync.UNKNOWN;
-                    bytes += verifier.verifyFile(tp, partDir, bases.get(i), endOffset, damage);
+                    bytes += verifier.verifyFile(tp, partDir, bases.get(i), endOffset, pending, damage);
                     segments++;
                 }
             }
         }
-        return new Report(segments, bytes, List.copyOf(damage));
+        return new Report(segments, bytes, List.copyOf(damage), journal.entries());
     }
 
-    /** Scans one segment's files read-only; returns the log's size. */
-    private long verifyFile(TopicPartition tp, Path dir, long base, long endOffset, List<Damage> out)
+    /** Bytes a commit journal entry puts back at {@code position} of a segment's log. */
+    private record Patch(long position, byte[] bytes) {
+        long end() {
+            return position + bytes.length;
+        }
+
+        /** Copies the part of this patch that falls in [from, from + length) into {@code dst} at {@code dstStart}. */
+        void applyTo(ByteBuffer dst, int dstStart, long from, int length) {
+            long start = Math.max(position, from);
+            long stop = Math.min(end(), from + length);
+            for (long p = start; p < stop; p++) {
+                dst.put(dstStart + (int) (p - from), bytes[(int) (p - position)]);
+            }
+        }
+    }
+
+    /** Scans one segment's files read-only, with the journal's patches of it applied; returns the log's size. */
+    private long verifyFile(
+            TopicPartition tp, Path dir, long base, long endOffset, Map<Path, List<Patch>> pending, List<Damage> out)
             throws IOException {
         Path logPath = dir.resolve(Segment.fileName(base, Segment.LOG_SUFFIX));
         Path indexPath = dir.resolve(Segment.fileName(base, Segment.INDEX_SUFFIX));
+        List<Patch> patches = pending.getOrDefault(logPath, List.of());
         try (FileChannel log = FileChannel.open(logPath, StandardOpenOption.READ)) { // closed here, not by the wrapper
             long size = log.size();
+            for (Patch p : patches) {
+                size = Math.max(size, p.end());
+            }
             OffsetIndex index = new OffsetIndex();
             long indexEntriesInFile = 0;
             if (Files.exists(indexPath)) {
@@ -136,7 +173,27 @@ public final class LogVerifier {
                         -1,
                         "index entries from " + index.count() + " are invalid"));
             }
-            scan(tp, new ReadOnlyFile(log)::read, logPath, base, size, index, endOffset, true, indexPath, out);
+            ReadOnlyFile file = new ReadOnlyFile(log);
+            FrameCheck.Source source = patches.isEmpty()
+                    ? file::read
+                    : (dst, position) -> {
+                        int start = dst.position();
+                        int read = file.read(dst, position);
+                        int wanted = dst.limit() - start;
+                        for (int i = read; i < wanted; i++) {
+                            dst.put(start + i, (byte) 0); // past the file's end it reads as a hole would
+                        }
+                        int covered = read;
+                        for (Patch p : patches) {
+                            if (p.position() < position + wanted && p.end() > position) {
+                                p.applyTo(dst, start, position, wanted);
+                                covered = (int) Math.max(covered, Math.min(wanted, p.end() - position));
+                            }
+                        }
+                        dst.position(start + covered);
+                        return covered;
+                    };
+            scan(tp, source, logPath, base, size, index, endOffset, true, indexPath, out);
             return size;
         }
     }
@@ -226,7 +283,25 @@ public final class LogVerifier {
         return bases;
     }
 
-    /** An index file opened read-only for {@link OffsetIndex#load}; every write is refused. */
+    /** Opens files read-only ({@link ReadOnlyFile}); changes nothing. */
+    private static final LogFileIO READ_ONLY = new LogFileIO() {
+        @Override
+        public LogFile open(Path path) throws IOException {
+            return new ReadOnlyFile(FileChannel.open(path, StandardOpenOption.READ));
+        }
+
+        @Override
+        public void delete(Path path) throws IOException {
+            throw new IOException("read-only");
+        }
+
+        @Override
+        public void syncDirectory(Path dir) throws IOException {
+            throw new IOException("read-only");
+        }
+    };
+
+    /** A file opened read-only (an index for {@link OffsetIndex#load}, a journal file); every write is refused. */
     private static final class ReadOnlyFile implements LogFileIO.LogFile {
         private final FileChannel channel;
 

@@ -18,8 +18,12 @@
  *   <li>{@code LogWriter} + {@code CommitCycle}: one writer drains every partition's appends, one
  *       gather write per partition per cycle; under SYNC a syncer thread fsyncs cycle N while the
  *       writer writes cycle N+1, then publishes high watermarks and completes futures.
- *   <li>{@code LogRecovery}: at open, validates indexes and truncates the last segment after its
- *       last valid frame.
+ *   <li>{@code CommitJournal}: under SYNC, a cycle that wrote to several segments but little data
+ *       is also appended to {@code <dataDir>/journal/} and made durable by one fsync of that file
+ *       instead of one per segment; journal files are retired (their segments forced) when full,
+ *       and replayed into the segments at the next open after a crash.
+ *   <li>{@code LogRecovery}: at open (after the journal replay), validates indexes and truncates
+ *       the last segment after its last valid frame.
  *   <li>{@link io.gmq.internal.log.LogFileIO}: every file operation, so tests inject disk-full and
  *       power-loss faults (see {@code FailingFileIO} and {@code PowerLossFileIO} in the test jar).
  * </ul>

@@ -6,6 +6,7 @@ import static io.gmq.internal.log.LogTestSupport.config;
 import static io.gmq.internal.log.LogTestSupport.frame;
 import static io.gmq.internal.log.LogTestSupport.partitionDir;
 import static io.gmq.internal.log.LogTestSupport.simpleBatch;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -113,7 +114,7 @@ class CommitJournalTest {
     void aCycleOfLargeBatchesForcesItsSegmentsAndLeavesTheJournalAlone() throws Exception {
         InstrumentedFileIO io = new InstrumentedFileIO(LogFileIO.DEFAULT);
         try (LogManager logs = LogManager.open(config(dataDir).build(), io)) {
-            // Two segments, 2 x 50 KB: copying them would cost more than the one force it saves.
+            // Two segments, 2 x 50 KB: more to copy than the one force it saves is worth.
             heldCycle(io, logs, 5, 10_000, tp("big", 0), tp("big", 1));
 
             assertEquals(0, io.forces(CommitJournal.SUFFIX));
@@ -182,13 +183,13 @@ class CommitJournalTest {
         GmqConfig cfg = config(dataDir).journalFileBytes(64 * 1024).build();
         LogManager logs = LogManager.open(cfg, io);
         TopicPartition[] three = {tp("f", 0), tp("f", 1), tp("f", 2)};
-        for (int round = 0; round < 3; round++) { // 3 entries of ~30 KB: the file is full
-            heldCycle(io, logs, 10, 1000, three);
+        for (int round = 0; round < 3; round++) { // 3 entries of ~25 KB: the 64 KiB file is full
+            heldCycle(io, logs, 10, 800, three);
         }
         Path full = journalFiles().get(0);
         assertEquals(0, io.forces(Segment.LOG_SUFFIX) - 3, "only the gate's cycles forced segments so far");
 
-        heldCycle(io, logs, 10, 1000, three); // rotates: the full file retires once this cycle is durable
+        heldCycle(io, logs, 10, 800, three); // rotates: the full file retires once this cycle is durable
         await("the full journal file retired", () -> !Files.exists(full));
         assertEquals(1, journalFiles().size(), "the next file holds the fourth entry");
         assertTrue(
@@ -262,6 +263,30 @@ class CommitJournalTest {
 
         power.cutPower();
         logs.close();
+        try (LogManager reopened = LogManager.open(cfg, io)) {
+            assertEverythingSentIsStored(reopened);
+        }
+    }
+
+    @Test
+    void offlineVerifyReadsTheSegmentsWithThePendingJournalAppliedAndChangesNothing() throws Exception {
+        PowerLossFileIO power = new PowerLossFileIO();
+        InstrumentedFileIO io = new InstrumentedFileIO(power);
+        GmqConfig cfg = config(dataDir).build();
+        LogManager logs = LogManager.open(cfg, io);
+        heldCycle(io, logs, 3, 100, tp("v", 0), tp("v", 1));
+        power.cutPower();
+        logs.close();
+        Path segment = segment0(tp("v", 1));
+        byte[] hole = new byte[300]; // a page that reached the disk as zeros
+        Files.write(segment, hole);
+
+        LogVerifier.Report report = LogVerifier.verify(dataDir, null);
+        assertTrue(report.clean(), "the journal holds what the hole lost: " + report.damage());
+        assertEquals(1, report.journalEntries());
+        assertArrayEquals(hole, Files.readAllBytes(segment), "verify writes nothing");
+        assertEquals(1, journalFiles().size());
+
         try (LogManager reopened = LogManager.open(cfg, io)) {
             assertEverythingSentIsStored(reopened);
         }

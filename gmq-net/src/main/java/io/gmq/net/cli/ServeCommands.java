@@ -41,6 +41,15 @@ final class ServeCommands {
                                 + " shutdown, segments written since the last verified start) or ALL (default ${DEFAULT-VALUE}).")
         VerifyOnStartup verifyOnStartup;
 
+        @Option(
+                names = "--journal-file-bytes",
+                defaultValue = "67108864",
+                paramLabel = "BYTES",
+                description =
+                        "With --flush sync: size of a commit journal file, which makes a group commit over"
+                                + " several partitions durable with one fsync; 0 turns the journal off (default ${DEFAULT-VALUE}).")
+        long journalFileBytes;
+
         @Mixin
         ServerSecurityOptions security;
 
@@ -48,7 +57,8 @@ final class ServeCommands {
             GmqConfig.Builder b = GmqConfig.builder()
                     .flushPolicy(FlushPolicy.parse(flush))
                     .defaultPartitions(partitionsDefault)
-                    .verifyOnStartup(verifyOnStartup);
+                    .verifyOnStartup(verifyOnStartup)
+                    .journalFileBytes(journalFileBytes);
             security.applyLimits(b);
             if (dataDir != null) {
                 b.dataDir(dataDir);

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code gmq verify}: an offline scan of a data directory's segments (every frame's CRC32C, offset
  * continuity within and across segments, index entries). Opens every file read-only and changes
- * nothing; run it on a stopped server's directory or a copy.
+ * nothing; run it on a stopped server's directory or a copy. Segments are read with what the commit
+ * journal of an unclean stop still holds for them applied, as the next start will see them.
  *
  * <p>Exit codes: 0 nothing damaged, {@value #EXIT_DAMAGED} damage found (each stretch printed), 1
  * the scan itself failed (e.g. not a data directory), 2 a usage error.
@@ -35,6 +36,11 @@ final class VerifyCommand implements Callable<Integer> {
         long started = System.nanoTime();
         LogVerifier.Report report = LogVerifier.verify(dataDir, topic);
         long millis = (System.nanoTime() - started) / 1_000_000;
+        if (report.journalEntries() > 0) {
+            out.println("journal: " + report.journalEntries()
+                    + " commit journal entries left by an unclean stop; the next start copies them into their"
+                    + " segments, and the segments were checked with them applied");
+        }
         for (LogVerifier.Damage d : report.damage()) {
             out.println("DAMAGED " + d.describe());
             if (d.losesRecords()) {
