@@ -1,0 +1,86 @@
+package io.gmq.bench;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+
+/**
+ * What a group commit over several partitions costs in fsyncs on this machine's disk: each cycle
+ * appends {@code BYTES} to each of {@code FILES} files and then either forces every file, one after
+ * the other ({@code each}: what a cycle that forces its segments does), or appends the same bytes to
+ * one file and forces that alone ({@code one}: what a journaled cycle does).
+ *
+ * <pre>
+ * java -cp gmq-bench/target/benchmarks.jar io.gmq.bench.ForceCost DIR each|one FILES BYTES CYCLES CYCLES_PER_S
+ * </pre>
+ *
+ * Prints the percentiles of one cycle's time (writes and forces), recorded with HdrHistogram.
+ */
+public final class ForceCost {
+    private ForceCost() {}
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 6 || !(args[1].equals("each") || args[1].equals("one"))) {
+            System.err.println("usage: ForceCost DIR each|one FILES BYTES CYCLES CYCLES_PER_S");
+            System.exit(2);
+        }
+        Path dir = Files.createDirectories(Path.of(args[0]));
+        boolean each = args[1].equals("each");
+        int files = Integer.parseInt(args[2]);
+        int bytes = Integer.parseInt(args[3]);
+        int cycles = Integer.parseInt(args[4]);
+        long interval = TimeUnit.SECONDS.toNanos(1) / Long.parseLong(args[5]);
+        FileChannel[] channels = new FileChannel[each ? files : 1];
+        for (int i = 0; i < channels.length; i++) {
+            channels[i] = FileChannel.open(
+                    dir.resolve("force-cost-" + i),
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+        }
+        ByteBuffer payload = ByteBuffer.allocateDirect(bytes);
+        Histogram cycle = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        long next = System.nanoTime();
+        try {
+            for (int c = 0; c < cycles; c++) {
+                next += interval;
+                for (long wait; (wait = next - System.nanoTime()) > 0; ) {
+                    LockSupport.parkNanos(wait);
+                }
+                long start = System.nanoTime();
+                for (int f = 0; f < files; f++) {
+                    payload.clear();
+                    FileChannel target = channels[each ? f : 0];
+                    while (payload.hasRemaining()) {
+                        target.write(payload);
+                    }
+                }
+                for (FileChannel ch : channels) {
+                    ch.force(false);
+                }
+                cycle.recordValue(System.nanoTime() - start);
+            }
+        } finally {
+            for (FileChannel ch : channels) {
+                ch.close();
+            }
+        }
+        System.out.printf(
+                "%s: %d files x %d B, %d cycles: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
+                each ? "force each file" : "one file, one force",
+                files,
+                bytes,
+                cycles,
+                cycle.getValueAtPercentile(50) / 1e6,
+                cycle.getValueAtPercentile(90) / 1e6,
+                cycle.getValueAtPercentile(99) / 1e6,
+                cycle.getValueAtPercentile(99.9) / 1e6,
+                cycle.getMaxValue() / 1e6);
+    }
+}
