@@ -1,11 +1,16 @@
 package io.gmq.bench;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -13,11 +18,12 @@ import org.HdrHistogram.Histogram;
 /**
  * What a group commit over several partitions costs in fsyncs on this machine's disk: each cycle
  * appends {@code BYTES} to each of {@code FILES} files and then either forces every file, one after
- * the other ({@code each}: what a cycle that forces its segments does), or appends the same bytes to
- * one file and forces that alone ({@code one}: what a journaled cycle does).
+ * the other ({@code each}: what a cycle that forces its segments does), forces them all at once from
+ * a thread each ({@code parallel}), or appends the same bytes to one file and forces that alone
+ * ({@code one}: what a journaled cycle does).
  *
  * <pre>
- * java -cp gmq-bench/target/benchmarks.jar io.gmq.bench.ForceCost DIR each|one FILES BYTES CYCLES CYCLES_PER_S
+ * java -cp gmq-bench/target/benchmarks.jar io.gmq.bench.ForceCost DIR each|parallel|one FILES BYTES CYCLES CYCLES_PER_S
  * </pre>
  *
  * Prints the percentiles of one cycle's time (writes and forces), recorded with HdrHistogram.
@@ -25,13 +31,14 @@ import org.HdrHistogram.Histogram;
 public final class ForceCost {
     private ForceCost() {}
 
-    public static void main(String[] args) throws IOException {
-        if (args.length < 6 || !(args[1].equals("each") || args[1].equals("one"))) {
-            System.err.println("usage: ForceCost DIR each|one FILES BYTES CYCLES CYCLES_PER_S");
+    public static void main(String[] args) throws Exception {
+        String mode = args.length < 6 ? "" : args[1];
+        if (!mode.equals("each") && !mode.equals("parallel") && !mode.equals("one")) {
+            System.err.println("usage: ForceCost DIR each|parallel|one FILES BYTES CYCLES CYCLES_PER_S");
             System.exit(2);
         }
         Path dir = Files.createDirectories(Path.of(args[0]));
-        boolean each = args[1].equals("each");
+        boolean each = !mode.equals("one");
         int files = Integer.parseInt(args[2]);
         int bytes = Integer.parseInt(args[3]);
         int cycles = Integer.parseInt(args[4]);
@@ -43,6 +50,14 @@ public final class ForceCost {
                     StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING);
+        }
+        ExecutorService forcers = Executors.newFixedThreadPool(channels.length);
+        List<Callable<Void>> forces = new ArrayList<>();
+        for (FileChannel ch : channels) {
+            forces.add(() -> {
+                ch.force(false);
+                return null;
+            });
         }
         ByteBuffer payload = ByteBuffer.allocateDirect(bytes);
         Histogram cycle = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
@@ -61,19 +76,28 @@ public final class ForceCost {
                         target.write(payload);
                     }
                 }
-                for (FileChannel ch : channels) {
-                    ch.force(false);
+                if (mode.equals("parallel")) {
+                    for (Future<Void> f : forcers.invokeAll(forces)) {
+                        f.get();
+                    }
+                } else {
+                    for (FileChannel ch : channels) {
+                        ch.force(false);
+                    }
                 }
                 cycle.recordValue(System.nanoTime() - start);
             }
         } finally {
+            forcers.shutdown();
             for (FileChannel ch : channels) {
                 ch.close();
             }
         }
         System.out.printf(
                 "%s: %d files x %d B, %d cycles: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
-                each ? "force each file" : "one file, one force",
+                mode.equals("each")
+                        ? "force each file"
+                        : mode.equals("parallel") ? "force each file, all at once" : "one file, one force",
                 files,
                 bytes,
                 cycles,
