@@ -13,6 +13,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -212,7 +213,7 @@ final class CommitJournal {
             turnOff("a journal write failed");
             return;
         } finally {
-            java.util.Arrays.fill(gather, 0, buffers, null);
+            Arrays.fill(gather, 0, buffers, null);
         }
         f.size += length;
         nextSequence++;
@@ -387,11 +388,6 @@ final class CommitJournal {
                     "commit journal: could not delete retired {} ({}); the next open replays it", f.path, e.toString());
             return false;
         }
-    }
-
-    /** True if a retired file could not be deleted (tests). */
-    boolean hasFiles() throws IOException {
-        return !listFiles(dir).isEmpty();
     }
 
     // ---- close --------------------------------------------------------------------------------
