@@ -20,10 +20,11 @@ import org.HdrHistogram.Histogram;
  * appends {@code BYTES} to each of {@code FILES} files and then either forces every file, one after
  * the other ({@code each}: what a cycle that forces its segments does), forces them all at once from
  * a thread each ({@code parallel}), or appends the same bytes to one file and forces that alone
- * ({@code one}: what a journaled cycle does).
+ * ({@code one}: what a journaled cycle does; {@code prealloc}: the same into a file written full of
+ * zeros and forced beforehand, so a force never has a new size or new blocks to record).
  *
  * <pre>
- * java -cp gmq-bench/target/benchmarks.jar io.gmq.bench.ForceCost DIR each|parallel|one FILES BYTES CYCLES CYCLES_PER_S
+ * java -cp gmq-bench/target/benchmarks.jar io.gmq.bench.ForceCost DIR each|parallel|one|prealloc FILES BYTES CYCLES CYCLES_PER_S
  * </pre>
  *
  * Prints the percentiles of one cycle's time (writes and forces), recorded with HdrHistogram.
@@ -33,12 +34,12 @@ public final class ForceCost {
 
     public static void main(String[] args) throws Exception {
         String mode = args.length < 6 ? "" : args[1];
-        if (!mode.equals("each") && !mode.equals("parallel") && !mode.equals("one")) {
-            System.err.println("usage: ForceCost DIR each|parallel|one FILES BYTES CYCLES CYCLES_PER_S");
+        if (!List.of("each", "parallel", "one", "prealloc").contains(mode)) {
+            System.err.println("usage: ForceCost DIR each|parallel|one|prealloc FILES BYTES CYCLES CYCLES_PER_S");
             System.exit(2);
         }
         Path dir = Files.createDirectories(Path.of(args[0]));
-        boolean each = !mode.equals("one");
+        boolean each = mode.equals("each") || mode.equals("parallel");
         int files = Integer.parseInt(args[2]);
         int bytes = Integer.parseInt(args[3]);
         int cycles = Integer.parseInt(args[4]);
@@ -60,6 +61,16 @@ public final class ForceCost {
             });
         }
         ByteBuffer payload = ByteBuffer.allocateDirect(bytes);
+        if (mode.equals("prealloc")) {
+            ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+            long total = (long) files * bytes * cycles;
+            for (long written = 0; written < total; written += zeros.capacity()) {
+                zeros.clear();
+                channels[0].write(zeros);
+            }
+            channels[0].force(true);
+            channels[0].position(0);
+        }
         Histogram cycle = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
         long next = System.nanoTime();
         try {
@@ -95,9 +106,12 @@ public final class ForceCost {
         }
         System.out.printf(
                 "%s: %d files x %d B, %d cycles: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms%n",
-                mode.equals("each")
-                        ? "force each file"
-                        : mode.equals("parallel") ? "force each file, all at once" : "one file, one force",
+                switch (mode) {
+                    case "each" -> "force each file";
+                    case "parallel" -> "force each file, all at once";
+                    case "one" -> "one file, one force";
+                    default -> "one preallocated file, one force";
+                },
                 files,
                 bytes,
                 cycles,
