@@ -567,32 +567,13 @@ final class CommitJournal {
         }
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
             for (Path p : stream) {
-                long sequence = parseSequence(p.getFileName().toString());
+                long sequence = Segment.parseFileNumber(p.getFileName().toString(), SUFFIX);
                 if (sequence >= 0) {
                     files.put(sequence, p);
                 }
             }
         }
         return files;
-    }
-
-    static long parseSequence(String name) {
-        int digits = Segment.FILE_NAME_DIGITS;
-        if (name.length() != digits + SUFFIX.length() || !name.endsWith(SUFFIX)) {
-            return -1;
-        }
-        long value = 0;
-        for (int i = 0; i < digits; i++) {
-            char c = name.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            value = value * 10 + (c - '0');
-            if (value < 0) {
-                return -1;
-            }
-        }
-        return value;
     }
 
     /** One decoded run of an entry: its bytes are {@code entry[dataOffset, dataOffset + length)}. */

@@ -115,7 +115,15 @@ final class Segment {
 
     /** Parses the base offset of a {@code .log} file name, or -1 if it is not one. */
     static long parseBaseOffset(String fileName) {
-        if (!fileName.endsWith(LOG_SUFFIX) || fileName.length() != FILE_NAME_DIGITS + LOG_SUFFIX.length()) {
+        return parseFileNumber(fileName, LOG_SUFFIX);
+    }
+
+    /**
+     * Parses the number of a file named as {@link #fileName} names them ({@code FILE_NAME_DIGITS}
+     * decimal digits, then {@code suffix}), or -1 if it is not such a name.
+     */
+    static long parseFileNumber(String fileName, String suffix) {
+        if (!fileName.endsWith(suffix) || fileName.length() != FILE_NAME_DIGITS + suffix.length()) {
             return -1;
         }
         long value = 0;

@@ -52,11 +52,9 @@ public final class FailingFileIO implements LogFileIO {
         return diskFull || n == failingWrite;
     }
 
-    private final class FailingFile implements LogFile {
-        private final LogFile file;
-
+    private final class FailingFile extends ForwardingLogFile {
         FailingFile(LogFile file) {
-            this.file = file;
+            super(file);
         }
 
         @Override
@@ -81,31 +79,6 @@ public final class FailingFileIO implements LogFileIO {
             ByteBuffer half = src.duplicate();
             half.limit(half.position() + half.remaining() / 2);
             file.write(half, position);
-        }
-
-        @Override
-        public int read(ByteBuffer dst, long position) throws IOException {
-            return file.read(dst, position);
-        }
-
-        @Override
-        public void force() throws IOException {
-            file.force();
-        }
-
-        @Override
-        public void truncate(long size) throws IOException {
-            file.truncate(size);
-        }
-
-        @Override
-        public long size() throws IOException {
-            return file.size();
-        }
-
-        @Override
-        public void close() throws IOException {
-            file.close();
         }
     }
 }

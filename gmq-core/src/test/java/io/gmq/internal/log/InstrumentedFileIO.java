@@ -97,7 +97,7 @@ final class InstrumentedFileIO implements LogFileIO {
     public LogFile open(Path path) throws IOException {
         LogFile file = delegate.open(path);
         String suffix = suffixOf(path);
-        return new LogFile() {
+        return new ForwardingLogFile(file) {
             @Override
             public void write(ByteBuffer[] srcs, int offset, int length, long position) throws IOException {
                 if (takeFailure(writeFailures, suffix)) {
@@ -122,32 +122,12 @@ final class InstrumentedFileIO implements LogFileIO {
             }
 
             @Override
-            public int read(ByteBuffer dst, long position) throws IOException {
-                return file.read(dst, position);
-            }
-
-            @Override
             public void force() throws IOException {
                 if (takeFailure(forceFailures, suffix)) {
                     throw new IOException("Input/output error (simulated)");
                 }
                 file.force();
                 forces.computeIfAbsent(suffix, k -> new AtomicInteger()).incrementAndGet();
-            }
-
-            @Override
-            public void truncate(long size) throws IOException {
-                file.truncate(size);
-            }
-
-            @Override
-            public long size() throws IOException {
-                return file.size();
-            }
-
-            @Override
-            public void close() throws IOException {
-                file.close();
             }
         };
     }
