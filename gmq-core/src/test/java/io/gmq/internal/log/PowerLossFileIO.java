@@ -91,7 +91,10 @@ public final class PowerLossFileIO implements LogFileIO {
                     continue;
                 }
                 Durable d = e.getValue();
-                Files.write(path, random == null ? Arrays.copyOf(d.bytes, d.length) : partlyWrittenBack(d));
+                byte[] onDisk = random == null ? Arrays.copyOf(d.bytes, d.length) : partlyWrittenBack(d);
+                Files.write(path, onDisk);
+                d.bytes = onDisk; // what survived is on the disk now: a second cut keeps it
+                d.length = onDisk.length;
                 d.dirtyFrom = Long.MAX_VALUE;
                 d.dirtyTo = -1;
                 d.unforced.clear();
