@@ -246,7 +246,8 @@ public final class GmqConfig {
     @Override
     public String toString() {
         return "GmqConfig{dataDir=" + dataDir + ", defaultPartitions=" + defaultPartitions
-                + ", flushPolicy=" + flushPolicy + ", segmentBytes=" + segmentBytes
+                + ", flushPolicy=" + flushPolicy + ", journalFileBytes=" + journalFileBytes + ", segmentBytes="
+                + segmentBytes
                 + ", retentionAge=" + retentionAge + ", retentionBytes=" + retentionBytes
                 + ", maxMessageBytes=" + maxMessageBytes + ", sessionTimeout=" + sessionTimeout
                 + ", ackTimeout=" + ackTimeout + ", maxOpenFiles=" + maxOpenFiles + "}";
