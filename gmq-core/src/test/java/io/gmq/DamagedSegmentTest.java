@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.internal.log.LogVerifier;
 import io.gmq.storage.BatchFormat;
-import io.gmq.storage.GroupDescription;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

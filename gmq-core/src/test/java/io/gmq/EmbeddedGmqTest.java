@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.junit.GmqExtension;
 import io.gmq.junit.MessageCollector;
-import io.gmq.storage.GroupDescription;
 import io.gmq.storage.GroupMembership;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -181,7 +180,9 @@ class EmbeddedGmqTest {
     void aMemberThatStopsHeartbeatingLosesItsPartitionsToTheLiveOnes() {
         gmq.gmq().admin().createTopic("jobs", 3);
         // A member that joins and then goes silent, as a crashed process would.
-        GroupMembership ghost = gmq.gmq().storage().joinGroup("workers", "ghost", Set.of("jobs"), 300);
+        GroupMembership ghost = ((io.gmq.internal.embedded.EmbeddedGmq) gmq.gmq())
+                .storage()
+                .joinGroup("workers", "ghost", Set.of("jobs"), 300);
         assertEquals(3, ghost.assigned().size());
         MessageCollector live = gmq.collect("jobs", "workers");
         for (int i = 0; i < 30; i++) {

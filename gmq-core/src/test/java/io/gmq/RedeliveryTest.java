@@ -2,7 +2,7 @@ package io.gmq;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.gmq.internal.broker.GroupSubscription;
+import io.gmq.broker.GroupSubscription;
 import io.gmq.junit.GmqExtension;
 import io.gmq.junit.MessageCollector;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.gmq.bench;
 
-import io.gmq.internal.topic.Partitioner;
+import io.gmq.broker.Partitioner;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

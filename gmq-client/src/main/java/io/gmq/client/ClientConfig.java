@@ -5,7 +5,7 @@ import io.gmq.AssignmentListener;
 import io.gmq.GmqException;
 import io.gmq.MessageHandler;
 import io.gmq.OffsetSpec;
-import io.gmq.client.internal.ChannelSecurity;
+import io.gmq.wire.ChannelSecurity;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package io.gmq.client;
 
 import io.gmq.GmqException;
+import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PublishOption;
 import io.gmq.PublishResult;
@@ -8,7 +9,6 @@ import io.gmq.TopicDescription;
 import io.gmq.TopicInfo;
 import io.gmq.client.internal.EmbeddedGmqClient;
 import io.gmq.client.internal.RemoteGmqClient;
-import io.gmq.storage.GroupDescription;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 

@@ -1,5 +1,6 @@
 package io.gmq.storage;
 
+import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PartitionInfo;
 import io.gmq.TopicInfo;
@@ -14,7 +15,7 @@ import java.util.concurrent.Executor;
 
 /**
  * The one seam between broker logic and everything that must survive a crash: partition logs,
- * topic metadata, group membership and committed offsets. {@link LocalStorage} keeps them on the
+ * topic metadata, group membership and committed offsets. Local storage (core's internal {@code LocalStorage}) keeps them on the
  * local disk; the network module serves this same interface over gRPC to brokers in other
  * processes. A replicated implementation is the next one.
  *

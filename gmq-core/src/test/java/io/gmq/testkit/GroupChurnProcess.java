@@ -2,10 +2,10 @@ package io.gmq.testkit;
 
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
+import io.gmq.GroupDescription;
 import io.gmq.TopicPartition;
-import io.gmq.storage.GroupDescription;
+import io.gmq.internal.storage.LocalStorage;
 import io.gmq.storage.GroupMembership;
-import io.gmq.storage.LocalStorage;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;

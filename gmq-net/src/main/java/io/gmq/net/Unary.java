@@ -1,7 +1,7 @@
 package io.gmq.net;
 
 import io.gmq.GmqException;
-import io.gmq.client.internal.GrpcErrors;
+import io.gmq.wire.GrpcErrors;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Supplier;
 import org.slf4j.Logger;

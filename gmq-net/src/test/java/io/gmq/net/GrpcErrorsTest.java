@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
-import io.gmq.client.internal.GrpcErrors;
+import io.gmq.wire.GrpcErrors;
 import io.grpc.Status;
 import java.util.HashSet;
 import java.util.Set;

@@ -7,6 +7,7 @@ import io.gmq.proto.ClientFrame;
 import io.gmq.proto.GmqBrokerGrpc;
 import io.gmq.proto.Heartbeat;
 import io.gmq.proto.ServerFrame;
+import io.gmq.wire.GrpcErrors;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;

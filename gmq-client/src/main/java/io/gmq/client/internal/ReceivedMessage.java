@@ -1,7 +1,7 @@
 package io.gmq.client.internal;
 
 import io.gmq.TopicPartition;
-import io.gmq.internal.broker.DeliveredRecord;
+import io.gmq.broker.DeliveredRecord;
 import io.gmq.storage.BatchReader;
 
 /** One delivered record, a view into its delivery's frames; ack/nack go back to the subscription that received it. */

@@ -2,6 +2,7 @@ package io.gmq.client.internal;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
+import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PartitionInfo;
 import io.gmq.PublishOption;
@@ -21,7 +22,8 @@ import io.gmq.proto.ListGroupsRequest;
 import io.gmq.proto.ListTopicsRequest;
 import io.gmq.proto.ResetOffsetsRequest;
 import io.gmq.proto.ServerFrame;
-import io.gmq.storage.GroupDescription;
+import io.gmq.wire.GrpcErrors;
+import io.gmq.wire.Protos;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.gmq.internal.embedded;
 
 import io.gmq.TopicPartition;
-import io.gmq.internal.broker.DeliveredRecord;
+import io.gmq.broker.DeliveredRecord;
 import io.gmq.storage.BatchReader;
 
 /** A message as an embedded handler sees it; ack/nack go to {@code acker} (none for replay). */

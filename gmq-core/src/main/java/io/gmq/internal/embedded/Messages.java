@@ -2,7 +2,7 @@ package io.gmq.internal.embedded;
 
 import io.gmq.ConsumeMessage;
 import io.gmq.TopicPartition;
-import io.gmq.internal.broker.DeliveredRecord;
+import io.gmq.broker.DeliveredRecord;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 

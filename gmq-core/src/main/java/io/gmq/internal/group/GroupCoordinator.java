@@ -2,11 +2,11 @@ package io.gmq.internal.group;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
+import io.gmq.GroupDescription;
 import io.gmq.TimeSource;
 import io.gmq.TopicPartition;
 import io.gmq.internal.state.StateDb;
 import io.gmq.internal.topic.TopicNames;
-import io.gmq.storage.GroupDescription;
 import io.gmq.storage.GroupMembership;
 import java.util.ArrayList;
 import java.util.Collection;

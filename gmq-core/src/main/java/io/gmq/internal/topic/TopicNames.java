@@ -183,4 +183,12 @@ public final class TopicNames {
         }
         return sb.toString();
     }
+
+    /** INVALID_ARGUMENT unless {@code 0 <= partition < partitions}. */
+    public static void checkPartition(String topic, int partition, int partitions) {
+        if (partition < 0 || partition >= partitions) {
+            throw GmqException.invalidArgument("partition " + partition + " is out of range for topic '" + topic
+                    + "' with " + partitions + " partitions (valid: 0.." + (partitions - 1) + ")");
+        }
+    }
 }

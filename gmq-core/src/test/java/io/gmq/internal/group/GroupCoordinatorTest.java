@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
+import io.gmq.GroupDescription;
 import io.gmq.TopicPartition;
 import io.gmq.internal.state.StateDb;
-import io.gmq.storage.GroupDescription;
 import io.gmq.storage.GroupMembership;
 import io.gmq.testkit.ManualClock;
 import java.nio.file.Path;

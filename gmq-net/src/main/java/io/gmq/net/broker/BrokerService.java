@@ -4,9 +4,7 @@ import static io.gmq.net.Unary.unary;
 
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
-import io.gmq.client.internal.Protos;
-import io.gmq.internal.broker.BrokerEngine;
-import io.gmq.internal.topic.TopicNames;
+import io.gmq.broker.BrokerEngine;
 import io.gmq.net.security.BrokerAccess;
 import io.gmq.net.security.SecurityContext;
 import io.gmq.proto.ClientFrame;
@@ -28,6 +26,7 @@ import io.gmq.proto.ResetOffsetsResponse;
 import io.gmq.proto.ServerFrame;
 import io.gmq.security.Principal;
 import io.gmq.storage.Storage;
+import io.gmq.wire.Protos;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -131,7 +130,7 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     @Override
     public void getTopicMetadata(GetTopicMetadataRequest r, StreamObserver<io.gmq.proto.TopicInfo> out) {
         unary(out, () -> {
-            TopicNames.validate(r.getTopic());
+            BrokerEngine.validateTopicName(r.getTopic());
             access.checkTopicMetadata(caller(), r.getTopic(), r.getAutoCreate());
             TopicInfo t = r.getAutoCreate() ? engine.topic(r.getTopic()) : storage.topic(r.getTopic(), false);
             return Protos.toProto(t);
@@ -141,7 +140,7 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     @Override
     public void createTopic(CreateTopicRequest r, StreamObserver<io.gmq.proto.TopicInfo> out) {
         unary(out, () -> {
-            TopicNames.validate(r.getTopic());
+            BrokerEngine.validateTopicName(r.getTopic());
             access.checkCreate(caller(), r.getTopic());
             if (r.getPartitions() < 1 || r.getPartitions() > engine.config().maxPartitionsPerTopic()) {
                 throw io.gmq.GmqException.invalidArgument("partitions must be 1.."
@@ -168,7 +167,7 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     @Override
     public void describeTopic(DescribeTopicRequest r, StreamObserver<DescribeTopicResponse> out) {
         unary(out, () -> {
-            TopicNames.validate(r.getTopic());
+            BrokerEngine.validateTopicName(r.getTopic());
             access.checkDescribe(caller(), r.getTopic());
             TopicInfo t = storage.topic(r.getTopic(), false);
             DescribeTopicResponse.Builder b = DescribeTopicResponse.newBuilder().setTopic(Protos.toProto(t));
@@ -182,7 +181,7 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     @Override
     public void deleteTopic(DeleteTopicRequest r, StreamObserver<DeleteTopicResponse> out) {
         unary(out, () -> {
-            TopicNames.validate(r.getTopic());
+            BrokerEngine.validateTopicName(r.getTopic());
             access.checkDelete(caller(), r.getTopic());
             storage.deleteTopic(r.getTopic());
             engine.invalidateTopic(r.getTopic());
@@ -214,7 +213,7 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
     @Override
     public void resetOffsets(ResetOffsetsRequest r, StreamObserver<ResetOffsetsResponse> out) {
         unary(out, () -> {
-            TopicNames.validate(r.getTopic());
+            BrokerEngine.validateTopicName(r.getTopic());
             access.checkGroupAdmin(caller(), r.getGroup());
             if (r.hasPartition()) {
                 storage.resetOffsets(

@@ -1,9 +1,9 @@
 package io.gmq.net.cli;
 
+import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.TopicPartition;
 import io.gmq.client.GmqClient;
-import io.gmq.storage.GroupDescription;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -83,7 +83,7 @@ final class ProduceCommand implements Callable<Integer> {
                 }
             } catch (RuntimeException e) {
                 failed++;
-                System.err.println("error: " + GmqCli.describe(io.gmq.client.internal.GrpcErrors.unwrap(e)));
+                System.err.println("error: " + GmqCli.describe(io.gmq.wire.GrpcErrors.unwrap(e)));
             }
         }
         window.clear();

@@ -1,6 +1,6 @@
 package io.gmq.net.cli;
 
-import io.gmq.internal.log.LogVerifier;
+import io.gmq.broker.Storages;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -34,15 +34,15 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = System.out;
         long started = System.nanoTime();
-        LogVerifier.Report report = LogVerifier.verify(dataDir, topic);
+        Storages.VerifyReport report = Storages.verify(dataDir, topic);
         long millis = (System.nanoTime() - started) / 1_000_000;
         if (report.journalEntries() > 0) {
             out.println("journal: " + report.journalEntries()
                     + " commit journal entries left by an unclean stop; the next start copies them into their"
                     + " segments, and the segments were checked with them applied");
         }
-        for (LogVerifier.Damage d : report.damage()) {
-            out.println("DAMAGED " + d.describe());
+        for (Storages.Damage d : report.damage()) {
+            out.println("DAMAGED " + d.description());
             if (d.losesRecords()) {
                 String to = d.toOffset() >= 0 ? "--to-offset " + d.toOffset() : "--to-latest";
                 out.println("  to skip it: java -jar gmq.jar groups reset --group <group> --topic "

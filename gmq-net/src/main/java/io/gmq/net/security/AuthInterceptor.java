@@ -2,10 +2,10 @@ package io.gmq.net.security;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
-import io.gmq.client.internal.ChannelSecurity;
 import io.gmq.security.Authenticator;
 import io.gmq.security.Principal;
 import io.gmq.security.StaticTokenAuthenticator;
+import io.gmq.wire.ChannelSecurity;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;

@@ -1,8 +1,8 @@
 package io.gmq.net.server;
 
 import io.gmq.GmqConfig;
-import io.gmq.client.internal.ChannelSecurity;
-import io.gmq.internal.broker.BrokerEngine;
+import io.gmq.broker.BrokerEngine;
+import io.gmq.broker.Storages;
 import io.gmq.net.broker.BrokerService;
 import io.gmq.net.security.ConnectionLimiter;
 import io.gmq.net.security.ListenerTransport;
@@ -14,8 +14,8 @@ import io.gmq.security.Reloadable;
 import io.gmq.security.ReloadingAclAuthorizer;
 import io.gmq.security.ReloadingTokenAuthenticator;
 import io.gmq.security.SecurityFileWatcher;
-import io.gmq.storage.LocalStorage;
 import io.gmq.storage.Storage;
+import io.gmq.wire.ChannelSecurity;
 import io.grpc.BindableService;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
@@ -38,9 +38,9 @@ import org.slf4j.LoggerFactory;
  * One running GMQ process: a gRPC server with the GMQ services of its role, the standard health
  * service and server reflection, plus the engine objects it owns.
  *
- * <p>Roles ({@link Role}): {@code STORAGE} serves {@link StorageService} over {@link LocalStorage};
+ * <p>Roles ({@link Role}): {@code STORAGE} serves {@link StorageService} over local storage ({@link Storages#openLocal});
  * {@code BROKER} serves {@link BrokerService} over a {@link RemoteStorage}; {@code SERVER} serves
- * both over one {@link LocalStorage} (the broker calls it directly, no second hop; other brokers
+ * both over one local storage (the broker calls it directly, no second hop; other brokers
  * may still attach to its storage service).
  *
  * <p>Reloadable token and ACL files ({@link ServerSecurity#reloadables()}) are watched by a
@@ -103,7 +103,7 @@ public final class GmqServer implements AutoCloseable {
     public static GmqServer standalone(GmqConfig config, String host, int port, ServerSecurity security) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
-            LocalStorage storage = LocalStorage.open(config);
+            Storage storage = Storages.openLocal(config);
             owned.push(storage);
             BrokerEngine engine = new BrokerEngine(storage, config);
             owned.push(engine);
@@ -126,7 +126,7 @@ public final class GmqServer implements AutoCloseable {
     public static GmqServer storage(GmqConfig config, String host, int port, ServerSecurity security) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
-            LocalStorage storage = LocalStorage.open(config);
+            Storage storage = Storages.openLocal(config);
             owned.push(storage);
             return start(Role.STORAGE, config, host, port, security, null, new StorageService(storage), owned);
         } catch (RuntimeException e) {

@@ -2,12 +2,11 @@ package io.gmq.net.storage;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
+import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PartitionInfo;
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
-import io.gmq.client.internal.GrpcErrors;
-import io.gmq.client.internal.Protos;
 import io.gmq.proto.AppendRequest;
 import io.gmq.proto.AppendResponse;
 import io.gmq.proto.CommitOffsetsRequest;
@@ -29,9 +28,10 @@ import io.gmq.proto.ResolveOffsetRequest;
 import io.gmq.proto.TopicRequest;
 import io.gmq.storage.AppendResult;
 import io.gmq.storage.FetchResult;
-import io.gmq.storage.GroupDescription;
 import io.gmq.storage.GroupMembership;
 import io.gmq.storage.Storage;
+import io.gmq.wire.GrpcErrors;
+import io.gmq.wire.Protos;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;
@@ -98,12 +98,12 @@ public final class RemoteStorage implements Storage {
 
     /** Connects to a storage process at {@code host:port} (plaintext), owning the channel. */
     public static RemoteStorage connect(String hostPort, int maxInboundMessageBytes) {
-        return connect(hostPort, maxInboundMessageBytes, io.gmq.client.internal.ChannelSecurity.PLAINTEXT);
+        return connect(hostPort, maxInboundMessageBytes, io.gmq.wire.ChannelSecurity.PLAINTEXT);
     }
 
     /** Connects with TLS and/or a broker token as {@code security} says, owning the channel. */
     public static RemoteStorage connect(
-            String hostPort, int maxInboundMessageBytes, io.gmq.client.internal.ChannelSecurity security) {
+            String hostPort, int maxInboundMessageBytes, io.gmq.wire.ChannelSecurity security) {
         ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(
                         hostPort, security.credentials())
                 .intercept(security.tokenInterceptor())

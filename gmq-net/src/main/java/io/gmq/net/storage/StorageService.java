@@ -3,8 +3,6 @@ package io.gmq.net.storage;
 import static io.gmq.net.Unary.unary;
 
 import io.gmq.TopicPartition;
-import io.gmq.client.internal.GrpcErrors;
-import io.gmq.client.internal.Protos;
 import io.gmq.proto.AppendRequest;
 import io.gmq.proto.AppendResponse;
 import io.gmq.proto.CommitOffsetsRequest;
@@ -37,6 +35,8 @@ import io.gmq.proto.ResolveOffsetResponse;
 import io.gmq.proto.TopicInfo;
 import io.gmq.proto.TopicRequest;
 import io.gmq.storage.Storage;
+import io.gmq.wire.GrpcErrors;
+import io.gmq.wire.Protos;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
-import io.gmq.client.internal.Protos;
-import io.gmq.internal.broker.BrokerEngine;
+import io.gmq.broker.BrokerEngine;
+import io.gmq.broker.Storages;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.storage.StorageService;
 import io.gmq.net.testing.SessionProbe;
@@ -38,8 +38,8 @@ import io.gmq.proto.Subscribe;
 import io.gmq.proto.TopicInfo;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
-import io.gmq.storage.LocalStorage;
 import io.gmq.storage.Storage;
+import io.gmq.wire.Protos;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -58,7 +58,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every broker RPC and its error codes, over in-process gRPC against a real engine and LocalStorage. */
+/** Every broker RPC and its error codes, over in-process gRPC against a real engine and Storage. */
 final class BrokerServiceTest {
     static final int MAX_BATCH = 64 * 1024;
 
@@ -72,7 +72,7 @@ final class BrokerServiceTest {
     @BeforeEach
     void start() throws Exception {
         GmqConfig config = config();
-        LocalStorage storage = LocalStorage.open(config);
+        Storage storage = Storages.openLocal(config);
         toClose.add(0, storage);
         startBroker(storage, config);
     }
@@ -457,7 +457,7 @@ final class BrokerServiceTest {
         stop();
         toClose.clear();
         GmqConfig config = config();
-        LocalStorage local = LocalStorage.open(config);
+        Storage local = Storages.openLocal(config);
         toClose.add(0, local);
         String name = InProcessServerBuilder.generateName();
         Server storageServer = InProcessServerBuilder.forName(name)

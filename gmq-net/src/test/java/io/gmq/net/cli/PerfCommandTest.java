@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
+import io.gmq.GroupDescription;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
 import io.gmq.net.perf.PerfTarget;
 import io.gmq.net.server.GmqServer;
-import io.gmq.storage.GroupDescription;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

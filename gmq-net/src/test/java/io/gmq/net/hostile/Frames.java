@@ -1,11 +1,11 @@
 package io.gmq.net.hostile;
 
-import io.gmq.client.internal.Protos;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.PublishBatch;
 import io.gmq.proto.QoS;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
+import io.gmq.wire.Protos;
 import java.nio.ByteBuffer;
 import java.util.List;
 

@@ -3,9 +3,9 @@ package io.gmq.net.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gmq.GroupDescription;
 import io.gmq.client.GmqClient;
 import io.gmq.client.internal.RemoteGmqClient;
-import io.gmq.storage.GroupDescription;
 import io.gmq.testkit.QueueChecker;
 import java.io.IOException;
 import java.time.Duration;

@@ -1,10 +1,10 @@
 package io.gmq.net.it;
 
 import io.gmq.AssignmentListener;
+import io.gmq.GroupDescription;
 import io.gmq.TopicPartition;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
-import io.gmq.storage.GroupDescription;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

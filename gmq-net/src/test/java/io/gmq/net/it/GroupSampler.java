@@ -1,8 +1,8 @@
 package io.gmq.net.it;
 
+import io.gmq.GroupDescription;
 import io.gmq.TopicPartition;
 import io.gmq.client.GmqClient;
-import io.gmq.storage.GroupDescription;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,11 +1,11 @@
 package io.gmq.net.it;
 
 import io.gmq.GmqConfig;
-import io.gmq.internal.broker.BrokerEngine;
+import io.gmq.broker.BrokerEngine;
 import io.gmq.internal.log.LogFileIO;
-import io.gmq.internal.log.LogManager;
+import io.gmq.internal.storage.LocalStorage;
+import io.gmq.internal.storage.TestStorage;
 import io.gmq.net.broker.BrokerService;
-import io.gmq.storage.LocalStorage;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -30,7 +30,7 @@ final class InProcessServer implements AutoCloseable {
     }
 
     static InProcessServer start(GmqConfig config, LogFileIO io) throws IOException {
-        LocalStorage storage = LocalStorage.open(config, cfg -> LogManager.open(cfg, io));
+        LocalStorage storage = TestStorage.open(config, io);
         BrokerEngine engine = new BrokerEngine(storage, config);
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .maxInboundMessageSize(config.maxBatchBytes() + 64 * 1024)

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.ConsumeMessage;
+import io.gmq.GroupDescription;
 import io.gmq.PublishOption;
 import io.gmq.TopicPartition;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
 import io.gmq.client.internal.RemoteGmqClient;
-import io.gmq.storage.GroupDescription;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

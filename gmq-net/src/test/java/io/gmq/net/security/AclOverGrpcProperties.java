@@ -2,8 +2,8 @@ package io.gmq.net.security;
 
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
-import io.gmq.client.internal.ChannelSecurity;
-import io.gmq.internal.broker.BrokerEngine;
+import io.gmq.broker.BrokerEngine;
+import io.gmq.broker.Storages;
 import io.gmq.net.broker.BrokerService;
 import io.gmq.proto.CreateTopicRequest;
 import io.gmq.proto.DescribeTopicRequest;
@@ -16,7 +16,8 @@ import io.gmq.security.Permission;
 import io.gmq.security.Principal;
 import io.gmq.security.ResourceType;
 import io.gmq.security.StaticTokenAuthenticator;
-import io.gmq.storage.LocalStorage;
+import io.gmq.storage.Storage;
+import io.gmq.wire.ChannelSecurity;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -49,7 +50,7 @@ final class AclOverGrpcProperties {
     private static final String TOPIC = "orders.eu";
     private static final AtomicReference<Authorizer> CURRENT = new AtomicReference<>();
     private static Path dir;
-    private static LocalStorage storage;
+    private static Storage storage;
     private static BrokerEngine engine;
     private static Server server;
     private static ManagedChannel channel;
@@ -59,7 +60,7 @@ final class AclOverGrpcProperties {
         dir = Files.createTempDirectory("gmq-acl-props");
         GmqConfig config =
                 GmqConfig.builder().dataDir(dir).flushPolicy(FlushPolicy.OS).build();
-        storage = LocalStorage.open(config);
+        storage = Storages.openLocal(config);
         storage.createTopic(TOPIC, 1);
         engine = new BrokerEngine(storage, config);
         Authorizer swappable = (p, type, name, op) -> CURRENT.get().allowed(p, type, name, op);

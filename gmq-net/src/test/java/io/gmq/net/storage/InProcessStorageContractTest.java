@@ -1,21 +1,21 @@
 package io.gmq.net.storage;
 
 import io.gmq.GmqConfig;
-import io.gmq.storage.LocalStorage;
+import io.gmq.broker.Storages;
 import io.gmq.storage.Storage;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 
-/** The contract through {@link RemoteStorage} -> in-process gRPC -> {@link StorageService} -> LocalStorage. */
+/** The contract through {@link RemoteStorage} -> in-process gRPC -> {@link StorageService} -> Storage. */
 final class InProcessStorageContractTest extends StorageContract {
-    private LocalStorage local;
+    private Storage local;
     private Server server;
 
     @Override
     Storage open(GmqConfig config) throws Exception {
-        local = LocalStorage.open(config);
+        local = Storages.openLocal(config);
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name)
                 .directExecutor()

@@ -1,9 +1,11 @@
-package io.gmq.storage;
+package io.gmq.internal.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gmq.GroupDescription;
 import io.gmq.TopicPartition;
+import io.gmq.storage.*;
 import io.gmq.testkit.GroupChurnProcess;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,6 +1,5 @@
-package io.gmq.storage;
+package io.gmq;
 
-import io.gmq.TopicPartition;
 import java.util.List;
 import java.util.Set;
 

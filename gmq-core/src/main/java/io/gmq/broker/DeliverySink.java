@@ -1,4 +1,4 @@
-package io.gmq.internal.broker;
+package io.gmq.broker;
 
 import io.gmq.GmqException;
 import io.gmq.TopicPartition;

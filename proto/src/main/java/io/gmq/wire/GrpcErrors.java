@@ -1,4 +1,4 @@
-package io.gmq.client.internal;
+package io.gmq.wire;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
@@ -110,16 +110,47 @@ public final class GrpcErrors {
         Throwable t = unwrap(failure);
         GmqException g = t instanceof GmqException ge ? ge : toGmq(t);
         return io.gmq.proto.Error.newBuilder()
-                .setCode(io.gmq.proto.ErrorCode.forNumber(g.code().ordinal() + 1))
+                .setCode(toProto(g.code()))
                 .setMessage(g.getMessage() == null ? "" : g.getMessage())
                 .build();
     }
 
     public static GmqException fromProto(io.gmq.proto.Error error) {
-        int n = error.getCodeValue();
-        ErrorCode[] codes = ErrorCode.values();
-        ErrorCode code = n >= 1 && n <= codes.length ? codes[n - 1] : ErrorCode.INTERNAL;
-        return new GmqException(code, error.getMessage());
+        return new GmqException(fromProto(error.getCode()), error.getMessage());
+    }
+
+    /** The wire code of {@code code}: named one by one, so reordering either enum changes nothing. */
+    public static io.gmq.proto.ErrorCode toProto(ErrorCode code) {
+        return switch (code) {
+            case INVALID_ARGUMENT -> io.gmq.proto.ErrorCode.INVALID_ARGUMENT;
+            case NOT_FOUND -> io.gmq.proto.ErrorCode.NOT_FOUND;
+            case ALREADY_EXISTS -> io.gmq.proto.ErrorCode.ALREADY_EXISTS;
+            case RESOURCE_EXHAUSTED -> io.gmq.proto.ErrorCode.RESOURCE_EXHAUSTED;
+            case FAILED_PRECONDITION -> io.gmq.proto.ErrorCode.FAILED_PRECONDITION;
+            case UNAVAILABLE -> io.gmq.proto.ErrorCode.UNAVAILABLE;
+            case DEADLINE_EXCEEDED -> io.gmq.proto.ErrorCode.DEADLINE_EXCEEDED;
+            case DATA_LOSS -> io.gmq.proto.ErrorCode.DATA_LOSS;
+            case UNAUTHENTICATED -> io.gmq.proto.ErrorCode.UNAUTHENTICATED;
+            case PERMISSION_DENIED -> io.gmq.proto.ErrorCode.PERMISSION_DENIED;
+            case INTERNAL -> io.gmq.proto.ErrorCode.INTERNAL;
+        };
+    }
+
+    /** The domain code of a wire code; one this build does not know (a newer peer's) is INTERNAL. */
+    public static ErrorCode fromProto(io.gmq.proto.ErrorCode code) {
+        return switch (code) {
+            case INVALID_ARGUMENT -> ErrorCode.INVALID_ARGUMENT;
+            case NOT_FOUND -> ErrorCode.NOT_FOUND;
+            case ALREADY_EXISTS -> ErrorCode.ALREADY_EXISTS;
+            case RESOURCE_EXHAUSTED -> ErrorCode.RESOURCE_EXHAUSTED;
+            case FAILED_PRECONDITION -> ErrorCode.FAILED_PRECONDITION;
+            case UNAVAILABLE -> ErrorCode.UNAVAILABLE;
+            case DEADLINE_EXCEEDED -> ErrorCode.DEADLINE_EXCEEDED;
+            case DATA_LOSS -> ErrorCode.DATA_LOSS;
+            case UNAUTHENTICATED -> ErrorCode.UNAUTHENTICATED;
+            case PERMISSION_DENIED -> ErrorCode.PERMISSION_DENIED;
+            case INTERNAL, ERROR_CODE_UNSPECIFIED, UNRECOGNIZED -> ErrorCode.INTERNAL;
+        };
     }
 
     public static Throwable unwrap(Throwable t) {

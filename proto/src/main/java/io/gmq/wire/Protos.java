@@ -1,13 +1,13 @@
-package io.gmq.client.internal;
+package io.gmq.wire;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PartitionInfo;
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
 import io.gmq.storage.BatchFormat;
-import io.gmq.storage.GroupDescription;
 import io.gmq.storage.GroupMembership;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -96,7 +96,13 @@ public final class Protos {
 
     public static io.gmq.proto.OffsetSpec toProto(OffsetSpec s) {
         return io.gmq.proto.OffsetSpec.newBuilder()
-                .setKind(io.gmq.proto.OffsetSpec.Kind.forNumber(s.kind().ordinal()))
+                .setKind(
+                        switch (s.kind()) {
+                            case EARLIEST -> io.gmq.proto.OffsetSpec.Kind.EARLIEST;
+                            case LATEST -> io.gmq.proto.OffsetSpec.Kind.LATEST;
+                            case OFFSET -> io.gmq.proto.OffsetSpec.Kind.OFFSET;
+                            case TIMESTAMP -> io.gmq.proto.OffsetSpec.Kind.TIMESTAMP;
+                        })
                 .setValue(s.value())
                 .build();
     }

@@ -1,4 +1,4 @@
-package io.gmq.storage;
+package io.gmq.internal.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +8,7 @@ import io.gmq.GmqConfig;
 import io.gmq.GmqException;
 import io.gmq.OffsetSpec;
 import io.gmq.TopicPartition;
+import io.gmq.storage.*;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

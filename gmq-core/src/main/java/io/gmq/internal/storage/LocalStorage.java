@@ -1,8 +1,9 @@
-package io.gmq.storage;
+package io.gmq.internal.storage;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqConfig;
 import io.gmq.GmqException;
+import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PartitionInfo;
 import io.gmq.TopicInfo;
@@ -11,8 +12,9 @@ import io.gmq.internal.group.GroupCoordinator;
 import io.gmq.internal.log.LogManager;
 import io.gmq.internal.log.PartitionLog;
 import io.gmq.internal.state.StateDb;
-import io.gmq.internal.topic.Partitioner;
+import io.gmq.internal.topic.TopicNames;
 import io.gmq.internal.topic.TopicRegistry;
+import io.gmq.storage.*;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -84,8 +86,8 @@ public final class LocalStorage implements Storage {
         return open(config, null);
     }
 
-    /** Opens with a given log manager factory result (tests inject a fault-injecting file layer). */
-    public static LocalStorage open(GmqConfig config, java.util.function.Function<GmqConfig, LogManager> logFactory) {
+    /** Opens with a given log manager factory (tests inject a fault-injecting file layer, see the test-jar's {@code TestStorage}). */
+    static LocalStorage open(GmqConfig config, java.util.function.Function<GmqConfig, LogManager> logFactory) {
         Path dir = config.dataDir();
         FileChannel channel = null;
         FileLock lock = null;
@@ -181,7 +183,7 @@ public final class LocalStorage implements Storage {
         checkOpen();
         TopicInfo t = topics.find(tp.topic())
                 .orElseThrow(() -> GmqException.notFound("topic '" + tp.topic() + "' does not exist"));
-        Partitioner.checkPartition(tp.topic(), tp.partition(), t.partitions());
+        TopicNames.checkPartition(tp.topic(), tp.partition(), t.partitions());
         return logs.log(tp);
     }
 

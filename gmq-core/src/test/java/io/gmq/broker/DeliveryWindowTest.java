@@ -1,4 +1,4 @@
-package io.gmq.internal.broker;
+package io.gmq.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

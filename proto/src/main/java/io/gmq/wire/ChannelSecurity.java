@@ -1,4 +1,4 @@
-package io.gmq.client.internal;
+package io.gmq.wire;
 
 import io.gmq.GmqException;
 import io.grpc.CallOptions;

@@ -1,6 +1,7 @@
-package io.gmq.internal.topic;
+package io.gmq.broker;
 
 import io.gmq.GmqException;
+import io.gmq.internal.topic.TopicNames;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -41,7 +42,7 @@ public final class Partitioner {
         requirePartitionCount(topic, partitions);
         if (explicitPartition != null) {
             int p = explicitPartition;
-            checkPartition(topic, p, partitions);
+            TopicNames.checkPartition(topic, p, partitions);
             return p;
         }
         if (key != null) {
@@ -65,14 +66,6 @@ public final class Partitioner {
     /** Drops the round-robin state of a deleted topic. */
     public void forget(String topic) {
         spreadCounters.remove(topic);
-    }
-
-    /** INVALID_ARGUMENT unless {@code 0 <= partition < partitions}. */
-    public static void checkPartition(String topic, int partition, int partitions) {
-        if (partition < 0 || partition >= partitions) {
-            throw GmqException.invalidArgument("partition " + partition + " is out of range for topic '" + topic
-                    + "' with " + partitions + " partitions (valid: 0.." + (partitions - 1) + ")");
-        }
     }
 
     /** Kafka's keyed-record partition: {@code toPositive(murmur2(key)) % partitions}. */

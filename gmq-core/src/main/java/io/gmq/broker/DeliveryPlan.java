@@ -1,4 +1,4 @@
-package io.gmq.internal.broker;
+package io.gmq.broker;
 
 import io.gmq.storage.BatchFormat;
 import java.nio.ByteBuffer;

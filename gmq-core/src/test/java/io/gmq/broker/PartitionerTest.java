@@ -1,4 +1,4 @@
-package io.gmq.internal.topic;
+package io.gmq.broker;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
+import io.gmq.internal.topic.TopicNames;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -97,7 +98,7 @@ class PartitionerTest {
         assertEquals("partition 7 is out of range for topic 'orders' with 3 partitions (valid: 0..2)", e.getMessage());
         assertEquals(
                 ErrorCode.INVALID_ARGUMENT,
-                assertThrows(GmqException.class, () -> Partitioner.checkPartition("orders", -1, 3))
+                assertThrows(GmqException.class, () -> TopicNames.checkPartition("orders", -1, 3))
                         .code());
         assertEquals(
                 ErrorCode.INVALID_ARGUMENT,

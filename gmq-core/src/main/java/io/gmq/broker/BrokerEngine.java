@@ -1,4 +1,4 @@
-package io.gmq.internal.broker;
+package io.gmq.broker;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqConfig;
@@ -9,7 +9,6 @@ import io.gmq.QoS;
 import io.gmq.TimeSource;
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
-import io.gmq.internal.topic.Partitioner;
 import io.gmq.internal.topic.TopicNames;
 import io.gmq.storage.AppendResult;
 import io.gmq.storage.BatchBuilder;
@@ -103,6 +102,14 @@ public final class BrokerEngine implements AutoCloseable {
         return t;
     }
 
+    /**
+     * INVALID_ARGUMENT naming the rule if {@code topic} is not a legal topic name; the network
+     * layer checks a name before its access checks, so a bad name is never answered with a denial.
+     */
+    public static void validateTopicName(String topic) {
+        TopicNames.validate(topic);
+    }
+
     /** Forgets cached metadata (after a delete, or when storage says the topic changed). */
     public void invalidateTopic(String topic) {
         topicCache.remove(topic);
@@ -164,7 +171,7 @@ public final class BrokerEngine implements AutoCloseable {
         try {
             checkOpen();
             TopicInfo t = topic(tp.topic());
-            Partitioner.checkPartition(tp.topic(), tp.partition(), t.partitions());
+            TopicNames.checkPartition(tp.topic(), tp.partition(), t.partitions());
             if (frame.remaining() > config.maxBatchBytes()) {
                 throw new GmqException(
                         ErrorCode.RESOURCE_EXHAUSTED,
