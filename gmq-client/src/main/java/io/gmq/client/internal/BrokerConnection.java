@@ -2,6 +2,7 @@ package io.gmq.client.internal;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
+import io.gmq.TimeSource;
 import io.gmq.client.ClientConfig;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.GmqBrokerGrpc;
@@ -24,8 +25,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The client's one connection to one broker at a time: a channel and its Session stream.
  *
- * <p>When the session breaks, the connection tries the next address (round robin over the
- * configured brokers) with exponential backoff, and on success calls
+ * <p>{@link #start()} tries every address, then again after a {@link ReconnectBackoff} delay, until
+ * {@link ClientConfig#connectTimeout()} has passed. When a session breaks later, the connection
+ * tries the next address (round robin over the configured brokers) with the same jittered
+ * exponential backoff, and on success calls
  * {@link Listener#onConnected()} while holding the send lock, so resubscribes and resent publishes
  * go out before any new frame. Frames of a dead session are dropped (each session has an epoch).
  */
@@ -37,11 +40,12 @@ final class BrokerConnection implements AutoCloseable {
      */
     static final int FLOW_CONTROL_WINDOW = 8 << 20;
 
-    private static final long INITIAL_BACKOFF_MILLIS = 50;
     /** Server frames the session asks the transport for ahead of handling them (requested again a quarter at a time). */
     static final int FRAMES_REQUESTED_AHEAD = 256;
 
     private static final long PING_DEADLINE_MILLIS = 5_000;
+    /** Shortest ping of a connect attempt near its deadline: a broker on loopback answers well within it. */
+    private static final long MIN_PING_DEADLINE_MILLIS = 100;
 
     interface Listener {
         /** A new session is open; called with the send lock held. */
@@ -56,6 +60,10 @@ final class BrokerConnection implements AutoCloseable {
     private final List<String> addresses;
     private final ClientConfig config;
     private final ScheduledExecutorService scheduler;
+    /** Opens a channel to one address: Netty in production, for example grpc in-process in tests. */
+    private final Function<String, ManagedChannel> channels;
+
+    private final TimeSource time;
     private Listener listener;
 
     private ManagedChannel channel;
@@ -65,7 +73,9 @@ final class BrokerConnection implements AutoCloseable {
     private int epoch;
     private boolean connected;
     private boolean closed;
-    private long backoffMillis = INITIAL_BACKOFF_MILLIS;
+    /** Delays of the reconnect schedule (guarded by this). */
+    private final ReconnectBackoff backoff;
+
     private boolean reconnectScheduled;
     /**
      * Set while disconnected because the broker refused this client's credentials (a revoked
@@ -74,28 +84,74 @@ final class BrokerConnection implements AutoCloseable {
      */
     private GmqException authFailure;
 
-    BrokerConnection(ClientConfig config, ScheduledExecutorService scheduler) {
+    BrokerConnection(
+            ClientConfig config,
+            ScheduledExecutorService scheduler,
+            Function<String, ManagedChannel> channels,
+            TimeSource time) {
         this.addresses = config.addresses();
         this.config = config;
         this.scheduler = scheduler;
+        this.channels = channels;
+        this.time = time;
+        this.backoff = ReconnectBackoff.withRandomJitter(backoffCapMillis(config));
+    }
+
+    private static long backoffCapMillis(ClientConfig config) {
+        return Math.max(1, config.reconnectBackoffMax().toMillis());
+    }
+
+    /** The channel a production client opens to {@code address}: Netty, with the config's TLS and token. */
+    static Function<String, ManagedChannel> nettyChannels(ClientConfig config) {
+        return addr -> NettyChannelBuilder.forTarget(addr, config.security().credentials())
+                .intercept(config.security().tokenInterceptor())
+                .maxInboundMessageSize(Integer.MAX_VALUE)
+                .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
+                .keepAliveTime(10, TimeUnit.SECONDS)
+                .keepAliveTimeout(5, TimeUnit.SECONDS)
+                .keepAliveWithoutCalls(true)
+                .build();
     }
 
     void listener(Listener l) {
         this.listener = l;
     }
 
-    /** Connects to the first address that answers; UNAVAILABLE naming every address if none does. */
+    /**
+     * Connects to the first address that answers, trying them all again after a backoff delay
+     * until {@link ClientConfig#connectTimeout()} has passed (at least one round). Then throws the
+     * last UNAVAILABLE ("cannot reach GMQ broker at host:port: ..."). UNAUTHENTICATED is thrown at
+     * once: a refused token does not fix itself.
+     */
     synchronized void start() {
-        GmqException last = null;
-        for (int i = 0; i < addresses.size(); i++) {
+        long deadline = time.nanoTime() + config.connectTimeout().toNanos();
+        ReconnectBackoff delays = ReconnectBackoff.withRandomJitter(backoffCapMillis(config));
+        while (true) {
+            GmqException last = null;
+            for (int i = 0; i < addresses.size(); i++) {
+                try {
+                    install(probe(i, deadline), i);
+                    return;
+                } catch (GmqException e) {
+                    if (e.code() == ErrorCode.UNAUTHENTICATED) {
+                        throw e;
+                    }
+                    last = e;
+                }
+            }
+            long remaining = deadline - time.nanoTime();
+            if (remaining <= 0) {
+                throw last;
+            }
+            long delay = Math.min(TimeUnit.MILLISECONDS.toNanos(delays.nextDelayMillis()), remaining);
             try {
-                openSession(i);
-                return;
-            } catch (GmqException e) {
-                last = e;
+                // The caller's thread waits out the backoff: connect() is a blocking call by contract.
+                TimeUnit.NANOSECONDS.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new GmqException(ErrorCode.UNAVAILABLE, "interrupted while connecting to " + addresses, e);
             }
         }
-        throw last;
     }
 
     synchronized boolean isConnected() {
@@ -126,14 +182,14 @@ final class BrokerConnection implements AutoCloseable {
 
     /** A unary call on the current broker, waiting for a reconnect (up to the request timeout) if needed. */
     <T> T unary(Function<GmqBrokerGrpc.GmqBrokerBlockingStub, T> call) {
-        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        long deadline = time.nanoTime() + config.requestTimeout().toNanos();
         while (true) {
             ManagedChannel ch;
             String addr;
             synchronized (this) {
-                while (!connected && !closed && authFailure == null && System.nanoTime() < deadline) {
+                while (!connected && !closed && authFailure == null && time.nanoTime() < deadline) {
                     try {
-                        wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                        wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - time.nanoTime())));
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new GmqException(ErrorCode.UNAVAILABLE, "interrupted while waiting for a broker");
@@ -154,13 +210,13 @@ final class BrokerConnection implements AutoCloseable {
                 ch = channel;
                 addr = address;
             }
-            long remaining = deadline - System.nanoTime();
+            long remaining = deadline - time.nanoTime();
             try {
                 return call.apply(GmqBrokerGrpc.newBlockingStub(ch)
                         .withDeadlineAfter(Math.max(1, remaining), TimeUnit.NANOSECONDS));
             } catch (StatusRuntimeException e) {
                 GmqException g = GrpcErrors.toGmq(e);
-                if (g.code() != ErrorCode.UNAVAILABLE || System.nanoTime() >= deadline) {
+                if (g.code() != ErrorCode.UNAVAILABLE || time.nanoTime() >= deadline) {
                     throw g.code() == ErrorCode.UNAVAILABLE ? unreachable(addr, e) : g;
                 }
                 sessionBroken(epochOf(ch), g);
@@ -172,29 +228,26 @@ final class BrokerConnection implements AutoCloseable {
         return ch == channel ? epoch : -1;
     }
 
-    /** Opens channel + session to addresses[index]; throws UNAVAILABLE if the broker does not answer. */
-    private synchronized void openSession(int index) {
-        install(probe(index), index);
-    }
-
     /**
      * A channel to addresses[index] whose broker answered a ping. Blocking, and called without
      * the lock held, so publishers and ackers are not stalled by a slow or black-holed address.
      */
     private ManagedChannel probe(int index) {
+        return probe(index, Long.MAX_VALUE);
+    }
+
+    /** As {@link #probe(int)}, the ping waiting no longer than until {@code deadlineNanos} (at least 100 ms). */
+    private ManagedChannel probe(int index, long deadlineNanos) {
         String addr = addresses.get(index);
-        ManagedChannel ch = NettyChannelBuilder.forTarget(
-                        addr, config.security().credentials())
-                .intercept(config.security().tokenInterceptor())
-                .maxInboundMessageSize(Integer.MAX_VALUE)
-                .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
-                .keepAliveTime(10, TimeUnit.SECONDS)
-                .keepAliveTimeout(5, TimeUnit.SECONDS)
-                .keepAliveWithoutCalls(true)
-                .build();
+        ManagedChannel ch = channels.apply(addr);
+        long pingMillis = PING_DEADLINE_MILLIS;
+        if (deadlineNanos != Long.MAX_VALUE) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - time.nanoTime());
+            pingMillis = Math.max(MIN_PING_DEADLINE_MILLIS, Math.min(PING_DEADLINE_MILLIS, left));
+        }
         try {
             GmqBrokerGrpc.newBlockingStub(ch)
-                    .withDeadlineAfter(PING_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
+                    .withDeadlineAfter(pingMillis, TimeUnit.MILLISECONDS)
                     .ping(Heartbeat.getDefaultInstance());
         } catch (StatusRuntimeException e) {
             ch.shutdownNow();
@@ -253,7 +306,7 @@ final class BrokerConnection implements AutoCloseable {
         });
         connected = true;
         authFailure = null;
-        backoffMillis = INITIAL_BACKOFF_MILLIS;
+        backoff.reset();
         LOG.debug("connected to GMQ broker {}", addr);
         listener.onConnected(myEpoch);
         notifyAll();
@@ -284,8 +337,7 @@ final class BrokerConnection implements AutoCloseable {
             return;
         }
         reconnectScheduled = true;
-        long delay = backoffMillis;
-        backoffMillis = Math.min(backoffMillis * 2, config.reconnectBackoffMax().toMillis());
+        long delay = backoff.nextDelayMillis();
         scheduler.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
     }
 
