@@ -27,7 +27,7 @@ import java.util.UUID;
  *   <li>{@link GmqClient#connect} tries every address, then again with backoff, for up to
  *       {@link #connectTimeout()} (default 10 s); then it throws UNAVAILABLE naming the address
  *       ("cannot reach GMQ broker at host:port: connection refused"). A refused token
- *       (UNAUTHENTICATED) fails at once. {@code connectTimeout(Duration.ZERO)} tries each address
+ *       (UNAUTHENTICATED) or a failed TLS handshake fails at once. {@code connectTimeout(Duration.ZERO)} tries each address
  *       once.
  *   <li>After a session breaks, the client reconnects by itself, round robin over the addresses,
  *       with exponential backoff from 50 ms up to {@link #reconnectBackoffMax()} and equal jitter

@@ -38,7 +38,7 @@ public interface GmqClient extends AutoCloseable {
      * Connects (network) or opens (embedded) as the configuration says. In network mode it tries
      * every address, then again with backoff, until one answers or {@link
      * ClientConfig#connectTimeout()} (default 10 s) has passed; then it throws UNAVAILABLE
-     * ("cannot reach GMQ broker at host:port: ..."). A refused token throws UNAUTHENTICATED at once.
+     * ("cannot reach GMQ broker at host:port: ..."). A refused token (UNAUTHENTICATED) or a failed TLS handshake throws at once.
      */
     static GmqClient connect(ClientConfig config) {
         return config.isEmbedded() ? EmbeddedGmqClient.open(config) : RemoteGmqClient.connect(config);

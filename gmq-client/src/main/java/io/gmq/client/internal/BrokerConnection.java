@@ -44,8 +44,11 @@ final class BrokerConnection implements AutoCloseable {
     static final int FRAMES_REQUESTED_AHEAD = 256;
 
     private static final long PING_DEADLINE_MILLIS = 5_000;
-    /** Shortest ping of a connect attempt near its deadline: a broker on loopback answers well within it. */
-    private static final long MIN_PING_DEADLINE_MILLIS = 100;
+    /**
+     * Shortest ping of a connect attempt near its deadline: a fresh channel's first call (TCP, HTTP/2
+     * and, with TLS, a handshake, on a cold JVM) can take some hundred milliseconds on a live broker.
+     */
+    private static final long MIN_PING_DEADLINE_MILLIS = 1_000;
 
     interface Listener {
         /** A new session is open; called with the send lock held. */
@@ -120,8 +123,8 @@ final class BrokerConnection implements AutoCloseable {
     /**
      * Connects to the first address that answers, trying them all again after a backoff delay
      * until {@link ClientConfig#connectTimeout()} has passed (at least one round). Then throws the
-     * last UNAVAILABLE ("cannot reach GMQ broker at host:port: ..."). UNAUTHENTICATED is thrown at
-     * once: a refused token does not fix itself.
+     * last UNAVAILABLE ("cannot reach GMQ broker at host:port: ..."). A refused token
+     * (UNAUTHENTICATED) or a failed TLS handshake is thrown at once: neither fixes itself.
      */
     synchronized void start() {
         long deadline = time.nanoTime() + config.connectTimeout().toNanos();
@@ -130,10 +133,11 @@ final class BrokerConnection implements AutoCloseable {
             GmqException last = null;
             for (int i = 0; i < addresses.size(); i++) {
                 try {
-                    install(probe(i, deadline), i);
+                    // connectTimeout zero: one full attempt per address, the ping with its usual deadline.
+                    install(config.connectTimeout().isZero() ? probe(i) : probe(i, deadline), i);
                     return;
                 } catch (GmqException e) {
-                    if (e.code() == ErrorCode.UNAUTHENTICATED) {
+                    if (e.code() == ErrorCode.UNAUTHENTICATED || failedTlsHandshake(e)) {
                         throw e;
                     }
                     last = e;
@@ -255,7 +259,7 @@ final class BrokerConnection implements AutoCloseable {
                 // A wrong or missing token will not fix itself by retrying: say so at once.
                 throw GrpcErrors.toGmq(e);
             }
-            throw unreachable(addr, e);
+            throw unreachable(addr, e, pingMillis);
         }
         return ch;
     }
@@ -378,8 +382,23 @@ final class BrokerConnection implements AutoCloseable {
         scheduleReconnect();
     }
 
+    /** Whether {@code e} comes from a TLS handshake the broker or this client refused (wrong CA, no certificate). */
+    private static boolean failedTlsHandshake(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** "cannot reach GMQ broker at host:port: connection refused" */
     static GmqException unreachable(String addr, Throwable t) {
+        return unreachable(addr, t, PING_DEADLINE_MILLIS);
+    }
+
+    /** As {@link #unreachable(String, Throwable)}, for a ping that waited {@code pingMillis}. */
+    static GmqException unreachable(String addr, Throwable t, long pingMillis) {
         Throwable root = t;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
@@ -392,7 +411,7 @@ final class BrokerConnection implements AutoCloseable {
         if (lower.contains("connection refused")) {
             reason = "connection refused";
         } else if (lower.contains("deadline")) {
-            reason = "no answer within " + PING_DEADLINE_MILLIS + " ms";
+            reason = "no answer within " + pingMillis + " ms";
         }
         return new GmqException(ErrorCode.UNAVAILABLE, "cannot reach GMQ broker at " + addr + ": " + reason, t);
     }
