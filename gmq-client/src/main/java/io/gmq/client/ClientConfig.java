@@ -20,6 +20,28 @@ import java.util.UUID;
  * the client connects to the first that answers and fails over to the next when it goes away), or
  * {@code "embedded:<data-dir>"} (for example {@code "embedded:./gmq-data"}), which opens an
  * in-process engine on that directory behind the same interface, no server needed.
+ *
+ * <h2>When the server is away (network mode)</h2>
+ *
+ * <ul>
+ *   <li>{@link GmqClient#connect} tries every address, then again with backoff, for up to
+ *       {@link #connectTimeout()} (default 10 s); then it throws UNAVAILABLE naming the address
+ *       ("cannot reach GMQ broker at host:port: connection refused"). A refused token
+ *       (UNAUTHENTICATED) or a failed TLS handshake fails at once. {@code connectTimeout(Duration.ZERO)} tries each address
+ *       once.
+ *   <li>After a session breaks, the client reconnects by itself, round robin over the addresses,
+ *       with exponential backoff from 50 ms up to {@link #reconnectBackoffMax()} and equal jitter
+ *       (each delay is between half and all of the current step, so clients that lost the same
+ *       broker do not return in lockstep). Subscriptions rejoin; unacknowledged QoS 1 publishes are
+ *       sent again.
+ *   <li>Every publish, {@code publish} and {@code publishAsync} alike, has a deadline of
+ *       {@link #requestTimeout()} from the call. A publish still waiting for a broker then is
+ *       removed from the send queue and fails with UNAVAILABLE: it was never sent, so publishing
+ *       it again cannot duplicate it. A publish that was sent but not acknowledged by then fails
+ *       with DEADLINE_EXCEEDED: its outcome is indeterminate (it may be stored), and the client
+ *       does not send it again.
+ *   <li>Admin calls wait up to {@link #requestTimeout()} for a broker, then throw UNAVAILABLE.
+ * </ul>
  */
 public final class ClientConfig {
     public static final String EMBEDDED_PREFIX = "embedded:";
@@ -36,6 +58,7 @@ public final class ClientConfig {
     private final int maxInFlightBatches;
     private final int consumerCredits;
     private final Duration requestTimeout;
+    private final Duration connectTimeout;
     private final Duration reconnectBackoffMax;
     private final Duration sessionTimeout;
     private final ChannelSecurity security;
@@ -54,6 +77,7 @@ public final class ClientConfig {
         this.maxInFlightBatches = b.maxInFlightBatches;
         this.consumerCredits = b.consumerCredits;
         this.requestTimeout = b.requestTimeout;
+        this.connectTimeout = b.connectTimeout;
         this.reconnectBackoffMax = b.reconnectBackoffMax;
         this.sessionTimeout = b.sessionTimeout;
         this.security = new ChannelSecurity(b.tlsCaFile, b.tlsCertFile, b.tlsKeyFile, b.token);
@@ -148,12 +172,29 @@ public final class ClientConfig {
         return consumerCredits;
     }
 
-    /** Longest wait of a synchronous call (publish, admin). Default 30 s. */
+    /**
+     * Longest wait of a synchronous admin call, and the deadline of every publish (synchronous or
+     * async), counted from the call. Default 30 s. A publish not yet sent when it passes fails with
+     * UNAVAILABLE and is never sent (safe to publish again); one sent but not acknowledged fails
+     * with DEADLINE_EXCEEDED (indeterminate: it may be stored) and is not sent again.
+     */
     public Duration requestTimeout() {
         return requestTimeout;
     }
 
-    /** Reconnect backoff doubles from 50 ms up to this. Default 2 s. */
+    /**
+     * How long {@link GmqClient#connect} keeps trying to reach a broker (every address, then again
+     * with the reconnect backoff) before it throws UNAVAILABLE naming the address. Default 10 s;
+     * {@link Duration#ZERO} tries each address once. Network mode only.
+     */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /**
+     * Cap of the reconnect backoff. Default 2 s. The backoff step doubles from 50 ms up to this cap;
+     * each delay is drawn between half and all of the step (equal jitter).
+     */
     public Duration reconnectBackoffMax() {
         return reconnectBackoffMax;
     }
@@ -206,6 +247,7 @@ public final class ClientConfig {
         b.maxInFlightBatches = maxInFlightBatches;
         b.consumerCredits = consumerCredits;
         b.requestTimeout = requestTimeout;
+        b.connectTimeout = connectTimeout;
         b.reconnectBackoffMax = reconnectBackoffMax;
         b.sessionTimeout = sessionTimeout;
         b.tlsCaFile = security.caFile();
@@ -229,6 +271,7 @@ public final class ClientConfig {
         private int maxInFlightBatches = 512;
         private int consumerCredits = 1000;
         private Duration requestTimeout = Duration.ofSeconds(30);
+        private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration reconnectBackoffMax = Duration.ofSeconds(2);
         private Duration sessionTimeout;
         private Path tlsCaFile;
@@ -299,6 +342,12 @@ public final class ClientConfig {
             return this;
         }
 
+        /** See {@link ClientConfig#connectTimeout()}; zero tries each address once. */
+        public Builder connectTimeout(Duration d) {
+            this.connectTimeout = d;
+            return this;
+        }
+
         public Builder reconnectBackoffMax(Duration d) {
             this.reconnectBackoffMax = d;
             return this;
@@ -362,6 +411,13 @@ public final class ClientConfig {
             require(maxInFlightBatches >= 1, "maxInFlightBatches must be positive");
             require(consumerCredits >= 1, "consumerCredits must be positive");
             require(positive(requestTimeout), "requestTimeout must be positive");
+            require(
+                    connectTimeout != null && !connectTimeout.isNegative(),
+                    "connectTimeout must not be negative (zero: try each address once)");
+            require(
+                    linger.compareTo(requestTimeout) < 0,
+                    "linger (" + linger.toMillis() + " ms) must be shorter than requestTimeout ("
+                            + requestTimeout.toMillis() + " ms), the deadline of every publish");
             require(positive(reconnectBackoffMax), "reconnectBackoffMax must be positive");
             require(sessionTimeout == null || positive(sessionTimeout), "sessionTimeout must be positive");
             new ChannelSecurity(tlsCaFile, tlsCertFile, tlsKeyFile, token); // validates the combination

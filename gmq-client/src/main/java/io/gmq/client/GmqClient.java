@@ -24,18 +24,41 @@ import java.util.concurrent.CompletableFuture;
  * </pre>
  *
  * Thread-safe. Errors are {@link GmqException}s whose code says what to do.
+ *
+ * <p>When the server is away (network mode; {@link ClientConfig} has the details and settings):
+ * {@link #connect} keeps trying, with backoff, for {@link ClientConfig#connectTimeout()} before it
+ * throws UNAVAILABLE; a connected client reconnects by itself with jittered exponential backoff; a
+ * publish fails once {@link ClientConfig#requestTimeout()} has passed since its call, with
+ * UNAVAILABLE if it was never sent (it is dropped, so publishing it again cannot duplicate it) or
+ * DEADLINE_EXCEEDED if it was sent and not acknowledged (indeterminate: it may be stored).
  */
 public interface GmqClient extends AutoCloseable {
 
-    /** Connects (network) or opens (embedded) as the configuration says. */
+    /**
+     * Connects (network) or opens (embedded) as the configuration says. In network mode it tries
+     * every address, then again with backoff, until one answers or {@link
+     * ClientConfig#connectTimeout()} (default 10 s) has passed; then it throws UNAVAILABLE
+     * ("cannot reach GMQ broker at host:port: ..."). A refused token (UNAUTHENTICATED) or a failed TLS handshake throws at once.
+     */
     static GmqClient connect(ClientConfig config) {
         return config.isEmbedded() ? EmbeddedGmqClient.open(config) : RemoteGmqClient.connect(config);
     }
 
-    /** Publishes one message and waits for its result (QoS 1: durable). */
+    /**
+     * Publishes one message and waits for its result (QoS 1: durable), at most
+     * {@link ClientConfig#requestTimeout()} from the call. Then it throws UNAVAILABLE if the message
+     * was never sent (no broker reachable: it was removed from the send queue, not stored, and a
+     * retry cannot duplicate it), or DEADLINE_EXCEEDED if it was sent but not acknowledged (its
+     * outcome is indeterminate; it is not sent again).
+     */
     PublishResult publish(String topic, byte[] payload, PublishOption... options);
 
-    /** Publishes one message; batched with others under the hood. */
+    /**
+     * Publishes one message; batched with others under the hood. The future has the same deadline
+     * and the same failures as {@link #publish}. The call itself may block: the first publish to a
+     * topic looks up its partition count (up to the request timeout), and publishing blocks while
+     * {@link ClientConfig#maxInFlightBatches()} batches await their acks.
+     */
     CompletableFuture<PublishResult> publishAsync(String topic, byte[] payload, PublishOption... options);
 
     /** Sends every batched publish now. */

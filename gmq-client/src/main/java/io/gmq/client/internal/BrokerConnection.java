@@ -2,6 +2,7 @@ package io.gmq.client.internal;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
+import io.gmq.TimeSource;
 import io.gmq.client.ClientConfig;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.GmqBrokerGrpc;
@@ -25,8 +26,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The client's one connection to one broker at a time: a channel and its Session stream.
  *
- * <p>When the session breaks, the connection tries the next address (round robin over the
- * configured brokers) with exponential backoff, and on success calls
+ * <p>{@link #start()} tries every address, then again after a {@link ReconnectBackoff} delay, until
+ * {@link ClientConfig#connectTimeout()} has passed. When a session breaks later, the connection
+ * tries the next address (round robin over the configured brokers) with the same jittered
+ * exponential backoff, and on success calls
  * {@link Listener#onConnected()} while holding the send lock, so resubscribes and resent publishes
  * go out before any new frame. Frames of a dead session are dropped (each session has an epoch).
  */
@@ -38,11 +41,15 @@ final class BrokerConnection implements AutoCloseable {
      */
     static final int FLOW_CONTROL_WINDOW = 8 << 20;
 
-    private static final long INITIAL_BACKOFF_MILLIS = 50;
     /** Server frames the session asks the transport for ahead of handling them (requested again a quarter at a time). */
     static final int FRAMES_REQUESTED_AHEAD = 256;
 
     private static final long PING_DEADLINE_MILLIS = 5_000;
+    /**
+     * Shortest ping of a connect attempt near its deadline: a fresh channel's first call (TCP, HTTP/2
+     * and, with TLS, a handshake, on a cold JVM) can take some hundred milliseconds on a live broker.
+     */
+    private static final long MIN_PING_DEADLINE_MILLIS = 1_000;
 
     interface Listener {
         /** A new session is open; called with the send lock held. */
@@ -57,6 +64,10 @@ final class BrokerConnection implements AutoCloseable {
     private final List<String> addresses;
     private final ClientConfig config;
     private final ScheduledExecutorService scheduler;
+    /** Opens a channel to one address: Netty in production, for example grpc in-process in tests. */
+    private final Function<String, ManagedChannel> channels;
+
+    private final TimeSource time;
     private Listener listener;
 
     private ManagedChannel channel;
@@ -66,7 +77,9 @@ final class BrokerConnection implements AutoCloseable {
     private int epoch;
     private boolean connected;
     private boolean closed;
-    private long backoffMillis = INITIAL_BACKOFF_MILLIS;
+    /** Delays of the reconnect schedule (guarded by this). */
+    private final ReconnectBackoff backoff;
+
     private boolean reconnectScheduled;
     /**
      * Set while disconnected because the broker refused this client's credentials (a revoked
@@ -75,28 +88,75 @@ final class BrokerConnection implements AutoCloseable {
      */
     private GmqException authFailure;
 
-    BrokerConnection(ClientConfig config, ScheduledExecutorService scheduler) {
+    BrokerConnection(
+            ClientConfig config,
+            ScheduledExecutorService scheduler,
+            Function<String, ManagedChannel> channels,
+            TimeSource time) {
         this.addresses = config.addresses();
         this.config = config;
         this.scheduler = scheduler;
+        this.channels = channels;
+        this.time = time;
+        this.backoff = ReconnectBackoff.withRandomJitter(backoffCapMillis(config));
+    }
+
+    private static long backoffCapMillis(ClientConfig config) {
+        return Math.max(1, config.reconnectBackoffMax().toMillis());
+    }
+
+    /** The channel a production client opens to {@code address}: Netty, with the config's TLS and token. */
+    static Function<String, ManagedChannel> nettyChannels(ClientConfig config) {
+        return addr -> NettyChannelBuilder.forTarget(addr, config.security().credentials())
+                .intercept(config.security().tokenInterceptor())
+                .maxInboundMessageSize(Integer.MAX_VALUE)
+                .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
+                .keepAliveTime(10, TimeUnit.SECONDS)
+                .keepAliveTimeout(5, TimeUnit.SECONDS)
+                .keepAliveWithoutCalls(true)
+                .build();
     }
 
     void listener(Listener l) {
         this.listener = l;
     }
 
-    /** Connects to the first address that answers; UNAVAILABLE naming every address if none does. */
+    /**
+     * Connects to the first address that answers, trying them all again after a backoff delay
+     * until {@link ClientConfig#connectTimeout()} has passed (at least one round). Then throws the
+     * last UNAVAILABLE ("cannot reach GMQ broker at host:port: ..."). A refused token
+     * (UNAUTHENTICATED) or a failed TLS handshake is thrown at once: neither fixes itself.
+     */
     synchronized void start() {
-        GmqException last = null;
-        for (int i = 0; i < addresses.size(); i++) {
+        long deadline = time.nanoTime() + config.connectTimeout().toNanos();
+        ReconnectBackoff delays = ReconnectBackoff.withRandomJitter(backoffCapMillis(config));
+        while (true) {
+            GmqException last = null;
+            for (int i = 0; i < addresses.size(); i++) {
+                try {
+                    // connectTimeout zero: one full attempt per address, the ping with its usual deadline.
+                    install(config.connectTimeout().isZero() ? probe(i) : probe(i, deadline), i);
+                    return;
+                } catch (GmqException e) {
+                    if (e.code() == ErrorCode.UNAUTHENTICATED || failedTlsHandshake(e)) {
+                        throw e;
+                    }
+                    last = e;
+                }
+            }
+            long remaining = deadline - time.nanoTime();
+            if (remaining <= 0) {
+                throw last;
+            }
+            long delay = Math.min(TimeUnit.MILLISECONDS.toNanos(delays.nextDelayMillis()), remaining);
             try {
-                openSession(i);
-                return;
-            } catch (GmqException e) {
-                last = e;
+                // The caller's thread waits out the backoff: connect() is a blocking call by contract.
+                TimeUnit.NANOSECONDS.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new GmqException(ErrorCode.UNAVAILABLE, "interrupted while connecting to " + addresses, e);
             }
         }
-        throw last;
     }
 
     synchronized boolean isConnected() {
@@ -127,14 +187,14 @@ final class BrokerConnection implements AutoCloseable {
 
     /** A unary call on the current broker, waiting for a reconnect (up to the request timeout) if needed. */
     <T> T unary(Function<GmqBrokerGrpc.GmqBrokerBlockingStub, T> call) {
-        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        long deadline = time.nanoTime() + config.requestTimeout().toNanos();
         while (true) {
             ManagedChannel ch;
             String addr;
             synchronized (this) {
-                while (!connected && !closed && authFailure == null && System.nanoTime() < deadline) {
+                while (!connected && !closed && authFailure == null && time.nanoTime() < deadline) {
                     try {
-                        wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                        wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - time.nanoTime())));
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         throw new GmqException(ErrorCode.UNAVAILABLE, "interrupted while waiting for a broker");
@@ -155,13 +215,13 @@ final class BrokerConnection implements AutoCloseable {
                 ch = channel;
                 addr = address;
             }
-            long remaining = deadline - System.nanoTime();
+            long remaining = deadline - time.nanoTime();
             try {
                 return call.apply(GmqBrokerGrpc.newBlockingStub(ch)
                         .withDeadlineAfter(Math.max(1, remaining), TimeUnit.NANOSECONDS));
             } catch (StatusRuntimeException e) {
                 GmqException g = GrpcErrors.toGmq(e);
-                if (g.code() != ErrorCode.UNAVAILABLE || System.nanoTime() >= deadline) {
+                if (g.code() != ErrorCode.UNAVAILABLE || time.nanoTime() >= deadline) {
                     throw g.code() == ErrorCode.UNAVAILABLE ? unreachable(addr, e) : g;
                 }
                 sessionBroken(epochOf(ch), g);
@@ -173,29 +233,26 @@ final class BrokerConnection implements AutoCloseable {
         return ch == channel ? epoch : -1;
     }
 
-    /** Opens channel + session to addresses[index]; throws UNAVAILABLE if the broker does not answer. */
-    private synchronized void openSession(int index) {
-        install(probe(index), index);
-    }
-
     /**
      * A channel to addresses[index] whose broker answered a ping. Blocking, and called without
      * the lock held, so publishers and ackers are not stalled by a slow or black-holed address.
      */
     private ManagedChannel probe(int index) {
+        return probe(index, Long.MAX_VALUE);
+    }
+
+    /** As {@link #probe(int)}, the ping waiting no longer than until {@code deadlineNanos} (at least 100 ms). */
+    private ManagedChannel probe(int index, long deadlineNanos) {
         String addr = addresses.get(index);
-        ManagedChannel ch = NettyChannelBuilder.forTarget(
-                        addr, config.security().credentials())
-                .intercept(config.security().tokenInterceptor())
-                .maxInboundMessageSize(Integer.MAX_VALUE)
-                .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
-                .keepAliveTime(10, TimeUnit.SECONDS)
-                .keepAliveTimeout(5, TimeUnit.SECONDS)
-                .keepAliveWithoutCalls(true)
-                .build();
+        ManagedChannel ch = channels.apply(addr);
+        long pingMillis = PING_DEADLINE_MILLIS;
+        if (deadlineNanos != Long.MAX_VALUE) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - time.nanoTime());
+            pingMillis = Math.max(MIN_PING_DEADLINE_MILLIS, Math.min(PING_DEADLINE_MILLIS, left));
+        }
         try {
             GmqBrokerGrpc.newBlockingStub(ch)
-                    .withDeadlineAfter(PING_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
+                    .withDeadlineAfter(pingMillis, TimeUnit.MILLISECONDS)
                     .ping(Heartbeat.getDefaultInstance());
         } catch (StatusRuntimeException e) {
             ch.shutdownNow();
@@ -203,7 +260,7 @@ final class BrokerConnection implements AutoCloseable {
                 // A wrong or missing token will not fix itself by retrying: say so at once.
                 throw GrpcErrors.toGmq(e);
             }
-            throw unreachable(addr, e);
+            throw unreachable(addr, e, pingMillis);
         }
         return ch;
     }
@@ -254,7 +311,7 @@ final class BrokerConnection implements AutoCloseable {
         });
         connected = true;
         authFailure = null;
-        backoffMillis = INITIAL_BACKOFF_MILLIS;
+        backoff.reset();
         LOG.debug("connected to GMQ broker {}", addr);
         listener.onConnected(myEpoch);
         notifyAll();
@@ -285,8 +342,7 @@ final class BrokerConnection implements AutoCloseable {
             return;
         }
         reconnectScheduled = true;
-        long delay = backoffMillis;
-        backoffMillis = Math.min(backoffMillis * 2, config.reconnectBackoffMax().toMillis());
+        long delay = backoff.nextDelayMillis();
         scheduler.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
     }
 
@@ -327,8 +383,23 @@ final class BrokerConnection implements AutoCloseable {
         scheduleReconnect();
     }
 
+    /** Whether {@code e} comes from a TLS handshake the broker or this client refused (wrong CA, no certificate). */
+    private static boolean failedTlsHandshake(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** "cannot reach GMQ broker at host:port: connection refused" */
     static GmqException unreachable(String addr, Throwable t) {
+        return unreachable(addr, t, PING_DEADLINE_MILLIS);
+    }
+
+    /** As {@link #unreachable(String, Throwable)}, for a ping that waited {@code pingMillis}. */
+    static GmqException unreachable(String addr, Throwable t, long pingMillis) {
         Throwable root = t;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
@@ -341,7 +412,7 @@ final class BrokerConnection implements AutoCloseable {
         if (lower.contains("connection refused")) {
             reason = "connection refused";
         } else if (lower.contains("deadline")) {
-            reason = "no answer within " + PING_DEADLINE_MILLIS + " ms";
+            reason = "no answer within " + pingMillis + " ms";
         }
         return new GmqException(ErrorCode.UNAVAILABLE, "cannot reach GMQ broker at " + addr + ": " + reason, t);
     }

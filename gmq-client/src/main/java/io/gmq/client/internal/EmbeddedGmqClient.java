@@ -25,22 +25,35 @@ import java.util.concurrent.ConcurrentHashMap;
  * opens. Publishing and consuming run the same engine code a broker runs, without the network.
  * Publishes go through the engine's own per-partition batching (messages that arrive while a
  * partition's appends are in flight share the next frame), so there is no linger to flush.
- * The engine is owned by this client and closed with it.
+ * The engine {@link #open} opens is owned by this client and closed with it; one given to
+ * {@link #over} belongs to the caller.
  */
 public final class EmbeddedGmqClient implements GmqClient {
     private final ClientConfig config;
     private final Gmq gmq;
+    private final boolean ownsEngine;
     private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
 
-    private EmbeddedGmqClient(ClientConfig config, Gmq gmq) {
+    private EmbeddedGmqClient(ClientConfig config, Gmq gmq, boolean ownsEngine) {
         this.config = config;
         this.gmq = gmq;
+        this.ownsEngine = ownsEngine;
     }
 
     public static GmqClient open(ClientConfig config) {
         return new EmbeddedGmqClient(
                 config,
-                Gmq.open(GmqConfig.builder().dataDir(config.embeddedDataDir()).build()));
+                Gmq.open(GmqConfig.builder().dataDir(config.embeddedDataDir()).build()),
+                true);
+    }
+
+    /**
+     * A client over an engine the caller opened and keeps owning (not closed with the client):
+     * how several clients, for example several members of one group, share one engine, since a
+     * data directory admits one engine at a time. {@code config.serverAddr()} is not used.
+     */
+    public static GmqClient over(ClientConfig config, Gmq gmq) {
+        return new EmbeddedGmqClient(config, gmq, false);
     }
 
     @Override
@@ -144,6 +157,8 @@ public final class EmbeddedGmqClient implements GmqClient {
         for (String topic : List.copyOf(subscriptions.keySet())) {
             unsubscribe(topic);
         }
-        gmq.close();
+        if (ownsEngine) {
+            gmq.close();
+        }
     }
 }

@@ -5,6 +5,7 @@ import io.gmq.GmqException;
 import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
 import io.gmq.QoS;
+import io.gmq.TimeSource;
 import io.gmq.broker.Partitioner;
 import io.gmq.client.ClientConfig;
 import io.gmq.proto.ClientFrame;
@@ -43,12 +44,24 @@ import java.util.function.ToIntFunction;
  * new session opens, unacknowledged QoS 1 batches are sent again in request-id order (the broker
  * may have appended them already: duplicates, never loss); QoS 0 batches sent on the lost session
  * fail with UNAVAILABLE (at most once). At most {@link ClientConfig#maxInFlightBatches()} batches
- * are in flight; publishing blocks (up to the request timeout) beyond that.
+ * are in flight; publishing blocks (up to the publish's deadline) beyond that.
+ *
+ * <p>Deadlines: every publish must be acknowledged within {@link ClientConfig#requestTimeout()} of
+ * its call; a batch's deadline is that of its earliest message. A sweep on the client's timer fails
+ * overdue batches and removes them from {@link #inFlight}, so they are never sent (again):
+ * <ul>
+ *   <li>never written to any session: UNAVAILABLE, "not stored, publishing again cannot duplicate";
+ *   <li>written to a session and not acknowledged: DEADLINE_EXCEEDED, indeterminate.
+ * </ul>
+ * The sweep runs under the connection's lock, as every write of a batch does, so a batch is either
+ * written or expired as never sent, not both.
  */
 final class Producer {
     private final ClientConfig config;
     private final BrokerConnection connection;
     private final ScheduledExecutorService timer;
+    private final TimeSource time;
+    private final long timeoutNanos;
     private final ToIntFunction<String> partitionCount;
     private final Runnable invalidateMetadata;
     private final Partitioner partitioner = new Partitioner();
@@ -87,6 +100,9 @@ final class Producer {
         final BatchBuilder builder;
 
         final List<CompletableFuture<PublishResult>> futures = new ArrayList<>();
+        /** When the earliest publish of this batch was called: its deadline is the batch's. */
+        long firstCallNanos = Long.MAX_VALUE;
+
         ScheduledFuture<?> lingerTask;
         /** Taken out of the open set (guarded by the producer's lock). */
         boolean sealed;
@@ -103,20 +119,29 @@ final class Producer {
     /** The open batch the last keyless message joined (guarded by this); a shortcut, not a state. */
     private OpenBatch stickyBatch;
 
-    /** A sent batch awaiting its ack; {@code sentEpoch} is the session it went out on (0: not sent yet). */
+    /**
+     * A sealed batch awaiting its ack; {@code sentEpoch} is the last session it was written to (0:
+     * never written, so certainly not stored). Written and expired only under the connection's lock.
+     */
     private static final class InFlight {
         final long requestId;
         final BatchKey key;
         final ByteBuffer frame;
         final List<CompletableFuture<PublishResult>> futures;
-        final long createdNanos = System.nanoTime();
+        final long deadlineNanos;
         int sentEpoch;
 
-        InFlight(long requestId, BatchKey key, ByteBuffer frame, List<CompletableFuture<PublishResult>> futures) {
+        InFlight(
+                long requestId,
+                BatchKey key,
+                ByteBuffer frame,
+                List<CompletableFuture<PublishResult>> futures,
+                long deadlineNanos) {
             this.requestId = requestId;
             this.key = key;
             this.frame = frame;
             this.futures = futures;
+            this.deadlineNanos = deadlineNanos;
         }
     }
 
@@ -124,18 +149,78 @@ final class Producer {
             ClientConfig config,
             BrokerConnection connection,
             ScheduledExecutorService timer,
+            TimeSource time,
             ToIntFunction<String> partitionCount,
             Runnable invalidateMetadata) {
         this.config = config;
         this.connection = connection;
         this.timer = timer;
+        this.time = time;
+        this.timeoutNanos = config.requestTimeout().toNanos();
         this.partitionCount = partitionCount;
         this.invalidateMetadata = invalidateMetadata;
         this.inFlightPermits = new Semaphore(config.maxInFlightBatches());
     }
 
+    /**
+     * How often overdue batches are looked for: a tenth of the request timeout, within [5 ms, 1 s].
+     * A publish fails at most this long after its deadline.
+     */
+    long sweepIntervalNanos() {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(TimeUnit.SECONDS.toNanos(1), timeoutNanos / 10));
+    }
+
+    /** Starts the deadline sweep on the client's timer (which the client shuts down on close). */
+    void start() {
+        long every = sweepIntervalNanos();
+        timer.scheduleWithFixedDelay(this::expireOverdue, every, every, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Fails every batch past its deadline and takes it out of the send queue (see the class
+     * comment). The futures are failed after the connection's lock is released: their callbacks
+     * may publish.
+     */
+    void expireOverdue() {
+        long now = time.nanoTime();
+        List<InFlight> expired = new ArrayList<>();
+        List<GmqException> causes = new ArrayList<>();
+        synchronized (connection) {
+            for (InFlight batch : inFlight.values()) {
+                if (now - batch.deadlineNanos >= 0 && inFlight.remove(batch.requestId, batch)) {
+                    expired.add(batch);
+                    causes.add(overdue(batch));
+                }
+            }
+        }
+        for (int i = 0; i < expired.size(); i++) {
+            InFlight batch = expired.get(i);
+            inFlightPermits.release();
+            uncount(batch.key);
+            failAll(batch.futures, causes.get(i));
+        }
+    }
+
+    /** The error of a batch past its deadline: never sent (safe to publish again) or indeterminate. */
+    private GmqException overdue(InFlight batch) {
+        String what = batch.futures.size() == 1 ? "publish" : batch.futures.size() + " publishes";
+        String where = "to '" + batch.key.topic() + "' partition " + batch.key.partition();
+        long ms = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
+        if (batch.sentEpoch == 0) {
+            return new GmqException(
+                    ErrorCode.UNAVAILABLE,
+                    what + " " + where + " not sent within requestTimeout (" + ms + " ms): no GMQ broker reachable at "
+                            + config.addresses() + "; removed from the send queue and not stored, so"
+                            + " publishing again cannot duplicate it");
+        }
+        return new GmqException(
+                ErrorCode.DEADLINE_EXCEEDED,
+                what + " " + where + " sent but not acknowledged within requestTimeout (" + ms + " ms); the outcome is"
+                        + " indeterminate: it may or may not be stored, and it will not be sent again");
+    }
+
     /** Adds a message to its partition's open batch; with {@code sendNow} sends that batch at once. */
-    CompletableFuture<PublishResult> publish(PublishRequest r, boolean sendNow) {
+    CompletableFuture<PublishResult> publish(PublishRequest r, boolean sendNow, long calledNanos) {
         int partitions = partitionCount.applyAsInt(r.topic());
         CompletableFuture<PublishResult> f = new CompletableFuture<>();
         synchronized (this) {
@@ -178,6 +263,7 @@ final class Producer {
             long ts = r.timestamp() >= 0 ? r.timestamp() : System.currentTimeMillis();
             b.builder.add(ts, r.key(), r.payload(), r.headers());
             b.futures.add(f);
+            b.firstCallNanos = Math.min(b.firstCallNanos, calledNanos);
             if (sendNow
                     || b.builder.sizeInBytes() >= config.maxBatchBytes()
                     || config.linger().isZero()
@@ -278,8 +364,9 @@ final class Producer {
         }
         b.builder.attributes(b.key.qos() == QoS.AT_LEAST_ONCE ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
         ByteBuffer frame = b.builder.build(); // the builder is dropped: its array is the frame's now
+        long deadline = b.firstCallNanos + timeoutNanos;
         try {
-            if (!inFlightPermits.tryAcquire(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!inFlightPermits.tryAcquire(Math.max(0, deadline - time.nanoTime()), TimeUnit.NANOSECONDS)) {
                 uncount(b.key); // never sent
                 failAll(
                         b.futures,
@@ -297,7 +384,7 @@ final class Producer {
         }
         synchronized (connection) {
             long id = nextRequestId++;
-            InFlight batch = new InFlight(id, b.key, frame, b.futures);
+            InFlight batch = new InFlight(id, b.key, frame, b.futures, deadline);
             inFlight.put(id, batch);
             transmit(batch, currentEpochIfConnected());
         }
@@ -356,14 +443,15 @@ final class Producer {
             if (e.code() == ErrorCode.NOT_FOUND || e.code() == ErrorCode.INVALID_ARGUMENT) {
                 invalidateMetadata.run();
             }
-            boolean withinTimeout = System.nanoTime() - batch.createdNanos
-                    < config.requestTimeout().toNanos();
+            boolean withinTimeout = time.nanoTime() - batch.deadlineNanos < 0;
             if (e.code() == ErrorCode.UNAVAILABLE && batch.key.qos() == QoS.AT_LEAST_ONCE && withinTimeout) {
-                // The broker lost its storage for a moment: try again soon, until the request timeout.
+                // The broker lost its storage for a moment: try again soon, until the deadline.
                 timer.schedule(
                         () -> {
                             synchronized (connection) {
-                                transmit(batch, currentEpochIfConnected());
+                                if (inFlight.get(batch.requestId) == batch) { // not expired or failed since
+                                    transmit(batch, currentEpochIfConnected());
+                                }
                             }
                         },
                         100,

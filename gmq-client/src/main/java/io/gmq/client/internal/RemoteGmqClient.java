@@ -8,6 +8,7 @@ import io.gmq.PartitionInfo;
 import io.gmq.PublishOption;
 import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
+import io.gmq.TimeSource;
 import io.gmq.TopicDescription;
 import io.gmq.TopicInfo;
 import io.gmq.client.ClientConfig;
@@ -24,6 +25,7 @@ import io.gmq.proto.ResetOffsetsRequest;
 import io.gmq.proto.ServerFrame;
 import io.gmq.wire.GrpcErrors;
 import io.gmq.wire.Protos;
+import io.grpc.ManagedChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +37,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * {@link GmqClient} over gRPC: one {@link BrokerConnection} (one Session stream), a
@@ -51,23 +54,37 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
     private final AtomicLong nextSubscriptionId = new AtomicLong(1);
     private volatile boolean closed;
 
-    private RemoteGmqClient(ClientConfig config) {
+    private final TimeSource time;
+
+    private RemoteGmqClient(ClientConfig config, Function<String, ManagedChannel> channels, TimeSource time) {
         this.config = config;
+        this.time = time;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gmq-client-" + config.clientId());
             t.setDaemon(true);
             return t;
         });
-        this.connection = new BrokerConnection(config, timer);
-        this.producer = new Producer(config, connection, timer, this::partitionCount, partitionCounts::clear);
+        this.connection = new BrokerConnection(config, timer, channels, time);
+        this.producer = new Producer(config, connection, timer, time, this::partitionCount, partitionCounts::clear);
         connection.listener(this);
     }
 
     public static RemoteGmqClient connect(ClientConfig config) {
-        RemoteGmqClient c = new RemoteGmqClient(config);
+        return connect(config, BrokerConnection.nettyChannels(config));
+    }
+
+    /**
+     * A client whose channels come from {@code channels} (given each configured address) instead of
+     * Netty: how a host that serves brokers over another grpc transport, such as grpc in-process,
+     * connects. TLS and token settings of {@code config} are then up to {@code channels}.
+     */
+    public static RemoteGmqClient connect(ClientConfig config, Function<String, ManagedChannel> channels) {
+        RemoteGmqClient c = new RemoteGmqClient(config, channels, TimeSource.SYSTEM);
         try {
+            c.producer.start();
             c.connection.start();
         } catch (RuntimeException e) {
+            c.connection.close();
             c.timer.shutdownNow();
             throw e;
         }
@@ -144,11 +161,17 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
         return n;
     }
 
+    /**
+     * Extra wait of a synchronous publish beyond the request timeout: the producer fails a publish
+     * at its deadline itself (with the code that says whether it was sent); this is only a backstop.
+     */
+    private static final long PUBLISH_BACKSTOP_MILLIS = 5_000;
+
     @Override
     public PublishResult publish(String topic, byte[] payload, PublishOption... options) {
         CompletableFuture<PublishResult> f = send(topic, payload, options, true);
         try {
-            return f.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return f.get(config.requestTimeout().toMillis() + PUBLISH_BACKSTOP_MILLIS, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw GrpcErrors.toGmq(e.getCause());
         } catch (TimeoutException e) {
@@ -175,7 +198,8 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
         if (closed) {
             throw new GmqException(ErrorCode.UNAVAILABLE, "client is closed");
         }
-        return producer.publish(PublishRequest.of(topic, payload, options), now);
+        long calledNanos = time.nanoTime(); // the publish deadline counts from here, metadata lookup included
+        return producer.publish(PublishRequest.of(topic, payload, options), now, calledNanos);
     }
 
     @Override

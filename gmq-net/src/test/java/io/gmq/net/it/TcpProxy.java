@@ -39,6 +39,7 @@ final class TcpProxy implements AutoCloseable {
     private final Thread acceptor;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger forwarded = new AtomicInteger();
+    private final AtomicInteger refused = new AtomicInteger();
     private volatile int upstreamPort;
     private volatile boolean cut;
     private volatile long delayMillis;
@@ -67,6 +68,11 @@ final class TcpProxy implements AutoCloseable {
     /** How many connections were forwarded upstream so far (refused ones are not counted). */
     int forwardedConnections() {
         return forwarded.get();
+    }
+
+    /** How many connections were closed at once because the link was cut (a client's failed attempts). */
+    int refusedConnections() {
+        return refused.get();
     }
 
     /** Drops every open connection and refuses new ones until {@link #resume()}. */
@@ -106,6 +112,7 @@ final class TcpProxy implements AutoCloseable {
             }
             if (cut) {
                 closeQuietly(down);
+                refused.incrementAndGet();
                 continue;
             }
             Socket up = new Socket();
