@@ -12,6 +12,7 @@ import io.gmq.proto.PublishAck;
 import io.gmq.proto.PublishBatch;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,6 +51,9 @@ final class Producer {
     private final ToIntFunction<String> partitionCount;
     private final Runnable invalidateMetadata;
     private final Partitioner partitioner = new Partitioner();
+    /** Stamps each sealed frame's CRC32C (guarded by this: batches are sealed under this lock). */
+    private final BatchFrame crcStamp = new BatchFrame();
+
     private final Semaphore inFlightPermits;
     private final Map<BatchKey, OpenBatch> open = new HashMap<>();
     /**
@@ -276,6 +280,7 @@ final class Producer {
         }
         b.builder.attributes(b.key.qos() == QoS.AT_LEAST_ONCE ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
         ByteBuffer frame = b.builder.build(); // the builder is dropped: its array is the frame's now
+        crcStamp.wrap(frame, 0).stampCrc(); // storage verifies it before appending: end-to-end integrity
         try {
             if (!inFlightPermits.tryAcquire(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 uncount(b.key); // never sent
@@ -307,7 +312,11 @@ final class Producer {
         return connection.isConnected() ? sessionEpoch : 0;
     }
 
-    /** Sends {@code batch} on session {@code epoch} (0: not connected, it waits for the next session). */
+    /**
+     * Sends {@code batch} on session {@code epoch} (0: not connected, it waits for the next session).
+     * Sets the deprecated {@code qos} field to match the frame's bit, which older brokers check.
+     */
+    @SuppressWarnings("deprecation")
     private void transmit(InFlight batch, int epoch) {
         if (epoch == 0) {
             return;
