@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.internal.log.LogVerifier;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -84,10 +85,10 @@ class DamagedSegmentTest {
         ByteBuffer view = ByteBuffer.wrap(bytes).order(BatchFormat.ORDER);
         int pos = 0;
         for (int i = 0; i < index; i++) {
-            pos += BatchFormat.frameLength(view, pos);
+            pos += new BatchFrame().wrap(view, pos).frameLength();
         }
-        long base = BatchFormat.baseOffset(view, pos);
-        bytes[pos + BatchFormat.frameLength(view, pos) - 2] ^= 0x10;
+        long base = new BatchFrame().wrap(view, pos).baseOffset();
+        bytes[pos + new BatchFrame().wrap(view, pos).frameLength() - 2] ^= 0x10;
         Files.write(segment, bytes);
         return base;
     }

@@ -1,7 +1,7 @@
 package io.gmq.bench;
 
 import io.gmq.storage.BatchBuilder;
-import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -24,6 +24,7 @@ public class Crc32cBenchmark {
     public int frameBytes;
 
     ByteBuffer frame;
+    final BatchFrame cursor = new BatchFrame();
 
     @Setup
     public void build() {
@@ -37,6 +38,6 @@ public class Crc32cBenchmark {
 
     @Benchmark
     public int crc() {
-        return BatchFormat.computeCrc(frame, 0, frame.remaining());
+        return cursor.wrap(frame, 0).computeCrc();
     }
 }

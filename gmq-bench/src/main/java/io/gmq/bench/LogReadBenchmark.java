@@ -104,7 +104,9 @@ public class LogReadBenchmark {
     private static int countFrames(FetchResult r) {
         java.nio.ByteBuffer b = r.records();
         int n = 0;
-        for (int p = b.position(); p < b.limit(); p += io.gmq.storage.BatchFormat.frameLength(b, p)) {
+        for (io.gmq.storage.BatchFrame f = new io.gmq.storage.BatchFrame().wrap(b, b.position());
+                f.offset() < b.limit();
+                f.next()) {
             n++;
         }
         return n;

@@ -1,6 +1,7 @@
 package io.gmq.broker;
 
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.nio.ByteBuffer;
 
 /**
@@ -39,10 +40,11 @@ record DeliveryPlan(long from, long to, ByteBuffer frames, long commitFirst) {
 
     /**
      * Plans the delivery of up to {@code capacity} records from {@code buf}, whose frames start at
-     * or below {@code fetchOffset}. Moves {@code window} past a retention gap at the very start
-     * (the records are gone, nothing is delivered for them); changes nothing else.
+     * or below {@code fetchOffset}, reading their headers with the caller's {@code frame} cursor.
+     * Moves {@code window} past a retention gap at the very start (the records are gone, nothing is
+     * delivered for them); changes nothing else.
      */
-    static DeliveryPlan of(DeliveryWindow window, long fetchOffset, ByteBuffer buf, int capacity) {
+    static DeliveryPlan of(DeliveryWindow window, long fetchOffset, ByteBuffer buf, int capacity, BatchFrame frame) {
         if (capacity <= 0) {
             return NOTHING;
         }
@@ -53,15 +55,12 @@ record DeliveryPlan(long from, long to, ByteBuffer frames, long commitFirst) {
         // committed offset move past a QoS 0 record before it is sent.
         boolean committable = window.inFlight() == 0;
         long commitFirst = -1;
-        int pos = buf.position();
         int end = buf.limit();
-        int deliveredEnd = pos;
-        while (to < limit && end - pos >= BatchFormat.HEADER_LENGTH) {
-            int length = BatchFormat.frameLength(buf, pos);
-            long base = BatchFormat.baseOffset(buf, pos);
-            long frameNext = base + BatchFormat.recordCount(buf, pos);
-            boolean needsAck =
-                    (buf.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET) & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
+        int deliveredEnd = buf.position();
+        for (frame.wrap(buf, buf.position()); to < limit && frame.hasHeader(end); frame.next()) {
+            long base = frame.baseOffset();
+            long frameNext = frame.nextOffset();
+            boolean needsAck = frame.atLeastOnce();
             if (frameNext > to) {
                 if (base > to) {
                     // Offsets are dense; a gap means records below base are gone (retention raced us).
@@ -90,9 +89,8 @@ record DeliveryPlan(long from, long to, ByteBuffer frames, long commitFirst) {
                     commitFirst = take;
                 }
                 to = take;
-                deliveredEnd = pos + length;
+                deliveredEnd = frame.end();
             }
-            pos += length;
         }
         if (to == from) {
             return NOTHING;
@@ -105,21 +103,18 @@ record DeliveryPlan(long from, long to, ByteBuffer frames, long commitFirst) {
         return new DeliveryPlan(from, to, frames, commitFirst);
     }
 
-    /** Marks {@code [from, to)} delivered in {@code window}: QoS 1 records in flight, QoS 0 ones done. */
-    void markDelivered(DeliveryWindow window, long ackDeadlineNanos) {
-        int pos = frames.position();
+    /**
+     * Marks {@code [from, to)} delivered in {@code window}: QoS 1 records in flight, QoS 0 ones
+     * done. Reads the frame headers with the caller's {@code frame} cursor.
+     */
+    void markDelivered(DeliveryWindow window, long ackDeadlineNanos, BatchFrame frame) {
         int end = frames.limit();
-        while (end - pos >= BatchFormat.HEADER_LENGTH) {
-            long base = BatchFormat.baseOffset(frames, pos);
-            long frameNext = base + BatchFormat.recordCount(frames, pos);
-            boolean needsAck =
-                    (frames.getShort(pos + BatchFormat.ATTRIBUTES_OFFSET) & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
-            long first = Math.max(base, from);
-            long last = Math.min(frameNext, to);
+        for (frame.wrap(frames, frames.position()); frame.hasHeader(end); frame.next()) {
+            long first = Math.max(frame.baseOffset(), from);
+            long last = Math.min(frame.nextOffset(), to);
             if (first < last) {
-                window.deliveredRange(first, last, needsAck, ackDeadlineNanos);
+                window.deliveredRange(first, last, frame.atLeastOnce(), ackDeadlineNanos);
             }
-            pos += BatchFormat.frameLength(frames, pos);
         }
     }
 }

@@ -7,7 +7,7 @@ import io.gmq.OffsetSpec;
 import io.gmq.PublishRequest;
 import io.gmq.QoS;
 import io.gmq.TopicPartition;
-import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
 import io.gmq.storage.GroupMembership;
@@ -84,6 +84,9 @@ public final class GroupSubscription implements AutoCloseable {
     private final int fetchThreshold;
 
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
+    /** Reads the frame headers of fetch results and deliveries (guarded by this). */
+    private final BatchFrame frameCursor = new BatchFrame();
+
     private String memberId;
     private int generation;
     private volatile boolean closed;
@@ -500,24 +503,18 @@ public final class GroupSubscription implements AutoCloseable {
         return (int) Math.max(FETCH_MIN_BYTES, Math.min(FETCH_MAX_BYTES, want));
     }
 
-    /** Learns the stored size of a record from the frame headers of a fetch result. */
-    private static void learnRecordSize(PartitionState ps, ByteBuffer buf) {
-        int pos = buf.position();
-        int end = buf.limit();
+    /** Learns the stored size of a record from the frame headers of a fetch result. Lock held. */
+    private void learnRecordSize(PartitionState ps, ByteBuffer buf) {
         long first = -1;
         long next = -1;
-        while (end - pos >= BatchFormat.HEADER_LENGTH) {
-            int length = BatchFormat.frameLength(buf, pos);
-            if (length < BatchFormat.HEADER_LENGTH) {
-                break;
-            }
-            long base = BatchFormat.baseOffset(buf, pos);
-            first = first < 0 ? base : first;
-            next = base + BatchFormat.recordCount(buf, pos);
-            pos += length;
+        BatchFrame frame = frameCursor.wrap(buf, buf.position());
+        for (; frame.fitsIn(buf.limit()); frame.next()) {
+            first = first < 0 ? frame.baseOffset() : first;
+            next = frame.nextOffset();
         }
         if (next > first && first >= 0) {
-            ps.bytesPerRecord = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (pos - buf.position()) / (next - first)));
+            ps.bytesPerRecord =
+                    (int) Math.max(1, Math.min(Integer.MAX_VALUE, (frame.offset() - buf.position()) / (next - first)));
         }
     }
 
@@ -564,7 +561,7 @@ public final class GroupSubscription implements AutoCloseable {
             } else if (!r.isEmpty()) {
                 learnRecordSize(ps, r.records());
                 int capacity = Math.min(sink.capacity(), ps.window.room());
-                DeliveryPlan plan = DeliveryPlan.of(ps.window, ps.fetchOffset, r.records(), capacity);
+                DeliveryPlan plan = DeliveryPlan.of(ps.window, ps.fetchOffset, r.records(), capacity, frameCursor);
                 if (plan.isEmpty() && capacity > 0) {
                     // QoS 0 records wait behind an unacknowledged QoS 1 record: look again on a later tick.
                     ps.retryAtNanos = engine.time().nanoTime() + TICK_MILLIS * 1_000_000L;
@@ -631,7 +628,7 @@ public final class GroupSubscription implements AutoCloseable {
 
     /** Marks the plan's records delivered and hands them to the sink. Lock held. */
     private void deliver(PartitionState ps, DeliveryPlan plan) {
-        plan.markDelivered(ps.window, engine.time().nanoTime() + ackTimeoutNanos);
+        plan.markDelivered(ps.window, engine.time().nanoTime() + ackTimeoutNanos, frameCursor);
         ps.fetchOffset = plan.to();
         sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, generation));
     }

@@ -1,8 +1,6 @@
 package io.gmq.storage;
 
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.zip.CRC32C;
 
 /**
  * The record batch frame: the unit that producers build, the broker forwards, storage appends and
@@ -35,22 +33,26 @@ import java.util.zip.CRC32C;
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * Each record, one after another, offsets implicit (base offset + index):
+ * Each record, one after another, offsets implicit (base offset + index); offsets relative to
+ * the record's start:
  *
  * <pre>
- *  int32  body length       bytes that follow this field for this record
- *  int64  timestamp         epoch millis
- *  int32  key length        -1 for no key
- *  bytes  key
- *  int32  value length
- *  bytes  value
- *  int32  header count
- *  per header:  int32 name length, bytes name (UTF-8), int32 value length, bytes value
+ *  0   int32  body length       bytes that follow this field for this record
+ *  4   int64  timestamp         epoch millis
+ *  12  int32  key length        -1 for no key ({@link #NULL_KEY_LENGTH}); no other negative length
+ *  16  bytes  key
+ *      int32  value length      0 or more
+ *      bytes  value
+ *      int32  header count      0 or more
+ *      per header:  int32 name length, bytes name (UTF-8), int32 value length, bytes value
  * </pre>
  *
  * <p>The CRC covers the base offset too, so a flipped bit anywhere in a stored frame, offset
- * included, fails the check. Storage computes it after stamping the base offset; producers leave
- * it zero.
+ * included, fails the check. A producer that computes the CRC (the GMQ client does) computes it
+ * over the frame as sent, base offset 0; storage verifies it before appending and seals the frame
+ * again after stamping the base offset. A producer CRC of 0 means "not computed": storage then
+ * computes the CRC only when sealing. {@link BatchFrame} reads and checks these fields; this class
+ * only names them.
  */
 public final class BatchFormat {
     public static final int LENGTH_OFFSET = 0;
@@ -67,143 +69,30 @@ public final class BatchFormat {
     /** Attribute bit 0: the batch was published with QoS 1 (at least once). Other bits are reserved, 0. */
     public static final short ATTR_QOS_AT_LEAST_ONCE = 0x1;
 
+    /** The attribute bits a frame may set; a frame with any other bit is refused. */
+    public static final short ATTR_KNOWN = ATTR_QOS_AT_LEAST_ONCE;
+
+    /** A producer CRC of 0: not computed by the producer; storage verifies nothing and computes it. */
+    public static final int CRC_NOT_COMPUTED = 0;
+
+    public static final int RECORD_BODY_LENGTH_OFFSET = 0;
+    public static final int RECORD_TIMESTAMP_OFFSET = 4;
+    public static final int RECORD_KEY_LENGTH_OFFSET = 12;
+    public static final int RECORD_KEY_OFFSET = 16;
+
+    /** Bytes of the record's body length field, which the body length does not count. */
+    public static final int RECORD_BODY_LENGTH_FIELD = 4;
+
+    /** Bytes of a length or count field inside a record (key, value, header count, header name and value). */
+    public static final int LENGTH_FIELD = 4;
+
+    /** The key length of a record without a key. */
+    public static final int NULL_KEY_LENGTH = -1;
+
     /** Per record: body length + timestamp + key length + value length + header count. */
     public static final int RECORD_OVERHEAD = 4 + 8 + 4 + 4 + 4;
 
     public static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
     private BatchFormat() {}
-
-    public static int frameLength(ByteBuffer buf, int frameStart) {
-        return buf.getInt(frameStart + LENGTH_OFFSET);
-    }
-
-    public static long baseOffset(ByteBuffer buf, int frameStart) {
-        return buf.getLong(frameStart + BASE_OFFSET_OFFSET);
-    }
-
-    public static int recordCount(ByteBuffer buf, int frameStart) {
-        return buf.getInt(frameStart + RECORD_COUNT_OFFSET);
-    }
-
-    public static short attributes(ByteBuffer buf, int frameStart) {
-        return buf.getShort(frameStart + ATTRIBUTES_OFFSET);
-    }
-
-    public static long maxTimestamp(ByteBuffer buf, int frameStart) {
-        return buf.getLong(frameStart + MAX_TIMESTAMP_OFFSET);
-    }
-
-    /** Offset one past the last record of the frame. */
-    public static long nextOffset(ByteBuffer buf, int frameStart) {
-        return baseOffset(buf, frameStart) + recordCount(buf, frameStart);
-    }
-
-    /** CRC32C of the frame at {@code frameStart} (of {@code length} bytes), skipping the CRC field. */
-    public static int computeCrc(ByteBuffer buf, int frameStart, int length) {
-        CRC32C crc = new CRC32C();
-        ByteBuffer view = buf.duplicate();
-        view.limit(frameStart + CRC_OFFSET).position(frameStart + LENGTH_OFFSET);
-        crc.update(view);
-        view.limit(frameStart + length).position(frameStart + BASE_OFFSET_OFFSET);
-        crc.update(view);
-        return (int) crc.getValue();
-    }
-
-    /** Stamps the base offset and then the CRC; the frame is then final and ready for disk. */
-    public static void seal(ByteBuffer buf, int frameStart, long baseOffset) {
-        int length = frameLength(buf, frameStart);
-        buf.putLong(frameStart + BASE_OFFSET_OFFSET, baseOffset);
-        buf.putInt(frameStart + CRC_OFFSET, computeCrc(buf, frameStart, length));
-    }
-
-    /** True if the frame's stored CRC matches its bytes. */
-    public static boolean crcMatches(ByteBuffer buf, int frameStart, int length) {
-        return buf.getInt(frameStart + CRC_OFFSET) == computeCrc(buf, frameStart, length);
-    }
-
-    /**
-     * Checks the structure of an unsealed frame received from a producer: lengths consistent,
-     * magic known, records inside the frame. Returns null when valid, else what is wrong. Does
-     * not look at the CRC (producers leave it zero).
-     */
-    public static String validateStructure(ByteBuffer buf, int frameStart, int available) {
-        if (available < HEADER_LENGTH) {
-            return "batch of " + available + " bytes is shorter than the " + HEADER_LENGTH + "-byte header";
-        }
-        int length = frameLength(buf, frameStart);
-        if (length < HEADER_LENGTH || length > available) {
-            return "batch length " + length + " does not fit the " + available + " bytes received";
-        }
-        short magic = buf.getShort(frameStart + MAGIC_OFFSET);
-        if (magic != MAGIC) {
-            return "batch magic " + magic + " is not " + MAGIC;
-        }
-        int count = recordCount(buf, frameStart);
-        if (count <= 0) {
-            return "batch record count " + count + " must be positive";
-        }
-        int pos = frameStart + HEADER_LENGTH;
-        int end = frameStart + length;
-        for (int i = 0; i < count; i++) {
-            if (end - pos < 4) {
-                return "record " + i + " is cut off";
-            }
-            int body = buf.getInt(pos);
-            if (body < RECORD_OVERHEAD - 4 || body > end - pos - 4) {
-                return "record " + i + " body length " + body + " does not fit the batch";
-            }
-            String bad = validateRecordBody(buf, pos + 4, body);
-            if (bad != null) {
-                return "record " + i + ": " + bad;
-            }
-            pos += 4 + body;
-        }
-        if (pos != end) {
-            return "batch has " + (end - pos) + " bytes after its last record";
-        }
-        return null;
-    }
-
-    private static String validateRecordBody(ByteBuffer buf, int start, int body) {
-        int pos = start + 8;
-        int end = start + body;
-        int keyLength = buf.getInt(pos);
-        pos += 4;
-        if (keyLength < -1 || keyLength > end - pos) {
-            return "key length " + keyLength + " out of range";
-        }
-        pos += Math.max(keyLength, 0);
-        if (end - pos < 4) {
-            return "value length cut off";
-        }
-        int valueLength = buf.getInt(pos);
-        pos += 4;
-        if (valueLength < 0 || valueLength > end - pos) {
-            return "value length " + valueLength + " out of range";
-        }
-        pos += valueLength;
-        if (end - pos < 4) {
-            return "header count cut off";
-        }
-        int headers = buf.getInt(pos);
-        pos += 4;
-        if (headers < 0) {
-            return "header count " + headers + " is negative";
-        }
-        for (int h = 0; h < headers; h++) {
-            for (int part = 0; part < 2; part++) {
-                if (end - pos < 4) {
-                    return "header " + h + " cut off";
-                }
-                int len = buf.getInt(pos);
-                pos += 4;
-                if (len < 0 || len > end - pos) {
-                    return "header " + h + " length " + len + " out of range";
-                }
-                pos += len;
-            }
-        }
-        return pos == end ? null : "record has " + (end - pos) + " bytes after its headers";
-    }
 }

@@ -17,6 +17,7 @@ import java.util.List;
  */
 public final class BatchReader {
     private ByteBuffer buf;
+    private final BatchFrame frame = new BatchFrame();
     private int frameStart;
     private int frameEnd;
     private int end;
@@ -56,37 +57,31 @@ public final class BatchReader {
     /** Moves to the next record; false when none is left. */
     public boolean next() {
         while (recordIndex >= recordCount) {
-            if (end - frameEnd < BatchFormat.HEADER_LENGTH) {
-                return false;
-            }
             frameStart = frameEnd;
-            int length = BatchFormat.frameLength(buf, frameStart);
-            if (length < BatchFormat.HEADER_LENGTH || length > end - frameStart) {
+            frame.wrap(buf, frameStart);
+            if (!frame.fitsIn(end)) {
                 return false;
             }
-            frameEnd = frameStart + length;
-            recordCount = BatchFormat.recordCount(buf, frameStart);
-            baseOffset = BatchFormat.baseOffset(buf, frameStart);
-            attributes = BatchFormat.attributes(buf, frameStart);
+            frameEnd = frame.end();
+            recordCount = frame.recordCount();
+            baseOffset = frame.baseOffset();
+            attributes = frame.attributes();
             recordIndex = 0;
             recordPos = frameStart + BatchFormat.HEADER_LENGTH;
         }
-        int body = buf.getInt(recordPos);
-        int pos = recordPos + 4;
+        int body = buf.getInt(recordPos + BatchFormat.RECORD_BODY_LENGTH_OFFSET);
         offset = baseOffset + recordIndex;
-        timestamp = buf.getLong(pos);
-        pos += 8;
-        keyLength = buf.getInt(pos);
-        pos += 4;
-        keyPos = pos;
-        pos += Math.max(keyLength, 0);
+        timestamp = buf.getLong(recordPos + BatchFormat.RECORD_TIMESTAMP_OFFSET);
+        keyLength = buf.getInt(recordPos + BatchFormat.RECORD_KEY_LENGTH_OFFSET);
+        keyPos = recordPos + BatchFormat.RECORD_KEY_OFFSET;
+        int pos = keyPos + Math.max(keyLength, 0);
         valueLength = buf.getInt(pos);
-        pos += 4;
+        pos += BatchFormat.LENGTH_FIELD;
         valuePos = pos;
         pos += valueLength;
         headerCount = buf.getInt(pos);
-        headersPos = pos + 4;
-        recordPos += 4 + body;
+        headersPos = pos + BatchFormat.LENGTH_FIELD;
+        recordPos += BatchFormat.RECORD_BODY_LENGTH_FIELD + body;
         recordIndex++;
         return true;
     }

@@ -12,6 +12,7 @@ import io.gmq.QoS;
 import io.gmq.TopicPartition;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import io.gmq.storage.BatchReader;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
@@ -135,7 +136,7 @@ final class DeliveredRecordProperties {
             ByteBuffer frame = b.buildCopy();
             int start = out.position();
             out.put(frame);
-            BatchFormat.seal(out, start, next);
+            new BatchFrame().wrap(out, start).seal(next);
             next += batch.size();
         }
         return out.flip();

@@ -13,6 +13,7 @@ import io.gmq.proto.PublishAck;
 import io.gmq.proto.PublishBatch;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import io.gmq.wire.GrpcErrors;
 import io.gmq.wire.Protos;
 import java.nio.ByteBuffer;
@@ -65,6 +66,9 @@ final class Producer {
     private final ToIntFunction<String> partitionCount;
     private final Runnable invalidateMetadata;
     private final Partitioner partitioner = new Partitioner();
+    /** Stamps each sealed frame's CRC32C (guarded by this: batches are sealed under this lock). */
+    private final BatchFrame crcStamp = new BatchFrame();
+
     private final Semaphore inFlightPermits;
     private final Map<BatchKey, OpenBatch> open = new HashMap<>();
     /**
@@ -364,6 +368,7 @@ final class Producer {
         }
         b.builder.attributes(b.key.qos() == QoS.AT_LEAST_ONCE ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
         ByteBuffer frame = b.builder.build(); // the builder is dropped: its array is the frame's now
+        crcStamp.wrap(frame, 0).stampCrc(); // storage verifies it before appending: end-to-end integrity
         long deadline = b.firstCallNanos + timeoutNanos;
         try {
             if (!inFlightPermits.tryAcquire(Math.max(0, deadline - time.nanoTime()), TimeUnit.NANOSECONDS)) {
@@ -396,7 +401,11 @@ final class Producer {
         return connection.isConnected() ? sessionEpoch : 0;
     }
 
-    /** Sends {@code batch} on session {@code epoch} (0: not connected, it waits for the next session). */
+    /**
+     * Sends {@code batch} on session {@code epoch} (0: not connected, it waits for the next session).
+     * Sets the deprecated {@code qos} field to match the frame's bit, which older brokers check.
+     */
+    @SuppressWarnings("deprecation")
     private void transmit(InFlight batch, int epoch) {
         if (epoch == 0) {
             return;

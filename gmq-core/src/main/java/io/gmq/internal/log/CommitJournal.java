@@ -50,20 +50,46 @@ import org.slf4j.LoggerFactory;
  * durable: the checkpoint thread ({@code gmq-log-checkpoint}) forces every segment its entries
  * wrote to, then deletes it. A clean close forces every segment and deletes every journal file.
  *
- * <p>Entry layout (integers in {@link BatchFormat#ORDER}):
+ * <p>Entry layout (integers in {@link BatchFormat#ORDER}), offsets from the entry's start:
  *
  * <pre>
- *  offset  size  field
- *  0       4     magic "GMQJ" (0x4A514D47)
- *  4       4     entry length: the whole entry, this header included
- *  8       4     CRC32C of bytes [12, entry length)
- *  12      8     sequence: the file name's number for its first entry, one more for each next one
- *  20      4     run count
- *  24      ...   one descriptor per run:
- *                  2  topic length n, then n bytes of topic (UTF-8);  4  partition;
- *                  8  segment base offset;  4  position in the segment's .log file;  4  run length
- *  ...     ...   the runs' bytes in descriptor order, back to back: exactly the frames written to
- *                the segment at that position
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                  Magic "GMQJ" (0x4A514D47)                    |  0
+ *  +---------------------------------------------------------------+
+ *  |                     Entry length (int32)                      |  4  the whole entry, this header included
+ *  +---------------------------------------------------------------+
+ *  |                        CRC32C (int32)                         |  8  over [12, entry length)
+ *  +---------------------------------------------------------------+
+ *  |                                                               | 12  the file name's number for its first
+ *  +                       Sequence (int64)                        +     entry, one more for each next one
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                       Run count (int32)                       | 20
+ *  +---------------------------------------------------------------+
+ *  |               Run descriptors (one per run) ...               | 24
+ *  +---------------------------------------------------------------+
+ *  |        The runs' bytes in descriptor order, back to back      |     exactly the frames written to the
+ *  +---------------------------------------------------------------+     segment at that position
+ * </pre>
+ *
+ * A run descriptor, offsets from its start ({@code n} is the topic's length):
+ *
+ * <pre>
+ *  +-------------------------------+-------------------------------+
+ *  |    Topic length n (uint16)    |   Topic (n bytes, UTF-8) ...  |  0, 2
+ *  +-------------------------------+-------------------------------+
+ *  |                     Partition (int32)                         |  2 + n
+ *  +---------------------------------------------------------------+
+ *  |                                                               |  6 + n  the segment's base offset
+ *  +                  Segment base offset (int64)                  +
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                 Position in the .log file (int32)             | 14 + n
+ *  +---------------------------------------------------------------+
+ *  |                      Run length (int32)                       | 18 + n
+ *  +---------------------------------------------------------------+
  * </pre>
  *
  * <p>Crash safety. An acknowledged journaled cycle has its entry on disk; its bytes in the
@@ -97,13 +123,26 @@ final class CommitJournal {
     static final String DIR = "journal";
     static final String SUFFIX = ".journal";
     static final int MAGIC = 0x4A514D47;
+    static final int MAGIC_OFFSET = 0;
     static final int LENGTH_OFFSET = 4;
     static final int CRC_OFFSET = 8;
     static final int SEQUENCE_OFFSET = 12;
     static final int RUN_COUNT_OFFSET = 20;
     static final int HEADER_LENGTH = 24;
+    /** Run descriptor: the topic's length, from the descriptor's start; the topic follows. */
+    static final int DESCRIPTOR_TOPIC_LENGTH_OFFSET = 0;
+
+    static final int DESCRIPTOR_TOPIC_OFFSET = 2;
+    /** Run descriptor fields after the topic, from the end of the topic. */
+    static final int DESCRIPTOR_PARTITION_OFFSET = 0;
+
+    static final int DESCRIPTOR_SEGMENT_BASE_OFFSET = 4;
+    static final int DESCRIPTOR_POSITION_OFFSET = 12;
+    static final int DESCRIPTOR_RUN_LENGTH_OFFSET = 16;
+    /** Bytes of a descriptor's fields after its topic. */
+    static final int DESCRIPTOR_TAIL_LENGTH = 20;
     /** A run descriptor's bytes besides its topic: topic length, partition, base offset, position, length. */
-    static final int DESCRIPTOR_FIXED_LENGTH = 2 + 4 + 8 + 4 + 4;
+    static final int DESCRIPTOR_FIXED_LENGTH = DESCRIPTOR_TOPIC_OFFSET + DESCRIPTOR_TAIL_LENGTH;
     /**
      * A cycle is journaled only if it copies at most this many bytes per segment force it saves. A
      * force costs a device flush (0.3-0.5 ms here, the time to write 45-75 KB); copying much less
@@ -272,21 +311,26 @@ final class CommitJournal {
         }
         ByteBuffer h = header;
         h.clear();
-        h.putInt(MAGIC)
-                .putInt(headerLength + (int) cycle.bytes())
-                .putInt(0)
-                .putLong(nextSequence)
-                .putInt(runs);
+        h.putInt(MAGIC_OFFSET, MAGIC)
+                .putInt(LENGTH_OFFSET, headerLength + (int) cycle.bytes())
+                .putInt(CRC_OFFSET, 0)
+                .putLong(SEQUENCE_OFFSET, nextSequence)
+                .putInt(RUN_COUNT_OFFSET, runs);
+        int pos = HEADER_LENGTH;
         for (int i = 0; i < runs; i++) {
             byte[] topic = cycle.log(i).topicBytes();
-            h.putShort((short) topic.length)
-                    .put(topic)
-                    .putInt(cycle.log(i).topicPartition().partition())
-                    .putLong(cycle.segment(i).baseOffset)
-                    .putInt(cycle.position(i))
-                    .putInt(cycle.length(i));
+            h.putShort(pos + DESCRIPTOR_TOPIC_LENGTH_OFFSET, (short) topic.length)
+                    .put(pos + DESCRIPTOR_TOPIC_OFFSET, topic);
+            pos += DESCRIPTOR_TOPIC_OFFSET + topic.length;
+            h.putInt(
+                            pos + DESCRIPTOR_PARTITION_OFFSET,
+                            cycle.log(i).topicPartition().partition())
+                    .putLong(pos + DESCRIPTOR_SEGMENT_BASE_OFFSET, cycle.segment(i).baseOffset)
+                    .putInt(pos + DESCRIPTOR_POSITION_OFFSET, cycle.position(i))
+                    .putInt(pos + DESCRIPTOR_RUN_LENGTH_OFFSET, cycle.length(i));
+            pos += DESCRIPTOR_TAIL_LENGTH;
         }
-        h.flip();
+        h.limit(headerLength).position(0);
         int frames = cycle.endFrame(runs - 1);
         if (gather.length < frames + 1) {
             gather = new ByteBuffer[Math.max(frames + 1, gather.length * 2)];
@@ -511,7 +555,7 @@ final class CommitJournal {
                         break;
                     }
                     int length = head.getInt(LENGTH_OFFSET);
-                    if (head.getInt(0) != MAGIC || length < HEADER_LENGTH || length > size - pos) {
+                    if (head.getInt(MAGIC_OFFSET) != MAGIC || length < HEADER_LENGTH || length > size - pos) {
                         break;
                     }
                     if (entry.capacity() < length) {
@@ -585,7 +629,7 @@ final class CommitJournal {
      */
     static List<Run> decode(ByteBuffer entry, long expectedSequence) {
         int length = entry.remaining();
-        if (length < HEADER_LENGTH || entry.getInt(0) != MAGIC || entry.getInt(LENGTH_OFFSET) != length) {
+        if (length < HEADER_LENGTH || entry.getInt(MAGIC_OFFSET) != MAGIC || entry.getInt(LENGTH_OFFSET) != length) {
             return null;
         }
         CRC32C check = new CRC32C();
@@ -607,19 +651,19 @@ final class CommitJournal {
             if (pos + DESCRIPTOR_FIXED_LENGTH > length) {
                 return null;
             }
-            int topicLength = entry.getShort(pos) & 0xFFFF;
+            int topicLength = entry.getShort(pos + DESCRIPTOR_TOPIC_LENGTH_OFFSET) & 0xFFFF;
             if (topicLength == 0 || pos + DESCRIPTOR_FIXED_LENGTH + topicLength > length) {
                 return null;
             }
             byte[] topicBytes = new byte[topicLength];
-            entry.get(pos + 2, topicBytes);
+            entry.get(pos + DESCRIPTOR_TOPIC_OFFSET, topicBytes);
             String topic = new String(topicBytes, StandardCharsets.UTF_8);
-            pos += 2 + topicLength;
-            int partition = entry.getInt(pos);
-            bases[i] = entry.getLong(pos + 4);
-            positions[i] = entry.getInt(pos + 12);
-            lengths[i] = entry.getInt(pos + 16);
-            pos += DESCRIPTOR_FIXED_LENGTH - 2;
+            pos += DESCRIPTOR_TOPIC_OFFSET + topicLength;
+            int partition = entry.getInt(pos + DESCRIPTOR_PARTITION_OFFSET);
+            bases[i] = entry.getLong(pos + DESCRIPTOR_SEGMENT_BASE_OFFSET);
+            positions[i] = entry.getInt(pos + DESCRIPTOR_POSITION_OFFSET);
+            lengths[i] = entry.getInt(pos + DESCRIPTOR_RUN_LENGTH_OFFSET);
+            pos += DESCRIPTOR_TAIL_LENGTH;
             if (partition < 0 || bases[i] < 0 || positions[i] < 0 || lengths[i] <= 0 || !isPathElement(topic)) {
                 return null;
             }

@@ -1,6 +1,7 @@
 package io.gmq.internal.log;
 
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -23,10 +24,11 @@ final class FrameCheck {
     }
 
     private ByteBuffer scratch = ByteBuffer.allocate(64 * 1024).order(BatchFormat.ORDER);
+    private final BatchFrame frame = new BatchFrame();
 
     /**
      * Checks the frame at {@code position}, reading nothing at or past {@code end}. Returns its
-     * length (the frame is then in {@link #frame()} at 0), or {@link #TORN} / {@link #CORRUPT}.
+     * length (the frame is then in {@link #frame()}), or {@link #TORN} / {@link #CORRUPT}.
      */
     int check(Source file, long position, long end, long expectedBaseOffset) throws IOException {
         if (end - position < BatchFormat.HEADER_LENGTH) {
@@ -36,16 +38,17 @@ final class FrameCheck {
         if (file.read(header, position) < BatchFormat.HEADER_LENGTH) {
             return TORN;
         }
-        int length = BatchFormat.frameLength(scratch, 0);
+        frame.wrap(scratch, 0);
+        int length = frame.frameLength();
         if (length < BatchFormat.HEADER_LENGTH) {
             return CORRUPT;
         }
         if (length > end - position) {
             return TORN;
         }
-        if (BatchFormat.baseOffset(scratch, 0) != expectedBaseOffset
-                || BatchFormat.recordCount(scratch, 0) <= 0
-                || scratch.getShort(BatchFormat.MAGIC_OFFSET) != BatchFormat.MAGIC) {
+        if (frame.baseOffset() != expectedBaseOffset
+                || frame.recordCount() <= 0
+                || frame.magic() != BatchFormat.MAGIC) {
             return CORRUPT;
         }
         if (scratch.capacity() < length) {
@@ -53,16 +56,17 @@ final class FrameCheck {
                     .order(BatchFormat.ORDER);
             bigger.put(scratch.flip());
             scratch = bigger;
+            frame.wrap(scratch, 0);
         }
         ByteBuffer rest = scratch.limit(length).position(BatchFormat.HEADER_LENGTH);
         if (file.read(rest, position + BatchFormat.HEADER_LENGTH) < length - BatchFormat.HEADER_LENGTH) {
             return TORN;
         }
-        return BatchFormat.crcMatches(scratch, 0, length) ? length : CORRUPT;
+        return frame.crcMatches() ? length : CORRUPT;
     }
 
-    /** The frame of the last successful {@link #check}, at index 0 of the buffer. */
-    ByteBuffer frame() {
-        return scratch;
+    /** The frame of the last successful {@link #check}: its header and bytes. */
+    BatchFrame frame() {
+        return frame;
     }
 }

@@ -1,6 +1,7 @@
 package io.gmq.internal.log;
 
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -47,6 +48,8 @@ final class FrameResync {
 
     private final FrameCheck check = new FrameCheck();
     private final FrameCheck chainCheck = new FrameCheck();
+    /** Reads candidate headers in the search window, position by position. */
+    private final BatchFrame candidate = new BatchFrame();
 
     /**
      * The first intact frame after the damaged frame at {@code damagedAt} (which should have
@@ -101,14 +104,15 @@ final class FrameResync {
                 if (position >= anchorPosition) {
                     return null;
                 }
-                long base = BatchFormat.baseOffset(window, i);
-                int length = BatchFormat.frameLength(window, i);
+                candidate.wrap(window, i);
+                long base = candidate.baseOffset();
+                int length = candidate.frameLength();
                 if (base <= expectedOffset
                         || (anchorOffset != UNKNOWN && base >= anchorOffset)
                         || length < BatchFormat.HEADER_LENGTH
                         || length > anchorPosition - position
-                        || BatchFormat.recordCount(window, i) <= 0
-                        || window.getShort(i + BatchFormat.MAGIC_OFFSET) != BatchFormat.MAGIC) {
+                        || candidate.recordCount() <= 0
+                        || candidate.magic() != BatchFormat.MAGIC) {
                     continue;
                 }
                 if (check.check(file, position, end, base) > 0
@@ -131,7 +135,7 @@ final class FrameResync {
             if (length < 0) {
                 return false;
             }
-            expected += BatchFormat.recordCount(chainCheck.frame(), 0);
+            expected += chainCheck.frame().recordCount();
             p += length;
         }
         return p == anchorPosition && (anchorOffset == UNKNOWN || expected == anchorOffset);

@@ -1,7 +1,7 @@
 package io.gmq.internal.log;
 
 import io.gmq.TopicPartition;
-import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -46,7 +46,7 @@ final class LogRecovery {
     private final Path dir;
     private final LogFileIO io;
     private final int indexIntervalBytes;
-    /** Checks each frame; the last intact one is in {@code check.frame()} at 0. */
+    /** Checks each frame; the last intact one is in {@code check.frame()}. */
     private final FrameCheck check = new FrameCheck();
 
     LogRecovery(TopicPartition tp, Path dir, LogFileIO io, int indexIntervalBytes) {
@@ -257,12 +257,13 @@ final class LogRecovery {
             if (length < 0) {
                 break;
             }
-            runningMax = Math.max(runningMax, BatchFormat.maxTimestamp(check.frame(), 0));
+            BatchFrame frame = check.frame();
+            runningMax = Math.max(runningMax, frame.maxTimestamp());
             s.maybeIndex(expected, (int) position, runningMax, indexIntervalBytes);
             if (s.firstAppendMillis < 0) {
-                s.firstAppendMillis = BatchFormat.maxTimestamp(check.frame(), 0);
+                s.firstAppendMillis = frame.maxTimestamp();
             }
-            expected += BatchFormat.recordCount(check.frame(), 0);
+            expected += frame.recordCount();
             position += length;
         }
         if (s.firstAppendMillis < 0 && s.index.count() > 0) {

@@ -1,7 +1,6 @@
 package io.gmq.internal.log;
 
 import io.gmq.TopicPartition;
-import io.gmq.storage.BatchFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -241,7 +240,7 @@ public final class LogVerifier {
                     badEntries++;
                 }
             }
-            expected += BatchFormat.recordCount(check.frame(), 0);
+            expected += check.frame().recordCount();
             position += length;
         }
         if (position == size

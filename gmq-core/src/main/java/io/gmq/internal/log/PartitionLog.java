@@ -6,6 +6,7 @@ import io.gmq.PartitionInfo;
 import io.gmq.TopicPartition;
 import io.gmq.storage.AppendResult;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
 import java.io.IOException;
@@ -68,12 +69,19 @@ public final class PartitionLog {
 
     private volatile GmqException failure;
 
+    /**
+     * The frame cursor of the threads that call {@link #append} (validation) and {@link #read}
+     * (header scans): many threads, each with its own, none allocated per call.
+     */
+    private static final ThreadLocal<BatchFrame> CALLER_CURSOR = ThreadLocal.withInitial(BatchFrame::new);
+
     // writer-owned
     private Segment active;
     private long nextOffset;
     private AppendRequest[] pending = new AppendRequest[64];
     private int pendingCount;
     private ByteBuffer[] gather = new ByteBuffer[64];
+    private final BatchFrame writerCursor = new BatchFrame();
     /** Written since the last force (INTERVAL policy bookkeeping of the writer). */
     boolean unforced;
 
@@ -148,16 +156,22 @@ public final class PartitionLog {
         return request.future;
     }
 
+    /**
+     * Checks a producer's frame before anything is appended, in this order: it is exactly one
+     * whole frame, within maxBatchBytes, its producer CRC holds (a CRC of 0 was not computed and is
+     * not checked), and its header and records are well formed with every record within
+     * maxMessageBytes. The CRC comes before the records: a frame whose bytes changed on the way
+     * is reported as damaged (DATA_LOSS), not as malformed.
+     */
     private GmqException validate(ByteBuffer frame) {
         int start = frame.position();
         int available = frame.remaining();
-        ByteBuffer buf =
-                frame.order() == BatchFormat.ORDER ? frame : frame.duplicate().order(BatchFormat.ORDER);
-        String bad = BatchFormat.validateStructure(buf, start, available);
+        BatchFrame f = CALLER_CURSOR.get().wrap(frame, start);
+        String bad = f.lengthProblem(available);
         if (bad != null) {
             return GmqException.invalidArgument(tp + ": " + bad);
         }
-        int length = BatchFormat.frameLength(buf, start);
+        int length = f.frameLength();
         if (length != available) {
             return GmqException.invalidArgument(tp + ": batch of " + length + " bytes is followed by "
                     + (available - length) + " extra bytes; send exactly one frame");
@@ -169,18 +183,24 @@ public final class PartitionLog {
                             + " bytes exceeds the maximum batch size of " + settings.maxBatchBytes()
                             + " bytes (maxBatchBytes); send smaller batches");
         }
-        int count = BatchFormat.recordCount(buf, start);
-        int pos = start + BatchFormat.HEADER_LENGTH;
-        for (int i = 0; i < count; i++) {
-            int recordBytes = 4 + buf.getInt(pos);
-            if (recordBytes > settings.maxMessageBytes()) {
-                return new GmqException(
-                        ErrorCode.RESOURCE_EXHAUSTED,
-                        "record of " + recordBytes
-                                + " bytes exceeds the maximum message size of " + settings.maxMessageBytes()
-                                + " bytes (maxMessageBytes)");
-            }
-            pos += recordBytes;
+        if (!f.producerCrcHolds()) {
+            return new GmqException(
+                    ErrorCode.DATA_LOSS,
+                    tp + ": batch CRC32C 0x" + Integer.toHexString(f.crc()) + " does not match its bytes (0x"
+                            + Integer.toHexString(f.computeCrc())
+                            + "): it was damaged after the producer built it; nothing was appended, send it again");
+        }
+        bad = f.recordsProblem();
+        if (bad != null) {
+            return GmqException.invalidArgument(tp + ": " + bad);
+        }
+        int largest = f.largestRecordBytes();
+        if (largest > settings.maxMessageBytes()) {
+            return new GmqException(
+                    ErrorCode.RESOURCE_EXHAUSTED,
+                    "record of " + largest
+                            + " bytes exceeds the maximum message size of " + settings.maxMessageBytes()
+                            + " bytes (maxMessageBytes)");
         }
         return null;
     }
@@ -257,10 +277,10 @@ public final class PartitionLog {
                 if (i > runStart && position + length > settings.segmentBytes()) {
                     break;
                 }
-                BatchFormat.seal(r.frame, 0, nextOffset);
-                maxTimestamp = Math.max(maxTimestamp, BatchFormat.maxTimestamp(r.frame, 0));
+                BatchFrame f = writerCursor.wrap(r.frame, 0).seal(nextOffset);
+                maxTimestamp = Math.max(maxTimestamp, f.maxTimestamp());
                 seg.maybeIndex(nextOffset, (int) position, maxTimestamp, settings.indexIntervalBytes());
-                int count = BatchFormat.recordCount(r.frame, 0);
+                int count = f.recordCount();
                 r.result = new AppendResult(nextOffset, count, now);
                 nextOffset += count;
                 gather[n++] = r.frame;
@@ -510,22 +530,22 @@ public final class PartitionLog {
         long trustedPosition = position;
         long trustedOffset = expected;
         ByteBuffer header = ByteBuffer.allocate(BatchFormat.HEADER_LENGTH).order(BatchFormat.ORDER);
+        BatchFrame frame = CALLER_CURSOR.get();
         while (true) {
             // 2. short scan of frame headers to the frame that contains the offset
             int firstLength;
             while (true) {
                 header.clear();
-                if (limit - position >= BatchFormat.HEADER_LENGTH) {
+                boolean headerRead = limit - position >= BatchFormat.HEADER_LENGTH;
+                if (headerRead) {
                     files.log.read(header, position);
                 }
-                int length = BatchFormat.frameLength(header, 0);
-                long base = BatchFormat.baseOffset(header, 0);
-                int count = BatchFormat.recordCount(header, 0);
-                if (limit - position < BatchFormat.HEADER_LENGTH
-                        || length < BatchFormat.HEADER_LENGTH
-                        || length > limit - position
-                        || base != expected
-                        || count <= 0) {
+                frame.wrap(header, 0);
+                if (!headerRead
+                        || frame.frameLength() < BatchFormat.HEADER_LENGTH
+                        || frame.frameLength() > limit - position
+                        || frame.baseOffset() != expected
+                        || frame.recordCount() <= 0) {
                     FrameResync.Point next = skipDamage(seg, files, trustedPosition, trustedOffset, offset, limit, hw);
                     position = next.position();
                     expected = next.baseOffset();
@@ -533,35 +553,29 @@ public final class PartitionLog {
                     trustedOffset = expected;
                     continue;
                 }
-                if (base + count > offset) {
-                    firstLength = length;
+                if (frame.nextOffset() > offset) {
+                    firstLength = frame.frameLength();
                     break;
                 }
-                position += length;
-                expected = base + count;
+                position += frame.frameLength();
+                expected = frame.nextOffset();
             }
             // 3. one read of whole frames, each CRC-checked, stopping at the high watermark and
             // before the first damaged frame (a later read reports that one)
             int want = (int) Math.min(limit - position, Math.max(firstLength, (long) maxBytes));
             ByteBuffer buf = ByteBuffer.allocate(want).order(BatchFormat.ORDER);
             int got = files.log.read(buf, position);
-            int p = 0;
             long next = expected;
-            while (got - p >= BatchFormat.HEADER_LENGTH) {
-                int length = BatchFormat.frameLength(buf, p);
-                long base = BatchFormat.baseOffset(buf, p);
-                if (base >= hw) {
+            for (frame.wrap(buf, 0); frame.hasHeader(got); frame.next()) {
+                if (frame.baseOffset() >= hw) {
                     break;
                 }
-                if (length < BatchFormat.HEADER_LENGTH
-                        || base != next
-                        || length > got - p
-                        || !BatchFormat.crcMatches(buf, p, length)) {
+                if (!frame.fitsIn(got) || frame.baseOffset() != next || !frame.crcMatches()) {
                     break;
                 }
-                next = base + BatchFormat.recordCount(buf, p);
-                p += length;
+                next = frame.nextOffset();
             }
+            int p = frame.offset();
             if (p > 0) {
                 buf.limit(p).position(0);
                 return new FetchResult(buf, hw, logStartOffset, false);
@@ -589,7 +603,7 @@ public final class PartitionLog {
         long expected = trustedOffset;
         int length;
         while ((length = check.check(files.log::read, position, limit, expected)) > 0) {
-            expected += BatchFormat.recordCount(check.frame(), 0);
+            expected += check.frame().recordCount();
             position += length;
         }
         String what =

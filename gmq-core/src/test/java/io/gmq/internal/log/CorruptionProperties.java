@@ -13,6 +13,7 @@ import io.gmq.GmqException;
 import io.gmq.TopicPartition;
 import io.gmq.internal.log.LogTestSupport.Rec;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
 import java.nio.ByteBuffer;
@@ -64,11 +65,11 @@ class CorruptionProperties {
             // find the batch that holds byte `at`
             ByteBuffer view = ByteBuffer.wrap(bytes).order(BatchFormat.ORDER);
             int pos = 0;
-            while (pos + BatchFormat.frameLength(view, pos) <= at) {
-                pos += BatchFormat.frameLength(view, pos);
+            while (pos + new BatchFrame().wrap(view, pos).frameLength() <= at) {
+                pos += new BatchFrame().wrap(view, pos).frameLength();
             }
-            long badBase = BatchFormat.baseOffset(view, pos);
-            long badEnd = BatchFormat.nextOffset(view, pos);
+            long badBase = new BatchFrame().wrap(view, pos).baseOffset();
+            long badEnd = new BatchFrame().wrap(view, pos).nextOffset();
             bytes[at] ^= (byte) flipMask;
             Files.write(victim, bytes);
 

@@ -15,6 +15,7 @@ import io.gmq.TopicPartition;
 import io.gmq.VerifyOnStartup;
 import io.gmq.internal.log.LogTestSupport.Rec;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
 import java.nio.ByteBuffer;
@@ -158,9 +159,13 @@ class DamagedSegmentProperties {
             ByteBuffer view = ByteBuffer.wrap(Files.readAllBytes(f)).order(BatchFormat.ORDER);
             int pos = 0;
             while (pos < view.capacity()) {
-                int length = BatchFormat.frameLength(view, pos);
+                int length = new BatchFrame().wrap(view, pos).frameLength();
                 frames.add(new Frame(
-                        f, pos, length, BatchFormat.baseOffset(view, pos), BatchFormat.recordCount(view, pos)));
+                        f,
+                        pos,
+                        length,
+                        new BatchFrame().wrap(view, pos).baseOffset(),
+                        new BatchFrame().wrap(view, pos).recordCount()));
                 pos += length;
             }
         }

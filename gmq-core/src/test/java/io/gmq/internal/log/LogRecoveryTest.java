@@ -11,6 +11,7 @@ import io.gmq.GmqConfig;
 import io.gmq.GmqException;
 import io.gmq.TopicPartition;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ class LogRecoveryTest {
         ByteBuffer all = ByteBuffer.allocate(1 << 20).order(BatchFormat.ORDER);
         for (int i = 0; i < batches; i++) {
             ByteBuffer f = frame(simpleBatch(1, 40, 1000 + base + i, (int) base + i));
-            BatchFormat.seal(f, 0, base + i);
+            new BatchFrame().wrap(f, 0).seal(base + i);
             all.put(f);
             ends.add(all.position());
         }
@@ -173,8 +174,9 @@ class LogRecoveryTest {
                 last = upToDamage.offset();
             }
             assertEquals(9, last, "a read that would include the damaged batch stops before it");
-            assertEquals(9, BatchFormat.baseOffset(log.read(9, 1).records(), 0), "batches before it are served");
-            assertEquals(11, BatchFormat.baseOffset(log.read(11, 1).records(), 0));
+            assertEquals(
+                    9, new BatchFrame().wrap(log.read(9, 1).records(), 0).baseOffset(), "batches before it are served");
+            assertEquals(11, new BatchFrame().wrap(log.read(11, 1).records(), 0).baseOffset());
         } finally {
             LogTestSupport.deleteTree(cfg.dataDir());
         }

@@ -27,6 +27,7 @@ import io.gmq.internal.log.LogTestSupport.Stored;
 import io.gmq.storage.AppendResult;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
 import io.gmq.testkit.ManualClock;
@@ -81,9 +82,11 @@ class PartitionLogTest {
             append(log, simpleBatch(10, 100, 1, 2));
             FetchResult r = log.read(5, 1);
             ByteBuffer records = r.records();
-            assertEquals(0, BatchFormat.baseOffset(records, records.position()));
+            assertEquals(0, new BatchFrame().wrap(records, records.position()).baseOffset());
             assertEquals(
-                    records.remaining(), BatchFormat.frameLength(records, records.position()), "exactly one frame");
+                    records.remaining(),
+                    new BatchFrame().wrap(records, records.position()).frameLength(),
+                    "exactly one frame");
             FetchResult both = log.read(5, 1 << 20);
             BatchReader reader = new BatchReader(both.records());
             int n = 0;
@@ -162,7 +165,7 @@ class PartitionLogTest {
             FetchResult r = log.read(0, 100);
             assertEquals(
                     BatchFormat.ATTR_QOS_AT_LEAST_ONCE,
-                    BatchFormat.attributes(r.records(), r.records().position()));
+                    new BatchFrame().wrap(r.records(), r.records().position()).attributes());
             BatchReader reader = new BatchReader(r.records());
             assertTrue(reader.next());
             assertFalse(reader.hasKey());
@@ -536,8 +539,8 @@ class PartitionLogTest {
         ByteBuffer buf = r.records();
         int pos = buf.position();
         while (buf.limit() - pos >= BatchFormat.HEADER_LENGTH) {
-            n += BatchFormat.recordCount(buf, pos);
-            pos += BatchFormat.frameLength(buf, pos);
+            n += new BatchFrame().wrap(buf, pos).recordCount();
+            pos += new BatchFrame().wrap(buf, pos).frameLength();
         }
         return n;
     }

@@ -11,6 +11,7 @@ import io.gmq.GmqConfig;
 import io.gmq.TopicPartition;
 import io.gmq.VerifyOnStartup;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -98,7 +99,7 @@ class StartupVerificationTest {
         try (LogManager logs = LogManager.open(cfg)) {
             PartitionLog log = logs.log(TP);
             assertEquals(24, log.highWatermark());
-            assertEquals(2, BatchFormat.baseOffset(log.read(2, 1).records(), 0));
+            assertEquals(2, new BatchFrame().wrap(log.read(2, 1).records(), 0).baseOffset());
         }
     }
 
@@ -123,7 +124,9 @@ class StartupVerificationTest {
         Path first = segmentFiles(partitionDir(dataDir, TP.topic(), 0), ".log").get(0);
         FileTime mtime = Files.getLastModifiedTime(first);
         byte[] bytes = Files.readAllBytes(first);
-        int length = BatchFormat.frameLength(ByteBuffer.wrap(bytes).order(BatchFormat.ORDER), 0);
+        int length = new BatchFrame()
+                .wrap(ByteBuffer.wrap(bytes).order(BatchFormat.ORDER), 0)
+                .frameLength();
         bytes[length - 3] ^= 0x04;
         Files.write(first, bytes);
         Files.setLastModifiedTime(first, mtime);

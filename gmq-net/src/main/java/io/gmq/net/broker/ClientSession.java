@@ -18,7 +18,6 @@ import io.gmq.proto.Heartbeat;
 import io.gmq.proto.PartitionOffsets;
 import io.gmq.proto.PublishAck;
 import io.gmq.proto.PublishBatch;
-import io.gmq.proto.QoS;
 import io.gmq.proto.ServerFrame;
 import io.gmq.proto.SessionError;
 import io.gmq.proto.Subscribe;
@@ -26,11 +25,13 @@ import io.gmq.proto.Subscribed;
 import io.gmq.proto.Unsubscribed;
 import io.gmq.security.Principal;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import io.gmq.wire.GrpcErrors;
 import io.gmq.wire.Protos;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -75,6 +76,9 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     private final byte[] tokenDigest;
 
     private boolean finished;
+
+    /** Reads publish frame headers; inbound frames of a stream arrive one at a time. */
+    private final BatchFrame publishCursor = new BatchFrame();
 
     /**
      * Frames handled but not yet requested again, and how many to request at once: asking the
@@ -150,12 +154,10 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     private void publish(PublishBatch p) {
         long id = p.getRequestId();
         try {
-            checkQosMatchesFrame(p);
+            ByteBuffer batch = Protos.writableCopy(p.getBatch());
+            boolean atLeastOnce = atLeastOnce(batch);
             access.checkPublish(principal, p.getTopic());
-            engine.append(
-                            new TopicPartition(p.getTopic(), p.getPartition()),
-                            Protos.writableCopy(p.getBatch()),
-                            p.getQos() == QoS.QOS_AT_LEAST_ONCE)
+            engine.append(new TopicPartition(p.getTopic(), p.getPartition()), batch, atLeastOnce)
                     .whenComplete((r, e) -> {
                         PublishAck.Builder ack =
                                 PublishAck.newBuilder().setRequestId(id).setPartition(p.getPartition());
@@ -182,24 +184,18 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     }
 
     /**
-     * The QoS field decides durability of the append; the frame's attribute bit decides whether
-     * consumers acknowledge its records. They must agree, or a QoS 1 publish could be consumed
-     * without acks (or the reverse).
+     * The publish's QoS, from the frame's attribute bit alone: that bit is what storage keeps, what
+     * consumers read to decide whether a record needs an ack, and what the producer's CRC covers.
+     * {@code PublishBatch.qos} is deprecated and ignored (docs/PROTOCOL.md). Storage checks the
+     * rest of the frame before it appends anything.
      */
-    private static void checkQosMatchesFrame(PublishBatch p) {
-        com.google.protobuf.ByteString batch = p.getBatch();
-        if (batch.size() < BatchFormat.HEADER_LENGTH) {
-            throw GmqException.invalidArgument("publish batch of " + batch.size()
+    private boolean atLeastOnce(ByteBuffer batch) {
+        BatchFrame frame = publishCursor.wrap(batch, 0);
+        if (!frame.hasHeader(batch.limit())) {
+            throw GmqException.invalidArgument("publish batch of " + batch.limit()
                     + " bytes is shorter than a frame header (" + BatchFormat.HEADER_LENGTH + " bytes)");
         }
-        int attributes = (batch.byteAt(BatchFormat.ATTRIBUTES_OFFSET) & 0xFF)
-                | (batch.byteAt(BatchFormat.ATTRIBUTES_OFFSET + 1) & 0xFF) << 8;
-        boolean frameSaysAtLeastOnce = (attributes & BatchFormat.ATTR_QOS_AT_LEAST_ONCE) != 0;
-        if (frameSaysAtLeastOnce != (p.getQos() == QoS.QOS_AT_LEAST_ONCE)) {
-            throw GmqException.invalidArgument("publish batch says " + p.getQos() + " but its frame attributes say "
-                    + (frameSaysAtLeastOnce ? "at least once" : "at most once")
-                    + "; build the frame with the same QoS");
-        }
+        return frame.atLeastOnce();
     }
 
     private void subscribe(Subscribe s) {

@@ -261,17 +261,6 @@ final class BrokerServiceTest {
         }
     }
 
-    @Test
-    void batchWhoseFrameQosDisagreesWithItsQosFieldIsInvalidArgument() throws Exception {
-        admin.createTopic(
-                CreateTopicRequest.newBuilder().setTopic("p").setPartitions(1).build());
-        try (SessionProbe s = new SessionProbe(async)) {
-            assertEquals(
-                    ErrorCode.INVALID_ARGUMENT,
-                    publishAndAwait(s, 1, "p", 0, frame(false, "x")).getError().getCode());
-        }
-    }
-
     // ---- session: subscribe, deliver, ack, credits ---------------------------------------------------
 
     private static ClientFrame subscribe(long id, String group, String topic, int credits) {

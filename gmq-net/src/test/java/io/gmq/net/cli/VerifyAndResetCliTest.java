@@ -9,6 +9,7 @@ import io.gmq.GmqConfig;
 import io.gmq.PublishOption;
 import io.gmq.net.server.GmqServer;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -141,10 +142,10 @@ final class VerifyAndResetCliTest {
         ByteBuffer view = ByteBuffer.wrap(bytes).order(BatchFormat.ORDER);
         int pos = 0;
         for (int i = 0; i < 2; i++) {
-            pos += BatchFormat.frameLength(view, pos);
+            pos += new BatchFrame().wrap(view, pos).frameLength();
         }
-        bytes[pos + BatchFormat.frameLength(view, pos) - 1] ^= 0x01;
+        bytes[pos + new BatchFrame().wrap(view, pos).frameLength() - 1] ^= 0x01;
         Files.write(segment, bytes);
-        return BatchFormat.baseOffset(view, pos);
+        return new BatchFrame().wrap(view, pos).baseOffset();
     }
 }

@@ -5,6 +5,7 @@ import io.gmq.proto.PublishBatch;
 import io.gmq.proto.QoS;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
+import io.gmq.storage.BatchFrame;
 import io.gmq.wire.Protos;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.List;
 final class Frames {
     private Frames() {}
 
-    /** One QoS 1 frame with one record per value (key may be null or empty). */
+    /** One QoS 1 frame with one record per value (key may be null or empty), its CRC32C stamped as the SDK does. */
     static byte[] frame(byte[] key, byte[]... values) {
         BatchBuilder b = new BatchBuilder();
         b.attributes(BatchFormat.ATTR_QOS_AT_LEAST_ONCE);
@@ -21,6 +22,7 @@ final class Frames {
             b.add(1L, key, v, List.of());
         }
         ByteBuffer built = b.buildCopy();
+        new BatchFrame().wrap(built, 0).stampCrc();
         byte[] bytes = new byte[built.remaining()];
         built.get(bytes);
         return bytes;
@@ -37,10 +39,15 @@ final class Frames {
                 .build();
     }
 
-    /** Whether storage would accept {@code frame} as one whole unsealed frame (structure only, not sizes). */
+    /** Whether storage would accept {@code frame} as one whole unsealed frame (structure only, not sizes or CRC). */
     static boolean structurallyValid(byte[] frame) {
-        ByteBuffer buf = ByteBuffer.wrap(frame).order(BatchFormat.ORDER);
-        return BatchFormat.validateStructure(buf, 0, frame.length) == null
-                && BatchFormat.frameLength(buf, 0) == frame.length;
+        BatchFrame f = new BatchFrame().wrap(ByteBuffer.wrap(frame), 0);
+        return f.validateStructure(frame.length) == null && f.frameLength() == frame.length;
+    }
+
+    /** Whether {@code frame} is one whole frame with a non-zero CRC that does not match its bytes. */
+    static boolean crcDamaged(byte[] frame) {
+        BatchFrame f = new BatchFrame().wrap(ByteBuffer.wrap(frame), 0);
+        return f.lengthProblem(frame.length) == null && f.frameLength() == frame.length && !f.producerCrcHolds();
     }
 }
