@@ -106,9 +106,45 @@ public final class LocalStorage implements Storage {
                         "data directory " + dir.toAbsolutePath()
                                 + " is in use by another GMQ engine; stop it or choose another --data-dir");
             }
-            db = StateDb.open(dir);
-            TopicRegistry topics = new TopicRegistry(db, config);
-            LogManager logs = logFactory == null ? LogManager.open(config) : logFactory.apply(config);
+            // The state database and the logs are independent until both are open: open SQLite (on a
+            // fresh JVM mostly loading its native library) on a thread of its own while this one
+            // recovers the logs. A failure of either closes the other.
+            CompletableFuture<StateDb> opening = new CompletableFuture<>();
+            Thread stateOpener = new Thread(
+                    () -> {
+                        try {
+                            opening.complete(StateDb.open(dir));
+                        } catch (Throwable t) {
+                            opening.completeExceptionally(t);
+                        }
+                    },
+                    "gmq-state-open");
+            stateOpener.setDaemon(true);
+            stateOpener.start();
+            LogManager logs;
+            try {
+                logs = logFactory == null ? LogManager.open(config) : logFactory.apply(config);
+            } catch (RuntimeException e) {
+                try {
+                    opening.join().close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            }
+            try {
+                db = opening.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                logs.close();
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+            TopicRegistry topics;
+            try {
+                topics = new TopicRegistry(db, config);
+            } catch (RuntimeException e) {
+                logs.close();
+                throw e;
+            }
             LOG.info(
                     "opened data directory {} ({} topics, flush {})",
                     dir.toAbsolutePath(),
