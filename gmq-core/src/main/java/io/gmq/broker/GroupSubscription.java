@@ -2,26 +2,18 @@ package io.gmq.broker;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
-import io.gmq.Header;
 import io.gmq.OffsetSpec;
-import io.gmq.PublishRequest;
-import io.gmq.QoS;
+import io.gmq.TimeSource;
 import io.gmq.TopicPartition;
-import io.gmq.storage.BatchFrame;
-import io.gmq.storage.BatchReader;
-import io.gmq.storage.FetchResult;
 import io.gmq.storage.GroupMembership;
 import io.gmq.storage.Storage;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -39,17 +31,26 @@ import org.slf4j.LoggerFactory;
  * committed offset passes them before they are sent ({@link DeliveryPlan}), so a broker crash
  * loses them rather than delivering them twice (at most once).
  *
+ * <p>This class is the supported API and runs membership (join, heartbeat, rejoin, assignment,
+ * close); each other capability is a package-private class of its own:
+ * <ul>
+ *   <li>{@link MemberLease}: the member id, generation and lease as a pure state machine (time
+ *       passed in);
+ *   <li>{@link PartitionDelivery}: the fetch loop and delivery of the owned partitions;
+ *   <li>{@link Redelivery}: ack timeouts, nacks, and dead letters after maxDeliveries;
+ *   <li>{@link OffsetCommits}: batched commits of the lowest unacknowledged offsets.
+ * </ul>
+ *
  * <p>Threads: fetch completions run on the engine's delivery executor; heartbeats, commits and
  * the redelivery tick on its group executor; acks on the caller's thread. One monitor
- * ({@code this}) guards the member state; storage calls that may block are made outside it.
+ * ({@code this}) guards the member state: the lease, the owned partitions and their delivery
+ * state, in this class and the parts above alike; storage calls that may block are made outside
+ * it. Time is read from the engine's {@link TimeSource} ({@link io.gmq.GmqConfig#timeSource()}), never
+ * from the system clock.
  */
 public final class GroupSubscription implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupSubscription.class);
 
-    /** Most bytes asked for per fetch; a fetch returns at least one whole frame. */
-    static final int FETCH_MAX_BYTES = 1 << 20;
-    /** Fewest bytes asked for per fetch once the record size is known. */
-    static final int FETCH_MIN_BYTES = 16 << 10;
     /** Heartbeats carry hand-overs, so they run at least this often whatever the session timeout. */
     static final long MAX_HEARTBEAT_MILLIS = 1000;
     /** How often the redelivery/retry tick runs. */
@@ -63,56 +64,25 @@ public final class GroupSubscription implements AutoCloseable {
 
     private final BrokerEngine engine;
     private final Storage storage;
+    private final TimeSource time;
     private final String group;
     private final String clientId;
     private final Set<String> topics;
     private final SubscriptionOptions options;
     private final DeliverySink sink;
     private final long sessionTimeoutMillis;
-    /**
-     * When the last successful join or heartbeat was sent (engine clock). Our ownership is certain
-     * only for a session timeout after it: past that the storage may have expired us and handed our
-     * partitions to another member (this broker was paused, or cut off from storage), so nothing is
-     * fetched or delivered until a heartbeat confirms us or fences us. Without it a broker resumed
-     * after SIGSTOP delivers records its member no longer owns before its next heartbeat.
-     */
-    private volatile long leaseFromNanos;
-
-    private final long pullIntervalMillis;
-    private final long ackTimeoutNanos;
     private final long nackBackoffNanos;
-    private final int fetchThreshold;
 
-    private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
-    /** Reads the frame headers of fetch results and deliveries (guarded by this). */
-    private final BatchFrame frameCursor = new BatchFrame();
+    /** Member id, generation and lease (guarded by this); see {@link MemberLease} for the lease. */
+    private final MemberLease lease;
 
-    private String memberId;
-    private int generation;
+    private final Map<TopicPartition, OwnedPartition> partitions = new HashMap<>();
     private volatile boolean closed;
     private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
 
-    /** Delivery state of one owned partition. */
-    private static final class PartitionState {
-        final TopicPartition tp;
-        final DeliveryWindow window;
-        long fetchOffset;
-        long committed;
-        boolean active = true;
-        boolean fetching;
-        long retryAtNanos;
-        /** The fetch offset whose DATA_LOSS was last logged (-1: none), so a stuck partition logs once. */
-        long dataLossLoggedAt = -1;
-        /** Stored bytes per record (frame overhead included) seen in the last fetch; 0 before the first. */
-        int bytesPerRecord;
-
-        PartitionState(TopicPartition tp, int capacity, long start) {
-            this.tp = tp;
-            this.window = new DeliveryWindow(capacity, start);
-            this.fetchOffset = start;
-            this.committed = start;
-        }
-    }
+    private final PartitionDelivery delivery;
+    private final Redelivery redelivery;
+    private final OffsetCommits commits;
 
     GroupSubscription(
             BrokerEngine engine,
@@ -123,6 +93,7 @@ public final class GroupSubscription implements AutoCloseable {
             DeliverySink sink) {
         this.engine = engine;
         this.storage = engine.storage();
+        this.time = engine.time();
         this.group = group;
         this.clientId = clientId;
         this.topics = Set.copyOf(topics);
@@ -132,20 +103,20 @@ public final class GroupSubscription implements AutoCloseable {
                         ? options.sessionTimeout()
                         : engine.config().sessionTimeout())
                 .toMillis();
-        this.pullIntervalMillis = Math.max(1, options.pullInterval().toMillis());
-        this.ackTimeoutNanos = engine.config().ackTimeout().toNanos();
+        long pullIntervalMillis = Math.max(1, options.pullInterval().toMillis());
         this.nackBackoffNanos = engine.config().nackBackoff().toNanos();
-        this.fetchThreshold = Math.max(1, engine.config().maxInFlightPerPartition() / 4);
+        this.lease = new MemberLease(TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMillis));
+        this.delivery = new PartitionDelivery(this, engine, sink, pullIntervalMillis);
+        this.redelivery = new Redelivery(this, engine, sink, pullIntervalMillis);
+        this.commits = new OffsetCommits(this, storage);
     }
 
     /** Joins and starts delivering. Errors of the join (bad names, storage down) are thrown here. */
     void start() {
-        long sent = engine.time().nanoTime();
+        long sent = time.nanoTime();
         GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis);
-        leaseFromNanos = sent;
         synchronized (this) {
-            memberId = m.memberId();
-            generation = m.generation();
+            lease.joined(m.memberId(), m.generation(), sent);
         }
         applyAssignment(m);
         long heartbeatMillis = Math.max(10, Math.min(MAX_HEARTBEAT_MILLIS, sessionTimeoutMillis / 3));
@@ -162,11 +133,11 @@ public final class GroupSubscription implements AutoCloseable {
     }
 
     public synchronized String memberId() {
-        return memberId;
+        return lease.memberId();
     }
 
     public synchronized int generation() {
-        return generation;
+        return lease.generation();
     }
 
     public String group() {
@@ -188,12 +159,12 @@ public final class GroupSubscription implements AutoCloseable {
     /** Acknowledges one delivered offset. Acks for partitions no longer owned are ignored. */
     public void ack(TopicPartition tp, long offset) {
         synchronized (this) {
-            PartitionState ps = partitions.get(tp);
+            OwnedPartition ps = partitions.get(tp);
             if (ps == null) {
                 return;
             }
             if (ps.window.ack(offset)) {
-                maybeFetch(ps);
+                delivery.maybeFetch(ps);
             }
         }
     }
@@ -209,7 +180,7 @@ public final class GroupSubscription implements AutoCloseable {
             return;
         }
         synchronized (this) {
-            PartitionState ps = partitions.get(tp);
+            OwnedPartition ps = partitions.get(tp);
             if (ps == null) {
                 return;
             }
@@ -222,7 +193,7 @@ public final class GroupSubscription implements AutoCloseable {
                 acked += ps.window.ackRange(first, offsets[i] + 1);
             }
             if (acked > 0) {
-                maybeFetch(ps);
+                delivery.maybeFetch(ps);
             }
         }
     }
@@ -238,7 +209,7 @@ public final class GroupSubscription implements AutoCloseable {
             return;
         }
         synchronized (this) {
-            PartitionState ps = partitions.get(tp);
+            OwnedPartition ps = partitions.get(tp);
             if (ps == null) {
                 return;
             }
@@ -247,7 +218,7 @@ public final class GroupSubscription implements AutoCloseable {
                 acked += ps.window.ackRange(ranges[2 * i], ranges[2 * i + 1]);
             }
             if (acked > 0) {
-                maybeFetch(ps);
+                delivery.maybeFetch(ps);
             }
         }
     }
@@ -255,13 +226,13 @@ public final class GroupSubscription implements AutoCloseable {
     /** Negatively acknowledges: the message is delivered again after the configured backoff. */
     public void nack(TopicPartition tp, long offset) {
         synchronized (this) {
-            PartitionState ps = partitions.get(tp);
+            OwnedPartition ps = partitions.get(tp);
             if (ps == null) {
                 return;
             }
-            long now = engine.time().nanoTime();
+            long now = time.nanoTime();
             if (ps.window.nack(offset, now + nackBackoffNanos) && nackBackoffNanos == 0) {
-                redeliverDue(ps, now);
+                redelivery.redeliverDue(ps, now);
             }
         }
     }
@@ -269,8 +240,8 @@ public final class GroupSubscription implements AutoCloseable {
     /** The sink has room again: resume fetching. */
     public void wakeUp() {
         synchronized (this) {
-            for (PartitionState ps : partitions.values()) {
-                maybeFetch(ps);
+            for (OwnedPartition ps : partitions.values()) {
+                delivery.maybeFetch(ps);
             }
         }
     }
@@ -278,16 +249,15 @@ public final class GroupSubscription implements AutoCloseable {
     // ---- assignment -----------------------------------------------------------------------------
 
     private void applyAssignment(GroupMembership m) {
-        List<PartitionState> removed = new ArrayList<>();
+        List<OwnedPartition> removed = new ArrayList<>();
         List<TopicPartition> added = new ArrayList<>();
         Set<TopicPartition> target = m.assigned();
         synchronized (this) {
-            if (closed || !m.memberId().equals(memberId)) {
+            if (closed || !lease.assignmentAnswered(m.memberId(), m.generation())) {
                 return;
             }
-            generation = m.generation();
             for (var it = partitions.values().iterator(); it.hasNext(); ) {
-                PartitionState ps = it.next();
+                OwnedPartition ps = it.next();
                 if (!target.contains(ps.tp)) {
                     ps.active = false;
                     removed.add(ps);
@@ -304,27 +274,27 @@ public final class GroupSubscription implements AutoCloseable {
             // Cooperative hand-over: commit what was acknowledged before telling the group (next
             // heartbeat) that these partitions are released.
             Map<TopicPartition, Long> finalOffsets = new HashMap<>();
-            for (PartitionState ps : removed) {
+            for (OwnedPartition ps : removed) {
                 if (ps.window.base() > ps.committed) {
                     finalOffsets.put(ps.tp, ps.window.base());
                 }
             }
-            commit(finalOffsets);
+            commits.commit(finalOffsets);
             LOG.debug("member {} of group {} released {}", m.memberId(), group, removed.size());
             // Tell the group at once, so the new owner does not wait a heartbeat interval.
             engine.groupExecutor().execute(this::heartbeatSafely);
         }
-        List<PartitionState> started = new ArrayList<>();
+        List<OwnedPartition> started = new ArrayList<>();
         if (!added.isEmpty()) {
             Map<TopicPartition, Long> committed = storage.committedOffsets(group, added);
             for (TopicPartition tp : added) {
                 Long c = committed.get(tp);
                 long start = c != null ? c : storage.resolveOffset(tp, startSpec());
                 synchronized (this) {
-                    if (closed || !m.memberId().equals(memberId) || partitions.containsKey(tp)) {
+                    if (closed || !lease.isCurrent(m.memberId()) || partitions.containsKey(tp)) {
                         continue;
                     }
-                    PartitionState ps = new PartitionState(tp, engine.config().maxInFlightPerPartition(), start);
+                    OwnedPartition ps = new OwnedPartition(tp, engine.config().maxInFlightPerPartition(), start);
                     ps.committed = c != null ? c : -1;
                     partitions.put(tp, ps);
                     started.add(ps);
@@ -336,14 +306,10 @@ public final class GroupSubscription implements AutoCloseable {
             sink.assignmentChanged(assignment(), m.generation());
         }
         synchronized (this) {
-            for (PartitionState ps : started) {
-                maybeFetch(ps);
+            for (OwnedPartition ps : started) {
+                delivery.maybeFetch(ps);
             }
         }
-    }
-
-    private boolean leaseValid() {
-        return engine.time().nanoTime() - leaseFromNanos < TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMillis);
     }
 
     private OffsetSpec startSpec() {
@@ -358,14 +324,16 @@ public final class GroupSubscription implements AutoCloseable {
         int gen;
         Set<TopicPartition> owned;
         synchronized (this) {
-            mid = memberId;
-            gen = generation;
+            mid = lease.memberId();
+            gen = lease.generation();
             owned = new HashSet<>(partitions.keySet());
         }
         try {
-            long sent = engine.time().nanoTime();
+            long sent = time.nanoTime();
             GroupMembership m = storage.heartbeat(group, mid, gen, owned);
-            leaseFromNanos = sent;
+            synchronized (this) {
+                lease.heartbeatAnswered(m.memberId(), m.generation(), sent);
+            }
             applyAssignment(m);
         } catch (GmqException e) {
             if (e.code() == ErrorCode.FAILED_PRECONDITION || e.code() == ErrorCode.NOT_FOUND) {
@@ -382,22 +350,21 @@ public final class GroupSubscription implements AutoCloseable {
     /** Our session ended (expired while we were away): drop everything in flight and join again. */
     private void rejoin() {
         synchronized (this) {
-            for (PartitionState ps : partitions.values()) {
+            lease.fenced();
+            for (OwnedPartition ps : partitions.values()) {
                 ps.active = false;
             }
             partitions.clear();
         }
         try {
-            long sent = engine.time().nanoTime();
+            long sent = time.nanoTime();
             GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis);
-            leaseFromNanos = sent;
             synchronized (this) {
                 if (closed) {
                     storage.leaveGroup(group, m.memberId());
                     return;
                 }
-                memberId = m.memberId();
-                generation = m.generation();
+                lease.joined(m.memberId(), m.generation(), sent);
             }
             applyAssignment(m);
         } catch (RuntimeException e) {
@@ -405,7 +372,7 @@ public final class GroupSubscription implements AutoCloseable {
         }
     }
 
-    // ---- commits --------------------------------------------------------------------------------
+    // ---- commits and the delivery tick ----------------------------------------------------------
 
     private void commitSafely() {
         if (closed) {
@@ -413,227 +380,11 @@ public final class GroupSubscription implements AutoCloseable {
         }
         try {
             sink.flushAcks();
-            commitProgress();
+            commits.commitProgress();
         } catch (RuntimeException e) {
             LOG.debug("commit of group {} failed: {}", group, e.toString());
         }
     }
-
-    private void commitProgress() {
-        Map<TopicPartition, Long> offsets = new HashMap<>();
-        synchronized (this) {
-            for (PartitionState ps : partitions.values()) {
-                long c = ps.window.base();
-                if (c > ps.committed) {
-                    offsets.put(ps.tp, c);
-                }
-            }
-        }
-        commit(offsets);
-    }
-
-    private void commit(Map<TopicPartition, Long> offsets) {
-        if (offsets.isEmpty()) {
-            return;
-        }
-        String mid;
-        int gen;
-        synchronized (this) {
-            mid = memberId;
-            gen = generation;
-        }
-        Set<TopicPartition> rejected = storage.commitOffsets(group, mid, gen, offsets);
-        synchronized (this) {
-            for (Map.Entry<TopicPartition, Long> e : offsets.entrySet()) {
-                PartitionState ps = partitions.get(e.getKey());
-                if (ps != null && !rejected.contains(e.getKey())) {
-                    ps.committed = Math.max(ps.committed, e.getValue());
-                }
-            }
-        }
-        if (!rejected.isEmpty()) {
-            LOG.debug("group {} rejected commits of {} for member {} (no longer owner)", group, rejected, mid);
-        }
-    }
-
-    // ---- fetch and deliver ----------------------------------------------------------------------
-
-    /** Starts a fetch for the partition if it has room, the sink has capacity and none is running. */
-    private void maybeFetch(PartitionState ps) {
-        if (closed || !ps.active || ps.fetching || sink.capacity() <= 0) {
-            return;
-        }
-        // Fetch in big bites: with messages in flight, wait until a quarter of the window is free
-        // rather than fetching a record at a time as acks trickle in.
-        int room = ps.window.room();
-        if (room <= 0 || (ps.window.inFlight() > 0 && room < fetchThreshold)) {
-            return;
-        }
-        if (ps.retryAtNanos != 0 && engine.time().nanoTime() - ps.retryAtNanos < 0) {
-            return;
-        }
-        if (!leaseValid()) {
-            return; // the tick tries again; a heartbeat renews the lease or fences us
-        }
-        ps.fetching = true;
-        // A long poll completes on a delivery thread (the local log reads there when data arrives):
-        // deliver on that thread. A result that is ready now goes to a delivery thread as a task,
-        // not into a recursion of fetches on this one. (One completing between the check and the
-        // callback's registration is delivered on this thread: rare, and as safe.)
-        Executor delivery = engine.deliveryExecutor();
-        CompletableFuture<FetchResult> fetched = storage.fetch(
-                ps.tp, ps.fetchOffset, fetchBytes(ps, Math.min(room, sink.capacity())), pullIntervalMillis, delivery);
-        if (fetched.isDone()) {
-            fetched.whenCompleteAsync((r, e) -> onFetched(ps, r, e), delivery);
-        } else {
-            fetched.whenComplete((r, e) -> onFetched(ps, r, e));
-        }
-    }
-
-    /**
-     * Bytes to ask for when {@code records} can be delivered: about what they take on disk, so a
-     * fetch does not read (and a broker does not ship from storage) a megabyte of which the window
-     * takes a tenth, only to read the rest again on the next fetch.
-     */
-    private static int fetchBytes(PartitionState ps, int records) {
-        if (ps.bytesPerRecord == 0) {
-            return FETCH_MAX_BYTES;
-        }
-        long want = (long) records * ps.bytesPerRecord;
-        return (int) Math.max(FETCH_MIN_BYTES, Math.min(FETCH_MAX_BYTES, want));
-    }
-
-    /** Learns the stored size of a record from the frame headers of a fetch result. Lock held. */
-    private void learnRecordSize(PartitionState ps, ByteBuffer buf) {
-        long first = -1;
-        long next = -1;
-        BatchFrame frame = frameCursor.wrap(buf, buf.position());
-        for (; frame.fitsIn(buf.limit()); frame.next()) {
-            first = first < 0 ? frame.baseOffset() : first;
-            next = frame.nextOffset();
-        }
-        if (next > first && first >= 0) {
-            ps.bytesPerRecord =
-                    (int) Math.max(1, Math.min(Integer.MAX_VALUE, (frame.offset() - buf.position()) / (next - first)));
-        }
-    }
-
-    private void onFetched(PartitionState ps, FetchResult r, Throwable error) {
-        synchronized (this) {
-            ps.fetching = false;
-            if (closed || !ps.active) {
-                return;
-            }
-            if (error != null) {
-                ps.retryAtNanos = engine.time().nanoTime() + pullIntervalMillis * 1_000_000L;
-                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                        ? error.getCause()
-                        : error;
-                if (cause instanceof GmqException g
-                        && g.code() == ErrorCode.DATA_LOSS
-                        && ps.dataLossLoggedAt != ps.fetchOffset) {
-                    // Damage found only on read (not by startup recovery): say so, or the partition just stalls.
-                    ps.dataLossLoggedAt = ps.fetchOffset;
-                    LOG.error(
-                            "group {} cannot read {} at offset {}, delivery of this partition stops there: {}",
-                            group,
-                            ps.tp,
-                            ps.fetchOffset,
-                            g.getMessage());
-                } else {
-                    LOG.debug("fetch of {} at {} failed: {}", ps.tp, ps.fetchOffset, error.toString());
-                }
-                return;
-            }
-            if (!leaseValid()) {
-                return; // fetched across a pause: not ours to deliver until a heartbeat confirms us
-            }
-            ps.retryAtNanos = 0;
-            if (r.outOfRange()) {
-                LOG.warn(
-                        "group {} skips {} from offset {} to {}: older records were deleted by retention",
-                        group,
-                        ps.tp,
-                        ps.fetchOffset,
-                        r.logStartOffset());
-                ps.window.skipTo(r.logStartOffset());
-                ps.fetchOffset = r.logStartOffset();
-            } else if (!r.isEmpty()) {
-                learnRecordSize(ps, r.records());
-                int capacity = Math.min(sink.capacity(), ps.window.room());
-                DeliveryPlan plan = DeliveryPlan.of(ps.window, ps.fetchOffset, r.records(), capacity, frameCursor);
-                if (plan.isEmpty() && capacity > 0) {
-                    // QoS 0 records wait behind an unacknowledged QoS 1 record: look again on a later tick.
-                    ps.retryAtNanos = engine.time().nanoTime() + TICK_MILLIS * 1_000_000L;
-                } else if (plan.needsCommitBeyond(ps.committed)) {
-                    commitThenDeliver(ps, plan);
-                    return;
-                } else if (!plan.isEmpty()) {
-                    deliver(ps, plan);
-                }
-            }
-            maybeFetch(ps);
-        }
-    }
-
-    /**
-     * Commits past the plan's QoS 0 records, then delivers it (see {@link DeliveryPlan}): a broker
-     * crash in between loses them, never sends them twice. The partition stays marked as fetching
-     * until the commit settles, so no second fetch plans the same records. Lock held.
-     */
-    private void commitThenDeliver(PartitionState ps, DeliveryPlan plan) {
-        String mid = memberId;
-        int gen = generation;
-        try {
-            // The storage keeps the higher of two commits, so a periodic commit of an older
-            // window base racing this one cannot move the offset back before the records.
-            CompletableFuture.supplyAsync(
-                            () -> storage.commitOffsets(group, mid, gen, Map.of(ps.tp, plan.commitFirst())),
-                            engine.groupExecutor())
-                    .whenCompleteAsync(
-                            (rejected, e) -> onCommittedBeforeDelivery(ps, plan, rejected, e),
-                            engine.deliveryExecutor());
-            ps.fetching = true;
-        } catch (RejectedExecutionException e) {
-            LOG.debug("group {} not delivering {}: the broker is shutting down", group, ps.tp);
-        }
-    }
-
-    private void onCommittedBeforeDelivery(
-            PartitionState ps, DeliveryPlan plan, Set<TopicPartition> rejected, Throwable error) {
-        synchronized (this) {
-            ps.fetching = false;
-            if (closed || !ps.active) {
-                return;
-            }
-            if (error != null || rejected.contains(ps.tp)) {
-                // Nothing was sent: the records are fetched again (storage back) or are no longer ours.
-                LOG.debug(
-                        "group {} holds QoS 0 records of {} at {}: commit before delivery failed ({})",
-                        group,
-                        ps.tp,
-                        plan.from(),
-                        error != null ? error.toString() : "no longer owner");
-                ps.retryAtNanos = engine.time().nanoTime() + pullIntervalMillis * 1_000_000L;
-                return;
-            }
-            ps.committed = Math.max(ps.committed, plan.commitFirst());
-            if (ps.fetchOffset <= plan.from() && leaseValid()) {
-                deliver(ps, plan);
-            }
-            // else: committed past records this member may no longer own: lost, as at most once allows
-            maybeFetch(ps);
-        }
-    }
-
-    /** Marks the plan's records delivered and hands them to the sink. Lock held. */
-    private void deliver(PartitionState ps, DeliveryPlan plan) {
-        plan.markDelivered(ps.window, engine.time().nanoTime() + ackTimeoutNanos, frameCursor);
-        ps.fetchOffset = plan.to();
-        sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, generation));
-    }
-
-    // ---- redelivery -----------------------------------------------------------------------------
 
     private void tickSafely() {
         if (closed) {
@@ -642,13 +393,13 @@ public final class GroupSubscription implements AutoCloseable {
         try {
             sink.flushAcks();
             synchronized (this) {
-                long now = engine.time().nanoTime();
-                if (!leaseValid()) {
+                long now = time.nanoTime();
+                if (!lease.valid(now)) {
                     return;
                 }
-                for (PartitionState ps : partitions.values()) {
-                    redeliverDue(ps, now);
-                    maybeFetch(ps);
+                for (OwnedPartition ps : partitions.values()) {
+                    redelivery.redeliverDue(ps, now);
+                    delivery.maybeFetch(ps);
                 }
             }
         } catch (RuntimeException e) {
@@ -656,82 +407,25 @@ public final class GroupSubscription implements AutoCloseable {
         }
     }
 
-    private void redeliverDue(PartitionState ps, long now) {
-        if (ps.window.inFlight() == 0) {
-            return;
-        }
-        int maxDeliveries = engine.config().maxDeliveries();
-        ps.window.forEachDue(now, offset -> {
-            // While the record is being read again, keep it out of the due set.
-            ps.window.postpone(offset, now + ackTimeoutNanos);
-            boolean deadLetter = maxDeliveries > 0 && ps.window.deliveryCount(offset) >= maxDeliveries;
-            storage.fetch(ps.tp, offset, 1, 0)
-                    .whenCompleteAsync(
-                            (r, e) -> onRedeliveryRead(ps, offset, deadLetter, r, e), engine.deliveryExecutor());
-        });
+    // ---- for the parts (PartitionDelivery, Redelivery, OffsetCommits) ------------------------
+
+    boolean isClosed() {
+        return closed;
     }
 
-    private void onRedeliveryRead(PartitionState ps, long offset, boolean deadLetter, FetchResult r, Throwable e) {
-        synchronized (this) {
-            if (closed || !ps.active || !ps.window.contains(offset)) {
-                return;
-            }
-            if (e != null || r.isEmpty()) {
-                ps.window.postpone(offset, engine.time().nanoTime() + pullIntervalMillis * 1_000_000L);
-                return;
-            }
-            if (deadLetter) {
-                sendToDeadLetter(ps, offset, r.records());
-                return;
-            }
-            if (sink.capacity() <= 0) {
-                ps.window.postpone(offset, engine.time().nanoTime() + TICK_MILLIS * 1_000_000L);
-                return;
-            }
-            ps.window.redelivered(offset, engine.time().nanoTime() + ackTimeoutNanos);
-            sink.deliver(
-                    new Delivery(ps.tp, r.records(), offset, offset + 1, ps.window.deliveryCount(offset), generation));
-        }
+    /** Whether this member may fetch and deliver now (see {@link MemberLease}). Lock held. */
+    boolean leaseValid() {
+        return lease.valid(time.nanoTime());
     }
 
-    /** Publishes the record to {@code <topic><deadLetterSuffix>} with its origin in headers, then acks it. */
-    private void sendToDeadLetter(PartitionState ps, long offset, ByteBuffer frames) {
-        BatchReader reader = new BatchReader(frames);
-        while (reader.next()) {
-            if (reader.offset() != offset) {
-                continue;
-            }
-            List<Header> headers = new ArrayList<>(reader.headers());
-            headers.add(Header.of(DLQ_SOURCE_TOPIC, ps.tp.topic()));
-            headers.add(Header.of(DLQ_SOURCE_PARTITION, Integer.toString(ps.tp.partition())));
-            headers.add(Header.of(DLQ_SOURCE_OFFSET, Long.toString(offset)));
-            headers.add(Header.of(DLQ_DELIVERY_COUNT, Integer.toString(ps.window.deliveryCount(offset))));
-            headers.add(Header.of(DLQ_GROUP, group));
-            String dlq = ps.tp.topic() + engine.config().deadLetterSuffix();
-            PublishRequest req = new PublishRequest(
-                    dlq,
-                    reader.value(),
-                    QoS.AT_LEAST_ONCE,
-                    reader.key(),
-                    PublishRequest.ANY_PARTITION,
-                    headers,
-                    reader.timestamp());
-            engine.publish(req).whenComplete((res, err) -> {
-                if (err == null) {
-                    LOG.info(
-                            "group {} moved {}@{} to dead-letter topic {} after {} deliveries",
-                            group,
-                            ps.tp,
-                            offset,
-                            dlq,
-                            ps.window.deliveryCount(offset));
-                    ack(ps.tp, offset);
-                } else {
-                    LOG.warn("group {} could not dead-letter {}@{}: {}", group, ps.tp, offset, err.toString());
-                }
-            });
-            return;
-        }
+    /** The owned partitions (live view). Lock held. */
+    Collection<OwnedPartition> ownedPartitions() {
+        return partitions.values();
+    }
+
+    /** The owned partition {@code tp}, or null. Lock held. */
+    OwnedPartition ownedPartition(TopicPartition tp) {
+        return partitions.get(tp);
     }
 
     // ---- lifecycle ------------------------------------------------------------------------------
@@ -747,10 +441,11 @@ public final class GroupSubscription implements AutoCloseable {
                 return;
             }
             closed = true;
+            lease.close();
             for (ScheduledFuture<?> t : tasks) {
                 t.cancel(false);
             }
-            for (PartitionState ps : partitions.values()) {
+            for (OwnedPartition ps : partitions.values()) {
                 ps.active = false;
             }
             partitions.clear();
@@ -771,15 +466,16 @@ public final class GroupSubscription implements AutoCloseable {
         }
         try {
             sink.flushAcks();
-            commitProgress();
+            commits.commitProgress();
         } catch (RuntimeException e) {
             LOG.debug("final commit of group {} failed: {}", group, e.toString());
         }
         String mid;
         synchronized (this) {
             closed = true;
-            mid = memberId;
-            for (PartitionState ps : partitions.values()) {
+            lease.close();
+            mid = lease.memberId();
+            for (OwnedPartition ps : partitions.values()) {
                 ps.active = false;
             }
             partitions.clear();

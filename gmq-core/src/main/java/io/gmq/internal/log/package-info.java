@@ -5,9 +5,12 @@
  *   <li>{@link io.gmq.internal.log.LogManager}: owns all partition logs under
  *       {@code <dataDir>/logs/<topic>/<partition>/}, the group-commit writer thread and the
  *       scheduler thread.
- *   <li>{@link io.gmq.internal.log.PartitionLog}: append (validate on the caller's thread, queue),
- *       read/fetch (positional reads bounded by the high watermark, every frame CRC-checked),
- *       retention.
+ *   <li>{@link io.gmq.internal.log.PartitionLog}: one partition's public surface and shared state
+ *       (segments, log start, high watermark), over {@code PartitionAppender} (validate on the
+ *       caller's thread, queue; offsets, sealing, writes and rolls on the writer thread),
+ *       {@code PartitionLogReader} (positional reads bounded by the high watermark, every frame
+ *       CRC-checked), {@code LongPollWaiters} (fetches parked until the high watermark passes
+ *       them) and {@code SegmentRetention} (whole oldest segments by age and size).
  *   <li>{@code Segment} + {@code OffsetIndex}: a {@code .log} file of sealed
  *       {@link io.gmq.storage.BatchFormat} frames and its sparse 16-byte-entry index.
  *   <li>{@code SegmentFileCache} + {@code SegmentFiles}: at most {@code maxOpenFiles} segment files

@@ -1,0 +1,30 @@
+package io.gmq.broker;
+
+import io.gmq.TopicPartition;
+
+/**
+ * Delivery state of one partition a {@link GroupSubscription} owns: its window of in-flight
+ * offsets, where the next fetch reads, what was last committed, and the fetch loop's flags.
+ * Guarded by the subscription's monitor; a partition the member releases is marked inactive, and
+ * every completion that finds it so drops its result.
+ */
+final class OwnedPartition {
+    final TopicPartition tp;
+    final DeliveryWindow window;
+    long fetchOffset;
+    long committed;
+    boolean active = true;
+    boolean fetching;
+    long retryAtNanos;
+    /** The fetch offset whose DATA_LOSS was last logged (-1: none), so a stuck partition logs once. */
+    long dataLossLoggedAt = -1;
+    /** Stored bytes per record (frame overhead included) seen in the last fetch; 0 before the first. */
+    int bytesPerRecord;
+
+    OwnedPartition(TopicPartition tp, int capacity, long start) {
+        this.tp = tp;
+        this.window = new DeliveryWindow(capacity, start);
+        this.fetchOffset = start;
+        this.committed = start;
+    }
+}
