@@ -3,23 +3,14 @@ package io.gmq.internal.log;
 import io.gmq.ErrorCode;
 import io.gmq.FlushPolicy;
 import io.gmq.GmqException;
-import io.gmq.TopicPartition;
 import io.gmq.storage.BatchFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -94,7 +85,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Crash safety. An acknowledged journaled cycle has its entry on disk; its bytes in the
  * segments may be anywhere between absent and complete, since the page cache writes back in any
- * order. At open, before any partition is recovered, {@link #recover} reads every journal file in
+ * order. At open, before any partition is recovered, {@link JournalReplay#recover} reads every journal file in
  * order and, for each run, compares the segment's bytes at the run's position with the run and
  * rewrites them where they differ, forces what it rewrote and deletes the journal files. Every
  * acknowledged byte is then back in its segment before {@link LogRecovery} looks at it, and
@@ -114,7 +105,7 @@ import org.slf4j.LoggerFactory;
  * stays off until the next open: a file whose tail is in doubt gets no more entries.
  *
  * <p>Threads: {@link #journal} and {@link #retireCurrent} run on the log writer, {@link #force} on
- * the syncer, retirement on the checkpoint thread, {@link #close} and {@link #recover} with the
+ * the syncer, retirement on the checkpoint thread, {@link #close} and {@link JournalReplay#recover} with the
  * writer stopped.
  */
 final class CommitJournal {
@@ -188,7 +179,7 @@ final class CommitJournal {
     private volatile boolean forceFailed;
 
     /**
-     * A journal over {@code dir}, which {@link #recover} must have emptied before {@link
+     * A journal over {@code dir}, which {@link JournalReplay#recover} must have emptied before {@link
      * #startAt} and the first entry.
      *
      * @param fileBytes a file is retired once it holds this many bytes
@@ -204,7 +195,7 @@ final class CommitJournal {
         });
     }
 
-    /** Before the writer starts: the sequence number of the first entry (from {@link #recover}). */
+    /** Before the writer starts: the sequence number of the first entry (from {@link JournalReplay#recover}). */
     void startAt(long sequence) {
         nextSequence = sequence;
     }
@@ -468,7 +459,7 @@ final class CommitJournal {
                 f.file.close();
             }
             if (logsForced) {
-                for (Path path : listFiles(dir).values()) {
+                for (Path path : JournalReplay.listFiles(dir).values()) {
                     io.delete(path);
                 }
                 io.syncDirectory(dir);
@@ -478,301 +469,6 @@ final class CommitJournal {
                     "commit journal: could not remove the files in {} ({}); the next open replays them",
                     dir,
                     e.toString());
-        }
-    }
-
-    // ---- recovery -----------------------------------------------------------------------------
-
-    /** What {@link #recover} did. */
-    record Replay(long nextSequence, int entries, int runsRewritten, int runsIntact, int runsSkipped) {}
-
-    /**
-     * Brings back every acknowledged journaled byte into its segment, before the partitions are
-     * recovered (see the class comment), then deletes the journal files.
-     *
-     * @param dir     the journal directory (created if absent)
-     * @param logsDir the directory of the partition logs
-     */
-    static Replay recover(Path dir, Path logsDir, LogFileIO io) throws IOException {
-        Files.createDirectories(dir);
-        TreeMap<Long, Path> files = listFiles(dir);
-        if (files.isEmpty()) {
-            return new Replay(0, 0, 0, 0, 0);
-        }
-        Replayer replayer = new Replayer(logsDir, io);
-        Walk walk;
-        try {
-            walk = walk(files, io, replayer::apply);
-            replayer.forceRewritten();
-        } finally {
-            replayer.closeQuietly();
-        }
-        for (Path path : files.values()) {
-            io.delete(path);
-        }
-        io.syncDirectory(dir);
-        Replay replay =
-                new Replay(walk.nextSequence(), walk.entries(), replayer.rewritten, replayer.intact, replayer.skipped);
-        LOG.info(
-                "commit journal: replayed {} entries from {} file(s): {} run(s) rewritten, {} intact, {} skipped"
-                        + " (their topic or segment was deleted)",
-                replay.entries(),
-                files.size(),
-                replay.runsRewritten(),
-                replay.runsIntact(),
-                replay.runsSkipped());
-        return replay;
-    }
-
-    /** Receives the runs of the intact journal entries, in order. */
-    interface RunSink {
-        /** {@code run}'s bytes are in {@code entry}, valid only during the call. */
-        void accept(Run run, ByteBuffer entry) throws IOException;
-    }
-
-    /** What {@link #walk} read: intact entries, and the sequence number after the last of them. */
-    record Walk(int entries, long nextSequence) {}
-
-    /**
-     * Reads the entries of {@code files} (by sequence number) in order and gives each run to {@code
-     * sink}, up to the first entry that is short, fails its CRC or breaks the sequence: nothing
-     * from there on, in that file or a later one, was acknowledged.
-     */
-    static Walk walk(TreeMap<Long, Path> files, LogFileIO io, RunSink sink) throws IOException {
-        ByteBuffer head = ByteBuffer.allocate(HEADER_LENGTH).order(BatchFormat.ORDER);
-        ByteBuffer entry = ByteBuffer.allocate(64 * 1024).order(BatchFormat.ORDER);
-        int entries = 0;
-        long next = 0;
-        for (Map.Entry<Long, Path> f : files.entrySet()) {
-            long sequence = f.getKey();
-            next = Math.max(next, sequence);
-            try (LogFileIO.LogFile file = io.open(f.getValue())) {
-                long size = file.size();
-                long pos = 0;
-                while (pos < size) {
-                    head.clear();
-                    if (size - pos < HEADER_LENGTH || file.read(head, pos) < HEADER_LENGTH) {
-                        break;
-                    }
-                    int length = head.getInt(LENGTH_OFFSET);
-                    if (head.getInt(MAGIC_OFFSET) != MAGIC || length < HEADER_LENGTH || length > size - pos) {
-                        break;
-                    }
-                    if (entry.capacity() < length) {
-                        entry = ByteBuffer.allocate(Math.max(length, entry.capacity() * 2))
-                                .order(BatchFormat.ORDER);
-                    }
-                    entry.clear().limit(length);
-                    if (file.read(entry, pos) < length) {
-                        break;
-                    }
-                    entry.flip();
-                    List<Run> runs = decode(entry, sequence);
-                    if (runs == null) {
-                        break;
-                    }
-                    for (Run run : runs) {
-                        sink.accept(run, entry);
-                    }
-                    entries++;
-                    sequence++;
-                    next = sequence;
-                    pos += length;
-                }
-                if (pos < size) {
-                    LOG.warn(
-                            "commit journal {}: the {} bytes from byte {} are torn or damaged; they and any later"
-                                    + " journal file were never acknowledged, replay stops there",
-                            f.getValue().getFileName(),
-                            size - pos,
-                            pos);
-                    break;
-                }
-            }
-        }
-        return new Walk(entries, next);
-    }
-
-    /** The segment file a run belongs in. */
-    static Path segmentPath(Path logsDir, Run run) {
-        return partitionDir(logsDir, run).resolve(Segment.fileName(run.segmentBase(), Segment.LOG_SUFFIX));
-    }
-
-    private static Path partitionDir(Path logsDir, Run run) {
-        return logsDir.resolve(run.partition().topic())
-                .resolve(Integer.toString(run.partition().partition()));
-    }
-
-    /** The journal files in {@code dir} by sequence number. */
-    static TreeMap<Long, Path> listFiles(Path dir) throws IOException {
-        TreeMap<Long, Path> files = new TreeMap<>();
-        if (!Files.isDirectory(dir)) {
-            return files;
-        }
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
-            for (Path p : stream) {
-                long sequence = Segment.parseFileNumber(p.getFileName().toString(), SUFFIX);
-                if (sequence >= 0) {
-                    files.put(sequence, p);
-                }
-            }
-        }
-        return files;
-    }
-
-    /** One decoded run of an entry: its bytes are {@code entry[dataOffset, dataOffset + length)}. */
-    record Run(TopicPartition partition, long segmentBase, int position, int length, int dataOffset) {}
-
-    /**
-     * Decodes the entry at the start of {@code entry} (its whole length read) into runs; null if it
-     * is not a well-formed entry with that sequence number.
-     */
-    static List<Run> decode(ByteBuffer entry, long expectedSequence) {
-        int length = entry.remaining();
-        if (length < HEADER_LENGTH || entry.getInt(MAGIC_OFFSET) != MAGIC || entry.getInt(LENGTH_OFFSET) != length) {
-            return null;
-        }
-        CRC32C check = new CRC32C();
-        check.update(entry.duplicate().position(SEQUENCE_OFFSET));
-        if ((int) check.getValue() != entry.getInt(CRC_OFFSET) || entry.getLong(SEQUENCE_OFFSET) != expectedSequence) {
-            return null;
-        }
-        int runCount = entry.getInt(RUN_COUNT_OFFSET);
-        if (runCount < 1 || runCount > (length - HEADER_LENGTH) / DESCRIPTOR_FIXED_LENGTH) {
-            return null;
-        }
-        TopicPartition[] partitions = new TopicPartition[runCount];
-        long[] bases = new long[runCount];
-        int[] positions = new int[runCount];
-        int[] lengths = new int[runCount];
-        int pos = HEADER_LENGTH;
-        long data = 0;
-        for (int i = 0; i < runCount; i++) {
-            if (pos + DESCRIPTOR_FIXED_LENGTH > length) {
-                return null;
-            }
-            int topicLength = entry.getShort(pos + DESCRIPTOR_TOPIC_LENGTH_OFFSET) & 0xFFFF;
-            if (topicLength == 0 || pos + DESCRIPTOR_FIXED_LENGTH + topicLength > length) {
-                return null;
-            }
-            byte[] topicBytes = new byte[topicLength];
-            entry.get(pos + DESCRIPTOR_TOPIC_OFFSET, topicBytes);
-            String topic = new String(topicBytes, StandardCharsets.UTF_8);
-            pos += DESCRIPTOR_TOPIC_OFFSET + topicLength;
-            int partition = entry.getInt(pos + DESCRIPTOR_PARTITION_OFFSET);
-            bases[i] = entry.getLong(pos + DESCRIPTOR_SEGMENT_BASE_OFFSET);
-            positions[i] = entry.getInt(pos + DESCRIPTOR_POSITION_OFFSET);
-            lengths[i] = entry.getInt(pos + DESCRIPTOR_RUN_LENGTH_OFFSET);
-            pos += DESCRIPTOR_TAIL_LENGTH;
-            if (partition < 0 || bases[i] < 0 || positions[i] < 0 || lengths[i] <= 0 || !isPathElement(topic)) {
-                return null;
-            }
-            partitions[i] = new TopicPartition(topic, partition);
-            data += lengths[i];
-        }
-        if (pos + data != length) {
-            return null;
-        }
-        List<Run> runs = new ArrayList<>(runCount);
-        int dataOffset = pos;
-        for (int i = 0; i < runCount; i++) {
-            runs.add(new Run(partitions[i], bases[i], positions[i], lengths[i], dataOffset));
-            dataOffset += lengths[i];
-        }
-        return runs;
-    }
-
-    /** A topic name that names one directory under the logs directory and nothing else. */
-    private static boolean isPathElement(String topic) {
-        return !topic.isEmpty()
-                && !topic.equals(".")
-                && !topic.equals("..")
-                && topic.indexOf('/') < 0
-                && topic.indexOf('\\') < 0
-                && topic.indexOf('\0') < 0;
-    }
-
-    /** Copies runs back into their segment files, keeping the files it opened until the end. */
-    private static final class Replayer {
-        private final Path logsDir;
-        private final LogFileIO io;
-        private final Map<Path, LogFileIO.LogFile> open = new HashMap<>();
-        private final Set<LogFileIO.LogFile> rewrittenFiles = new LinkedHashSet<>();
-        private final Set<Path> createdIn = new LinkedHashSet<>();
-        private ByteBuffer existing = ByteBuffer.allocate(64 * 1024);
-        int rewritten;
-        int intact;
-        int skipped;
-
-        Replayer(Path logsDir, LogFileIO io) {
-            this.logsDir = logsDir;
-            this.io = io;
-        }
-
-        void apply(Run run, ByteBuffer entry) throws IOException {
-            Path partitionDir = partitionDir(logsDir, run);
-            if (!Files.isDirectory(partitionDir)) {
-                skipped++;
-                return;
-            }
-            Path logPath = segmentPath(logsDir, run);
-            LogFileIO.LogFile file = open.get(logPath);
-            if (file == null) {
-                if (!Files.exists(logPath)) {
-                    if (hasLaterSegment(partitionDir, run.segmentBase())) {
-                        skipped++; // deleted by retention: its records were meant to go
-                        return;
-                    }
-                    createdIn.add(partitionDir);
-                }
-                file = io.open(logPath);
-                open.put(logPath, file);
-            }
-            ByteBuffer wanted = entry.duplicate().position(run.dataOffset()).limit(run.dataOffset() + run.length());
-            if (existing.capacity() < run.length()) {
-                existing = ByteBuffer.allocate(Math.max(run.length(), existing.capacity() * 2));
-            }
-            existing.clear().limit(run.length());
-            int read = file.read(existing, run.position());
-            existing.flip();
-            if (read == run.length() && existing.equals(wanted)) {
-                intact++;
-                return;
-            }
-            file.write(wanted, run.position());
-            rewrittenFiles.add(file);
-            rewritten++;
-        }
-
-        private static boolean hasLaterSegment(Path partitionDir, long base) throws IOException {
-            try (DirectoryStream<Path> stream = Files.newDirectoryStream(partitionDir, "*" + Segment.LOG_SUFFIX)) {
-                for (Path p : stream) {
-                    if (Segment.parseBaseOffset(p.getFileName().toString()) > base) {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        }
-
-        void forceRewritten() throws IOException {
-            for (LogFileIO.LogFile f : rewrittenFiles) {
-                f.force();
-            }
-            for (Path d : createdIn) {
-                io.syncDirectory(d);
-            }
-        }
-
-        void closeQuietly() {
-            for (LogFileIO.LogFile f : open.values()) {
-                try {
-                    f.close();
-                } catch (IOException e) {
-                    LOG.warn("commit journal replay: could not close a segment file ({})", e.toString());
-                }
-            }
-            open.clear();
         }
     }
 }

@@ -104,7 +104,7 @@ public final class LogManager implements AutoCloseable {
         try {
             // Before any partition is recovered: acknowledged bytes only the journal holds go back
             // into their segments (also when this open runs without a journal).
-            CommitJournal.Replay replay = CommitJournal.recover(journalDir, logsDir, io);
+            JournalReplay.Replay replay = JournalReplay.recover(journalDir, logsDir, io);
             if (journal != null) {
                 journal.startAt(replay.nextSequence());
             }

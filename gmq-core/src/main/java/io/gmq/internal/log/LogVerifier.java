@@ -91,11 +91,11 @@ public final class LogVerifier {
             throw new IOException("topic '" + topic + "' has no log in " + logs);
         }
         Map<Path, List<Patch>> pending = new HashMap<>();
-        CommitJournal.Walk journal = CommitJournal.walk(
-                CommitJournal.listFiles(dataDir.resolve(CommitJournal.DIR)), READ_ONLY, (run, entry) -> {
+        JournalReplay.Walk journal = JournalReplay.walk(
+                JournalReplay.listFiles(dataDir.resolve(CommitJournal.DIR)), READ_ONLY, (run, entry) -> {
                     byte[] bytes = new byte[run.length()];
                     entry.get(run.dataOffset(), bytes);
-                    pending.computeIfAbsent(CommitJournal.segmentPath(logs, run), k -> new ArrayList<>())
+                    pending.computeIfAbsent(JournalReplay.segmentPath(logs, run), k -> new ArrayList<>())
                             .add(new Patch(run.position(), bytes));
                 });
         LogVerifier verifier = new LogVerifier();

@@ -107,7 +107,7 @@ class CommitJournalTest {
     }
 
     private List<Path> journalFiles() throws IOException {
-        return new ArrayList<>(CommitJournal.listFiles(journalDir()).values());
+        return new ArrayList<>(JournalReplay.listFiles(journalDir()).values());
     }
 
     private static long size(Path file) throws IOException {

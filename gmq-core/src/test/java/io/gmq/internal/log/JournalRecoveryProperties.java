@@ -97,7 +97,7 @@ class JournalRecoveryProperties {
                     assertHolds(reopened.log(new TopicPartition("prop", p)), 0, sent.get(p));
                 }
                 assertTrue(
-                        CommitJournal.listFiles(dir.resolve(CommitJournal.DIR)).isEmpty());
+                        JournalReplay.listFiles(dir.resolve(CommitJournal.DIR)).isEmpty());
             }
         } finally {
             LogTestSupport.deleteTree(dir);
