@@ -5,10 +5,13 @@ import io.gmq.GmqException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.ReentrantLock;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteJDBCLoader;
 
 /**
  * The engine's SQLite database ({@code gmq.db} in the data directory): topic metadata, group
@@ -43,14 +46,33 @@ public final class StateDb implements AutoCloseable {
         Path file = dataDir.resolve(FILE_NAME);
         try {
             Files.createDirectories(dataDir);
-            SqliteNativeCache.prepare();
-            Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
-            try (Statement s = c.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                s.execute("PRAGMA synchronous=FULL");
-                s.execute("PRAGMA foreign_keys=ON");
-                s.execute("PRAGMA busy_timeout=5000");
+            // A fresh JVM spends most of this open loading SQLite's native library and building
+            // sqlite-jdbc's configuration (date formats, locale data): do the two side by side.
+            CompletableFuture<Void> nativeLibrary = new CompletableFuture<>();
+            Thread loader = new Thread(
+                    () -> {
+                        try {
+                            SqliteNativeCache.prepare();
+                            SQLiteJDBCLoader.initialize();
+                            nativeLibrary.complete(null);
+                        } catch (Throwable t) {
+                            nativeLibrary.completeExceptionally(t);
+                        }
+                    },
+                    "gmq-sqlite-load");
+            loader.setDaemon(true);
+            loader.start();
+            SQLiteConfig config = new SQLiteConfig();
+            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+            config.enforceForeignKeys(true);
+            config.setBusyTimeout(5000);
+            try {
+                nativeLibrary.join();
+            } catch (CompletionException e) {
+                throw new SQLException("cannot load SQLite's native library: " + e.getCause(), e.getCause());
             }
+            Connection c = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
             c.setAutoCommit(false);
             return new StateDb(file, c);
         } catch (SQLException | java.io.IOException e) {
