@@ -11,6 +11,7 @@ import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,11 +55,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <h2>Threads</h2>
  *
- * Routing and sealing run under this object's lock, and so does {@link Transport#send}: batches
- * reach the transport in the order they were sealed. A completion ({@link Batch#complete},
- * {@link Batch#fail}) takes the lock only with {@code sealOnCompletion}, so a transport whose
- * {@code send} waits for a completion (the network client waits for an in-flight permit) must not
- * use it. Completions run the callers' callbacks, which may publish: a transport must never
+ * Routing and sealing run under this object's lock, which is held only for that: a sealed batch
+ * joins a queue, and the thread that sealed it then sends the queue in order under a second lock
+ * (the send lock), so batches reach {@link Transport#send} one at a time in the order they were
+ * sealed, while other threads go on adding messages to open batches (a frame's validation and
+ * write do not stall producers). A thread that sealed a batch waits for the send lock: a slow
+ * transport slows the producers that fill batches, it does not queue sealed batches without bound.
+ * A completion ({@link Batch#complete}, {@link Batch#fail}) takes the locks only with
+ * {@code sealOnCompletion}, so a transport whose {@code send} waits for a completion (the network
+ * client waits for an in-flight permit) must not use it. Completions run the callers' callbacks, which may publish: a transport must never
  * complete a batch on a thread that such a publish could stop, such as the log's writer or syncer
  * (the embedded transport hands completions to its own thread).
  *
@@ -67,7 +72,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * futures; keys and per-partition state are created once per topic.
  */
 public final class PublishBatcher {
-    /** Smallest initial capacity of a batch's buffer. */
+    /** Smallest initial capacity of a batch opened to fill. */
     static final int MIN_BATCH_CAPACITY = 4096;
 
     /** Where sealed batches go. */
@@ -75,8 +80,8 @@ public final class PublishBatcher {
     public interface Transport {
         /**
          * Sends {@code batch}; later completes it exactly once with {@link Batch#complete} or
-         * {@link Batch#fail}. Runs under the batcher's lock, in seal order. A runtime exception
-         * fails the batch.
+         * {@link Batch#fail}. Called one batch at a time, in seal order, under the batcher's send
+         * lock (not its routing lock). A runtime exception fails the batch.
          */
         void send(Batch batch);
     }
@@ -133,6 +138,10 @@ public final class PublishBatcher {
     private final long lingerNanos;
     private final Partitioner partitioner = new Partitioner();
     private final Map<String, TopicState> topics = new HashMap<>();
+    /** Sealed batches not yet handed to the transport, in seal order (guarded by this). */
+    private final ArrayDeque<Batch> sealed = new ArrayDeque<>();
+    /** Held while handing sealed batches to the transport: one sender at a time, in order. */
+    private final Object sendLock = new Object();
     /** The topic of the last publish (guarded by this): a stream to one topic looks up no map. */
     private TopicState lastTopic;
 
@@ -178,6 +187,7 @@ public final class PublishBatcher {
         CompletableFuture<PublishResult> f = new CompletableFuture<>();
         long timestamp = r.timestamp() >= 0 ? r.timestamp() : time.wallMillis();
         int recordSize = BatchBuilder.recordSize(r.key(), r.payload().length, r.headers());
+        boolean toSend;
         synchronized (this) {
             KeyState k = route(topicState(r.topic(), partitions), r, partitions);
             Batch b = k.open;
@@ -187,8 +197,8 @@ public final class PublishBatcher {
             }
             boolean eager = false;
             if (b == null) {
-                b = open(k, recordSize);
                 eager = k.inFlight.get() < policy.eagerInFlight();
+                b = open(k, recordSize, sendNow || eager || lingerNanos == 0);
             }
             b.builder.add(timestamp, r.key(), r.payload(), r.headers());
             b.futures.add(f);
@@ -202,19 +212,26 @@ public final class PublishBatcher {
                 Batch lingering = b;
                 b.lingerTask = timer.schedule(() -> sealLingering(k, lingering), lingerNanos, TimeUnit.NANOSECONDS);
             }
+            toSend = !sealed.isEmpty();
+        }
+        if (toSend) {
+            sendSealed();
         }
         return f;
     }
 
     /** Seals and sends every open batch. */
-    public synchronized void flush() {
-        for (TopicState t : topics.values()) {
-            for (KeyState k : t.keys) {
-                if (k != null && k.open != null) {
-                    seal(k);
+    public void flush() {
+        synchronized (this) {
+            for (TopicState t : topics.values()) {
+                for (KeyState k : t.keys) {
+                    if (k != null && k.open != null) {
+                        seal(k);
+                    }
                 }
             }
         }
+        sendSealed();
     }
 
     /**
@@ -307,26 +324,68 @@ public final class PublishBatcher {
         return t.key(partitioner.nextSpreadPartition(t.name, partitions), q, r.qos());
     }
 
-    private Batch open(KeyState k, int recordSize) {
-        int last = k.lastBatchBytes;
-        int capacity = Math.min(
-                policy.maxBatchBytes() + BatchFormat.HEADER_LENGTH, Math.max(MIN_BATCH_CAPACITY, last + last / 4));
-        Batch b = new Batch(
-                this,
-                k,
-                Math.max(capacity, recordSize + BatchFormat.HEADER_LENGTH),
-                Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4));
+    /**
+     * Opens {@code k}'s next batch. One that leaves with its first message is sized for exactly
+     * that; one that fills is presized from the last batch of its key that filled (plus a quarter),
+     * so its array rarely grows and becomes the frame without a copy. A lone message never
+     * allocates the size of a full batch.
+     */
+    private Batch open(KeyState k, int recordSize, boolean single) {
+        int needed = recordSize + BatchFormat.HEADER_LENGTH;
+        int capacity;
+        int records;
+        if (single) {
+            capacity = needed;
+            records = 1;
+        } else {
+            int last = k.lastBatchBytes;
+            capacity = Math.max(
+                    needed,
+                    Math.min(
+                            policy.maxBatchBytes() + BatchFormat.HEADER_LENGTH,
+                            Math.max(MIN_BATCH_CAPACITY, last + last / 4)));
+            records = Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4);
+        }
+        Batch b = new Batch(this, k, capacity, records, !single);
         k.open = b;
         return b;
     }
 
-    private synchronized void sealLingering(KeyState k, Batch b) {
-        if (k.open == b) {
+    private void sealLingering(KeyState k, Batch b) {
+        synchronized (this) {
+            if (k.open != b) {
+                return;
+            }
             seal(k);
+        }
+        sendSealed();
+    }
+
+    /**
+     * Hands every sealed batch to the transport, in seal order, one thread at a time. Called by a
+     * thread after it sealed a batch, so none is left behind: whichever sealer gets the send lock
+     * first sends the others' batches too, and the rest find the queue empty.
+     */
+    private void sendSealed() {
+        synchronized (sendLock) {
+            while (true) {
+                Batch b;
+                synchronized (this) {
+                    b = sealed.pollFirst();
+                }
+                if (b == null) {
+                    return;
+                }
+                try {
+                    transport.send(b);
+                } catch (RuntimeException e) {
+                    b.fail(e);
+                }
+            }
         }
     }
 
-    /** Takes {@code k}'s open batch out, builds its frame and hands it to the transport (lock held). */
+    /** Takes {@code k}'s open batch out, builds its frame and queues it for {@link #sendSealed} (lock held). */
     private void seal(KeyState k) {
         Batch b = k.open;
         k.open = null;
@@ -336,27 +395,27 @@ public final class PublishBatcher {
         if (k.topic.sticky[k.qosIndex] == k) {
             k.topic.sticky[k.qosIndex] = null;
         }
-        k.lastBatchBytes = b.builder.sizeInBytes();
-        k.lastBatchRecords = b.futures.size();
+        if (b.filling) {
+            k.lastBatchBytes = b.builder.sizeInBytes();
+            k.lastBatchRecords = b.futures.size();
+        }
         b.builder.attributes(k.qosIndex == 1 ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
         b.frame = b.builder.build(); // the builder is dropped: its array is the frame's now
         b.builder = null;
         k.inFlight.incrementAndGet();
-        try {
-            transport.send(b);
-        } catch (RuntimeException e) {
-            b.fail(e);
-        }
+        sealed.addLast(b);
     }
 
     /** A batch of {@code k} completed: with sealOnCompletion its waiting batch may leave now. */
     private void completed(KeyState k) {
         if (policy.sealOnCompletion()) {
             synchronized (this) {
-                if (k.open != null && k.inFlight.get() < policy.eagerInFlight()) {
-                    seal(k);
+                if (k.open == null || k.inFlight.get() >= policy.eagerInFlight()) {
+                    return;
                 }
+                seal(k);
             }
+            sendSealed();
         }
     }
 
@@ -430,10 +489,13 @@ public final class PublishBatcher {
         private ScheduledFuture<?> lingerTask;
         private long firstCallNanos;
         private boolean firstCallSet;
+        /** Opened to fill (not to leave with its first message): its size presizes the next. */
+        private final boolean filling;
 
-        private Batch(PublishBatcher owner, KeyState key, int capacity, int records) {
+        private Batch(PublishBatcher owner, KeyState key, int capacity, int records, boolean filling) {
             this.owner = owner;
             this.key = key;
+            this.filling = filling;
             this.builder = new BatchBuilder(capacity);
             this.futures = new ArrayList<>(records);
         }
