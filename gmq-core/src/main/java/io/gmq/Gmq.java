@@ -38,7 +38,11 @@ public interface Gmq extends AutoCloseable {
     /** Publishes and waits: for QoS 1 (the default) until the message is durable. */
     PublishResult publish(String topic, byte[] payload, PublishOption... options);
 
-    /** Publishes without waiting; the future completes when the message is durable (QoS 1) or queued (QoS 0). */
+    /**
+     * Publishes without waiting; the future completes when the message is durable (QoS 1) or queued
+     * (QoS 0). Futures complete, and run their callbacks, on the engine's {@code gmq-publish}
+     * thread, in order; a callback may publish again, but must not wait for a publish's result.
+     */
     CompletableFuture<PublishResult> publishAsync(String topic, byte[] payload, PublishOption... options);
 
     /** Publishes many messages at once; results in the same order. */

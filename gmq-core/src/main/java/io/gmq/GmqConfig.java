@@ -23,6 +23,7 @@ public final class GmqConfig {
     private final long retentionBytes;
     private final int indexIntervalBytes;
     private final long journalFileBytes;
+    private final int appendQueueCapacity;
     private final VerifyOnStartup verifyOnStartup;
     private final int maxMessageBytes;
     private final int maxBatchBytes;
@@ -50,6 +51,7 @@ public final class GmqConfig {
         this.retentionBytes = b.retentionBytes;
         this.indexIntervalBytes = b.indexIntervalBytes;
         this.journalFileBytes = b.journalFileBytes;
+        this.appendQueueCapacity = b.appendQueueCapacity;
         this.verifyOnStartup = b.verifyOnStartup;
         this.maxMessageBytes = b.maxMessageBytes;
         this.maxBatchBytes = b.maxBatchBytes;
@@ -83,6 +85,7 @@ public final class GmqConfig {
         b.retentionBytes = retentionBytes;
         b.indexIntervalBytes = indexIntervalBytes;
         b.journalFileBytes = journalFileBytes;
+        b.appendQueueCapacity = appendQueueCapacity;
         b.verifyOnStartup = verifyOnStartup;
         b.maxMessageBytes = maxMessageBytes;
         b.maxBatchBytes = maxBatchBytes;
@@ -156,6 +159,15 @@ public final class GmqConfig {
      */
     public long journalFileBytes() {
         return journalFileBytes;
+    }
+
+    /**
+     * Append requests the log writer's queue holds (all partitions together, rounded up to a power
+     * of two). A publishing thread that finds it full waits until the writer drains it: this is the
+     * log's back-pressure. Default 16384.
+     */
+    public int appendQueueCapacity() {
+        return appendQueueCapacity;
     }
 
     /** What the log checks frame by frame when it opens. Default {@link VerifyOnStartup#UNFLUSHED}. */
@@ -264,6 +276,7 @@ public final class GmqConfig {
         private long retentionBytes = -1;
         private int indexIntervalBytes = 4096;
         private long journalFileBytes = 64L * 1024 * 1024;
+        private int appendQueueCapacity = 16 * 1024;
         private VerifyOnStartup verifyOnStartup = VerifyOnStartup.UNFLUSHED;
         private int maxMessageBytes = 1024 * 1024;
         private int maxBatchBytes = 16 * 1024 * 1024;
@@ -330,6 +343,12 @@ public final class GmqConfig {
 
         public Builder indexIntervalBytes(int bytes) {
             this.indexIntervalBytes = bytes;
+            return this;
+        }
+
+        /** See {@link GmqConfig#appendQueueCapacity()}. */
+        public Builder appendQueueCapacity(int requests) {
+            this.appendQueueCapacity = requests;
             return this;
         }
 
@@ -434,6 +453,9 @@ public final class GmqConfig {
             require(
                     journalFileBytes == 0 || journalFileBytes >= 64 * 1024,
                     "journalFileBytes must be 0 (no commit journal) or at least 65536, was " + journalFileBytes);
+            require(
+                    appendQueueCapacity >= 2 && appendQueueCapacity <= 1 << 24,
+                    "appendQueueCapacity must be 2..16777216, was " + appendQueueCapacity);
             require(maxMessageBytes >= 1, "maxMessageBytes must be positive");
             require(maxBatchBytes >= maxMessageBytes, "maxBatchBytes must be at least maxMessageBytes");
             require(positive(sessionTimeout), "sessionTimeout must be positive");

@@ -12,7 +12,6 @@ import io.gmq.TopicPartition;
 import io.gmq.internal.topic.TopicNames;
 import io.gmq.storage.AppendResult;
 import io.gmq.storage.BatchBuilder;
-import io.gmq.storage.BatchFormat;
 import io.gmq.storage.Storage;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -22,9 +21,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -39,17 +40,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BrokerEngine implements AutoCloseable {
     private final Storage storage;
     private final GmqConfig config;
-    private final Partitioner partitioner = new Partitioner();
     private final ConcurrentHashMap<String, TopicInfo> topicCache = new ConcurrentHashMap<>();
     private final Set<GroupSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final ExecutorService deliveryExecutor;
     private final ScheduledExecutorService groupExecutor;
     /**
-     * Per topic, two accumulators per partition: index {@code 2 * partition} for QoS 0 and
-     * {@code 2 * partition + 1} for QoS 1 (a frame carries one QoS). Keyed by topic name so the
-     * publish path allocates no key.
+     * Runs append completions, and with them the callers' callbacks and the next batches they
+     * send, off the log's threads: a publish from there could wait for the append queue that only
+     * those threads drain (see {@link PublishBatcher}). One thread, so completions keep their order.
      */
-    private final ConcurrentHashMap<String, PublishAccumulator[]> accumulators = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor publishCompletions;
+
+    private final PublishBatcher batcher;
 
     private volatile boolean closed;
 
@@ -60,6 +62,18 @@ public final class BrokerEngine implements AutoCloseable {
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(2, named("gmq-group"));
         timers.setRemoveOnCancelPolicy(true);
         this.groupExecutor = timers;
+        this.publishCompletions = new ThreadPoolExecutor(
+                1,
+                1,
+                0,
+                TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(),
+                named("gmq-publish"),
+                // After close: append fails at once (the engine is closed), so running the
+                // completion where it is can no longer send anything to the log.
+                (task, executor) -> task.run());
+        this.batcher = new PublishBatcher(
+                PublishBatcher.Policy.embedded(config.maxBatchBytes()), this::send, null, config.timeSource());
     }
 
     private static ThreadFactory named(String prefix) {
@@ -113,28 +127,7 @@ public final class BrokerEngine implements AutoCloseable {
     /** Forgets cached metadata (after a delete, or when storage says the topic changed). */
     public void invalidateTopic(String topic) {
         topicCache.remove(topic);
-        partitioner.forget(topic);
-        accumulators.remove(topic);
-    }
-
-    private PublishAccumulator accumulator(TopicInfo t, int partition, QoS qos) {
-        PublishAccumulator[] all = accumulators.get(t.name());
-        if (all == null || all.length != 2 * t.partitions()) {
-            all = new PublishAccumulator[2 * t.partitions()];
-            for (int p = 0; p < t.partitions(); p++) {
-                TopicPartition tp = new TopicPartition(t.name(), p);
-                all[2 * p] = new PublishAccumulator(this, tp, false, (short) 0, config.maxBatchBytes());
-                all[2 * p + 1] = new PublishAccumulator(
-                        this, tp, true, BatchFormat.ATTR_QOS_AT_LEAST_ONCE, config.maxBatchBytes());
-            }
-            PublishAccumulator[] raced = accumulators.putIfAbsent(t.name(), all);
-            if (raced != null && raced.length == all.length) {
-                all = raced;
-            } else if (raced != null) {
-                accumulators.put(t.name(), all);
-            }
-        }
-        return all[2 * partition + (qos == QoS.AT_LEAST_ONCE ? 1 : 0)];
+        batcher.forget(topic);
     }
 
     /** Routes and publishes one message. */
@@ -142,15 +135,7 @@ public final class BrokerEngine implements AutoCloseable {
         try {
             checkOpen();
             checkMessageSize(r);
-            TopicInfo t = topic(r.topic());
-            int partition = partitioner.choose(
-                    r.topic(),
-                    r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(),
-                    r.key(),
-                    t.partitions());
-            long timestamp =
-                    r.timestamp() >= 0 ? r.timestamp() : config.timeSource().wallMillis();
-            return accumulator(t, partition, r.qos()).add(timestamp, r.key(), r.payload(), r.headers());
+            return batcher.publish(r, topic(r.topic()).partitions(), false, 0L);
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -164,6 +149,20 @@ public final class BrokerEngine implements AutoCloseable {
         }
         return CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
                 .thenApply(v -> futures.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** The embedded transport of {@link #batcher}: an append whose completion runs on {@link #publishCompletions}. */
+    private void send(PublishBatcher.Batch batch) {
+        append(batch.topicPartition(), batch.frame(), batch.qos() == QoS.AT_LEAST_ONCE)
+                .whenCompleteAsync(
+                        (appended, e) -> {
+                            if (e != null) {
+                                batch.fail(e);
+                            } else {
+                                batch.complete(appended.baseOffset());
+                            }
+                        },
+                        publishCompletions);
     }
 
     /** Appends a producer-built frame after checking the topic and partition. */
@@ -259,9 +258,11 @@ public final class BrokerEngine implements AutoCloseable {
         }
         groupExecutor.shutdown();
         deliveryExecutor.shutdown();
+        publishCompletions.shutdown();
         try {
             groupExecutor.awaitTermination(5, TimeUnit.SECONDS);
             deliveryExecutor.awaitTermination(5, TimeUnit.SECONDS);
+            publishCompletions.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -6,40 +6,29 @@ import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
 import io.gmq.QoS;
 import io.gmq.TimeSource;
-import io.gmq.broker.Partitioner;
+import io.gmq.broker.PublishBatcher;
 import io.gmq.client.ClientConfig;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.PublishAck;
 import io.gmq.proto.PublishBatch;
-import io.gmq.storage.BatchBuilder;
-import io.gmq.storage.BatchFormat;
 import io.gmq.storage.BatchFrame;
 import io.gmq.wire.GrpcErrors;
 import io.gmq.wire.Protos;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToIntFunction;
 
 /**
- * The publishing half of the network client: routes each message, accumulates one open batch per
- * (topic, partition, QoS), sends it as one {@link PublishBatch} and completes the messages'
- * futures from its ack.
- *
- * <p>When a batch goes out: at once if no batch of its (topic, partition, QoS) awaits its ack, so a
- * lone message at a low rate is never held back by the linger; otherwise when it reaches
- * {@link ClientConfig#maxBatchBytes()} or after {@link ClientConfig#linger()}. Under load there is
- * always a batch in flight, so batches fill as before; sending the open batch as soon as an ack
- * returns (ack clocking) was measured too and made smaller batches and lower throughput.
+ * The publishing half of the network client: the transport of a {@link PublishBatcher}, which
+ * routes each message and decides when a batch leaves ({@link PublishBatcher.Policy#network}: at
+ * once when no batch of its (topic, partition, QoS) awaits its ack, else when full or after
+ * {@link ClientConfig#linger()}). This class sends each sealed batch as one {@link PublishBatch}
+ * and completes it from its ack.
  *
  * <p>At-least-once across broker loss: a sent batch stays in {@link #inFlight} until acked. When a
  * new session opens, unacknowledged QoS 1 batches are sent again in request-id order (the broker
@@ -56,6 +45,10 @@ import java.util.function.ToIntFunction;
  * </ul>
  * The sweep runs under the connection's lock, as every write of a batch does, so a batch is either
  * written or expired as never sent, not both.
+ *
+ * <p>Acks arrive on the connection's thread, which must never wait for the batcher's lock (a
+ * publish holding it may be waiting for an in-flight permit that only an ack releases): the network
+ * policy completes batches without that lock.
  */
 final class Producer {
     private final ClientConfig config;
@@ -65,63 +58,14 @@ final class Producer {
     private final long timeoutNanos;
     private final ToIntFunction<String> partitionCount;
     private final Runnable invalidateMetadata;
-    private final Partitioner partitioner = new Partitioner();
-    /** Stamps each sealed frame's CRC32C (guarded by this: batches are sealed under this lock). */
+    /** Stamps each frame's CRC32C before it is sent (guarded by the connection: frames are sent under its lock). */
     private final BatchFrame crcStamp = new BatchFrame();
 
     private final Semaphore inFlightPermits;
-    private final Map<BatchKey, OpenBatch> open = new HashMap<>();
-    /**
-     * Keyless messages stick to one partition per topic and QoS until that batch is sent. Keyed by
-     * a record over the caller's topic String (whose hash is cached), not a concatenated String:
-     * building and hashing a new String per publish was the producer thread's top cost.
-     */
-    private final Map<StickyKey, Integer> sticky = new HashMap<>();
-
-    /** A batch is sent without waiting while fewer than this many of its key await their ack. */
-    static final int EAGER_IN_FLIGHT = 1;
-
-    /** Smallest initial capacity of a batch's buffer. */
-    private static final int MIN_BATCH_CAPACITY = 4096;
-
-    /**
-     * Sent, unacknowledged batches per key. Concurrent, not guarded by this: acks decrement it on
-     * the connection's thread, which must never wait for the producer lock (a publish holding it
-     * may be waiting for an in-flight permit that only an ack releases).
-     */
-    private final ConcurrentHashMap<BatchKey, Integer> unackedPerKey = new ConcurrentHashMap<>();
+    private final PublishBatcher batcher;
 
     private final ConcurrentSkipListMap<Long, InFlight> inFlight = new ConcurrentSkipListMap<>();
     private long nextRequestId = 1;
-
-    private record BatchKey(String topic, int partition, QoS qos) {}
-
-    private record StickyKey(String topic, QoS qos) {}
-
-    private static final class OpenBatch {
-        final BatchKey key;
-        /** Used once: its array becomes the sent frame (no copy), so it is sized to need no growth. */
-        final BatchBuilder builder;
-
-        final List<CompletableFuture<PublishResult>> futures = new ArrayList<>();
-        /** When the earliest publish of this batch was called: its deadline is the batch's. */
-        long firstCallNanos = Long.MAX_VALUE;
-
-        ScheduledFuture<?> lingerTask;
-        /** Taken out of the open set (guarded by the producer's lock). */
-        boolean sealed;
-
-        OpenBatch(BatchKey key, int capacity) {
-            this.key = key;
-            this.builder = new BatchBuilder(capacity);
-        }
-    }
-
-    /** Size of the last batch sealed (guarded by this): the next one is presized from it. */
-    private int lastBatchBytes;
-
-    /** The open batch the last keyless message joined (guarded by this); a shortcut, not a state. */
-    private OpenBatch stickyBatch;
 
     /**
      * A sealed batch awaiting its ack; {@code sentEpoch} is the last session it was written to (0:
@@ -129,22 +73,13 @@ final class Producer {
      */
     private static final class InFlight {
         final long requestId;
-        final BatchKey key;
-        final ByteBuffer frame;
-        final List<CompletableFuture<PublishResult>> futures;
+        final PublishBatcher.Batch batch;
         final long deadlineNanos;
         int sentEpoch;
 
-        InFlight(
-                long requestId,
-                BatchKey key,
-                ByteBuffer frame,
-                List<CompletableFuture<PublishResult>> futures,
-                long deadlineNanos) {
+        InFlight(long requestId, PublishBatcher.Batch batch, long deadlineNanos) {
             this.requestId = requestId;
-            this.key = key;
-            this.frame = frame;
-            this.futures = futures;
+            this.batch = batch;
             this.deadlineNanos = deadlineNanos;
         }
     }
@@ -164,6 +99,8 @@ final class Producer {
         this.partitionCount = partitionCount;
         this.invalidateMetadata = invalidateMetadata;
         this.inFlightPermits = new Semaphore(config.maxInFlightBatches());
+        this.batcher = new PublishBatcher(
+                PublishBatcher.Policy.network(config.maxBatchBytes(), config.linger()), this::send, timer, time);
     }
 
     /**
@@ -198,17 +135,16 @@ final class Producer {
             }
         }
         for (int i = 0; i < expired.size(); i++) {
-            InFlight batch = expired.get(i);
             inFlightPermits.release();
-            uncount(batch.key);
-            failAll(batch.futures, causes.get(i));
+            expired.get(i).batch.fail(causes.get(i));
         }
     }
 
     /** The error of a batch past its deadline: never sent (safe to publish again) or indeterminate. */
     private GmqException overdue(InFlight batch) {
-        String what = batch.futures.size() == 1 ? "publish" : batch.futures.size() + " publishes";
-        String where = "to '" + batch.key.topic() + "' partition " + batch.key.partition();
+        int records = batch.batch.recordCount();
+        String what = records == 1 ? "publish" : records + " publishes";
+        String where = "to '" + batch.batch.topic() + "' partition " + batch.batch.partition();
         long ms = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
         if (batch.sentEpoch == 0) {
             return new GmqException(
@@ -223,88 +159,18 @@ final class Producer {
                         + " indeterminate: it may or may not be stored, and it will not be sent again");
     }
 
-    /** Adds a message to its partition's open batch; with {@code sendNow} sends that batch at once. */
+    /**
+     * Adds a message to its partition's open batch; with {@code sendNow} sends that batch at once.
+     * The topic's partition count is looked up (maybe a call to the broker) before the batcher's
+     * lock is taken.
+     */
     CompletableFuture<PublishResult> publish(PublishRequest r, boolean sendNow, long calledNanos) {
-        int partitions = partitionCount.applyAsInt(r.topic());
-        CompletableFuture<PublishResult> f = new CompletableFuture<>();
-        synchronized (this) {
-            boolean keyless = r.partition() == PublishRequest.ANY_PARTITION && r.key() == null;
-            OpenBatch b;
-            BatchKey key;
-            if (keyless
-                    && stickyBatch != null
-                    && stickyBatch.key.topic() == r.topic() // identity: the caller's String, usually a constant
-                    && stickyBatch.key.qos() == r.qos()
-                    && !stickyBatch.sealed
-                    && stickyBatch.key.partition() < partitions) {
-                // The common case of a stream of keyless messages: the batch the last one joined
-                // is still open, so no key objects and no map lookups for this one.
-                b = stickyBatch;
-                key = b.key;
-            } else {
-                key = new BatchKey(r.topic(), choosePartition(r, keyless, partitions), r.qos());
-                b = open.get(key);
-            }
-            int recordSize = BatchBuilder.recordSize(r.key(), r.payload().length, r.headers());
-            if (b != null && b.builder.sizeInBytes() + recordSize > config.maxBatchBytes()) {
-                seal(b); // full: send it, start a new one
-                b = null;
-            }
-            // A batch opened while none of its key awaits an ack leaves with its first record; one
-            // that exists already was opened behind an unacknowledged batch and fills as usual.
-            boolean eager = false;
-            if (b == null) {
-                int capacity = Math.min(
-                        config.maxBatchBytes() + BatchFormat.HEADER_LENGTH,
-                        Math.max(MIN_BATCH_CAPACITY, lastBatchBytes + lastBatchBytes / 4));
-                b = new OpenBatch(key, Math.max(capacity, recordSize + BatchFormat.HEADER_LENGTH));
-                open.put(key, b);
-                eager = unackedPerKey.getOrDefault(key, 0) < EAGER_IN_FLIGHT;
-            }
-            if (keyless) {
-                stickyBatch = b;
-            }
-            long ts = r.timestamp() >= 0 ? r.timestamp() : System.currentTimeMillis();
-            b.builder.add(ts, r.key(), r.payload(), r.headers());
-            b.futures.add(f);
-            b.firstCallNanos = Math.min(b.firstCallNanos, calledNanos);
-            if (sendNow
-                    || b.builder.sizeInBytes() >= config.maxBatchBytes()
-                    || config.linger().isZero()
-                    || eager) {
-                seal(b);
-            } else if (b.lingerTask == null) {
-                OpenBatch lingering = b;
-                b.lingerTask = timer.schedule(
-                        () -> sendOpen(lingering), config.linger().toNanos(), TimeUnit.NANOSECONDS);
-            }
-        }
-        return f;
-    }
-
-    /** The partition of {@code r}: by its explicit partition or key, else the topic's sticky one (lock held). */
-    private int choosePartition(PublishRequest r, boolean keyless, int partitions) {
-        if (!keyless) {
-            return partitioner.choose(
-                    r.topic(),
-                    r.partition() == PublishRequest.ANY_PARTITION ? null : r.partition(),
-                    r.key(),
-                    partitions);
-        }
-        StickyKey stickyKey = new StickyKey(r.topic(), r.qos());
-        Integer p = sticky.get(stickyKey);
-        if (p == null || p >= partitions) {
-            p = partitioner.nextSpreadPartition(r.topic(), partitions);
-            sticky.put(stickyKey, p);
-        }
-        return p;
+        return batcher.publish(r, partitionCount.applyAsInt(r.topic()), sendNow, calledNanos);
     }
 
     /** Sends every open batch now. */
-    synchronized void flush() {
-        for (OpenBatch b : new ArrayList<>(open.values())) {
-            seal(b);
-        }
+    void flush() {
+        batcher.flush();
     }
 
     /** Waits until every sent batch is acknowledged or failed, up to {@code timeoutMillis}. */
@@ -321,8 +187,7 @@ final class Producer {
                 return false;
             }
             try {
-                CompletableFuture.allOf(first.futures.toArray(new CompletableFuture<?>[0]))
-                        .get(left, TimeUnit.MILLISECONDS);
+                first.batch.whenDone().get(left, TimeUnit.MILLISECONDS);
             } catch (Exception e) {
                 // failed or timed out: the loop checks the deadline
             }
@@ -330,66 +195,31 @@ final class Producer {
         return true;
     }
 
-    private synchronized void sendOpen(OpenBatch b) {
-        if (open.get(b.key) == b) {
-            seal(b);
-        }
-    }
-
     /**
-     * Removes {@code b} from the open set and sends it. Runs under this lock, so request ids, and
-     * with them the order batches reach the broker, follow the order batches were sealed.
+     * The batcher's transport: takes an in-flight permit (waiting up to the batch's deadline),
+     * gives the batch the next request id and writes it if a session is open. Runs under the
+     * batcher's lock, so request ids, and with them the order batches reach the broker, follow the
+     * order batches were sealed.
      */
-    private void seal(OpenBatch b) {
-        b.sealed = true;
-        lastBatchBytes = b.builder.sizeInBytes();
-        open.remove(b.key);
-        forgetSticky(b.key);
-        unackedPerKey.merge(b.key, 1, Integer::sum);
-        send(b);
-    }
-
-    /** One fewer batch of {@code key} awaits its ack (acknowledged, failed, or never sent). */
-    private void uncount(BatchKey key) {
-        unackedPerKey.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
-    }
-
-    private void forgetSticky(BatchKey key) {
-        StickyKey stickyKey = new StickyKey(key.topic(), key.qos());
-        Integer p = sticky.get(stickyKey);
-        if (p != null && p == key.partition()) {
-            sticky.remove(stickyKey);
-        }
-    }
-
-    private void send(OpenBatch b) {
-        if (b.lingerTask != null) {
-            b.lingerTask.cancel(false);
-        }
-        b.builder.attributes(b.key.qos() == QoS.AT_LEAST_ONCE ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
-        ByteBuffer frame = b.builder.build(); // the builder is dropped: its array is the frame's now
-        crcStamp.wrap(frame, 0).stampCrc(); // storage verifies it before appending: end-to-end integrity
-        long deadline = b.firstCallNanos + timeoutNanos;
+    private void send(PublishBatcher.Batch b) {
+        long deadline = b.firstCallNanos() + timeoutNanos;
         try {
             if (!inFlightPermits.tryAcquire(Math.max(0, deadline - time.nanoTime()), TimeUnit.NANOSECONDS)) {
-                uncount(b.key); // never sent
-                failAll(
-                        b.futures,
-                        new GmqException(
-                                ErrorCode.RESOURCE_EXHAUSTED,
-                                config.maxInFlightBatches()
-                                        + " publish batches are awaiting acks; the broker is slower than the producer"));
+                b.fail(new GmqException(
+                        ErrorCode.RESOURCE_EXHAUSTED,
+                        config.maxInFlightBatches()
+                                + " publish batches are awaiting acks; the broker is slower than the producer"));
                 return;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            uncount(b.key);
-            failAll(b.futures, new GmqException(ErrorCode.UNAVAILABLE, "interrupted while publishing"));
+            b.fail(new GmqException(ErrorCode.UNAVAILABLE, "interrupted while publishing"));
             return;
         }
         synchronized (connection) {
+            crcStamp.wrap(b.frame(), 0).stampCrc(); // storage verifies it before appending: end-to-end integrity
             long id = nextRequestId++;
-            InFlight batch = new InFlight(id, b.key, frame, b.futures, deadline);
+            InFlight batch = new InFlight(id, b, deadline);
             inFlight.put(id, batch);
             transmit(batch, currentEpochIfConnected());
         }
@@ -413,13 +243,13 @@ final class Producer {
         boolean sent = connection.send(ClientFrame.newBuilder()
                 .setPublish(PublishBatch.newBuilder()
                         .setRequestId(batch.requestId)
-                        .setTopic(batch.key.topic())
-                        .setPartition(batch.key.partition())
+                        .setTopic(batch.batch.topic())
+                        .setPartition(batch.batch.partition())
                         .setQos(
-                                batch.key.qos() == QoS.AT_LEAST_ONCE
+                                batch.batch.qos() == QoS.AT_LEAST_ONCE
                                         ? io.gmq.proto.QoS.QOS_AT_LEAST_ONCE
                                         : io.gmq.proto.QoS.QOS_AT_MOST_ONCE)
-                        .setBatch(Protos.bytes(batch.frame)))
+                        .setBatch(Protos.bytes(batch.batch.frame())))
                 .build());
         if (sent) {
             batch.sentEpoch = epoch;
@@ -430,7 +260,7 @@ final class Producer {
     void onConnected(int epoch) {
         sessionEpoch = epoch;
         for (InFlight batch : inFlight.values()) {
-            if (batch.sentEpoch != 0 && batch.key.qos() == QoS.AT_MOST_ONCE) {
+            if (batch.sentEpoch != 0 && batch.batch.qos() == QoS.AT_MOST_ONCE) {
                 complete(
                         batch.requestId,
                         new GmqException(
@@ -453,7 +283,7 @@ final class Producer {
                 invalidateMetadata.run();
             }
             boolean withinTimeout = time.nanoTime() - batch.deadlineNanos < 0;
-            if (e.code() == ErrorCode.UNAVAILABLE && batch.key.qos() == QoS.AT_LEAST_ONCE && withinTimeout) {
+            if (e.code() == ErrorCode.UNAVAILABLE && batch.batch.qos() == QoS.AT_LEAST_ONCE && withinTimeout) {
                 // The broker lost its storage for a moment: try again soon, until the deadline.
                 timer.schedule(
                         () -> {
@@ -474,40 +304,22 @@ final class Producer {
             return;
         }
         inFlightPermits.release();
-        uncount(batch.key); // acknowledged or failed
-        long base = ack.getBaseOffset();
-        for (int i = 0; i < batch.futures.size(); i++) {
-            batch.futures.get(i).complete(new PublishResult(batch.key.topic(), batch.key.partition(), base + i));
-        }
+        batch.batch.complete(ack.getBaseOffset());
     }
 
     private void complete(long requestId, GmqException e) {
         InFlight batch = inFlight.remove(requestId);
         if (batch != null) {
             inFlightPermits.release();
-            failAll(batch.futures, e);
-            uncount(batch.key); // acknowledged or failed
+            batch.batch.fail(e);
         }
     }
 
     /** Fails everything open and in flight (client closing). */
     void failEverything(GmqException e) {
-        List<OpenBatch> all;
-        synchronized (this) {
-            all = new ArrayList<>(open.values());
-            open.clear();
-        }
-        for (OpenBatch b : all) {
-            failAll(b.futures, e);
-        }
+        batcher.failOpen(e);
         for (Long id : List.copyOf(inFlight.keySet())) {
             complete(id, e);
-        }
-    }
-
-    private static void failAll(List<CompletableFuture<PublishResult>> futures, GmqException e) {
-        for (CompletableFuture<PublishResult> f : futures) {
-            f.completeExceptionally(e);
         }
     }
 }

@@ -68,7 +68,7 @@ public final class LogManager implements AutoCloseable {
         this.journal = config.flushPolicy().syncBeforeAck() && config.journalFileBytes() > 0
                 ? new CommitJournal(journalDir, io, config.journalFileBytes())
                 : null;
-        this.writer = new LogWriter(config.flushPolicy(), config.timeSource(), journal);
+        this.writer = new LogWriter(config.flushPolicy(), config.timeSource(), journal, config.appendQueueCapacity());
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "gmq-log-scheduler");
             t.setDaemon(true);

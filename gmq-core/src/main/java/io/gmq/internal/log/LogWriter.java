@@ -38,12 +38,10 @@ import org.slf4j.LoggerFactory;
  */
 final class LogWriter {
     private static final Logger LOG = LoggerFactory.getLogger(LogWriter.class);
-    private static final int QUEUE_CAPACITY = 16 * 1024;
     private static final int MAX_REQUESTS_PER_CYCLE = 4096;
     private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    private final ManyToOneConcurrentArrayQueue<AppendRequest> queue =
-            new ManyToOneConcurrentArrayQueue<>(QUEUE_CAPACITY);
+    private final ManyToOneConcurrentArrayQueue<AppendRequest> queue;
     private final boolean pipelinedSync;
     private final TimeSource clock;
     private final Thread writerThread;
@@ -69,8 +67,12 @@ final class LogWriter {
     private volatile boolean stopRequested;
     private volatile boolean forceRequested;
 
-    /** @param journal the commit journal, or null for none (it is used under SYNC only) */
-    LogWriter(FlushPolicy policy, TimeSource clock, CommitJournal journal) {
+    /**
+     * @param journal the commit journal, or null for none (it is used under SYNC only)
+     * @param queueCapacity append requests the queue holds ({@link io.gmq.GmqConfig#appendQueueCapacity()})
+     */
+    LogWriter(FlushPolicy policy, TimeSource clock, CommitJournal journal, int queueCapacity) {
+        this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
         this.pipelinedSync = policy.syncBeforeAck();
         this.journal = pipelinedSync ? journal : null;
         this.clock = clock;
