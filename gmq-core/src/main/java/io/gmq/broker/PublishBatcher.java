@@ -326,27 +326,32 @@ public final class PublishBatcher {
 
     /**
      * Opens {@code k}'s next batch. One that leaves with its first message is sized for exactly
-     * that; one that fills is presized from the last batch of its key that filled (plus a quarter),
-     * so its array rarely grows and becomes the frame without a copy. A lone message never
-     * allocates the size of a full batch.
+     * that. One that fills either reuses its key's builder, whose frame is copied out at the seal
+     * ({@link Policy#sealOnCompletion()}: under load the seal runs on the completing thread, so the
+     * producers keep writing into memory already touched, and the copy is not theirs), or gets a
+     * builder presized from the last batch of its key that filled (plus a quarter), whose array
+     * becomes the frame without a copy (a seal by linger or size, which the producers pay for
+     * either way). A lone message never allocates the size of a full batch.
      */
     private Batch open(KeyState k, int recordSize, boolean single) {
         int needed = recordSize + BatchFormat.HEADER_LENGTH;
-        int capacity;
-        int records;
+        Batch b;
         if (single) {
-            capacity = needed;
-            records = 1;
+            b = new Batch(this, k, new BatchBuilder(needed), 1, false, false);
+        } else if (policy.sealOnCompletion()) {
+            BatchBuilder reused = k.spare != null ? k.spare.reset() : new BatchBuilder(MIN_BATCH_CAPACITY);
+            k.spare = null;
+            b = new Batch(this, k, reused, Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4), true, true);
         } else {
             int last = k.lastBatchBytes;
-            capacity = Math.max(
+            int capacity = Math.max(
                     needed,
                     Math.min(
                             policy.maxBatchBytes() + BatchFormat.HEADER_LENGTH,
                             Math.max(MIN_BATCH_CAPACITY, last + last / 4)));
-            records = Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4);
+            int records = Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4);
+            b = new Batch(this, k, new BatchBuilder(capacity), records, true, false);
         }
-        Batch b = new Batch(this, k, capacity, records, !single);
         k.open = b;
         return b;
     }
@@ -400,7 +405,12 @@ public final class PublishBatcher {
             k.lastBatchRecords = b.futures.size();
         }
         b.builder.attributes(k.qosIndex == 1 ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
-        b.frame = b.builder.build(); // the builder is dropped: its array is the frame's now
+        if (b.reusedBuilder) {
+            b.frame = b.builder.buildCopy(); // the builder goes back to its key for the next batch
+            k.spare = b.builder;
+        } else {
+            b.frame = b.builder.build(); // the builder is dropped: its array is the frame's now
+        }
         b.builder = null;
         k.inFlight.incrementAndGet();
         sealed.addLast(b);
@@ -470,6 +480,8 @@ public final class PublishBatcher {
 
         int lastBatchBytes;
         int lastBatchRecords;
+        /** The builder the key's next filling batch reuses (guarded by the batcher; sealOnCompletion only). */
+        BatchBuilder spare;
 
         KeyState(TopicState topic, TopicPartition tp, QoS qos, int qosIndex) {
             this.topic = topic;
@@ -491,12 +503,21 @@ public final class PublishBatcher {
         private boolean firstCallSet;
         /** Opened to fill (not to leave with its first message): its size presizes the next. */
         private final boolean filling;
+        /** Its builder is its key's, reused: the frame is a copy. */
+        private final boolean reusedBuilder;
 
-        private Batch(PublishBatcher owner, KeyState key, int capacity, int records, boolean filling) {
+        private Batch(
+                PublishBatcher owner,
+                KeyState key,
+                BatchBuilder builder,
+                int records,
+                boolean filling,
+                boolean reusedBuilder) {
             this.owner = owner;
             this.key = key;
             this.filling = filling;
-            this.builder = new BatchBuilder(capacity);
+            this.reusedBuilder = reusedBuilder;
+            this.builder = builder;
             this.futures = new ArrayList<>(records);
         }
 
