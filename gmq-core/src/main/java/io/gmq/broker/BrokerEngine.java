@@ -152,7 +152,7 @@ public final class BrokerEngine implements AutoCloseable {
     }
 
     /** The embedded transport of {@link #batcher}: an append whose completion runs on {@link #publishCompletions}. */
-    private void send(PublishBatcher.Batch batch) {
+    private void send(ProducerBatch batch) {
         append(batch.topicPartition(), batch.frame(), batch.qos() == QoS.AT_LEAST_ONCE)
                 .whenCompleteAsync(
                         (appended, e) -> {

@@ -9,7 +9,6 @@ import io.gmq.TopicPartition;
 import io.gmq.internal.topic.TopicNames;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -61,7 +59,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * sealed, while other threads go on adding messages to open batches (a frame's validation and
  * write do not stall producers). A thread that sealed a batch waits for the send lock: a slow
  * transport slows the producers that fill batches, it does not queue sealed batches without bound.
- * A completion ({@link Batch#complete}, {@link Batch#fail}) takes the locks only with
+ * A completion ({@link ProducerBatch#complete}, {@link ProducerBatch#fail}) takes the locks only with
  * {@code sealOnCompletion}, so a transport whose {@code send} waits for a completion (the network
  * client waits for an in-flight permit) must not use it. Completions run the callers' callbacks, which may publish: a transport must never
  * complete a batch on a thread that such a publish could stop, such as the log's writer or syncer
@@ -79,11 +77,11 @@ public final class PublishBatcher {
     @FunctionalInterface
     public interface Transport {
         /**
-         * Sends {@code batch}; later completes it exactly once with {@link Batch#complete} or
-         * {@link Batch#fail}. Called one batch at a time, in seal order, under the batcher's send
+         * Sends {@code batch}; later completes it exactly once with {@link ProducerBatch#complete} or
+         * {@link ProducerBatch#fail}. Called one batch at a time, in seal order, under the batcher's send
          * lock (not its routing lock). A runtime exception fails the batch.
          */
-        void send(Batch batch);
+        void send(ProducerBatch batch);
     }
 
     /** When batches are sealed; see the class comment. */
@@ -139,7 +137,7 @@ public final class PublishBatcher {
     private final Partitioner partitioner = new Partitioner();
     private final Map<String, TopicState> topics = new HashMap<>();
     /** Sealed batches not yet handed to the transport, in seal order (guarded by this). */
-    private final ArrayDeque<Batch> sealed = new ArrayDeque<>();
+    private final ArrayDeque<ProducerBatch> sealed = new ArrayDeque<>();
     /** Held while handing sealed batches to the transport: one sender at a time, in order. */
     private final Object sendLock = new Object();
     /** The topic of the last publish (guarded by this): a stream to one topic looks up no map. */
@@ -175,7 +173,7 @@ public final class PublishBatcher {
      *
      * @param sendNow seal the batch with this message (a caller that waits for the result)
      * @param calledNanos when the publish was called ({@link TimeSource#nanoTime}); a batch
-     *     carries the earliest of its messages' ({@link Batch#firstCallNanos()}) for deadlines
+     *     carries the earliest of its messages' ({@link ProducerBatch#firstCallNanos()}) for deadlines
      * @throws GmqException INVALID_ARGUMENT for an explicit partition out of range
      */
     public CompletableFuture<PublishResult> publish(
@@ -190,7 +188,7 @@ public final class PublishBatcher {
         boolean toSend;
         synchronized (this) {
             KeyState k = route(topicState(r.topic(), partitions), r, partitions);
-            Batch b = k.open;
+            ProducerBatch b = k.open;
             if (b != null && b.builder.sizeInBytes() + recordSize > policy.maxBatchBytes()) {
                 seal(k); // full: this message starts the next batch
                 b = null;
@@ -209,7 +207,7 @@ public final class PublishBatcher {
             if (sendNow || eager || lingerNanos == 0 || b.builder.sizeInBytes() >= policy.maxBatchBytes()) {
                 seal(k);
             } else if (lingerNanos > 0 && b.lingerTask == null) {
-                Batch lingering = b;
+                ProducerBatch lingering = b;
                 b.lingerTask = timer.schedule(() -> sealLingering(k, lingering), lingerNanos, TimeUnit.NANOSECONDS);
             }
             toSend = !sealed.isEmpty();
@@ -248,12 +246,12 @@ public final class PublishBatcher {
 
     /** Fails every open (unsent) batch with {@code cause} (closing); sent batches are the transport's. */
     public void failOpen(GmqException cause) {
-        List<Batch> unsent = new ArrayList<>();
+        List<ProducerBatch> unsent = new ArrayList<>();
         synchronized (this) {
             for (TopicState t : topics.values()) {
                 for (KeyState k : t.keys) {
                     if (k != null && k.open != null) {
-                        Batch b = k.open;
+                        ProducerBatch b = k.open;
                         k.open = null;
                         if (b.lingerTask != null) {
                             b.lingerTask.cancel(false);
@@ -265,7 +263,7 @@ public final class PublishBatcher {
                 t.sticky[1] = null;
             }
         }
-        for (Batch b : unsent) {
+        for (ProducerBatch b : unsent) {
             b.failFutures(cause);
         }
     }
@@ -333,15 +331,16 @@ public final class PublishBatcher {
      * becomes the frame without a copy (a seal by linger or size, which the producers pay for
      * either way). A lone message never allocates the size of a full batch.
      */
-    private Batch open(KeyState k, int recordSize, boolean single) {
+    private ProducerBatch open(KeyState k, int recordSize, boolean single) {
         int needed = recordSize + BatchFormat.HEADER_LENGTH;
-        Batch b;
+        ProducerBatch b;
         if (single) {
-            b = new Batch(this, k, new BatchBuilder(needed), 1, false, false);
+            b = new ProducerBatch(this, k, new BatchBuilder(needed), 1, false, false);
         } else if (policy.sealOnCompletion()) {
             BatchBuilder reused = k.spare != null ? k.spare.reset() : new BatchBuilder(MIN_BATCH_CAPACITY);
             k.spare = null;
-            b = new Batch(this, k, reused, Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4), true, true);
+            b = new ProducerBatch(
+                    this, k, reused, Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4), true, true);
         } else {
             int last = k.lastBatchBytes;
             int capacity = Math.max(
@@ -350,13 +349,13 @@ public final class PublishBatcher {
                             policy.maxBatchBytes() + BatchFormat.HEADER_LENGTH,
                             Math.max(MIN_BATCH_CAPACITY, last + last / 4)));
             int records = Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4);
-            b = new Batch(this, k, new BatchBuilder(capacity), records, true, false);
+            b = new ProducerBatch(this, k, new BatchBuilder(capacity), records, true, false);
         }
         k.open = b;
         return b;
     }
 
-    private void sealLingering(KeyState k, Batch b) {
+    private void sealLingering(KeyState k, ProducerBatch b) {
         synchronized (this) {
             if (k.open != b) {
                 return;
@@ -374,7 +373,7 @@ public final class PublishBatcher {
     private void sendSealed() {
         synchronized (sendLock) {
             while (true) {
-                Batch b;
+                ProducerBatch b;
                 synchronized (this) {
                     b = sealed.pollFirst();
                 }
@@ -392,7 +391,7 @@ public final class PublishBatcher {
 
     /** Takes {@code k}'s open batch out, builds its frame and queues it for {@link #sendSealed} (lock held). */
     private void seal(KeyState k) {
-        Batch b = k.open;
+        ProducerBatch b = k.open;
         k.open = null;
         if (b.lingerTask != null) {
             b.lingerTask.cancel(false);
@@ -417,7 +416,7 @@ public final class PublishBatcher {
     }
 
     /** A batch of {@code k} completed: with sealOnCompletion its waiting batch may leave now. */
-    private void completed(KeyState k) {
+    void completed(KeyState k) {
         if (policy.sealOnCompletion()) {
             synchronized (this) {
                 if (k.open == null || k.inFlight.get() >= policy.eagerInFlight()) {
@@ -468,7 +467,7 @@ public final class PublishBatcher {
     }
 
     /** One (topic, partition, QoS): its open batch and how many of its batches are in flight. */
-    private static final class KeyState {
+    static final class KeyState {
         final TopicState topic;
         final TopicPartition tp;
         final QoS qos;
@@ -476,7 +475,7 @@ public final class PublishBatcher {
         /** Sent and not completed; completions decrement it without the lock. */
         final AtomicInteger inFlight = new AtomicInteger();
         /** Guarded by the batcher. */
-        Batch open;
+        ProducerBatch open;
 
         int lastBatchBytes;
         int lastBatchRecords;
@@ -488,97 +487,6 @@ public final class PublishBatcher {
             this.tp = tp;
             this.qos = qos;
             this.qosIndex = qosIndex;
-        }
-    }
-
-    /** A batch of one (topic, partition, QoS): open, then sealed into one frame and sent. */
-    public static final class Batch {
-        private final PublishBatcher owner;
-        private final KeyState key;
-        private final List<CompletableFuture<PublishResult>> futures;
-        private BatchBuilder builder;
-        private ByteBuffer frame;
-        private ScheduledFuture<?> lingerTask;
-        private long firstCallNanos;
-        private boolean firstCallSet;
-        /** Opened to fill (not to leave with its first message): its size presizes the next. */
-        private final boolean filling;
-        /** Its builder is its key's, reused: the frame is a copy. */
-        private final boolean reusedBuilder;
-
-        private Batch(
-                PublishBatcher owner,
-                KeyState key,
-                BatchBuilder builder,
-                int records,
-                boolean filling,
-                boolean reusedBuilder) {
-            this.owner = owner;
-            this.key = key;
-            this.filling = filling;
-            this.reusedBuilder = reusedBuilder;
-            this.builder = builder;
-            this.futures = new ArrayList<>(records);
-        }
-
-        public TopicPartition topicPartition() {
-            return key.tp;
-        }
-
-        public String topic() {
-            return key.tp.topic();
-        }
-
-        public int partition() {
-            return key.tp.partition();
-        }
-
-        public QoS qos() {
-            return key.qos;
-        }
-
-        /** The sealed frame (base offset 0 until the log stamps it); null while open. */
-        public ByteBuffer frame() {
-            return frame;
-        }
-
-        public int recordCount() {
-            return futures.size();
-        }
-
-        /** When the earliest publish of this batch was called: its deadline is the batch's. */
-        public long firstCallNanos() {
-            return firstCallNanos;
-        }
-
-        /** Completes when every message of this batch has its result or failure. */
-        public CompletableFuture<Void> whenDone() {
-            return CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]));
-        }
-
-        /** The batch is stored from {@code baseOffset}: message i gets {@code baseOffset + i}. */
-        public void complete(long baseOffset) {
-            key.inFlight.decrementAndGet();
-            String topic = key.tp.topic();
-            int partition = key.tp.partition();
-            for (int i = 0; i < futures.size(); i++) {
-                futures.get(i).complete(new PublishResult(topic, partition, baseOffset + i));
-            }
-            owner.completed(key);
-        }
-
-        /** The batch failed as a whole: every message fails with {@code cause}. */
-        public void fail(Throwable cause) {
-            key.inFlight.decrementAndGet();
-            failFutures(cause);
-            owner.completed(key);
-        }
-
-        private void failFutures(Throwable cause) {
-            Throwable c = BrokerEngine.unwrap(cause);
-            for (int i = 0; i < futures.size(); i++) {
-                futures.get(i).completeExceptionally(c);
-            }
         }
     }
 }

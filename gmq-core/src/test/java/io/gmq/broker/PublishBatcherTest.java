@@ -35,14 +35,14 @@ class PublishBatcherTest {
 
     /** Collects what the batcher sends; the test completes batches itself. */
     private static final class RecordingTransport implements PublishBatcher.Transport {
-        final List<PublishBatcher.Batch> sent = new CopyOnWriteArrayList<>();
+        final List<ProducerBatch> sent = new CopyOnWriteArrayList<>();
 
         @Override
-        public void send(PublishBatcher.Batch batch) {
+        public void send(ProducerBatch batch) {
             sent.add(batch);
         }
 
-        PublishBatcher.Batch last() {
+        ProducerBatch last() {
             return sent.get(sent.size() - 1);
         }
     }
@@ -63,7 +63,7 @@ class PublishBatcherTest {
         return PublishRequest.of("t", payload.getBytes(StandardCharsets.UTF_8), options);
     }
 
-    private static List<String> payloads(PublishBatcher.Batch b) {
+    private static List<String> payloads(ProducerBatch b) {
         List<String> out = new ArrayList<>();
         BatchReader r = new BatchReader(b.frame().duplicate());
         while (r.next()) {
@@ -125,7 +125,7 @@ class PublishBatcherTest {
         batcher.publish(msg("c", PublishOption.qos(QoS.AT_LEAST_ONCE)), PARTITIONS, false, 0);
         batcher.flush();
         assertEquals(2, transport.sent.size());
-        for (PublishBatcher.Batch b : transport.sent) {
+        for (ProducerBatch b : transport.sent) {
             BatchReader r = new BatchReader(b.frame().duplicate());
             r.next();
             assertEquals(b.qos() == QoS.AT_LEAST_ONCE, r.atLeastOnce(), "the frame carries its batch's QoS");
@@ -141,7 +141,7 @@ class PublishBatcherTest {
         }
         batcher.flush();
         assertEquals(PARTITIONS, transport.sent.size());
-        for (PublishBatcher.Batch b : transport.sent) {
+        for (ProducerBatch b : transport.sent) {
             assertEquals(2, b.recordCount());
         }
     }
@@ -189,7 +189,7 @@ class PublishBatcherTest {
         batcher.flush();
         assertTrue(transport.sent.size() > 1);
         List<String> received = new ArrayList<>();
-        for (PublishBatcher.Batch b : transport.sent) {
+        for (ProducerBatch b : transport.sent) {
             assertTrue(b.frame().remaining() <= max, "batch of " + b.frame().remaining() + " bytes");
             received.addAll(payloads(b));
         }
@@ -324,7 +324,7 @@ class PublishBatcherTest {
             int a = actions.get(i);
             if (a >= 8 && completedUpTo < sent.sent.size()) {
                 // the "log": appends each sent batch in send order
-                PublishBatcher.Batch b = sent.sent.get(completedUpTo++);
+                ProducerBatch b = sent.sent.get(completedUpTo++);
                 List<String> log = logPerPartition.get(b.partition());
                 int base = log.size();
                 log.addAll(payloads(b));
@@ -340,13 +340,13 @@ class PublishBatcherTest {
         }
         batcher.flush();
         while (completedUpTo < sent.sent.size()) {
-            PublishBatcher.Batch b = sent.sent.get(completedUpTo++);
+            ProducerBatch b = sent.sent.get(completedUpTo++);
             List<String> log = logPerPartition.get(b.partition());
             int base = log.size();
             log.addAll(payloads(b));
             b.complete(base);
         }
-        for (PublishBatcher.Batch b : sent.sent) {
+        for (ProducerBatch b : sent.sent) {
             assertTrue(
                     b.frame().remaining() <= max || b.recordCount() == 1,
                     "batch of " + b.frame().remaining() + " bytes with " + b.recordCount() + " messages");

@@ -6,6 +6,7 @@ import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
 import io.gmq.QoS;
 import io.gmq.TimeSource;
+import io.gmq.broker.ProducerBatch;
 import io.gmq.broker.PublishBatcher;
 import io.gmq.client.ClientConfig;
 import io.gmq.proto.ClientFrame;
@@ -73,11 +74,11 @@ final class Producer {
      */
     private static final class InFlight {
         final long requestId;
-        final PublishBatcher.Batch batch;
+        final ProducerBatch batch;
         final long deadlineNanos;
         int sentEpoch;
 
-        InFlight(long requestId, PublishBatcher.Batch batch, long deadlineNanos) {
+        InFlight(long requestId, ProducerBatch batch, long deadlineNanos) {
             this.requestId = requestId;
             this.batch = batch;
             this.deadlineNanos = deadlineNanos;
@@ -201,7 +202,7 @@ final class Producer {
      * batcher's lock, so request ids, and with them the order batches reach the broker, follow the
      * order batches were sealed.
      */
-    private void send(PublishBatcher.Batch b) {
+    private void send(ProducerBatch b) {
         long deadline = b.firstCallNanos() + timeoutNanos;
         try {
             if (!inFlightPermits.tryAcquire(Math.max(0, deadline - time.nanoTime()), TimeUnit.NANOSECONDS)) {
