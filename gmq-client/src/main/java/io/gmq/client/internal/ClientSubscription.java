@@ -152,10 +152,14 @@ final class ClientSubscription implements AutoCloseable {
         connection.send(ClientFrame.newBuilder().setSubscribe(s).build());
     }
 
-    void onSubscribed(String member) {
+    void onSubscribed(String member, boolean brokerTakesCreditsInAcks) {
         this.memberId = member;
+        this.creditsInAcks = brokerTakesCreditsInAcks; // per session: the next broker may be older
         joined.complete(member);
     }
+
+    /** The current session's broker takes returned credits inside Acks (one frame per flush). */
+    private volatile boolean creditsInAcks;
 
     /** Completes with the member id of the first join, or fails with the broker's refusal. */
     CompletableFuture<String> joined() {
@@ -385,7 +389,8 @@ final class ClientSubscription implements AutoCloseable {
     }
 
     /**
-     * Sends pending acks, nacks and returned credits as (at most) two frames. Serialised on
+     * Sends pending acks, nacks and returned credits as one frame (a broker that takes credits
+     * inside Acks) or at most two. Serialised on
      * {@link #sendLock}, so acks taken from the pending maps are on the wire before anything a
      * later flush or {@link #close()} sends (an Unsubscribe overtaking acks would lose them).
      */
@@ -420,6 +425,10 @@ final class ClientSubscription implements AutoCloseable {
             pendingCredits = 0;
         }
         if (acks != null) {
+            if (credits > 0 && creditsInAcks) {
+                acks.setCredits(credits);
+                credits = 0;
+            }
             connection.send(ClientFrame.newBuilder().setAcks(acks).build());
         }
         if (credits > 0) {

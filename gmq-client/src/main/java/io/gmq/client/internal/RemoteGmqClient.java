@@ -119,7 +119,8 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
             case SUBSCRIBED -> {
                 ClientSubscription s = byId.get(f.getSubscribed().getSubscriptionId());
                 if (s != null) {
-                    s.onSubscribed(f.getSubscribed().getMemberId());
+                    s.onSubscribed(
+                            f.getSubscribed().getMemberId(), f.getSubscribed().getCreditsInAcks());
                 }
             }
             case ASSIGNMENT -> {

@@ -128,8 +128,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             case CREDITS -> {
                 SessionSubscription s = subscriptions.get(frame.getCredits().getSubscriptionId());
                 if (s != null) {
-                    s.credits.addAndGet(Math.max(0, frame.getCredits().getRecords()));
-                    s.wakeUp();
+                    returnCredits(s, frame.getCredits().getRecords());
                 }
             }
             case HEARTBEAT ->
@@ -219,7 +218,10 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             GroupSubscription g =
                     engine.subscribe(s.getGroup(), clientId, new LinkedHashSet<>(s.getTopicsList()), options, sub);
             write(ServerFrame.newBuilder()
-                    .setSubscribed(Subscribed.newBuilder().setSubscriptionId(id).setMemberId(g.memberId()))
+                    .setSubscribed(Subscribed.newBuilder()
+                            .setSubscriptionId(id)
+                            .setMemberId(g.memberId())
+                            .setCreditsInAcks(true))
                     .build());
             sub.open = true; // deliveries follow Subscribed, never precede it
             sub.wakeUp();
@@ -244,8 +246,12 @@ final class ClientSession implements StreamObserver<ClientFrame> {
 
     private void acks(Acks a) {
         SessionSubscription s = subscriptions.get(a.getSubscriptionId());
-        if (s == null || s.group == null) {
+        if (s == null) {
             return; // acks of a closed subscription: its partitions were released, the next owner redelivers
+        }
+        if (s.group == null) {
+            returnCredits(s, a.getCredits()); // not joined yet: nothing to ack
+            return;
         }
         String bad = invalidRanges(a);
         if (bad != null) {
@@ -268,6 +274,15 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             for (int i = 0; i < po.getOffsetsCount(); i++) {
                 s.group.nack(tp, po.getOffsets(i));
             }
+        }
+        returnCredits(s, a.getCredits());
+    }
+
+    /** Credits returned by a Credits frame or inside Acks: more records may be delivered. */
+    private static void returnCredits(SessionSubscription s, int records) {
+        if (records > 0) {
+            s.credits.addAndGet(records);
+            s.wakeUp();
         }
     }
 

@@ -398,6 +398,46 @@ final class BrokerServiceTest {
     }
 
     @Test
+    void creditsReturnedInsideAcksResumeDeliveriesLikeACreditsFrame() throws Exception {
+        admin.createTopic(
+                CreateTopicRequest.newBuilder().setTopic("ca").setPartitions(1).build());
+        try (SessionProbe producer = new SessionProbe(async);
+                SessionProbe consumer = new SessionProbe(async)) {
+            for (int i = 0; i < 5; i++) {
+                publishAndAwait(producer, i + 1, "ca", 0, frame(true, "m" + i));
+            }
+            consumer.send(subscribe(1, "acks-carry-credits", "ca", 2));
+            assertTrue(
+                    consumer.await(ServerFrame::hasSubscribed).getSubscribed().getCreditsInAcks(),
+                    "the broker says it takes credits inside Acks");
+            long got = 0;
+            while (got < 2) {
+                io.gmq.proto.Delivery d =
+                        consumer.await(ServerFrame::hasDelivery).getDelivery();
+                got += d.getToOffset() - d.getFromOffset();
+            }
+            assertEquals(2, got);
+            // One frame: the two records acknowledged and three records of credit returned.
+            consumer.send(ClientFrame.newBuilder()
+                    .setAcks(Acks.newBuilder()
+                            .setSubscriptionId(1)
+                            .addAcks(PartitionOffsets.newBuilder()
+                                    .setTopic("ca")
+                                    .setPartition(0)
+                                    .addRanges(0)
+                                    .addRanges(2))
+                            .setCredits(3))
+                    .build());
+            while (got < 5) {
+                io.gmq.proto.Delivery d =
+                        consumer.await(ServerFrame::hasDelivery).getDelivery();
+                got += d.getToOffset() - d.getFromOffset();
+            }
+            assertEquals(5, got);
+        }
+    }
+
+    @Test
     void resetOffsetsWhileTheGroupHasMembersIsFailedPrecondition() throws Exception {
         admin.createTopic(
                 CreateTopicRequest.newBuilder().setTopic("r").setPartitions(1).build());
