@@ -378,23 +378,24 @@ final class BrokerServiceTest {
             }
             consumer.send(subscribe(1, "slow", "c", 2));
             long got = 0;
-            while (got < 2) {
-                io.gmq.proto.Delivery d =
-                        consumer.await(ServerFrame::hasDelivery).getDelivery();
-                got += d.getToOffset() - d.getFromOffset();
-            }
+            got = receiveUpTo(consumer, got, 2);
             assertEquals(2, got);
             assertNull(consumer.awaitOrNull(ServerFrame::hasDelivery, 300), "nothing beyond the credits");
             consumer.send(ClientFrame.newBuilder()
                     .setCredits(Credits.newBuilder().setSubscriptionId(1).setRecords(3))
                     .build());
-            while (got < 5) {
-                io.gmq.proto.Delivery d =
-                        consumer.await(ServerFrame::hasDelivery).getDelivery();
-                got += d.getToOffset() - d.getFromOffset();
-            }
+            got = receiveUpTo(consumer, got, 5);
             assertEquals(5, got);
         }
+    }
+
+    /** Takes deliveries until {@code upTo} records arrived in all; returns the count. */
+    private static long receiveUpTo(SessionProbe consumer, long got, long upTo) {
+        while (got < upTo) {
+            io.gmq.proto.Delivery d = consumer.await(ServerFrame::hasDelivery).getDelivery();
+            got += d.getToOffset() - d.getFromOffset();
+        }
+        return got;
     }
 
     @Test
@@ -411,11 +412,7 @@ final class BrokerServiceTest {
                     consumer.await(ServerFrame::hasSubscribed).getSubscribed().getCreditsInAcks(),
                     "the broker says it takes credits inside Acks");
             long got = 0;
-            while (got < 2) {
-                io.gmq.proto.Delivery d =
-                        consumer.await(ServerFrame::hasDelivery).getDelivery();
-                got += d.getToOffset() - d.getFromOffset();
-            }
+            got = receiveUpTo(consumer, got, 2);
             assertEquals(2, got);
             // One frame: the two records acknowledged and three records of credit returned.
             consumer.send(ClientFrame.newBuilder()
@@ -428,11 +425,7 @@ final class BrokerServiceTest {
                                     .addRanges(2))
                             .setCredits(3))
                     .build());
-            while (got < 5) {
-                io.gmq.proto.Delivery d =
-                        consumer.await(ServerFrame::hasDelivery).getDelivery();
-                got += d.getToOffset() - d.getFromOffset();
-            }
+            got = receiveUpTo(consumer, got, 5);
             assertEquals(5, got);
         }
     }
