@@ -15,7 +15,6 @@ import io.gmq.proto.Acks;
 import io.gmq.proto.AssignmentChanged;
 import io.gmq.proto.ClientFrame;
 import io.gmq.proto.Heartbeat;
-import io.gmq.proto.PartitionOffsets;
 import io.gmq.proto.PublishAck;
 import io.gmq.proto.PublishBatch;
 import io.gmq.proto.ServerFrame;
@@ -79,6 +78,8 @@ final class ClientSession implements StreamObserver<ClientFrame> {
 
     /** Reads publish frame headers; inbound frames of a stream arrive one at a time. */
     private final BatchFrame publishCursor = new BatchFrame();
+    /** Applies Acks frames; inbound frames of a stream arrive one at a time, so one per session. */
+    private final AckFrames ackFrames = new AckFrames();
 
     /**
      * Frames handled but not yet requested again, and how many to request at once: asking the
@@ -128,7 +129,7 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             case CREDITS -> {
                 SessionSubscription s = subscriptions.get(frame.getCredits().getSubscriptionId());
                 if (s != null) {
-                    returnCredits(s, frame.getCredits().getRecords());
+                    s.returnCredits(frame.getCredits().getRecords());
                 }
             }
             case HEARTBEAT ->
@@ -241,88 +242,19 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                 .build());
     }
 
-    /** Offsets or ranges of one PartitionOffsets for the group; inbound frames of a stream arrive one at a time. */
-    private long[] ackScratch = new long[1024];
-
     private void acks(Acks a) {
         SessionSubscription s = subscriptions.get(a.getSubscriptionId());
         if (s == null) {
             return; // acks of a closed subscription: its partitions were released, the next owner redelivers
         }
-        if (s.group == null) {
-            returnCredits(s, a.getCredits()); // not joined yet: nothing to ack
-            return;
-        }
-        String bad = invalidRanges(a);
-        if (bad != null) {
-            sessionError(a.getSubscriptionId(), GmqException.invalidArgument(bad)); // nothing of the frame applied
-            return;
-        }
-        for (PartitionOffsets po : a.getAcksList()) {
-            TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
-            int n = po.getOffsetsCount();
-            if (n > 0) {
-                s.group.ackAll(tp, scratch(po.getOffsetsList(), n), n); // one lock acquisition per partition
-            }
-            int r = po.getRangesCount();
-            if (r > 0) {
-                s.group.ackRanges(tp, scratch(po.getRangesList(), r), r / 2);
+        if (s.group != null) { // not joined yet: nothing to ack, credits only
+            String bad = ackFrames.apply(s.group, a);
+            if (bad != null) {
+                sessionError(a.getSubscriptionId(), GmqException.invalidArgument(bad)); // nothing of the frame applied
+                return;
             }
         }
-        for (PartitionOffsets po : a.getNacksList()) {
-            TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
-            for (int i = 0; i < po.getOffsetsCount(); i++) {
-                s.group.nack(tp, po.getOffsets(i));
-            }
-        }
-        returnCredits(s, a.getCredits());
-    }
-
-    /** Credits returned by a Credits frame or inside Acks: more records may be delivered. */
-    private static void returnCredits(SessionSubscription s, int records) {
-        if (records > 0) {
-            s.credits.addAndGet(records);
-            s.wakeUp();
-        }
-    }
-
-    private long[] scratch(List<Long> values, int n) {
-        if (ackScratch.length < n) {
-            ackScratch = new long[Math.max(n, ackScratch.length * 2)];
-        }
-        if (values instanceof com.google.protobuf.Internal.LongList longs) {
-            for (int i = 0; i < n; i++) {
-                ackScratch[i] = longs.getLong(i); // protobuf's own long[]: no boxing
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                ackScratch[i] = values.get(i);
-            }
-        }
-        return ackScratch;
-    }
-
-    /** Why the ack ranges of {@code a} are malformed, or null if they are well formed. */
-    private static String invalidRanges(Acks a) {
-        for (PartitionOffsets po : a.getAcksList()) {
-            int r = po.getRangesCount();
-            if (r % 2 != 0) {
-                return "ack ranges of " + po.getTopic() + "-" + po.getPartition() + " hold " + r
-                        + " values; ranges are pairs (from, to)";
-            }
-            for (int i = 0; i < r; i += 2) {
-                if (po.getRanges(i + 1) < po.getRanges(i) || po.getRanges(i) < 0) {
-                    return "ack range [" + po.getRanges(i) + ", " + po.getRanges(i + 1) + ") of " + po.getTopic() + "-"
-                            + po.getPartition() + " is not a range of offsets";
-                }
-            }
-        }
-        for (PartitionOffsets po : a.getNacksList()) {
-            if (po.getRangesCount() > 0) {
-                return "nacks name offsets, not ranges (" + po.getTopic() + "-" + po.getPartition() + ")";
-            }
-        }
-        return null;
+        s.returnCredits(a.getCredits());
     }
 
     private void onReady() {
@@ -452,6 +384,14 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         @Override
         public void attached(GroupSubscription g) {
             this.group = g;
+        }
+
+        /** Credits returned by a Credits frame or inside Acks: more records may be delivered. */
+        void returnCredits(int records) {
+            if (records > 0) {
+                credits.addAndGet(records);
+                wakeUp();
+            }
         }
 
         void wakeUp() {

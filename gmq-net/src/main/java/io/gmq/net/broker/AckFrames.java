@@ -1,0 +1,82 @@
+package io.gmq.net.broker;
+
+import io.gmq.TopicPartition;
+import io.gmq.broker.GroupSubscription;
+import io.gmq.proto.Acks;
+import io.gmq.proto.PartitionOffsets;
+import java.util.List;
+
+/**
+ * Applies a client's {@code Acks} frame to its member: acked offsets and ranges one lock
+ * acquisition per partition, nacks one by one, or nothing at all if any range is malformed. Not
+ * thread safe: a session's inbound frames arrive one at a time.
+ */
+final class AckFrames {
+    /** Offsets or ranges of one PartitionOffsets, handed to the member without boxing. */
+    private long[] ackScratch = new long[1024];
+
+    /** Why {@code a} is malformed (nothing of it applied), or null once every ack and nack is applied. */
+    String apply(GroupSubscription group, Acks a) {
+        String bad = invalidRanges(a);
+        if (bad != null) {
+            return bad;
+        }
+        for (PartitionOffsets po : a.getAcksList()) {
+            TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+            int n = po.getOffsetsCount();
+            if (n > 0) {
+                group.ackAll(tp, scratch(po.getOffsetsList(), n), n); // one lock acquisition per partition
+            }
+            int r = po.getRangesCount();
+            if (r > 0) {
+                group.ackRanges(tp, scratch(po.getRangesList(), r), r / 2);
+            }
+        }
+        for (PartitionOffsets po : a.getNacksList()) {
+            TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+            for (int i = 0; i < po.getOffsetsCount(); i++) {
+                group.nack(tp, po.getOffsets(i));
+            }
+        }
+        return null;
+    }
+
+    private long[] scratch(List<Long> values, int n) {
+        if (ackScratch.length < n) {
+            ackScratch = new long[Math.max(n, ackScratch.length * 2)];
+        }
+        if (values instanceof com.google.protobuf.Internal.LongList longs) {
+            for (int i = 0; i < n; i++) {
+                ackScratch[i] = longs.getLong(i); // protobuf's own long[]: no boxing
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                ackScratch[i] = values.get(i);
+            }
+        }
+        return ackScratch;
+    }
+
+    /** Why the ack ranges of {@code a} are malformed, or null if they are well formed. */
+    private static String invalidRanges(Acks a) {
+        for (PartitionOffsets po : a.getAcksList()) {
+            int r = po.getRangesCount();
+            if (r % 2 != 0) {
+                return "ack ranges of " + po.getTopic() + "-" + po.getPartition() + " hold " + r
+                        + " values; ranges are pairs (from, to)";
+            }
+            for (int i = 0; i < r; i += 2) {
+                if (po.getRanges(i + 1) < po.getRanges(i) || po.getRanges(i) < 0) {
+                    return "ack range [" + po.getRanges(i) + ", " + po.getRanges(i + 1) + ") of " + po.getTopic() + "-"
+                            + po.getPartition() + " is not a range of offsets";
+                }
+            }
+        }
+        for (PartitionOffsets po : a.getNacksList()) {
+            if (po.getRangesCount() > 0) {
+                return "nacks name offsets, not ranges (" + po.getTopic() + "-" + po.getPartition() + ")";
+            }
+        }
+        return null;
+    }
+}
