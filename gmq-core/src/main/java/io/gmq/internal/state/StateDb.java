@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -42,26 +43,41 @@ public final class StateDb implements AutoCloseable {
         this.connection = connection;
     }
 
+    /**
+     * {@link #open} on a thread of its own, for a caller with other start-up work to do meanwhile
+     * (on a fresh JVM the open is mostly loading SQLite's native library).
+     */
+    public static CompletableFuture<StateDb> openAsync(Path dataDir) {
+        return onOwnThread("gmq-state-open", () -> open(dataDir));
+    }
+
+    /** Runs one piece of start-up work on a new daemon thread named {@code name}. */
+    private static <T> CompletableFuture<T> onOwnThread(String name, Callable<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        result.complete(work.call());
+                    } catch (Throwable e) {
+                        result.completeExceptionally(e);
+                    }
+                },
+                name);
+        t.setDaemon(true);
+        t.start();
+        return result;
+    }
+
     public static StateDb open(Path dataDir) {
         Path file = dataDir.resolve(FILE_NAME);
         try {
             Files.createDirectories(dataDir);
             // A fresh JVM spends most of this open loading SQLite's native library and building
             // sqlite-jdbc's configuration (date formats, locale data): do the two side by side.
-            CompletableFuture<Void> nativeLibrary = new CompletableFuture<>();
-            Thread loader = new Thread(
-                    () -> {
-                        try {
-                            SqliteNativeCache.prepare();
-                            SQLiteJDBCLoader.initialize();
-                            nativeLibrary.complete(null);
-                        } catch (Throwable t) {
-                            nativeLibrary.completeExceptionally(t);
-                        }
-                    },
-                    "gmq-sqlite-load");
-            loader.setDaemon(true);
-            loader.start();
+            CompletableFuture<Boolean> nativeLibrary = onOwnThread("gmq-sqlite-load", () -> {
+                SqliteNativeCache.prepare();
+                return SQLiteJDBCLoader.initialize();
+            });
             SQLiteConfig config = new SQLiteConfig();
             config.setJournalMode(SQLiteConfig.JournalMode.WAL);
             config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);

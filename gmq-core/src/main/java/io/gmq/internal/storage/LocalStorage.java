@@ -106,21 +106,10 @@ public final class LocalStorage implements Storage {
                         "data directory " + dir.toAbsolutePath()
                                 + " is in use by another GMQ engine; stop it or choose another --data-dir");
             }
-            // The state database and the logs are independent until both are open: open SQLite (on a
-            // fresh JVM mostly loading its native library) on a thread of its own while this one
-            // recovers the logs. A failure of either closes the other.
-            CompletableFuture<StateDb> opening = new CompletableFuture<>();
-            Thread stateOpener = new Thread(
-                    () -> {
-                        try {
-                            opening.complete(StateDb.open(dir));
-                        } catch (Throwable t) {
-                            opening.completeExceptionally(t);
-                        }
-                    },
-                    "gmq-state-open");
-            stateOpener.setDaemon(true);
-            stateOpener.start();
+            // The state database and the logs are independent until both are open: the database
+            // opens on a thread of its own while this one recovers the logs. A failure of either
+            // closes the other.
+            CompletableFuture<StateDb> opening = StateDb.openAsync(dir);
             LogManager logs;
             try {
                 logs = logFactory == null ? LogManager.open(config) : logFactory.apply(config);
