@@ -4,6 +4,7 @@ import io.gmq.GmqConfig;
 import io.gmq.TopicPartition;
 import io.gmq.internal.log.LogVerifier;
 import io.gmq.internal.storage.LocalStorage;
+import io.gmq.storage.ReplicaStorage;
 import io.gmq.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -22,6 +23,16 @@ public final class Storages {
      */
     public static Storage openLocal(GmqConfig config) {
         return LocalStorage.open(config);
+    }
+
+    /**
+     * Opens {@code config.dataDir()} as one replica of a replicated storage group: the same
+     * directory layout and recovery as {@link #openLocal}, driven only by its caller (see
+     * {@link ReplicaStorage}). {@code config.timeSource()} should be the clock of the entries being
+     * applied, so every replica sees the same times.
+     */
+    public static ReplicaStorage openReplica(GmqConfig config) {
+        return LocalStorage.openReplica(config);
     }
 
     /**

@@ -78,6 +78,15 @@ public final class GroupCoordinator {
 
     /** Adds a member with a new unique id ({@code clientId-<uuid>}) subscribed to {@code topics}. */
     public GroupMembership join(String group, String clientId, Set<String> topics, long sessionTimeoutMillis) {
+        return join(group, clientId + "-" + UUID.randomUUID(), clientId, topics, sessionTimeoutMillis);
+    }
+
+    /**
+     * Adds a member with the id {@code memberId}, which the caller made unique (a replicated
+     * storage's leader chooses it once, so every replica applies the same join).
+     */
+    public GroupMembership join(
+            String group, String memberId, String clientId, Set<String> topics, long sessionTimeoutMillis) {
         // The broker's subscribe applies the same rule: a group the storage API creates is one a client can join.
         TopicNames.validateGroup(group);
         GroupNames.check("client id", clientId);
@@ -89,7 +98,9 @@ public final class GroupCoordinator {
             throw GmqException.invalidArgument("session timeout must be between 1 and " + MAX_SESSION_TIMEOUT_MILLIS
                     + " ms, was " + sessionTimeoutMillis);
         }
-        String memberId = clientId + "-" + UUID.randomUUID();
+        if (memberId == null || memberId.isEmpty()) {
+            throw GmqException.invalidArgument("member id must not be empty");
+        }
         return mutate(
                 group,
                 true,

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>One process owns a data directory at a time ({@code <dataDir>/.lock}, an OS file lock that
  * dies with the process, so a crashed owner never blocks the next one).
  */
-public final class LocalStorage implements Storage {
+public final class LocalStorage implements ReplicaStorage {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStorage.class);
     static final String LOCK_FILE = ".lock";
     static final long EXPIRY_CHECK_MILLIS = 100;
@@ -52,7 +52,10 @@ public final class LocalStorage implements Storage {
     private final TopicRegistry topics;
     private final LogManager logs;
     private final GroupCoordinator groups;
+    /** Null for a replica: its member expiry is driven by {@link #expireMembers()}. */
     private final ScheduledExecutorService timer;
+
+    private final boolean replica;
     private volatile boolean closed;
 
     private LocalStorage(
@@ -61,8 +64,10 @@ public final class LocalStorage implements Storage {
             FileLock lock,
             StateDb db,
             TopicRegistry topics,
-            LogManager logs) {
+            LogManager logs,
+            boolean replica) {
         this.config = config;
+        this.replica = replica;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.db = db;
@@ -72,22 +77,36 @@ public final class LocalStorage implements Storage {
                 db,
                 config.timeSource(),
                 topic -> topics.find(topic).map(TopicInfo::partitions).orElse(-1));
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "gmq-storage-timer");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.scheduleWithFixedDelay(
-                this::expireMembers, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        if (replica) {
+            this.timer = null;
+        } else {
+            this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "gmq-storage-timer");
+                t.setDaemon(true);
+                return t;
+            });
+            timer.scheduleWithFixedDelay(
+                    this::expireOnTimer, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Opens (creating if needed) the data directory of {@code config}. */
     public static LocalStorage open(GmqConfig config) {
-        return open(config, null);
+        return open(config, null, false);
+    }
+
+    /** Opens the data directory as a {@link ReplicaStorage}: no timer, no auto-creation, member ids from the caller. */
+    public static LocalStorage openReplica(GmqConfig config) {
+        return open(config, null, true);
     }
 
     /** Opens with a given log manager factory (tests inject a fault-injecting file layer, see the test-jar's {@code TestStorage}). */
     static LocalStorage open(GmqConfig config, java.util.function.Function<GmqConfig, LogManager> logFactory) {
+        return open(config, logFactory, false);
+    }
+
+    private static LocalStorage open(
+            GmqConfig config, java.util.function.Function<GmqConfig, LogManager> logFactory, boolean replica) {
         Path dir = config.dataDir();
         FileChannel channel = null;
         FileLock lock = null;
@@ -139,7 +158,7 @@ public final class LocalStorage implements Storage {
                     dir.toAbsolutePath(),
                     topics.size(),
                     config.flushPolicy());
-            return new LocalStorage(config, channel, lock, db, topics, logs);
+            return new LocalStorage(config, channel, lock, db, topics, logs, replica);
         } catch (java.io.IOException e) {
             closeQuietly(db, lock, channel);
             throw new GmqException(ErrorCode.UNAVAILABLE, "cannot open data directory " + dir + ": " + e, e);
@@ -180,7 +199,7 @@ public final class LocalStorage implements Storage {
     @Override
     public TopicInfo topic(String topic, boolean autoCreate) {
         checkOpen();
-        return topics.getOrCreate(topic, autoCreate);
+        return topics.getOrCreate(topic, autoCreate && !replica);
     }
 
     @Override
@@ -338,7 +357,20 @@ public final class LocalStorage implements Storage {
         groups.resetOffsets(group, t.name(), partition.partition(), tp -> resolveOffset(tp, spec));
     }
 
-    private void expireMembers() {
+    @Override
+    public GroupMembership joinGroup(
+            String group, String memberId, String clientId, Set<String> topicNames, long sessionTimeoutMillis) {
+        checkOpen();
+        return groups.join(group, memberId, clientId, topicNames, sessionTimeoutMillis);
+    }
+
+    @Override
+    public int expireMembers() {
+        checkOpen();
+        return groups.expireMembers();
+    }
+
+    private void expireOnTimer() {
         if (closed) {
             return;
         }
@@ -370,7 +402,9 @@ public final class LocalStorage implements Storage {
             return;
         }
         closed = true;
-        timer.shutdownNow();
+        if (timer != null) {
+            timer.shutdownNow();
+        }
         try {
             logs.close();
         } finally {

@@ -1,0 +1,30 @@
+package io.gmq.storage;
+
+import java.util.Set;
+
+/**
+ * The storage one replica of a replicated storage group applies its committed entries to. It is
+ * a {@link Storage} whose every change is a pure function of the calls made on it and of its
+ * configured {@link io.gmq.TimeSource}, so replicas that apply the same calls in the same order
+ * with the same times hold the same state:
+ *
+ * <ul>
+ *   <li>nothing changes by itself: members whose session ran out are removed only by
+ *       {@link #expireMembers()} (a local {@link Storage} runs that on a timer);
+ *   <li>a joining member's id is chosen by the caller ({@link #joinGroup(String, String, String,
+ *       Set, long)}), not drawn at random;
+ *   <li>topics are created only by {@link #createTopic}: {@link #topic(String, boolean)} ignores
+ *       {@code autoCreate} (NOT_FOUND for a missing topic), since it would create one on a read.
+ * </ul>
+ *
+ * Retention by age deletes old segments at each replica's own pace; it never changes an offset.
+ */
+public interface ReplicaStorage extends Storage {
+
+    /** Adds a member with the id {@code memberId}, which the caller chose unique. */
+    GroupMembership joinGroup(
+            String group, String memberId, String clientId, Set<String> topics, long sessionTimeoutMillis);
+
+    /** Removes the members whose session has run out at the configured clock's now; returns how many. */
+    int expireMembers();
+}
