@@ -4,6 +4,8 @@ import io.gmq.GmqConfig;
 import io.gmq.broker.BrokerEngine;
 import io.gmq.broker.Storages;
 import io.gmq.net.broker.BrokerService;
+import io.gmq.net.cluster.ClusterPeers;
+import io.gmq.net.cluster.ReplicatedStorage;
 import io.gmq.net.security.ConnectionLimiter;
 import io.gmq.net.security.ListenerTransport;
 import io.gmq.net.security.ReloadingServerTls;
@@ -73,6 +75,7 @@ public final class GmqServer implements AutoCloseable {
     private final ConnectionLimiter connections;
     private final Deque<AutoCloseable> owned;
     private final SecurityFileWatcher securityFiles;
+    private ReplicatedStorage cluster;
     private boolean closed;
 
     private GmqServer(
@@ -133,6 +136,38 @@ public final class GmqServer implements AutoCloseable {
             closeAll(owned);
             throw e;
         }
+    }
+
+    /**
+     * One node of a replicated storage cluster: a Raft member of the storage group (its address
+     * in {@code peers}) whose replicated storage is served to brokers as GmqStorage on
+     * {@code host:port}. Announces {@code advertisedHost:port} to the other nodes once listening.
+     */
+    public static GmqServer storageNode(
+            GmqConfig config,
+            String host,
+            int port,
+            ServerSecurity security,
+            ClusterPeers peers,
+            String advertisedHost) {
+        Deque<AutoCloseable> owned = new ArrayDeque<>();
+        try {
+            ReplicatedStorage storage = ReplicatedStorage.start(peers, config.dataDir(), config);
+            owned.push(storage);
+            GmqServer server =
+                    start(Role.STORAGE, config, host, port, security, null, new StorageService(storage), owned);
+            server.cluster = storage;
+            storage.announce(advertisedHost + ":" + server.port());
+            return server;
+        } catch (RuntimeException e) {
+            closeAll(owned);
+            throw e;
+        }
+    }
+
+    /** The storage cluster this node belongs to, or null for a process that is not a cluster node. */
+    public ReplicatedStorage cluster() {
+        return cluster;
     }
 
     /** A stateless broker over the storage process at {@code storageAddress} (host:port). */

@@ -1,0 +1,267 @@
+package io.gmq.net.cluster;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.GroupDescription;
+import io.gmq.OffsetSpec;
+import io.gmq.PartitionInfo;
+import io.gmq.TopicInfo;
+import io.gmq.TopicPartition;
+import io.gmq.net.storage.RemoteStorage;
+import io.gmq.proto.AppendRequest;
+import io.gmq.proto.ClusterCommand;
+import io.gmq.proto.ClusterJoin;
+import io.gmq.proto.ClusterReply;
+import io.gmq.proto.CommitOffsetsRequest;
+import io.gmq.proto.CreateTopicRequest;
+import io.gmq.proto.DeleteTopicRequest;
+import io.gmq.proto.HeartbeatRequest;
+import io.gmq.proto.JoinGroupRequest;
+import io.gmq.proto.LeaveGroupRequest;
+import io.gmq.proto.OffsetEntry;
+import io.gmq.proto.ResetOffsetsRequest;
+import io.gmq.storage.AppendResult;
+import io.gmq.storage.FetchResult;
+import io.gmq.storage.GroupMembership;
+import io.gmq.storage.Storage;
+import io.gmq.wire.GrpcErrors;
+import io.gmq.wire.Protos;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The {@link Storage} a storage cluster node serves to brokers. Every change is a command in the
+ * Raft log of the storage group ({@link StorageNode#propose}): acknowledged once a majority has
+ * it durable and the leader has applied it, so an acknowledged append survives any minority of
+ * nodes losing their disks. Reads (fetches, offsets, descriptions) are answered from the leader's
+ * replica: on the leader directly, on a follower through the leader's GmqStorage service, so a
+ * broker connected to any node sees only committed data.
+ */
+public final class ReplicatedStorage implements Storage {
+    private final StorageNode node;
+    private final GmqConfig config;
+    private final Map<String, RemoteStorage> leaders = new ConcurrentHashMap<>();
+
+    private ReplicatedStorage(StorageNode node, GmqConfig config) {
+        this.node = node;
+        this.config = config;
+    }
+
+    /** Starts this node of the cluster {@code peers} over {@code dataDir}; {@link #announce} once it serves. */
+    public static ReplicatedStorage start(ClusterPeers peers, Path dataDir, GmqConfig config) {
+        return new ReplicatedStorage(StorageNode.start(peers, dataDir, config), config);
+    }
+
+    /** Tells the other nodes where this one serves GmqStorage, so they can pass reads to it when it leads. */
+    public void announce(String storageAddress) {
+        node.announce(storageAddress);
+    }
+
+    /** The cluster's state as this node sees it (what {@code gmq cluster describe} prints). */
+    public ClusterStatus status() {
+        return ClusterStatus.of(node);
+    }
+
+    // ---- topics ---------------------------------------------------------------------------------
+
+    @Override
+    public TopicInfo createTopic(String topic, int partitions) {
+        return Protos.fromProto(propose(c -> c.setCreateTopic(
+                        CreateTopicRequest.newBuilder().setTopic(topic).setPartitions(partitions)))
+                .getTopic());
+    }
+
+    @Override
+    public TopicInfo topic(String topic, boolean autoCreate) {
+        try {
+            return read(s -> s.topic(topic, false));
+        } catch (GmqException e) {
+            if (!autoCreate || e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+            return createTopic(topic, config.defaultPartitions());
+        }
+    }
+
+    @Override
+    public List<TopicInfo> listTopics() {
+        return read(Storage::listTopics);
+    }
+
+    @Override
+    public void deleteTopic(String topic) {
+        propose(c -> c.setDeleteTopic(DeleteTopicRequest.newBuilder().setTopic(topic)));
+    }
+
+    // ---- log ------------------------------------------------------------------------------------
+
+    @Override
+    public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {
+        ClusterCommand.Builder c = ClusterCommand.newBuilder()
+                .setAppend(AppendRequest.newBuilder()
+                        .setTopic(tp.topic())
+                        .setPartition(tp.partition())
+                        .setBatch(Protos.bytes(batch))
+                        .setAwaitDurable(awaitDurable));
+        return node.propose(c)
+                .thenApply(r -> new AppendResult(
+                        r.getAppend().getBaseOffset(),
+                        r.getAppend().getRecordCount(),
+                        r.getAppend().getLogAppendTimeMillis()));
+    }
+
+    @Override
+    public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
+        try {
+            return reader().fetch(tp, offset, maxBytes, maxWaitMillis);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public PartitionInfo partitionInfo(TopicPartition tp) {
+        return read(s -> s.partitionInfo(tp));
+    }
+
+    @Override
+    public long resolveOffset(TopicPartition tp, OffsetSpec spec) {
+        return read(s -> s.resolveOffset(tp, spec));
+    }
+
+    // ---- groups ---------------------------------------------------------------------------------
+
+    @Override
+    public GroupMembership joinGroup(String group, String clientId, Set<String> topics, long sessionTimeoutMillis) {
+        String memberId = clientId + "-" + UUID.randomUUID();
+        return Protos.fromProto(propose(c -> c.setJoinGroup(ClusterJoin.newBuilder()
+                        .setMemberId(memberId)
+                        .setRequest(JoinGroupRequest.newBuilder()
+                                .setGroup(group)
+                                .setClientId(clientId)
+                                .addAllTopics(topics)
+                                .setSessionTimeoutMillis(sessionTimeoutMillis))))
+                .getMembership());
+    }
+
+    @Override
+    public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
+        return Protos.fromProto(propose(c -> c.setHeartbeat(HeartbeatRequest.newBuilder()
+                        .setGroup(group)
+                        .setMemberId(memberId)
+                        .setGeneration(generation)
+                        .addAllOwned(Protos.toProto(owned == null ? Set.of() : owned))))
+                .getMembership());
+    }
+
+    @Override
+    public void leaveGroup(String group, String memberId) {
+        propose(c ->
+                c.setLeaveGroup(LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(memberId)));
+    }
+
+    @Override
+    public Set<TopicPartition> commitOffsets(
+            String group, String memberId, int generation, Map<TopicPartition, Long> offsets) {
+        CommitOffsetsRequest.Builder b = CommitOffsetsRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(memberId)
+                .setGeneration(generation);
+        offsets.forEach((tp, offset) -> b.addOffsets(
+                OffsetEntry.newBuilder().setTopicPartition(Protos.toProto(tp)).setOffset(offset)));
+        return Protos.fromProto(propose(c -> c.setCommitOffsets(b)).getCommit().getRejectedList());
+    }
+
+    @Override
+    public Map<TopicPartition, Long> committedOffsets(String group, Collection<TopicPartition> partitions) {
+        return read(s -> s.committedOffsets(group, partitions));
+    }
+
+    @Override
+    public List<String> listGroups() {
+        return read(Storage::listGroups);
+    }
+
+    @Override
+    public GroupDescription describeGroup(String group) {
+        return read(s -> s.describeGroup(group));
+    }
+
+    @Override
+    public void resetOffsets(String group, String topic, OffsetSpec spec) {
+        propose(c -> c.setResetOffsets(
+                ResetOffsetsRequest.newBuilder().setGroup(group).setTopic(topic).setSpec(Protos.toProto(spec))));
+    }
+
+    @Override
+    public void resetOffsets(String group, TopicPartition partition, OffsetSpec spec) {
+        propose(c -> c.setResetOffsets(ResetOffsetsRequest.newBuilder()
+                .setGroup(group)
+                .setTopic(partition.topic())
+                .setPartition(partition.partition())
+                .setSpec(Protos.toProto(spec))));
+    }
+
+    // ---- plumbing -------------------------------------------------------------------------------
+
+    private ClusterReply propose(Function<ClusterCommand.Builder, ClusterCommand.Builder> command) {
+        try {
+            return node.propose(command.apply(ClusterCommand.newBuilder())).join();
+        } catch (CompletionException e) {
+            throw GrpcErrors.toGmq(e.getCause());
+        }
+    }
+
+    private <T> T read(Function<Storage, T> query) {
+        return query.apply(reader());
+    }
+
+    /** The leader's replica: this node's own if it leads, else a GmqStorage connection to the leader. */
+    private Storage reader() {
+        var info = node.info();
+        if (info.isLeader()) {
+            if (!info.isLeaderReady()) {
+                throw new GmqException(
+                        ErrorCode.UNAVAILABLE, "storage node " + node.peers().self() + " was just elected; retry");
+            }
+            return node.stateMachine().storage();
+        }
+        var leader = info.getLeaderId();
+        if (leader == null) {
+            throw new GmqException(ErrorCode.UNAVAILABLE, "storage cluster has no leader (election under way); retry");
+        }
+        String address = node.stateMachine().storageAddresses().get(leader.toString());
+        if (address == null) {
+            throw new GmqException(
+                    ErrorCode.UNAVAILABLE,
+                    "storage leader " + leader + " has not announced its storage address yet; retry");
+        }
+        return leaders.computeIfAbsent(address, a -> RemoteStorage.connect(a, config.maxBatchBytes() + (1 << 20)));
+    }
+
+    /** This node's own replica (tests compare replicas). */
+    io.gmq.storage.ReplicaStorage replica() {
+        return node.stateMachine().storage();
+    }
+
+    boolean isLeader() {
+        return node.info().isLeader();
+    }
+
+    @Override
+    public void close() {
+        leaders.values().forEach(RemoteStorage::close);
+        leaders.clear();
+        node.close();
+    }
+}

@@ -1,0 +1,265 @@
+package io.gmq.net.cluster;
+
+import io.gmq.ErrorCode;
+import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.proto.ClusterCommand;
+import io.gmq.proto.ClusterReply;
+import io.gmq.proto.NodeAddress;
+import io.gmq.storage.ReplicaStorage;
+import io.gmq.wire.GrpcErrors;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One member of a storage cluster: a Raft server (Apache Ratis, gRPC transport) for the storage
+ * group, its {@link StorageStateMachine}, and a Raft client that proposes commands. Data layout
+ * under the node's data directory: {@code raft/} (the Raft log and metadata, the durable copy)
+ * and {@code state/} (the replica's partitions and SQLite state, rebuilt from the log at start).
+ *
+ * <p>A command proposed on any node goes to the leader (the Raft client follows it), is
+ * committed once a majority has it fsync'd, and answers with the leader's reply once applied.
+ * While there is no majority, proposals fail after {@link #PROPOSE_TIMEOUT_MILLIS} with
+ * UNAVAILABLE.
+ */
+final class StorageNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StorageNode.class);
+    /** The storage group of every GMQ storage cluster (one group; partitions are not sharded yet). */
+    static final RaftGroupId GROUP_ID =
+            RaftGroupId.valueOf(UUID.nameUUIDFromBytes("gmq-storage".getBytes(StandardCharsets.UTF_8)));
+
+    static final long PROPOSE_TIMEOUT_MILLIS = 15_000;
+    private static final long EXPIRY_CHECK_MILLIS = 1_000;
+
+    private final ClusterPeers peers;
+    private final RaftGroup group;
+    private final RaftServer server;
+    private final RaftClient client;
+    private final StorageStateMachine stateMachine;
+    private final ScheduledExecutorService ticker;
+    private volatile boolean closed;
+
+    private StorageNode(
+            ClusterPeers peers, RaftGroup group, RaftServer server, RaftClient client, StorageStateMachine sm) {
+        this.peers = peers;
+        this.group = group;
+        this.server = server;
+        this.client = client;
+        this.stateMachine = sm;
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gmq-cluster-ticker");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleWithFixedDelay(
+                this::expireIfLeader, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Starts the node's Raft server on its address in {@code peers} and its state machine over
+     * {@code dataDir}. Returns before the group has a leader.
+     */
+    static StorageNode start(ClusterPeers peers, Path dataDir, GmqConfig config) {
+        RaftProperties props = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(
+                props, List.of(dataDir.resolve("raft").toFile()));
+        InetSocketAddress self = address(peers.selfAddress());
+        GrpcConfigKeys.Server.setHost(props, self.getHostString());
+        GrpcConfigKeys.Server.setPort(props, self.getPort());
+        // An entry holds at most one batch and its envelope; Ratis wants 1 MiB of headroom above it.
+        long entryLimit = config.maxBatchBytes() + (1L << 20);
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, SizeInBytes.valueOf(entryLimit));
+        GrpcConfigKeys.setMessageSizeMax(props, SizeInBytes.valueOf(entryLimit + (1L << 20)));
+        RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(entryLimit + (64 << 10)));
+        RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(Math.max(64L << 20, 2 * entryLimit)));
+        // Elections on a loaded machine: a leader missing for a second is not worth a new term.
+        RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(5000, TimeUnit.MILLISECONDS));
+
+        List<RaftPeer> members = peers.raftAddresses().entrySet().stream()
+                .map(e -> RaftPeer.newBuilder()
+                        .setId(RaftPeerId.valueOf(e.getKey()))
+                        .setAddress(e.getValue())
+                        .build())
+                .toList();
+        RaftGroup group = RaftGroup.valueOf(GROUP_ID, members);
+        StorageStateMachine sm = new StorageStateMachine(dataDir.resolve("state"), config);
+        RaftServer server;
+        try {
+            server = RaftServer.newBuilder()
+                    .setServerId(RaftPeerId.valueOf(peers.self()))
+                    .setGroup(group)
+                    .setProperties(props)
+                    .setStateMachine(sm)
+                    .setOption(RaftStorage.StartupOption.RECOVER)
+                    .build();
+            server.start();
+        } catch (IOException e) {
+            throw new GmqException(
+                    ErrorCode.UNAVAILABLE,
+                    "cannot start the Raft server of node " + peers.self() + " on " + peers.selfAddress() + ": " + e,
+                    e);
+        }
+        RaftClient client = RaftClient.newBuilder()
+                .setProperties(props)
+                .setRaftGroup(group)
+                .setClientId(ClientId.randomId())
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                        (int) (PROPOSE_TIMEOUT_MILLIS / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                .build();
+        LOG.info(
+                "storage node {} started, Raft on {} with {}",
+                peers.self(),
+                peers.selfAddress(),
+                peers.raftAddresses());
+        return new StorageNode(peers, group, server, client, sm);
+    }
+
+    static InetSocketAddress address(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        return InetSocketAddress.createUnresolved(
+                hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    /** Proposes {@code command} stamped with this node's wall clock; the reply's error is thrown as a GmqException. */
+    CompletableFuture<ClusterReply> propose(ClusterCommand.Builder command) {
+        byte[] entry = command.setWallMillis(System.currentTimeMillis()).build().toByteArray();
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            sent = client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(unavailable(e));
+        }
+        return sent.handle((reply, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(unavailable(GrpcErrors.unwrap(failure)));
+            }
+            if (!reply.isSuccess()) {
+                throw new CompletionException(unavailable(reply.getException()));
+            }
+            ClusterReply r;
+            try {
+                r = ClusterReply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new CompletionException(new GmqException(ErrorCode.INTERNAL, "unreadable cluster reply", e));
+            }
+            if (r.hasError()) {
+                throw new CompletionException(GrpcErrors.fromProto(r.getError()));
+            }
+            return r;
+        });
+    }
+
+    private GmqException unavailable(Throwable cause) {
+        return new GmqException(
+                ErrorCode.UNAVAILABLE,
+                "storage cluster: no committed answer from a majority of "
+                        + peers.raftAddresses().keySet() + " (" + cause + "); retry",
+                cause);
+    }
+
+    /** Makes this node's GmqStorage address known to the others (a replicated entry; retried until it commits). */
+    void announce(String storageAddress) {
+        propose(ClusterCommand.newBuilder()
+                        .setNodeAddress(
+                                NodeAddress.newBuilder().setNodeId(peers.self()).setStorageAddress(storageAddress)))
+                .whenComplete((r, e) -> {
+                    if (e != null && !closed) {
+                        LOG.info("announcing {} failed ({}); retrying", storageAddress, e.getMessage());
+                        ticker.schedule(() -> announce(storageAddress), 1, TimeUnit.SECONDS);
+                    }
+                });
+    }
+
+    private void expireIfLeader() {
+        try {
+            if (closed || !info().isLeader()) {
+                return;
+            }
+            ReplicaStorage s = stateMachine.storage();
+            if (s != null && !s.listGroups().isEmpty()) {
+                propose(ClusterCommand.newBuilder().setExpireMembers(io.gmq.proto.ExpireMembers.getDefaultInstance()))
+                        .join();
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("session expiry proposal failed: {}", e.toString());
+        }
+    }
+
+    DivisionInfo info() {
+        try {
+            return server.getDivision(GROUP_ID).getInfo();
+        } catch (IOException e) {
+            throw new GmqException(ErrorCode.UNAVAILABLE, "storage group is not running on this node: " + e, e);
+        }
+    }
+
+    RaftServer.Division division() {
+        try {
+            return server.getDivision(GROUP_ID);
+        } catch (IOException e) {
+            throw new GmqException(ErrorCode.UNAVAILABLE, "storage group is not running on this node: " + e, e);
+        }
+    }
+
+    StorageStateMachine stateMachine() {
+        return stateMachine;
+    }
+
+    ClusterPeers peers() {
+        return peers;
+    }
+
+    RaftGroup group() {
+        return group;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ticker.shutdownNow();
+        try {
+            client.close();
+        } catch (IOException e) {
+            LOG.warn("closing the Raft client: {}", e.toString());
+        }
+        try {
+            server.close();
+        } catch (IOException e) {
+            LOG.warn("closing the Raft server: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package io.gmq.net.cluster;
+
+import io.gmq.FlushPolicy;
+import io.gmq.GmqConfig;
+import io.gmq.GmqException;
+import io.gmq.TopicPartition;
+import io.gmq.broker.Storages;
+import io.gmq.proto.AppendResponse;
+import io.gmq.proto.ClusterCommand;
+import io.gmq.proto.ClusterReply;
+import io.gmq.proto.CommitOffsetsResponse;
+import io.gmq.proto.OffsetEntry;
+import io.gmq.storage.AppendResult;
+import io.gmq.storage.ReplicaStorage;
+import io.gmq.wire.GrpcErrors;
+import io.gmq.wire.Protos;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+
+/**
+ * Applies a storage group's committed entries to this replica's {@link ReplicaStorage}, in log
+ * order, at the entry's time ({@link EntryClock}). Every replica applies the same entries, so
+ * every replica's partitions hold the same frames at the same offsets and its group state the
+ * same members, generations and offsets.
+ *
+ * <p>Durability is the Raft log's: an entry is committed once a majority has it fsync'd. The
+ * replica's own files are written without fsync and are rebuilt from the Raft log at every start
+ * (the state directory is cleared and every entry is applied again), so a crash never leaves them
+ * ahead of or behind the log. A command that fails (a bad frame, an unknown member) fails the same
+ * way on every replica and changes nothing; its error is the reply.
+ */
+final class StorageStateMachine extends BaseStateMachine {
+    private final Path stateDir;
+    private final GmqConfig template;
+    private final EntryClock clock = new EntryClock();
+    private final SimpleStateMachineStorage smStorage = new SimpleStateMachineStorage();
+    /** Node id -> address of its GmqStorage service, as the nodes announced them. */
+    private final Map<String, String> storageAddresses = new ConcurrentHashMap<>();
+
+    private volatile ReplicaStorage storage;
+
+    /**
+     * @param stateDir the replica's data directory (cleared at every start)
+     * @param template limits and defaults for the replica's storage (its data directory, clock and
+     *                 flush policy are set here)
+     */
+    StorageStateMachine(Path stateDir, GmqConfig template) {
+        this.stateDir = stateDir;
+        this.template = template;
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        smStorage.init(raftStorage);
+        open();
+    }
+
+    @Override
+    public void reinitialize() throws IOException {
+        closeStorage();
+        open();
+    }
+
+    private void open() throws IOException {
+        deleteRecursively(stateDir);
+        storage = Storages.openReplica(template.toBuilder()
+                .dataDir(stateDir)
+                .timeSource(clock)
+                .flushPolicy(FlushPolicy.OS)
+                .journalFileBytes(0)
+                .build());
+    }
+
+    @Override
+    public SimpleStateMachineStorage getStateMachineStorage() {
+        return smStorage;
+    }
+
+    /** This replica's storage: what a leader serves reads from. */
+    ReplicaStorage storage() {
+        return storage;
+    }
+
+    Map<String, String> storageAddresses() {
+        return storageAddresses;
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        ClusterCommand command;
+        try {
+            command = ClusterCommand.parseFrom(
+                    entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            // Only a node of another version could have proposed it; every replica refuses it alike.
+            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+            return CompletableFuture.completedFuture(
+                    reply(error(GmqException.invalidArgument("unreadable entry: " + e))));
+        }
+        clock.advanceTo(command.getWallMillis());
+        CompletableFuture<ClusterReply> reply;
+        try {
+            reply = apply(command);
+        } catch (RuntimeException e) {
+            reply = CompletableFuture.completedFuture(error(e));
+        }
+        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        return reply.exceptionally(StorageStateMachine::error).thenApply(StorageStateMachine::reply);
+    }
+
+    private CompletableFuture<ClusterReply> apply(ClusterCommand c) {
+        ReplicaStorage s = storage;
+        ClusterReply.Builder r = ClusterReply.newBuilder();
+        switch (c.getCommandCase()) {
+            case CREATE_TOPIC ->
+                r.setTopic(Protos.toProto(s.createTopic(
+                        c.getCreateTopic().getTopic(), c.getCreateTopic().getPartitions())));
+            case DELETE_TOPIC -> s.deleteTopic(c.getDeleteTopic().getTopic());
+            case APPEND -> {
+                var a = c.getAppend();
+                TopicPartition tp = new TopicPartition(a.getTopic(), a.getPartition());
+                // Written, not forced: the Raft log already holds the entry on a majority.
+                return s.append(tp, Protos.writableCopy(a.getBatch()), false)
+                        .thenApply(result -> ClusterReply.newBuilder()
+                                .setAppend(appendResponse(result))
+                                .build());
+            }
+            case JOIN_GROUP -> {
+                var j = c.getJoinGroup().getRequest();
+                r.setMembership(Protos.toProto(s.joinGroup(
+                        j.getGroup(),
+                        c.getJoinGroup().getMemberId(),
+                        j.getClientId(),
+                        new HashSet<>(j.getTopicsList()),
+                        j.getSessionTimeoutMillis())));
+            }
+            case HEARTBEAT -> {
+                var h = c.getHeartbeat();
+                r.setMembership(Protos.toProto(s.heartbeat(
+                        h.getGroup(), h.getMemberId(), h.getGeneration(), Protos.fromProto(h.getOwnedList()))));
+            }
+            case LEAVE_GROUP ->
+                s.leaveGroup(c.getLeaveGroup().getGroup(), c.getLeaveGroup().getMemberId());
+            case COMMIT_OFFSETS -> {
+                var k = c.getCommitOffsets();
+                Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
+                for (OffsetEntry e : k.getOffsetsList()) {
+                    offsets.put(Protos.fromProto(e.getTopicPartition()), e.getOffset());
+                }
+                var rejected = s.commitOffsets(k.getGroup(), k.getMemberId(), k.getGeneration(), offsets);
+                r.setCommit(CommitOffsetsResponse.newBuilder().addAllRejected(Protos.toProto(rejected)));
+            }
+            case RESET_OFFSETS -> {
+                var k = c.getResetOffsets();
+                if (k.hasPartition()) {
+                    s.resetOffsets(
+                            k.getGroup(),
+                            new TopicPartition(k.getTopic(), k.getPartition()),
+                            Protos.fromProto(k.getSpec()));
+                } else {
+                    s.resetOffsets(k.getGroup(), k.getTopic(), Protos.fromProto(k.getSpec()));
+                }
+            }
+            case EXPIRE_MEMBERS -> r.setExpired(s.expireMembers());
+            case NODE_ADDRESS ->
+                storageAddresses.put(
+                        c.getNodeAddress().getNodeId(), c.getNodeAddress().getStorageAddress());
+            case COMMAND_NOT_SET -> throw GmqException.invalidArgument("empty cluster command");
+        }
+        return CompletableFuture.completedFuture(r.build());
+    }
+
+    private static AppendResponse appendResponse(AppendResult result) {
+        return AppendResponse.newBuilder()
+                .setBaseOffset(result.baseOffset())
+                .setRecordCount(result.recordCount())
+                .setLogAppendTimeMillis(result.logAppendTimeMillis())
+                .build();
+    }
+
+    private static ClusterReply error(Throwable t) {
+        return ClusterReply.newBuilder().setError(GrpcErrors.toProto(t)).build();
+    }
+
+    private static Message reply(ClusterReply r) {
+        return Message.valueOf(UnsafeByteOperations.unsafeWrap(r.toByteArray()));
+    }
+
+    @Override
+    public void close() throws IOException {
+        closeStorage();
+        super.close();
+    }
+
+    private void closeStorage() {
+        ReplicaStorage s = storage;
+        storage = null;
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package io.gmq.net.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gmq.GmqConfig;
+import io.gmq.TopicPartition;
+import io.gmq.net.security.ServerSecurity;
+import io.gmq.net.server.GmqServer;
+import io.gmq.net.storage.RemoteStorage;
+import io.gmq.storage.AppendResult;
+import io.gmq.storage.BatchBuilder;
+import io.gmq.storage.BatchReader;
+import io.gmq.storage.FetchResult;
+import io.gmq.storage.GroupMembership;
+import io.gmq.storage.Storage;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three storage nodes in this JVM on 127.0.0.1: appends acknowledged by a majority, reads from
+ * the leader through any node, a stopped leader replaced without losing an acknowledged append
+ * or a committed offset, and a restarted node rebuilt from the Raft log to the same bytes.
+ */
+class StorageClusterTest {
+    private static final TopicPartition P0 = new TopicPartition("orders", 0);
+
+    @TempDir
+    Path dir;
+
+    private final Map<String, GmqServer> nodes = new LinkedHashMap<>();
+    private final List<AutoCloseable> clients = new ArrayList<>();
+    private String peers;
+
+    @AfterEach
+    void stopAll() throws Exception {
+        for (AutoCloseable c : clients) {
+            c.close();
+        }
+        nodes.values().forEach(GmqServer::close);
+    }
+
+    @Test
+    void acknowledgedAppendsAndOffsetsSurviveTheLeader() {
+        startCluster();
+        Storage viaNode1 = client("1");
+        viaNode1.createTopic("orders", 2);
+        List<String> acked = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            AppendResult r = viaNode1.append(P0, batch("m" + i), true).join();
+            assertEquals(i, r.baseOffset());
+            acked.add("m" + i);
+        }
+        assertEquals(acked, read(viaNode1, 0));
+        GroupMembership m = viaNode1.joinGroup("g", "c1", Set.of("orders"), 30_000);
+        assertTrue(viaNode1.commitOffsets("g", m.memberId(), m.generation(), Map.of(P0, 12L))
+                .isEmpty());
+
+        String leader = leaderId();
+        nodes.remove(leader).close();
+
+        String survivor = nodes.keySet().iterator().next();
+        Storage viaSurvivor = client(survivor);
+        await("a new leader", () -> !leaderId().equals(leader));
+        for (int i = 20; i < 30; i++) {
+            assertEquals(i, viaSurvivor.append(P0, batch("m" + i), true).join().baseOffset());
+            acked.add("m" + i);
+        }
+        assertEquals(acked, read(viaSurvivor, 0));
+        assertEquals(Map.of(P0, 12L), viaSurvivor.committedOffsets("g", List.of(P0)));
+        assertEquals(
+                Set.of(P0, new TopicPartition("orders", 1)),
+                Set.copyOf(viaSurvivor
+                        .heartbeat("g", m.memberId(), m.generation(), m.assigned())
+                        .assigned()));
+
+        // The stopped node comes back, replays the Raft log and holds the same frames.
+        startNode(leader);
+        await("node " + leader + " to catch up", () -> replicaEnd(leader) == 30);
+        ByteBuffer expected = replicaBytes(survivor);
+        assertEquals(expected, replicaBytes(leader));
+    }
+
+    @Test
+    void aBadCommandFailsOnEveryReplicaAndChangesNothing() {
+        startCluster();
+        Storage s = client("2");
+        s.createTopic("orders", 1);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.CompletionException.class,
+                () -> s.append(new TopicPartition("orders", 5), batch("x"), true)
+                        .join());
+        var cause = (io.gmq.GmqException) e.getCause();
+        assertEquals(io.gmq.ErrorCode.INVALID_ARGUMENT, cause.code(), cause.getMessage());
+        assertTrue(cause.getMessage().contains("partition 5 is out of range"), cause.getMessage());
+        assertEquals(0, s.append(P0, batch("ok"), true).join().baseOffset());
+        for (String id : nodes.keySet()) {
+            await("node " + id + " to apply", () -> replicaEnd(id) == 1);
+        }
+    }
+
+    private void startCluster() {
+        StringBuilder b = new StringBuilder();
+        for (String id : List.of("1", "2", "3")) {
+            b.append(b.length() == 0 ? "" : ",")
+                    .append(id)
+                    .append("=127.0.0.1:")
+                    .append(freePort());
+        }
+        peers = b.toString();
+        for (String id : List.of("1", "2", "3")) {
+            startNode(id);
+        }
+        await("a leader", () -> !leaderId().equals("-"));
+    }
+
+    private void startNode(String id) {
+        GmqConfig config = GmqConfig.builder().dataDir(dir.resolve("node" + id)).build();
+        nodes.put(
+                id,
+                GmqServer.storageNode(
+                        config, "127.0.0.1", 0, ServerSecurity.none(), ClusterPeers.parse(id, peers), "127.0.0.1"));
+    }
+
+    private Storage client(String id) {
+        RemoteStorage s = RemoteStorage.connect("127.0.0.1:" + nodes.get(id).port(), 8 << 20);
+        clients.add(s);
+        return s;
+    }
+
+    private String leaderId() {
+        for (GmqServer n : nodes.values()) {
+            String leader = n.cluster().status().leader();
+            if (!leader.equals("-") && nodes.containsKey(leader)) {
+                return leader;
+            }
+        }
+        return "-";
+    }
+
+    private long replicaEnd(String id) {
+        try {
+            return nodes.get(id).cluster().replica().partitionInfo(P0).highWatermark();
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private ByteBuffer replicaBytes(String id) {
+        return nodes.get(id).cluster().replica().fetch(P0, 0, 1 << 20, 0).join().records();
+    }
+
+    private static ByteBuffer batch(String value) {
+        BatchBuilder b = new BatchBuilder(64);
+        b.add(1_000L, null, value.getBytes(StandardCharsets.UTF_8), List.of());
+        return b.buildCopy();
+    }
+
+    private static List<String> read(Storage s, long from) {
+        FetchResult r = s.fetch(P0, from, 1 << 20, 0).join();
+        List<String> out = new ArrayList<>();
+        BatchReader reader = new BatchReader(r.records());
+        while (reader.next()) {
+            assertEquals(from + out.size(), reader.offset());
+            out.add(new String(reader.value(), StandardCharsets.UTF_8));
+        }
+        assertFalse(r.outOfRange());
+        return out;
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(20); // polling interval of the condition, not a synchronisation
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+}
