@@ -3,13 +3,17 @@ package io.gmq.net.cli;
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
 import io.gmq.VerifyOnStartup;
+import io.gmq.net.cluster.ClusterPeers;
 import io.gmq.net.server.GmqServer;
 import io.gmq.wire.ChannelSecurity;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** The three process commands: server (broker + storage), storage, broker. */
 final class ServeCommands {
@@ -68,11 +72,15 @@ final class ServeCommands {
 
         abstract GmqServer start();
 
+        /** Further lines a process prints after the first one. */
+        void printAfterListening(GmqServer server) {}
+
         @Override
         public Integer call() throws Exception {
             GmqServer server = start();
             // The first line of standard output; scripts and tests read the port from it.
             System.out.println("listening on " + host + ":" + server.port());
+            printAfterListening(server);
             System.out.flush();
             Thread hook = new Thread(server::close, "gmq-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
@@ -121,9 +129,90 @@ final class ServeCommands {
                 description = "Data directory (default ${DEFAULT-VALUE}).")
         Path dataDir;
 
+        @Option(
+                names = "--node-id",
+                paramLabel = "ID",
+                description = "Run as this node of a replicated storage cluster (docs/CLUSTER.md).")
+        String nodeId;
+
+        @Option(
+                names = "--raft-port",
+                paramLabel = "PORT",
+                description =
+                        "Raft port of this node; 0 picks a free one (single node only). Default: its port in --peers.")
+        Integer raftPort;
+
+        @Option(
+                names = "--peers",
+                paramLabel = "ID=HOST:PORT,...",
+                description = "Every node of the cluster with its Raft address, this one included."
+                        + " Without it, --node-id and --raft-port make a one-node cluster.")
+        String peers;
+
+        @Spec
+        CommandSpec spec;
+
+        private ClusterPeers cluster;
+
         @Override
         GmqServer start() {
-            return GmqServer.storage(config(dataDir), host, port, security.security());
+            if (nodeId == null && raftPort == null && peers == null) {
+                return GmqServer.storage(config(dataDir), host, port, security.security());
+            }
+            cluster = clusterPeers();
+            String advertised = "0.0.0.0".equals(host) || "::".equals(host)
+                    ? cluster.selfAddress().substring(0, cluster.selfAddress().lastIndexOf(':'))
+                    : host;
+            return GmqServer.storageNode(config(dataDir), host, port, security.security(), cluster, advertised);
+        }
+
+        private ClusterPeers clusterPeers() {
+            if (nodeId == null) {
+                throw new ParameterException(spec.commandLine(), "--raft-port and --peers need --node-id");
+            }
+            try {
+                if (peers == null) {
+                    if (raftPort == null) {
+                        throw new ParameterException(
+                                spec.commandLine(), "a cluster node needs --peers, or --raft-port for a single node");
+                    }
+                    String raftHost = "0.0.0.0".equals(host) ? "127.0.0.1" : host;
+                    int p = raftPort == 0 ? freePort(raftHost) : raftPort;
+                    return ClusterPeers.single(nodeId, raftHost + ":" + p);
+                }
+                ClusterPeers parsed = ClusterPeers.parse(nodeId, peers);
+                if (raftPort != null && !parsed.selfAddress().endsWith(":" + raftPort)) {
+                    throw new ParameterException(
+                            spec.commandLine(),
+                            "--raft-port " + raftPort + " differs from node " + nodeId + "'s address in --peers ("
+                                    + parsed.selfAddress() + ")");
+                }
+                if (parsed.size() > 1 && parsed.selfAddress().endsWith(":0")) {
+                    throw new ParameterException(spec.commandLine(), "--raft-port 0 is for a single node only");
+                }
+                return parsed.selfAddress().endsWith(":0")
+                        ? ClusterPeers.single(
+                                nodeId, parsed.selfAddress().replaceAll(":0$", ":" + freePort("127.0.0.1")))
+                        : parsed;
+            } catch (io.gmq.GmqException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+
+        /** A port free now (a single node with --raft-port 0; another process may take it first, rarely). */
+        private static int freePort(String host) {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
+                return s.getLocalPort();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot find a free Raft port on " + host + ": " + e, e);
+            }
+        }
+
+        @Override
+        void printAfterListening(GmqServer server) {
+            if (cluster != null) {
+                System.out.println("raft on " + cluster.selfAddress());
+            }
         }
     }
 
