@@ -184,4 +184,30 @@ final class GmqCliBadInputTest {
         String line = assertOneLineError(run("topics", "list", "--server", "no-port-here"));
         assertTrue(line.contains("no-port-here"), line);
     }
+
+    @Test
+    void aStorageNodeWithABadPeerListExitsTwoAndWritesNothing() {
+        Path data = dir.resolve("bad-cluster-node");
+        String[][] cases = {
+            {"--node-id", "1", "--peers", "1=127.0.0.1:1,1=127.0.0.1:2"},
+            {"--node-id", "1", "--peers", "1=127.0.0.1:1,2=127.0.0.1:1"},
+            {"--node-id", "4", "--peers", "1=127.0.0.1:1,2=127.0.0.1:2"},
+            {"--node-id", "1", "--peers", "1=127.0.0.1:0,2=127.0.0.1:2"},
+            {"--node-id", "1"},
+            {"--peers", "1=127.0.0.1:1"},
+            {"--node-id", "1", "--raft-port", "5", "--peers", "1=127.0.0.1:1,2=127.0.0.1:2"},
+        };
+        for (String[] c : cases) {
+            String[] args = new String[c.length + 5];
+            args[0] = "storage";
+            args[1] = "--port";
+            args[2] = "0";
+            args[3] = "--data-dir";
+            args[4] = data.toString();
+            System.arraycopy(c, 0, args, 5, c.length);
+            assertEquals(2, run(args), String.join(" ", c) + " -> " + err());
+            assertTrue(err().contains("Usage:") || err().contains("--"), err());
+            assertFalse(java.nio.file.Files.exists(data), "nothing written for " + String.join(" ", c));
+        }
+    }
 }
