@@ -227,7 +227,11 @@ final class ServeCommands {
                 description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
         int port;
 
-        @Option(names = "--storage", required = true, description = "The storage process, HOST:PORT.")
+        @Option(
+                names = "--storage",
+                required = true,
+                description = "The storage process, HOST:PORT; or nodes of a storage cluster, HOST:PORT,HOST:PORT,..."
+                        + " (any of them, any order: the broker holds one and moves on when it is lost).")
         String storage;
 
         @Option(

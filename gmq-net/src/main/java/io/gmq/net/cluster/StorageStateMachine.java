@@ -28,12 +28,16 @@ import java.util.stream.Stream;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applies a storage group's committed entries to this replica's {@link ReplicaStorage}, in log
@@ -48,6 +52,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  * way on every replica and changes nothing; its error is the reply.
  */
 final class StorageStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(StorageStateMachine.class);
     private final Path stateDir;
     private final GmqConfig template;
     private final EntryClock clock = new EntryClock();
@@ -88,6 +93,15 @@ final class StorageStateMachine extends BaseStateMachine {
                 .flushPolicy(FlushPolicy.OS)
                 .journalFileBytes(0)
                 .build());
+    }
+
+    @Override
+    public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
+        // Operators (and the failover tests) read who leads from this line.
+        LOG.info(
+                "node {}: storage group leader is node {}",
+                member.getPeerId(),
+                newLeader == null ? "(none: election)" : newLeader);
     }
 
     @Override

@@ -101,12 +101,21 @@ public final class RemoteStorage implements Storage {
         return connect(hostPort, maxInboundMessageBytes, io.gmq.wire.ChannelSecurity.PLAINTEXT);
     }
 
-    /** Connects with TLS and/or a broker token as {@code security} says, owning the channel. */
+    /**
+     * Connects with TLS and/or a broker token as {@code security} says, owning the channel.
+     * {@code hostPorts} is one storage process, or several nodes of a storage cluster separated
+     * by commas: the channel holds one of them and moves to another when it is lost.
+     */
     public static RemoteStorage connect(
-            String hostPort, int maxInboundMessageBytes, io.gmq.wire.ChannelSecurity security) {
-        ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(
-                        hostPort, security.credentials())
-                .intercept(security.tokenInterceptor())
+            String hostPorts, int maxInboundMessageBytes, io.gmq.wire.ChannelSecurity security) {
+        StorageAddresses addresses = StorageAddresses.parse(hostPorts);
+        var builder = addresses.hostPorts().size() == 1
+                ? io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(hostPorts, security.credentials())
+                : io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(
+                                addresses.target(), security.credentials())
+                        .nameResolverFactory(addresses)
+                        .defaultLoadBalancingPolicy("pick_first");
+        ManagedChannel ch = builder.intercept(security.tokenInterceptor())
                 .maxInboundMessageSize(maxInboundMessageBytes)
                 .keepAliveTime(30, TimeUnit.SECONDS)
                 .keepAliveWithoutCalls(true)
