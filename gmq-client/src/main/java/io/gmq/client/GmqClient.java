@@ -87,6 +87,12 @@ public interface GmqClient extends AutoCloseable {
 
     GroupDescription describeGroup(String group);
 
+    /**
+     * The replicated storage cluster behind the broker (docs/CLUSTER.md). FAILED_PRECONDITION when
+     * the storage is a single data directory (a standalone server, one storage process, embedded).
+     */
+    io.gmq.ClusterDescription describeCluster();
+
     /** Moves a group's committed offsets on every partition of {@code topic}; the group must have no members. */
     void resetOffsets(String group, String topic, OffsetSpec spec);
 

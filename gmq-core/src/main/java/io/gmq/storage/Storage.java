@@ -109,6 +109,16 @@ public interface Storage extends AutoCloseable {
      */
     void resetOffsets(String group, TopicPartition partition, OffsetSpec spec);
 
+    /**
+     * The replicated storage cluster behind this storage. FAILED_PRECONDITION for storage that is
+     * not replicated (a local data directory, one storage process).
+     */
+    default io.gmq.ClusterDescription describeCluster() {
+        throw new io.gmq.GmqException(
+                io.gmq.ErrorCode.FAILED_PRECONDITION,
+                "storage is not replicated: a single data directory (docs/CLUSTER.md runs a storage cluster)");
+    }
+
     @Override
     void close();
 }

@@ -179,4 +179,45 @@ public final class Protos {
         }
         return new GroupDescription(d.getGroup(), d.getGeneration(), members, partitions);
     }
+
+    public static io.gmq.proto.ClusterDescription toProto(io.gmq.ClusterDescription d) {
+        io.gmq.proto.ClusterDescription.Builder b = io.gmq.proto.ClusterDescription.newBuilder();
+        for (io.gmq.ClusterDescription.StorageGroup g : d.groups()) {
+            io.gmq.proto.StorageGroupDescription.Builder gb = io.gmq.proto.StorageGroupDescription.newBuilder()
+                    .setName(g.name())
+                    .setLeader(g.leader())
+                    .setTerm(g.term())
+                    .setCommitIndex(g.commitIndex());
+            for (io.gmq.ClusterDescription.Node n : g.members()) {
+                gb.addMembers(io.gmq.proto.StorageNodeDescription.newBuilder()
+                        .setId(n.id())
+                        .setRaftAddress(n.raftAddress())
+                        .setStorageAddress(n.storageAddress())
+                        .setUp(n.up())
+                        .setCommitIndex(n.commitIndex())
+                        .setLag(n.lag()));
+            }
+            b.addGroups(gb);
+        }
+        return b.build();
+    }
+
+    public static io.gmq.ClusterDescription fromProto(io.gmq.proto.ClusterDescription d) {
+        List<io.gmq.ClusterDescription.StorageGroup> groups = new ArrayList<>();
+        for (io.gmq.proto.StorageGroupDescription g : d.getGroupsList()) {
+            List<io.gmq.ClusterDescription.Node> members = new ArrayList<>();
+            for (io.gmq.proto.StorageNodeDescription n : g.getMembersList()) {
+                members.add(new io.gmq.ClusterDescription.Node(
+                        n.getId(),
+                        n.getRaftAddress(),
+                        n.getStorageAddress(),
+                        n.getUp(),
+                        n.getCommitIndex(),
+                        n.getLag()));
+            }
+            groups.add(new io.gmq.ClusterDescription.StorageGroup(
+                    g.getName(), g.getLeader(), g.getTerm(), g.getCommitIndex(), members));
+        }
+        return new io.gmq.ClusterDescription(groups);
+    }
 }

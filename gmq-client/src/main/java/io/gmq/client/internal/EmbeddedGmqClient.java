@@ -138,6 +138,13 @@ public final class EmbeddedGmqClient implements GmqClient {
     }
 
     @Override
+    public io.gmq.ClusterDescription describeCluster() {
+        throw new io.gmq.GmqException(
+                io.gmq.ErrorCode.FAILED_PRECONDITION,
+                "the embedded engine keeps its storage in one local data directory");
+    }
+
+    @Override
     public GroupDescription describeGroup(String group) {
         return gmq.admin().describeGroup(group);
     }

@@ -306,6 +306,13 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
     }
 
     @Override
+    public io.gmq.ClusterDescription describeCluster() {
+        io.gmq.proto.ClusterDescription d = connection.unary(
+                stub -> stub.describeCluster(io.gmq.proto.DescribeClusterRequest.getDefaultInstance()));
+        return Protos.fromProto(d);
+    }
+
+    @Override
     public GroupDescription describeGroup(String group) {
         io.gmq.proto.GroupDescription d = connection.unary(stub -> stub.describeGroup(
                 DescribeGroupRequest.newBuilder().setGroup(group).build()));

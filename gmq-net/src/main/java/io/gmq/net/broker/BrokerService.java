@@ -210,6 +210,13 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
         });
     }
 
+    /** Any caller the listener admitted may see the storage cluster's shape (no topic or group data). */
+    @Override
+    public void describeCluster(
+            io.gmq.proto.DescribeClusterRequest r, StreamObserver<io.gmq.proto.ClusterDescription> out) {
+        unary(out, () -> Protos.toProto(storage.describeCluster()));
+    }
+
     @Override
     public void resetOffsets(ResetOffsetsRequest r, StreamObserver<ResetOffsetsResponse> out) {
         unary(out, () -> {

@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
             ProduceCommand.class,
             ConsumeCommand.class,
             GroupsCommand.class,
+            ClusterCommand.class,
             DemoCommand.class,
             PerfCommand.class,
             VerifyCommand.class,

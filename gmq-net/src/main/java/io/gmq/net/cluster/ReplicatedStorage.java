@@ -67,9 +67,27 @@ public final class ReplicatedStorage implements Storage {
         node.announce(storageAddress);
     }
 
-    /** The cluster's state as this node sees it (what {@code gmq cluster describe} prints). */
-    public ClusterStatus status() {
-        return ClusterStatus.of(node);
+    /**
+     * The storage group as its leader sees it: from this node when it leads, else from the leader;
+     * during an election, this node's own view (leader empty, followers' state unknown).
+     */
+    @Override
+    public io.gmq.ClusterDescription describeCluster() {
+        var info = node.info();
+        if (info.isLeader() || info.getLeaderId() == null) {
+            return ClusterDescriptions.of(node);
+        }
+        try {
+            return reader().describeCluster();
+        } catch (GmqException e) {
+            return ClusterDescriptions.of(node);
+        }
+    }
+
+    /** Node id of the storage group's leader as this node knows it, or "" during an election. */
+    public String leader() {
+        var id = node.info().getLeaderId();
+        return id == null ? "" : id.toString();
     }
 
     // ---- topics ---------------------------------------------------------------------------------

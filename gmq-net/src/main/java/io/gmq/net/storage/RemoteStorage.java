@@ -260,6 +260,12 @@ public final class RemoteStorage implements Storage {
     }
 
     @Override
+    public io.gmq.ClusterDescription describeCluster() {
+        return call(() ->
+                Protos.fromProto(stub().describeCluster(io.gmq.proto.DescribeClusterRequest.getDefaultInstance())));
+    }
+
+    @Override
     public GroupDescription describeGroup(String group) {
         return call(() -> Protos.fromProto(stub().describeGroup(
                         DescribeGroupRequest.newBuilder().setGroup(group).build())));

@@ -363,6 +363,12 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
     }
 
     @Override
+    public void describeCluster(
+            io.gmq.proto.DescribeClusterRequest r, StreamObserver<io.gmq.proto.ClusterDescription> out) {
+        unary(out, () -> Protos.toProto(storage.describeCluster()));
+    }
+
+    @Override
     public void resetOffsets(ResetOffsetsRequest r, StreamObserver<ResetOffsetsResponse> out) {
         unary(out, () -> {
             if (r.hasPartition()) {

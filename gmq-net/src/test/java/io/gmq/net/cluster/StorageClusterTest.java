@@ -145,8 +145,8 @@ class StorageClusterTest {
 
     private String leaderId() {
         for (GmqServer n : nodes.values()) {
-            String leader = n.cluster().status().leader();
-            if (!leader.equals("-") && nodes.containsKey(leader)) {
+            String leader = n.cluster().leader();
+            if (!leader.isEmpty() && nodes.containsKey(leader)) {
                 return leader;
             }
         }

@@ -1,7 +1,9 @@
 package io.gmq.net.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gmq.ClusterDescription;
 import io.gmq.client.GmqClient;
 import io.gmq.testkit.QueueChecker;
 import java.io.IOException;
@@ -92,7 +94,19 @@ final class StorageClusterIT extends ClusterTest {
                     "StorageClusterIT: leader %s killed; 20 acknowledgements after it within %d ms%n",
                     leader, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed));
             rec.faultEnds();
+            Recorder.await("cluster describe to show node " + leader + " down", 30, () -> {
+                ClusterDescription.StorageGroup g =
+                        admin.describeCluster().groups().get(0);
+                return !g.leader().equals(leader) && !node(g, leader).up();
+            });
             startNode(leader); // rejoins, replays its Raft log, catches up from the new leader
+            Recorder.await("node " + leader + " back up and caught up", 60, () -> {
+                ClusterDescription.StorageGroup g =
+                        admin.describeCluster().groups().get(0);
+                return node(g, leader).up()
+                        && node(g, leader).lag() >= 0
+                        && node(g, leader).lag() < 1_000;
+            });
         }
         rec.stopProducers();
 
@@ -100,6 +114,18 @@ final class StorageClusterIT extends ClusterTest {
         System.out.printf("StorageClusterIT: %d leader SIGKILLs, %s%n", KILLS, rec.summary());
         QueueChecker.check(rec.history()).assertValid();
         assertTrue(broker.process.isAlive(), "the broker survived every storage leader crash");
+
+        ClusterDescription.StorageGroup g = admin.describeCluster().groups().get(0);
+        assertEquals(3, g.members().size());
+        for (ClusterDescription.Node n : g.members()) {
+            assertEquals(
+                    storagePorts.get(n.id()),
+                    Integer.parseInt(n.storageAddress().replaceAll(".*:", "")));
+        }
+    }
+
+    private static ClusterDescription.Node node(ClusterDescription.StorageGroup g, String id) {
+        return g.members().stream().filter(n -> n.id().equals(id)).findFirst().orElseThrow();
     }
 
     private void startNode(String id) throws IOException {
