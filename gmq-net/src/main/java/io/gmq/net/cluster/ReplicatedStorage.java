@@ -37,6 +37,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /**
@@ -48,6 +50,9 @@ import java.util.function.Function;
  * broker connected to any node sees only committed data.
  */
 public final class ReplicatedStorage implements Storage {
+    /** How long a read waits for a leader it can use. */
+    static final long LEADER_WAIT_MILLIS = 5_000;
+
     private final StorageNode node;
     private final GmqConfig config;
     private final Map<String, RemoteStorage> leaders = new ConcurrentHashMap<>();
@@ -244,27 +249,39 @@ public final class ReplicatedStorage implements Storage {
         return query.apply(reader());
     }
 
-    /** The leader's replica: this node's own if it leads, else a GmqStorage connection to the leader. */
+    /**
+     * The leader's replica: this node's own if it leads, else a GmqStorage connection to the
+     * leader. During an election (no leader, a leader not ready yet, or one whose address is not
+     * known yet) it waits up to {@link #LEADER_WAIT_MILLIS}, about two election timeouts, so a
+     * broker sees an election as a slow answer rather than an error; then UNAVAILABLE.
+     */
     private Storage reader() {
-        var info = node.info();
-        if (info.isLeader()) {
-            if (!info.isLeaderReady()) {
-                throw new GmqException(
-                        ErrorCode.UNAVAILABLE, "storage node " + node.peers().self() + " was just elected; retry");
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_WAIT_MILLIS);
+        while (true) {
+            var info = node.info();
+            String waitingFor;
+            if (info.isLeader()) {
+                if (info.isLeaderReady()) {
+                    return node.stateMachine().storage();
+                }
+                waitingFor = "storage node " + node.peers().self() + " was just elected and is not ready";
+            } else if (info.getLeaderId() == null) {
+                waitingFor = "storage cluster has no leader (election under way)";
+            } else {
+                String leader = info.getLeaderId().toString();
+                String address = node.stateMachine().storageAddresses().get(leader);
+                if (address != null) {
+                    return leaders.computeIfAbsent(
+                            address, a -> RemoteStorage.connect(a, config.maxBatchBytes() + (1 << 20)));
+                }
+                waitingFor = "storage leader " + leader + " has not announced its storage address";
             }
-            return node.stateMachine().storage();
+            if (System.nanoTime() - deadline > 0) {
+                throw new GmqException(
+                        ErrorCode.UNAVAILABLE, waitingFor + " after " + LEADER_WAIT_MILLIS + " ms; retry");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
-        var leader = info.getLeaderId();
-        if (leader == null) {
-            throw new GmqException(ErrorCode.UNAVAILABLE, "storage cluster has no leader (election under way); retry");
-        }
-        String address = node.stateMachine().storageAddresses().get(leader.toString());
-        if (address == null) {
-            throw new GmqException(
-                    ErrorCode.UNAVAILABLE,
-                    "storage leader " + leader + " has not announced its storage address yet; retry");
-        }
-        return leaders.computeIfAbsent(address, a -> RemoteStorage.connect(a, config.maxBatchBytes() + (1 << 20)));
     }
 
     /** This node's own replica (tests compare replicas). */

@@ -63,13 +63,22 @@ final class StorageNode implements AutoCloseable {
     private final ClusterPeers peers;
     private final RaftGroup group;
     private final RaftServer server;
-    private final RaftClient client;
+    private final RaftProperties props;
+    /** Replaced after a failed proposal: an ordered Raft client does not recover from one. */
+    private volatile RaftClient client;
+
     private final StorageStateMachine stateMachine;
     private final ScheduledExecutorService ticker;
     private volatile boolean closed;
 
     private StorageNode(
-            ClusterPeers peers, RaftGroup group, RaftServer server, RaftClient client, StorageStateMachine sm) {
+            ClusterPeers peers,
+            RaftGroup group,
+            RaftProperties props,
+            RaftServer server,
+            RaftClient client,
+            StorageStateMachine sm) {
+        this.props = props;
         this.peers = peers;
         this.group = group;
         this.server = server;
@@ -89,6 +98,7 @@ final class StorageNode implements AutoCloseable {
      * {@code dataDir}. Returns before the group has a leader.
      */
     static StorageNode start(ClusterPeers peers, Path dataDir, GmqConfig config) {
+        claimDataDir(peers, dataDir);
         RaftProperties props = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(
                 props, List.of(dataDir.resolve("raft").toFile()));
@@ -100,6 +110,10 @@ final class StorageNode implements AutoCloseable {
         RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, SizeInBytes.valueOf(entryLimit));
         GrpcConfigKeys.setMessageSizeMax(props, SizeInBytes.valueOf(entryLimit + (1L << 20)));
         RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(entryLimit + (64 << 10)));
+        // Ratis keeps recent log segments in memory for followers that lag; bound it to a few.
+        RaftServerConfigKeys.Log.setSegmentCacheNumMax(props, 2);
+        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(
+                props, SizeInBytes.valueOf(Math.max(64L << 20, 2 * entryLimit)));
         RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(Math.max(64L << 20, 2 * entryLimit)));
         // Elections on a loaded machine: a leader missing for a second is not worth a new term.
         RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
@@ -130,19 +144,91 @@ final class StorageNode implements AutoCloseable {
                     "cannot start the Raft server of node " + peers.self() + " on " + peers.selfAddress() + ": " + e,
                     e);
         }
-        RaftClient client = RaftClient.newBuilder()
+        RaftClient client = newClient(props, group);
+        LOG.info(
+                "storage node {} started, Raft on {} with {}",
+                peers.self(),
+                peers.selfAddress(),
+                peers.raftAddresses());
+        return new StorageNode(peers, group, props, server, client, sm);
+    }
+
+    private static RaftClient newClient(RaftProperties props, RaftGroup group) {
+        return RaftClient.newBuilder()
                 .setProperties(props)
                 .setRaftGroup(group)
                 .setClientId(ClientId.randomId())
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                         (int) (PROPOSE_TIMEOUT_MILLIS / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
                 .build();
-        LOG.info(
-                "storage node {} started, Raft on {} with {}",
-                peers.self(),
-                peers.selfAddress(),
-                peers.raftAddresses());
-        return new StorageNode(peers, group, server, client, sm);
+    }
+
+    /**
+     * After a proposal failed without an answer (no majority for {@link #PROPOSE_TIMEOUT_MILLIS}),
+     * the ordered client that sent it stays failed; a new one takes over. Proposals still
+     * outstanding on the old one fail UNAVAILABLE (indeterminate to the caller, as any timeout).
+     */
+    private void renewClient(RaftClient failed) {
+        synchronized (this) {
+            if (client != failed || closed) {
+                return;
+            }
+            client = newClient(props, group);
+        }
+        LOG.info("node {}: Raft client renewed after a failed proposal", peers.self());
+        try {
+            failed.close();
+        } catch (IOException e) {
+            LOG.debug("closing the failed Raft client: {}", e.toString());
+        }
+    }
+
+    /** The file that names the cluster a data directory belongs to: its peer list, sorted by id. */
+    static final String CLUSTER_FILE = "cluster-peers";
+
+    /**
+     * Refuses a data directory that holds something else: a single-node storage's files, or the
+     * Raft log of a cluster with other peers (a node must not join a cluster with another's log).
+     * A new directory is claimed for {@code peers}. Nothing is written when it refuses.
+     */
+    static void claimDataDir(ClusterPeers peers, Path dataDir) {
+        String expected = peers.raftAddresses().entrySet().stream()
+                .sorted(java.util.Map.Entry.comparingByKey())
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .collect(java.util.stream.Collectors.joining(","));
+        Path file = dataDir.resolve(CLUSTER_FILE);
+        try {
+            if (java.nio.file.Files.exists(dataDir.resolve("gmq.db"))
+                    || java.nio.file.Files.exists(dataDir.resolve("logs"))) {
+                throw new GmqException(
+                        ErrorCode.FAILED_PRECONDITION,
+                        "data directory " + dataDir + " holds a single-node storage (gmq.db, logs/), not a cluster"
+                                + " node's; give the node an empty --data-dir");
+            }
+            if (java.nio.file.Files.exists(file)) {
+                String found = java.nio.file.Files.readString(file, StandardCharsets.UTF_8)
+                        .trim();
+                if (!found.equals(expected)) {
+                    throw new GmqException(
+                            ErrorCode.FAILED_PRECONDITION,
+                            "data directory " + dataDir + " belongs to the storage cluster " + found
+                                    + ", not to --peers " + expected + "; give the node its own --data-dir");
+                }
+                return;
+            }
+            if (java.nio.file.Files.exists(dataDir.resolve("raft"))) {
+                throw new GmqException(
+                        ErrorCode.FAILED_PRECONDITION,
+                        "data directory " + dataDir + " has a Raft log but no " + CLUSTER_FILE
+                                + " file naming its cluster; refusing to guess");
+            }
+            java.nio.file.Files.createDirectories(dataDir);
+            Path tmp = dataDir.resolve(CLUSTER_FILE + ".tmp");
+            java.nio.file.Files.writeString(tmp, expected + "\n", StandardCharsets.UTF_8);
+            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new GmqException(ErrorCode.UNAVAILABLE, "cannot use data directory " + dataDir + ": " + e, e);
+        }
     }
 
     static InetSocketAddress address(String hostPort) {
@@ -154,17 +240,21 @@ final class StorageNode implements AutoCloseable {
     /** Proposes {@code command} stamped with this node's wall clock; the reply's error is thrown as a GmqException. */
     CompletableFuture<ClusterReply> propose(ClusterCommand.Builder command) {
         byte[] entry = command.setWallMillis(System.currentTimeMillis()).build().toByteArray();
+        RaftClient sender = client;
         CompletableFuture<RaftClientReply> sent;
         try {
-            sent = client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
+            sent = sender.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
         } catch (RuntimeException e) {
+            renewClient(sender);
             return CompletableFuture.failedFuture(unavailable(e));
         }
         return sent.handle((reply, failure) -> {
             if (failure != null) {
+                renewClient(sender);
                 throw new CompletionException(unavailable(GrpcErrors.unwrap(failure)));
             }
             if (!reply.isSuccess()) {
+                renewClient(sender);
                 throw new CompletionException(unavailable(reply.getException()));
             }
             ClusterReply r;

@@ -51,7 +51,7 @@ import java.util.function.UnaryOperator;
  */
 final class Recorder {
     /** How long a QoS 0 producer thread pauses after a failed send. */
-    private static final long QOS0_ERROR_PAUSE_MILLIS = 10;
+    private static final long ERROR_PAUSE_MILLIS = 10;
 
     private final List<Stamped> log = new ArrayList<>();
     final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
@@ -181,11 +181,12 @@ final class Recorder {
                                 producerId + "-" + i,
                                 qos,
                                 PublishOption.partitionKey("key-" + (i % 12)));
-                        if (!acked && qos == QoS.AT_MOST_ONCE) {
-                            // Pacing, not synchronisation: a QoS 0 send fails at once while storage is
-                            // down, and without a pause as an application would take, one outage is
-                            // tens of thousands of instant UNAVAILABLE answers eating the test's CPU.
-                            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(QOS0_ERROR_PAUSE_MILLIS));
+                        if (!acked) {
+                            // Pacing, not synchronisation: a send can fail at once while storage is
+                            // down (QoS 0; QoS 1 when a storage cluster has no majority), and without
+                            // a pause as an application would take, one outage is tens of thousands
+                            // of instant UNAVAILABLE answers eating the test's CPU and memory.
+                            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ERROR_PAUSE_MILLIS));
                         }
                     }
                 },

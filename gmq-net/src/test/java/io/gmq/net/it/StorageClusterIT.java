@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -46,30 +47,7 @@ final class StorageClusterIT extends ClusterTest {
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void leaderKilledUnderQos1LoadLosesNothingAcknowledged() throws Exception {
-        StringBuilder b = new StringBuilder();
-        for (String id : List.of("1", "2", "3")) {
-            b.append(b.length() == 0 ? "" : ",")
-                    .append(id)
-                    .append("=127.0.0.1:")
-                    .append(freePort());
-            storagePorts.put(id, freePort());
-        }
-        peers = b.toString();
-        for (String id : List.of("1", "2", "3")) {
-            startNode(id);
-        }
-        List<String> storage = new ArrayList<>();
-        nodes.values().forEach(n -> storage.add(n.address()));
-        GmqProcess broker = cluster.own(GmqProcess.start(
-                "broker",
-                cluster.logs,
-                "broker",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--storage",
-                String.join(",", storage)));
+        GmqProcess broker = startClusterAndBroker();
         GmqClient admin = cluster.client(Cluster.config(broker.address(), Duration.ofSeconds(30)));
         Recorder.await("the storage group elects a leader", 60, () -> leader() != null);
         admin.createTopic(TOPIC, 3);
@@ -122,6 +100,71 @@ final class StorageClusterIT extends ClusterTest {
                     storagePorts.get(n.id()),
                     Integer.parseInt(n.storageAddress().replaceAll(".*:", "")));
         }
+    }
+
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void withoutAMajorityNothingIsAcknowledgedAndPublishingResumesWhenOneReturns() throws Exception {
+        GmqProcess broker = startClusterAndBroker();
+        GmqClient admin = cluster.client(Cluster.config(broker.address(), Duration.ofSeconds(30)));
+        Recorder.await("the storage group elects a leader", 60, () -> leader() != null);
+        admin.createTopic(TOPIC, 3);
+        Recorder rec = new Recorder();
+        for (int p = 0; p < 2; p++) {
+            rec.startProducer(cluster.client(Cluster.config(broker.address(), Duration.ofSeconds(60))), "p" + p, TOPIC);
+        }
+        Recorder.await("a first share is acknowledged", 60, () -> rec.acknowledged.size() >= 200);
+
+        rec.faultBegins();
+        String leader = leader();
+        List<String> followers =
+                nodes.keySet().stream().filter(id -> !id.equals(leader)).toList();
+        for (String id : followers) {
+            nodes.get(id).kill();
+        }
+        // What was committed before the kills may still be answered; then nothing may be.
+        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(3));
+        int settled = rec.acknowledged.size();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+        while (System.nanoTime() < until) {
+            assertEquals(settled, rec.acknowledged.size(), "an acknowledgement without a majority");
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+
+        startNode(followers.get(0));
+        Recorder.await("publishing resumes with a majority", 90, () -> rec.acknowledged.size() >= settled + 50);
+        rec.faultEnds();
+        rec.stopProducers();
+        cluster.drainWithFreshGroup(broker.address(), TOPIC, "check", rec, admin);
+        System.out.printf("StorageClusterIT two down: %s%n", rec.summary());
+        QueueChecker.check(rec.history()).assertValid();
+    }
+
+    private GmqProcess startClusterAndBroker() throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (String id : List.of("1", "2", "3")) {
+            b.append(b.length() == 0 ? "" : ",")
+                    .append(id)
+                    .append("=127.0.0.1:")
+                    .append(freePort());
+            storagePorts.put(id, freePort());
+        }
+        peers = b.toString();
+        for (String id : List.of("1", "2", "3")) {
+            startNode(id);
+        }
+        List<String> storage = new ArrayList<>();
+        nodes.values().forEach(n -> storage.add(n.address()));
+        return cluster.own(GmqProcess.start(
+                "broker",
+                cluster.logs,
+                "broker",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--storage",
+                String.join(",", storage)));
     }
 
     private static ClusterDescription.Node node(ClusterDescription.StorageGroup g, String id) {
