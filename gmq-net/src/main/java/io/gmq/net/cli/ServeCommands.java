@@ -190,10 +190,12 @@ final class ServeCommands {
                 if (parsed.size() > 1 && parsed.selfAddress().endsWith(":0")) {
                     throw new ParameterException(spec.commandLine(), "--raft-port 0 is for a single node only");
                 }
-                return parsed.selfAddress().endsWith(":0")
-                        ? ClusterPeers.single(
-                                nodeId, parsed.selfAddress().replaceAll(":0$", ":" + freePort("127.0.0.1")))
-                        : parsed;
+                if (parsed.selfAddress().endsWith(":0")) {
+                    String raftHost = parsed.selfAddress()
+                            .substring(0, parsed.selfAddress().lastIndexOf(':'));
+                    return ClusterPeers.single(nodeId, raftHost + ":" + freePort(raftHost));
+                }
+                return parsed;
             } catch (io.gmq.GmqException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }

@@ -9,18 +9,13 @@ import io.gmq.PartitionInfo;
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
 import io.gmq.net.storage.RemoteStorage;
+import io.gmq.net.storage.StorageRequests;
 import io.gmq.proto.AppendRequest;
 import io.gmq.proto.ClusterCommand;
 import io.gmq.proto.ClusterJoin;
 import io.gmq.proto.ClusterReply;
-import io.gmq.proto.CommitOffsetsRequest;
 import io.gmq.proto.CreateTopicRequest;
 import io.gmq.proto.DeleteTopicRequest;
-import io.gmq.proto.HeartbeatRequest;
-import io.gmq.proto.JoinGroupRequest;
-import io.gmq.proto.LeaveGroupRequest;
-import io.gmq.proto.OffsetEntry;
-import io.gmq.proto.ResetOffsetsRequest;
 import io.gmq.storage.AppendResult;
 import io.gmq.storage.FetchResult;
 import io.gmq.storage.GroupMembership;
@@ -169,40 +164,29 @@ public final class ReplicatedStorage implements Storage {
         String memberId = clientId + "-" + UUID.randomUUID();
         return Protos.fromProto(propose(c -> c.setJoinGroup(ClusterJoin.newBuilder()
                         .setMemberId(memberId)
-                        .setRequest(JoinGroupRequest.newBuilder()
-                                .setGroup(group)
-                                .setClientId(clientId)
-                                .addAllTopics(topics)
-                                .setSessionTimeoutMillis(sessionTimeoutMillis))))
+                        .setRequest(StorageRequests.joinGroup(group, clientId, topics, sessionTimeoutMillis))))
                 .getMembership());
     }
 
     @Override
     public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
-        return Protos.fromProto(propose(c -> c.setHeartbeat(HeartbeatRequest.newBuilder()
-                        .setGroup(group)
-                        .setMemberId(memberId)
-                        .setGeneration(generation)
-                        .addAllOwned(Protos.toProto(owned == null ? Set.of() : owned))))
-                .getMembership());
+        return Protos.fromProto(
+                propose(c -> c.setHeartbeat(StorageRequests.heartbeat(group, memberId, generation, owned)))
+                        .getMembership());
     }
 
     @Override
     public void leaveGroup(String group, String memberId) {
-        propose(c ->
-                c.setLeaveGroup(LeaveGroupRequest.newBuilder().setGroup(group).setMemberId(memberId)));
+        propose(c -> c.setLeaveGroup(StorageRequests.leaveGroup(group, memberId)));
     }
 
     @Override
     public Set<TopicPartition> commitOffsets(
             String group, String memberId, int generation, Map<TopicPartition, Long> offsets) {
-        CommitOffsetsRequest.Builder b = CommitOffsetsRequest.newBuilder()
-                .setGroup(group)
-                .setMemberId(memberId)
-                .setGeneration(generation);
-        offsets.forEach((tp, offset) -> b.addOffsets(
-                OffsetEntry.newBuilder().setTopicPartition(Protos.toProto(tp)).setOffset(offset)));
-        return Protos.fromProto(propose(c -> c.setCommitOffsets(b)).getCommit().getRejectedList());
+        return Protos.fromProto(
+                propose(c -> c.setCommitOffsets(StorageRequests.commitOffsets(group, memberId, generation, offsets)))
+                        .getCommit()
+                        .getRejectedList());
     }
 
     @Override
@@ -222,17 +206,12 @@ public final class ReplicatedStorage implements Storage {
 
     @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
-        propose(c -> c.setResetOffsets(
-                ResetOffsetsRequest.newBuilder().setGroup(group).setTopic(topic).setSpec(Protos.toProto(spec))));
+        propose(c -> c.setResetOffsets(StorageRequests.resetOffsets(group, topic, spec)));
     }
 
     @Override
     public void resetOffsets(String group, TopicPartition partition, OffsetSpec spec) {
-        propose(c -> c.setResetOffsets(ResetOffsetsRequest.newBuilder()
-                .setGroup(group)
-                .setTopic(partition.topic())
-                .setPartition(partition.partition())
-                .setSpec(Protos.toProto(spec))));
+        propose(c -> c.setResetOffsets(StorageRequests.resetOffsets(group, partition, spec)));
     }
 
     // ---- plumbing -------------------------------------------------------------------------------

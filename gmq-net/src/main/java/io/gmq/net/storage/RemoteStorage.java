@@ -9,7 +9,6 @@ import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
 import io.gmq.proto.AppendRequest;
 import io.gmq.proto.AppendResponse;
-import io.gmq.proto.CommitOffsetsRequest;
 import io.gmq.proto.CommittedOffsetsRequest;
 import io.gmq.proto.CreateTopicRequest;
 import io.gmq.proto.DeleteTopicRequest;
@@ -17,13 +16,8 @@ import io.gmq.proto.DescribeGroupRequest;
 import io.gmq.proto.FetchRequest;
 import io.gmq.proto.FetchResponse;
 import io.gmq.proto.GmqStorageGrpc;
-import io.gmq.proto.HeartbeatRequest;
-import io.gmq.proto.JoinGroupRequest;
-import io.gmq.proto.LeaveGroupRequest;
 import io.gmq.proto.ListGroupsRequest;
 import io.gmq.proto.ListTopicsRequest;
-import io.gmq.proto.OffsetEntry;
-import io.gmq.proto.ResetOffsetsRequest;
 import io.gmq.proto.ResolveOffsetRequest;
 import io.gmq.proto.TopicRequest;
 import io.gmq.storage.AppendResult;
@@ -201,42 +195,27 @@ public final class RemoteStorage implements Storage {
 
     @Override
     public GroupMembership joinGroup(String group, String clientId, Set<String> topics, long sessionTimeoutMillis) {
-        return call(() -> Protos.fromProto(stub().joinGroup(JoinGroupRequest.newBuilder()
-                .setGroup(group)
-                .setClientId(clientId)
-                .addAllTopics(topics)
-                .setSessionTimeoutMillis(sessionTimeoutMillis)
-                .build())));
+        return call(() -> Protos.fromProto(
+                stub().joinGroup(StorageRequests.joinGroup(group, clientId, topics, sessionTimeoutMillis))));
     }
 
     @Override
     public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
-        return call(() -> Protos.fromProto(stub().heartbeat(HeartbeatRequest.newBuilder()
-                .setGroup(group)
-                .setMemberId(memberId)
-                .setGeneration(generation)
-                .addAllOwned(Protos.toProto(owned))
-                .build())));
+        return call(() ->
+                Protos.fromProto(stub().heartbeat(StorageRequests.heartbeat(group, memberId, generation, owned))));
     }
 
     @Override
     public void leaveGroup(String group, String memberId) {
-        call(() -> stub().leaveGroup(LeaveGroupRequest.newBuilder()
-                .setGroup(group)
-                .setMemberId(memberId)
-                .build()));
+        call(() -> stub().leaveGroup(StorageRequests.leaveGroup(group, memberId)));
     }
 
     @Override
     public Set<TopicPartition> commitOffsets(
             String group, String memberId, int generation, Map<TopicPartition, Long> offsets) {
-        CommitOffsetsRequest.Builder b = CommitOffsetsRequest.newBuilder()
-                .setGroup(group)
-                .setMemberId(memberId)
-                .setGeneration(generation);
-        offsets.forEach((tp, off) -> b.addOffsets(
-                OffsetEntry.newBuilder().setTopicPartition(Protos.toProto(tp)).setOffset(off)));
-        return call(() -> Protos.fromProto(stub().commitOffsets(b.build()).getRejectedList()));
+        return call(() -> Protos.fromProto(
+                stub().commitOffsets(StorageRequests.commitOffsets(group, memberId, generation, offsets))
+                        .getRejectedList()));
     }
 
     @Override
@@ -273,21 +252,12 @@ public final class RemoteStorage implements Storage {
 
     @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
-        call(() -> stub().resetOffsets(ResetOffsetsRequest.newBuilder()
-                .setGroup(group)
-                .setTopic(topic)
-                .setSpec(Protos.toProto(spec))
-                .build()));
+        call(() -> stub().resetOffsets(StorageRequests.resetOffsets(group, topic, spec)));
     }
 
     @Override
     public void resetOffsets(String group, TopicPartition partition, OffsetSpec spec) {
-        call(() -> stub().resetOffsets(ResetOffsetsRequest.newBuilder()
-                .setGroup(group)
-                .setTopic(partition.topic())
-                .setPartition(partition.partition())
-                .setSpec(Protos.toProto(spec))
-                .build()));
+        call(() -> stub().resetOffsets(StorageRequests.resetOffsets(group, partition, spec)));
     }
 
     @Override
