@@ -177,9 +177,11 @@ final class ServeCommands {
                                 spec.commandLine(), "a cluster node needs --peers, or --raft-port for a single node");
                     }
                     String raftHost = "0.0.0.0".equals(host) ? "127.0.0.1" : host;
-                    int p = raftPort == 0 ? freePort(raftHost) : raftPort;
-                    return ClusterPeers.single(nodeId, raftHost + ":" + p);
+                    return raftPort == 0
+                            ? onFreePort(raftHost)
+                            : ClusterPeers.single(nodeId, raftHost + ":" + raftPort);
                 }
+                // parse refuses port 0 in a list of several nodes, so a 0 here is a single node's.
                 ClusterPeers parsed = ClusterPeers.parse(nodeId, peers);
                 if (raftPort != null && !parsed.selfAddress().endsWith(":" + raftPort)) {
                     throw new ParameterException(
@@ -187,26 +189,19 @@ final class ServeCommands {
                             "--raft-port " + raftPort + " differs from node " + nodeId + "'s address in --peers ("
                                     + parsed.selfAddress() + ")");
                 }
-                if (parsed.size() > 1 && parsed.selfAddress().endsWith(":0")) {
-                    throw new ParameterException(spec.commandLine(), "--raft-port 0 is for a single node only");
-                }
-                if (parsed.selfAddress().endsWith(":0")) {
-                    String raftHost = parsed.selfAddress()
-                            .substring(0, parsed.selfAddress().lastIndexOf(':'));
-                    return ClusterPeers.single(nodeId, raftHost + ":" + freePort(raftHost));
-                }
-                return parsed;
+                String self = parsed.selfAddress();
+                return self.endsWith(":0") ? onFreePort(self.substring(0, self.lastIndexOf(':'))) : parsed;
             } catch (io.gmq.GmqException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
         }
 
-        /** A port free now (a single node with --raft-port 0; another process may take it first, rarely). */
-        private static int freePort(String host) {
-            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
-                return s.getLocalPort();
+        /** A one-node cluster on a port of {@code raftHost} free now (another process may take it first, rarely). */
+        private ClusterPeers onFreePort(String raftHost) {
+            try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(raftHost))) {
+                return ClusterPeers.single(nodeId, raftHost + ":" + s.getLocalPort());
             } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot find a free Raft port on " + host + ": " + e, e);
+                throw new java.io.UncheckedIOException("cannot find a free Raft port on " + raftHost + ": " + e, e);
             }
         }
 

@@ -307,11 +307,7 @@ final class StorageNode implements AutoCloseable {
     }
 
     DivisionInfo info() {
-        try {
-            return server.getDivision(GROUP_ID).getInfo();
-        } catch (IOException e) {
-            throw new GmqException(ErrorCode.UNAVAILABLE, "storage group is not running on this node: " + e, e);
-        }
+        return division().getInfo();
     }
 
     RaftServer.Division division() {
