@@ -51,11 +51,19 @@ public final class ReplicatedStorage implements Storage {
     private final StorageNode node;
     private final GmqConfig config;
     private final Map<String, RemoteStorage> leaders = new ConcurrentHashMap<>();
+    private final AppendCombiner appends;
 
     private ReplicatedStorage(StorageNode node, GmqConfig config) {
         this.node = node;
         this.config = config;
+        this.appends = new AppendCombiner(node::propose, COMBINED_ENTRY_BYTES);
     }
+
+    /**
+     * Bytes of batches combined into one Raft entry: large enough that a loaded node sends few
+     * entries, small enough that one entry's force and transfer stay short.
+     */
+    static final int COMBINED_ENTRY_BYTES = 1 << 20;
 
     /** Starts this node of the cluster {@code peers} over {@code dataDir}; {@link #announce} once it serves. */
     public static ReplicatedStorage start(ClusterPeers peers, Path dataDir, GmqConfig config) {
@@ -125,17 +133,12 @@ public final class ReplicatedStorage implements Storage {
 
     @Override
     public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {
-        ClusterCommand.Builder c = ClusterCommand.newBuilder()
-                .setAppend(AppendRequest.newBuilder()
-                        .setTopic(tp.topic())
-                        .setPartition(tp.partition())
-                        .setBatch(Protos.bytes(batch))
-                        .setAwaitDurable(awaitDurable));
-        return node.propose(c)
-                .thenApply(r -> new AppendResult(
-                        r.getAppend().getBaseOffset(),
-                        r.getAppend().getRecordCount(),
-                        r.getAppend().getLogAppendTimeMillis()));
+        return appends.append(AppendRequest.newBuilder()
+                .setTopic(tp.topic())
+                .setPartition(tp.partition())
+                .setBatch(Protos.bytes(batch))
+                .setAwaitDurable(awaitDurable)
+                .build());
     }
 
     @Override

@@ -120,6 +120,11 @@ final class StorageNode implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(5000, TimeUnit.MILLISECONDS));
 
+        // The appender's default 10 ms pause between AppendEntries calls is latency on every
+        // commit (Ozone runs with 0 too); entries that queue meanwhile still go out together.
+        RaftServerConfigKeys.Log.Appender.setWaitTimeMin(props, TimeDuration.ZERO);
+        applyRaftOverrides(props);
+
         List<RaftPeer> members = peers.raftAddresses().entrySet().stream()
                 .map(e -> RaftPeer.newBuilder()
                         .setId(RaftPeerId.valueOf(e.getKey()))
@@ -151,6 +156,20 @@ final class StorageNode implements AutoCloseable {
                 peers.selfAddress(),
                 peers.raftAddresses());
         return new StorageNode(peers, group, props, server, client, sm);
+    }
+
+    /** Ratis keys prefixed with "gmq." as JVM system properties, e.g. -Dgmq.raft.server.log.force.sync.num=64. */
+    static final String RAFT_OVERRIDE_PREFIX = "gmq.raft.";
+
+    /** Expert tuning: every {@code -Dgmq.raft.*} system property is set on the Ratis properties (without "gmq."). */
+    private static void applyRaftOverrides(RaftProperties props) {
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith(RAFT_OVERRIDE_PREFIX)) {
+                String key = name.substring("gmq.".length());
+                props.set(key, System.getProperty(name));
+                LOG.info("Ratis setting {} = {} (from -D{})", key, System.getProperty(name), name);
+            }
+        }
     }
 
     private static RaftClient newClient(RaftProperties props, RaftGroup group) {

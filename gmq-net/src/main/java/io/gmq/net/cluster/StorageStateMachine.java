@@ -5,7 +5,9 @@ import io.gmq.GmqConfig;
 import io.gmq.GmqException;
 import io.gmq.TopicPartition;
 import io.gmq.broker.Storages;
+import io.gmq.proto.AppendRequest;
 import io.gmq.proto.AppendResponse;
+import io.gmq.proto.AppendResults;
 import io.gmq.proto.ClusterCommand;
 import io.gmq.proto.ClusterReply;
 import io.gmq.proto.CommitOffsetsResponse;
@@ -18,9 +20,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -151,13 +155,20 @@ final class StorageStateMachine extends BaseStateMachine {
                         c.getCreateTopic().getTopic(), c.getCreateTopic().getPartitions())));
             case DELETE_TOPIC -> s.deleteTopic(c.getDeleteTopic().getTopic());
             case APPEND -> {
-                var a = c.getAppend();
-                TopicPartition tp = new TopicPartition(a.getTopic(), a.getPartition());
-                // Written, not forced: the Raft log already holds the entry on a majority.
-                return s.append(tp, Protos.writableCopy(a.getBatch()), false)
-                        .thenApply(result -> ClusterReply.newBuilder()
-                                .setAppend(appendResponse(result))
-                                .build());
+                return append(s, c.getAppend())
+                        .thenApply(a -> ClusterReply.newBuilder().setAppend(a).build());
+            }
+            case APPENDS -> {
+                List<CompletableFuture<AppendResponse>> results = new ArrayList<>();
+                for (AppendRequest a : c.getAppends().getAppendsList()) {
+                    results.add(append(s, a));
+                }
+                return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                        .thenApply(done -> {
+                            AppendResults.Builder all = AppendResults.newBuilder();
+                            results.forEach(f -> all.addResults(f.join()));
+                            return ClusterReply.newBuilder().setAppends(all).build();
+                        });
             }
             case JOIN_GROUP -> {
                 var j = c.getJoinGroup().getRequest();
@@ -204,12 +215,25 @@ final class StorageStateMachine extends BaseStateMachine {
         return CompletableFuture.completedFuture(r.build());
     }
 
-    private static AppendResponse appendResponse(AppendResult result) {
-        return AppendResponse.newBuilder()
-                .setBaseOffset(result.baseOffset())
-                .setRecordCount(result.recordCount())
-                .setLogAppendTimeMillis(result.logAppendTimeMillis())
-                .build();
+    /** One append; its failure (a bad frame, an unknown partition) is its outcome, the same on every replica. */
+    private static CompletableFuture<AppendResponse> append(ReplicaStorage s, AppendRequest a) {
+        TopicPartition tp = new TopicPartition(a.getTopic(), a.getPartition());
+        CompletableFuture<AppendResult> written;
+        try {
+            // Written, not forced: the Raft log already holds the entry on a majority.
+            written = s.append(tp, Protos.writableCopy(a.getBatch()), false);
+        } catch (RuntimeException e) {
+            written = CompletableFuture.failedFuture(e);
+        }
+        return written.handle((result, failure) -> failure != null
+                ? AppendResponse.newBuilder()
+                        .setError(GrpcErrors.toProto(GrpcErrors.unwrap(failure)))
+                        .build()
+                : AppendResponse.newBuilder()
+                        .setBaseOffset(result.baseOffset())
+                        .setRecordCount(result.recordCount())
+                        .setLogAppendTimeMillis(result.logAppendTimeMillis())
+                        .build());
     }
 
     private static ClusterReply error(Throwable t) {

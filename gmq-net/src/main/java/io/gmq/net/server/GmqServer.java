@@ -10,6 +10,7 @@ import io.gmq.net.security.ConnectionLimiter;
 import io.gmq.net.security.ListenerTransport;
 import io.gmq.net.security.ReloadingServerTls;
 import io.gmq.net.security.ServerSecurity;
+import io.gmq.net.storage.LeaderRoutedStorage;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.storage.StorageService;
 import io.gmq.security.Reloadable;
@@ -170,7 +171,10 @@ public final class GmqServer implements AutoCloseable {
         return cluster;
     }
 
-    /** A stateless broker over the storage process at {@code storageAddress} (host:port). */
+    /**
+     * A stateless broker over the storage process at {@code storageAddress} (host:port), or over
+     * a storage cluster (any of its nodes, or several separated by commas; calls go to its leader).
+     */
     public static GmqServer broker(GmqConfig config, String host, int port, String storageAddress) {
         return broker(config, host, port, storageAddress, ServerSecurity.none(), ChannelSecurity.PLAINTEXT);
     }
@@ -188,8 +192,10 @@ public final class GmqServer implements AutoCloseable {
             ChannelSecurity storageSecurity) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
-            Storage storage =
-                    RemoteStorage.connect(storageAddress, config.maxBatchBytes() + ENVELOPE_BYTES, storageSecurity);
+            int maxInbound = config.maxBatchBytes() + ENVELOPE_BYTES;
+            Storage storage = new LeaderRoutedStorage(
+                    RemoteStorage.connect(storageAddress, maxInbound, storageSecurity),
+                    node -> RemoteStorage.connect(node, maxInbound, storageSecurity));
             owned.push(storage);
             BrokerEngine engine = new BrokerEngine(storage, config);
             owned.push(engine);

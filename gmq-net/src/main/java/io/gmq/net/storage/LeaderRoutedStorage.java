@@ -1,0 +1,266 @@
+package io.gmq.net.storage;
+
+import io.gmq.ClusterDescription;
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import io.gmq.GroupDescription;
+import io.gmq.OffsetSpec;
+import io.gmq.PartitionInfo;
+import io.gmq.TopicInfo;
+import io.gmq.TopicPartition;
+import io.gmq.storage.AppendResult;
+import io.gmq.storage.FetchResult;
+import io.gmq.storage.GroupMembership;
+import io.gmq.storage.Storage;
+import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A broker's storage: every call goes to the node that leads the storage group, so an append or
+ * a fetch takes one hop to the replica that answers it rather than two through a follower.
+ *
+ * <p>The leader comes from DescribeCluster, asked through the seed connection (any node of the
+ * broker's {@code --storage} list) every {@link #REFRESH_MILLIS} ms and at once after a call to
+ * the leader's connection fails. Until the leader is known, and after such a failure, calls go
+ * through the seed, whose node forwards them to the leader itself: routing saves a hop, it is
+ * never what makes an answer right. A storage that is not a cluster answers DescribeCluster with
+ * FAILED_PRECONDITION; then every call goes through the seed and nothing is asked again.
+ */
+public final class LeaderRoutedStorage implements Storage {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaderRoutedStorage.class);
+    static final long REFRESH_MILLIS = 1_000;
+
+    private final RemoteStorage seed;
+    private final Function<String, RemoteStorage> connect;
+    /** Storage address -> connection, one per node that has led while this broker ran. */
+    private final Map<String, RemoteStorage> nodes = new ConcurrentHashMap<>();
+
+    private final ScheduledExecutorService refresher;
+    private volatile Storage current;
+    private volatile String currentAddress = "";
+
+    /**
+     * @param seed    a connection to any node (or to a single storage process)
+     * @param connect opens a connection to a node's announced storage address
+     */
+    public LeaderRoutedStorage(RemoteStorage seed, Function<String, RemoteStorage> connect) {
+        this.seed = seed;
+        this.connect = connect;
+        this.current = seed;
+        this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gmq-storage-leader");
+            t.setDaemon(true);
+            return t;
+        });
+        refresher.execute(this::refresh);
+    }
+
+    /** The storage address calls go to now, or "" while they go through the seed. */
+    public String routedTo() {
+        return currentAddress;
+    }
+
+    private void refresh() {
+        boolean again = true;
+        try {
+            route(seed.describeCluster());
+        } catch (GmqException e) {
+            if (e.code() == ErrorCode.FAILED_PRECONDITION) {
+                again = false; // not a cluster: the seed is the storage
+                LOG.debug("storage is not replicated; no leader routing ({})", e.getMessage());
+            }
+            useSeed();
+        } catch (RuntimeException e) {
+            LOG.debug("describing the storage cluster failed: {}", e.toString());
+            useSeed();
+        }
+        if (again && !refresher.isShutdown()) {
+            refresher.schedule(this::refresh, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void route(ClusterDescription cluster) {
+        String address = cluster.groups().isEmpty()
+                ? ""
+                : cluster.groups().get(0).members().stream()
+                        .filter(n -> n.id().equals(cluster.groups().get(0).leader()))
+                        .map(ClusterDescription.Node::storageAddress)
+                        .findFirst()
+                        .orElse("");
+        if (address.isEmpty()) {
+            useSeed();
+            return;
+        }
+        if (!address.equals(currentAddress)) {
+            current = nodes.computeIfAbsent(address, connect);
+            currentAddress = address;
+            LOG.info("storage calls go to the storage group leader at {}", address);
+        }
+    }
+
+    private void useSeed() {
+        current = seed;
+        currentAddress = "";
+    }
+
+    /** A call to the leader's connection found it gone: go through the seed and ask again now. */
+    private void leaderLost(Storage failed) {
+        if (failed != seed && current == failed) {
+            useSeed();
+            if (!refresher.isShutdown()) {
+                refresher.execute(this::refresh);
+            }
+        }
+    }
+
+    private <T> T call(Function<Storage, T> call) {
+        Storage target = current;
+        try {
+            return call.apply(target);
+        } catch (GmqException e) {
+            if (e.code() == ErrorCode.UNAVAILABLE) {
+                leaderLost(target);
+            }
+            throw e;
+        }
+    }
+
+    private <T> CompletableFuture<T> callAsync(Function<Storage, CompletableFuture<T>> call) {
+        Storage target = current;
+        CompletableFuture<T> f = call.apply(target);
+        f.whenComplete((r, e) -> {
+            Throwable cause =
+                    e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof GmqException g && g.code() == ErrorCode.UNAVAILABLE) {
+                leaderLost(target);
+            }
+        });
+        return f;
+    }
+
+    private void run(java.util.function.Consumer<Storage> call) {
+        call(s -> {
+            call.accept(s);
+            return null;
+        });
+    }
+
+    // ---- Storage, each call on the current route ------------------------------------------------
+
+    @Override
+    public TopicInfo createTopic(String topic, int partitions) {
+        return call(s -> s.createTopic(topic, partitions));
+    }
+
+    @Override
+    public TopicInfo topic(String topic, boolean autoCreate) {
+        return call(s -> s.topic(topic, autoCreate));
+    }
+
+    @Override
+    public List<TopicInfo> listTopics() {
+        return call(Storage::listTopics);
+    }
+
+    @Override
+    public void deleteTopic(String topic) {
+        run(s -> s.deleteTopic(topic));
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {
+        return callAsync(s -> s.append(tp, batch, awaitDurable));
+    }
+
+    @Override
+    public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
+        return callAsync(s -> s.fetch(tp, offset, maxBytes, maxWaitMillis));
+    }
+
+    @Override
+    public CompletableFuture<FetchResult> fetch(
+            TopicPartition tp, long offset, int maxBytes, long maxWaitMillis, Executor executor) {
+        return callAsync(s -> s.fetch(tp, offset, maxBytes, maxWaitMillis, executor));
+    }
+
+    @Override
+    public PartitionInfo partitionInfo(TopicPartition tp) {
+        return call(s -> s.partitionInfo(tp));
+    }
+
+    @Override
+    public long resolveOffset(TopicPartition tp, OffsetSpec spec) {
+        return call(s -> s.resolveOffset(tp, spec));
+    }
+
+    @Override
+    public GroupMembership joinGroup(String group, String clientId, Set<String> topics, long sessionTimeoutMillis) {
+        return call(s -> s.joinGroup(group, clientId, topics, sessionTimeoutMillis));
+    }
+
+    @Override
+    public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
+        return call(s -> s.heartbeat(group, memberId, generation, owned));
+    }
+
+    @Override
+    public void leaveGroup(String group, String memberId) {
+        run(s -> s.leaveGroup(group, memberId));
+    }
+
+    @Override
+    public Set<TopicPartition> commitOffsets(
+            String group, String memberId, int generation, Map<TopicPartition, Long> offsets) {
+        return call(s -> s.commitOffsets(group, memberId, generation, offsets));
+    }
+
+    @Override
+    public Map<TopicPartition, Long> committedOffsets(String group, Collection<TopicPartition> partitions) {
+        return call(s -> s.committedOffsets(group, partitions));
+    }
+
+    @Override
+    public List<String> listGroups() {
+        return call(Storage::listGroups);
+    }
+
+    @Override
+    public GroupDescription describeGroup(String group) {
+        return call(s -> s.describeGroup(group));
+    }
+
+    @Override
+    public void resetOffsets(String group, String topic, OffsetSpec spec) {
+        run(s -> s.resetOffsets(group, topic, spec));
+    }
+
+    @Override
+    public void resetOffsets(String group, TopicPartition partition, OffsetSpec spec) {
+        run(s -> s.resetOffsets(group, partition, spec));
+    }
+
+    @Override
+    public ClusterDescription describeCluster() {
+        return call(Storage::describeCluster);
+    }
+
+    @Override
+    public void close() {
+        refresher.shutdownNow();
+        nodes.values().forEach(RemoteStorage::close);
+        nodes.clear();
+        seed.close();
+    }
+}
