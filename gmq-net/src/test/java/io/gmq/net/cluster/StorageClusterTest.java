@@ -8,6 +8,7 @@ import io.gmq.GmqConfig;
 import io.gmq.TopicPartition;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.server.GmqServer;
+import io.gmq.net.storage.LeaderRoutedStorage;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.storage.AppendResult;
 import io.gmq.storage.BatchBuilder;
@@ -112,6 +113,71 @@ class StorageClusterTest {
         for (String id : nodes.keySet()) {
             await("node " + id + " to apply", () -> replicaEnd(id) == 1);
         }
+    }
+
+    @Test
+    void aBrokerSeededWithAFollowerRoutesToTheLeaderAndFollowsItWhenItStops() {
+        startCluster();
+        String leader = leaderId();
+        String follower = nodes.keySet().stream()
+                .filter(id -> !id.equals(leader))
+                .findFirst()
+                .orElseThrow();
+        RemoteStorage seed =
+                RemoteStorage.connect("127.0.0.1:" + nodes.get(follower).port(), 8 << 20);
+        LeaderRoutedStorage routed = new LeaderRoutedStorage(seed, a -> RemoteStorage.connect(a, 8 << 20));
+        clients.add(routed);
+        await("routing to leader " + leader, () -> routed.routedTo().equals(address(leader)));
+        routed.createTopic("orders", 1);
+        assertEquals(0, routed.append(P0, batch("a"), true).join().baseOffset());
+
+        nodes.remove(leader).close();
+        await("a new leader", () -> !leaderId().equals("-") && !leaderId().equals(leader));
+        String next = leaderId();
+        // The first call after the stop may fail UNAVAILABLE (indeterminate, as any call to a
+        // stopped node); the route moves to the new leader within a refresh.
+        await("routing to the new leader " + next, () -> {
+            try {
+                routed.partitionInfo(P0);
+            } catch (io.gmq.GmqException e) {
+                assertEquals(io.gmq.ErrorCode.UNAVAILABLE, e.code(), e.getMessage());
+            }
+            return routed.routedTo().equals(address(next));
+        });
+        assertEquals(1, routed.append(P0, batch("b"), true).join().baseOffset());
+        assertEquals(List.of("a", "b"), read(routed, 0));
+    }
+
+    @Test
+    void aBrokerOverASingleStorageProcessCallsItDirectly() {
+        GmqServer single = GmqServer.storage(
+                GmqConfig.builder().dataDir(dir.resolve("single")).build(), "127.0.0.1", 0);
+        try {
+            LeaderRoutedStorage routed =
+                    new LeaderRoutedStorage(RemoteStorage.connect("127.0.0.1:" + single.port(), 8 << 20), a -> {
+                        throw new AssertionError("no other connection for a single storage process: " + a);
+                    });
+            clients.add(routed);
+            routed.createTopic("orders", 1);
+            assertEquals(0, routed.append(P0, batch("a"), true).join().baseOffset());
+            assertEquals("", routed.routedTo());
+            var e = org.junit.jupiter.api.Assertions.assertThrows(io.gmq.GmqException.class, routed::describeCluster);
+            assertEquals(io.gmq.ErrorCode.FAILED_PRECONDITION, e.code());
+        } finally {
+            for (AutoCloseable c : clients) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // closed again in stopAll
+                }
+            }
+            clients.clear();
+            single.close();
+        }
+    }
+
+    private String address(String id) {
+        return "127.0.0.1:" + nodes.get(id).port();
     }
 
     private void startCluster() {
