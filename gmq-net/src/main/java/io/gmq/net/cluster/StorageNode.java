@@ -143,11 +143,8 @@ final class StorageNode implements AutoCloseable {
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
             server.start();
-        } catch (IOException e) {
-            throw new GmqException(
-                    ErrorCode.UNAVAILABLE,
-                    "cannot start the Raft server of node " + peers.self() + " on " + peers.selfAddress() + ": " + e,
-                    e);
+        } catch (IOException | RuntimeException e) {
+            throw startFailure(peers, dataDir, e);
         }
         RaftClient client = newClient(props, group);
         LOG.info(
@@ -170,6 +167,29 @@ final class StorageNode implements AutoCloseable {
                 LOG.info("Ratis setting {} = {} (from -D{})", key, System.getProperty(name), name);
             }
         }
+    }
+
+    /**
+     * Why the Raft server did not start, said plainly: a Raft log that fails its checksums is
+     * refused (this node may have acknowledged entries it no longer holds, so it must not vote or
+     * serve until it is replaced), anything else is reported as it came.
+     */
+    private static GmqException startFailure(ClusterPeers peers, Path dataDir, Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.ratis.protocol.exceptions.ChecksumException) {
+                return new GmqException(
+                        ErrorCode.DATA_LOSS,
+                        "node " + peers.self() + ": the Raft log under " + dataDir.resolve("raft")
+                                + " is corrupt (" + t.getMessage() + "); refusing to start with it. The other"
+                                + " nodes hold every committed entry: remove this node from the cluster, clear its"
+                                + " --data-dir and add it again (docs/OPERATIONS.md, storage cluster membership)",
+                        e);
+            }
+        }
+        return new GmqException(
+                ErrorCode.UNAVAILABLE,
+                "cannot start the Raft server of node " + peers.self() + " on " + peers.selfAddress() + ": " + e,
+                e);
     }
 
     private static RaftClient newClient(RaftProperties props, RaftGroup group) {
