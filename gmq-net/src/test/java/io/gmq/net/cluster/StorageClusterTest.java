@@ -176,6 +176,82 @@ class StorageClusterTest {
         }
     }
 
+    @Test
+    void aFlippedBitInAReplicaIsNeverServedAndTheRaftLogsCopyRepairsIt() throws Exception {
+        startCluster();
+        Storage s = client("1");
+        s.createTopic("orders", 1);
+        for (int i = 0; i < 30; i++) {
+            s.append(P0, batch("m" + i), true).join();
+        }
+        for (String id : nodes.keySet()) {
+            await("node " + id + " to apply", () -> replicaEnd(id) == 30);
+        }
+        ByteBuffer expected = replicaBytes(leaderId());
+        String follower = nodes.keySet().stream()
+                .filter(id -> !id.equals(leaderId()))
+                .findFirst()
+                .orElseThrow();
+
+        // A replica's partition segment: its CRC check refuses the damaged frame; every frame the
+        // replica still serves is the one appended at its offset.
+        flipBit(dir.resolve("node" + follower + "/state/logs/orders/0/00000000000000000000.log"), 0.5);
+        int damagedFrames = 0;
+        for (long offset = 0; offset < 30; offset++) {
+            try {
+                FetchResult r = nodes.get(follower)
+                        .cluster()
+                        .replica()
+                        .fetch(P0, offset, 1, 0)
+                        .join();
+                BatchReader reader = new BatchReader(r.records());
+                while (reader.next()) {
+                    assertEquals("m" + reader.offset(), new String(reader.value(), StandardCharsets.UTF_8));
+                }
+            } catch (java.util.concurrent.CompletionException e) {
+                assertEquals(io.gmq.ErrorCode.DATA_LOSS, ((io.gmq.GmqException) e.getCause()).code());
+                damagedFrames++;
+            }
+        }
+        assertTrue(damagedFrames > 0, "the damaged frame is refused");
+        // A restart rebuilds the replica from the Raft log: the same bytes as the leader's.
+        nodes.remove(follower).close();
+        startNode(follower);
+        await("node " + follower + " to rebuild", () -> replicaEnd(follower) == 30);
+        assertEquals(expected, replicaBytes(follower));
+
+        // The node's Raft log itself: refused at start, with the way back in the message.
+        nodes.remove(follower).close();
+        flipBit(onlyRaftLogSegment(follower), 0.3);
+        var refused =
+                org.junit.jupiter.api.Assertions.assertThrows(io.gmq.GmqException.class, () -> startNode(follower));
+        assertEquals(io.gmq.ErrorCode.DATA_LOSS, refused.code());
+        assertTrue(refused.getMessage().contains("is corrupt"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("remove this node"), refused.getMessage());
+        // The majority goes on without it.
+        assertEquals(30, s.append(P0, batch("after"), true).join().baseOffset());
+    }
+
+    private Path onlyRaftLogSegment(String id) throws IOException {
+        try (var files = java.nio.file.Files.walk(dir.resolve("node" + id + "/raft"))) {
+            return files.filter(f -> f.getFileName().toString().startsWith("log_"))
+                    .findFirst()
+                    .orElseThrow();
+        }
+    }
+
+    /** Flips one bit at {@code fraction} of the file's written bytes (its non-zero prefix). */
+    private static void flipBit(Path file, double fraction) throws IOException {
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        int written = bytes.length;
+        while (written > 0 && bytes[written - 1] == 0) {
+            written--;
+        }
+        int at = (int) (written * fraction);
+        bytes[at] ^= 0x04;
+        java.nio.file.Files.write(file, bytes);
+    }
+
     private String address(String id) {
         return "127.0.0.1:" + nodes.get(id).port();
     }
