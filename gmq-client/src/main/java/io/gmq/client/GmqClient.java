@@ -93,6 +93,21 @@ public interface GmqClient extends AutoCloseable {
      */
     io.gmq.ClusterDescription describeCluster();
 
+    /**
+     * Makes the running storage node {@code nodeId} (started with {@code --join}), whose Raft server
+     * answers at {@code raftAddress} ({@code HOST:PORT}), a member of the storage cluster; returns
+     * the cluster after the change. Needs ADMIN on the cluster. FAILED_PRECONDITION when the
+     * storage is not replicated or the node does not answer; ALREADY_EXISTS for a member's id.
+     */
+    io.gmq.ClusterDescription addStorageNode(String nodeId, String raftAddress);
+
+    /**
+     * Removes member {@code nodeId} (the leader too) from the storage cluster; returns the cluster
+     * after the change. Needs ADMIN on the cluster. NOT_FOUND for an id that is not a member;
+     * FAILED_PRECONDITION for the last member or storage that is not replicated.
+     */
+    io.gmq.ClusterDescription removeStorageNode(String nodeId);
+
     /** Moves a group's committed offsets on every partition of {@code topic}; the group must have no members. */
     void resetOffsets(String group, String topic, OffsetSpec spec);
 

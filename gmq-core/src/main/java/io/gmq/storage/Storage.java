@@ -114,7 +114,28 @@ public interface Storage extends AutoCloseable {
      * not replicated (a local data directory, one storage process).
      */
     default io.gmq.ClusterDescription describeCluster() {
-        throw new io.gmq.GmqException(
+        throw notReplicated();
+    }
+
+    /**
+     * Makes the running storage node {@code nodeId}, which answers at {@code raftAddress}, a member
+     * of the replicated storage cluster; returns the cluster after the change. FAILED_PRECONDITION
+     * for storage that is not replicated.
+     */
+    default io.gmq.ClusterDescription addStorageNode(String nodeId, String raftAddress) {
+        throw notReplicated();
+    }
+
+    /**
+     * Removes member {@code nodeId} from the replicated storage cluster; returns the cluster after
+     * the change. FAILED_PRECONDITION for storage that is not replicated.
+     */
+    default io.gmq.ClusterDescription removeStorageNode(String nodeId) {
+        throw notReplicated();
+    }
+
+    private static io.gmq.GmqException notReplicated() {
+        return new io.gmq.GmqException(
                 io.gmq.ErrorCode.FAILED_PRECONDITION,
                 "storage is not replicated: a single data directory (docs/CLUSTER.md runs a storage cluster)");
     }

@@ -145,6 +145,16 @@ public final class EmbeddedGmqClient implements GmqClient {
     }
 
     @Override
+    public io.gmq.ClusterDescription addStorageNode(String nodeId, String raftAddress) {
+        return describeCluster();
+    }
+
+    @Override
+    public io.gmq.ClusterDescription removeStorageNode(String nodeId) {
+        return describeCluster();
+    }
+
+    @Override
     public GroupDescription describeGroup(String group) {
         return gmq.admin().describeGroup(group);
     }

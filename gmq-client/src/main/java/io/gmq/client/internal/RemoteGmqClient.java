@@ -313,6 +313,25 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
     }
 
     @Override
+    public io.gmq.ClusterDescription addStorageNode(String nodeId, String raftAddress) {
+        io.gmq.proto.ClusterDescription d =
+                connection.unary(stub -> stub.addStorageNode(io.gmq.proto.AddStorageNodeRequest.newBuilder()
+                        .setNodeId(nodeId)
+                        .setRaftAddress(raftAddress)
+                        .build()));
+        return Protos.fromProto(d);
+    }
+
+    @Override
+    public io.gmq.ClusterDescription removeStorageNode(String nodeId) {
+        io.gmq.proto.ClusterDescription d =
+                connection.unary(stub -> stub.removeStorageNode(io.gmq.proto.RemoveStorageNodeRequest.newBuilder()
+                        .setNodeId(nodeId)
+                        .build()));
+        return Protos.fromProto(d);
+    }
+
+    @Override
     public GroupDescription describeGroup(String group) {
         io.gmq.proto.GroupDescription d = connection.unary(stub -> stub.describeGroup(
                 DescribeGroupRequest.newBuilder().setGroup(group).build()));

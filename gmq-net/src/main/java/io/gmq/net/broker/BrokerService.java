@@ -217,6 +217,25 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
         unary(out, () -> Protos.toProto(storage.describeCluster()));
     }
 
+    /** Changing who holds the data is a cluster-wide operation: ADMIN on the cluster. */
+    @Override
+    public void addStorageNode(
+            io.gmq.proto.AddStorageNodeRequest r, StreamObserver<io.gmq.proto.ClusterDescription> out) {
+        unary(out, () -> {
+            access.checkClusterAdmin(caller());
+            return Protos.toProto(storage.addStorageNode(r.getNodeId(), r.getRaftAddress()));
+        });
+    }
+
+    @Override
+    public void removeStorageNode(
+            io.gmq.proto.RemoveStorageNodeRequest r, StreamObserver<io.gmq.proto.ClusterDescription> out) {
+        unary(out, () -> {
+            access.checkClusterAdmin(caller());
+            return Protos.toProto(storage.removeStorageNode(r.getNodeId()));
+        });
+    }
+
     @Override
     public void resetOffsets(ResetOffsetsRequest r, StreamObserver<ResetOffsetsResponse> out) {
         unary(out, () -> {

@@ -149,6 +149,13 @@ final class ServeCommands {
                         + " Without it, --node-id and --raft-port make a one-node cluster.")
         String peers;
 
+        @Option(
+                names = "--join",
+                description = "Join a running storage cluster: start as a node that is not a member yet and"
+                        + " waits for `cluster add-node` (--peers: the members and this node; an empty"
+                        + " --data-dir). Harmless once the node is a member.")
+        boolean join;
+
         @Spec
         CommandSpec spec;
 
@@ -156,14 +163,19 @@ final class ServeCommands {
 
         @Override
         GmqServer start() {
-            if (nodeId == null && raftPort == null && peers == null) {
+            if (nodeId == null && raftPort == null && peers == null && !join) {
                 return GmqServer.storage(config(dataDir), host, port, security.security());
+            }
+            if (join && peers == null) {
+                throw new ParameterException(
+                        spec.commandLine(),
+                        "--join needs --peers: the members of the cluster it joins and this node, ID=HOST:PORT,...");
             }
             cluster = clusterPeers();
             String advertised = "0.0.0.0".equals(host) || "::".equals(host)
                     ? cluster.selfAddress().substring(0, cluster.selfAddress().lastIndexOf(':'))
                     : host;
-            return GmqServer.storageNode(config(dataDir), host, port, security.security(), cluster, advertised);
+            return GmqServer.storageNode(config(dataDir), host, port, security.security(), cluster, advertised, join);
         }
 
         private ClusterPeers clusterPeers() {

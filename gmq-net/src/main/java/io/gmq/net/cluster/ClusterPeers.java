@@ -53,6 +53,26 @@ public record ClusterPeers(String self, Map<String, String> raftAddresses) {
         return new ClusterPeers(self, out);
     }
 
+    /**
+     * Checks a node id ({@code --node-id}, {@code cluster remove-node}); INVALID_ARGUMENT naming
+     * the rule when it is malformed.
+     */
+    public static String checkNodeId(String id) {
+        return checkId(id);
+    }
+
+    /**
+     * Checks a node to add ({@code cluster add-node}): its id, and its Raft address as
+     * {@code HOST:PORT} with a real port. INVALID_ARGUMENT naming the rule.
+     */
+    public static void checkNewNode(String id, String raftAddress) {
+        checkId(id);
+        if (raftAddress == null) {
+            throw GmqException.invalidArgument("the new node's Raft address is missing; expected HOST:PORT");
+        }
+        checkAddress(raftAddress, false);
+    }
+
     public int size() {
         return raftAddresses.size();
     }

@@ -53,10 +53,13 @@ public final class ReplicatedStorage implements Storage {
     private final Map<String, RemoteStorage> leaders = new ConcurrentHashMap<>();
     private final AppendCombiner appends;
 
+    private final ClusterMembership membership;
+
     private ReplicatedStorage(StorageNode node, GmqConfig config) {
         this.node = node;
         this.config = config;
         this.appends = new AppendCombiner(node::propose, COMBINED_ENTRY_BYTES);
+        this.membership = new ClusterMembership(node, this::describeCluster, config.maxBatchBytes() + (1 << 20));
     }
 
     /**
@@ -67,7 +70,33 @@ public final class ReplicatedStorage implements Storage {
 
     /** Starts this node of the cluster {@code peers} over {@code dataDir}; {@link #announce} once it serves. */
     public static ReplicatedStorage start(ClusterPeers peers, Path dataDir, GmqConfig config) {
-        return new ReplicatedStorage(StorageNode.start(peers, dataDir, config), config);
+        return start(peers, dataDir, config, false);
+    }
+
+    /**
+     * As {@link #start(ClusterPeers, Path, GmqConfig)}; with {@code join}, a node that is not a
+     * member yet and waits for cluster add-node ({@code peers}: the members and this node).
+     */
+    public static ReplicatedStorage start(ClusterPeers peers, Path dataDir, GmqConfig config, boolean join) {
+        return new ReplicatedStorage(StorageNode.start(peers, dataDir, config, join), config);
+    }
+
+    /**
+     * Runs {@code action} once when this node's Raft server stops by itself: it was removed from
+     * the cluster, or failed. The process should stop then (it can serve nothing).
+     */
+    public void whenRaftStops(Runnable action) {
+        node.whenRaftStops(action);
+    }
+
+    @Override
+    public io.gmq.ClusterDescription addStorageNode(String nodeId, String raftAddress) {
+        return membership.add(nodeId, raftAddress);
+    }
+
+    @Override
+    public io.gmq.ClusterDescription removeStorageNode(String nodeId) {
+        return membership.remove(nodeId);
     }
 
     /** Tells the other nodes where this one serves GmqStorage, so they can pass reads to it when it leads. */

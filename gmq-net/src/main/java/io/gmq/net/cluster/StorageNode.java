@@ -19,6 +19,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -98,7 +99,18 @@ final class StorageNode implements AutoCloseable {
      * {@code dataDir}. Returns before the group has a leader.
      */
     static StorageNode start(ClusterPeers peers, Path dataDir, GmqConfig config) {
-        claimDataDir(peers, dataDir);
+        return start(peers, dataDir, config, false);
+    }
+
+    /**
+     * As {@link #start(ClusterPeers, Path, GmqConfig)}; with {@code join}, the node is not a member
+     * yet: its Raft server starts with an empty group (as Ratis wants a server it will add), so it
+     * holds no election and waits for the leader to bring it up to date once {@code cluster
+     * add-node} names it ({@link ClusterMembership}). Its Raft client still knows {@code peers}.
+     * Without {@code join}, a node that its own Raft log says was removed is refused.
+     */
+    static StorageNode start(ClusterPeers peers, Path dataDir, GmqConfig config, boolean join) {
+        DataDirClaim.claim(peers, dataDir);
         RaftProperties props = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(
                 props, List.of(dataDir.resolve("raft").toFile()));
@@ -137,12 +149,17 @@ final class StorageNode implements AutoCloseable {
         try {
             server = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(peers.self()))
-                    .setGroup(group)
+                    .setGroup(join ? RaftGroup.valueOf(GROUP_ID) : group)
                     .setProperties(props)
                     .setStateMachine(sm)
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
             server.start();
+            if (!join) {
+                refuseIfRemoved(server, peers);
+            }
+        } catch (GmqException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw startFailure(peers, dataDir, e);
         }
@@ -192,6 +209,23 @@ final class StorageNode implements AutoCloseable {
                 e);
     }
 
+    /**
+     * A node whose Raft log's latest configuration leaves it out was removed (cluster remove-node):
+     * started as a member it would wait forever for a leader that never contacts it.
+     */
+    private static void refuseIfRemoved(RaftServer server, ClusterPeers peers) throws IOException {
+        var conf = server.getDivision(GROUP_ID).getRaftConf();
+        var members = conf.getCurrentPeers();
+        if (!members.isEmpty() && conf.getPeer(RaftPeerId.valueOf(peers.self())) == null) {
+            server.close();
+            throw new GmqException(
+                    ErrorCode.FAILED_PRECONDITION,
+                    "node " + peers.self() + " was removed from the storage cluster: its Raft log's membership is "
+                            + ClusterMembership.line(members) + "; to add it again, start it with an empty --data-dir"
+                            + " and --join, then run cluster add-node");
+        }
+    }
+
     private static RaftClient newClient(RaftProperties props, RaftGroup group) {
         return RaftClient.newBuilder()
                 .setProperties(props)
@@ -212,61 +246,13 @@ final class StorageNode implements AutoCloseable {
             if (client != failed || closed) {
                 return;
             }
-            client = newClient(props, group);
+            client = newClient(props, currentGroup());
         }
         LOG.info("node {}: Raft client renewed after a failed proposal", peers.self());
         try {
             failed.close();
         } catch (IOException e) {
             LOG.debug("closing the failed Raft client: {}", e.toString());
-        }
-    }
-
-    /** The file that names the cluster a data directory belongs to: its peer list, sorted by id. */
-    static final String CLUSTER_FILE = "cluster-peers";
-
-    /**
-     * Refuses a data directory that holds something else: a single-node storage's files, or the
-     * Raft log of a cluster with other peers (a node must not join a cluster with another's log).
-     * A new directory is claimed for {@code peers}. Nothing is written when it refuses.
-     */
-    static void claimDataDir(ClusterPeers peers, Path dataDir) {
-        String expected = peers.raftAddresses().entrySet().stream()
-                .sorted(java.util.Map.Entry.comparingByKey())
-                .map(e -> e.getKey() + "=" + e.getValue())
-                .collect(java.util.stream.Collectors.joining(","));
-        Path file = dataDir.resolve(CLUSTER_FILE);
-        try {
-            if (java.nio.file.Files.exists(dataDir.resolve("gmq.db"))
-                    || java.nio.file.Files.exists(dataDir.resolve("logs"))) {
-                throw new GmqException(
-                        ErrorCode.FAILED_PRECONDITION,
-                        "data directory " + dataDir + " holds a single-node storage (gmq.db, logs/), not a cluster"
-                                + " node's; give the node an empty --data-dir");
-            }
-            if (java.nio.file.Files.exists(file)) {
-                String found = java.nio.file.Files.readString(file, StandardCharsets.UTF_8)
-                        .trim();
-                if (!found.equals(expected)) {
-                    throw new GmqException(
-                            ErrorCode.FAILED_PRECONDITION,
-                            "data directory " + dataDir + " belongs to the storage cluster " + found
-                                    + ", not to --peers " + expected + "; give the node its own --data-dir");
-                }
-                return;
-            }
-            if (java.nio.file.Files.exists(dataDir.resolve("raft"))) {
-                throw new GmqException(
-                        ErrorCode.FAILED_PRECONDITION,
-                        "data directory " + dataDir + " has a Raft log but no " + CLUSTER_FILE
-                                + " file naming its cluster; refusing to guess");
-            }
-            java.nio.file.Files.createDirectories(dataDir);
-            Path tmp = dataDir.resolve(CLUSTER_FILE + ".tmp");
-            java.nio.file.Files.writeString(tmp, expected + "\n", StandardCharsets.UTF_8);
-            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new GmqException(ErrorCode.UNAVAILABLE, "cannot use data directory " + dataDir + ": " + e, e);
         }
     }
 
@@ -313,7 +299,9 @@ final class StorageNode implements AutoCloseable {
         return new GmqException(
                 ErrorCode.UNAVAILABLE,
                 "storage cluster: no committed answer from a majority of "
-                        + peers.raftAddresses().keySet() + " (" + cause + "); retry",
+                        + currentGroup().getPeers().stream()
+                                .map(p -> p.getId().toString())
+                                .toList() + " (" + cause + "); retry",
                 cause);
     }
 
@@ -343,6 +331,54 @@ final class StorageNode implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.debug("session expiry proposal failed: {}", e.toString());
         }
+    }
+
+    /**
+     * The storage group as this node knows it now: the members of its latest configuration (they
+     * change with cluster add-node and remove-node), or the peers it was started with while its
+     * Raft server is not running.
+     */
+    RaftGroup currentGroup() {
+        try {
+            RaftGroup now = server.getDivision(GROUP_ID).getGroup();
+            return now.getPeers().isEmpty() ? group : now;
+        } catch (IOException | RuntimeException e) {
+            return group;
+        }
+    }
+
+    /**
+     * Runs {@code action} once, when this node's Raft server stops without {@link #close()}: Ratis
+     * shuts a member down once it was removed from the group (a removed leader after it committed
+     * the change, a removed follower when the leader answers its vote request), or after a fatal
+     * error. A node without a running Raft server cannot serve anything.
+     */
+    void whenRaftStops(Runnable action) {
+        AtomicBoolean ran = new AtomicBoolean();
+        ticker.scheduleWithFixedDelay(
+                () -> {
+                    if (closed || ran.get()) {
+                        return;
+                    }
+                    boolean alive;
+                    try {
+                        alive = server.getDivision(GROUP_ID).getInfo().isAlive();
+                    } catch (IOException | RuntimeException e) {
+                        alive = false;
+                    }
+                    if (!alive && !closed && ran.compareAndSet(false, true)) {
+                        LOG.warn(
+                                "node {}: its Raft server stopped: it was removed from the storage cluster"
+                                        + " (cluster remove-node), or failed (see the log above); stopping",
+                                peers.self());
+                        Thread t = new Thread(action, "gmq-cluster-stopped");
+                        t.setDaemon(false);
+                        t.start();
+                    }
+                },
+                EXPIRY_CHECK_MILLIS,
+                EXPIRY_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
     }
 
     DivisionInfo info() {

@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
@@ -106,6 +107,27 @@ final class StorageStateMachine extends BaseStateMachine {
                 "node {}: storage group leader is node {}",
                 member.getPeerId(),
                 newLeader == null ? "(none: election)" : newLeader);
+    }
+
+    /**
+     * A committed membership change (cluster add-node or remove-node, or the configuration a new
+     * leader writes) reached this replica: the data directory's {@code cluster-peers} follows it.
+     */
+    @Override
+    public void notifyConfigurationChanged(long term, long index, RaftConfigurationProto conf) {
+        long latest;
+        try {
+            latest = getServer().join().getDivision(getGroupId()).getRaftConf().getLogEntryIndex();
+        } catch (IOException | RuntimeException e) {
+            // Without the newest index an older membership could overwrite a newer one: leave the file.
+            LOG.warn(
+                    "node {}: cluster-peers not updated for the membership at index {}: {}",
+                    getId(),
+                    index,
+                    e.toString());
+            return;
+        }
+        DataDirClaim.follow(stateDir.getParent(), getId().toString(), index, conf, latest);
     }
 
     @Override

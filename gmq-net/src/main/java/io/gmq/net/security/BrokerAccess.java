@@ -135,6 +135,11 @@ public final class BrokerAccess {
         check(p, ResourceType.GROUP, group, Operation.ADMIN);
     }
 
+    /** Adding or removing a storage node changes where every byte is kept: ADMIN on the cluster. */
+    public void checkClusterAdmin(Principal p) {
+        check(p, ResourceType.CLUSTER, CLUSTER_NAME, Operation.ADMIN);
+    }
+
     /** Forget that {@code topic} exists (it was deleted, or an append found it missing). */
     public void topicGone(String topic) {
         knownTopics.remove(topic);

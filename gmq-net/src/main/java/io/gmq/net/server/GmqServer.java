@@ -151,14 +151,32 @@ public final class GmqServer implements AutoCloseable {
             ServerSecurity security,
             ClusterPeers peers,
             String advertisedHost) {
+        return storageNode(config, host, port, security, peers, advertisedHost, false);
+    }
+
+    /**
+     * As {@link #storageNode(GmqConfig, String, int, ServerSecurity, ClusterPeers, String)}; with
+     * {@code join}, a node that waits to be added to a running cluster (cluster add-node). The
+     * server closes itself once the node's Raft server stops by itself (it was removed from the
+     * cluster): brokers holding it move to another node.
+     */
+    public static GmqServer storageNode(
+            GmqConfig config,
+            String host,
+            int port,
+            ServerSecurity security,
+            ClusterPeers peers,
+            String advertisedHost,
+            boolean join) {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
-            ReplicatedStorage storage = ReplicatedStorage.start(peers, config.dataDir(), config);
+            ReplicatedStorage storage = ReplicatedStorage.start(peers, config.dataDir(), config, join);
             owned.push(storage);
             GmqServer server =
                     start(Role.STORAGE, config, host, port, security, null, new StorageService(storage), owned);
             server.cluster = storage;
             storage.announce(advertisedHost + ":" + server.port());
+            storage.whenRaftStops(server::close);
             return server;
         } catch (RuntimeException e) {
             closeAll(owned);
@@ -306,6 +324,11 @@ public final class GmqServer implements AutoCloseable {
     /** Open and refused connection counts of the listener. */
     public ConnectionLimiter connections() {
         return connections;
+    }
+
+    /** True once the server has stopped and its calls have ended (after {@link #close()}). */
+    public boolean isTerminated() {
+        return server.isTerminated();
     }
 
     public void awaitTermination() throws InterruptedException {

@@ -257,6 +257,16 @@ public final class LeaderRoutedStorage implements Storage {
     }
 
     @Override
+    public ClusterDescription addStorageNode(String nodeId, String raftAddress) {
+        return call(s -> s.addStorageNode(nodeId, raftAddress));
+    }
+
+    @Override
+    public ClusterDescription removeStorageNode(String nodeId) {
+        return call(s -> s.removeStorageNode(nodeId));
+    }
+
+    @Override
     public void close() {
         refresher.shutdownNow();
         nodes.values().forEach(RemoteStorage::close);

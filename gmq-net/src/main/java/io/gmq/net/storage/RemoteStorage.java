@@ -245,6 +245,21 @@ public final class RemoteStorage implements Storage {
     }
 
     @Override
+    public io.gmq.ClusterDescription addStorageNode(String nodeId, String raftAddress) {
+        return call(() -> Protos.fromProto(stub().addStorageNode(io.gmq.proto.AddStorageNodeRequest.newBuilder()
+                .setNodeId(nodeId)
+                .setRaftAddress(raftAddress)
+                .build())));
+    }
+
+    @Override
+    public io.gmq.ClusterDescription removeStorageNode(String nodeId) {
+        return call(() -> Protos.fromProto(stub().removeStorageNode(io.gmq.proto.RemoveStorageNodeRequest.newBuilder()
+                .setNodeId(nodeId)
+                .build())));
+    }
+
+    @Override
     public GroupDescription describeGroup(String group) {
         return call(() -> Protos.fromProto(stub().describeGroup(
                         DescribeGroupRequest.newBuilder().setGroup(group).build())));

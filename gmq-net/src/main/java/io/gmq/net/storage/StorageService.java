@@ -369,6 +369,18 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
     }
 
     @Override
+    public void addStorageNode(
+            io.gmq.proto.AddStorageNodeRequest r, StreamObserver<io.gmq.proto.ClusterDescription> out) {
+        unary(out, () -> Protos.toProto(storage.addStorageNode(r.getNodeId(), r.getRaftAddress())));
+    }
+
+    @Override
+    public void removeStorageNode(
+            io.gmq.proto.RemoveStorageNodeRequest r, StreamObserver<io.gmq.proto.ClusterDescription> out) {
+        unary(out, () -> Protos.toProto(storage.removeStorageNode(r.getNodeId())));
+    }
+
+    @Override
     public void resetOffsets(ResetOffsetsRequest r, StreamObserver<ResetOffsetsResponse> out) {
         unary(out, () -> {
             if (r.hasPartition()) {

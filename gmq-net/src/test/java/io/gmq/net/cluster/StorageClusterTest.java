@@ -10,6 +10,7 @@ import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.server.GmqServer;
 import io.gmq.net.storage.LeaderRoutedStorage;
 import io.gmq.net.storage.RemoteStorage;
+import io.gmq.net.testing.FreePorts;
 import io.gmq.storage.AppendResult;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchReader;
@@ -17,8 +18,6 @@ import io.gmq.storage.FetchResult;
 import io.gmq.storage.GroupMembership;
 import io.gmq.storage.Storage;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -229,7 +228,8 @@ class StorageClusterTest {
         assertTrue(refused.getMessage().contains("is corrupt"), refused.getMessage());
         assertTrue(refused.getMessage().contains("remove this node"), refused.getMessage());
         // The majority goes on without it.
-        assertEquals(30, s.append(P0, batch("after"), true).join().baseOffset());
+        assertEquals(
+                30, client(leaderId()).append(P0, batch("after"), true).join().baseOffset());
     }
 
     private Path onlyRaftLogSegment(String id) throws IOException {
@@ -262,7 +262,7 @@ class StorageClusterTest {
             b.append(b.length() == 0 ? "" : ",")
                     .append(id)
                     .append("=127.0.0.1:")
-                    .append(freePort());
+                    .append(FreePorts.pick());
         }
         peers = b.toString();
         for (String id : List.of("1", "2", "3")) {
@@ -323,14 +323,6 @@ class StorageClusterTest {
         }
         assertFalse(r.outOfRange());
         return out;
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     private static void await(String what, BooleanSupplier condition) {

@@ -289,6 +289,15 @@ final class AclOverGrpcTest {
     }
 
     @Test
+    void storageMembershipChangesNeedAdminOnTheCluster() {
+        assertCode(ErrorCode.PERMISSION_DENIED, () -> as("alice-token").addStorageNode("4", "127.0.0.1:6104"));
+        assertCode(ErrorCode.PERMISSION_DENIED, () -> as("alice-token").removeStorageNode("1"));
+        // Allowed, and refused by the storage: this server's is a single data directory.
+        assertCode(ErrorCode.FAILED_PRECONDITION, () -> as("admin-token").addStorageNode("4", "127.0.0.1:6104"));
+        assertCode(ErrorCode.FAILED_PRECONDITION, () -> as("admin-token").removeStorageNode("1"));
+    }
+
+    @Test
     void storageServiceIsForBrokersOnly() {
         StatusRuntimeException e = assertThrows(
                 StatusRuntimeException.class,
