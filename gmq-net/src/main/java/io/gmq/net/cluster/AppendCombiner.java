@@ -23,22 +23,30 @@ import java.util.function.Function;
  * load this turns many one-record entries into few larger ones; when idle, an append goes out
  * at once, alone.
  *
- * <p>One entry is in flight at a time, so appends keep the order in which they reached the node
- * (a producer's batches to a partition stay in order). An entry holds at most {@code
- * maxEntryBytes} of batches, or one batch when that alone is larger.
+ * <p>At most {@code maxInFlight} entries are in flight; the node's Raft client keeps them in
+ * the order they were sent, so appends keep the order in which they reached the node (a
+ * producer's batches to a partition stay in order). A second entry in flight lets a large entry
+ * be forced and sent while the previous one is being acknowledged. An entry holds at most
+ * {@code maxEntryBytes} of batches, or one batch when that alone is larger.
  */
 final class AppendCombiner {
     private final Function<ClusterCommand.Builder, CompletableFuture<ClusterReply>> proposer;
     private final int maxEntryBytes;
 
+    private final int maxInFlight;
+
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-    private boolean inFlight;
+    private int inFlight;
 
     private record Pending(AppendRequest request, CompletableFuture<AppendResult> result) {}
 
-    AppendCombiner(Function<ClusterCommand.Builder, CompletableFuture<ClusterReply>> proposer, int maxEntryBytes) {
+    AppendCombiner(
+            Function<ClusterCommand.Builder, CompletableFuture<ClusterReply>> proposer,
+            int maxEntryBytes,
+            int maxInFlight) {
         this.proposer = proposer;
         this.maxEntryBytes = maxEntryBytes;
+        this.maxInFlight = maxInFlight;
     }
 
     CompletableFuture<AppendResult> append(AppendRequest request) {
@@ -46,10 +54,10 @@ final class AppendCombiner {
         List<Pending> entry;
         synchronized (this) {
             queue.add(p);
-            if (inFlight) {
+            if (inFlight == maxInFlight) {
                 return p.result;
             }
-            inFlight = true;
+            inFlight++;
             entry = takeEntry();
         }
         send(entry);
@@ -92,7 +100,7 @@ final class AppendCombiner {
 
     private synchronized List<Pending> next() {
         if (queue.isEmpty()) {
-            inFlight = false;
+            inFlight--;
             return null;
         }
         return takeEntry();

@@ -36,7 +36,8 @@ class AppendCombinerTest {
                 replies.add(reply);
                 return reply;
             },
-            100);
+            100,
+            1);
 
     @Test
     void anIdleNodeSendsAnAppendAloneAndAtOnce() {
@@ -115,11 +116,36 @@ class AppendCombinerTest {
     @Test
     void aProposalThatFailsAtOnceDoesNotStallTheQueue() {
         AppendCombiner failing = new AppendCombiner(
-                c -> CompletableFuture.failedFuture(new GmqException(ErrorCode.UNAVAILABLE, "closed")), 100);
+                c -> CompletableFuture.failedFuture(new GmqException(ErrorCode.UNAVAILABLE, "closed")), 100, 1);
         CompletableFuture<AppendResult> a = failing.append(request("a", 10));
         CompletableFuture<AppendResult> b = failing.append(request("b", 10));
         assertTrue(a.isCompletedExceptionally());
         assertTrue(b.isCompletedExceptionally());
+    }
+
+    @Test
+    void withTwoInFlightASecondEntryGoesOutBeforeTheFirstIsAnswered() {
+        AppendCombiner two = new AppendCombiner(
+                c -> {
+                    proposed.add(c.build());
+                    CompletableFuture<ClusterReply> reply = new CompletableFuture<>();
+                    replies.add(reply);
+                    return reply;
+                },
+                100,
+                2);
+        two.append(request("a", 10));
+        two.append(request("b", 10));
+        two.append(request("c", 10));
+        two.append(request("d", 10));
+        assertEquals(2, proposed.size(), "two entries in flight, the rest wait");
+        replies.get(1).complete(ClusterReply.newBuilder().setAppend(ok(1, 1)).build());
+        assertEquals(3, proposed.size());
+        assertEquals(
+                List.of("c", "d"),
+                proposed.get(2).getAppends().getAppendsList().stream()
+                        .map(AppendRequest::getTopic)
+                        .toList());
     }
 
     private static AppendRequest request(String topic, int bytes) {
