@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -102,7 +103,8 @@ final class StorageStateMachine extends BaseStateMachine {
 
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
-        // Operators (and the failover tests) read who leads from this line.
+        // Operators (and the failover tests) read who leads from this line. Ratis calls this only
+        // when a leader becomes known, never when one is lost: see notifyNotLeader.
         LOG.info(
                 "node {}: storage group leader is node {}",
                 member.getPeerId(),
@@ -128,6 +130,19 @@ final class StorageStateMachine extends BaseStateMachine {
             return;
         }
         DataDirClaim.follow(stateDir.getParent(), getId().toString(), index, conf, latest);
+    }
+
+    /**
+     * Called by Ratis whenever this node stops leading: it lost its majority (partitioned, or
+     * frozen past its followers' election timeout), met a higher term, or is shutting down. Without
+     * this line the node's last word would still be that it leads.
+     */
+    @Override
+    public void notifyNotLeader(Collection<TransactionContext> pending) {
+        LOG.info(
+                "node {}: storage group leader is node (none: this node stopped leading; {} proposals pending)",
+                getId(),
+                pending.size());
     }
 
     @Override

@@ -14,6 +14,8 @@ import java.util.regex.Pattern;
 /**
  * One {@code java -jar gmq.jar ...} child process. Its standard output and error go to files (so
  * it never blocks on a full pipe); the port comes from the first line, {@code listening on HOST:PORT}.
+ * A process can be suspended ({@link #suspend()}, SIGSTOP) and resumed; {@link #close()} resumes
+ * a suspended one first, so a failing test never leaves a stopped JVM behind.
  */
 final class GmqProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on ([^:]+):(\\d+)");
@@ -24,6 +26,8 @@ final class GmqProcess implements AutoCloseable {
     final Path stderr;
     final int port;
 
+    private volatile boolean suspended;
+
     private GmqProcess(String name, Process process, Path stdout, Path stderr, int port) {
         this.name = name;
         this.process = process;
@@ -33,11 +37,17 @@ final class GmqProcess implements AutoCloseable {
     }
 
     static GmqProcess start(String name, Path logDir, String... args) throws IOException {
+        return start(name, logDir, List.of(), args);
+    }
+
+    /** Starts {@code java [jvmArgs] -jar gmq.jar args} (system properties, say). */
+    static GmqProcess start(String name, Path logDir, List<String> jvmArgs, String... args) throws IOException {
         String jar = System.getProperty("gmq.jar", "target/gmq.jar");
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
         cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.addAll(jvmArgs);
         cmd.add("-jar");
         cmd.add(jar);
         cmd.addAll(List.of(args));
@@ -77,8 +87,39 @@ final class GmqProcess implements AutoCloseable {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** SIGSTOP: the JVM freezes (its sockets stay open, the kernel still accepts connections). */
+    void suspend() throws IOException, InterruptedException {
+        suspended = true;
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #suspend()}. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+        suspended = false;
+    }
+
+    /** {@code ProcessHandle} sends no signals but TERM and KILL; {@code kill(1)} sends the others. */
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                .redirectErrorStream(true)
+                .start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            kill.destroyForcibly();
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed: "
+                    + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
+        if (suspended && process.isAlive()) {
+            try {
+                resume(); // a stopped JVM would not run its shutdown hook on SIGTERM
+            } catch (IOException | RuntimeException e) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
         if (process.isAlive()) {
             process.destroy(); // SIGTERM: the shutdown hook drains and commits
             if (!process.waitFor(15, TimeUnit.SECONDS)) {

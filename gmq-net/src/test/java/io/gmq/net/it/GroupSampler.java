@@ -22,13 +22,16 @@ import java.util.concurrent.locks.LockSupport;
  *       (the earliest moment the change can have happened: a member may receive records of a new
  *       assignment before a sample shows it), and every change of a committed offset as
  *       {@code History.committed} (so the checker sees progress going back, if it ever does);</li>
- *   <li>collects a violation whenever one sample shows two owners of one partition.</li>
+ *   <li>collects a violation whenever one sample shows two owners of one partition;</li>
+ *   <li>collects a commit regression whenever a partition's committed offset is lower than in an
+ *       earlier sample (the group state only moves it forward, see GroupState).</li>
  * </ul>
  *
  * A sample that fails (broker switching, group not created yet) is skipped.
  */
 final class GroupSampler implements AutoCloseable {
     final List<String> violations = new CopyOnWriteArrayList<>();
+    final List<String> commitRegressions = new CopyOnWriteArrayList<>();
     final AtomicInteger samples = new AtomicInteger();
     private final GmqClient admin;
     private final String group;
@@ -90,6 +93,10 @@ final class GroupSampler implements AutoCloseable {
         }
         for (GroupDescription.PartitionProgress p : d.partitions()) {
             Long before = lastCommitted.put(p.topicPartition(), p.committedOffset());
+            if (before != null && p.committedOffset() < before) {
+                commitRegressions.add(p.topicPartition() + " committed offset went from " + before + " back to "
+                        + p.committedOffset() + " (generation " + d.generation() + ")");
+            }
             if (p.committedOffset() >= 0 && (before == null || before != p.committedOffset())) {
                 long committed = p.committedOffset();
                 recorder.record(h -> h.committed(group, p.topicPartition(), committed));

@@ -58,6 +58,9 @@ final class Recorder {
     final Set<String> consumed = ConcurrentHashMap.newKeySet();
     final Map<ErrorCode, AtomicInteger> errors = new EnumMap<>(ErrorCode.class);
     final AtomicInteger sends = new AtomicInteger();
+    /** Producer id -> sends that ended without an acknowledgement. */
+    private final Map<String, AtomicInteger> unacknowledged = new ConcurrentHashMap<>();
+
     private final AtomicLong epoch = new AtomicLong();
     private final AtomicInteger activeFaults = new AtomicInteger();
     private final Set<ErrorCode> definiteFailures;
@@ -123,6 +126,18 @@ final class Recorder {
         return errors.get(code).get();
     }
 
+    /** Acknowledged sends of a producer thread started by {@link #startProducer} ("{id}-{n}" payloads). */
+    int acknowledgedBy(String producerId) {
+        String prefix = producerId + "-";
+        return (int) acknowledged.stream().filter(p -> p.startsWith(prefix)).count();
+    }
+
+    /** Sends of {@code producerId} that failed or timed out (no acknowledgement). */
+    int unacknowledgedBy(String producerId) {
+        AtomicInteger n = unacknowledged.get(producerId);
+        return n == null ? 0 : n.get();
+    }
+
     /** One synchronous QoS 1 publish of {@code payload}, recorded. Returns true if acknowledged. */
     boolean publish(GmqClient client, String producerId, String topic, String payload, PublishOption... options) {
         return publish(client, producerId, topic, payload, QoS.AT_LEAST_ONCE, options);
@@ -155,6 +170,7 @@ final class Recorder {
             return true;
         } catch (GmqException e) {
             errors.get(e.code()).incrementAndGet();
+            unacknowledged.computeIfAbsent(producerId, p -> new AtomicInteger()).incrementAndGet();
             if (definiteFailures.contains(e.code())) {
                 record(h -> h.failed(producerId, payload));
             } else {

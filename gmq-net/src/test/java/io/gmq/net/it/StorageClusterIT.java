@@ -7,20 +7,10 @@ import io.gmq.ClusterDescription;
 import io.gmq.client.GmqClient;
 import io.gmq.testkit.QueueChecker;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -35,22 +25,16 @@ final class StorageClusterIT extends ClusterTest {
     /** Leader SIGKILLs; -Dgmq.cluster.kills=10 for the count (about 15 s each on 2 cores). */
     private static final int KILLS = Integer.getInteger("gmq.cluster.kills", 3);
 
-    private static final Pattern LEADER = Pattern.compile("storage group leader is node (\\S+)");
-
-    private final Map<String, GmqProcess> nodes = new LinkedHashMap<>();
-    private final Map<String, Integer> starts = new HashMap<>();
-    /** Storage ports fixed per node: a restarted node must be where the broker's --storage list says. */
-    private final Map<String, Integer> storagePorts = new HashMap<>();
-
-    private String peers;
+    private StorageCluster storage;
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void leaderKilledUnderQos1LoadLosesNothingAcknowledged() throws Exception {
         GmqProcess broker = startClusterAndBroker();
         GmqClient admin = cluster.client(Cluster.config(broker.address(), Duration.ofSeconds(30)));
-        Recorder.await("the storage group elects a leader", 60, () -> leader() != null);
+        Recorder.await("the storage group elects a leader", 60, () -> storage.leader() != null);
         admin.createTopic(TOPIC, 3);
+        storage.awaitAllCaughtUp(admin);
 
         Recorder rec = new Recorder();
         for (int p = 0; p < 3; p++) {
@@ -59,9 +43,9 @@ final class StorageClusterIT extends ClusterTest {
         for (int k = 0; k < KILLS; k++) {
             int before = rec.acknowledged.size() + 100;
             Recorder.await("acknowledgements before kill " + (k + 1), 90, () -> rec.acknowledged.size() >= before);
-            String leader = leader();
+            String leader = storage.leader();
             rec.faultBegins();
-            nodes.get(leader).kill();
+            storage.node(leader).kill();
             long killed = System.nanoTime();
             int atKill = rec.acknowledged.size();
             Recorder.await(
@@ -75,15 +59,16 @@ final class StorageClusterIT extends ClusterTest {
             Recorder.await("cluster describe to show node " + leader + " down", 30, () -> {
                 ClusterDescription.StorageGroup g =
                         admin.describeCluster().groups().get(0);
-                return !g.leader().equals(leader) && !node(g, leader).up();
+                return !g.leader().equals(leader)
+                        && !StorageCluster.member(g, leader).up();
             });
-            startNode(leader); // rejoins, replays its Raft log, catches up from the new leader
+            storage.start(leader); // rejoins, replays its Raft log, catches up from the new leader
             Recorder.await("node " + leader + " back up and caught up", 60, () -> {
                 ClusterDescription.StorageGroup g =
                         admin.describeCluster().groups().get(0);
-                return node(g, leader).up()
-                        && node(g, leader).lag() >= 0
-                        && node(g, leader).lag() < 1_000;
+                return StorageCluster.member(g, leader).up()
+                        && StorageCluster.member(g, leader).lag() >= 0
+                        && StorageCluster.member(g, leader).lag() < 1_000;
             });
         }
         rec.stopProducers();
@@ -97,7 +82,7 @@ final class StorageClusterIT extends ClusterTest {
         assertEquals(3, g.members().size());
         for (ClusterDescription.Node n : g.members()) {
             assertEquals(
-                    storagePorts.get(n.id()),
+                    storage.storagePort(n.id()),
                     Integer.parseInt(n.storageAddress().replaceAll(".*:", "")));
         }
     }
@@ -107,8 +92,9 @@ final class StorageClusterIT extends ClusterTest {
     void withoutAMajorityNothingIsAcknowledgedAndPublishingResumesWhenOneReturns() throws Exception {
         GmqProcess broker = startClusterAndBroker();
         GmqClient admin = cluster.client(Cluster.config(broker.address(), Duration.ofSeconds(30)));
-        Recorder.await("the storage group elects a leader", 60, () -> leader() != null);
+        Recorder.await("the storage group elects a leader", 60, () -> storage.leader() != null);
         admin.createTopic(TOPIC, 3);
+        storage.awaitAllCaughtUp(admin);
         Recorder rec = new Recorder();
         for (int p = 0; p < 2; p++) {
             rec.startProducer(cluster.client(Cluster.config(broker.address(), Duration.ofSeconds(60))), "p" + p, TOPIC);
@@ -116,11 +102,11 @@ final class StorageClusterIT extends ClusterTest {
         Recorder.await("a first share is acknowledged", 60, () -> rec.acknowledged.size() >= 200);
 
         rec.faultBegins();
-        String leader = leader();
+        String leader = storage.leader();
         List<String> followers =
-                nodes.keySet().stream().filter(id -> !id.equals(leader)).toList();
+                StorageCluster.IDS.stream().filter(id -> !id.equals(leader)).toList();
         for (String id : followers) {
-            nodes.get(id).kill();
+            storage.node(id).kill();
         }
         // What was committed before the kills may still be answered; then nothing may be.
         LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(3));
@@ -131,7 +117,7 @@ final class StorageClusterIT extends ClusterTest {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         }
 
-        startNode(followers.get(0));
+        storage.start(followers.get(0));
         Recorder.await("publishing resumes with a majority", 90, () -> rec.acknowledged.size() >= settled + 50);
         rec.faultEnds();
         rec.stopProducers();
@@ -141,88 +127,8 @@ final class StorageClusterIT extends ClusterTest {
     }
 
     private GmqProcess startClusterAndBroker() throws IOException {
-        StringBuilder b = new StringBuilder();
-        for (String id : List.of("1", "2", "3")) {
-            b.append(b.length() == 0 ? "" : ",")
-                    .append(id)
-                    .append("=127.0.0.1:")
-                    .append(freePort());
-            storagePorts.put(id, freePort());
-        }
-        peers = b.toString();
-        for (String id : List.of("1", "2", "3")) {
-            startNode(id);
-        }
-        List<String> storage = new ArrayList<>();
-        nodes.values().forEach(n -> storage.add(n.address()));
-        return cluster.own(GmqProcess.start(
-                "broker",
-                cluster.logs,
-                "broker",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--storage",
-                String.join(",", storage)));
-    }
-
-    private static ClusterDescription.Node node(ClusterDescription.StorageGroup g, String id) {
-        return g.members().stream().filter(n -> n.id().equals(id)).findFirst().orElseThrow();
-    }
-
-    private void startNode(String id) throws IOException {
-        int n = starts.merge(id, 1, Integer::sum);
-        nodes.put(
-                id,
-                cluster.own(GmqProcess.start(
-                        "node" + id + "-" + n,
-                        cluster.logs,
-                        "storage",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        Integer.toString(storagePorts.get(id)),
-                        "--data-dir",
-                        cluster.dir.resolve("node" + id).toString(),
-                        "--node-id",
-                        id,
-                        "--peers",
-                        peers)));
-    }
-
-    /** The leader two live nodes last reported, or null. */
-    private String leader() {
-        Map<String, Integer> votes = new HashMap<>();
-        for (GmqProcess p : nodes.values()) {
-            if (!p.process.isAlive()) {
-                continue;
-            }
-            String last = null;
-            try {
-                Matcher m = LEADER.matcher(Files.readString(p.stderr, StandardCharsets.UTF_8));
-                while (m.find()) {
-                    last = m.group(1);
-                }
-            } catch (IOException e) {
-                continue;
-            }
-            if (last != null
-                    && nodes.containsKey(last)
-                    && nodes.get(last).process.isAlive()) {
-                votes.merge(last, 1, Integer::sum);
-            }
-        }
-        return votes.entrySet().stream()
-                .filter(e -> e.getValue() >= 2)
-                .map(Map.Entry::getKey)
-                .findFirst()
-                .orElse(null);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
+        storage = StorageCluster.direct(cluster);
+        storage.startAll();
+        return storage.startBroker("broker");
     }
 }

@@ -45,20 +45,31 @@ final class TcpProxy implements AutoCloseable {
     private volatile long delayMillis;
     private volatile boolean closed;
 
-    private TcpProxy(int upstreamPort) throws IOException {
+    private TcpProxy(InetSocketAddress listenOn, int upstreamPort) throws IOException {
         this.upstreamPort = upstreamPort;
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.listener = new ServerSocket();
+        try {
+            listener.bind(listenOn, 50);
+        } catch (IOException e) {
+            listener.close();
+            throw e;
+        }
         this.acceptor = new Thread(this::acceptLoop, "tcp-proxy-accept-" + listener.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
     static TcpProxy to(int upstreamPort) throws IOException {
-        return new TcpProxy(upstreamPort);
+        return new TcpProxy(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), upstreamPort);
+    }
+
+    /** A proxy listening on {@code listenOn} (a given loopback address and port) for 127.0.0.1:{@code upstreamPort}. */
+    static TcpProxy on(InetSocketAddress listenOn, int upstreamPort) throws IOException {
+        return new TcpProxy(listenOn, upstreamPort);
     }
 
     String address() {
-        return "127.0.0.1:" + listener.getLocalPort();
+        return listener.getInetAddress().getHostAddress() + ":" + listener.getLocalPort();
     }
 
     void retarget(int port) {
