@@ -135,6 +135,10 @@ final class StorageNode implements AutoCloseable {
         // The appender's default 10 ms pause between AppendEntries calls is latency on every
         // commit (Ozone runs with 0 too); entries that queue meanwhile still go out together.
         RaftServerConfigKeys.Log.Appender.setWaitTimeMin(props, TimeDuration.ZERO);
+        // Heartbeats on the append stream, not on a channel of their own (Ratis 3.3's default):
+        // once, a node started last got one heartbeat INCONSISTENCY reply and then no entry for
+        // minutes (docs/FAULTS.md, findings); the separate channel is where Ratis has had such bugs.
+        GrpcConfigKeys.Server.setHeartbeatChannel(props, false);
         applyRaftOverrides(props);
 
         List<RaftPeer> members = peers.raftAddresses().entrySet().stream()

@@ -211,9 +211,7 @@ public final class GmqServer implements AutoCloseable {
         Deque<AutoCloseable> owned = new ArrayDeque<>();
         try {
             int maxInbound = config.maxBatchBytes() + ENVELOPE_BYTES;
-            Storage storage = new LeaderRoutedStorage(
-                    RemoteStorage.connect(storageAddress, maxInbound, storageSecurity),
-                    node -> RemoteStorage.connect(node, maxInbound, storageSecurity));
+            Storage storage = LeaderRoutedStorage.connect(storageAddress, maxInbound, storageSecurity);
             owned.push(storage);
             BrokerEngine engine = new BrokerEngine(storage, config);
             owned.push(engine);

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * A broker's storage: every call goes to the node that leads the storage group, so an append or
  * a fetch takes one hop to the replica that answers it rather than two through a follower.
  *
- * <p>The leader comes from DescribeCluster, asked through the seed connection (any node of the
+ * <p>Only an address the broker was given is used: a leader announcing another is reached
+ * through the seed. The leader comes from DescribeCluster, asked through the seed connection (any node of the
  * broker's {@code --storage} list) every {@link #REFRESH_MILLIS} ms and at once after a call to
  * the leader's connection fails. Until the leader is known, and after such a failure, calls go
  * through the seed, whose node forwards them to the leader itself: routing saves a hop, it is
@@ -43,6 +44,9 @@ public final class LeaderRoutedStorage implements Storage {
     static final long REFRESH_MILLIS = 1_000;
 
     private final RemoteStorage seed;
+    /** The addresses the broker was given: the only ones it opens connections to. */
+    private final Set<String> known;
+
     private final Function<String, RemoteStorage> connect;
     /** Storage address -> connection, one per node that has led while this broker ran. */
     private final Map<String, RemoteStorage> nodes = new ConcurrentHashMap<>();
@@ -50,13 +54,18 @@ public final class LeaderRoutedStorage implements Storage {
     private final ScheduledExecutorService refresher;
     private volatile Storage current;
     private volatile String currentAddress = "";
+    private String unknownLogged = "";
 
     /**
      * @param seed    a connection to any node (or to a single storage process)
-     * @param connect opens a connection to a node's announced storage address
+     * @param known   the storage addresses the broker was given; a leader whose announced address
+     *                is not one of them is reached through the seed (its announced name may not
+     *                resolve or route from here: NAT, proxies, another network)
+     * @param connect opens a connection to one of {@code known}
      */
-    public LeaderRoutedStorage(RemoteStorage seed, Function<String, RemoteStorage> connect) {
+    public LeaderRoutedStorage(RemoteStorage seed, Set<String> known, Function<String, RemoteStorage> connect) {
         this.seed = seed;
+        this.known = Set.copyOf(known);
         this.connect = connect;
         this.current = seed;
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -65,6 +74,18 @@ public final class LeaderRoutedStorage implements Storage {
             return t;
         });
         refresher.execute(this::refresh);
+    }
+
+    /**
+     * A broker's storage over {@code hostPorts} (one storage process, or any nodes of a cluster
+     * separated by commas), every connection with {@code security}.
+     */
+    public static LeaderRoutedStorage connect(
+            String hostPorts, int maxInboundMessageBytes, io.gmq.wire.ChannelSecurity security) {
+        return new LeaderRoutedStorage(
+                RemoteStorage.connect(hostPorts, maxInboundMessageBytes, security),
+                Set.copyOf(StorageAddresses.parse(hostPorts).hostPorts()),
+                node -> RemoteStorage.connect(node, maxInboundMessageBytes, security));
     }
 
     /** The storage address calls go to now, or "" while they go through the seed. */
@@ -100,6 +121,18 @@ public final class LeaderRoutedStorage implements Storage {
                         .findFirst()
                         .orElse("");
         if (address.isEmpty()) {
+            useSeed();
+            return;
+        }
+        if (!known.contains(address)) {
+            if (!address.equals(unknownLogged)) {
+                unknownLogged = address;
+                LOG.info(
+                        "the storage group leader announces {}, which is not in --storage {}: calls go through {}",
+                        address,
+                        known,
+                        "the node the broker holds (list every node's address as it announces it to route to the leader)");
+            }
             useSeed();
             return;
         }

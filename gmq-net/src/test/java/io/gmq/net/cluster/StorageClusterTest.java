@@ -124,7 +124,10 @@ class StorageClusterTest {
                 .orElseThrow();
         RemoteStorage seed =
                 RemoteStorage.connect("127.0.0.1:" + nodes.get(follower).port(), 8 << 20);
-        LeaderRoutedStorage routed = new LeaderRoutedStorage(seed, a -> RemoteStorage.connect(a, 8 << 20));
+        LeaderRoutedStorage routed = new LeaderRoutedStorage(
+                seed,
+                nodes.keySet().stream().map(this::address).collect(java.util.stream.Collectors.toSet()),
+                a -> RemoteStorage.connect(a, 8 << 20));
         clients.add(routed);
         await("routing to leader " + leader, () -> routed.routedTo().equals(address(leader)));
         routed.createTopic("orders", 1);
@@ -148,12 +151,33 @@ class StorageClusterTest {
     }
 
     @Test
+    void aBrokerNotGivenTheLeadersAddressGoesThroughItsSeed() {
+        startCluster();
+        String leader = leaderId();
+        String follower = nodes.keySet().stream()
+                .filter(id -> !id.equals(leader))
+                .findFirst()
+                .orElseThrow();
+        LeaderRoutedStorage routed = new LeaderRoutedStorage(
+                RemoteStorage.connect(address(follower), 8 << 20), Set.of(address(follower)), a -> {
+                    throw new AssertionError("connected to " + a + ", an address the broker was not given");
+                });
+        clients.add(routed);
+        routed.createTopic("orders", 1);
+        assertEquals(0, routed.append(P0, batch("a"), true).join().baseOffset());
+        assertEquals(List.of("a"), read(routed, 0));
+        assertEquals("", routed.routedTo());
+    }
+
+    @Test
     void aBrokerOverASingleStorageProcessCallsItDirectly() {
         GmqServer single = GmqServer.storage(
                 GmqConfig.builder().dataDir(dir.resolve("single")).build(), "127.0.0.1", 0);
         try {
-            LeaderRoutedStorage routed =
-                    new LeaderRoutedStorage(RemoteStorage.connect("127.0.0.1:" + single.port(), 8 << 20), a -> {
+            LeaderRoutedStorage routed = new LeaderRoutedStorage(
+                    RemoteStorage.connect("127.0.0.1:" + single.port(), 8 << 20),
+                    Set.of("127.0.0.1:" + single.port()),
+                    a -> {
                         throw new AssertionError("no other connection for a single storage process: " + a);
                     });
             clients.add(routed);
