@@ -1,18 +1,19 @@
 package io.gmq.net.cluster;
 
+import static io.gmq.net.cluster.InProcessNodes.P0;
+import static io.gmq.net.cluster.InProcessNodes.await;
+import static io.gmq.net.cluster.InProcessNodes.batch;
+import static io.gmq.net.cluster.InProcessNodes.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gmq.GmqConfig;
 import io.gmq.TopicPartition;
-import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.server.GmqServer;
 import io.gmq.net.storage.LeaderRoutedStorage;
 import io.gmq.net.storage.RemoteStorage;
 import io.gmq.net.testing.FreePorts;
 import io.gmq.storage.AppendResult;
-import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
 import io.gmq.storage.GroupMembership;
@@ -21,14 +22,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,27 +37,26 @@ import org.junit.jupiter.api.io.TempDir;
  * or a committed offset, and a restarted node rebuilt from the Raft log to the same bytes.
  */
 class StorageClusterTest {
-    private static final TopicPartition P0 = new TopicPartition("orders", 0);
-
     @TempDir
     Path dir;
 
-    private final Map<String, GmqServer> nodes = new LinkedHashMap<>();
-    private final List<AutoCloseable> clients = new ArrayList<>();
+    private InProcessNodes cluster;
     private String peers;
+
+    @BeforeEach
+    void nodes() {
+        cluster = new InProcessNodes(dir);
+    }
 
     @AfterEach
     void stopAll() throws Exception {
-        for (AutoCloseable c : clients) {
-            c.close();
-        }
-        nodes.values().forEach(GmqServer::close);
+        cluster.close();
     }
 
     @Test
     void acknowledgedAppendsAndOffsetsSurviveTheLeader() {
         startCluster();
-        Storage viaNode1 = client("1");
+        Storage viaNode1 = cluster.client("1");
         viaNode1.createTopic("orders", 2);
         List<String> acked = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
@@ -71,12 +69,12 @@ class StorageClusterTest {
         assertTrue(viaNode1.commitOffsets("g", m.memberId(), m.generation(), Map.of(P0, 12L))
                 .isEmpty());
 
-        String leader = leaderId();
-        nodes.remove(leader).close();
+        String leader = cluster.leaderId();
+        cluster.nodes.remove(leader).close();
 
-        String survivor = nodes.keySet().iterator().next();
-        Storage viaSurvivor = client(survivor);
-        await("a new leader", () -> !leaderId().equals(leader));
+        String survivor = cluster.nodes.keySet().iterator().next();
+        Storage viaSurvivor = cluster.client(survivor);
+        await("a new leader", () -> !cluster.leaderId().equals(leader));
         for (int i = 20; i < 30; i++) {
             assertEquals(i, viaSurvivor.append(P0, batch("m" + i), true).join().baseOffset());
             acked.add("m" + i);
@@ -90,16 +88,16 @@ class StorageClusterTest {
                         .assigned()));
 
         // The stopped node comes back, replays the Raft log and holds the same frames.
-        startNode(leader);
-        await("node " + leader + " to catch up", () -> replicaEnd(leader) == 30);
-        ByteBuffer expected = replicaBytes(survivor);
-        assertEquals(expected, replicaBytes(leader));
+        cluster.start(leader, peers, false);
+        await("node " + leader + " to catch up", () -> cluster.replicaEnd(leader) == 30);
+        ByteBuffer expected = cluster.replicaBytes(survivor);
+        assertEquals(expected, cluster.replicaBytes(leader));
     }
 
     @Test
     void aBadCommandFailsOnEveryReplicaAndChangesNothing() {
         startCluster();
-        Storage s = client("2");
+        Storage s = cluster.client("2");
         s.createTopic("orders", 1);
         var e = org.junit.jupiter.api.Assertions.assertThrows(
                 java.util.concurrent.CompletionException.class,
@@ -109,33 +107,35 @@ class StorageClusterTest {
         assertEquals(io.gmq.ErrorCode.INVALID_ARGUMENT, cause.code(), cause.getMessage());
         assertTrue(cause.getMessage().contains("partition 5 is out of range"), cause.getMessage());
         assertEquals(0, s.append(P0, batch("ok"), true).join().baseOffset());
-        for (String id : nodes.keySet()) {
-            await("node " + id + " to apply", () -> replicaEnd(id) == 1);
+        for (String id : cluster.nodes.keySet()) {
+            await("node " + id + " to apply", () -> cluster.replicaEnd(id) == 1);
         }
     }
 
     @Test
     void aBrokerSeededWithAFollowerRoutesToTheLeaderAndFollowsItWhenItStops() {
         startCluster();
-        String leader = leaderId();
-        String follower = nodes.keySet().stream()
+        String leader = cluster.leaderId();
+        String follower = cluster.nodes.keySet().stream()
                 .filter(id -> !id.equals(leader))
                 .findFirst()
                 .orElseThrow();
         RemoteStorage seed =
-                RemoteStorage.connect("127.0.0.1:" + nodes.get(follower).port(), 8 << 20);
+                RemoteStorage.connect("127.0.0.1:" + cluster.nodes.get(follower).port(), 8 << 20);
         LeaderRoutedStorage routed = new LeaderRoutedStorage(
                 seed,
-                nodes.keySet().stream().map(this::address).collect(java.util.stream.Collectors.toSet()),
+                cluster.nodes.keySet().stream().map(cluster::address).collect(java.util.stream.Collectors.toSet()),
                 a -> RemoteStorage.connect(a, 8 << 20));
-        clients.add(routed);
-        await("routing to leader " + leader, () -> routed.routedTo().equals(address(leader)));
+        cluster.own(routed);
+        await("routing to leader " + leader, () -> routed.routedTo().equals(cluster.address(leader)));
         routed.createTopic("orders", 1);
         assertEquals(0, routed.append(P0, batch("a"), true).join().baseOffset());
 
-        nodes.remove(leader).close();
-        await("a new leader", () -> !leaderId().equals("-") && !leaderId().equals(leader));
-        String next = leaderId();
+        cluster.nodes.remove(leader).close();
+        await(
+                "a new leader",
+                () -> !cluster.leaderId().equals("-") && !cluster.leaderId().equals(leader));
+        String next = cluster.leaderId();
         // The first call after the stop may fail UNAVAILABLE (indeterminate, as any call to a
         // stopped node); the route moves to the new leader within a refresh.
         await("routing to the new leader " + next, () -> {
@@ -144,7 +144,7 @@ class StorageClusterTest {
             } catch (io.gmq.GmqException e) {
                 assertEquals(io.gmq.ErrorCode.UNAVAILABLE, e.code(), e.getMessage());
             }
-            return routed.routedTo().equals(address(next));
+            return routed.routedTo().equals(cluster.address(next));
         });
         assertEquals(1, routed.append(P0, batch("b"), true).join().baseOffset());
         assertEquals(List.of("a", "b"), read(routed, 0));
@@ -153,16 +153,16 @@ class StorageClusterTest {
     @Test
     void aBrokerNotGivenTheLeadersAddressGoesThroughItsSeed() {
         startCluster();
-        String leader = leaderId();
-        String follower = nodes.keySet().stream()
+        String leader = cluster.leaderId();
+        String follower = cluster.nodes.keySet().stream()
                 .filter(id -> !id.equals(leader))
                 .findFirst()
                 .orElseThrow();
         LeaderRoutedStorage routed = new LeaderRoutedStorage(
-                RemoteStorage.connect(address(follower), 8 << 20), Set.of(address(follower)), a -> {
+                RemoteStorage.connect(cluster.address(follower), 8 << 20), Set.of(cluster.address(follower)), a -> {
                     throw new AssertionError("connected to " + a + ", an address the broker was not given");
                 });
-        clients.add(routed);
+        cluster.own(routed);
         routed.createTopic("orders", 1);
         assertEquals(0, routed.append(P0, batch("a"), true).join().baseOffset());
         assertEquals(List.of("a"), read(routed, 0));
@@ -171,58 +171,46 @@ class StorageClusterTest {
 
     @Test
     void aBrokerOverASingleStorageProcessCallsItDirectly() {
-        GmqServer single = GmqServer.storage(
-                GmqConfig.builder().dataDir(dir.resolve("single")).build(), "127.0.0.1", 0);
-        try {
-            LeaderRoutedStorage routed = new LeaderRoutedStorage(
-                    RemoteStorage.connect("127.0.0.1:" + single.port(), 8 << 20),
-                    Set.of("127.0.0.1:" + single.port()),
-                    a -> {
-                        throw new AssertionError("no other connection for a single storage process: " + a);
-                    });
-            clients.add(routed);
-            routed.createTopic("orders", 1);
-            assertEquals(0, routed.append(P0, batch("a"), true).join().baseOffset());
-            assertEquals("", routed.routedTo());
-            var e = org.junit.jupiter.api.Assertions.assertThrows(io.gmq.GmqException.class, routed::describeCluster);
-            assertEquals(io.gmq.ErrorCode.FAILED_PRECONDITION, e.code());
-        } finally {
-            for (AutoCloseable c : clients) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // closed again in stopAll
-                }
-            }
-            clients.clear();
-            single.close();
-        }
+        GmqServer single = cluster.own(GmqServer.storage(
+                GmqConfig.builder().dataDir(dir.resolve("single")).build(), "127.0.0.1", 0));
+        LeaderRoutedStorage routed = cluster.own(new LeaderRoutedStorage(
+                RemoteStorage.connect("127.0.0.1:" + single.port(), 8 << 20),
+                Set.of("127.0.0.1:" + single.port()),
+                a -> {
+                    throw new AssertionError("no other connection for a single storage process: " + a);
+                }));
+        routed.createTopic("orders", 1);
+        assertEquals(0, routed.append(P0, batch("a"), true).join().baseOffset());
+        assertEquals("", routed.routedTo());
+        var e = org.junit.jupiter.api.Assertions.assertThrows(io.gmq.GmqException.class, routed::describeCluster);
+        assertEquals(io.gmq.ErrorCode.FAILED_PRECONDITION, e.code());
     }
 
     @Test
     void aFlippedBitInAReplicaIsNeverServedAndTheRaftLogsCopyRepairsIt() throws Exception {
         startCluster();
-        Storage s = client("1");
+        Storage s = cluster.client("1");
         s.createTopic("orders", 1);
         for (int i = 0; i < 30; i++) {
             s.append(P0, batch("m" + i), true).join();
         }
-        for (String id : nodes.keySet()) {
-            await("node " + id + " to apply", () -> replicaEnd(id) == 30);
+        for (String id : cluster.nodes.keySet()) {
+            await("node " + id + " to apply", () -> cluster.replicaEnd(id) == 30);
         }
-        ByteBuffer expected = replicaBytes(leaderId());
-        String follower = nodes.keySet().stream()
-                .filter(id -> !id.equals(leaderId()))
+        ByteBuffer expected = cluster.replicaBytes(cluster.leaderId());
+        String follower = cluster.nodes.keySet().stream()
+                .filter(id -> !id.equals(cluster.leaderId()))
                 .findFirst()
                 .orElseThrow();
 
         // A replica's partition segment: its CRC check refuses the damaged frame; every frame the
         // replica still serves is the one appended at its offset.
-        flipBit(dir.resolve("node" + follower + "/state/logs/orders/0/00000000000000000000.log"), 0.5);
+        flipBit(cluster.dir(follower).resolve("state/logs/orders/0/00000000000000000000.log"), 0.5);
         int damagedFrames = 0;
         for (long offset = 0; offset < 30; offset++) {
             try {
-                FetchResult r = nodes.get(follower)
+                FetchResult r = cluster.nodes
+                        .get(follower)
                         .cluster()
                         .replica()
                         .fetch(P0, offset, 1, 0)
@@ -238,26 +226,30 @@ class StorageClusterTest {
         }
         assertTrue(damagedFrames > 0, "the damaged frame is refused");
         // A restart rebuilds the replica from the Raft log: the same bytes as the leader's.
-        nodes.remove(follower).close();
-        startNode(follower);
-        await("node " + follower + " to rebuild", () -> replicaEnd(follower) == 30);
-        assertEquals(expected, replicaBytes(follower));
+        cluster.nodes.remove(follower).close();
+        cluster.start(follower, peers, false);
+        await("node " + follower + " to rebuild", () -> cluster.replicaEnd(follower) == 30);
+        assertEquals(expected, cluster.replicaBytes(follower));
 
         // The node's Raft log itself: refused at start, with the way back in the message.
-        nodes.remove(follower).close();
+        cluster.nodes.remove(follower).close();
         flipBit(onlyRaftLogSegment(follower), 0.3);
-        var refused =
-                org.junit.jupiter.api.Assertions.assertThrows(io.gmq.GmqException.class, () -> startNode(follower));
+        var refused = org.junit.jupiter.api.Assertions.assertThrows(
+                io.gmq.GmqException.class, () -> cluster.start(follower, peers, false));
         assertEquals(io.gmq.ErrorCode.DATA_LOSS, refused.code());
         assertTrue(refused.getMessage().contains("is corrupt"), refused.getMessage());
         assertTrue(refused.getMessage().contains("remove this node"), refused.getMessage());
         // The majority goes on without it.
         assertEquals(
-                30, client(leaderId()).append(P0, batch("after"), true).join().baseOffset());
+                30,
+                cluster.client(cluster.leaderId())
+                        .append(P0, batch("after"), true)
+                        .join()
+                        .baseOffset());
     }
 
     private Path onlyRaftLogSegment(String id) throws IOException {
-        try (var files = java.nio.file.Files.walk(dir.resolve("node" + id + "/raft"))) {
+        try (var files = java.nio.file.Files.walk(cluster.dir(id).resolve("raft"))) {
             return files.filter(f -> f.getFileName().toString().startsWith("log_"))
                     .findFirst()
                     .orElseThrow();
@@ -276,10 +268,6 @@ class StorageClusterTest {
         java.nio.file.Files.write(file, bytes);
     }
 
-    private String address(String id) {
-        return "127.0.0.1:" + nodes.get(id).port();
-    }
-
     private void startCluster() {
         StringBuilder b = new StringBuilder();
         for (String id : List.of("1", "2", "3")) {
@@ -290,78 +278,8 @@ class StorageClusterTest {
         }
         peers = b.toString();
         for (String id : List.of("1", "2", "3")) {
-            startNode(id);
+            cluster.start(id, peers, false);
         }
-        await("a leader", () -> !leaderId().equals("-"));
-    }
-
-    private void startNode(String id) {
-        GmqConfig config = GmqConfig.builder().dataDir(dir.resolve("node" + id)).build();
-        nodes.put(
-                id,
-                GmqServer.storageNode(
-                        config, "127.0.0.1", 0, ServerSecurity.none(), ClusterPeers.parse(id, peers), "127.0.0.1"));
-    }
-
-    private Storage client(String id) {
-        RemoteStorage s = RemoteStorage.connect("127.0.0.1:" + nodes.get(id).port(), 8 << 20);
-        clients.add(s);
-        return s;
-    }
-
-    private String leaderId() {
-        for (GmqServer n : nodes.values()) {
-            String leader = n.cluster().leader();
-            if (!leader.isEmpty() && nodes.containsKey(leader)) {
-                return leader;
-            }
-        }
-        return "-";
-    }
-
-    private long replicaEnd(String id) {
-        try {
-            return nodes.get(id).cluster().replica().partitionInfo(P0).highWatermark();
-        } catch (RuntimeException e) {
-            return -1;
-        }
-    }
-
-    private ByteBuffer replicaBytes(String id) {
-        return nodes.get(id).cluster().replica().fetch(P0, 0, 1 << 20, 0).join().records();
-    }
-
-    private static ByteBuffer batch(String value) {
-        BatchBuilder b = new BatchBuilder(64);
-        b.add(1_000L, null, value.getBytes(StandardCharsets.UTF_8), List.of());
-        return b.buildCopy();
-    }
-
-    private static List<String> read(Storage s, long from) {
-        FetchResult r = s.fetch(P0, from, 1 << 20, 0).join();
-        List<String> out = new ArrayList<>();
-        BatchReader reader = new BatchReader(r.records());
-        while (reader.next()) {
-            assertEquals(from + out.size(), reader.offset());
-            out.add(new String(reader.value(), StandardCharsets.UTF_8));
-        }
-        assertFalse(r.outOfRange());
-        return out;
-    }
-
-    private static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.onSpinWait();
-            try {
-                Thread.sleep(20); // polling interval of the condition, not a synchronisation
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+        await("a leader", () -> !cluster.leaderId().equals("-"));
     }
 }
