@@ -149,7 +149,7 @@ final class StorageNode implements AutoCloseable {
                 .toList();
         RaftGroup group = RaftGroup.valueOf(GROUP_ID, members);
         StorageStateMachine sm = new StorageStateMachine(dataDir.resolve("state"), config);
-        RaftServer server;
+        RaftServer server = null;
         try {
             server = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(peers.self()))
@@ -165,6 +165,7 @@ final class StorageNode implements AutoCloseable {
         } catch (GmqException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
+            closeQuietly(server); // a server that failed to start still holds its log's lock and threads
             throw startFailure(peers, dataDir, e);
         }
         RaftClient client = newClient(props, group);
@@ -187,6 +188,17 @@ final class StorageNode implements AutoCloseable {
                 props.set(key, System.getProperty(name));
                 LOG.info("Ratis setting {} = {} (from -D{})", key, System.getProperty(name), name);
             }
+        }
+    }
+
+    private static void closeQuietly(RaftServer server) {
+        if (server == null) {
+            return;
+        }
+        try {
+            server.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("closing a Raft server that failed to start: {}", e.toString());
         }
     }
 
