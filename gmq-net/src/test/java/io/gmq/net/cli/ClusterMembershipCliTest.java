@@ -9,10 +9,8 @@ import io.gmq.GmqConfig;
 import io.gmq.net.cluster.ClusterPeers;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.server.GmqServer;
+import io.gmq.net.testing.ConsoleCapture;
 import io.gmq.net.testing.FreePorts;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,10 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * is a usage error (exit 2).
  */
 final class ClusterMembershipCliTest {
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
+
     @TempDir
     static Path dir;
 
@@ -40,11 +40,6 @@ final class ClusterMembershipCliTest {
     private static String raft1;
     private static String broker;
     private static String standalone;
-
-    private final PrintStream realOut = System.out;
-    private final PrintStream realErr = System.err;
-    private ByteArrayOutputStream out;
-    private ByteArrayOutputStream err;
 
     @BeforeAll
     static void startClusterAndBroker() {
@@ -71,20 +66,6 @@ final class ClusterMembershipCliTest {
         }
     }
 
-    @BeforeEach
-    void capture() {
-        out = new ByteArrayOutputStream();
-        err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(realOut);
-        System.setErr(realErr);
-    }
-
     @Test
     void aJoiningNodeIsAddedAndRemovedThroughTheBroker() {
         String raft2 = "127.0.0.1:" + FreePorts.pick();
@@ -97,18 +78,19 @@ final class ClusterMembershipCliTest {
                 "127.0.0.1",
                 true));
 
-        assertEquals(0, run("cluster", "add-node", "--server", broker, "--node-id", "2", "--raft", raft2), err());
-        assertTrue(out().startsWith("node 2 added"), out());
-        assertTrue(out().contains("\n  1") && out().contains(raft1), out());
-        assertTrue(out().contains("\n  2") && out().contains(raft2), out());
+        assertEquals(
+                0, run("cluster", "add-node", "--server", broker, "--node-id", "2", "--raft", raft2), console.err());
+        assertTrue(console.out().startsWith("node 2 added"), console.out());
+        assertTrue(console.out().contains("\n  1") && console.out().contains(raft1), console.out());
+        assertTrue(console.out().contains("\n  2") && console.out().contains(raft2), console.out());
 
-        assertEquals(0, run("cluster", "remove-node", "--server", broker, "--node-id", "2"), err());
-        assertTrue(out().startsWith("node 2 removed"), out());
-        assertFalse(out().contains(raft2), out());
+        assertEquals(0, run("cluster", "remove-node", "--server", broker, "--node-id", "2"), console.err());
+        assertTrue(console.out().startsWith("node 2 removed"), console.out());
+        assertFalse(console.out().contains(raft2), console.out());
         await("node 2 to stop by itself", node2::isTerminated);
 
-        assertEquals(0, run("cluster", "describe", "--server", broker), err());
-        assertTrue(out().contains("\n  1*") && !out().contains(raft2), out());
+        assertEquals(0, run("cluster", "describe", "--server", broker), console.err());
+        assertTrue(console.out().contains("\n  1*") && !console.out().contains(raft2), console.out());
     }
 
     @Test
@@ -156,9 +138,9 @@ final class ClusterMembershipCliTest {
         assertTrue(line.contains("storage is not replicated"), line);
 
         // Nothing changed.
-        assertEquals(0, run("cluster", "describe", "--server", broker), err());
-        assertEquals(3, out().lines().count(), out());
-        assertTrue(out().contains("\n  1*"), out());
+        assertEquals(0, run("cluster", "describe", "--server", broker), console.err());
+        assertEquals(3, console.out().lines().count(), console.out());
+        assertTrue(console.out().contains("\n  1*"), console.out());
     }
 
     @Test
@@ -174,38 +156,32 @@ final class ClusterMembershipCliTest {
             {"cluster", "bogus"},
         };
         for (String[] c : cases) {
-            assertEquals(2, run(c), String.join(" ", c) + " -> " + err());
-            assertTrue(err().contains("Usage:"), err());
+            assertEquals(2, run(c), String.join(" ", c) + " -> " + console.err());
+            assertTrue(console.err().contains("Usage:"), console.err());
         }
         Path data = dir.resolve("join-without-peers");
         assertEquals(
-                2, run("storage", "--port", "0", "--data-dir", data.toString(), "--node-id", "4", "--join"), err());
-        assertTrue(err().contains("--join needs --peers"), err());
+                2,
+                run("storage", "--port", "0", "--data-dir", data.toString(), "--node-id", "4", "--join"),
+                console.err());
+        assertTrue(console.err().contains("--join needs --peers"), console.err());
         assertFalse(Files.exists(data));
     }
 
     private int run(String... args) {
-        out.reset();
-        err.reset();
+        console.reset();
         return GmqCli.run(args);
-    }
-
-    private String out() {
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private String err() {
-        return err.toString(StandardCharsets.UTF_8);
     }
 
     /** Exit 1 and one line "error: ..." without a stack trace; returns the line. */
     private String assertOneLineError(int exit) {
-        assertEquals(1, exit, "stderr: " + err());
+        assertEquals(1, exit, "stderr: " + console.err());
         // The in-process servers log to the same stderr; their lines ("[thread] LEVEL logger - ...") are not the CLI's.
-        List<String> lines = err().lines()
+        List<String> lines = console.err()
+                .lines()
                 .filter(l -> !l.matches("^\\[[^]]+\\] (TRACE|DEBUG|INFO|WARN) .*"))
                 .toList();
-        assertEquals(1, lines.size(), "expected one line, got: " + err());
+        assertEquals(1, lines.size(), "expected one line, got: " + console.err());
         String line = lines.get(0);
         assertTrue(line.startsWith("error: "), line);
         assertFalse(line.contains("Exception") || line.contains("\tat "), line);

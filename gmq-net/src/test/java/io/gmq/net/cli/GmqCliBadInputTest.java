@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
 import io.gmq.net.server.GmqServer;
+import io.gmq.net.testing.ConsoleCapture;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +18,9 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,17 +30,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  * with exactly one line that names the rule, never a stack trace; nothing is created on the server.
  */
 final class GmqCliBadInputTest {
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
+
     @TempDir
     static Path dir;
 
     private static GmqServer server;
     private static String addr;
-
-    private final PrintStream realOut = System.out;
-    private final PrintStream realErr = System.err;
-    private final InputStream realIn = System.in;
-    private ByteArrayOutputStream out;
-    private ByteArrayOutputStream err;
 
     @BeforeAll
     static void startServer() {
@@ -57,37 +51,17 @@ final class GmqCliBadInputTest {
         server.close();
     }
 
-    @BeforeEach
-    void capture() {
-        out = new ByteArrayOutputStream();
-        err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(realOut);
-        System.setErr(realErr);
-        System.setIn(realIn);
-    }
-
     private int run(String... args) {
-        out.reset();
-        err.reset();
+        console.reset();
         System.setIn(new ByteArrayInputStream("m\n".getBytes(StandardCharsets.UTF_8)));
         return GmqCli.run(args);
     }
 
-    private String err() {
-        return err.toString(StandardCharsets.UTF_8);
-    }
-
     /** Exit 1 and one line "error: ..." without a stack trace; returns the line. */
     private String assertOneLineError(int exit) {
-        assertEquals(1, exit, "stderr: " + err());
-        List<String> lines = err().lines().toList();
-        assertEquals(1, lines.size(), "expected one line, got: " + err());
+        assertEquals(1, exit, "stderr: " + console.err());
+        List<String> lines = console.err().lines().toList();
+        assertEquals(1, lines.size(), "expected one line, got: " + console.err());
         String line = lines.get(0);
         assertTrue(line.startsWith("error: "), line);
         assertFalse(line.contains("Exception") || line.contains("\tat "), line);
@@ -105,22 +79,25 @@ final class GmqCliBadInputTest {
     @Test
     void unknownFlagsMissingOptionsAndMissingCommandsAreUsageErrors() {
         assertEquals(2, run("topics", "create", "--topic", "t", "--partitions", "1", "--bogus", "--server", addr));
-        assertTrue(err().contains("Unknown option") && err().contains("Usage:"), err());
+        assertTrue(console.err().contains("Unknown option") && console.err().contains("Usage:"), console.err());
         assertEquals(2, run("topics", "create", "--partitions", "1", "--server", addr));
-        assertTrue(err().contains("Missing required option") && err().contains("--topic"), err());
+        assertTrue(
+                console.err().contains("Missing required option")
+                        && console.err().contains("--topic"),
+                console.err());
         assertEquals(2, run("topics"));
-        assertTrue(err().contains("missing subcommand"), err());
+        assertTrue(console.err().contains("missing subcommand"), console.err());
         assertEquals(2, run());
-        assertTrue(err().contains("missing command"), err());
+        assertTrue(console.err().contains("missing command"), console.err());
         assertEquals(2, run("no-such-command"));
     }
 
     @Test
     void nonNumericPartitionsAreUsageErrors() {
         assertEquals(2, run("produce", "--topic", "t", "--partition", "abc", "--server", addr));
-        assertTrue(err().contains("--partition") && err().contains("abc"), err());
+        assertTrue(console.err().contains("--partition") && console.err().contains("abc"), console.err());
         assertEquals(2, run("topics", "create", "--topic", "t", "--partitions", "two", "--server", addr));
-        assertTrue(err().contains("--partitions") && err().contains("two"), err());
+        assertTrue(console.err().contains("--partitions") && console.err().contains("two"), console.err());
         assertEquals(2, run("produce", "--topic", "t", "--partition", "99999999999", "--server", addr));
     }
 
@@ -205,8 +182,8 @@ final class GmqCliBadInputTest {
             args[3] = "--data-dir";
             args[4] = data.toString();
             System.arraycopy(c, 0, args, 5, c.length);
-            assertEquals(2, run(args), String.join(" ", c) + " -> " + err());
-            assertTrue(err().contains("Usage:") || err().contains("--"), err());
+            assertEquals(2, run(args), String.join(" ", c) + " -> " + console.err());
+            assertTrue(console.err().contains("Usage:") || console.err().contains("--"), console.err());
             assertFalse(java.nio.file.Files.exists(data), "nothing written for " + String.join(" ", c));
         }
     }

@@ -6,58 +6,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
 import io.gmq.net.server.GmqServer;
+import io.gmq.net.testing.ConsoleCapture;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The gmq.jar commands, run in-process with captured standard streams. */
 final class GmqCliTest {
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
+
     @TempDir
     Path dir;
 
-    private final PrintStream realOut = System.out;
-    private final PrintStream realErr = System.err;
-    private final InputStream realIn = System.in;
-    private ByteArrayOutputStream out;
-    private ByteArrayOutputStream err;
-
-    @BeforeEach
-    void capture() {
-        out = new ByteArrayOutputStream();
-        err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(realOut);
-        System.setErr(realErr);
-        System.setIn(realIn);
-    }
-
     private int run(String... args) {
-        out.reset();
-        err.reset();
+        console.reset();
         return GmqCli.run(args);
-    }
-
-    private String out() {
-        return out.toString(StandardCharsets.UTF_8);
     }
 
     @Test
     void unknownFlagIsAUsageErrorWithExitCode2() {
         assertEquals(2, run("topics", "list", "--no-such-flag"));
-        assertTrue(err.toString(StandardCharsets.UTF_8).contains("Unknown option"));
+        assertTrue(console.err().contains("Unknown option"));
     }
 
     @Test
@@ -68,7 +42,7 @@ final class GmqCliTest {
         assertEquals(1, run("topics", "list", "--server", "127.0.0.1:" + port));
         assertEquals(
                 "error: cannot reach GMQ broker at 127.0.0.1:" + port + ": connection refused",
-                err.toString(StandardCharsets.UTF_8).trim());
+                console.err().trim());
     }
 
     @Test
@@ -78,13 +52,13 @@ final class GmqCliTest {
             String addr = "127.0.0.1:" + server.port();
             assertEquals(0, run("topics", "create", "--topic", "cli", "--partitions", "2", "--server", addr));
             assertEquals(0, run("topics", "list", "--server", addr));
-            assertTrue(out().contains("cli\t2"));
+            assertTrue(console.out().contains("cli\t2"));
 
             System.setIn(new ByteArrayInputStream("one\ntwo\nthree\n".getBytes(StandardCharsets.UTF_8)));
             assertEquals(0, run("produce", "--topic", "cli", "--partition", "1", "--verbose", "--server", addr));
             assertEquals(
                     List.of("partition 1 offset 0", "partition 1 offset 1", "partition 1 offset 2"),
-                    out().lines().toList());
+                    console.out().lines().toList());
 
             assertEquals(
                     0,
@@ -102,14 +76,15 @@ final class GmqCliTest {
                             "--server",
                             addr));
             assertEquals(
-                    List.of("1:0\tone", "1:1\ttwo", "1:2\tthree"), out().lines().toList());
+                    List.of("1:0\tone", "1:1\ttwo", "1:2\tthree"),
+                    console.out().lines().toList());
 
             assertEquals(0, run("topics", "describe", "--topic", "cli", "--server", addr));
-            assertTrue(out().contains("PARTITION"));
+            assertTrue(console.out().contains("PARTITION"));
             assertEquals(0, run("groups", "list", "--server", addr));
-            assertTrue(out().lines().toList().contains("readers"));
+            assertTrue(console.out().lines().toList().contains("readers"));
             assertEquals(0, run("groups", "describe", "--group", "readers", "--server", addr));
-            assertTrue(out().contains("group readers"));
+            assertTrue(console.out().contains("group readers"));
             assertEquals(0, run("topics", "delete", "--topic", "cli", "--server", addr));
         }
     }
