@@ -29,15 +29,20 @@ class AppendCombinerTest {
 
     private final List<CompletableFuture<ClusterReply>> replies = new ArrayList<>();
 
-    private final AppendCombiner combiner = new AppendCombiner(
-            c -> {
-                proposed.add(c.build());
-                CompletableFuture<ClusterReply> reply = new CompletableFuture<>();
-                replies.add(reply);
-                return reply;
-            },
-            100,
-            1);
+    private final AppendCombiner combiner = recording(1);
+
+    /** A combiner of 100-byte entries whose proposals the test records and answers. */
+    private AppendCombiner recording(int maxInFlight) {
+        return new AppendCombiner(
+                c -> {
+                    proposed.add(c.build());
+                    CompletableFuture<ClusterReply> reply = new CompletableFuture<>();
+                    replies.add(reply);
+                    return reply;
+                },
+                100,
+                maxInFlight);
+    }
 
     @Test
     void anIdleNodeSendsAnAppendAloneAndAtOnce() {
@@ -125,15 +130,7 @@ class AppendCombinerTest {
 
     @Test
     void withTwoInFlightASecondEntryGoesOutBeforeTheFirstIsAnswered() {
-        AppendCombiner two = new AppendCombiner(
-                c -> {
-                    proposed.add(c.build());
-                    CompletableFuture<ClusterReply> reply = new CompletableFuture<>();
-                    replies.add(reply);
-                    return reply;
-                },
-                100,
-                2);
+        AppendCombiner two = recording(2);
         two.append(request("a", 10));
         two.append(request("b", 10));
         two.append(request("c", 10));

@@ -85,6 +85,15 @@ final class InProcessNodes implements AutoCloseable {
         return "-";
     }
 
+    /** A running node that does not lead. */
+    String aFollower() {
+        String leader = leaderId();
+        return nodes.keySet().stream()
+                .filter(id -> !id.equals(leader))
+                .findFirst()
+                .orElseThrow();
+    }
+
     /** Node {@code id}'s own replica's end of {@link #P0}, or -1 while it has none. */
     long replicaEnd(String id) {
         try {

@@ -116,10 +116,7 @@ class StorageClusterTest {
     void aBrokerSeededWithAFollowerRoutesToTheLeaderAndFollowsItWhenItStops() {
         startCluster();
         String leader = cluster.leaderId();
-        String follower = cluster.nodes.keySet().stream()
-                .filter(id -> !id.equals(leader))
-                .findFirst()
-                .orElseThrow();
+        String follower = cluster.aFollower();
         RemoteStorage seed =
                 RemoteStorage.connect("127.0.0.1:" + cluster.nodes.get(follower).port(), 8 << 20);
         LeaderRoutedStorage routed = new LeaderRoutedStorage(
@@ -153,11 +150,7 @@ class StorageClusterTest {
     @Test
     void aBrokerNotGivenTheLeadersAddressGoesThroughItsSeed() {
         startCluster();
-        String leader = cluster.leaderId();
-        String follower = cluster.nodes.keySet().stream()
-                .filter(id -> !id.equals(leader))
-                .findFirst()
-                .orElseThrow();
+        String follower = cluster.aFollower();
         LeaderRoutedStorage routed = new LeaderRoutedStorage(
                 RemoteStorage.connect(cluster.address(follower), 8 << 20), Set.of(cluster.address(follower)), a -> {
                     throw new AssertionError("connected to " + a + ", an address the broker was not given");
