@@ -129,16 +129,12 @@ final class StorageCluster {
         for (String id : ids.length == 0 ? IDS.toArray(String[]::new) : ids) {
             storage.add(brokerAddress(id));
         }
+        return broker(name, String.join(",", storage));
+    }
+
+    private GmqProcess broker(String name, String storage) throws IOException {
         return cluster.own(GmqProcess.start(
-                name,
-                cluster.logs,
-                "broker",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--storage",
-                String.join(",", storage)));
+                name, cluster.logs, "broker", "--host", "127.0.0.1", "--port", "0", "--storage", storage));
     }
 
     /**
@@ -146,16 +142,7 @@ final class StorageCluster {
      * through a link {@link PeerNetwork#isolate} cuts.
      */
     GmqProcess startBrokerBeside(String name, String id) throws IOException {
-        return cluster.own(GmqProcess.start(
-                name,
-                cluster.logs,
-                "broker",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--storage",
-                "127.0.0.1:" + storagePorts.get(id)));
+        return broker(name, "127.0.0.1:" + storagePorts.get(id));
     }
 
     Path dataDir(String id) {
