@@ -135,8 +135,7 @@ final class AppendCombiner {
 
     private static void complete(List<Pending> entry, ClusterReply reply, Throwable failure) {
         if (failure != null) {
-            Throwable cause =
-                    failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            Throwable cause = GrpcErrors.unwrap(failure);
             entry.forEach(p -> p.result.completeExceptionally(cause));
             return;
         }

@@ -174,9 +174,7 @@ public final class LeaderRoutedStorage implements Storage {
         Storage target = current;
         CompletableFuture<T> f = call.apply(target);
         f.whenComplete((r, e) -> {
-            Throwable cause =
-                    e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof GmqException g && g.code() == ErrorCode.UNAVAILABLE) {
+            if (io.gmq.wire.GrpcErrors.unwrap(e) instanceof GmqException g && g.code() == ErrorCode.UNAVAILABLE) {
                 leaderLost(target);
             }
         });
