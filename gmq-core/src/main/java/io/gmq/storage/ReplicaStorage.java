@@ -1,5 +1,7 @@
 package io.gmq.storage;
 
+import io.gmq.TopicPartition;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -24,6 +26,15 @@ public interface ReplicaStorage extends Storage {
     /** Adds a member with the id {@code memberId}, which the caller chose unique. */
     GroupMembership joinGroup(
             String group, String memberId, String clientId, Set<String> topics, long sessionTimeoutMillis);
+
+    /**
+     * Sets {@code group}'s committed offsets of {@code topic} (only {@code partition}, or every
+     * partition when it is -1) to {@code offsets}, which the caller resolved elsewhere (a storage
+     * cluster's data groups hold the partitions): as {@link #resetOffsets(String, String,
+     * io.gmq.OffsetSpec)}, same checks, without reading this replica's logs. INVALID_ARGUMENT when
+     * a partition to reset has no offset in {@code offsets}.
+     */
+    void resetOffsetsTo(String group, String topic, int partition, Map<TopicPartition, Long> offsets);
 
     /** Removes the members whose session has run out at the configured clock's now; returns how many. */
     int expireMembers();

@@ -365,6 +365,20 @@ public final class LocalStorage implements ReplicaStorage {
     }
 
     @Override
+    public void resetOffsetsTo(String group, String topic, int partition, Map<TopicPartition, Long> offsets) {
+        checkOpen();
+        TopicInfo t =
+                topics.find(topic).orElseThrow(() -> GmqException.notFound("topic '" + topic + "' does not exist"));
+        groups.resetOffsets(group, t.name(), partition, tp -> {
+            Long offset = offsets.get(tp);
+            if (offset == null || offset < 0) {
+                throw GmqException.invalidArgument("no resolved offset for " + tp + " in a reset of group " + group);
+            }
+            return offset;
+        });
+    }
+
+    @Override
     public int expireMembers() {
         checkOpen();
         return groups.expireMembers();

@@ -6,49 +6,63 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
-import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.protocol.GroupInfoReply;
 
-/** The storage group as one node sees it; complete (who is up, how far behind) on the leader. */
+/**
+ * One group of the storage cluster as one node's Raft server describes it (its group info);
+ * complete (who is up, how far behind) when that node leads the group.
+ */
 final class ClusterDescriptions {
     /** A member the leader has not heard from for this long is down (the election timeout's upper bound). */
     static final long DOWN_AFTER_MILLIS = 2_000;
 
     private ClusterDescriptions() {}
 
-    static ClusterDescription of(StorageNode node) {
-        RaftServer.Division d = node.division();
-        var info = d.getInfo();
-        long commit = d.getRaftLog().getLastCommittedIndex();
+    /**
+     * @param name    the group's name
+     * @param info    the group info of the node that answered (the leader, or this node)
+     * @param term    the term to show when the answering node does not lead (its own current term)
+     * @param storage node id -> announced GmqStorage address
+     */
+    static ClusterDescription.StorageGroup of(
+            String name, GroupInfoReply info, long term, Map<String, String> storage) {
+        RoleInfoProto role = info.getRoleInfoProto();
+        String self = role.getSelf().getId().toStringUtf8();
+        boolean leads = role.getRole() == RaftPeerRole.LEADER;
+        String leader = leads
+                ? self
+                : role.hasFollowerInfo()
+                        ? role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8()
+                        : "";
         Map<String, Long> commits = new HashMap<>();
-        for (CommitInfoProto c : d.getCommitInfos()) {
+        for (CommitInfoProto c : info.getCommitInfos()) {
             commits.put(c.getServer().getId().toStringUtf8(), c.getCommitIndex());
         }
         Map<String, Long> silentMillis = new HashMap<>();
-        var role = info.getRoleInfoProto();
         if (role.hasLeaderInfo()) {
             for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
                 silentMillis.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
             }
         }
-        String self = node.peers().self();
-        Map<String, String> storage = node.stateMachine().storageAddresses();
+        long commit = commits.getOrDefault(self, -1L);
         List<ClusterDescription.Node> members = new ArrayList<>();
-        for (var peer : d.getGroup().getPeers()) {
+        for (var peer : info.getGroup().getPeers()) {
             String id = peer.getId().toString();
             long peerCommit = commits.getOrDefault(id, -1L);
-            boolean up = id.equals(self)
-                    || (info.isLeader() && silentMillis.getOrDefault(id, Long.MAX_VALUE) < DOWN_AFTER_MILLIS);
+            boolean up =
+                    id.equals(self) || (leads && silentMillis.getOrDefault(id, Long.MAX_VALUE) < DOWN_AFTER_MILLIS);
             members.add(new ClusterDescription.Node(
                     id,
                     peer.getAddress(),
                     storage.getOrDefault(id, ""),
                     up,
                     peerCommit,
-                    peerCommit < 0 ? -1 : Math.max(0, commit - peerCommit)));
+                    peerCommit < 0 || commit < 0 ? -1 : Math.max(0, commit - peerCommit)));
         }
-        var leader = info.getLeaderId();
-        return new ClusterDescription(List.of(new ClusterDescription.StorageGroup(
-                "storage", leader == null ? "" : leader.toString(), info.getCurrentTerm(), commit, members)));
+        return new ClusterDescription.StorageGroup(
+                name, leader, leads ? role.getLeaderInfo().getTerm() : term, commit, members);
     }
 }

@@ -39,12 +39,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Adds and removes members of the storage group (cluster add-node, cluster remove-node) with
- * Ratis's {@code setConfiguration}: joint consensus, made by the leader, one node per change.
+ * Adds and removes members of the storage cluster (cluster add-node, cluster remove-node) with
+ * Ratis's {@code setConfiguration} in each of its Raft groups, one group after the other: joint
+ * consensus, made by the group's leader, one node per change. Every group has the same members;
+ * a change cut short between groups is completed by running the same command again.
  *
- * <p>Adding: the new node runs already, started with {@code --join} (an empty Raft group, so it
+ * <p>Adding: the new node runs already, started with {@code --join} (empty Raft groups, so it
  * holds no election). This node first asks it over Raft who it is ({@link #PROBE_MILLIS} at most),
- * then asks the leader for the new configuration. The leader sends the new node its whole Raft
+ * then asks each group's leader for the new configuration. The leader sends the new node its whole Raft
  * log (there are no snapshots), and once it is within Ratis's catch-up gap commits the joint
  * configuration and then the new one; the new node applies every entry to its replica as any
  * member does. Removing: the leader commits a configuration without the node; a removed leader
@@ -75,37 +77,65 @@ final class ClusterMembership {
         this.maxInboundBytes = maxInboundBytes;
     }
 
-    /** Makes the running node {@code id} at {@code raftAddress} a member; the cluster after the change. */
+    /**
+     * Makes the running node {@code id} at {@code raftAddress} a member of every group, the
+     * metadata group first; the cluster after the change. Adding a node that is a member of the
+     * metadata group but not of every data group (a change cut short) completes it.
+     */
     synchronized ClusterDescription add(String id, String raftAddress) {
         ClusterPeers.checkNewNode(id, raftAddress);
-        List<RaftPeer> current = stableMembers();
+        List<RaftPeer> current = stableMembers(node.metadata());
+        boolean inMetadata = false;
         for (RaftPeer p : current) {
-            if (p.getId().toString().equals(id)) {
+            if (p.getId().toString().equals(id) && p.getAddress().equals(raftAddress)) {
+                inMetadata = true;
+            } else if (p.getId().toString().equals(id)) {
                 throw new GmqException(
                         ErrorCode.ALREADY_EXISTS,
                         "node " + id + " is already a member of the storage cluster (Raft " + p.getAddress()
                                 + "); members: " + line(current));
-            }
-            if (p.getAddress().equals(raftAddress)) {
+            } else if (p.getAddress().equals(raftAddress)) {
                 throw new GmqException(
                         ErrorCode.ALREADY_EXISTS,
                         raftAddress + " is the Raft address of member " + p.getId() + "; members: " + line(current));
             }
         }
         RaftPeer added = RaftPeer.newBuilder().setId(id).setAddress(raftAddress).build();
-        probe(added);
-        List<RaftPeer> next = new ArrayList<>(current);
-        next.add(added);
+        List<RaftShard> missing = node.shards().stream()
+                .filter(shard -> stableMembers(shard).stream()
+                        .noneMatch(p -> p.getId().toString().equals(id)))
+                .toList();
+        if (missing.isEmpty()) {
+            throw new GmqException(
+                    ErrorCode.ALREADY_EXISTS,
+                    "node " + id + " is already a member of the storage cluster (Raft " + raftAddress + "); members: "
+                            + line(current));
+        }
+        if (!inMetadata) {
+            probe(added);
+        }
         LOG.info("adding node {} at {} to the storage cluster {}", id, raftAddress, line(current));
-        change(current, next, "adding node " + id);
+        for (RaftShard shard : missing) {
+            List<RaftPeer> before = stableMembers(shard);
+            List<RaftPeer> next = new ArrayList<>(before);
+            next.add(added);
+            change(shard, before, next, "adding node " + id + " to group " + shard.name());
+        }
+        List<RaftPeer> next = new ArrayList<>(current);
+        if (!inMetadata) {
+            next.add(added);
+        }
         LOG.info("node {} is a member of the storage cluster: {}", id, line(next));
         return describeAfter(next, null);
     }
 
-    /** Removes member {@code id} (the leader too); the cluster after the change. */
+    /**
+     * Removes member {@code id} (a leader too) from every group, the metadata group last (its
+     * membership is the cluster's, and leaving it stops the node); the cluster after the change.
+     */
     synchronized ClusterDescription remove(String id) {
         ClusterPeers.checkNodeId(id);
-        List<RaftPeer> current = stableMembers();
+        List<RaftPeer> current = stableMembers(node.metadata());
         List<RaftPeer> next =
                 current.stream().filter(p -> !p.getId().toString().equals(id)).toList();
         if (next.size() == current.size()) {
@@ -120,7 +150,18 @@ final class ClusterMembership {
                             + " add another node first");
         }
         LOG.info("removing node {} from the storage cluster {}", id, line(current));
-        change(current, next, "removing node " + id);
+        List<RaftShard> order =
+                new ArrayList<>(node.shards().subList(1, node.shards().size()));
+        order.add(node.metadata());
+        for (RaftShard shard : order) {
+            List<RaftPeer> before = stableMembers(shard);
+            List<RaftPeer> after = before.stream()
+                    .filter(p -> !p.getId().toString().equals(id))
+                    .toList();
+            if (after.size() != before.size()) {
+                change(shard, before, after, "removing node " + id + " from group " + shard.name());
+            }
+        }
         LOG.info("node {} is no longer a member of the storage cluster: {}", id, line(next));
         return describeAfter(next, id);
     }
@@ -132,13 +173,14 @@ final class ClusterMembership {
         return DataDirClaim.line(m);
     }
 
-    /** This node's latest configuration; FAILED_PRECONDITION while a change is under way. */
-    private List<RaftPeer> stableMembers() {
-        RaftConfiguration conf = node.division().getRaftConf();
+    /** This node's latest configuration of {@code shard}; FAILED_PRECONDITION while a change is under way. */
+    private List<RaftPeer> stableMembers(RaftShard shard) {
+        RaftConfiguration conf = node.division(shard).getRaftConf();
         if (!conf.getPreviousPeers().isEmpty()) {
             throw new GmqException(
                     ErrorCode.FAILED_PRECONDITION,
-                    "a membership change of the storage cluster is under way (" + line(conf.getPreviousPeers()) + " -> "
+                    "a membership change of storage group " + shard.name() + " is under way ("
+                            + line(conf.getPreviousPeers()) + " -> "
                             + line(conf.getCurrentPeers()) + "); retry when cluster describe shows it done");
         }
         if (conf.getCurrentPeers().isEmpty()) {
@@ -219,10 +261,10 @@ final class ClusterMembership {
     }
 
     /**
-     * Asks the leader (the Raft client finds it) for {@code next} if the configuration is still
-     * {@code current}; waits at most {@link #CHANGE_TIMEOUT_MILLIS}.
+     * Asks {@code shard}'s leader (the Raft client finds it) for {@code next} if the configuration
+     * is still {@code current}; waits at most {@link #CHANGE_TIMEOUT_MILLIS}.
      */
-    private void change(List<RaftPeer> current, List<RaftPeer> next, String what) {
+    private void change(RaftShard shard, List<RaftPeer> current, List<RaftPeer> next, String what) {
         SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
                 .setServersInCurrentConf(current)
                 .setServersInNewConf(next)
@@ -231,7 +273,7 @@ final class ClusterMembership {
         RaftProperties props = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(
                 props, TimeDuration.valueOf(CHANGE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
-        RaftGroup group = RaftGroup.valueOf(StorageNode.GROUP_ID, current);
+        RaftGroup group = RaftGroup.valueOf(shard.id(), current);
         RaftClient client = RaftClient.newBuilder()
                 .setProperties(props)
                 .setRaftGroup(group)
@@ -317,16 +359,10 @@ final class ClusterMembership {
         while (true) {
             try {
                 ClusterDescription d = describe.get();
-                if (!d.groups().isEmpty()) {
-                    ClusterDescription.StorageGroup g = d.groups().get(0);
-                    Set<String> ids = g.members().stream()
-                            .map(ClusterDescription.Node::id)
-                            .collect(Collectors.toCollection(TreeSet::new));
-                    if (ids.equals(expected) && expected.contains(g.leader())) {
-                        settled = d;
-                        if (g.members().stream().allMatch(ClusterDescription.Node::up)) {
-                            return d;
-                        }
+                if (!d.groups().isEmpty() && d.groups().stream().allMatch(g -> shows(g, expected))) {
+                    settled = d;
+                    if (d.groups().stream().allMatch(g -> g.members().stream().allMatch(ClusterDescription.Node::up))) {
+                        return d;
                     }
                 }
             } catch (GmqException e) {
@@ -339,9 +375,16 @@ final class ClusterMembership {
         }
     }
 
+    /** {@code g} has the members {@code expected} and a leader among them. */
+    private static boolean shows(ClusterDescription.StorageGroup g, Set<String> expected) {
+        Set<String> ids =
+                g.members().stream().map(ClusterDescription.Node::id).collect(Collectors.toCollection(TreeSet::new));
+        return ids.equals(expected) && expected.contains(g.leader());
+    }
+
     /** The description of a remaining member (this node is leaving), through its GmqStorage service. */
     private ClusterDescription describeThrough(Set<String> members) {
-        Map<String, String> addresses = node.stateMachine().storageAddresses();
+        Map<String, String> addresses = node.storageAddresses();
         for (String id : members) {
             String address = addresses.get(id);
             if (address == null) {
@@ -357,13 +400,17 @@ final class ClusterMembership {
     }
 
     private ClusterDescription withoutState(List<RaftPeer> next) {
-        Map<String, String> storage = node.stateMachine().storageAddresses();
+        Map<String, String> storage = node.storageAddresses();
         List<ClusterDescription.Node> nodes = new ArrayList<>();
         for (RaftPeer p : next) {
             String id = p.getId().toString();
             nodes.add(new ClusterDescription.Node(id, p.getAddress(), storage.getOrDefault(id, ""), false, -1, -1));
         }
-        return new ClusterDescription(List.of(new ClusterDescription.StorageGroup("storage", "", -1, -1, nodes)));
+        List<ClusterDescription.StorageGroup> groups = new ArrayList<>();
+        for (RaftShard shard : node.shards()) {
+            groups.add(new ClusterDescription.StorageGroup(shard.name(), "", -1, -1, nodes));
+        }
+        return new ClusterDescription(groups);
     }
 
     private static String rootMessage(Throwable t) {

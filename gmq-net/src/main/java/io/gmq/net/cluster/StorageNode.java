@@ -3,6 +3,7 @@ package io.gmq.net.cluster;
 import io.gmq.ErrorCode;
 import io.gmq.GmqConfig;
 import io.gmq.GmqException;
+import io.gmq.net.storage.StorageShards;
 import io.gmq.proto.ClusterCommand;
 import io.gmq.proto.ClusterReply;
 import io.gmq.proto.NodeAddress;
@@ -10,20 +11,29 @@ import io.gmq.storage.ReplicaStorage;
 import io.gmq.wire.GrpcErrors;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.UUID;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.GroupInfoRequest;
+import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -42,49 +52,55 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One member of a storage cluster: a Raft server (Apache Ratis, gRPC transport) for the storage
- * group, its {@link StorageStateMachine}, and a Raft client that proposes commands. Data layout
- * under the node's data directory: {@code raft/} (the Raft log and metadata, the durable copy)
- * and {@code state/} (the replica's partitions and SQLite state, rebuilt from the log at start).
+ * One member of a storage cluster: a Raft server (Apache Ratis, gRPC transport) holding every
+ * Raft group of the cluster ({@link RaftShard}: the metadata group and the data groups), a
+ * {@link StorageStateMachine} per group, and a Raft client per group that proposes commands. Data
+ * layout under the node's data directory: {@code raft/} (one directory per group: its Raft log
+ * and metadata, the durable copy) and {@code state/NAME/} (each group's replica: partitions and
+ * SQLite state, rebuilt from its log at start).
  *
- * <p>A command proposed on any node goes to the leader (the Raft client follows it), is
+ * <p>A command proposed on any node goes to its group's leader (the Raft client follows it), is
  * committed once a majority has it fsync'd, and answers with the leader's reply once applied.
- * While there is no majority, proposals fail after {@link #PROPOSE_TIMEOUT_MILLIS} with
- * UNAVAILABLE.
+ * While a group has no majority, its proposals fail after {@link #PROPOSE_TIMEOUT_MILLIS} with
+ * UNAVAILABLE. Each group elects its leader on its own, so the leaders, and the work of leading,
+ * spread over the nodes.
  */
 final class StorageNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StorageNode.class);
-    /** The storage group of every GMQ storage cluster (one group; partitions are not sharded yet). */
-    static final RaftGroupId GROUP_ID =
-            RaftGroupId.valueOf(UUID.nameUUIDFromBytes("gmq-storage".getBytes(StandardCharsets.UTF_8)));
+    /** The metadata group: topics, consumer groups, the nodes' storage addresses; its membership is the cluster's. */
+    static final RaftGroupId GROUP_ID = RaftShard.METADATA_ID;
 
     static final long PROPOSE_TIMEOUT_MILLIS = 15_000;
     private static final long EXPIRY_CHECK_MILLIS = 1_000;
 
     private final ClusterPeers peers;
-    private final RaftGroup group;
+    /** The metadata group first, then data groups 0, 1, ... */
+    private final List<RaftShard> shards;
+    /** Each group's members as this node was started with them. */
+    private final Map<RaftGroupId, RaftGroup> initialGroups;
+
     private final RaftServer server;
     private final RaftProperties props;
-    /** Replaced after a failed proposal: an ordered Raft client does not recover from one. */
-    private volatile RaftClient client;
+    /** Per group; replaced after a failed proposal: an ordered Raft client does not recover from one. */
+    private final Map<RaftGroupId, RaftClient> clients = new ConcurrentHashMap<>();
 
-    private final StorageStateMachine stateMachine;
     private final ScheduledExecutorService ticker;
     private volatile boolean closed;
 
     private StorageNode(
             ClusterPeers peers,
-            RaftGroup group,
+            List<RaftShard> shards,
+            Map<RaftGroupId, RaftGroup> initialGroups,
             RaftProperties props,
-            RaftServer server,
-            RaftClient client,
-            StorageStateMachine sm) {
+            RaftServer server) {
         this.props = props;
         this.peers = peers;
-        this.group = group;
+        this.shards = List.copyOf(shards);
+        this.initialGroups = Map.copyOf(initialGroups);
         this.server = server;
-        this.client = client;
-        this.stateMachine = sm;
+        for (RaftShard s : shards) {
+            clients.put(s.id(), newClient(props, initialGroups.get(s.id())));
+        }
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gmq-cluster-ticker");
             t.setDaemon(true);
@@ -141,41 +157,80 @@ final class StorageNode implements AutoCloseable {
         GrpcConfigKeys.Server.setHeartbeatChannel(props, false);
         applyRaftOverrides(props);
 
-        List<RaftPeer> members = peers.raftAddresses().entrySet().stream()
-                .map(e -> RaftPeer.newBuilder()
-                        .setId(RaftPeerId.valueOf(e.getKey()))
-                        .setAddress(e.getValue())
-                        .build())
-                .toList();
-        RaftGroup group = RaftGroup.valueOf(GROUP_ID, members);
-        StorageStateMachine sm = new StorageStateMachine(dataDir.resolve("state"), config);
+        List<RaftShard> shards = new ArrayList<>();
+        Map<RaftGroupId, RaftGroup> groups = new HashMap<>();
+        for (int i = 0; i <= StorageShards.DATA_GROUPS; i++) {
+            String name = RaftShard.nameOf(i);
+            var sm = new StorageStateMachine(
+                    name, dataDir.resolve("state").resolve(name), config, i == 0 ? dataDir : null);
+            RaftShard shard = new RaftShard(name, RaftShard.idOf(i), i, sm);
+            shards.add(shard);
+            groups.put(shard.id(), RaftGroup.valueOf(shard.id(), members(peers)));
+        }
+        Map<RaftGroupId, StorageStateMachine> machines = new HashMap<>();
+        shards.forEach(s -> machines.put(s.id(), s.stateMachine()));
         RaftServer server = null;
         try {
             server = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(peers.self()))
-                    .setGroup(join ? RaftGroup.valueOf(GROUP_ID) : group)
+                    .setGroup(join ? RaftGroup.valueOf(GROUP_ID) : groups.get(GROUP_ID))
                     .setProperties(props)
-                    .setStateMachine(sm)
+                    .setStateMachineRegistry(machines::get)
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
             server.start();
             if (!join) {
                 refuseIfRemoved(server, peers);
             }
+            // A data group whose directory exists was recovered by start(); a new one is added here.
+            Set<RaftGroupId> recovered = new HashSet<>();
+            server.getGroupIds().forEach(recovered::add);
+            for (RaftShard s : shards.subList(1, shards.size())) {
+                if (!recovered.contains(s.id())) {
+                    addGroup(server, peers, join ? RaftGroup.valueOf(s.id()) : groups.get(s.id()));
+                }
+            }
         } catch (GmqException e) {
+            closeQuietly(server);
             throw e;
         } catch (IOException | RuntimeException e) {
             closeQuietly(server); // a server that failed to start still holds its log's lock and threads
             throw startFailure(peers, dataDir, e);
         }
-        RaftClient client = newClient(props, group);
         LOG.info(
-                "storage node {} started, Raft on {} with {}",
+                "storage node {} started, Raft on {} with {}, groups {}",
                 peers.self(),
                 peers.selfAddress(),
-                peers.raftAddresses());
-        return new StorageNode(peers, group, props, server, client, sm);
+                peers.raftAddresses(),
+                shards.stream().map(RaftShard::name).toList());
+        return new StorageNode(peers, shards, groups, props, server);
     }
+
+    /**
+     * The members of every group: every node of {@code peers}. No node is preferred (Ratis
+     * priorities would move leadership back to a returning node, a second election after every
+     * failure): each group elects on its own randomized timeout, which spreads the leaders.
+     */
+    private static List<RaftPeer> members(ClusterPeers peers) {
+        return peers.raftAddresses().entrySet().stream()
+                .map(e -> RaftPeer.newBuilder()
+                        .setId(RaftPeerId.valueOf(e.getKey()))
+                        .setAddress(e.getValue())
+                        .build())
+                .toList();
+    }
+
+    private static void addGroup(RaftServer server, ClusterPeers peers, RaftGroup group) throws IOException {
+        RaftClientReply reply = server.groupManagement(GroupManagementRequest.newAdd(
+                ClientId.randomId(), RaftPeerId.valueOf(peers.self()), CALL_IDS.incrementAndGet(), group));
+        if (!reply.isSuccess()) {
+            throw reply.getException() != null
+                    ? reply.getException()
+                    : new IOException("adding Raft group " + group.getGroupId() + " failed");
+        }
+    }
+
+    private static final AtomicLong CALL_IDS = new AtomicLong();
 
     /** Ratis keys prefixed with "gmq." as JVM system properties, e.g. -Dgmq.raft.server.log.force.sync.num=64. */
     static final String RAFT_OVERRIDE_PREFIX = "gmq.raft.";
@@ -257,14 +312,14 @@ final class StorageNode implements AutoCloseable {
      * the ordered client that sent it stays failed; a new one takes over. Proposals still
      * outstanding on the old one fail UNAVAILABLE (indeterminate to the caller, as any timeout).
      */
-    private void renewClient(RaftClient failed) {
+    private void renewClient(RaftShard shard, RaftClient failed) {
         synchronized (this) {
-            if (client != failed || closed) {
+            if (clients.get(shard.id()) != failed || closed) {
                 return;
             }
-            client = newClient(props, currentGroup());
+            clients.put(shard.id(), newClient(props, currentGroup(shard)));
         }
-        LOG.info("node {}: Raft client renewed after a failed proposal", peers.self());
+        LOG.info("node {}: Raft client of group {} renewed after a failed proposal", peers.self(), shard.name());
         try {
             failed.close();
         } catch (IOException e) {
@@ -278,25 +333,28 @@ final class StorageNode implements AutoCloseable {
                 hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
     }
 
-    /** Proposes {@code command} stamped with this node's wall clock; the reply's error is thrown as a GmqException. */
-    CompletableFuture<ClusterReply> propose(ClusterCommand.Builder command) {
+    /**
+     * Proposes {@code command} to group {@code shard}, stamped with this node's wall clock; the
+     * reply's error is thrown as a GmqException.
+     */
+    CompletableFuture<ClusterReply> propose(RaftShard shard, ClusterCommand.Builder command) {
         byte[] entry = command.setWallMillis(System.currentTimeMillis()).build().toByteArray();
-        RaftClient sender = client;
+        RaftClient sender = clients.get(shard.id());
         CompletableFuture<RaftClientReply> sent;
         try {
             sent = sender.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
         } catch (RuntimeException e) {
-            renewClient(sender);
-            return CompletableFuture.failedFuture(unavailable(e));
+            renewClient(shard, sender);
+            return CompletableFuture.failedFuture(unavailable(shard, e));
         }
         return sent.handle((reply, failure) -> {
             if (failure != null) {
-                renewClient(sender);
-                throw new CompletionException(unavailable(GrpcErrors.unwrap(failure)));
+                renewClient(shard, sender);
+                throw new CompletionException(unavailable(shard, GrpcErrors.unwrap(failure)));
             }
             if (!reply.isSuccess()) {
-                renewClient(sender);
-                throw new CompletionException(unavailable(reply.getException()));
+                renewClient(shard, sender);
+                throw new CompletionException(unavailable(shard, reply.getException()));
             }
             ClusterReply r;
             try {
@@ -311,11 +369,11 @@ final class StorageNode implements AutoCloseable {
         });
     }
 
-    private GmqException unavailable(Throwable cause) {
+    private GmqException unavailable(RaftShard shard, Throwable cause) {
         return new GmqException(
                 ErrorCode.UNAVAILABLE,
-                "storage cluster: no committed answer from a majority of "
-                        + currentGroup().getPeers().stream()
+                "storage cluster: no committed answer from a majority of " + shard.name() + " group "
+                        + currentGroup(shard).getPeers().stream()
                                 .map(p -> p.getId().toString())
                                 .toList() + " (" + cause + "); retry",
                 cause);
@@ -323,9 +381,12 @@ final class StorageNode implements AutoCloseable {
 
     /** Makes this node's GmqStorage address known to the others (a replicated entry; retried until it commits). */
     void announce(String storageAddress) {
-        propose(ClusterCommand.newBuilder()
-                        .setNodeAddress(
-                                NodeAddress.newBuilder().setNodeId(peers.self()).setStorageAddress(storageAddress)))
+        propose(
+                        metadata(),
+                        ClusterCommand.newBuilder()
+                                .setNodeAddress(NodeAddress.newBuilder()
+                                        .setNodeId(peers.self())
+                                        .setStorageAddress(storageAddress)))
                 .whenComplete((r, e) -> {
                     if (e != null && !closed) {
                         LOG.info("announcing {} failed ({}); retrying", storageAddress, e.getMessage());
@@ -336,12 +397,15 @@ final class StorageNode implements AutoCloseable {
 
     private void expireIfLeader() {
         try {
-            if (closed || !info().isLeader()) {
+            if (closed || !info(metadata()).isLeader()) {
                 return;
             }
-            ReplicaStorage s = stateMachine.storage();
+            ReplicaStorage s = metadata().stateMachine().storage();
             if (s != null && !s.listGroups().isEmpty()) {
-                propose(ClusterCommand.newBuilder().setExpireMembers(io.gmq.proto.ExpireMembers.getDefaultInstance()))
+                propose(
+                                metadata(),
+                                ClusterCommand.newBuilder()
+                                        .setExpireMembers(io.gmq.proto.ExpireMembers.getDefaultInstance()))
                         .join();
             }
         } catch (RuntimeException e) {
@@ -350,16 +414,17 @@ final class StorageNode implements AutoCloseable {
     }
 
     /**
-     * The storage group as this node knows it now: the members of its latest configuration (they
+     * Group {@code shard} as this node knows it now: the members of its latest configuration (they
      * change with cluster add-node and remove-node), or the peers it was started with while its
      * Raft server is not running.
      */
-    RaftGroup currentGroup() {
+    RaftGroup currentGroup(RaftShard shard) {
+        RaftGroup initial = initialGroups.get(shard.id());
         try {
-            RaftGroup now = server.getDivision(GROUP_ID).getGroup();
-            return now.getPeers().isEmpty() ? group : now;
+            RaftGroup now = server.getDivision(shard.id()).getGroup();
+            return now.getPeers().isEmpty() ? initial : now;
         } catch (IOException | RuntimeException e) {
-            return group;
+            return initial;
         }
     }
 
@@ -397,28 +462,80 @@ final class StorageNode implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
-    DivisionInfo info() {
-        return division().getInfo();
+    DivisionInfo info(RaftShard shard) {
+        return division(shard).getInfo();
     }
 
-    RaftServer.Division division() {
+    RaftServer.Division division(RaftShard shard) {
         try {
-            return server.getDivision(GROUP_ID);
+            return server.getDivision(shard.id());
         } catch (IOException e) {
-            throw new GmqException(ErrorCode.UNAVAILABLE, "storage group is not running on this node: " + e, e);
+            throw new GmqException(
+                    ErrorCode.UNAVAILABLE, "storage group " + shard.name() + " is not running on this node: " + e, e);
         }
     }
 
-    StorageStateMachine stateMachine() {
-        return stateMachine;
+    /**
+     * Group {@code shard} as the Raft server of node {@code at} describes it: this node's own
+     * server, or another's over Raft (at most {@link #INFO_TIMEOUT_MILLIS}, no retry).
+     */
+    GroupInfoReply groupInfo(RaftShard shard, RaftPeerId at) throws IOException {
+        if (at.toString().equals(peers.self())) {
+            return server.getGroupInfo(
+                    new GroupInfoRequest(ClientId.randomId(), at, shard.id(), CALL_IDS.incrementAndGet()));
+        }
+        return adminClient().getGroupManagementApi(at).info(shard.id());
+    }
+
+    static final long INFO_TIMEOUT_MILLIS = 1_000;
+
+    /** A Raft client for group info, knowing the members as they are now (every group has the same). */
+    private synchronized RaftClient adminClient() throws IOException {
+        RaftGroup members = currentGroup(metadata());
+        if (admin == null
+                || !admin.getGroupId().equals(members.getGroupId())
+                || !adminPeers.equals(members.getPeers())) {
+            if (admin != null) {
+                admin.close();
+            }
+            RaftProperties p = new RaftProperties();
+            RaftClientConfigKeys.Rpc.setRequestTimeout(
+                    p, TimeDuration.valueOf(INFO_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+            admin = RaftClient.newBuilder()
+                    .setProperties(p)
+                    .setRaftGroup(members)
+                    .setClientId(ClientId.randomId())
+                    .setRetryPolicy(RetryPolicies.noRetry())
+                    .build();
+            adminPeers = List.copyOf(members.getPeers());
+        }
+        return admin;
+    }
+
+    private RaftClient admin;
+    private List<RaftPeer> adminPeers = List.of();
+
+    /** The metadata group first, then the data groups in order. */
+    List<RaftShard> shards() {
+        return shards;
+    }
+
+    RaftShard metadata() {
+        return shards.get(0);
+    }
+
+    /** Data group {@code i} ({@link StorageShards#dataGroupOf}). */
+    RaftShard data(int i) {
+        return shards.get(1 + i);
+    }
+
+    /** Node id -> GmqStorage address, as the nodes announced them (in the metadata group). */
+    Map<String, String> storageAddresses() {
+        return metadata().stateMachine().storageAddresses();
     }
 
     ClusterPeers peers() {
         return peers;
-    }
-
-    RaftGroup group() {
-        return group;
     }
 
     @Override
@@ -428,10 +545,18 @@ final class StorageNode implements AutoCloseable {
         }
         closed = true;
         ticker.shutdownNow();
-        try {
-            client.close();
-        } catch (IOException e) {
-            LOG.warn("closing the Raft client: {}", e.toString());
+        List<RaftClient> all = new ArrayList<>(clients.values());
+        synchronized (this) {
+            if (admin != null) {
+                all.add(admin);
+            }
+        }
+        for (RaftClient c : all) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                LOG.warn("closing a Raft client: {}", e.toString());
+            }
         }
         try {
             server.close();

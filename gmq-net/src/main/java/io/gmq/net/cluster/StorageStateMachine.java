@@ -59,7 +59,11 @@ import org.slf4j.LoggerFactory;
  */
 final class StorageStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(StorageStateMachine.class);
+    private final String name;
     private final Path stateDir;
+    /** The node's data directory, whose cluster-peers file follows this group's membership; null: none does. */
+    private final Path membershipDir;
+
     private final GmqConfig template;
     private final EntryClock clock = new EntryClock();
     private final SimpleStateMachineStorage smStorage = new SimpleStateMachineStorage();
@@ -69,13 +73,18 @@ final class StorageStateMachine extends BaseStateMachine {
     private volatile ReplicaStorage storage;
 
     /**
-     * @param stateDir the replica's data directory (cleared at every start)
-     * @param template limits and defaults for the replica's storage (its data directory, clock and
-     *                 flush policy are set here)
+     * @param name          the group's name, in log lines
+     * @param stateDir      the replica's data directory (cleared at every start)
+     * @param template      limits and defaults for the replica's storage (its data directory, clock
+     *                      and flush policy are set here)
+     * @param membershipDir the node's data directory when this group's membership is the cluster's
+     *                      (the metadata group), whose cluster-peers file follows it; else null
      */
-    StorageStateMachine(Path stateDir, GmqConfig template) {
+    StorageStateMachine(String name, Path stateDir, GmqConfig template, Path membershipDir) {
+        this.name = name;
         this.stateDir = stateDir;
         this.template = template;
+        this.membershipDir = membershipDir;
     }
 
     @Override
@@ -106,8 +115,9 @@ final class StorageStateMachine extends BaseStateMachine {
         // Operators (and the failover tests) read who leads from this line. Ratis calls this only
         // when a leader becomes known, never when one is lost: see notifyNotLeader.
         LOG.info(
-                "node {}: storage group leader is node {}",
+                "node {}: storage group {} leader is node {}",
                 member.getPeerId(),
+                name,
                 newLeader == null ? "(none: election)" : newLeader);
     }
 
@@ -117,6 +127,9 @@ final class StorageStateMachine extends BaseStateMachine {
      */
     @Override
     public void notifyConfigurationChanged(long term, long index, RaftConfigurationProto conf) {
+        if (membershipDir == null) {
+            return;
+        }
         long latest;
         try {
             latest = getServer().join().getDivision(getGroupId()).getRaftConf().getLogEntryIndex();
@@ -129,7 +142,7 @@ final class StorageStateMachine extends BaseStateMachine {
                     e.toString());
             return;
         }
-        DataDirClaim.follow(stateDir.getParent(), getId().toString(), index, conf, latest);
+        DataDirClaim.follow(membershipDir, getId().toString(), index, conf, latest);
     }
 
     /**
@@ -140,8 +153,9 @@ final class StorageStateMachine extends BaseStateMachine {
     @Override
     public void notifyNotLeader(Collection<TransactionContext> pending) {
         LOG.info(
-                "node {}: storage group leader is node (none: this node stopped leading; {} proposals pending)",
+                "node {}: storage group {} leader is node (none: this node stopped leading; {} proposals pending)",
                 getId(),
+                name,
                 pending.size());
     }
 
@@ -242,6 +256,15 @@ final class StorageStateMachine extends BaseStateMachine {
                 } else {
                     s.resetOffsets(k.getGroup(), k.getTopic(), Protos.fromProto(k.getSpec()));
                 }
+            }
+            case RESOLVED_RESET -> {
+                var k = c.getResolvedReset();
+                Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
+                for (OffsetEntry e : k.getOffsetsList()) {
+                    offsets.put(Protos.fromProto(e.getTopicPartition()), e.getOffset());
+                }
+                var q = k.getRequest();
+                s.resetOffsetsTo(q.getGroup(), q.getTopic(), q.hasPartition() ? q.getPartition() : -1, offsets);
             }
             case EXPIRE_MEMBERS -> r.setExpired(s.expireMembers());
             case NODE_ADDRESS ->

@@ -14,6 +14,7 @@ import io.gmq.storage.GroupMembership;
 import io.gmq.storage.Storage;
 import java.nio.ByteBuffer;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,13 +29,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A broker's storage: every call goes to the node that leads the storage group, so an append or
- * a fetch takes one hop to the replica that answers it rather than two through a follower.
+ * A broker's storage: every call goes to the node that leads the storage group that answers it
+ * ({@link StorageShards}: a partition's data group for appends, fetches and offsets, the metadata
+ * group for topics and consumer groups), so it takes one hop to the replica that answers it
+ * rather than two through another node.
  *
  * <p>Only an address the broker was given is used: a leader announcing another is reached
- * through the seed. The leader comes from DescribeCluster, asked through the seed connection (any node of the
+ * through the seed. The leaders come from DescribeCluster, asked through the seed connection (any node of the
  * broker's {@code --storage} list) every {@link #REFRESH_MILLIS} ms and at once after a call to
- * the leader's connection fails. Until the leader is known, and after such a failure, calls go
+ * a leader's connection fails. Until the leader is known, and after such a failure, calls go
  * through the seed, whose node forwards them to the leader itself: routing saves a hop, it is
  * never what makes an answer right. A storage that is not a cluster answers DescribeCluster with
  * FAILED_PRECONDITION; then every call goes through the seed and nothing is asked again.
@@ -52,9 +55,12 @@ public final class LeaderRoutedStorage implements Storage {
     private final Map<String, RemoteStorage> nodes = new ConcurrentHashMap<>();
 
     private final ScheduledExecutorService refresher;
-    private volatile Storage current;
-    private volatile String currentAddress = "";
+    /** Group name -> the leader's address and connection; a group without one goes through the seed. */
+    private volatile Map<String, Route> routes = Map.of();
+
     private String unknownLogged = "";
+
+    private record Route(String address, Storage storage) {}
 
     /**
      * @param seed    a connection to any node (or to a single storage process)
@@ -67,7 +73,6 @@ public final class LeaderRoutedStorage implements Storage {
         this.seed = seed;
         this.known = Set.copyOf(known);
         this.connect = connect;
-        this.current = seed;
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gmq-storage-leader");
             t.setDaemon(true);
@@ -88,9 +93,15 @@ public final class LeaderRoutedStorage implements Storage {
                 node -> RemoteStorage.connect(node, maxInboundMessageBytes, security));
     }
 
-    /** The storage address calls go to now, or "" while they go through the seed. */
+    /** The storage address the metadata group's calls go to now, or "" while they go through the seed. */
     public String routedTo() {
-        return currentAddress;
+        return routedTo(StorageShards.METADATA);
+    }
+
+    /** The storage address the calls of {@code group} go to now, or "" while they go through the seed. */
+    public String routedTo(String group) {
+        Route r = routes.get(group);
+        return r == null ? "" : r.address();
     }
 
     private void refresh() {
@@ -113,53 +124,71 @@ public final class LeaderRoutedStorage implements Storage {
     }
 
     private void route(ClusterDescription cluster) {
-        String address = cluster.groups().isEmpty()
-                ? ""
-                : cluster.groups().get(0).members().stream()
-                        .filter(n -> n.id().equals(cluster.groups().get(0).leader()))
-                        .map(ClusterDescription.Node::storageAddress)
-                        .findFirst()
-                        .orElse("");
-        if (address.isEmpty()) {
-            useSeed();
-            return;
-        }
-        if (!known.contains(address)) {
-            if (!address.equals(unknownLogged)) {
-                unknownLogged = address;
-                LOG.info(
-                        "the storage group leader announces {}, which is not in --storage {}: calls go through {}",
-                        address,
-                        known,
-                        "the node the broker holds (list every node's address as it announces it to route to the leader)");
+        Map<String, Route> next = new HashMap<>();
+        for (ClusterDescription.StorageGroup g : cluster.groups()) {
+            String address = g.members().stream()
+                    .filter(n -> n.id().equals(g.leader()))
+                    .map(ClusterDescription.Node::storageAddress)
+                    .findFirst()
+                    .orElse("");
+            if (address.isEmpty()) {
+                continue;
             }
-            useSeed();
-            return;
+            if (!known.contains(address)) {
+                if (!address.equals(unknownLogged)) {
+                    unknownLogged = address;
+                    LOG.info(
+                            "the leader of storage group {} announces {}, which is not in --storage {}: calls go"
+                                    + " through the node the broker holds (list every node's address as it announces"
+                                    + " it to route to the leader)",
+                            g.name(),
+                            address,
+                            known);
+                }
+                continue;
+            }
+            next.put(g.name(), new Route(address, nodes.computeIfAbsent(address, connect)));
+            if (!address.equals(routedTo(g.name()))) {
+                LOG.info("storage calls of group {} go to its leader at {}", g.name(), address);
+            }
         }
-        if (!address.equals(currentAddress)) {
-            current = nodes.computeIfAbsent(address, connect);
-            currentAddress = address;
-            LOG.info("storage calls go to the storage group leader at {}", address);
-        }
+        routes = Map.copyOf(next);
     }
 
     private void useSeed() {
-        current = seed;
-        currentAddress = "";
+        routes = Map.of();
     }
 
-    /** A call to the leader's connection found it gone: go through the seed and ask again now. */
+    /** A call to a leader's connection found it gone: its groups go through the seed, and the leaders are asked again now. */
     private void leaderLost(Storage failed) {
-        if (failed != seed && current == failed) {
-            useSeed();
-            if (!refresher.isShutdown()) {
-                refresher.execute(this::refresh);
-            }
+        Map<String, Route> now = routes;
+        if (failed == seed || now.values().stream().noneMatch(r -> r.storage() == failed)) {
+            return;
+        }
+        Map<String, Route> next = new HashMap<>(now);
+        next.values().removeIf(r -> r.storage() == failed);
+        routes = Map.copyOf(next);
+        if (!refresher.isShutdown()) {
+            refresher.execute(this::refresh);
         }
     }
 
+    /** Where the calls of {@code group} go now: its leader, or the seed. */
+    private Storage target(String group) {
+        Route r = routes.get(group);
+        return r == null ? seed : r.storage();
+    }
+
+    private static String groupOf(TopicPartition tp) {
+        return StorageShards.dataGroupName(StorageShards.dataGroupOf(tp));
+    }
+
     private <T> T call(Function<Storage, T> call) {
-        Storage target = current;
+        return call(StorageShards.METADATA, call);
+    }
+
+    private <T> T call(String group, Function<Storage, T> call) {
+        Storage target = target(group);
         try {
             return call.apply(target);
         } catch (GmqException e) {
@@ -170,8 +199,8 @@ public final class LeaderRoutedStorage implements Storage {
         }
     }
 
-    private <T> CompletableFuture<T> callAsync(Function<Storage, CompletableFuture<T>> call) {
-        Storage target = current;
+    private <T> CompletableFuture<T> callAsync(String group, Function<Storage, CompletableFuture<T>> call) {
+        Storage target = target(group);
         CompletableFuture<T> f = call.apply(target);
         f.whenComplete((r, e) -> {
             if (io.gmq.wire.GrpcErrors.unwrap(e) instanceof GmqException g && g.code() == ErrorCode.UNAVAILABLE) {
@@ -212,28 +241,28 @@ public final class LeaderRoutedStorage implements Storage {
 
     @Override
     public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {
-        return callAsync(s -> s.append(tp, batch, awaitDurable));
+        return callAsync(groupOf(tp), s -> s.append(tp, batch, awaitDurable));
     }
 
     @Override
     public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
-        return callAsync(s -> s.fetch(tp, offset, maxBytes, maxWaitMillis));
+        return callAsync(groupOf(tp), s -> s.fetch(tp, offset, maxBytes, maxWaitMillis));
     }
 
     @Override
     public CompletableFuture<FetchResult> fetch(
             TopicPartition tp, long offset, int maxBytes, long maxWaitMillis, Executor executor) {
-        return callAsync(s -> s.fetch(tp, offset, maxBytes, maxWaitMillis, executor));
+        return callAsync(groupOf(tp), s -> s.fetch(tp, offset, maxBytes, maxWaitMillis, executor));
     }
 
     @Override
     public PartitionInfo partitionInfo(TopicPartition tp) {
-        return call(s -> s.partitionInfo(tp));
+        return call(groupOf(tp), s -> s.partitionInfo(tp));
     }
 
     @Override
     public long resolveOffset(TopicPartition tp, OffsetSpec spec) {
-        return call(s -> s.resolveOffset(tp, spec));
+        return call(groupOf(tp), s -> s.resolveOffset(tp, spec));
     }
 
     @Override

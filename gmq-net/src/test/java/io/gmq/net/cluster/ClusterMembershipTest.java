@@ -74,7 +74,9 @@ class ClusterMembershipTest {
         // Node 4 replays the leader's Raft log: the same frames at the same offsets, the same offsets committed.
         await("node 4 to catch up", () -> cluster.replicaEnd("4") == 30);
         assertEquals(cluster.replicaBytes("1"), cluster.replicaBytes("4"));
-        assertEquals(Map.of(P0, 12L), cluster.nodes.get("4").cluster().replica().committedOffsets("g", List.of(P0)));
+        assertEquals(
+                Map.of(P0, 12L),
+                cluster.nodes.get("4").cluster().metadataReplica().committedOffsets("g", List.of(P0)));
         for (String id : List.of("1", "2", "3", "4")) {
             await(
                     "node " + id + "'s cluster-peers to name four members",
@@ -177,12 +179,24 @@ class ClusterMembershipTest {
         }
     }
 
+    /** The metadata group, after checking that every group (metadata, data-0..2) has its members. */
     private static ClusterDescription.StorageGroup group(ClusterDescription d) {
-        assertEquals(1, d.groups().size(), d.toString());
-        return d.groups().get(0);
+        assertEquals(
+                List.of("metadata", "data-0", "data-1", "data-2"),
+                d.groups().stream().map(ClusterDescription.StorageGroup::name).toList(),
+                d.toString());
+        ClusterDescription.StorageGroup metadata = d.groups().get(0);
+        for (ClusterDescription.StorageGroup g : d.groups()) {
+            assertEquals(memberIds(metadata), memberIds(g), d.toString());
+        }
+        return metadata;
+    }
+
+    private static Set<String> memberIds(ClusterDescription.StorageGroup g) {
+        return g.members().stream().map(ClusterDescription.Node::id).collect(Collectors.toSet());
     }
 
     private static Set<String> ids(ClusterDescription d) {
-        return group(d).members().stream().map(ClusterDescription.Node::id).collect(Collectors.toSet());
+        return memberIds(group(d));
     }
 }

@@ -9,6 +9,7 @@ import io.gmq.TopicPartition;
 import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.server.GmqServer;
 import io.gmq.net.storage.RemoteStorage;
+import io.gmq.net.testing.FreePorts;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
@@ -56,6 +57,23 @@ final class InProcessNodes implements AutoCloseable {
                         join));
     }
 
+    /** Starts nodes 1, 2 and 3 on Raft ports below the ephemeral range and waits for a leader; returns their peer list. */
+    String startThree() {
+        StringBuilder b = new StringBuilder();
+        for (String id : List.of("1", "2", "3")) {
+            b.append(b.length() == 0 ? "" : ",")
+                    .append(id)
+                    .append("=127.0.0.1:")
+                    .append(FreePorts.pick());
+        }
+        String peers = b.toString();
+        for (String id : List.of("1", "2", "3")) {
+            start(id, peers, false);
+        }
+        await("a leader", () -> !leaderId().equals("-"));
+        return peers;
+    }
+
     Path dir(String id) {
         return dir.resolve("node" + id);
     }
@@ -97,14 +115,19 @@ final class InProcessNodes implements AutoCloseable {
     /** Node {@code id}'s own replica's end of {@link #P0}, or -1 while it has none. */
     long replicaEnd(String id) {
         try {
-            return nodes.get(id).cluster().replica().partitionInfo(P0).highWatermark();
+            return nodes.get(id).cluster().replica(P0).partitionInfo(P0).highWatermark();
         } catch (RuntimeException e) {
             return -1;
         }
     }
 
     ByteBuffer replicaBytes(String id) {
-        return nodes.get(id).cluster().replica().fetch(P0, 0, 1 << 20, 0).join().records();
+        return nodes.get(id)
+                .cluster()
+                .replica(P0)
+                .fetch(P0, 0, 1 << 20, 0)
+                .join()
+                .records();
     }
 
     static ByteBuffer batch(String value) {

@@ -12,7 +12,7 @@ import io.gmq.TopicPartition;
 import io.gmq.net.server.GmqServer;
 import io.gmq.net.storage.LeaderRoutedStorage;
 import io.gmq.net.storage.RemoteStorage;
-import io.gmq.net.testing.FreePorts;
+import io.gmq.net.storage.StorageShards;
 import io.gmq.storage.AppendResult;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
@@ -198,14 +198,19 @@ class StorageClusterTest {
 
         // A replica's partition segment: its CRC check refuses the damaged frame; every frame the
         // replica still serves is the one appended at its offset.
-        flipBit(cluster.dir(follower).resolve("state/logs/orders/0/00000000000000000000.log"), 0.5);
+        flipBit(
+                cluster.dir(follower)
+                        .resolve("state")
+                        .resolve(StorageShards.dataGroupName(StorageShards.dataGroupOf(P0)))
+                        .resolve("logs/orders/0/00000000000000000000.log"),
+                0.5);
         int damagedFrames = 0;
         for (long offset = 0; offset < 30; offset++) {
             try {
                 FetchResult r = cluster.nodes
                         .get(follower)
                         .cluster()
-                        .replica()
+                        .replica(P0)
                         .fetch(P0, offset, 1, 0)
                         .join();
                 BatchReader reader = new BatchReader(r.records());
@@ -241,8 +246,12 @@ class StorageClusterTest {
                         .baseOffset());
     }
 
+    /** The one Raft log segment of the data group holding {@link InProcessNodes#P0} on node {@code id}. */
     private Path onlyRaftLogSegment(String id) throws IOException {
-        try (var files = java.nio.file.Files.walk(cluster.dir(id).resolve("raft"))) {
+        String group =
+                RaftShard.idOf(1 + StorageShards.dataGroupOf(P0)).getUuid().toString();
+        try (var files =
+                java.nio.file.Files.walk(cluster.dir(id).resolve("raft").resolve(group))) {
             return files.filter(f -> f.getFileName().toString().startsWith("log_"))
                     .findFirst()
                     .orElseThrow();
@@ -262,17 +271,6 @@ class StorageClusterTest {
     }
 
     private void startCluster() {
-        StringBuilder b = new StringBuilder();
-        for (String id : List.of("1", "2", "3")) {
-            b.append(b.length() == 0 ? "" : ",")
-                    .append(id)
-                    .append("=127.0.0.1:")
-                    .append(FreePorts.pick());
-        }
-        peers = b.toString();
-        for (String id : List.of("1", "2", "3")) {
-            cluster.start(id, peers, false);
-        }
-        await("a leader", () -> !cluster.leaderId().equals("-"));
+        peers = cluster.startThree();
     }
 }

@@ -31,7 +31,8 @@ import java.util.stream.Stream;
 final class StorageCluster {
     static final List<String> IDS = List.of("1", "2", "3");
 
-    private static final Pattern LEADER = Pattern.compile("storage group leader is node (\\S+)");
+    /** The metadata group's leader as a node reports it (the one the tests stop, freeze or isolate). */
+    private static final Pattern LEADER = Pattern.compile("storage group metadata leader is node (\\S+)");
     /** Test-only logging: Ratis reports at INFO when it discards a tail of a node's Raft log. */
     private static final String RAFT_LOG_TRUNCATION =
             "-Dorg.slf4j.simpleLogger.log.org.apache.ratis.server.raftlog.segmented.SegmentedRaftLogWorker=info";
@@ -198,8 +199,8 @@ final class StorageCluster {
     void awaitAllCaughtUp(GmqClient admin) {
         Recorder.await("every storage node up and caught up (lag 0)", 30, () -> {
             try {
-                return admin.describeCluster().groups().get(0).members().stream()
-                        .allMatch(n -> n.up() && n.lag() == 0);
+                return admin.describeCluster().groups().stream()
+                        .allMatch(g -> g.members().stream().allMatch(n -> n.up() && n.lag() == 0));
             } catch (GmqException e) {
                 return false; // an election: ask again
             }
@@ -211,11 +212,12 @@ final class StorageCluster {
     }
 
     /**
-     * The partition log segments of node {@code id}'s replica, applied from the Raft log: {@code
-     * DATA_DIR/state/logs/TOPIC/PARTITION/BASE_OFFSET.log}, by path relative to {@code logs/}.
+     * The partition log segments of node {@code id}'s replicas of every group, applied from the
+     * Raft logs: {@code DATA_DIR/state/GROUP/logs/TOPIC/PARTITION/BASE_OFFSET.log}, by path
+     * relative to {@code state/}.
      */
     Map<String, byte[]> replicaSegments(String id) {
-        Path state = dataDir(id).resolve("state").resolve("logs");
+        Path state = dataDir(id).resolve("state");
         Map<String, byte[]> out = new TreeMap<>();
         try (Stream<Path> files = Files.walk(state)) {
             for (Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {

@@ -304,10 +304,7 @@ final class StorageClusterFaultsIT extends ClusterTest {
      * waits until their files stop differing in length, then compares them byte for byte.
      */
     private static void assertReplicasIdentical(StorageCluster storage, GmqClient admin) {
-        Recorder.await(
-                "every node caught up",
-                60,
-                () -> StorageCluster.IDS.stream().allMatch(id -> caughtUp(group(admin), id)));
+        storage.awaitAllCaughtUp(admin); // every group
         Recorder.await("every replica to apply the committed log", 60, () -> {
             Map<String, byte[]> first = storage.replicaSegments(StorageCluster.IDS.get(0));
             return StorageCluster.IDS.stream().allMatch(id -> sameLengths(first, storage.replicaSegments(id)));
