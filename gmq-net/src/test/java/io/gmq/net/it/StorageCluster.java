@@ -212,15 +212,18 @@ final class StorageCluster {
     }
 
     /**
-     * The partition log segments of node {@code id}'s replicas of every group, applied from the
-     * Raft logs: {@code DATA_DIR/state/GROUP/logs/TOPIC/PARTITION/BASE_OFFSET.log}, by path
-     * relative to {@code state/}.
+     * The partition log segments of node {@code id}'s replicas of the data groups, applied from
+     * their Raft logs: {@code DATA_DIR/state/data-N/logs/TOPIC/PARTITION/BASE_OFFSET.log}, by path
+     * relative to {@code state/}. (The metadata group's replica holds no partition data; a read
+     * there may leave an empty segment behind, on the node that answered it.)
      */
     Map<String, byte[]> replicaSegments(String id) {
         Path state = dataDir(id).resolve("state");
         Map<String, byte[]> out = new TreeMap<>();
         try (Stream<Path> files = Files.walk(state)) {
-            for (Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".log")
+                            && state.relativize(f).toString().startsWith("data-"))
+                    .toList()) {
                 out.put(state.relativize(f).toString(), Files.readAllBytes(f));
             }
         } catch (IOException e) {
