@@ -67,10 +67,15 @@ import org.slf4j.LoggerFactory;
  */
 final class StorageNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StorageNode.class);
+    /** Call ids of requests this process makes to its own Raft server. */
+    private static final AtomicLong CALL_IDS = new AtomicLong();
     /** The metadata group: topics, consumer groups, the nodes' storage addresses; its membership is the cluster's. */
     static final RaftGroupId GROUP_ID = RaftShard.METADATA_ID;
 
     static final long PROPOSE_TIMEOUT_MILLIS = 15_000;
+    /** How long another node's Raft server may take to describe a group. */
+    static final long INFO_TIMEOUT_MILLIS = 1_000;
+
     private static final long EXPIRY_CHECK_MILLIS = 1_000;
 
     private final ClusterPeers peers;
@@ -83,6 +88,11 @@ final class StorageNode implements AutoCloseable {
     private final RaftProperties props;
     /** Per group; replaced after a failed proposal: an ordered Raft client does not recover from one. */
     private final Map<RaftGroupId, RaftClient> clients = new ConcurrentHashMap<>();
+
+    /** Asks other nodes for group info (cluster describe); replaced when the members change. */
+    private RaftClient admin;
+
+    private List<RaftPeer> adminPeers = List.of();
 
     private final ScheduledExecutorService ticker;
     private volatile boolean closed;
@@ -229,8 +239,6 @@ final class StorageNode implements AutoCloseable {
                     : new IOException("adding Raft group " + group.getGroupId() + " failed");
         }
     }
-
-    private static final AtomicLong CALL_IDS = new AtomicLong();
 
     /** Ratis keys prefixed with "gmq." as JVM system properties, e.g. -Dgmq.raft.server.log.force.sync.num=64. */
     static final String RAFT_OVERRIDE_PREFIX = "gmq.raft.";
@@ -487,8 +495,6 @@ final class StorageNode implements AutoCloseable {
         return adminClient().getGroupManagementApi(at).info(shard.id());
     }
 
-    static final long INFO_TIMEOUT_MILLIS = 1_000;
-
     /** A Raft client for group info, knowing the members as they are now (every group has the same). */
     private synchronized RaftClient adminClient() throws IOException {
         RaftGroup members = currentGroup(metadata());
@@ -511,9 +517,6 @@ final class StorageNode implements AutoCloseable {
         }
         return admin;
     }
-
-    private RaftClient admin;
-    private List<RaftPeer> adminPeers = List.of();
 
     /** The metadata group first, then the data groups in order. */
     List<RaftShard> shards() {

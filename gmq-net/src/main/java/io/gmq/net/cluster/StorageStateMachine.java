@@ -239,11 +239,8 @@ final class StorageStateMachine extends BaseStateMachine {
                 s.leaveGroup(c.getLeaveGroup().getGroup(), c.getLeaveGroup().getMemberId());
             case COMMIT_OFFSETS -> {
                 var k = c.getCommitOffsets();
-                Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
-                for (OffsetEntry e : k.getOffsetsList()) {
-                    offsets.put(Protos.fromProto(e.getTopicPartition()), e.getOffset());
-                }
-                var rejected = s.commitOffsets(k.getGroup(), k.getMemberId(), k.getGeneration(), offsets);
+                var rejected =
+                        s.commitOffsets(k.getGroup(), k.getMemberId(), k.getGeneration(), offsets(k.getOffsetsList()));
                 r.setCommit(CommitOffsetsResponse.newBuilder().addAllRejected(Protos.toProto(rejected)));
             }
             case RESET_OFFSETS -> {
@@ -259,12 +256,12 @@ final class StorageStateMachine extends BaseStateMachine {
             }
             case RESOLVED_RESET -> {
                 var k = c.getResolvedReset();
-                Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
-                for (OffsetEntry e : k.getOffsetsList()) {
-                    offsets.put(Protos.fromProto(e.getTopicPartition()), e.getOffset());
-                }
                 var q = k.getRequest();
-                s.resetOffsetsTo(q.getGroup(), q.getTopic(), q.hasPartition() ? q.getPartition() : -1, offsets);
+                s.resetOffsetsTo(
+                        q.getGroup(),
+                        q.getTopic(),
+                        q.hasPartition() ? q.getPartition() : -1,
+                        offsets(k.getOffsetsList()));
             }
             case EXPIRE_MEMBERS -> r.setExpired(s.expireMembers());
             case NODE_ADDRESS ->
@@ -273,6 +270,14 @@ final class StorageStateMachine extends BaseStateMachine {
             case COMMAND_NOT_SET -> throw GmqException.invalidArgument("empty cluster command");
         }
         return CompletableFuture.completedFuture(r.build());
+    }
+
+    private static Map<TopicPartition, Long> offsets(List<OffsetEntry> entries) {
+        Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
+        for (OffsetEntry e : entries) {
+            offsets.put(Protos.fromProto(e.getTopicPartition()), e.getOffset());
+        }
+        return offsets;
     }
 
     /** One append; its failure (a bad frame, an unknown partition) is its outcome, the same on every replica. */
