@@ -125,6 +125,7 @@ class StorageClusterTest {
                 a -> RemoteStorage.connect(a, 8 << 20));
         cluster.own(routed);
         await("routing to leader " + leader, () -> routed.routedTo().equals(cluster.address(leader)));
+        await("routing every group to its leader", () -> routesToEveryLeader(routed));
         routed.createTopic("orders", 1);
         assertEquals(0, routed.append(P0, batch("a"), true).join().baseOffset());
 
@@ -141,10 +142,27 @@ class StorageClusterTest {
             } catch (io.gmq.GmqException e) {
                 assertEquals(io.gmq.ErrorCode.UNAVAILABLE, e.code(), e.getMessage());
             }
-            return routed.routedTo().equals(cluster.address(next));
+            return routed.routedTo().equals(cluster.address(next)) && routesToEveryLeader(routed);
         });
         assertEquals(1, routed.append(P0, batch("b"), true).join().baseOffset());
         assertEquals(List.of("a", "b"), read(routed, 0));
+    }
+
+    /** Each group's calls go to the storage address of the leader that cluster describe names for it. */
+    private static boolean routesToEveryLeader(LeaderRoutedStorage routed) {
+        io.gmq.ClusterDescription d = routed.describeCluster();
+        assertEquals(4, d.groups().size(), d.toString());
+        for (io.gmq.ClusterDescription.StorageGroup g : d.groups()) {
+            String leaderAddress = g.members().stream()
+                    .filter(n -> n.id().equals(g.leader()))
+                    .map(io.gmq.ClusterDescription.Node::storageAddress)
+                    .findFirst()
+                    .orElse("-");
+            if (!routed.routedTo(g.name()).equals(leaderAddress)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Test
