@@ -54,8 +54,9 @@ import org.apache.ratis.protocol.RaftPeerId;
  * A command is acknowledged once a majority of its group has it durable and the leader has
  * applied it, so an acknowledged append survives any minority of nodes losing their disks. Reads
  * (fetches, offsets, descriptions) are answered from the replica of the group's leader: on the
- * leader directly, on another node through the leader's GmqStorage service, so a broker
- * connected to any node sees only committed data.
+ * leader directly, after its read barrier ({@link StorageNode#readBarrier}) confirmed it still
+ * leads, on another node through the leader's GmqStorage service; so a broker connected to any
+ * node sees only committed data, and never older data than a write acknowledged before its read.
  *
  * <p>What the metadata group cannot know, since it holds no partition data, is asked of the data
  * groups: a reset to EARLIEST, LATEST or a time is resolved there first ({@code ResolvedReset}),
@@ -279,11 +280,17 @@ public final class ReplicatedStorage implements Storage {
 
     @Override
     public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
+        RaftShard shard = dataShard(tp);
+        Storage s;
         try {
-            return reader(dataShard(tp)).fetch(tp, offset, maxBytes, maxWaitMillis);
+            s = reader(shard);
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }
+        if (s instanceof RemoteStorage) {
+            return s.fetch(tp, offset, maxBytes, maxWaitMillis);
+        }
+        return node.readBarrier(shard).thenCompose(confirmed -> s.fetch(tp, offset, maxBytes, maxWaitMillis));
     }
 
     @Override
@@ -399,24 +406,34 @@ public final class ReplicatedStorage implements Storage {
     }
 
     /**
-     * {@code query} on the replica of {@code shard}'s leader. A leader this node still names but
-     * that stopped answering (it died; the election is under way) is asked again, within
-     * {@link #LEADER_WAIT_MILLIS}, at the leader this node names then.
+     * {@code query} on the replica of {@code shard}'s leader: this node's own once its read
+     * barrier confirmed it leads and applied everything committed, else the leader's. A leader
+     * that stopped answering (it died; the election is under way), or this node finding it no
+     * longer leads, is retried within {@link #LEADER_WAIT_MILLIS} at the leader known then.
      */
     private <T> T read(RaftShard shard, Function<Storage, T> query) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_WAIT_MILLIS);
         while (true) {
-            Storage s = reader(shard);
             try {
+                Storage s = reader(shard);
+                if (!(s instanceof RemoteStorage)) {
+                    awaitBarrier(shard);
+                }
                 return query.apply(s);
             } catch (GmqException e) {
-                if (e.code() != ErrorCode.UNAVAILABLE
-                        || !(s instanceof RemoteStorage)
-                        || System.nanoTime() - deadline > 0) {
+                if (e.code() != ErrorCode.UNAVAILABLE || System.nanoTime() - deadline > 0) {
                     throw e;
                 }
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    private void awaitBarrier(RaftShard shard) {
+        try {
+            node.readBarrier(shard).join();
+        } catch (CompletionException e) {
+            throw GrpcErrors.toGmq(e.getCause());
         }
     }
 

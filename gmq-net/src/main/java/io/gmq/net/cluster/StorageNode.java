@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -36,6 +37,7 @@ import org.apache.ratis.protocol.GroupInfoRequest;
 import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -62,8 +64,8 @@ import org.slf4j.LoggerFactory;
  * <p>A command proposed on any node goes to its group's leader (the Raft client follows it), is
  * committed once a majority has it fsync'd, and answers with the leader's reply once applied.
  * While a group has no majority, its proposals fail after {@link #PROPOSE_TIMEOUT_MILLIS} with
- * UNAVAILABLE. Each group elects its leader on its own, so the leaders, and the work of leading,
- * spread over the nodes.
+ * UNAVAILABLE. Each data group prefers another node as its leader, so the leaders, and the work of
+ * leading, spread over the nodes.
  */
 final class StorageNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StorageNode.class);
@@ -73,6 +75,8 @@ final class StorageNode implements AutoCloseable {
     static final RaftGroupId GROUP_ID = RaftShard.METADATA_ID;
 
     static final long PROPOSE_TIMEOUT_MILLIS = 15_000;
+    /** How long a read barrier may wait for a majority (no lease) or for this node to apply. */
+    static final long READ_TIMEOUT_MILLIS = 3_000;
     /** How long another node's Raft server may take to describe a group. */
     static final long INFO_TIMEOUT_MILLIS = 1_000;
 
@@ -158,6 +162,13 @@ final class StorageNode implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(5000, TimeUnit.MILLISECONDS));
 
+        // Reads from a leader's replica confirm first that it still leads (its lease: a majority
+        // answered within 0.9 of the minimum election timeout, so no other leader can exist yet;
+        // else a heartbeat round) and that it applied what was committed: readBarrier.
+        RaftServerConfigKeys.Read.setOption(props, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(props, true);
+        RaftServerConfigKeys.Read.setTimeout(props, TimeDuration.valueOf(READ_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
+
         // The appender's default 1 ms pause between AppendEntries calls is latency on every
         // commit (Ozone runs with 0 too); entries that queue meanwhile still go out together.
         RaftServerConfigKeys.Log.Appender.setWaitTimeMin(props, TimeDuration.ZERO);
@@ -175,7 +186,7 @@ final class StorageNode implements AutoCloseable {
                     name, dataDir.resolve("state").resolve(name), config, i == 0 ? dataDir : null);
             RaftShard shard = new RaftShard(name, RaftShard.idOf(i), i, sm);
             shards.add(shard);
-            groups.put(shard.id(), RaftGroup.valueOf(shard.id(), members(peers)));
+            groups.put(shard.id(), RaftGroup.valueOf(shard.id(), members(peers, i)));
         }
         Map<RaftGroupId, StorageStateMachine> machines = new HashMap<>();
         shards.forEach(s -> machines.put(s.id(), s.stateMachine()));
@@ -217,15 +228,22 @@ final class StorageNode implements AutoCloseable {
     }
 
     /**
-     * The members of every group: every node of {@code peers}. No node is preferred (Ratis
-     * priorities would move leadership back to a returning node, a second election after every
-     * failure): each group elects on its own randomized timeout, which spreads the leaders.
+     * The members of group {@code index}: every node of {@code peers}. Data group i prefers node
+     * number i (in node id order, wrapping) as its leader (a Ratis priority): each group elects
+     * on its own timeout, and the node that starts first would otherwise win every election, so
+     * one node would lead every group. A preferred node that returns after a failure takes its
+     * group's leadership back once it has caught up (a short transfer, like Kafka's preferred
+     * leader election). The metadata group prefers none: the node that leads it keeps it.
      */
-    private static List<RaftPeer> members(ClusterPeers peers) {
-        return peers.raftAddresses().entrySet().stream()
-                .map(e -> RaftPeer.newBuilder()
-                        .setId(RaftPeerId.valueOf(e.getKey()))
-                        .setAddress(e.getValue())
+    private static List<RaftPeer> members(ClusterPeers peers, int index) {
+        List<String> ids = new ArrayList<>(peers.raftAddresses().keySet());
+        Collections.sort(ids);
+        String preferred = index == 0 ? null : ids.get((index - 1) % ids.size());
+        return ids.stream()
+                .map(id -> RaftPeer.newBuilder()
+                        .setId(RaftPeerId.valueOf(id))
+                        .setAddress(peers.raftAddresses().get(id))
+                        .setPriority(id.equals(preferred) ? 1 : 0)
                         .build())
                 .toList();
     }
@@ -482,6 +500,51 @@ final class StorageNode implements AutoCloseable {
                     ErrorCode.UNAVAILABLE, "storage group " + shard.name() + " is not running on this node: " + e, e);
         }
     }
+
+    /**
+     * Completes once this node may answer a read of group {@code shard} from its own replica
+     * (Ratis's linearizable read, in this process): it still leads, by its lease or by a round to
+     * a majority, and it has applied every entry committed before the call. So a leader that lost
+     * its majority and has not noticed yet answers no read (it may not have the newest data), and
+     * a read sees every write acknowledged before it. Fails UNAVAILABLE when this node does not
+     * lead or cannot confirm it within {@link #READ_TIMEOUT_MILLIS}.
+     */
+    CompletableFuture<Void> readBarrier(RaftShard shard) {
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(readerId)
+                .setServerId(RaftPeerId.valueOf(peers.self()))
+                .setGroupId(shard.id())
+                .setCallId(CALL_IDS.incrementAndGet())
+                .setMessage(Message.EMPTY)
+                .setType(RaftClientRequest.readRequestType())
+                .build();
+        CompletableFuture<RaftClientReply> reply;
+        try {
+            reply = server.submitClientRequestAsync(request);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(unconfirmed(shard, e));
+        }
+        return reply.handle((r, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(unconfirmed(shard, GrpcErrors.unwrap(failure)));
+            }
+            if (!r.isSuccess()) {
+                throw new CompletionException(unconfirmed(shard, r.getException()));
+            }
+            return null;
+        });
+    }
+
+    private GmqException unconfirmed(RaftShard shard, Throwable cause) {
+        return new GmqException(
+                ErrorCode.UNAVAILABLE,
+                "storage node " + peers.self() + " cannot confirm it leads group " + shard.name() + " (" + cause
+                        + "); retry",
+                cause);
+    }
+
+    /** The client id of this node's read barriers. */
+    private final ClientId readerId = ClientId.randomId();
 
     /**
      * Group {@code shard} as the Raft server of node {@code at} describes it: this node's own

@@ -173,6 +173,16 @@ final class StorageStateMachine extends BaseStateMachine {
         return storageAddresses;
     }
 
+    /**
+     * The query of a read barrier ({@link StorageNode#readBarrier}): by the time Ratis calls it,
+     * this node has confirmed it leads and has applied every committed entry; the read itself is
+     * then made on {@link #storage()}.
+     */
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();

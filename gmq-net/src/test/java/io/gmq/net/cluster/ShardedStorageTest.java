@@ -73,6 +73,14 @@ class ShardedStorageTest {
                     g.toString());
             assertTrue(Set.of("1", "2", "3").contains(g.leader()), g.toString());
         }
+        // Data group i prefers node i + 1, so the leaders spread over the nodes.
+        await(
+                "data-0, data-1, data-2 led by nodes 1, 2, 3",
+                () -> s.describeCluster().groups().stream()
+                        .skip(1)
+                        .map(ClusterDescription.StorageGroup::leader)
+                        .toList()
+                        .equals(List.of("1", "2", "3")));
     }
 
     @Test
@@ -158,6 +166,43 @@ class ShardedStorageTest {
                 () -> s.append(new TopicPartition("nowhere", 0), batch("x"), true)
                         .join());
         assertEquals(ErrorCode.NOT_FOUND, ((GmqException) e.getCause()).code(), e.getMessage());
+    }
+
+    @Test
+    void aLeaderThatLostItsMajorityAnswersNoRead() {
+        Storage s = cluster.client("1");
+        s.createTopic("orders", 1);
+        s.append(P0, batch("a"), true).join();
+        RaftShard[] shard = new RaftShard[1];
+        String[] leader = new String[1];
+        await("the leader of " + P0 + "'s group to confirm reads", () -> {
+            for (String id : cluster.nodes.keySet()) {
+                StorageNode n = cluster.nodes.get(id).cluster().node();
+                RaftShard g = n.data(StorageShards.dataGroupOf(P0));
+                if (n.info(g).isLeader()
+                        && n.readBarrier(g).handle((ok, e) -> e == null).join()) {
+                    shard[0] = g;
+                    leader[0] = id;
+                    return true;
+                }
+            }
+            return false;
+        });
+        ReplicatedStorage alone = cluster.nodes.get(leader[0]).cluster();
+        assertEquals(1, alone.partitionInfo(P0).highWatermark());
+        for (String id : List.of("1", "2", "3")) {
+            if (!id.equals(leader[0])) {
+                cluster.nodes.remove(id).close();
+            }
+        }
+        // It may still believe it leads for a while; its lease runs out in under a second, and a
+        // read then needs a majority it no longer has.
+        var e = assertThrows(
+                java.util.concurrent.CompletionException.class,
+                () -> alone.node().readBarrier(shard[0]).join());
+        assertEquals(ErrorCode.UNAVAILABLE, ((GmqException) e.getCause()).code(), e.getMessage());
+        GmqException refused = assertThrows(GmqException.class, () -> alone.partitionInfo(P0));
+        assertEquals(ErrorCode.UNAVAILABLE, refused.code(), refused.getMessage());
     }
 
     @Test
