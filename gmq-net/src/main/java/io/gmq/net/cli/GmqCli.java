@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(
         name = "gmq",
         mixinStandardHelpOptions = true,
-        version = "GMQ 0.1.0",
+        versionProvider = GmqCli.Version.class,
         description = "GMQ: a partitioned, persistent message queue.",
         subcommands = {
             ServeCommands.Server.class,
@@ -32,6 +32,20 @@ import picocli.CommandLine.Command;
             VerifyCommand.class,
         })
 public final class GmqCli implements Runnable {
+    /** {@code gmq --version}: the project's version, written into version.properties by the build. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (var in = GmqCli.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            return new String[] {"GMQ " + p.getProperty("version", "(version unknown: not built by Maven)")};
+        }
+    }
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 

@@ -29,6 +29,12 @@ final class GmqCliTest {
     }
 
     @Test
+    void versionIsTheBuildsVersion() {
+        assertEquals(0, run("--version"));
+        assertTrue(console.out().trim().matches("GMQ \\d+\\.\\d+\\.\\d+\\S*"), console.out());
+    }
+
+    @Test
     void unknownFlagIsAUsageErrorWithExitCode2() {
         assertEquals(2, run("topics", "list", "--no-such-flag"));
         assertTrue(console.err().contains("Unknown option"));
