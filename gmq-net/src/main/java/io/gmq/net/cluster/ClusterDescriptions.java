@@ -1,6 +1,9 @@
 package io.gmq.net.cluster;
 
 import io.gmq.ClusterDescription;
+import io.gmq.ErrorCode;
+import io.gmq.GmqException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -10,6 +13,7 @@ import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftPeerId;
 
 /**
  * One group of the storage cluster as one node's Raft server describes it (its group info);
@@ -20,6 +24,37 @@ final class ClusterDescriptions {
     static final long DOWN_AFTER_MILLIS = 2_000;
 
     private ClusterDescriptions() {}
+
+    /**
+     * Every group of the cluster as its leader's Raft server sees it (asked over Raft, so no node
+     * asks another for a description that would ask back); during an election, or when the
+     * leader does not answer, {@code node}'s own view (followers' state unknown).
+     */
+    static ClusterDescription of(StorageNode node) {
+        List<ClusterDescription.StorageGroup> groups = new ArrayList<>();
+        RaftPeerId self = RaftPeerId.valueOf(node.peers().self());
+        for (RaftShard shard : node.shards()) {
+            var info = node.info(shard);
+            GroupInfoReply reply = null;
+            if (info.getLeaderId() != null && !info.isLeader()) {
+                try {
+                    reply = node.groupInfo(shard, info.getLeaderId());
+                } catch (IOException | RuntimeException e) {
+                    reply = null; // the leader is gone or busy: this node's view
+                }
+            }
+            if (reply == null || !reply.isSuccess()) {
+                try {
+                    reply = node.groupInfo(shard, self);
+                } catch (IOException e) {
+                    throw new GmqException(
+                            ErrorCode.UNAVAILABLE, "storage group " + shard.name() + " on this node: " + e, e);
+                }
+            }
+            groups.add(of(shard.name(), reply, info.getCurrentTerm(), node.storageAddresses()));
+        }
+        return new ClusterDescription(groups);
+    }
 
     /**
      * @param name    the group's name

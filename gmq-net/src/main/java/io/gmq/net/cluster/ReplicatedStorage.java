@@ -27,7 +27,6 @@ import io.gmq.storage.GroupMembership;
 import io.gmq.storage.Storage;
 import io.gmq.wire.GrpcErrors;
 import io.gmq.wire.Protos;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,8 +43,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
-import org.apache.ratis.protocol.GroupInfoReply;
-import org.apache.ratis.protocol.RaftPeerId;
 
 /**
  * The {@link Storage} a storage cluster node serves to brokers. Every change is a command in the
@@ -146,36 +143,10 @@ public final class ReplicatedStorage implements Storage {
         node.announce(storageAddress);
     }
 
-    /**
-     * Every group as its leader's Raft server sees it (asked over Raft, so no node asks another
-     * for a description that would ask back); during an election, or when the leader does not
-     * answer, this node's own view (followers' state unknown).
-     */
+    /** Every group as its leader sees it ({@link ClusterDescriptions#of(StorageNode)}). */
     @Override
     public ClusterDescription describeCluster() {
-        List<ClusterDescription.StorageGroup> groups = new ArrayList<>();
-        RaftPeerId self = RaftPeerId.valueOf(node.peers().self());
-        for (RaftShard shard : node.shards()) {
-            var info = node.info(shard);
-            GroupInfoReply reply = null;
-            if (info.getLeaderId() != null && !info.isLeader()) {
-                try {
-                    reply = node.groupInfo(shard, info.getLeaderId());
-                } catch (IOException | RuntimeException e) {
-                    reply = null; // the leader is gone or busy: this node's view
-                }
-            }
-            if (reply == null || !reply.isSuccess()) {
-                try {
-                    reply = node.groupInfo(shard, self);
-                } catch (IOException e) {
-                    throw new GmqException(
-                            ErrorCode.UNAVAILABLE, "storage group " + shard.name() + " on this node: " + e, e);
-                }
-            }
-            groups.add(ClusterDescriptions.of(shard.name(), reply, info.getCurrentTerm(), node.storageAddresses()));
-        }
-        return new ClusterDescription(groups);
+        return ClusterDescriptions.of(node);
     }
 
     /** Node id of the metadata group's leader as this node knows it, or "" during an election. */
