@@ -39,9 +39,12 @@ public record ReplicaCheckpoint(
 
     /**
      * One segment in a checkpoint: the first {@code bytes} bytes of the segment starting at
-     * {@code baseOffset}, whole frames ending before offset {@code nextOffset}.
+     * {@code baseOffset}, whole frames ending before offset {@code nextOffset}, first appended to
+     * at {@code firstAppendMillis} on the replica's clock (-1 while empty). The last matters: the
+     * active segment rolls by its age, and recovery alone would guess it from record timestamps.
      */
-    public record SegmentExtent(TopicPartition partition, long baseOffset, long bytes, long nextOffset) {
+    public record SegmentExtent(
+            TopicPartition partition, long baseOffset, long bytes, long nextOffset, long firstAppendMillis) {
         /** The segment's file, relative to the checkpoint directory (the same path as under a data directory). */
         public String path() {
             return "logs/" + partition.topic() + "/" + partition.partition() + "/" + String.format("%020d", baseOffset)

@@ -59,7 +59,8 @@ public final class LogCheckpoint {
                 Segment segment = segments[i];
                 segment.force();
                 long next = i + 1 < segments.length ? segments[i + 1].baseOffset : highWatermark;
-                SegmentExtent extent = new SegmentExtent(tp, segment.baseOffset, segment.writtenPosition, next);
+                SegmentExtent extent = new SegmentExtent(
+                        tp, segment.baseOffset, segment.writtenPosition, next, segment.firstAppendMillis);
                 Path target = dir.resolve(extent.path());
                 if (createdDirs.add(target.getParent())) {
                     Files.createDirectories(target.getParent());
@@ -172,6 +173,23 @@ public final class LogCheckpoint {
                     }
                     copied += n;
                 }
+            }
+        }
+    }
+
+    /**
+     * After the restored logs are open: gives each partition's active segment the time of its
+     * first append from the checkpoint, so it rolls by age at the same append as on the replica
+     * that wrote it (recovery took it from a record timestamp). Call before any append.
+     */
+    public static void resume(LogManager manager, List<SegmentExtent> extents) {
+        Map<TopicPartition, SegmentExtent> last = new java.util.HashMap<>();
+        extents.forEach(e -> last.put(e.partition(), e));
+        for (SegmentExtent e : last.values()) {
+            Segment[] segments = manager.log(e.partition()).segments;
+            Segment active = segments[segments.length - 1];
+            if (active.baseOffset == e.baseOffset()) {
+                active.firstAppendMillis = e.firstAppendMillis();
             }
         }
     }

@@ -124,6 +124,7 @@ public final class LocalStorage implements ReplicaStorage {
         LocalStorage storage = open(config, null, true);
         try {
             storage.groups.restoreLastHeartbeats(checkpoint.lastHeartbeats());
+            io.gmq.internal.log.LogCheckpoint.resume(storage.logs, checkpoint.segments());
             for (Map.Entry<TopicPartition, Long> end : checkpoint.ends().entrySet()) {
                 long restored = storage.logs.log(end.getKey()).highWatermark();
                 if (restored != end.getValue()) {
@@ -149,6 +150,13 @@ public final class LocalStorage implements ReplicaStorage {
         }
         try {
             Files.createDirectories(dir);
+            // Every partition of every topic, also one not opened yet: a restored replica has the
+            // same files, down to the empty ones.
+            for (TopicInfo t : topics.list()) {
+                for (int p = 0; p < t.partitions(); p++) {
+                    logs.log(new TopicPartition(t.name(), p));
+                }
+            }
             List<ReplicaCheckpoint.SegmentExtent> segments =
                     io.gmq.internal.log.LogCheckpoint.write(logs, dir, earlier, previousDir);
             db.copyTo(dir.resolve(ReplicaCheckpoint.DB_FILE));

@@ -117,6 +117,7 @@ class ReplicaCheckpointProperties {
     private static final class Replica implements AutoCloseable {
         final ReplicaStorage storage;
         final ManualClock clock;
+        Path dataDir;
         /** Member id -> its last generation seen by this replica's caller. */
         final Map<String, Integer> generations;
 
@@ -141,7 +142,10 @@ class ReplicaCheckpointProperties {
             ManualClock clock = new ManualClock(START_MILLIS);
             ReplicaStorage s = Storages.openReplica(settings(dataDir, clock).build());
             s.createTopic("orders", PARTITIONS.size());
-            return new Replica(s, clock, new HashMap<>());
+            PARTITIONS.forEach(s::partitionInfo); // opens each partition's log (a restored one has them all)
+            Replica r = new Replica(s, clock, new HashMap<>());
+            r.dataDir = dataDir;
+            return r;
         }
 
         /** This replica's caller-side state (clock advance, generations seen, joins made), without a storage. */
@@ -158,6 +162,7 @@ class ReplicaCheckpointProperties {
             clock.advanceMillis(caller.advancedMillis);
             ReplicaStorage s = Storages.openReplica(settings(dataDir, clock).build(), checkpointDir, checkpoint);
             Replica r = new Replica(s, clock, new HashMap<>(caller.generations));
+            r.dataDir = dataDir;
             r.advancedMillis = caller.advancedMillis;
             r.joins = caller.joins;
             return r;
@@ -178,7 +183,7 @@ class ReplicaCheckpointProperties {
             String member = "m" + (c % 3);
             if (c < 40) {
                 TopicPartition tp = PARTITIONS.get(c % 2);
-                ByteBuffer batch = frame(simpleBatch(c % 3 + 1, 20 + c, START_MILLIS + c, c));
+                ByteBuffer batch = frame(simpleBatch(c % 3 + 1, 20 + c, 1_000 + c, c));
                 return "appended at " + storage.append(tp, batch, false).join().baseOffset();
             }
             if (c < 50) {
@@ -229,9 +234,20 @@ class ReplicaCheckpointProperties {
             return members.isEmpty() ? null : members.get(c % members.size()).memberId();
         }
 
-        /** Everything a replica holds that a broker can see, as one comparable value. */
-        List<Object> state() {
+        /**
+         * Everything a replica holds that a broker can see, and its segment files byte for byte
+         * (replicas must roll segments at the same offsets too), as one comparable value.
+         */
+        List<Object> state() throws IOException {
             List<Object> state = new ArrayList<>();
+            try (var files = Files.walk(dataDir.resolve("logs"))) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".log"))
+                        .sorted()
+                        .toList()) {
+                    state.add(dataDir.relativize(f).toString());
+                    state.add(ByteBuffer.wrap(Files.readAllBytes(f)));
+                }
+            }
             for (TopicPartition tp : PARTITIONS) {
                 state.add(storage.partitionInfo(tp).highWatermark());
                 ByteBuffer all = ByteBuffer.allocate(1 << 20);

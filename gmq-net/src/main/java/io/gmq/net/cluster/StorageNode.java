@@ -139,6 +139,18 @@ final class StorageNode implements AutoCloseable {
         // once, a node started last got one heartbeat INCONSISTENCY reply and then no entry for
         // minutes (docs/FAULTS.md, findings); the separate channel is where Ratis has had such bugs.
         GrpcConfigKeys.Server.setHeartbeatChannel(props, false);
+        // Snapshots (docs/CLUSTER.md, "Snapshots"): every ReplicaSnapshots.INTERVAL_ENTRIES applied entries,
+        // and at a clean stop. The log is then purged up to the snapshot whatever the followers
+        // have (a follower behind it gets the snapshot), but the last INTERVAL_ENTRIES
+        // entries are kept: a follower briefly away catches up from the log, and a restart can
+        // fall back to the previous snapshot if the newest is found damaged.
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, ReplicaSnapshots.INTERVAL_ENTRIES);
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, ReplicaSnapshots.RETAINED);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
+        RaftServerConfigKeys.Log.setPurgePreservationLogNum(props, ReplicaSnapshots.INTERVAL_ENTRIES);
+        // A snapshot travels in chunks that must fit a gRPC message.
+        RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(props, SizeInBytes.valueOf(1 << 20));
         applyRaftOverrides(props);
 
         List<RaftPeer> members = peers.raftAddresses().entrySet().stream()
