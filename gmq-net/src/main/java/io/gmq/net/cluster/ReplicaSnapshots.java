@@ -65,8 +65,8 @@ final class ReplicaSnapshots implements StateMachineStorage {
     private static final Pattern NAME = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
     /**
      * Applied entries between two snapshots, and entries the log keeps behind the newest one
-     * (StorageNode sets both; tunable with -Dgmq.raft.raft.server.snapshot.auto.trigger.threshold
-     * and -Dgmq.raft.raft.server.log.purge.preservation.log.num). A restart after a crash applies
+     * (StorageNode sets both; tunable with -Dgmq.raft.server.snapshot.auto.trigger.threshold
+     * and -Dgmq.raft.server.log.purge.preservation.log.num). A restart after a crash applies
      * at most about this many entries again; a snapshot costs the segment bytes written since the
      * last one, a copy of the SQLite file and a few fsyncs.
      */

@@ -106,7 +106,12 @@ record SnapshotManifest(
         if (!trailer.startsWith("crc32c ")) {
             throw new IOException("the manifest has no checksum line (cut short)");
         }
-        int expected = parseHex(trailer.substring("crc32c ".length()));
+        int expected;
+        try {
+            expected = parseHex(trailer.substring("crc32c ".length()));
+        } catch (NumberFormatException e) {
+            throw new IOException("the manifest's checksum line is unreadable: " + trailer);
+        }
         int actual = crc(bytes, lastLine);
         if (expected != actual) {
             throw new IOException("the manifest fails its CRC32C (0x" + Integer.toHexString(actual) + ", recorded 0x"
