@@ -73,7 +73,7 @@ class StorageSnapshotTest {
     }
 
     @Test
-    void theRaftLogIsPurgedBehindSnapshotsAndARestartAppliesOnlyWhatFollowsTheNewest() throws Exception {
+    void theRaftLogIsPurgedBehindSnapshotsAndAFollowerCatchesUpFromItsOwnOrTheLeadersSnapshot() throws Exception {
         startCluster("1", "2", "3");
         Storage s = cluster.client("1");
         s.createTopic("orders", 1);
@@ -86,20 +86,33 @@ class StorageSnapshotTest {
             assertFalse(snapshots(id).isEmpty(), "node " + id + " has snapshots");
         }
 
+        // A follower away briefly: restored from its own newest snapshot, then its own log and the
+        // leader's. Its log no longer holds the first entries (the topic, the first appends): only
+        // its snapshot does, so a replica that has them again was restored from it.
         String follower = cluster.aFollower();
         cluster.nodes.remove(follower).close();
-        // Its log no longer holds the first entries (the topic, the first appends): only its
-        // snapshot does, so a replica that has them again was restored from it.
         long logStart = firstLogIndex(follower);
         assertTrue(logStart > INTERVAL, "the stopped node's log starts at " + logStart);
-        appendUpTo(cluster.client(cluster.leaderId()), 130);
+        appendUpTo(cluster.client(cluster.leaderId()), 103);
         cluster.start(follower, members(), false);
-
-        await("node " + follower + " to catch up", () -> cluster.replicaEnd(follower) == 130);
+        await("node " + follower + " to catch up", () -> cluster.replicaEnd(follower) == 103);
         assertEquals(segments(cluster.leaderId()), segments(follower));
         assertEquals(
                 Map.of(P0, 42L), cluster.nodes.get(follower).cluster().replica().committedOffsets("g", List.of(P0)));
-        assertEquals(130, read(cluster.client(follower), 0).size());
+
+        // A follower away past the purge: the leader's log no longer has what it lacks, so it
+        // installs the leader's snapshot, then follows the log.
+        cluster.nodes.remove(follower).close();
+        long followerLast = lastLogIndex(follower);
+        String leader = cluster.leaderId();
+        appendUpTo(cluster.client(leader), 160);
+        await("the leader to purge past node " + follower, () -> firstLogIndex(leader) > followerLast + 1);
+        cluster.start(follower, members(), false);
+        await("node " + follower + " to catch up", () -> cluster.replicaEnd(follower) == 160);
+        assertEquals(segments(cluster.leaderId()), segments(follower));
+        assertEquals(
+                Map.of(P0, 42L), cluster.nodes.get(follower).cluster().replica().committedOffsets("g", List.of(P0)));
+        assertEquals(160, read(cluster.client(follower), 0).size());
     }
 
     @Test
@@ -254,6 +267,20 @@ class StorageSnapshotTest {
                     .map(n -> n.replace("log_inprogress_", "").replace("log_", ""))
                     .mapToLong(n -> Long.parseLong(n.contains("-") ? n.substring(0, n.indexOf('-')) : n))
                     .min()
+                    .orElse(-1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The last index in the node's Raft log, from its segment file names (an open segment counts as its start). */
+    private long lastLogIndex(String id) {
+        try (Stream<Path> files = Files.list(groupDir(id).resolve("current"))) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.startsWith("log_"))
+                    .map(n -> n.replace("log_inprogress_", "").replace("log_", ""))
+                    .mapToLong(n -> Long.parseLong(n.contains("-") ? n.substring(n.indexOf('-') + 1) : n))
+                    .max()
                     .orElse(-1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
