@@ -4,6 +4,7 @@ import io.gmq.GmqConfig;
 import io.gmq.TopicPartition;
 import io.gmq.internal.log.LogVerifier;
 import io.gmq.internal.storage.LocalStorage;
+import io.gmq.storage.ReplicaCheckpoint;
 import io.gmq.storage.ReplicaStorage;
 import io.gmq.storage.Storage;
 import java.io.IOException;
@@ -33,6 +34,18 @@ public final class Storages {
      */
     public static ReplicaStorage openReplica(GmqConfig config) {
         return LocalStorage.openReplica(config);
+    }
+
+    /**
+     * Rebuilds the data directory of {@code config} from the checkpoint {@code checkpoint} in
+     * {@code checkpointDir} (whatever the directory held is deleted) and opens it as a replica:
+     * the same partitions, group state and member sessions as the replica that wrote it.
+     *
+     * @throws io.gmq.GmqException DATA_LOSS if the checkpoint is damaged (a file missing or short,
+     *                             a partition that does not end where the checkpoint says)
+     */
+    public static ReplicaStorage openReplica(GmqConfig config, Path checkpointDir, ReplicaCheckpoint checkpoint) {
+        return LocalStorage.openReplica(config, checkpointDir, checkpoint);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.gmq.storage;
 
 import io.gmq.TopicPartition;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 
@@ -38,4 +39,19 @@ public interface ReplicaStorage extends Storage {
 
     /** Removes the members whose session has run out at the configured clock's now; returns how many. */
     int expireMembers();
+
+    /**
+     * Writes a checkpoint of this replica into {@code dir} (created here; it must not exist): every
+     * partition forced and its segments copied up to their durable ends, the SQLite state copied
+     * consistently, and the members' last heartbeats returned (see {@link ReplicaCheckpoint}).
+     * Every file and directory is forced before it returns. Call it with no change in flight (a
+     * replica applies its commands on one thread, which calls this between two of them). A
+     * replica opened with {@link io.gmq.broker.Storages#openReplica(io.gmq.GmqConfig, Path,
+     * ReplicaCheckpoint)} from it holds the same state as this one now.
+     *
+     * @param previous the checkpoint this replica wrote last, or null: the segment bytes it holds
+     *                 are hard-linked from {@code previousDir} rather than copied again
+     * @throws io.gmq.GmqException DATA_LOSS if a frame to copy fails its check, INTERNAL on an I/O error
+     */
+    ReplicaCheckpoint checkpoint(Path dir, ReplicaCheckpoint previous, Path previousDir);
 }

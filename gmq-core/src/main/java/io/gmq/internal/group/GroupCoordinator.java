@@ -275,6 +275,37 @@ public final class GroupCoordinator {
     }
 
     /**
+     * Each member's last heartbeat on this coordinator's clock ({@code nanoTime}), by group and
+     * member. Kept in memory only (a restart starts every session afresh), so a replica checkpoint
+     * records it beside the SQLite copy: replicas must expire the same members at the same entry.
+     */
+    public SortedMap<String, SortedMap<String, Long>> lastHeartbeats() {
+        lock.lock();
+        try {
+            SortedMap<String, SortedMap<String, Long>> all = new TreeMap<>();
+            groups.forEach((name, state) -> all.put(name, state.lastHeartbeats()));
+            return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sets the last heartbeats of members that exist (from {@link #lastHeartbeats()} of a checkpoint); others are ignored. */
+    public void restoreLastHeartbeats(Map<String, ? extends Map<String, Long>> heartbeats) {
+        lock.lock();
+        try {
+            heartbeats.forEach((group, members) -> {
+                GroupState state = groups.get(group);
+                if (state != null) {
+                    members.forEach(state::restoreLastHeartbeat);
+                }
+            });
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Forgets the topic's ownership, targets and committed offsets in every group and rebalances.
      * Call after the topic is gone from the partition-count lookup (a topic it still reports is
      * assigned again at once).

@@ -270,6 +270,18 @@ final class GroupState {
         return lastHeartbeatNanos.get(memberId);
     }
 
+    /** Every member's last heartbeat (a copy). */
+    SortedMap<String, Long> lastHeartbeats() {
+        return new TreeMap<>(lastHeartbeatNanos);
+    }
+
+    /** Sets a present member's last heartbeat (after a restore, which starts every session fresh); others are ignored. */
+    void restoreLastHeartbeat(String memberId, long nanos) {
+        if (lastHeartbeatNanos.containsKey(memberId)) {
+            lastHeartbeatNanos.put(memberId, nanos);
+        }
+    }
+
     /** Partitions of subscribed topics as last seen (topics that do not exist contribute none). */
     SortedSet<TopicPartition> subscribedPartitions() {
         SortedSet<TopicPartition> result = new TreeSet<>();

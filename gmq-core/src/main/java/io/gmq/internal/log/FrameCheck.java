@@ -65,6 +65,11 @@ final class FrameCheck {
         return frame.crcMatches() ? length : CORRUPT;
     }
 
+    /** The bytes of the last successful {@link #check}'s frame ({@code length} as it returned), valid until the next check. */
+    ByteBuffer frameBytes(int length) {
+        return scratch.duplicate().position(0).limit(length);
+    }
+
     /** The frame of the last successful {@link #check}: its header and bytes. */
     BatchFrame frame() {
         return frame;

@@ -124,6 +124,40 @@ public final class StateDb implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes a consistent copy of the database to {@code target} (which must not exist) and forces
+     * it: SQLite's {@code VACUUM INTO}, which reads one committed state, so a transaction that
+     * commits meanwhile is either wholly in the copy or not at all. The copy is a complete database
+     * file on its own (no WAL beside it).
+     */
+    public void copyTo(Path target) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new GmqException(ErrorCode.UNAVAILABLE, "state database is closed");
+            }
+            // VACUUM cannot run inside a transaction, and this connection always has one open.
+            connection.commit();
+            connection.setAutoCommit(true);
+            try (var s = connection.prepareStatement("VACUUM INTO ?")) {
+                s.setString(1, target.toAbsolutePath().toString());
+                s.execute();
+            } finally {
+                connection.setAutoCommit(false);
+            }
+            try (var channel = java.nio.channels.FileChannel.open(target, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+        } catch (SQLException e) {
+            throw classify(e);
+        } catch (java.io.IOException e) {
+            throw new GmqException(
+                    ErrorCode.INTERNAL, "cannot force the copy " + target + " of the state database: " + e, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Runs schema statements (CREATE TABLE IF NOT EXISTS ...) in one transaction. */
     public void migrate(String... statements) {
         inTransaction(c -> {

@@ -100,6 +100,84 @@ public final class LocalStorage implements ReplicaStorage {
         return open(config, null, true);
     }
 
+    /**
+     * Rebuilds {@code config}'s data directory from a checkpoint and opens it as a replica (see
+     * {@link io.gmq.broker.Storages#openReplica(GmqConfig, Path, ReplicaCheckpoint)}). The files
+     * are copied, not forced: a crash before the next checkpoint restores from this one again.
+     */
+    public static LocalStorage openReplica(GmqConfig config, Path checkpointDir, ReplicaCheckpoint checkpoint) {
+        Path dir = config.dataDir();
+        try {
+            io.gmq.internal.log.LogCheckpoint.restore(checkpointDir, checkpoint.segments(), dir);
+            Path db = dir.resolve(StateDb.FILE_NAME);
+            for (String suffix : List.of("", "-wal", "-shm", "-journal")) {
+                Files.deleteIfExists(dir.resolve(StateDb.FILE_NAME + suffix));
+            }
+            Files.copy(checkpointDir.resolve(ReplicaCheckpoint.DB_FILE), db);
+        } catch (java.io.IOException e) {
+            throw new GmqException(
+                    ErrorCode.DATA_LOSS,
+                    "the checkpoint in " + checkpointDir + " is damaged or unreadable, cannot restore " + dir
+                            + " from it: " + e,
+                    e);
+        }
+        LocalStorage storage = open(config, null, true);
+        try {
+            storage.groups.restoreLastHeartbeats(checkpoint.lastHeartbeats());
+            io.gmq.internal.log.LogCheckpoint.resume(storage.logs, checkpoint.segments());
+            for (Map.Entry<TopicPartition, Long> end : checkpoint.ends().entrySet()) {
+                long restored = storage.logs.log(end.getKey()).highWatermark();
+                if (restored != end.getValue()) {
+                    throw new GmqException(
+                            ErrorCode.DATA_LOSS,
+                            "the checkpoint in " + checkpointDir + " is damaged: " + end.getKey() + " ends at offset "
+                                    + restored + " once restored, the checkpoint says " + end.getValue());
+                }
+            }
+        } catch (RuntimeException e) {
+            storage.close();
+            throw e;
+        }
+        return storage;
+    }
+
+    @Override
+    public ReplicaCheckpoint checkpoint(Path dir, ReplicaCheckpoint previous, Path previousDir) {
+        checkOpen();
+        Map<String, ReplicaCheckpoint.SegmentExtent> earlier = new java.util.HashMap<>();
+        if (previous != null) {
+            previous.segments().forEach(s -> earlier.put(s.path(), s));
+        }
+        try {
+            Files.createDirectories(dir);
+            // Every partition of every topic, also one not opened yet: a restored replica has the
+            // same files, down to the empty ones.
+            for (TopicInfo t : topics.list()) {
+                for (int p = 0; p < t.partitions(); p++) {
+                    logs.log(new TopicPartition(t.name(), p));
+                }
+            }
+            List<ReplicaCheckpoint.SegmentExtent> segments =
+                    io.gmq.internal.log.LogCheckpoint.write(logs, dir, earlier, previousDir);
+            db.copyTo(dir.resolve(ReplicaCheckpoint.DB_FILE));
+            ReplicaCheckpoint checkpoint = new ReplicaCheckpoint(segments, groups.lastHeartbeats());
+            syncDirectory(dir);
+            return checkpoint;
+        } catch (java.io.IOException e) {
+            ErrorCode code = String.valueOf(e.getMessage()).contains("a checkpoint never claims it")
+                    ? ErrorCode.DATA_LOSS
+                    : ErrorCode.INTERNAL;
+            throw new GmqException(
+                    code, "cannot write a checkpoint of " + config.dataDir() + " to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void syncDirectory(Path dir) throws java.io.IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
     /** Opens with a given log manager factory (tests inject a fault-injecting file layer, see the test-jar's {@code TestStorage}). */
     static LocalStorage open(GmqConfig config, java.util.function.Function<GmqConfig, LogManager> logFactory) {
         return open(config, logFactory, false);

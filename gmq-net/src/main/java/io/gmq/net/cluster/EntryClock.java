@@ -18,6 +18,11 @@ final class EntryClock implements TimeSource {
         }
     }
 
+    /** Sets the clock to a snapshot's (a restore may move it back, to where the snapshot was taken). */
+    void restore(long wallMillis) {
+        millis = wallMillis;
+    }
+
     @Override
     public long wallMillis() {
         return millis;

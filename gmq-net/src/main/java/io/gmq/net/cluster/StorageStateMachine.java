@@ -1,5 +1,6 @@
 package io.gmq.net.cluster;
 
+import io.gmq.ErrorCode;
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
 import io.gmq.GmqException;
@@ -37,11 +38,13 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,11 +54,17 @@ import org.slf4j.LoggerFactory;
  * every replica's partitions hold the same frames at the same offsets and its group state the
  * same members, generations and offsets.
  *
- * <p>Durability is the Raft log's: an entry is committed once a majority has it fsync'd. The
- * replica's own files are written without fsync and are rebuilt from the Raft log at every start
- * (the state directory is cleared and every entry is applied again), so a crash never leaves them
- * ahead of or behind the log. A command that fails (a bad frame, an unknown member) fails the same
+ * <p>Durability is the Raft log's and the snapshots': an entry is committed once a majority has it
+ * fsync'd. The replica's own files are written without fsync and are never trusted after a stop:
+ * at every start (and after a snapshot is installed from the leader) the state directory is
+ * rebuilt from the latest intact snapshot ({@link ReplicaSnapshots}), or emptied if there is none,
+ * and Ratis applies the entries after it again. So a crash never leaves the replica ahead of or
+ * behind the log. Ratis takes a snapshot every so many entries ({@link #takeSnapshot()}) and then
+ * purges the log up to it. A command that fails (a bad frame, an unknown member) fails the same
  * way on every replica and changes nothing; its error is the reply.
+ *
+ * <p>Every instance keeps its snapshots in its own Raft group's state machine directory and its
+ * replica in its own state directory: several state machines (groups) can share one Raft server.
  */
 final class StorageStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(StorageStateMachine.class);
@@ -66,7 +75,9 @@ final class StorageStateMachine extends BaseStateMachine {
 
     private final GmqConfig template;
     private final EntryClock clock = new EntryClock();
-    private final SimpleStateMachineStorage smStorage = new SimpleStateMachineStorage();
+    private final ReplicaSnapshots snapshots = new ReplicaSnapshots();
+    /** The Raft log directory of this group, read at start to check a fallback snapshot against the purge. */
+    private volatile Path raftLogDir;
     /** Node id -> address of its GmqStorage service, as the nodes announced them. */
     private final Map<String, String> storageAddresses = new ConcurrentHashMap<>();
 
@@ -74,7 +85,7 @@ final class StorageStateMachine extends BaseStateMachine {
 
     /**
      * @param name          the group's name, in log lines
-     * @param stateDir      the replica's data directory (cleared at every start)
+     * @param stateDir      the replica's data directory (rebuilt from the latest snapshot at every start)
      * @param template      limits and defaults for the replica's storage (its data directory, clock
      *                      and flush policy are set here)
      * @param membershipDir the node's data directory when this group's membership is the cluster's
@@ -90,24 +101,164 @@ final class StorageStateMachine extends BaseStateMachine {
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
-        smStorage.init(raftStorage);
-        open();
+        snapshots.init(raftStorage);
+        raftLogDir = raftStorage.getStorageDir().getCurrentDir().toPath();
+        restore(firstLogIndex());
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
 
+    /** Ratis pauses the state machine before it publishes a snapshot installed from the leader. */
+    @Override
+    public void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /** A snapshot from the leader replaced the state machine directory: restore the replica from it. */
     @Override
     public void reinitialize() throws IOException {
-        closeStorage();
-        open();
+        restore(-1);
+        if (snapshots.latest() == null) {
+            throw new IOException("node " + getId() + ": no intact snapshot after installing one from the leader"
+                    + " (see the warnings above)");
+        }
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
     }
 
-    private void open() throws IOException {
+    /**
+     * Rebuilds the replica from the newest intact snapshot (setting aside damaged ones), or empty
+     * if there is none, and sets the applied index, clock and addresses to the snapshot's. Ratis
+     * then applies the entries after it.
+     *
+     * @param firstLogIndex the first entry of this node's Raft log, or -1 to skip the check that
+     *                      the log reaches back to the snapshot used
+     */
+    private void restore(long firstLogIndex) throws IOException {
+        closeStorage();
+        storageAddresses.clear();
+        long newestSeen = snapshots.newestIndexSeen();
+        for (ReplicaSnapshots.Snapshot s : snapshots.intact()) {
+            SnapshotManifest m = s.manifest();
+            ReplicaStorage restored;
+            try {
+                clock.restore(m.clockMillis());
+                restored = Storages.openReplica(replicaConfig(), s.dir(), m.checkpoint());
+            } catch (GmqException e) {
+                if (e.code() != ErrorCode.DATA_LOSS) {
+                    throw new IOException(
+                            "node " + getId() + ": cannot restore the replica from " + s.dir() + ": " + e.getMessage(),
+                            e);
+                }
+                snapshots.setAside(s.dir(), e.getMessage());
+                continue;
+            }
+            if (s.index() < newestSeen || (firstLogIndex > 0 && s.index() + 1 < firstLogIndex)) {
+                // An older snapshot than the newest there was: usable only if the Raft log still
+                // holds every entry after it (it was purged up to the newest one at most).
+                long first = firstLogIndex > 0 ? firstLogIndex : newestSeen + 1;
+                if (s.index() + 1 < first) {
+                    restored.close();
+                    throw new IOException(unusable(s.index(), first));
+                }
+            }
+            storage = restored;
+            storageAddresses.putAll(m.storageAddresses());
+            snapshots.select(s);
+            setLastAppliedTermIndex(s.termIndex());
+            LOG.info(
+                    "node {}: replica restored from snapshot {} (index {}); applying the entries after it",
+                    getId(),
+                    s.dir().getFileName(),
+                    s.index());
+            return;
+        }
+        if (newestSeen >= 0 || firstLogIndex > 1) {
+            throw new IOException(unusable(-1, Math.max(firstLogIndex, newestSeen + 1)));
+        }
+        snapshots.select(null);
+        clock.restore(0);
         deleteRecursively(stateDir);
-        storage = Storages.openReplica(template.toBuilder()
+        storage = Storages.openReplica(replicaConfig());
+    }
+
+    private String unusable(long snapshotIndex, long firstLogIndex) {
+        return "node " + getId() + ": "
+                + (snapshotIndex < 0
+                        ? "no intact snapshot is left"
+                        : "the newest intact snapshot is at index " + snapshotIndex)
+                + " (see the warnings above) and the Raft log under " + raftLogDir + " starts at index " + firstLogIndex
+                + ", so this replica cannot be rebuilt here. The other nodes hold every committed entry: remove this"
+                + " node from the cluster, clear its --data-dir and add it again (docs/OPERATIONS.md, storage cluster"
+                + " membership)";
+    }
+
+    /**
+     * The first index of this group's Raft log, from its segment file names ({@code log_FIRST-LAST}
+     * and {@code log_inprogress_FIRST}), or -1 if it has none.
+     */
+    private long firstLogIndex() throws IOException {
+        long first = -1;
+        if (raftLogDir == null || !Files.isDirectory(raftLogDir)) {
+            return first;
+        }
+        try (Stream<Path> files = Files.list(raftLogDir)) {
+            for (Path p : files.toList()) {
+                java.util.regex.Matcher m =
+                        RAFT_LOG_SEGMENT.matcher(p.getFileName().toString());
+                if (m.matches()) {
+                    long start = Long.parseLong(m.group(1));
+                    first = first < 0 ? start : Math.min(first, start);
+                }
+            }
+        }
+        return first;
+    }
+
+    private static final java.util.regex.Pattern RAFT_LOG_SEGMENT =
+            java.util.regex.Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-\\d+)?");
+
+    private GmqConfig replicaConfig() {
+        return template.toBuilder()
                 .dataDir(stateDir)
                 .timeSource(clock)
                 .flushPolicy(FlushPolicy.OS)
                 .journalFileBytes(0)
-                .build());
+                .build();
+    }
+
+    /**
+     * Ratis asks for a snapshot every {@code raft.server.snapshot.auto.trigger.threshold} applied
+     * entries (and when the server stops), on the applying thread once every applied entry's
+     * future has completed, so no change is in flight. Returns the index it covers; Ratis then
+     * purges the log up to it (keeping {@code raft.server.log.purge.preservation.log.num} entries).
+     */
+    @Override
+    public long takeSnapshot() throws IOException {
+        ReplicaStorage s = storage;
+        TermIndex last = getLastAppliedTermIndex();
+        if (s == null || last == null || last.getIndex() <= 0) {
+            return RaftLog.INVALID_LOG_INDEX;
+        }
+        ReplicaSnapshots.Snapshot current = snapshots.latest();
+        if (current != null && current.index() >= last.getIndex()) {
+            return current.index();
+        }
+        long started = System.nanoTime();
+        ReplicaSnapshots.Snapshot taken =
+                snapshots.take(s, last, clock.wallMillis(), new java.util.TreeMap<>(storageAddresses));
+        LOG.info(
+                "node {}: snapshot {} taken in {} ms ({} segments)",
+                getId(),
+                taken.dir().getFileName(),
+                (System.nanoTime() - started) / 1_000_000,
+                taken.manifest().checkpoint().segments().size());
+        return last.getIndex();
     }
 
     @Override
@@ -160,8 +311,8 @@ final class StorageStateMachine extends BaseStateMachine {
     }
 
     @Override
-    public SimpleStateMachineStorage getStateMachineStorage() {
-        return smStorage;
+    public ReplicaSnapshots getStateMachineStorage() {
+        return snapshots;
     }
 
     /** This replica's storage: what a leader serves reads from. */
