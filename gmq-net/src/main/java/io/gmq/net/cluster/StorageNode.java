@@ -28,16 +28,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.GroupInfoRequest;
 import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -45,10 +42,8 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
-import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,15 +65,11 @@ import org.slf4j.LoggerFactory;
 final class StorageNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StorageNode.class);
     /** Call ids of requests this process makes to its own Raft server. */
-    private static final AtomicLong CALL_IDS = new AtomicLong();
+    static final AtomicLong CALL_IDS = new AtomicLong();
     /** The metadata group: topics, consumer groups, the nodes' storage addresses; its membership is the cluster's. */
     static final RaftGroupId GROUP_ID = RaftShard.METADATA_ID;
 
     static final long PROPOSE_TIMEOUT_MILLIS = 15_000;
-    /** How long a read barrier may wait for a majority (no lease) or for this node to apply. */
-    static final long READ_TIMEOUT_MILLIS = 3_000;
-    /** How long another node's Raft server may take to describe a group. */
-    static final long INFO_TIMEOUT_MILLIS = 1_000;
 
     private static final long EXPIRY_CHECK_MILLIS = 1_000;
 
@@ -93,10 +84,10 @@ final class StorageNode implements AutoCloseable {
     /** Per group; replaced after a failed proposal: an ordered Raft client does not recover from one. */
     private final Map<RaftGroupId, RaftClient> clients = new ConcurrentHashMap<>();
 
-    /** Asks other nodes for group info (cluster describe); replaced when the members change. */
-    private RaftClient admin;
+    /** Asks other nodes for group info (cluster describe). */
+    private final GroupInfoClient infoClient = new GroupInfoClient();
 
-    private List<RaftPeer> adminPeers = List.of();
+    private final ReadBarrier barrier;
 
     private final ScheduledExecutorService ticker;
     private volatile boolean closed;
@@ -112,6 +103,7 @@ final class StorageNode implements AutoCloseable {
         this.shards = List.copyOf(shards);
         this.initialGroups = Map.copyOf(initialGroups);
         this.server = server;
+        this.barrier = new ReadBarrier(server, RaftPeerId.valueOf(peers.self()));
         for (RaftShard s : shards) {
             clients.put(s.id(), newClient(props, initialGroups.get(s.id())));
         }
@@ -141,56 +133,7 @@ final class StorageNode implements AutoCloseable {
      */
     static StorageNode start(ClusterPeers peers, Path dataDir, GmqConfig config, boolean join) {
         DataDirClaim.claim(peers, dataDir);
-        RaftProperties props = new RaftProperties();
-        RaftServerConfigKeys.setStorageDir(
-                props, List.of(dataDir.resolve("raft").toFile()));
-        InetSocketAddress self = address(peers.selfAddress());
-        GrpcConfigKeys.Server.setHost(props, self.getHostString());
-        GrpcConfigKeys.Server.setPort(props, self.getPort());
-        // An entry holds at most one batch and its envelope; Ratis wants 1 MiB of headroom above it.
-        long entryLimit = config.maxBatchBytes() + (1L << 20);
-        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, SizeInBytes.valueOf(entryLimit));
-        GrpcConfigKeys.setMessageSizeMax(props, SizeInBytes.valueOf(entryLimit + (1L << 20)));
-        RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(entryLimit + (64 << 10)));
-        // Ratis keeps recent log segments in memory for followers that lag; bound it to a few.
-        RaftServerConfigKeys.Log.setSegmentCacheNumMax(props, 2);
-        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(
-                props, SizeInBytes.valueOf(Math.max(64L << 20, 2 * entryLimit)));
-        // Ratis purges whole closed segments only: smaller ones let a purge behind a snapshot free
-        // more of the log (34 MiB with the default 16 MiB batch limit; 64 MiB kept a 40 MB log whole).
-        RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(Math.max(8L << 20, 2 * entryLimit)));
-        // Elections on a loaded machine: a leader missing for a second is not worth a new term.
-        RaftServerConfigKeys.Rpc.setTimeoutMin(props, TimeDuration.valueOf(1000, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setTimeoutMax(props, TimeDuration.valueOf(2000, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(5000, TimeUnit.MILLISECONDS));
-
-        // Reads from a leader's replica confirm first that it still leads (its lease: a majority
-        // answered within 0.9 of the minimum election timeout, so no other leader can exist yet;
-        // else a heartbeat round) and that it applied what was committed: readBarrier.
-        RaftServerConfigKeys.Read.setOption(props, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(props, true);
-        RaftServerConfigKeys.Read.setTimeout(props, TimeDuration.valueOf(READ_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
-
-        // The appender's default 1 ms pause between AppendEntries calls is latency on every
-        // commit (Ozone runs with 0 too); entries that queue meanwhile still go out together.
-        RaftServerConfigKeys.Log.Appender.setWaitTimeMin(props, TimeDuration.ZERO);
-        // Heartbeats on the append stream, not on a channel of their own (Ratis 3.3's default):
-        // once, a node started last got one heartbeat INCONSISTENCY reply and then no entry for
-        // minutes (docs/FAULTS.md, findings); the separate channel is where Ratis has had such bugs.
-        GrpcConfigKeys.Server.setHeartbeatChannel(props, false);
-        // Snapshots (docs/CLUSTER.md, "Snapshots"): every ReplicaSnapshots.INTERVAL_ENTRIES applied entries,
-        // and at a clean stop. The log is then purged up to the snapshot whatever the followers
-        // have (a follower behind it gets the snapshot), but the last INTERVAL_ENTRIES
-        // entries are kept: a follower briefly away catches up from the log, and a restart can
-        // fall back to the previous snapshot if the newest is found damaged.
-        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
-        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, ReplicaSnapshots.INTERVAL_ENTRIES);
-        RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, ReplicaSnapshots.RETAINED);
-        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
-        RaftServerConfigKeys.Log.setPurgePreservationLogNum(props, ReplicaSnapshots.INTERVAL_ENTRIES);
-        // A snapshot travels in chunks that must fit a gRPC message.
-        RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(props, SizeInBytes.valueOf(1 << 20));
-        applyRaftOverrides(props);
+        RaftProperties props = RaftSettings.of(peers, dataDir, config);
 
         List<RaftShard> shards = new ArrayList<>();
         Map<RaftGroupId, RaftGroup> groups = new HashMap<>();
@@ -269,20 +212,6 @@ final class StorageNode implements AutoCloseable {
             throw reply.getException() != null
                     ? reply.getException()
                     : new IOException("adding Raft group " + group.getGroupId() + " failed");
-        }
-    }
-
-    /** Ratis keys prefixed with "gmq." as JVM system properties, e.g. -Dgmq.raft.server.log.force.sync.num=64. */
-    static final String RAFT_OVERRIDE_PREFIX = "gmq.raft.";
-
-    /** Expert tuning: every {@code -Dgmq.raft.*} system property is set on the Ratis properties (without "gmq."). */
-    private static void applyRaftOverrides(RaftProperties props) {
-        for (String name : System.getProperties().stringPropertyNames()) {
-            if (name.startsWith(RAFT_OVERRIDE_PREFIX)) {
-                String key = name.substring("gmq.".length());
-                props.set(key, System.getProperty(name));
-                LOG.info("Ratis setting {} = {} (from -D{})", key, System.getProperty(name), name);
-            }
         }
     }
 
@@ -515,84 +444,21 @@ final class StorageNode implements AutoCloseable {
         }
     }
 
-    /**
-     * Completes once this node may answer a read of group {@code shard} from its own replica
-     * (Ratis's linearizable read, in this process): it still leads, by its lease or by a round to
-     * a majority, and it has applied every entry committed before the call. So a leader that lost
-     * its majority and has not noticed yet answers no read (it may not have the newest data), and
-     * a read sees every write acknowledged before it. Fails UNAVAILABLE when this node does not
-     * lead or cannot confirm it within {@link #READ_TIMEOUT_MILLIS}.
-     */
+    /** Completes once this node may answer a read of group {@code shard} from its own replica ({@link ReadBarrier}). */
     CompletableFuture<Void> readBarrier(RaftShard shard) {
-        RaftClientRequest request = RaftClientRequest.newBuilder()
-                .setClientId(readerId)
-                .setServerId(RaftPeerId.valueOf(peers.self()))
-                .setGroupId(shard.id())
-                .setCallId(CALL_IDS.incrementAndGet())
-                .setMessage(Message.EMPTY)
-                .setType(RaftClientRequest.readRequestType())
-                .build();
-        CompletableFuture<RaftClientReply> reply;
-        try {
-            reply = server.submitClientRequestAsync(request);
-        } catch (IOException e) {
-            return CompletableFuture.failedFuture(unconfirmed(shard, e));
-        }
-        return reply.handle((r, failure) -> {
-            if (failure != null) {
-                throw new CompletionException(unconfirmed(shard, GrpcErrors.unwrap(failure)));
-            }
-            if (!r.isSuccess()) {
-                throw new CompletionException(unconfirmed(shard, r.getException()));
-            }
-            return null;
-        });
+        return barrier.await(shard);
     }
-
-    private GmqException unconfirmed(RaftShard shard, Throwable cause) {
-        return new GmqException(
-                ErrorCode.UNAVAILABLE,
-                "storage node " + peers.self() + " cannot confirm it leads group " + shard.name() + " (" + cause
-                        + "); retry",
-                cause);
-    }
-
-    /** The client id of this node's read barriers. */
-    private final ClientId readerId = ClientId.randomId();
 
     /**
      * Group {@code shard} as the Raft server of node {@code at} describes it: this node's own
-     * server, or another's over Raft (at most {@link #INFO_TIMEOUT_MILLIS}, no retry).
+     * server, or another's over Raft (at most {@link GroupInfoClient#TIMEOUT_MILLIS}, no retry).
      */
     GroupInfoReply groupInfo(RaftShard shard, RaftPeerId at) throws IOException {
         if (at.toString().equals(peers.self())) {
             return server.getGroupInfo(
                     new GroupInfoRequest(ClientId.randomId(), at, shard.id(), CALL_IDS.incrementAndGet()));
         }
-        return adminClient().getGroupManagementApi(at).info(shard.id());
-    }
-
-    /** A Raft client for group info, knowing the members as they are now (every group has the same). */
-    private synchronized RaftClient adminClient() throws IOException {
-        RaftGroup members = currentGroup(metadata());
-        if (admin == null
-                || !admin.getGroupId().equals(members.getGroupId())
-                || !adminPeers.equals(members.getPeers())) {
-            if (admin != null) {
-                admin.close();
-            }
-            RaftProperties p = new RaftProperties();
-            RaftClientConfigKeys.Rpc.setRequestTimeout(
-                    p, TimeDuration.valueOf(INFO_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
-            admin = RaftClient.newBuilder()
-                    .setProperties(p)
-                    .setRaftGroup(members)
-                    .setClientId(ClientId.randomId())
-                    .setRetryPolicy(RetryPolicies.noRetry())
-                    .build();
-            adminPeers = List.copyOf(members.getPeers());
-        }
-        return admin;
+        return infoClient.info(currentGroup(metadata()), shard, at);
     }
 
     /** The metadata group first, then the data groups in order. */
@@ -625,13 +491,8 @@ final class StorageNode implements AutoCloseable {
         }
         closed = true;
         ticker.shutdownNow();
-        List<RaftClient> all = new ArrayList<>(clients.values());
-        synchronized (this) {
-            if (admin != null) {
-                all.add(admin);
-            }
-        }
-        for (RaftClient c : all) {
+        infoClient.close();
+        for (RaftClient c : clients.values()) {
             try {
                 c.close();
             } catch (IOException e) {
