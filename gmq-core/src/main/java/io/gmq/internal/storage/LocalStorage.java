@@ -289,9 +289,7 @@ public final class LocalStorage implements ReplicaStorage {
     @Override
     public void deleteTopic(String topic) {
         checkOpen();
-        if (topics.find(topic).isEmpty()) {
-            throw GmqException.notFound("topic '" + topic + "' does not exist");
-        }
+        existing(topic);
         // Metadata first: once the row is gone no new append or fetch can reach the logs.
         topics.delete(topic);
         groups.onTopicDeleted(topic);
@@ -301,10 +299,14 @@ public final class LocalStorage implements ReplicaStorage {
 
     // ---- log ------------------------------------------------------------------------------------
 
+    /** The topic named {@code topic}; NOT_FOUND when there is none. */
+    private TopicInfo existing(String topic) {
+        return topics.find(topic).orElseThrow(() -> GmqException.notFound("topic '" + topic + "' does not exist"));
+    }
+
     private PartitionLog log(TopicPartition tp) {
         checkOpen();
-        TopicInfo t = topics.find(tp.topic())
-                .orElseThrow(() -> GmqException.notFound("topic '" + tp.topic() + "' does not exist"));
+        TopicInfo t = existing(tp.topic());
         TopicNames.checkPartition(tp.topic(), tp.partition(), t.partitions());
         return logs.log(tp);
     }
@@ -419,9 +421,7 @@ public final class LocalStorage implements ReplicaStorage {
     @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
         checkOpen();
-        TopicInfo t =
-                topics.find(topic).orElseThrow(() -> GmqException.notFound("topic '" + topic + "' does not exist"));
-        groups.resetOffsets(group, t.name(), tp -> resolveOffset(tp, spec));
+        groups.resetOffsets(group, existing(topic).name(), tp -> resolveOffset(tp, spec));
     }
 
     @Override
@@ -430,9 +430,8 @@ public final class LocalStorage implements ReplicaStorage {
         if (partition.partition() < 0) {
             throw GmqException.invalidArgument("partition must not be negative, was " + partition.partition());
         }
-        TopicInfo t = topics.find(partition.topic())
-                .orElseThrow(() -> GmqException.notFound("topic '" + partition.topic() + "' does not exist"));
-        groups.resetOffsets(group, t.name(), partition.partition(), tp -> resolveOffset(tp, spec));
+        groups.resetOffsets(
+                group, existing(partition.topic()).name(), partition.partition(), tp -> resolveOffset(tp, spec));
     }
 
     @Override
@@ -445,9 +444,7 @@ public final class LocalStorage implements ReplicaStorage {
     @Override
     public void resetOffsetsTo(String group, String topic, int partition, Map<TopicPartition, Long> offsets) {
         checkOpen();
-        TopicInfo t =
-                topics.find(topic).orElseThrow(() -> GmqException.notFound("topic '" + topic + "' does not exist"));
-        groups.resetOffsets(group, t.name(), partition, tp -> {
+        groups.resetOffsets(group, existing(topic).name(), partition, tp -> {
             Long offset = offsets.get(tp);
             if (offset == null || offset < 0) {
                 throw GmqException.invalidArgument("no resolved offset for " + tp + " in a reset of group " + group);
