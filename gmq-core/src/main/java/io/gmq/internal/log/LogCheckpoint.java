@@ -105,7 +105,8 @@ public final class LogCheckpoint {
             out.truncate(from);
             long position = from;
             while (position < extent.bytes()) {
-                int length = check.check((dst, at) -> readFully(in, dst, at), position, extent.bytes(), offset);
+                int length = check.check(
+                        (dst, at) -> FileChannelLogFileIO.readFully(in, dst, at), position, extent.bytes(), offset);
                 if (length < 0) {
                     throw new IOException(extent.partition() + ": the frame at byte " + position + " of " + source
                             + (length == FrameCheck.TORN
@@ -128,18 +129,6 @@ public final class LogCheckpoint {
             }
             out.force(true);
         }
-    }
-
-    private static int readFully(FileChannel in, ByteBuffer dst, long position) throws IOException {
-        int total = 0;
-        while (dst.hasRemaining()) {
-            int n = in.read(dst, position + total);
-            if (n < 0) {
-                break;
-            }
-            total += n;
-        }
-        return total;
     }
 
     /**
