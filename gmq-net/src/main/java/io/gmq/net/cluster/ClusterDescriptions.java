@@ -13,6 +13,7 @@ import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 
 /**
@@ -34,16 +35,12 @@ final class ClusterDescriptions {
         List<ClusterDescription.StorageGroup> groups = new ArrayList<>();
         RaftPeerId self = RaftPeerId.valueOf(node.peers().self());
         for (RaftShard shard : node.shards()) {
-            var info = node.info(shard);
+            var view = node.view(shard);
             GroupInfoReply reply = null;
-            if (info.getLeaderId() != null && !info.isLeader()) {
-                try {
-                    reply = node.groupInfo(shard, info.getLeaderId());
-                } catch (IOException | RuntimeException e) {
-                    reply = null; // the leader is gone or busy: this node's view
-                }
+            if (view.leader() != null && !view.isLeader()) {
+                reply = ask(node, shard, view.leader()); // null: the leader is gone or busy
             }
-            if (reply == null || !reply.isSuccess()) {
+            if ((reply == null || !reply.isSuccess()) && view.local()) {
                 try {
                     reply = node.groupInfo(shard, self);
                 } catch (IOException e) {
@@ -51,9 +48,37 @@ final class ClusterDescriptions {
                             ErrorCode.UNAVAILABLE, "storage group " + shard.name() + " on this node: " + e, e);
                 }
             }
-            groups.add(of(shard.name(), reply, info.getCurrentTerm(), node.storageAddresses()));
+            for (var p : view.group().getPeers()) {
+                if (reply != null && reply.isSuccess()) {
+                    break;
+                }
+                reply = ask(node, shard, p.getId()); // a group held elsewhere, its leader silent: any member
+            }
+            groups.add(
+                    reply != null && reply.isSuccess()
+                            ? of(shard.name(), reply, view.term(), node.storageAddresses())
+                            : unknown(shard.name(), view.group(), node.storageAddresses()));
         }
         return new ClusterDescription(groups);
+    }
+
+    private static GroupInfoReply ask(StorageNode node, RaftShard shard, RaftPeerId at) {
+        try {
+            return node.groupInfo(shard, at);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** A group held on other nodes, none of which answered: its members as last known, none up. */
+    private static ClusterDescription.StorageGroup unknown(String name, RaftGroup group, Map<String, String> storage) {
+        List<ClusterDescription.Node> members = new ArrayList<>();
+        for (var peer : group.getPeers()) {
+            String id = peer.getId().toString();
+            members.add(
+                    new ClusterDescription.Node(id, peer.getAddress(), storage.getOrDefault(id, ""), false, -1, -1));
+        }
+        return new ClusterDescription.StorageGroup(name, "", -1, -1, members);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.gmq.ClusterDescription;
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.net.storage.RemoteStorage;
+import io.gmq.net.storage.StorageShards;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -78,9 +80,10 @@ final class ClusterMembership {
     }
 
     /**
-     * Makes the running node {@code id} at {@code raftAddress} a member of every group, the
-     * metadata group first; the cluster after the change. Adding a node that is a member of the
-     * metadata group but not of every data group (a change cut short) completes it.
+     * Makes the running node {@code id} at {@code raftAddress} a member of the cluster: of the
+     * metadata group first, then of the data groups {@link Placement#afterAdd} moves to it; the
+     * cluster after the change. Adding a node that is a member of the metadata group already (a
+     * change cut short) completes the moves.
      */
     synchronized ClusterDescription add(String id, String raftAddress) {
         ClusterPeers.checkNewNode(id, raftAddress);
@@ -101,11 +104,13 @@ final class ClusterMembership {
             }
         }
         RaftPeer added = RaftPeer.newBuilder().setId(id).setAddress(raftAddress).build();
-        List<RaftShard> missing = node.shards().stream()
-                .filter(shard -> stableMembers(shard).stream()
-                        .noneMatch(p -> p.getId().toString().equals(id)))
-                .toList();
-        if (missing.isEmpty()) {
+        List<RaftPeer> nodes = new ArrayList<>(current);
+        if (!inMetadata) {
+            nodes.add(added);
+        }
+        Map<Integer, List<String>> groups = dataMembers();
+        List<Placement.Move> moves = Placement.afterAdd(groups, ids(nodes), id);
+        if (inMetadata && moves.isEmpty()) {
             throw new GmqException(
                     ErrorCode.ALREADY_EXISTS,
                     "node " + id + " is already a member of the storage cluster (Raft " + raftAddress + "); members: "
@@ -113,24 +118,17 @@ final class ClusterMembership {
         }
         if (!inMetadata) {
             probe(added);
+            LOG.info("adding node {} at {} to the storage cluster {}", id, raftAddress, line(current));
+            change(node.metadata(), current, nodes, "adding node " + id + " to group " + StorageShards.METADATA);
         }
-        LOG.info("adding node {} at {} to the storage cluster {}", id, raftAddress, line(current));
-        for (RaftShard shard : missing) {
-            List<RaftPeer> before = stableMembers(shard);
-            List<RaftPeer> next = new ArrayList<>(before);
-            next.add(added);
-            change(shard, before, next, "adding node " + id + " to group " + shard.name());
-        }
-        List<RaftPeer> next = new ArrayList<>(current);
-        if (!inMetadata) {
-            next.add(added);
-        }
-        LOG.info("node {} is a member of the storage cluster: {}", id, line(next));
-        return describeAfter(next, null);
+        move(moves, nodes, null);
+        LOG.info("node {} is a member of the storage cluster: {}", id, line(nodes));
+        return describeAfter(nodes, Placement.apply(groups, moves), null);
     }
 
     /**
-     * Removes member {@code id} (a leader too) from every group, the metadata group last (its
+     * Removes member {@code id} (a leader too) from the cluster: its data group replicas move to
+     * the other nodes ({@link Placement#afterRemove}), then it leaves the metadata group (its
      * membership is the cluster's, and leaving it stops the node); the cluster after the change.
      */
     synchronized ClusterDescription remove(String id) {
@@ -150,20 +148,83 @@ final class ClusterMembership {
                             + " add another node first");
         }
         LOG.info("removing node {} from the storage cluster {}", id, line(current));
-        List<RaftShard> order =
-                new ArrayList<>(node.shards().subList(1, node.shards().size()));
-        order.add(node.metadata());
-        for (RaftShard shard : order) {
-            List<RaftPeer> before = stableMembers(shard);
-            List<RaftPeer> after = before.stream()
-                    .filter(p -> !p.getId().toString().equals(id))
-                    .toList();
-            if (after.size() != before.size()) {
-                change(shard, before, after, "removing node " + id + " from group " + shard.name());
+        Map<Integer, List<String>> groups = dataMembers();
+        List<Placement.Move> moves = Placement.afterRemove(groups, ids(next), id);
+        move(moves, current, id);
+        change(node.metadata(), current, next, "removing node " + id + " from group " + StorageShards.METADATA);
+        LOG.info("node {} is no longer a member of the storage cluster: {}", id, line(next));
+        return describeAfter(next, Placement.apply(groups, moves), id);
+    }
+
+    /**
+     * Carries out {@code moves}, one group change after the other: the joining node gets an empty
+     * member of the group first (so the leader can bring it up to date), the leaving one, unless it
+     * is {@code leaving} the cluster, drops its member and replica once the change committed.
+     */
+    private void move(List<Placement.Move> moves, List<RaftPeer> nodes, String leaving) {
+        for (Placement.Move m : moves) {
+            RaftShard shard = node.data(m.group());
+            List<RaftPeer> before = members(shard);
+            List<RaftPeer> after = new ArrayList<>();
+            for (RaftPeer p : before) {
+                if (!p.getId().toString().equals(m.out())) {
+                    after.add(p);
+                }
+            }
+            String what = "group " + shard.name() + ": " + (m.out() == null ? "" : "node " + m.out() + " out")
+                    + (m.out() != null && m.in() != null ? ", " : "")
+                    + (m.in() == null ? "" : "node " + m.in() + " in");
+            if (m.in() != null) {
+                RaftPeer in = nodes.stream()
+                        .filter(p -> p.getId().toString().equals(m.in()))
+                        .findFirst()
+                        .orElseThrow();
+                after.add(RaftPeer.newBuilder()
+                        .setId(in.getId())
+                        .setAddress(in.getAddress())
+                        .build());
+                GroupHosts.add(shard, in);
+            }
+            LOG.info("storage cluster: {}", what);
+            change(shard, before, after, what);
+            node.forgetLeader(shard);
+            if (m.out() != null && !m.out().equals(leaving)) {
+                nodes.stream()
+                        .filter(p -> p.getId().toString().equals(m.out()))
+                        .findFirst()
+                        .ifPresent(out -> GroupHosts.remove(shard, out));
             }
         }
-        LOG.info("node {} is no longer a member of the storage cluster: {}", id, line(next));
-        return describeAfter(next, id);
+    }
+
+    /** Data group index -> its members now, as its configuration says. */
+    private Map<Integer, List<String>> dataMembers() {
+        Map<Integer, List<String>> groups = new TreeMap<>();
+        for (int i = 0; i < StorageShards.DATA_GROUPS; i++) {
+            groups.put(i, ids(members(node.data(i))));
+        }
+        return groups;
+    }
+
+    /**
+     * {@code shard}'s members now: this node's latest configuration if it holds the group, else
+     * as one of its members describes it.
+     */
+    private List<RaftPeer> members(RaftShard shard) {
+        if (node.hosts(shard)) {
+            return stableMembers(shard);
+        }
+        node.forgetLeader(shard);
+        List<RaftPeer> peers = List.copyOf(node.view(shard).group().getPeers());
+        if (peers.isEmpty()) {
+            throw new GmqException(
+                    ErrorCode.UNAVAILABLE, "no member of storage group " + shard.name() + " answered; retry");
+        }
+        return peers;
+    }
+
+    private static List<String> ids(Collection<RaftPeer> peers) {
+        return peers.stream().map(p -> p.getId().toString()).collect(Collectors.toList());
     }
 
     /** The members as {@code ID=HOST:PORT,...}, sorted by id (the form of the cluster-peers file). */
@@ -343,23 +404,26 @@ final class ClusterMembership {
     }
 
     /**
-     * The cluster after a change as its leader describes it, once the leader shows {@code next}
-     * and has heard from every member (at most {@link #SETTLE_MILLIS}: a removed leader's
-     * successor is being elected, and a new leader has not heard from the others yet). A node that
-     * removed itself asks a remaining member. When no leader shows the new membership in time: the
-     * new members alone, their state unknown.
+     * The cluster after a change as its leaders describe it, once each group shows the members
+     * it should have ({@code nodes} for the metadata group, {@code data} for the data groups) and
+     * a leader among them, and the leaders have heard from every member (at most
+     * {@link #SETTLE_MILLIS}: a removed leader's successor is being elected, and a new leader has
+     * not heard from the others yet). A node that removed itself asks a remaining member. When no
+     * leader shows the new membership in time: the new members alone, their state unknown.
      */
-    private ClusterDescription describeAfter(List<RaftPeer> next, String removed) {
-        Set<String> expected =
-                next.stream().map(p -> p.getId().toString()).collect(Collectors.toCollection(TreeSet::new));
-        Supplier<ClusterDescription> describe =
-                node.peers().self().equals(removed) ? () -> describeThrough(expected) : describeHere;
+    private ClusterDescription describeAfter(List<RaftPeer> nodes, Map<Integer, List<String>> data, String removed) {
+        Map<String, Set<String>> expected = new LinkedHashMap<>();
+        expected.put(StorageShards.METADATA, new TreeSet<>(ids(nodes)));
+        data.forEach((g, members) -> expected.put(StorageShards.dataGroupName(g), new TreeSet<>(members)));
+        Supplier<ClusterDescription> describe = node.peers().self().equals(removed)
+                ? () -> describeThrough(expected.get(StorageShards.METADATA))
+                : describeHere;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MILLIS);
         ClusterDescription settled = null;
         while (true) {
             try {
                 ClusterDescription d = describe.get();
-                if (!d.groups().isEmpty() && d.groups().stream().allMatch(g -> shows(g, expected))) {
+                if (!d.groups().isEmpty() && d.groups().stream().allMatch(g -> shows(g, expected.get(g.name())))) {
                     settled = d;
                     if (d.groups().stream().allMatch(g -> g.members().stream().allMatch(ClusterDescription.Node::up))) {
                         return d;
@@ -369,7 +433,7 @@ final class ClusterMembership {
                 LOG.debug("describing the cluster after a change: {}", e.getMessage());
             }
             if (System.nanoTime() - deadline > 0) {
-                return settled != null ? settled : withoutState(next);
+                return settled != null ? settled : withoutState(nodes, expected);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // polling interval
         }
@@ -379,7 +443,7 @@ final class ClusterMembership {
     private static boolean shows(ClusterDescription.StorageGroup g, Set<String> expected) {
         Set<String> ids =
                 g.members().stream().map(ClusterDescription.Node::id).collect(Collectors.toCollection(TreeSet::new));
-        return ids.equals(expected) && expected.contains(g.leader());
+        return expected != null && ids.equals(expected) && expected.contains(g.leader());
     }
 
     /** The description of a remaining member (this node is leaving), through its GmqStorage service. */
@@ -399,16 +463,19 @@ final class ClusterMembership {
         throw new GmqException(ErrorCode.UNAVAILABLE, "no remaining member described the cluster");
     }
 
-    private ClusterDescription withoutState(List<RaftPeer> next) {
+    private ClusterDescription withoutState(List<RaftPeer> nodes, Map<String, Set<String>> expected) {
         Map<String, String> storage = node.storageAddresses();
-        List<ClusterDescription.Node> nodes = new ArrayList<>();
-        for (RaftPeer p : next) {
-            String id = p.getId().toString();
-            nodes.add(new ClusterDescription.Node(id, p.getAddress(), storage.getOrDefault(id, ""), false, -1, -1));
-        }
         List<ClusterDescription.StorageGroup> groups = new ArrayList<>();
-        for (RaftShard shard : node.shards()) {
-            groups.add(new ClusterDescription.StorageGroup(shard.name(), "", -1, -1, nodes));
+        for (var e : expected.entrySet()) {
+            List<ClusterDescription.Node> members = new ArrayList<>();
+            for (RaftPeer p : nodes) {
+                String id = p.getId().toString();
+                if (e.getValue().contains(id)) {
+                    members.add(new ClusterDescription.Node(
+                            id, p.getAddress(), storage.getOrDefault(id, ""), false, -1, -1));
+                }
+            }
+            groups.add(new ClusterDescription.StorageGroup(e.getKey(), "", -1, -1, members));
         }
         return new ClusterDescription(groups);
     }

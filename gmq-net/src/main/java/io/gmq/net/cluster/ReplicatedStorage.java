@@ -151,7 +151,7 @@ public final class ReplicatedStorage implements Storage {
 
     /** Node id of the metadata group's leader as this node knows it, or "" during an election. */
     public String leader() {
-        var id = node.info(node.metadata()).getLeaderId();
+        var id = node.view(node.metadata()).leader();
         return id == null ? "" : id.toString();
     }
 
@@ -395,6 +395,7 @@ public final class ReplicatedStorage implements Storage {
                 if (e.code() != ErrorCode.UNAVAILABLE || System.nanoTime() - deadline > 0) {
                     throw e;
                 }
+                node.forgetLeader(shard);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
@@ -418,18 +419,18 @@ public final class ReplicatedStorage implements Storage {
     private Storage reader(RaftShard shard) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_WAIT_MILLIS);
         while (true) {
-            var info = node.info(shard);
+            var view = node.view(shard);
             String waitingFor;
-            if (info.isLeader()) {
-                if (info.isLeaderReady()) {
-                    return shard.stateMachine().storage();
+            if (view.isLeader()) {
+                if (view.leaderReady()) {
+                    return node.stateMachine(shard).storage();
                 }
                 waitingFor = "storage node " + node.peers().self() + " was just elected leader of group " + shard.name()
                         + " and is not ready";
-            } else if (info.getLeaderId() == null) {
+            } else if (view.leader() == null) {
                 waitingFor = "storage group " + shard.name() + " has no leader (election under way)";
             } else {
-                String leader = info.getLeaderId().toString();
+                String leader = view.leader().toString();
                 String address = node.storageAddresses().get(leader);
                 if (address != null) {
                     return remote(address);
@@ -451,21 +452,21 @@ public final class ReplicatedStorage implements Storage {
 
     /** This node's own replica of data group {@code i} (tests compare replicas). */
     io.gmq.storage.ReplicaStorage replica(int i) {
-        return node.data(i).stateMachine().storage();
+        return node.stateMachine(node.data(i)).storage();
     }
 
     /** This node's own replica of the group holding {@code tp} (tests compare replicas). */
     io.gmq.storage.ReplicaStorage replica(TopicPartition tp) {
-        return dataShard(tp).stateMachine().storage();
+        return node.stateMachine(dataShard(tp)).storage();
     }
 
     /** This node's own replica of the metadata group. */
     io.gmq.storage.ReplicaStorage metadataReplica() {
-        return node.metadata().stateMachine().storage();
+        return node.stateMachine(node.metadata()).storage();
     }
 
     boolean isLeader() {
-        return node.info(node.metadata()).isLeader();
+        return node.view(node.metadata()).isLeader();
     }
 
     StorageNode node() {

@@ -11,7 +11,9 @@ import io.gmq.storage.ReplicaStorage;
 import io.gmq.wire.GrpcErrors;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -73,11 +75,16 @@ final class StorageNode implements AutoCloseable {
 
     private static final long EXPIRY_CHECK_MILLIS = 1_000;
 
+    /** Written at a node's first start once its data groups are placed ({@link #placeDataGroups}). */
+    static final String PLACED_FILE = "data-groups-placed";
+
     private final ClusterPeers peers;
     /** The metadata group first, then data groups 0, 1, ... */
     private final List<RaftShard> shards;
     /** Each group's members as this node was started with them. */
     private final Map<RaftGroupId, RaftGroup> initialGroups;
+    /** The state machine of each group this node holds or held since it started (registry of its Raft server). */
+    private final Map<RaftGroupId, StorageStateMachine> machines;
 
     private final RaftServer server;
     private final RaftProperties props;
@@ -88,6 +95,8 @@ final class StorageNode implements AutoCloseable {
     private final GroupInfoClient infoClient = new GroupInfoClient();
 
     private final ReadBarrier barrier;
+    /** Where the data groups this node does not hold are. */
+    private final GroupDirectory directory;
 
     private final ScheduledExecutorService ticker;
     private volatile boolean closed;
@@ -96,17 +105,21 @@ final class StorageNode implements AutoCloseable {
             ClusterPeers peers,
             List<RaftShard> shards,
             Map<RaftGroupId, RaftGroup> initialGroups,
+            Map<RaftGroupId, StorageStateMachine> machines,
             RaftProperties props,
             RaftServer server) {
         this.props = props;
         this.peers = peers;
         this.shards = List.copyOf(shards);
         this.initialGroups = Map.copyOf(initialGroups);
+        this.machines = machines;
         this.server = server;
         this.barrier = new ReadBarrier(server, RaftPeerId.valueOf(peers.self()));
-        for (RaftShard s : shards) {
-            clients.put(s.id(), newClient(props, initialGroups.get(s.id())));
-        }
+        this.directory = new GroupDirectory(
+                RaftPeerId.valueOf(peers.self()),
+                this::groupInfo,
+                () -> List.copyOf(currentGroup(metadata()).getPeers()),
+                shard -> initialGroups.get(shard.id()));
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gmq-cluster-ticker");
             t.setDaemon(true);
@@ -138,36 +151,37 @@ final class StorageNode implements AutoCloseable {
         List<RaftShard> shards = new ArrayList<>();
         Map<RaftGroupId, RaftGroup> groups = new HashMap<>();
         for (int i = 0; i <= StorageShards.DATA_GROUPS; i++) {
-            String name = RaftShard.nameOf(i);
-            var sm = new StorageStateMachine(
-                    name, dataDir.resolve("state").resolve(name), config, i == 0 ? dataDir : null);
-            RaftShard shard = new RaftShard(name, RaftShard.idOf(i), i, sm);
+            RaftShard shard = RaftShard.of(i);
             shards.add(shard);
             groups.put(shard.id(), RaftGroup.valueOf(shard.id(), members(peers, i)));
         }
-        Map<RaftGroupId, StorageStateMachine> machines = new HashMap<>();
-        shards.forEach(s -> machines.put(s.id(), s.stateMachine()));
+        Map<RaftGroupId, StorageStateMachine> machines = new ConcurrentHashMap<>();
+        Map<RaftGroupId, RaftShard> byId = new HashMap<>();
+        shards.forEach(s -> byId.put(s.id(), s));
         RaftServer server = null;
         try {
             server = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(peers.self()))
                     .setGroup(join ? RaftGroup.valueOf(GROUP_ID) : groups.get(GROUP_ID))
                     .setProperties(props)
-                    .setStateMachineRegistry(machines::get)
+                    // A new state machine each time a group is added here: one that left this node was closed.
+                    .setStateMachineRegistry(id -> {
+                        RaftShard shard = byId.get(id);
+                        var sm = new StorageStateMachine(
+                                shard.name(),
+                                dataDir.resolve("state").resolve(shard.name()),
+                                config,
+                                shard.isMetadata() ? dataDir : null);
+                        machines.put(id, sm);
+                        return sm;
+                    })
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
             server.start();
             if (!join) {
                 refuseIfRemoved(server, peers);
             }
-            // A data group whose directory exists was recovered by start(); a new one is added here.
-            Set<RaftGroupId> recovered = new HashSet<>();
-            server.getGroupIds().forEach(recovered::add);
-            for (RaftShard s : shards.subList(1, shards.size())) {
-                if (!recovered.contains(s.id())) {
-                    addGroup(server, peers, join ? RaftGroup.valueOf(s.id()) : groups.get(s.id()));
-                }
-            }
+            placeDataGroups(server, peers, dataDir, join, shards, groups);
         } catch (GmqException e) {
             closeQuietly(server);
             throw e;
@@ -175,28 +189,72 @@ final class StorageNode implements AutoCloseable {
             closeQuietly(server); // a server that failed to start still holds its log's lock and threads
             throw startFailure(peers, dataDir, e);
         }
+        List<String> held = new ArrayList<>();
+        for (RaftShard s : shards) {
+            if (machines.containsKey(s.id())) {
+                held.add(s.name());
+            }
+        }
         LOG.info(
                 "storage node {} started, Raft on {} with {}, groups {}",
                 peers.self(),
                 peers.selfAddress(),
                 peers.raftAddresses(),
-                shards.stream().map(RaftShard::name).toList());
-        return new StorageNode(peers, shards, groups, props, server);
+                held);
+        return new StorageNode(peers, shards, groups, machines, props, server);
     }
 
     /**
-     * The members of group {@code index}: every node of {@code peers}. Data group i prefers node
-     * number i (in node id order, wrapping) as its leader (a Ratis priority): each group elects
-     * on its own timeout, and the node that starts first would otherwise win every election, so
-     * one node would lead every group. A preferred node that returns after a failure takes its
-     * group's leadership back once it has caught up (a short transfer, like Kafka's preferred
-     * leader election). The metadata group prefers none: the node that leads it keeps it.
+     * At a node's first start: adds the data groups {@link Placement} gives it among its
+     * {@code --peers} (none when it joins: cluster add-node places it), and records that in
+     * {@link #PLACED_FILE}. Later starts recover the groups it holds then (Ratis finds their
+     * directories): which ones changes with cluster add-node and remove-node. A data directory
+     * from before placement (no file) gets the groups it lacks, as its first start would have.
+     */
+    private static void placeDataGroups(
+            RaftServer server,
+            ClusterPeers peers,
+            Path dataDir,
+            boolean join,
+            List<RaftShard> shards,
+            Map<RaftGroupId, RaftGroup> groups)
+            throws IOException {
+        Path placed = dataDir.resolve(PLACED_FILE);
+        if (Files.exists(placed)) {
+            return;
+        }
+        if (!join) {
+            Set<RaftGroupId> recovered = new HashSet<>();
+            server.getGroupIds().forEach(recovered::add);
+            RaftPeerId self = RaftPeerId.valueOf(peers.self());
+            for (RaftShard s : shards.subList(1, shards.size())) {
+                RaftGroup g = groups.get(s.id());
+                if (!recovered.contains(s.id()) && g.getPeer(self) != null) {
+                    addGroup(server, peers, g);
+                }
+            }
+        }
+        Path tmp = dataDir.resolve(PLACED_FILE + ".tmp");
+        Files.writeString(
+                tmp, "data groups placed at the first start; since then by cluster add-node and remove-node\n");
+        Files.move(tmp, placed, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * The members of group {@code index} in a new cluster of {@code peers}: every node for the
+     * metadata group, the nodes {@link Placement#initial} gives a data group. A data group prefers
+     * its first node as its leader (a Ratis priority): each group elects on its own timeout, and
+     * the node that starts first would otherwise win every election, so one node would lead every
+     * group. A preferred node that returns after a failure takes its group's leadership back once
+     * it has caught up (a short transfer, like Kafka's preferred leader election). The metadata
+     * group prefers none: the node that leads it keeps it.
      */
     private static List<RaftPeer> members(ClusterPeers peers, int index) {
         List<String> ids = new ArrayList<>(peers.raftAddresses().keySet());
         Collections.sort(ids);
-        String preferred = index == 0 ? null : ids.get((index - 1) % ids.size());
-        return ids.stream()
+        List<String> placed = index == 0 ? ids : Placement.initial(ids, index - 1);
+        String preferred = index == 0 ? null : placed.get(0);
+        return placed.stream()
                 .map(id -> RaftPeer.newBuilder()
                         .setId(RaftPeerId.valueOf(id))
                         .setAddress(peers.raftAddresses().get(id))
@@ -276,6 +334,16 @@ final class StorageNode implements AutoCloseable {
                 .build();
     }
 
+    private RaftClient client(RaftShard shard) {
+        RaftClient c = clients.get(shard.id());
+        if (c != null) {
+            return c;
+        }
+        synchronized (this) {
+            return clients.computeIfAbsent(shard.id(), id -> newClient(props, currentGroup(shard)));
+        }
+    }
+
     /**
      * After a proposal failed without an answer (no majority for {@link #PROPOSE_TIMEOUT_MILLIS}),
      * the ordered client that sent it stays failed; a new one takes over. Proposals still
@@ -285,6 +353,9 @@ final class StorageNode implements AutoCloseable {
         synchronized (this) {
             if (clients.get(shard.id()) != failed || closed) {
                 return;
+            }
+            if (!hosts(shard)) {
+                directory.forget(shard);
             }
             clients.put(shard.id(), newClient(props, currentGroup(shard)));
         }
@@ -308,7 +379,7 @@ final class StorageNode implements AutoCloseable {
      */
     CompletableFuture<ClusterReply> propose(RaftShard shard, ClusterCommand.Builder command) {
         byte[] entry = command.setWallMillis(System.currentTimeMillis()).build().toByteArray();
-        RaftClient sender = clients.get(shard.id());
+        RaftClient sender = client(shard);
         CompletableFuture<RaftClientReply> sent;
         try {
             sent = sender.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(entry)));
@@ -369,7 +440,7 @@ final class StorageNode implements AutoCloseable {
             if (closed || !info(metadata()).isLeader()) {
                 return;
             }
-            ReplicaStorage s = metadata().stateMachine().storage();
+            ReplicaStorage s = stateMachine(metadata()).storage();
             if (s != null && !s.listGroups().isEmpty()) {
                 propose(
                                 metadata(),
@@ -384,17 +455,71 @@ final class StorageNode implements AutoCloseable {
 
     /**
      * Group {@code shard} as this node knows it now: the members of its latest configuration (they
-     * change with cluster add-node and remove-node), or the peers it was started with while its
-     * Raft server is not running.
+     * change with cluster add-node and remove-node) if it holds the group, else as a member
+     * described it ({@link GroupDirectory}); the peers it was started with while neither is known.
      */
     RaftGroup currentGroup(RaftShard shard) {
         RaftGroup initial = initialGroups.get(shard.id());
+        if (!hosts(shard)) {
+            return shard.isMetadata() ? initial : directory.lookup(shard).group();
+        }
         try {
             RaftGroup now = server.getDivision(shard.id()).getGroup();
             return now.getPeers().isEmpty() ? initial : now;
         } catch (IOException | RuntimeException e) {
             return initial;
         }
+    }
+
+    /** Whether this node holds a running member of group {@code shard} (the metadata group: always, once started). */
+    boolean hosts(RaftShard shard) {
+        try {
+            return server.getDivision(shard.id()).getInfo().isAlive();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Group {@code shard} as this node sees it: its own member's state when it holds the group,
+     * else the members and leader a member described ({@link GroupDirectory}).
+     */
+    GroupView view(RaftShard shard) {
+        if (hosts(shard)) {
+            try {
+                RaftServer.Division d = server.getDivision(shard.id());
+                DivisionInfo i = d.getInfo();
+                return new GroupView(
+                        d.getGroup(), i.getLeaderId(), true, i.isLeader(), i.isLeaderReady(), i.getCurrentTerm());
+            } catch (IOException | RuntimeException e) {
+                // it left this node meanwhile: as a group held elsewhere
+            }
+        }
+        GroupDirectory.Entry e = directory.lookup(shard);
+        return new GroupView(e.group(), e.leader(), false, false, false, -1);
+    }
+
+    /** A call to the leader of a group this node does not hold failed: ask where it is again. */
+    void forgetLeader(RaftShard shard) {
+        directory.forget(shard);
+    }
+
+    /**
+     * A group as one node sees it.
+     *
+     * @param group       its members
+     * @param leader      its leader, or null during an election or when unknown
+     * @param local       this node holds a member of it
+     * @param isLeader    this node leads it
+     * @param leaderReady this node leads it and has applied its term's first entry
+     * @param term        this node's current term in it, or -1 when not local
+     */
+    record GroupView(
+            RaftGroup group, RaftPeerId leader, boolean local, boolean isLeader, boolean leaderReady, long term) {}
+
+    /** This node's state machine of group {@code shard}, or null if it never held the group. */
+    StorageStateMachine stateMachine(RaftShard shard) {
+        return machines.get(shard.id());
     }
 
     /**
@@ -477,7 +602,7 @@ final class StorageNode implements AutoCloseable {
 
     /** Node id -> GmqStorage address, as the nodes announced them (in the metadata group). */
     Map<String, String> storageAddresses() {
-        return metadata().stateMachine().storageAddresses();
+        return stateMachine(metadata()).storageAddresses();
     }
 
     ClusterPeers peers() {

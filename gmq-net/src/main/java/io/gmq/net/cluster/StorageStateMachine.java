@@ -476,6 +476,27 @@ final class StorageStateMachine extends BaseStateMachine {
         super.close();
     }
 
+    /**
+     * The group left this node (cluster add-node or remove-node moved its replica elsewhere) and
+     * Ratis deleted its Raft directory: the replica goes too. Should the group come back here,
+     * it starts empty and is brought up to date by its leader.
+     */
+    @Override
+    public void notifyGroupRemove() {
+        closeStorage();
+        try {
+            deleteRecursively(stateDir);
+            LOG.info("node {}: group {} left this node; its replica {} is deleted", getId(), name, stateDir);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn(
+                    "node {}: group {} left this node; deleting its replica {} failed: {}",
+                    getId(),
+                    name,
+                    stateDir,
+                    e.toString());
+        }
+    }
+
     private void closeStorage() {
         ReplicaStorage s = storage;
         storage = null;

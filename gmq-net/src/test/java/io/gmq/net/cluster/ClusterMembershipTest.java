@@ -70,10 +70,19 @@ class ClusterMembershipTest {
         ClusterDescription after = via1.addStorageNode("4", raft.get("4"));
         assertEquals(Set.of("1", "2", "3", "4"), ids(after));
         assertTrue(ids(after).contains(group(after).leader()), group(after).toString());
+        // Node 4 took one replica of the busiest nodes: data-0 from node 1, data-1 from node 2.
+        assertEquals(Set.of("2", "3", "4"), memberIds(after.groups().get(1)), after.toString());
+        assertEquals(Set.of("1", "3", "4"), memberIds(after.groups().get(2)), after.toString());
+        assertEquals(Set.of("1", "2", "3"), memberIds(after.groups().get(3)), after.toString());
+        StorageNode node1 = cluster.nodes.get("1").cluster().node();
+        await(
+                "node 1 to drop data-0 and its replica",
+                () -> !node1.hosts(node1.data(0))
+                        && !Files.exists(cluster.dir("1").resolve("state").resolve("data-0")));
 
         // Node 4 replays the leader's Raft log: the same frames at the same offsets, the same offsets committed.
         await("node 4 to catch up", () -> cluster.replicaEnd("4") == 30);
-        assertEquals(cluster.replicaBytes("1"), cluster.replicaBytes("4"));
+        assertEquals(cluster.replicaBytes("2"), cluster.replicaBytes("4"));
         assertEquals(
                 Map.of(P0, 12L),
                 cluster.nodes.get("4").cluster().metadataReplica().committedOffsets("g", List.of(P0)));
@@ -82,11 +91,15 @@ class ClusterMembershipTest {
                     "node " + id + "'s cluster-peers to name four members",
                     () -> members().equals(clusterFile(id)));
         }
-        // A write through the new member commits and reaches every replica.
+        // A write through the new member commits and reaches every replica; node 1, which no
+        // longer holds the partition's group, passes reads and writes to its leader.
         assertEquals(
                 30, cluster.client("4").append(P0, batch("m30"), true).join().baseOffset());
         await("node 4 to apply it", () -> cluster.replicaEnd("4") == 31);
         assertEquals(31, read(cluster.client("2"), 0).size());
+        assertEquals(31, via1.append(P0, batch("m31"), true).join().baseOffset());
+        assertEquals(32, read(via1, 0).size());
+        assertEquals("m31", read(via1, 31).get(0));
 
         // Restarted with the member list from before the change: refused, nothing written.
         cluster.nodes.remove("2").close();
@@ -95,7 +108,7 @@ class ClusterMembershipTest {
         assertTrue(stale.getMessage().contains("belongs to the storage cluster " + members()), stale.getMessage());
         assertEquals(members(), clusterFile("2"));
         cluster.start("2", members(), false);
-        await("node 2 to catch up after its restart", () -> cluster.replicaEnd("2") == 31);
+        await("node 2 to catch up after its restart", () -> cluster.replicaEnd("2") == 32);
         assertEquals(cluster.replicaBytes("4"), cluster.replicaBytes("2"));
         await("the leader to see all four up", () -> {
             ClusterDescription d = cluster.client("3").describeCluster();
@@ -152,6 +165,42 @@ class ClusterMembershipTest {
         assertTrue(removed.getMessage().contains("was removed from the storage cluster"), removed.getMessage());
     }
 
+    @Test
+    void fourNodesHoldEachDataGroupOnThreeAndRemovingOneMovesItsReplicas() {
+        startCluster("1", "2", "3", "4");
+        ClusterDescription d = cluster.client("4").describeCluster();
+        assertEquals(Set.of("1", "2", "3", "4"), ids(d));
+        assertEquals(Set.of("1", "2", "3"), memberIds(d.groups().get(1)), d.toString());
+        assertEquals(Set.of("1", "2", "4"), memberIds(d.groups().get(2)), d.toString());
+        assertEquals(Set.of("1", "3", "4"), memberIds(d.groups().get(3)), d.toString());
+        StorageNode node4 = cluster.nodes.get("4").cluster().node();
+        assertTrue(!node4.hosts(node4.data(0)) && node4.hosts(node4.data(1)), "node 4 holds data-1 and data-2 only");
+        assertTrue(!Files.exists(cluster.dir("4").resolve("state").resolve("data-0")));
+
+        // Node 4 does not hold orders/0's group (data-0): it passes the writes and reads on.
+        Storage via4 = cluster.client("4");
+        via4.createTopic("orders", 3);
+        for (int i = 0; i < 10; i++) {
+            assertEquals(i, via4.append(P0, batch("m" + i), true).join().baseOffset());
+        }
+        assertEquals(10, read(via4, 0).size());
+        await("node 3 to apply them", () -> cluster.replicaEnd("3") == 10);
+
+        // Node 1 holds every group; removed, each group takes the node it lacks and stays at three.
+        d = via4.removeStorageNode("1");
+        assertEquals(Set.of("2", "3", "4"), ids(d));
+        for (ClusterDescription.StorageGroup g : d.groups()) {
+            assertEquals(Set.of("2", "3", "4"), memberIds(g), d.toString());
+        }
+        await("removed node 1 to stop by itself", () -> cluster.nodes.get("1").isTerminated());
+        cluster.nodes.remove("1").close();
+        await("node 4 to catch up on data-0", () -> cluster.replicaEnd("4") == 10);
+        assertEquals(cluster.replicaBytes("2"), cluster.replicaBytes("4"));
+        assertEquals(
+                10, cluster.client("2").append(P0, batch("m10"), true).join().baseOffset());
+        assertEquals(11, read(via4, 0).size());
+    }
+
     private void startCluster(String... ids) {
         for (String id : ids) {
             raft.put(id, "127.0.0.1:" + FreePorts.pick());
@@ -179,15 +228,20 @@ class ClusterMembershipTest {
         }
     }
 
-    /** The metadata group, after checking that every group (metadata, data-0..2) has its members. */
+    /**
+     * The metadata group, after checking that every group (metadata, data-0..2) is there and
+     * each data group has min(3, nodes) members of the cluster.
+     */
     private static ClusterDescription.StorageGroup group(ClusterDescription d) {
         assertEquals(
                 List.of("metadata", "data-0", "data-1", "data-2"),
                 d.groups().stream().map(ClusterDescription.StorageGroup::name).toList(),
                 d.toString());
         ClusterDescription.StorageGroup metadata = d.groups().get(0);
-        for (ClusterDescription.StorageGroup g : d.groups()) {
-            assertEquals(memberIds(metadata), memberIds(g), d.toString());
+        for (ClusterDescription.StorageGroup g :
+                d.groups().subList(1, d.groups().size())) {
+            assertEquals(Math.min(3, metadata.members().size()), g.members().size(), d.toString());
+            assertTrue(memberIds(metadata).containsAll(memberIds(g)), d.toString());
         }
         return metadata;
     }
