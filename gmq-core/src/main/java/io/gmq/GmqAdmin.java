@@ -1,11 +1,28 @@
 package io.gmq;
 
 import java.util.List;
+import java.util.Map;
 
 /** Topics and groups of an engine: create, list, describe, delete, reset offsets. */
 public interface GmqAdmin {
     /** Creates a topic; creating it again with the same count is a no-op, with another count ALREADY_EXISTS. */
     TopicInfo createTopic(String name, int partitions);
+
+    /**
+     * Creates a topic with its own settings ({@link TopicConfig}: key -> value, for example
+     * {@code retention-age=1d}); the settings it does not name are the engine's. Creating it again
+     * with the same count and settings is a no-op; INVALID_ARGUMENT names a bad key or value.
+     */
+    TopicInfo createTopic(String name, int partitions, Map<String, String> config);
+
+    /**
+     * Changes a topic's settings while it is in use: a key with a value sets it, a key with an
+     * empty value goes back to the engine's value; returns the topic as it now is. Storage applies
+     * retention and segment settings from its next check or roll, brokers the delivery settings
+     * from their next delivery (another broker within a few seconds). NOT_FOUND if the topic does
+     * not exist, INVALID_ARGUMENT naming a bad key or value (nothing changes).
+     */
+    TopicInfo alterTopicConfig(String name, Map<String, String> changes);
 
     List<TopicInfo> listTopics();
 

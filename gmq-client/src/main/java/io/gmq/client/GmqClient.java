@@ -10,6 +10,7 @@ import io.gmq.TopicInfo;
 import io.gmq.client.internal.EmbeddedGmqClient;
 import io.gmq.client.internal.RemoteGmqClient;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -76,6 +77,12 @@ public interface GmqClient extends AutoCloseable {
     void unsubscribe(String topic);
 
     TopicInfo createTopic(String topic, int partitions);
+
+    /** Creates a topic with its own settings ({@link io.gmq.TopicConfig} keys -> values); see {@link io.gmq.GmqAdmin#createTopic(String, int, Map)}. */
+    TopicInfo createTopic(String topic, int partitions, Map<String, String> config);
+
+    /** Changes a topic's settings (an empty value: back to the engine's); see {@link io.gmq.GmqAdmin#alterTopicConfig}. */
+    TopicInfo alterTopicConfig(String topic, Map<String, String> changes);
 
     List<TopicInfo> listTopics();
 

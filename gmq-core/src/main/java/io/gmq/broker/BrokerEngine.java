@@ -7,6 +7,7 @@ import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
 import io.gmq.QoS;
 import io.gmq.TimeSource;
+import io.gmq.TopicConfig;
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
 import io.gmq.internal.topic.TopicNames;
@@ -15,7 +16,9 @@ import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.Storage;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,6 +44,10 @@ public final class BrokerEngine implements AutoCloseable {
     private final Storage storage;
     private final GmqConfig config;
     private final ConcurrentHashMap<String, TopicInfo> topicCache = new ConcurrentHashMap<>();
+    /** Each cached topic's settings as the delivery path reads them; dropped with its topic. */
+    private final ConcurrentHashMap<String, TopicSettings> settingsCache = new ConcurrentHashMap<>();
+
+    private final TopicSettings defaults;
     private final Set<GroupSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final ExecutorService deliveryExecutor;
     private final ScheduledExecutorService groupExecutor;
@@ -74,6 +81,90 @@ public final class BrokerEngine implements AutoCloseable {
                 (task, executor) -> task.run());
         this.batcher = new PublishBatcher(
                 PublishBatcher.Policy.embedded(config.maxBatchBytes()), this::send, null, config.timeSource());
+        this.defaults = TopicSettings.of(config, TopicConfig.empty());
+        groupExecutor.scheduleWithFixedDelay(
+                this::refreshTopics, TOPIC_REFRESH_MILLIS, TOPIC_REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * How often the cached topics are read again from storage, so a topic's settings changed
+     * through another broker (or a topic deleted there) reach this one.
+     */
+    static final long TOPIC_REFRESH_MILLIS = 2_000;
+
+    /**
+     * A topic's settings as this broker applies them: its own ({@link TopicConfig}) over the
+     * engine's, read from the topic's cached metadata (at most {@link #TOPIC_REFRESH_MILLIS} old
+     * for a change made elsewhere).
+     */
+    public record TopicSettings(int maxMessageBytes, long ackTimeoutNanos, int maxDeliveries, long nackBackoffNanos) {
+        static TopicSettings of(GmqConfig engine, TopicConfig topic) {
+            return new TopicSettings(
+                    topic.maxMessageBytes(engine),
+                    topic.ackTimeout(engine).toNanos(),
+                    topic.maxDeliveries(engine),
+                    topic.nackBackoff(engine).toNanos());
+        }
+    }
+
+    /**
+     * Topic {@code topic}'s settings; the engine's for a topic that does not exist (never
+     * creates one). One storage call the first time a topic is asked for, none after.
+     */
+    public TopicSettings settings(String topic) {
+        TopicSettings s = settingsCache.get(topic);
+        if (s != null) {
+            return s;
+        }
+        TopicInfo t = topicCache.get(topic);
+        if (t == null) {
+            try {
+                t = storage.topic(topic, false);
+                topicCache.put(topic, t);
+            } catch (GmqException e) {
+                return defaults;
+            }
+        }
+        return cacheSettings(t);
+    }
+
+    private TopicSettings cacheSettings(TopicInfo t) {
+        TopicSettings s = TopicSettings.of(config, t.config());
+        settingsCache.put(t.name(), s);
+        return s;
+    }
+
+    /** Reads the cached topics again: changed settings replace the cached ones, deleted topics are forgotten. */
+    private void refreshTopics() {
+        if (closed || topicCache.isEmpty()) {
+            return;
+        }
+        try {
+            Map<String, TopicInfo> now = new HashMap<>();
+            for (TopicInfo t : storage.listTopics()) {
+                now.put(t.name(), t);
+            }
+            for (TopicInfo cached : topicCache.values()) {
+                TopicInfo current = now.get(cached.name());
+                if (current == null || current.partitions() != cached.partitions()) {
+                    invalidateTopic(cached.name());
+                } else if (!current.config().equals(cached.config())) {
+                    topicCache.put(current.name(), current);
+                    cacheSettings(current);
+                }
+            }
+        } catch (RuntimeException e) {
+            // storage unreachable: the cached settings stay until the next round
+        }
+    }
+
+    /** Changes a topic's settings in storage; this broker applies them from the next call. */
+    public TopicInfo alterTopicConfig(String topic, Map<String, String> changes) {
+        TopicNames.validate(topic);
+        TopicInfo t = storage.alterTopicConfig(topic, changes);
+        topicCache.put(topic, t);
+        cacheSettings(t);
+        return t;
     }
 
     private static ThreadFactory named(String prefix) {
@@ -127,6 +218,7 @@ public final class BrokerEngine implements AutoCloseable {
     /** Forgets cached metadata (after a delete, or when storage says the topic changed). */
     public void invalidateTopic(String topic) {
         topicCache.remove(topic);
+        settingsCache.remove(topic);
         batcher.forget(topic);
     }
 
@@ -197,6 +289,13 @@ public final class BrokerEngine implements AutoCloseable {
                     "message of " + size
                             + " bytes exceeds the maximum message size of " + config.maxMessageBytes()
                             + " bytes (maxMessageBytes)");
+        }
+        int topicMax = settings(r.topic()).maxMessageBytes();
+        if (size > topicMax) {
+            throw new GmqException(
+                    ErrorCode.RESOURCE_EXHAUSTED,
+                    "message of " + size + " bytes exceeds topic " + r.topic() + "'s maximum message size of "
+                            + topicMax + " bytes (its setting max-message-bytes)");
         }
     }
 

@@ -71,7 +71,6 @@ public final class GroupSubscription implements AutoCloseable {
     private final SubscriptionOptions options;
     private final DeliverySink sink;
     private final long sessionTimeoutMillis;
-    private final long nackBackoffNanos;
 
     /** Member id, generation and lease (guarded by this); see {@link MemberLease} for the lease. */
     private final MemberLease lease;
@@ -104,7 +103,6 @@ public final class GroupSubscription implements AutoCloseable {
                         : engine.config().sessionTimeout())
                 .toMillis();
         long pullIntervalMillis = Math.max(1, options.pullInterval().toMillis());
-        this.nackBackoffNanos = engine.config().nackBackoff().toNanos();
         this.lease = new MemberLease(TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMillis));
         this.delivery = new PartitionDelivery(this, engine, sink, pullIntervalMillis);
         this.redelivery = new Redelivery(this, engine, sink, pullIntervalMillis);
@@ -231,6 +229,7 @@ public final class GroupSubscription implements AutoCloseable {
                 return;
             }
             long now = time.nanoTime();
+            long nackBackoffNanos = engine.settings(tp.topic()).nackBackoffNanos();
             if (ps.window.nack(offset, now + nackBackoffNanos) && nackBackoffNanos == 0) {
                 redelivery.redeliverDue(ps, now);
             }

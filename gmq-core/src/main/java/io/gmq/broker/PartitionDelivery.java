@@ -44,7 +44,6 @@ final class PartitionDelivery {
     private final DeliverySink sink;
     private final String group;
     private final long pullIntervalMillis;
-    private final long ackTimeoutNanos;
     private final int fetchThreshold;
     /** Reads the frame headers of fetch results and deliveries (guarded by the member's monitor). */
     private final BatchFrame frameCursor = new BatchFrame();
@@ -57,7 +56,6 @@ final class PartitionDelivery {
         this.sink = sink;
         this.group = member.group();
         this.pullIntervalMillis = pullIntervalMillis;
-        this.ackTimeoutNanos = engine.config().ackTimeout().toNanos();
         this.fetchThreshold = Math.max(1, engine.config().maxInFlightPerPartition() / 4);
     }
 
@@ -231,7 +229,8 @@ final class PartitionDelivery {
 
     /** Marks the plan's records delivered and hands them to the sink. Lock held. */
     void deliver(OwnedPartition ps, DeliveryPlan plan) {
-        plan.markDelivered(ps.window, time.nanoTime() + ackTimeoutNanos, frameCursor);
+        plan.markDelivered(
+                ps.window, time.nanoTime() + engine.settings(ps.tp.topic()).ackTimeoutNanos(), frameCursor);
         ps.fetchOffset = plan.to();
         sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, member.generation()));
     }

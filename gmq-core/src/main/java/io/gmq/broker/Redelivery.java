@@ -36,7 +36,6 @@ final class Redelivery {
     private final DeliverySink sink;
     private final String group;
     private final long pullIntervalMillis;
-    private final long ackTimeoutNanos;
 
     Redelivery(GroupSubscription member, BrokerEngine engine, DeliverySink sink, long pullIntervalMillis) {
         this.member = member;
@@ -46,7 +45,6 @@ final class Redelivery {
         this.sink = sink;
         this.group = member.group();
         this.pullIntervalMillis = pullIntervalMillis;
-        this.ackTimeoutNanos = engine.config().ackTimeout().toNanos();
     }
 
     /** Reads again, and delivers or dead-letters, every record of the partition due at {@code now}. Lock held. */
@@ -54,7 +52,9 @@ final class Redelivery {
         if (ps.window.inFlight() == 0) {
             return;
         }
-        int maxDeliveries = engine.config().maxDeliveries();
+        BrokerEngine.TopicSettings settings = engine.settings(ps.tp.topic());
+        int maxDeliveries = settings.maxDeliveries();
+        long ackTimeoutNanos = settings.ackTimeoutNanos();
         ps.window.forEachDue(now, offset -> {
             // While the record is being read again, keep it out of the due set.
             ps.window.postpone(offset, now + ackTimeoutNanos);
@@ -82,7 +82,8 @@ final class Redelivery {
                 ps.window.postpone(offset, time.nanoTime() + GroupSubscription.TICK_MILLIS * 1_000_000L);
                 return;
             }
-            ps.window.redelivered(offset, time.nanoTime() + ackTimeoutNanos);
+            ps.window.redelivered(
+                    offset, time.nanoTime() + engine.settings(ps.tp.topic()).ackTimeoutNanos());
             sink.deliver(new Delivery(
                     ps.tp, r.records(), offset, offset + 1, ps.window.deliveryCount(offset), member.generation()));
         }

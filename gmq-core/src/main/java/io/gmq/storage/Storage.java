@@ -3,6 +3,7 @@ package io.gmq.storage;
 import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PartitionInfo;
+import io.gmq.TopicConfig;
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
 import java.nio.ByteBuffer;
@@ -28,8 +29,23 @@ public interface Storage extends AutoCloseable {
 
     // ---- topics -------------------------------------------------------------------------------
 
-    /** Creates a topic; returns it unchanged if it exists with the same partition count, ALREADY_EXISTS otherwise. */
-    TopicInfo createTopic(String topic, int partitions);
+    /** Creates a topic with the engine's settings; returns it unchanged if it exists with the same partition count, ALREADY_EXISTS otherwise. */
+    default TopicInfo createTopic(String topic, int partitions) {
+        return createTopic(topic, partitions, TopicConfig.empty());
+    }
+
+    /**
+     * Creates a topic with its own settings; returns it unchanged if it exists with the same
+     * partition count and settings (or {@code config} is empty), ALREADY_EXISTS otherwise.
+     */
+    TopicInfo createTopic(String topic, int partitions, TopicConfig config);
+
+    /**
+     * Changes a topic's settings ({@link TopicConfig#with}: an empty value goes back to the
+     * engine's) and returns the topic as it now is. NOT_FOUND if absent, INVALID_ARGUMENT naming a
+     * bad key or value (nothing changes).
+     */
+    TopicInfo alterTopicConfig(String topic, Map<String, String> changes);
 
     /** The topic; if absent, creates it with the default partition count when {@code autoCreate}, else NOT_FOUND. */
     TopicInfo topic(String topic, boolean autoCreate);

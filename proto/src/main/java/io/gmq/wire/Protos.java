@@ -73,11 +73,13 @@ public final class Protos {
         return io.gmq.proto.TopicInfo.newBuilder()
                 .setName(t.name())
                 .setPartitions(t.partitions())
+                .putAllConfig(t.config().values())
                 .build();
     }
 
+    /** INVALID_ARGUMENT if its settings are not ones this version knows. */
     public static TopicInfo fromProto(io.gmq.proto.TopicInfo t) {
-        return new TopicInfo(t.getName(), t.getPartitions());
+        return new TopicInfo(t.getName(), t.getPartitions(), io.gmq.TopicConfig.of(t.getConfigMap()));
     }
 
     public static io.gmq.proto.PartitionInfo toProto(PartitionInfo p) {

@@ -118,6 +118,16 @@ public final class EmbeddedGmqClient implements GmqClient {
     }
 
     @Override
+    public TopicInfo createTopic(String topic, int partitions, Map<String, String> config) {
+        return gmq.admin().createTopic(topic, partitions, config);
+    }
+
+    @Override
+    public TopicInfo alterTopicConfig(String topic, Map<String, String> changes) {
+        return gmq.admin().alterTopicConfig(topic, changes);
+    }
+
+    @Override
     public List<TopicInfo> listTopics() {
         return gmq.admin().listTopics();
     }

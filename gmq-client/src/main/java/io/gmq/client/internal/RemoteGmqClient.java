@@ -263,13 +263,29 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
 
     @Override
     public TopicInfo createTopic(String topic, int partitions) {
+        return createTopic(topic, partitions, Map.of());
+    }
+
+    @Override
+    public TopicInfo createTopic(String topic, int partitions, Map<String, String> config) {
         io.gmq.proto.TopicInfo created = connection.unary(stub -> stub.createTopic(CreateTopicRequest.newBuilder()
                 .setTopic(topic)
                 .setPartitions(partitions)
+                .putAllConfig(config)
                 .build()));
         TopicInfo t = Protos.fromProto(created);
         partitionCounts.remove(topic);
         return t;
+    }
+
+    @Override
+    public TopicInfo alterTopicConfig(String topic, Map<String, String> changes) {
+        io.gmq.proto.TopicInfo altered = connection.unary(stub -> stub.alterTopicConfig(
+                io.gmq.proto.AlterTopicConfigRequest.newBuilder()
+                        .setTopic(topic)
+                        .putAllChanges(changes)
+                        .build()));
+        return Protos.fromProto(altered);
     }
 
     @Override
@@ -288,7 +304,9 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
                 DescribeTopicRequest.newBuilder().setTopic(topic).build()));
         List<PartitionInfo> partitions = new ArrayList<>();
         r.getPartitionsList().forEach(p -> partitions.add(Protos.fromProto(p)));
-        return new TopicDescription(r.getTopic().getName(), r.getTopic().getPartitions(), partitions);
+        TopicInfo t = Protos.fromProto(r.getTopic());
+        return new TopicDescription(
+                t.name(), t.partitions(), partitions, new java.util.LinkedHashMap<>(r.getEffectiveConfigMap()), t.config());
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.gmq.GmqAdmin;
 import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PartitionInfo;
+import io.gmq.TopicConfig;
 import io.gmq.TopicDescription;
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
@@ -11,6 +12,7 @@ import io.gmq.broker.BrokerEngine;
 import io.gmq.storage.Storage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** The embedded engine's admin: storage calls, plus telling the broker logic of topic changes. */
 final class EmbeddedAdmin implements GmqAdmin {
@@ -30,6 +32,18 @@ final class EmbeddedAdmin implements GmqAdmin {
     }
 
     @Override
+    public TopicInfo createTopic(String name, int partitions, Map<String, String> config) {
+        TopicInfo t = storage.createTopic(name, partitions, TopicConfig.of(config));
+        engine.invalidateTopic(name);
+        return t;
+    }
+
+    @Override
+    public TopicInfo alterTopicConfig(String name, Map<String, String> changes) {
+        return engine.alterTopicConfig(name, changes);
+    }
+
+    @Override
     public List<TopicInfo> listTopics() {
         return storage.listTopics();
     }
@@ -41,7 +55,7 @@ final class EmbeddedAdmin implements GmqAdmin {
         for (int p = 0; p < t.partitions(); p++) {
             parts.add(storage.partitionInfo(new TopicPartition(name, p)));
         }
-        return new TopicDescription(name, t.partitions(), parts);
+        return new TopicDescription(name, t.partitions(), parts, t.config().effective(engine.config()), t.config());
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.gmq.ErrorCode;
 import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
 import io.gmq.GmqException;
+import io.gmq.TopicConfig;
 import io.gmq.TopicPartition;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -17,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +44,7 @@ public final class LogManager implements AutoCloseable {
 
     private final GmqConfig config;
     private final LogSettings settings;
+    private volatile Function<String, TopicConfig> topicSettings = topic -> TopicConfig.empty();
     private final LogFileIO io;
     private final SegmentFileCache fileCache;
     private final Path logsDir;
@@ -161,6 +164,28 @@ public final class LogManager implements AutoCloseable {
         return log != null ? log : logs.computeIfAbsent(tp, this::openPartition);
     }
 
+    /**
+     * Where the logs read a topic's own settings ({@link TopicConfig}); until set, every topic
+     * has the engine's. Partitions already open take theirs now.
+     */
+    public void topicSettings(Function<String, TopicConfig> lookup) {
+        this.topicSettings = lookup;
+        for (PartitionLog log : logs.values()) {
+            log.settings(
+                    LogSettings.from(config, lookup.apply(log.topicPartition().topic())));
+        }
+    }
+
+    /** Topic {@code topic}'s settings are now {@code settings}: its open partitions use them from their next append. */
+    public void topicSettingsChanged(String topic, TopicConfig settings) {
+        LogSettings s = LogSettings.from(config, settings);
+        for (PartitionLog log : logs.values()) {
+            if (log.topicPartition().topic().equals(topic)) {
+                log.settings(s);
+            }
+        }
+    }
+
     private PartitionLog openPartition(TopicPartition tp) {
         Path dir = logsDir.resolve(tp.topic()).resolve(Integer.toString(tp.partition()));
         try {
@@ -169,7 +194,8 @@ public final class LogManager implements AutoCloseable {
             if (verification != null) {
                 verification.verify(tp, recovered.segments());
             }
-            return new PartitionLog(tp, dir, this, settings, recovered);
+            return new PartitionLog(
+                    tp, dir, this, LogSettings.from(config, topicSettings.apply(tp.topic())), recovered);
         } catch (IOException e) {
             if (String.valueOf(e.getMessage()).contains("Too many open files")) {
                 // The logs themselves stay under maxOpenFiles; something else uses the rest.

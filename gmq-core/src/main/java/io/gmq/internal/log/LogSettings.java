@@ -1,6 +1,8 @@
 package io.gmq.internal.log;
 
 import io.gmq.GmqConfig;
+import io.gmq.TopicConfig;
+import java.time.Duration;
 
 /** The log's view of {@link GmqConfig}, as primitives read on the hot path. */
 record LogSettings(
@@ -14,14 +16,20 @@ record LogSettings(
         boolean syncBeforeAck) {
 
     static LogSettings from(GmqConfig config) {
+        return from(config, TopicConfig.empty());
+    }
+
+    /** The settings of a partition of a topic whose own settings are {@code topic}. */
+    static LogSettings from(GmqConfig config, TopicConfig topic) {
+        Duration retentionAge = topic.retentionAge(config);
         return new LogSettings(
-                config.segmentBytes(),
+                topic.segmentBytes(config),
                 config.segmentAge().toMillis(),
                 config.indexIntervalBytes(),
-                config.maxMessageBytes(),
+                topic.maxMessageBytes(config),
                 config.maxBatchBytes(),
-                config.retentionAge() == null ? -1 : config.retentionAge().toMillis(),
-                config.retentionBytes(),
+                retentionAge == null ? -1 : retentionAge.toMillis(),
+                topic.retentionBytes(config),
                 config.flushPolicy().syncBeforeAck());
     }
 }

@@ -36,7 +36,8 @@ final class PartitionAppender {
     private final PartitionLog log;
     private final TopicPartition tp;
     private final LogManager manager;
-    private final LogSettings settings;
+    /** Replaced when the topic's settings change ({@link PartitionLog#settings(LogSettings)}). */
+    private volatile LogSettings settings;
 
     // writer-owned
     private Segment active;
@@ -45,6 +46,10 @@ final class PartitionAppender {
     private int pendingCount;
     private ByteBuffer[] gather = new ByteBuffer[64];
     private final BatchFrame writerCursor = new BatchFrame();
+
+    void settings(LogSettings s) {
+        this.settings = s;
+    }
 
     PartitionAppender(PartitionLog log, LogManager manager, LogSettings settings, Segment active, long nextOffset) {
         this.log = log;

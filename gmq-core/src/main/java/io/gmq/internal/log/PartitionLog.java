@@ -117,6 +117,12 @@ public final class PartitionLog {
         return tp;
     }
 
+    /** The topic's settings changed: the next append, roll and retention check use {@code s}. */
+    void settings(LogSettings s) {
+        appender.settings(s);
+        retention.settings(s);
+    }
+
     byte[] topicBytes() {
         return topicBytes;
     }

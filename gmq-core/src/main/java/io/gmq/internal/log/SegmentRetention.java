@@ -25,7 +25,12 @@ final class SegmentRetention {
     private final PartitionLog log;
     private final TopicPartition tp;
     private final LogManager manager;
-    private final LogSettings settings;
+    /** Replaced when the topic's settings change ({@link PartitionLog#settings(LogSettings)}). */
+    private volatile LogSettings settings;
+
+    void settings(LogSettings s) {
+        this.settings = s;
+    }
 
     SegmentRetention(PartitionLog log, LogManager manager, LogSettings settings) {
         this.log = log;

@@ -6,6 +6,7 @@ import io.gmq.GmqException;
 import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PartitionInfo;
+import io.gmq.TopicConfig;
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
 import io.gmq.internal.group.GroupCoordinator;
@@ -73,6 +74,7 @@ public final class LocalStorage implements ReplicaStorage {
         this.db = db;
         this.topics = topics;
         this.logs = logs;
+        logs.topicSettings(topic -> topics.find(topic).map(TopicInfo::config).orElse(TopicConfig.empty()));
         this.groups = new GroupCoordinator(
                 db,
                 config.timeSource(),
@@ -269,9 +271,17 @@ public final class LocalStorage implements ReplicaStorage {
     // ---- topics ---------------------------------------------------------------------------------
 
     @Override
-    public TopicInfo createTopic(String topic, int partitions) {
+    public TopicInfo alterTopicConfig(String topic, Map<String, String> changes) {
         checkOpen();
-        return topics.create(topic, partitions);
+        TopicInfo t = topics.alter(topic, changes);
+        logs.topicSettingsChanged(topic, t.config());
+        return t;
+    }
+
+    @Override
+    public TopicInfo createTopic(String topic, int partitions, TopicConfig config) {
+        checkOpen();
+        return topics.create(topic, partitions, config);
     }
 
     @Override

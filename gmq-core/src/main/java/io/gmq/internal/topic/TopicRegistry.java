@@ -3,6 +3,7 @@ package io.gmq.internal.topic;
 import io.gmq.ErrorCode;
 import io.gmq.GmqConfig;
 import io.gmq.GmqException;
+import io.gmq.TopicConfig;
 import io.gmq.TopicInfo;
 import io.gmq.internal.state.StateDb;
 import java.sql.PreparedStatement;
@@ -10,6 +11,7 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -23,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   | name       | TEXT PK | a name {@link TopicNames#validate} accepts    |
  *   | partitions | INTEGER | 1..maxPartitionsPerTopic, fixed at creation  |
  *   | created_ms | INTEGER | wall clock of the creation, for operators    |
+ *   | config     | TEXT    | the topic's own settings, TopicConfig.encode |
  *   +------------+---------+----------------------------------------------+
  * </pre>
  *
@@ -43,7 +46,8 @@ public final class TopicRegistry {
     static final String CREATE_TABLE = "CREATE TABLE IF NOT EXISTS topics ("
             + "name TEXT PRIMARY KEY, "
             + "partitions INTEGER NOT NULL, "
-            + "created_ms INTEGER NOT NULL)";
+            + "created_ms INTEGER NOT NULL, "
+            + "config TEXT NOT NULL DEFAULT '')";
 
     private final StateDb db;
     private final GmqConfig config;
@@ -55,31 +59,61 @@ public final class TopicRegistry {
         this.db = db;
         this.config = config;
         db.migrate(CREATE_TABLE);
+        addConfigColumn();
         load();
     }
 
+    /** A state database written before topics had settings gets the column (every topic: the engine's). */
+    private void addConfigColumn() {
+        boolean present = db.inTransaction(c -> {
+            try (PreparedStatement s =
+                            c.prepareStatement("SELECT 1 FROM pragma_table_info('topics') WHERE name = 'config'");
+                    ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        });
+        if (!present) {
+            db.migrate("ALTER TABLE topics ADD COLUMN config TEXT NOT NULL DEFAULT ''");
+        }
+    }
+
     private void load() {
-        List<TopicInfo> rows = db.inTransaction(c -> {
-            List<TopicInfo> out = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT name, partitions FROM topics");
+        List<String[]> rows = db.inTransaction(c -> {
+            List<String[]> out = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT name, partitions, config FROM topics");
                     ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new TopicInfo(rs.getString(1), rs.getInt(2)));
+                    out.add(new String[] {rs.getString(1), Integer.toString(rs.getInt(2)), rs.getString(3)});
                 }
             }
             return out;
         });
-        for (TopicInfo t : rows) {
-            // A row GMQ did not write (or a damaged file) must not turn into a directory path.
-            if (!TopicNames.isValid(t.name()) || t.partitions() < 1) {
+        for (String[] row : rows) {
+            TopicConfig config;
+            try {
+                config = TopicConfig.decode(row[2]);
+            } catch (GmqException e) {
                 throw new GmqException(
                         ErrorCode.DATA_LOSS,
-                        "state database " + db.file() + " holds an invalid topic row "
-                                + TopicNames.quote(String.valueOf(t.name())) + " with " + t.partitions()
-                                + " partitions; remove the row or restore the database from a backup");
+                        "state database " + db.file() + " holds unreadable settings for topic "
+                                + TopicNames.quote(String.valueOf(row[0])) + " (" + e.getMessage()
+                                + "); fix the row or restore the database from a backup",
+                        e);
             }
-            topics.put(t.name(), t);
+            loadRow(new TopicInfo(row[0], Integer.parseInt(row[1]), config));
         }
+    }
+
+    private void loadRow(TopicInfo t) {
+        // A row GMQ did not write (or a damaged file) must not turn into a directory path.
+        if (!TopicNames.isValid(t.name()) || t.partitions() < 1) {
+            throw new GmqException(
+                    ErrorCode.DATA_LOSS,
+                    "state database " + db.file() + " holds an invalid topic row "
+                            + TopicNames.quote(String.valueOf(t.name())) + " with " + t.partitions()
+                            + " partitions; remove the row or restore the database from a backup");
+        }
+        topics.put(t.name(), t);
     }
 
     /**
@@ -88,6 +122,14 @@ public final class TopicRegistry {
      * or count; RESOURCE_EXHAUSTED when the engine already holds {@code maxTopics} topics.
      */
     public TopicInfo create(String name, int partitions) {
+        return create(name, partitions, TopicConfig.empty());
+    }
+
+    /**
+     * As {@link #create(String, int)}, with the topic's own settings; an existing topic with other
+     * settings is ALREADY_EXISTS (change them with {@link #alter}).
+     */
+    public TopicInfo create(String name, int partitions, TopicConfig settings) {
         TopicNames.validate(name);
         int max = config.maxPartitionsPerTopic();
         if (partitions < 1 || partitions > max) {
@@ -96,12 +138,12 @@ public final class TopicRegistry {
         }
         TopicInfo existing = topics.get(name);
         if (existing != null) {
-            return sameOrConflict(existing, partitions);
+            return sameOrConflict(existing, partitions, settings);
         }
         synchronized (writeLock) {
             existing = topics.get(name);
             if (existing != null) {
-                return sameOrConflict(existing, partitions);
+                return sameOrConflict(existing, partitions, settings);
             }
             if (topics.size() >= config.maxTopics()) {
                 throw new GmqException(
@@ -110,14 +152,15 @@ public final class TopicRegistry {
                                 + "': the engine already holds " + topics.size() + " topics (maxTopics="
                                 + config.maxTopics() + "); delete unused topics or raise maxTopics");
             }
-            TopicInfo created = new TopicInfo(name, partitions);
+            TopicInfo created = new TopicInfo(name, partitions, settings);
             long now = config.timeSource().wallMillis();
             db.inTransaction(c -> {
-                try (PreparedStatement s =
-                        c.prepareStatement("INSERT INTO topics(name, partitions, created_ms) VALUES (?, ?, ?)")) {
+                try (PreparedStatement s = c.prepareStatement(
+                        "INSERT INTO topics(name, partitions, created_ms, config) VALUES (?, ?, ?, ?)")) {
                     s.setString(1, name);
                     s.setInt(2, partitions);
                     s.setLong(3, now);
+                    s.setString(4, settings.encode());
                     s.executeUpdate();
                 }
                 return null;
@@ -127,14 +170,50 @@ public final class TopicRegistry {
         }
     }
 
-    private static TopicInfo sameOrConflict(TopicInfo existing, int partitions) {
-        if (existing.partitions() == partitions) {
-            return existing;
+    private static TopicInfo sameOrConflict(TopicInfo existing, int partitions, TopicConfig settings) {
+        if (existing.partitions() != partitions) {
+            throw new GmqException(
+                    ErrorCode.ALREADY_EXISTS,
+                    "topic '" + existing.name() + "' exists with " + existing.partitions()
+                            + " partitions; cannot create it with " + partitions);
         }
-        throw new GmqException(
-                ErrorCode.ALREADY_EXISTS,
-                "topic '" + existing.name() + "' exists with " + existing.partitions()
-                        + " partitions; cannot create it with " + partitions);
+        if (!settings.isEmpty() && !settings.equals(existing.config())) {
+            throw new GmqException(
+                    ErrorCode.ALREADY_EXISTS,
+                    "topic '" + existing.name() + "' exists with the settings "
+                            + existing.config().values() + "; change them with topics alter, not create");
+        }
+        return existing;
+    }
+
+    /**
+     * Applies {@code changes} to the topic's settings ({@link TopicConfig#with}: an empty value
+     * goes back to the engine's) and returns the topic as it now is; NOT_FOUND if it does not
+     * exist, INVALID_ARGUMENT for a bad key or value (nothing changes).
+     */
+    public TopicInfo alter(String name, Map<String, String> changes) {
+        TopicNames.validate(name);
+        synchronized (writeLock) {
+            TopicInfo t = topics.get(name);
+            if (t == null) {
+                throw GmqException.notFound("topic '" + name + "' does not exist");
+            }
+            TopicConfig next = t.config().with(changes);
+            if (next.equals(t.config())) {
+                return t;
+            }
+            db.inTransaction(c -> {
+                try (PreparedStatement s = c.prepareStatement("UPDATE topics SET config = ? WHERE name = ?")) {
+                    s.setString(1, next.encode());
+                    s.setString(2, name);
+                    s.executeUpdate();
+                }
+                return null;
+            });
+            TopicInfo altered = new TopicInfo(name, t.partitions(), next);
+            topics.put(name, altered);
+            return altered;
+        }
     }
 
     /**

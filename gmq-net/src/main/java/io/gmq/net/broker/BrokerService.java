@@ -146,9 +146,18 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
                 throw io.gmq.GmqException.invalidArgument("partitions must be 1.."
                         + engine.config().maxPartitionsPerTopic() + ", was " + r.getPartitions());
             }
-            TopicInfo t = storage.createTopic(r.getTopic(), r.getPartitions());
+            TopicInfo t = storage.createTopic(r.getTopic(), r.getPartitions(), io.gmq.TopicConfig.of(r.getConfigMap()));
             engine.invalidateTopic(r.getTopic());
             return Protos.toProto(t);
+        });
+    }
+
+    @Override
+    public void alterTopicConfig(io.gmq.proto.AlterTopicConfigRequest r, StreamObserver<io.gmq.proto.TopicInfo> out) {
+        unary(out, () -> {
+            BrokerEngine.validateTopicName(r.getTopic());
+            access.checkTopicAdmin(caller(), r.getTopic());
+            return Protos.toProto(engine.alterTopicConfig(r.getTopic(), r.getChangesMap()));
         });
     }
 
@@ -170,7 +179,9 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
             BrokerEngine.validateTopicName(r.getTopic());
             access.checkDescribe(caller(), r.getTopic());
             TopicInfo t = storage.topic(r.getTopic(), false);
-            DescribeTopicResponse.Builder b = DescribeTopicResponse.newBuilder().setTopic(Protos.toProto(t));
+            DescribeTopicResponse.Builder b = DescribeTopicResponse.newBuilder()
+                    .setTopic(Protos.toProto(t))
+                    .putAllEffectiveConfig(t.config().effective(engine.config()));
             for (int p = 0; p < t.partitions(); p++) {
                 b.addPartitions(Protos.toProto(storage.partitionInfo(new TopicPartition(t.name(), p))));
             }

@@ -4,6 +4,10 @@ import io.gmq.PartitionInfo;
 import io.gmq.TopicDescription;
 import io.gmq.TopicInfo;
 import io.gmq.client.GmqClient;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,6 +20,7 @@ import picocli.CommandLine.Option;
             TopicsCommand.Create.class,
             TopicsCommand.ListTopics.class,
             TopicsCommand.Describe.class,
+            TopicsCommand.Alter.class,
             TopicsCommand.Delete.class
         })
 final class TopicsCommand implements Runnable {
@@ -25,7 +30,7 @@ final class TopicsCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(
-                spec.commandLine(), "missing subcommand: create, list, describe or delete");
+                spec.commandLine(), "missing subcommand: create, list, describe, alter or delete");
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Creates a topic.")
@@ -39,13 +44,75 @@ final class TopicsCommand implements Runnable {
         @Option(names = "--partitions", required = true)
         int partitions;
 
+        @Option(
+                names = "--config",
+                paramLabel = "KEY=VALUE",
+                description = "A topic setting (repeatable): retention-age, retention-bytes, segment-bytes,"
+                        + " max-message-bytes, ack-timeout, max-deliveries, nack-backoff.")
+        Map<String, String> config = new LinkedHashMap<>();
+
         @Override
         public void run() {
             try (GmqClient c = client.connect()) {
-                TopicInfo t = c.createTopic(topic, partitions);
-                System.out.println("created topic " + t.name() + " with " + t.partitions() + " partitions");
+                TopicInfo t = c.createTopic(topic, partitions, config);
+                System.out.println("created topic " + t.name() + " with " + t.partitions() + " partitions"
+                        + (t.config().isEmpty() ? "" : " and settings " + settingsLine(t)));
             }
         }
+    }
+
+    @Command(
+            name = "alter",
+            mixinStandardHelpOptions = true,
+            description = "Changes a topic's settings while it is in use.")
+    static final class Alter implements Runnable {
+        @Mixin
+        ClientOptions client;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--topic", required = true)
+        String topic;
+
+        @Option(
+                names = "--config",
+                paramLabel = "KEY=VALUE",
+                description = "Sets a topic setting (repeatable); see topics create --help for the keys.")
+        Map<String, String> config = new LinkedHashMap<>();
+
+        @Option(
+                names = "--delete-config",
+                paramLabel = "KEY",
+                description = "Puts a setting back to the server's value (repeatable).")
+        List<String> reset = new ArrayList<>();
+
+        @Override
+        public void run() {
+            Map<String, String> changes = new LinkedHashMap<>(config);
+            reset.forEach(k -> changes.put(k, ""));
+            if (changes.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "nothing to change: give --config KEY=VALUE or --delete-config KEY");
+            }
+            try (GmqClient c = client.connect()) {
+                TopicInfo t = c.alterTopicConfig(topic, changes);
+                System.out.println("altered topic " + t.name() + ": "
+                        + (t.config().isEmpty() ? "every setting is the server's" : "settings " + settingsLine(t)));
+            }
+        }
+    }
+
+    /** A topic's own settings as {@code key=value, key=value}. */
+    static String settingsLine(TopicInfo t) {
+        StringBuilder b = new StringBuilder();
+        t.config()
+                .values()
+                .forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ")
+                        .append(k)
+                        .append('=')
+                        .append(v));
+        return b.toString();
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists topics and their partition counts.")
@@ -84,6 +151,12 @@ final class TopicsCommand implements Runnable {
                     System.out.printf(
                             "%-10d %-14d %-14d %d%n",
                             p.topicPartition().partition(), p.logStartOffset(), p.highWatermark(), p.sizeBytes());
+                }
+                if (!d.config().isEmpty()) {
+                    System.out.printf("%-18s %-14s %s%n", "SETTING", "VALUE", "SOURCE");
+                    d.config()
+                            .forEach((k, v) -> System.out.printf(
+                                    "%-18s %-14s %s%n", k, v, d.own().values().containsKey(k) ? "topic" : "server"));
                 }
             }
         }

@@ -7,6 +7,7 @@ import io.gmq.GmqException;
 import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.PartitionInfo;
+import io.gmq.TopicConfig;
 import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
 import io.gmq.net.storage.RemoteStorage;
@@ -158,19 +159,46 @@ public final class ReplicatedStorage implements Storage {
     // ---- topics ---------------------------------------------------------------------------------
 
     @Override
-    public TopicInfo createTopic(String topic, int partitions) {
-        TopicInfo created = Protos.fromProto(
-                propose(node.metadata(), createCommand(topic, partitions)).getTopic());
+    public TopicInfo createTopic(String topic, int partitions, TopicConfig settings) {
+        TopicInfo created =
+                Protos.fromProto(propose(node.metadata(), createCommand(new TopicInfo(topic, partitions, settings)))
+                        .getTopic());
         for (int i = 0; i < StorageShards.DATA_GROUPS; i++) {
-            propose(node.data(i), createCommand(created.name(), created.partitions()));
+            propose(node.data(i), createCommand(created));
         }
         return created;
     }
 
-    private static Function<ClusterCommand.Builder, ClusterCommand.Builder> createCommand(
-            String topic, int partitions) {
-        return c ->
-                c.setCreateTopic(CreateTopicRequest.newBuilder().setTopic(topic).setPartitions(partitions));
+    private static Function<ClusterCommand.Builder, ClusterCommand.Builder> createCommand(TopicInfo t) {
+        return c -> c.setCreateTopic(CreateTopicRequest.newBuilder()
+                .setTopic(t.name())
+                .setPartitions(t.partitions())
+                .putAllConfig(t.config().values()));
+    }
+
+    /**
+     * Changed in the metadata group first (it checks the topic and the settings), then in each data
+     * group (retention and segments act there), each step idempotent: a change cut short is
+     * completed by the same call again.
+     */
+    @Override
+    public TopicInfo alterTopicConfig(String topic, Map<String, String> changes) {
+        Function<ClusterCommand.Builder, ClusterCommand.Builder> alter =
+                c -> c.setAlterTopicConfig(io.gmq.proto.AlterTopicConfigRequest.newBuilder()
+                        .setTopic(topic)
+                        .putAllChanges(changes));
+        TopicInfo altered = Protos.fromProto(propose(node.metadata(), alter).getTopic());
+        for (int i = 0; i < StorageShards.DATA_GROUPS; i++) {
+            try {
+                propose(node.data(i), alter);
+            } catch (GmqException e) {
+                if (e.code() != ErrorCode.NOT_FOUND) {
+                    throw e;
+                }
+                completeTopic(i, topic); // created there with the settings it has now
+            }
+        }
+        return altered;
     }
 
     @Override
@@ -181,7 +209,7 @@ public final class ReplicatedStorage implements Storage {
             if (!autoCreate || e.code() != ErrorCode.NOT_FOUND) {
                 throw e;
             }
-            return createTopic(topic, config.defaultPartitions());
+            return createTopic(topic, config.defaultPartitions(), TopicConfig.empty());
         }
     }
 
@@ -245,7 +273,7 @@ public final class ReplicatedStorage implements Storage {
             }
             throw e;
         }
-        propose(node.data(group), createCommand(t.name(), t.partitions()));
+        propose(node.data(group), createCommand(t));
         return true;
     }
 

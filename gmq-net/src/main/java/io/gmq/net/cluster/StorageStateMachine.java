@@ -364,7 +364,13 @@ final class StorageStateMachine extends BaseStateMachine {
         switch (c.getCommandCase()) {
             case CREATE_TOPIC ->
                 r.setTopic(Protos.toProto(s.createTopic(
-                        c.getCreateTopic().getTopic(), c.getCreateTopic().getPartitions())));
+                        c.getCreateTopic().getTopic(),
+                        c.getCreateTopic().getPartitions(),
+                        io.gmq.TopicConfig.of(c.getCreateTopic().getConfigMap()))));
+            case ALTER_TOPIC_CONFIG ->
+                r.setTopic(Protos.toProto(s.alterTopicConfig(
+                        c.getAlterTopicConfig().getTopic(),
+                        c.getAlterTopicConfig().getChangesMap())));
             case DELETE_TOPIC -> s.deleteTopic(c.getDeleteTopic().getTopic());
             case APPEND -> {
                 return append(s, c.getAppend())

@@ -109,6 +109,11 @@ public final class BrokerAccess {
         check(p, ResourceType.TOPIC, topic, Operation.CREATE);
     }
 
+    /** Changing a topic's settings (retention, dead-lettering, ...): ADMIN on the topic. */
+    public void checkTopicAdmin(Principal p, String topic) {
+        check(p, ResourceType.TOPIC, topic, Operation.ADMIN);
+    }
+
     public void checkDescribe(Principal p, String topic) {
         check(p, ResourceType.TOPIC, topic, Operation.DESCRIBE);
     }

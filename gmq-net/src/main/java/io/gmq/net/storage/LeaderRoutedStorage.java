@@ -220,8 +220,13 @@ public final class LeaderRoutedStorage implements Storage {
     // ---- Storage, each call on the current route ------------------------------------------------
 
     @Override
-    public TopicInfo createTopic(String topic, int partitions) {
-        return call(s -> s.createTopic(topic, partitions));
+    public TopicInfo createTopic(String topic, int partitions, io.gmq.TopicConfig config) {
+        return call(s -> s.createTopic(topic, partitions, config));
+    }
+
+    @Override
+    public TopicInfo alterTopicConfig(String topic, Map<String, String> changes) {
+        return call(s -> s.alterTopicConfig(topic, changes));
     }
 
     @Override

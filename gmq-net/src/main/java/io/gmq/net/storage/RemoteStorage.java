@@ -159,10 +159,19 @@ public final class RemoteStorage implements Storage {
     // ---- topics ---------------------------------------------------------------------------------
 
     @Override
-    public TopicInfo createTopic(String topic, int partitions) {
+    public TopicInfo createTopic(String topic, int partitions, io.gmq.TopicConfig config) {
         return call(() -> Protos.fromProto(stub().createTopic(CreateTopicRequest.newBuilder()
                 .setTopic(topic)
                 .setPartitions(partitions)
+                .putAllConfig(config.values())
+                .build())));
+    }
+
+    @Override
+    public TopicInfo alterTopicConfig(String topic, java.util.Map<String, String> changes) {
+        return call(() -> Protos.fromProto(stub().alterTopicConfig(io.gmq.proto.AlterTopicConfigRequest.newBuilder()
+                .setTopic(topic)
+                .putAllChanges(changes)
                 .build())));
     }
 

@@ -255,7 +255,15 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
 
     @Override
     public void createTopic(CreateTopicRequest r, StreamObserver<TopicInfo> out) {
-        unary(out, () -> Protos.toProto(storage.createTopic(r.getTopic(), r.getPartitions())));
+        unary(
+                out,
+                () -> Protos.toProto(
+                        storage.createTopic(r.getTopic(), r.getPartitions(), io.gmq.TopicConfig.of(r.getConfigMap()))));
+    }
+
+    @Override
+    public void alterTopicConfig(io.gmq.proto.AlterTopicConfigRequest r, StreamObserver<TopicInfo> out) {
+        unary(out, () -> Protos.toProto(storage.alterTopicConfig(r.getTopic(), r.getChangesMap())));
     }
 
     @Override
