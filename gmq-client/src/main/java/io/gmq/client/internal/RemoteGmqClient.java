@@ -280,8 +280,8 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
 
     @Override
     public TopicInfo alterTopicConfig(String topic, Map<String, String> changes) {
-        io.gmq.proto.TopicInfo altered = connection.unary(stub -> stub.alterTopicConfig(
-                io.gmq.proto.AlterTopicConfigRequest.newBuilder()
+        io.gmq.proto.TopicInfo altered =
+                connection.unary(stub -> stub.alterTopicConfig(io.gmq.proto.AlterTopicConfigRequest.newBuilder()
                         .setTopic(topic)
                         .putAllChanges(changes)
                         .build()));
@@ -306,7 +306,11 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
         r.getPartitionsList().forEach(p -> partitions.add(Protos.fromProto(p)));
         TopicInfo t = Protos.fromProto(r.getTopic());
         return new TopicDescription(
-                t.name(), t.partitions(), partitions, new java.util.LinkedHashMap<>(r.getEffectiveConfigMap()), t.config());
+                t.name(),
+                t.partitions(),
+                partitions,
+                new java.util.LinkedHashMap<>(r.getEffectiveConfigMap()),
+                t.config());
     }
 
     @Override

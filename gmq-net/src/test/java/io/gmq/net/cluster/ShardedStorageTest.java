@@ -169,6 +169,30 @@ class ShardedStorageTest {
     }
 
     @Test
+    void aTopicsSettingsReachEveryReplicaOfEveryGroup() {
+        Storage s = cluster.client("3");
+        s.createTopic("orders", 3, io.gmq.TopicConfig.of(Map.of("retention-age", "2d")));
+        io.gmq.TopicInfo altered = s.alterTopicConfig("orders", Map.of("segment-bytes", "1MiB", "retention-age", ""));
+        assertEquals(Map.of("segment-bytes", "1048576"), altered.config().values());
+        for (String id : List.of("1", "2", "3")) {
+            ReplicatedStorage node = cluster.nodes.get(id).cluster();
+            await("node " + id + " to apply the change in every group", () -> {
+                boolean all =
+                        node.metadataReplica().topic("orders", false).config().equals(altered.config());
+                for (int i = 0; i < StorageShards.DATA_GROUPS; i++) {
+                    all &= node.replica(i).topic("orders", false).config().equals(altered.config());
+                }
+                return all;
+            });
+        }
+        GmqException bad =
+                assertThrows(GmqException.class, () -> s.alterTopicConfig("orders", Map.of("segment-bytes", "huge")));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, bad.code());
+        assertEquals(
+                altered.config(), cluster.client("1").topic("orders", false).config());
+    }
+
+    @Test
     void aLeaderThatLostItsMajorityAnswersNoRead() {
         Storage s = cluster.client("1");
         s.createTopic("orders", 1);
