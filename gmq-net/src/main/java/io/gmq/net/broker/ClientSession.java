@@ -169,8 +169,17 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                             }
                             ack.setError(GrpcErrors.toProto(e));
                         }
-                        write(ServerFrame.newBuilder().setPublishAck(ack).build());
-                        requestNext();
+                        long throttle = access.publishThrottleNanos(principal, batch.limit());
+                        if (throttle <= 0) {
+                            write(ServerFrame.newBuilder().setPublishAck(ack).build());
+                            requestNext();
+                            return;
+                        }
+                        // Over its publish quota: the answer and the next frame wait (Kafka's throttling).
+                        Throttle.after(throttle, () -> {
+                            write(ServerFrame.newBuilder().setPublishAck(ack).build());
+                            requestNext();
+                        });
                     });
         } catch (RuntimeException e) {
             write(ServerFrame.newBuilder()
@@ -373,6 +382,10 @@ final class ClientSession implements StreamObserver<ClientFrame> {
         volatile GroupSubscription group;
         /** False until Subscribed is written: capacity stays 0 so no delivery overtakes it. */
         volatile boolean open;
+        /** Over its fetch quota: no delivery before this System.nanoTime(). */
+        volatile long throttledUntilNanos;
+
+        volatile boolean throttled;
 
         SessionSubscription(long id, int initialCredits, String groupName, List<String> topics) {
             this.id = id;
@@ -414,11 +427,18 @@ final class ClientSession implements StreamObserver<ClientFrame> {
 
         @Override
         public int capacity() {
+            if (throttled) {
+                if (System.nanoTime() - throttledUntilNanos < 0) {
+                    return 0;
+                }
+                throttled = false;
+            }
             return open && out.isReady() ? Math.max(0, credits.get()) : 0;
         }
 
         @Override
         public void deliver(Delivery d) {
+            int bytes = d.frames().remaining();
             credits.addAndGet(-d.messageCount());
             write(ServerFrame.newBuilder()
                     .setDelivery(io.gmq.proto.Delivery.newBuilder()
@@ -431,6 +451,13 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                             .setDeliveryCount(d.deliveryCount())
                             .setGeneration(d.generation()))
                     .build());
+            long throttle = access.fetchThrottleNanos(principal, bytes);
+            if (throttle > 0) {
+                // Over its fetch quota: nothing more until the debt is paid, then delivery resumes.
+                throttledUntilNanos = System.nanoTime() + throttle;
+                throttled = true;
+                Throttle.after(throttle, this::wakeUp);
+            }
         }
 
         @Override

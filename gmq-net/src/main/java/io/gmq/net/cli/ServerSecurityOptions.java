@@ -8,6 +8,7 @@ import io.gmq.net.security.ServerSecurity;
 import io.gmq.net.security.ServerTls;
 import io.gmq.security.Authenticator;
 import io.gmq.security.Authorizer;
+import io.gmq.security.ByteRateQuotas;
 import io.gmq.security.ReloadingAclAuthorizer;
 import io.gmq.security.ReloadingTokenAuthenticator;
 import java.nio.file.Path;
@@ -48,6 +49,14 @@ final class ServerSecurityOptions {
             description = "Check every request against these ACLs (needs --token-file or client certificate"
                     + " principals); default deny. Re-read when it changes.")
     Path aclFile;
+
+    @Option(
+            names = "--quota-file",
+            paramLabel = "FILE",
+            description = "Per-principal byte rates (server and broker): lines 'PRINCIPAL"
+                    + " publish-bytes-per-second=SIZE fetch-bytes-per-second=SIZE', '*' for the rest; a"
+                    + " principal over its rate is slowed down. Re-read when it changes.")
+    Path quotaFile;
 
     @Option(
             names = "--auth-reload-interval",
@@ -207,6 +216,11 @@ final class ServerSecurityOptions {
                         Duration.ofSeconds(maxConnectionAgeSeconds))
                 .withRstFramesPerWindow(maxRstFrames, NetLimits.DEFAULT_RST_WINDOW);
         return new ServerSecurity(
-                tls, authenticator, authorizer, limits, Duration.ofSeconds(authReloadIntervalSeconds));
+                tls,
+                authenticator,
+                authorizer,
+                limits,
+                Duration.ofSeconds(authReloadIntervalSeconds),
+                quotaFile == null ? null : ByteRateQuotas.load(quotaFile));
     }
 }

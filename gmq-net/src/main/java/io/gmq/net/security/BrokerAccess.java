@@ -3,6 +3,7 @@ package io.gmq.net.security;
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.security.Authorizer;
+import io.gmq.security.ByteRateQuotas;
 import io.gmq.security.Operation;
 import io.gmq.security.Principal;
 import io.gmq.security.ResourceType;
@@ -31,12 +32,35 @@ public final class BrokerAccess {
     private final Authorizer authorizer;
     private final Storage storage;
     private final boolean enforcing;
+    /** Per-principal byte rates, or null. */
+    private final ByteRateQuotas quotas;
+
     private final Set<String> knownTopics = ConcurrentHashMap.newKeySet();
 
     private BrokerAccess(Authorizer authorizer, Storage storage, boolean enforcing) {
+        this(authorizer, storage, enforcing, null);
+    }
+
+    private BrokerAccess(Authorizer authorizer, Storage storage, boolean enforcing, ByteRateQuotas quotas) {
         this.authorizer = authorizer;
         this.storage = storage;
         this.enforcing = enforcing;
+        this.quotas = quotas;
+    }
+
+    /** These checks, and {@code quotas} (null: none) throttling each principal's bytes. */
+    public BrokerAccess withQuotas(ByteRateQuotas quotas) {
+        return new BrokerAccess(authorizer, storage, enforcing, quotas);
+    }
+
+    /** How long to hold back {@code principal}'s next publish after {@code bytes} (0: not at all). */
+    public long publishThrottleNanos(Principal principal, long bytes) {
+        return quotas == null ? 0 : quotas.publishThrottleNanos(principal, bytes);
+    }
+
+    /** How long to hold back further deliveries to {@code principal} after {@code bytes} (0: not at all). */
+    public long fetchThrottleNanos(Principal principal, long bytes) {
+        return quotas == null ? 0 : quotas.fetchThrottleNanos(principal, bytes);
     }
 
     /** Security off: every request is allowed and nothing extra is looked up. */

@@ -3,6 +3,7 @@ package io.gmq.net.security;
 import io.gmq.GmqException;
 import io.gmq.security.Authenticator;
 import io.gmq.security.Authorizer;
+import io.gmq.security.ByteRateQuotas;
 import io.gmq.security.Reloadable;
 import io.gmq.storage.Storage;
 import io.grpc.ServerCredentials;
@@ -35,7 +36,12 @@ import java.util.List;
  *     {@link Duration#ZERO} = never (only an explicit reload)
  */
 public record ServerSecurity(
-        ServerTls tls, Authenticator authenticator, Authorizer authorizer, NetLimits limits, Duration reloadInterval) {
+        ServerTls tls,
+        Authenticator authenticator,
+        Authorizer authorizer,
+        NetLimits limits,
+        Duration reloadInterval,
+        ByteRateQuotas quotas) {
     /** How often token and ACL files are checked for changes unless told otherwise. */
     public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
 
@@ -58,6 +64,21 @@ public record ServerSecurity(
         }
     }
 
+    /** Security without quotas. */
+    public ServerSecurity(
+            ServerTls tls,
+            Authenticator authenticator,
+            Authorizer authorizer,
+            NetLimits limits,
+            Duration reloadInterval) {
+        this(tls, authenticator, authorizer, limits, reloadInterval, null);
+    }
+
+    /** These settings with per-principal byte rates ({@code null}: none). */
+    public ServerSecurity withQuotas(ByteRateQuotas q) {
+        return new ServerSecurity(tls, authenticator, authorizer, limits, reloadInterval, q);
+    }
+
     /** Security with the default reload interval. */
     public ServerSecurity(ServerTls tls, Authenticator authenticator, Authorizer authorizer, NetLimits limits) {
         this(tls, authenticator, authorizer, limits, DEFAULT_RELOAD_INTERVAL);
@@ -69,11 +90,11 @@ public record ServerSecurity(
     }
 
     public ServerSecurity withLimits(NetLimits newLimits) {
-        return new ServerSecurity(tls, authenticator, authorizer, newLimits, reloadInterval);
+        return new ServerSecurity(tls, authenticator, authorizer, newLimits, reloadInterval, quotas);
     }
 
     public ServerSecurity withReloadInterval(Duration interval) {
-        return new ServerSecurity(tls, authenticator, authorizer, limits, interval);
+        return new ServerSecurity(tls, authenticator, authorizer, limits, interval, quotas);
     }
 
     /** How client certificates name principals on this listener (OFF without mutual TLS). */
@@ -90,6 +111,9 @@ public record ServerSecurity(
         if (authorizer instanceof Reloadable a) {
             r.add(a);
         }
+        if (quotas != null && quotas.file() != null) {
+            r.add(quotas);
+        }
         return List.copyOf(r);
     }
 
@@ -102,7 +126,9 @@ public record ServerSecurity(
 
     /** The broker's request checks: enforcing when ACLs are configured, allow-all otherwise. */
     public BrokerAccess brokerAccess(Storage storage) {
-        return authorizer == null ? BrokerAccess.allowAll() : BrokerAccess.enforcing(authorizer, storage);
+        BrokerAccess access =
+                authorizer == null ? BrokerAccess.allowAll() : BrokerAccess.enforcing(authorizer, storage);
+        return access.withQuotas(quotas);
     }
 
     /** Event loops and accept gate for one listener with these limits; the caller closes it. */
@@ -150,6 +176,7 @@ public record ServerSecurity(
         return "tls=" + (tls == null ? "off" : tls.mutual() ? "mutual" : "on")
                 + ", authentication=" + authentication()
                 + ", acls=" + (authorizer == null ? "off" : "on")
+                + ", quotas=" + (quotas == null ? "off" : "on")
                 + (reloadInterval.isZero()
                         ? ", file reload on request only"
                         : ", files checked every " + reloadInterval.toMillis() + " ms")
