@@ -12,7 +12,8 @@ import picocli.CommandLine.ScopeType;
 
 /**
  * {@code java -jar gmq.jar <command>}: the GMQ processes (server, storage, broker) and the
- * command-line tools (topics, produce, consume, groups, perf, verify).
+ * command-line tools (topics, produce, consume, groups, cluster, perf, verify, ping, health,
+ * completion).
  *
  * <p>Exit codes: 0 success, 1 a GMQ error (printed as one line, no stack trace), 2 a usage error,
  * 3 {@code verify} found damage.
@@ -34,6 +35,9 @@ import picocli.CommandLine.ScopeType;
             DemoCommand.class,
             PerfCommand.class,
             VerifyCommand.class,
+            ProbeCommands.Ping.class,
+            ProbeCommands.Health.class,
+            CompletionCommand.class,
         })
 public final class GmqCli implements Runnable {
     /** {@code gmq --version}: the project's version, written into version.properties by the build. */

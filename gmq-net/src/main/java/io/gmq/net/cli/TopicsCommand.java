@@ -33,6 +33,9 @@ final class TopicsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Option(names = "--topic", required = true)
         String topic;
 
@@ -43,6 +46,10 @@ final class TopicsCommand implements Runnable {
         public void run() {
             try (GmqClient c = client.connect()) {
                 TopicInfo t = c.createTopic(topic, partitions);
+                if (output.json()) {
+                    OutputOption.print(CliJson.topic(t));
+                    return;
+                }
                 System.out.println("created topic " + t.name() + " with " + t.partitions() + " partitions");
             }
         }
@@ -53,9 +60,16 @@ final class TopicsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Override
         public void run() {
             try (GmqClient c = client.connect()) {
+                if (output.json()) {
+                    OutputOption.print(CliJson.topics(c.listTopics()));
+                    return;
+                }
                 for (TopicInfo t : c.listTopics()) {
                     System.out.println(t.name() + "\t" + t.partitions());
                 }
@@ -71,6 +85,9 @@ final class TopicsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Option(names = "--topic", required = true)
         String topic;
 
@@ -78,6 +95,10 @@ final class TopicsCommand implements Runnable {
         public void run() {
             try (GmqClient c = client.connect()) {
                 TopicDescription d = c.describeTopic(topic);
+                if (output.json()) {
+                    OutputOption.print(CliJson.topicDescription(d));
+                    return;
+                }
                 System.out.println("topic " + d.name() + " partitions " + d.partitionCount());
                 System.out.printf("%-10s %-14s %-14s %s%n", "PARTITION", "START-OFFSET", "HIGH-WATERMARK", "BYTES");
                 for (PartitionInfo p : d.partitions()) {
@@ -97,6 +118,9 @@ final class TopicsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Option(names = "--topic", required = true)
         String topic;
 
@@ -104,6 +128,16 @@ final class TopicsCommand implements Runnable {
         public void run() {
             try (GmqClient c = client.connect()) {
                 c.deleteTopic(topic);
+                if (output.json()) {
+                    OutputOption.print(new JsonWriter()
+                            .beginObject()
+                            .name("topic")
+                            .value(topic)
+                            .name("deleted")
+                            .value(true)
+                            .endObject());
+                    return;
+                }
                 System.out.println("deleted topic " + topic);
             }
         }
