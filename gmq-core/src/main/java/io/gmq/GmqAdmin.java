@@ -35,6 +35,12 @@ public interface GmqAdmin {
 
     GroupDescription describeGroup(String group);
 
+    /**
+     * Deletes a group's committed offsets; it is listed no more. FAILED_PRECONDITION while it has
+     * members, NOT_FOUND if it has neither members nor offsets.
+     */
+    void deleteGroup(String group);
+
     /** Moves the group's offsets for every partition of {@code topic}; only while the group has no members. */
     void resetOffsets(String group, String topic, OffsetSpec spec);
 

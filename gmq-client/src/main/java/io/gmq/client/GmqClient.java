@@ -115,6 +115,20 @@ public interface GmqClient extends AutoCloseable {
      */
     io.gmq.ClusterDescription removeStorageNode(String nodeId);
 
+    /**
+     * Deletes a group's committed offsets; it is listed no more, and a group of that name starts
+     * from its start position again. FAILED_PRECONDITION while it has members, NOT_FOUND if it has
+     * neither members nor offsets. Needs DELETE on the group.
+     */
+    void deleteGroup(String group);
+
+    /**
+     * Reads one partition from {@code from} on, outside any consumer group: nothing joins, commits
+     * or acknowledges (replay, audits, tooling). Needs CONSUME on the topic. The reader is not
+     * thread safe and holds nothing to close; it works while this client is open.
+     */
+    io.gmq.PartitionReader reader(io.gmq.TopicPartition partition, OffsetSpec from);
+
     /** Moves a group's committed offsets on every partition of {@code topic}; the group must have no members. */
     void resetOffsets(String group, String topic, OffsetSpec spec);
 

@@ -126,6 +126,17 @@ public interface Storage extends AutoCloseable {
     void resetOffsets(String group, TopicPartition partition, OffsetSpec spec);
 
     /**
+     * Deletes a group: its committed offsets go, and it is no longer listed (a group of the same
+     * name starts from its start position again). FAILED_PRECONDITION while it has members,
+     * NOT_FOUND if it has neither members nor offsets; FAILED_PRECONDITION from a storage that
+     * cannot delete groups.
+     */
+    default void deleteGroup(String group) {
+        throw new io.gmq.GmqException(
+                io.gmq.ErrorCode.FAILED_PRECONDITION, "this storage cannot delete consumer groups");
+    }
+
+    /**
      * The replicated storage cluster behind this storage. FAILED_PRECONDITION for storage that is
      * not replicated (a local data directory, one storage process).
      */

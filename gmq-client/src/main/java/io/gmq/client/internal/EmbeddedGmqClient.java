@@ -170,6 +170,16 @@ public final class EmbeddedGmqClient implements GmqClient {
     }
 
     @Override
+    public void deleteGroup(String group) {
+        gmq.admin().deleteGroup(group);
+    }
+
+    @Override
+    public io.gmq.PartitionReader reader(io.gmq.TopicPartition partition, OffsetSpec from) {
+        return gmq.reader(partition, from);
+    }
+
+    @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
         gmq.admin().resetOffsets(group, topic, spec);
     }

@@ -361,6 +361,17 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
     }
 
     @Override
+    public void deleteGroup(String group) {
+        connection.unary(stub -> stub.deleteGroup(
+                io.gmq.proto.DeleteGroupRequest.newBuilder().setGroup(group).build()));
+    }
+
+    @Override
+    public io.gmq.PartitionReader reader(io.gmq.TopicPartition partition, OffsetSpec from) {
+        return new RemotePartitionReader(connection, partition, from, config.requestTimeout());
+    }
+
+    @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
         connection.unary(stub -> stub.resetOffsets(ResetOffsetsRequest.newBuilder()
                 .setGroup(group)

@@ -75,6 +75,11 @@ final class EmbeddedAdmin implements GmqAdmin {
     }
 
     @Override
+    public void deleteGroup(String group) {
+        storage.deleteGroup(group);
+    }
+
+    @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
         storage.resetOffsets(group, topic, spec);
     }

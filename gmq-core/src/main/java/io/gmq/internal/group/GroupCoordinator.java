@@ -255,6 +255,29 @@ public final class GroupCoordinator {
         });
     }
 
+    /**
+     * Deletes the group's committed offsets, so it is listed no more and a group of that name
+     * starts afresh. FAILED_PRECONDITION while it has members; NOT_FOUND if it has neither members
+     * nor offsets.
+     */
+    public void deleteGroup(String group) {
+        TopicNames.validateGroup(group);
+        Supplier<Void> absent = () -> {
+            throw GmqException.notFound("group " + group + " has no members and no committed offsets");
+        };
+        mutate(
+                group,
+                false,
+                state -> {
+                    if (state.isEmpty()) {
+                        return absent.get();
+                    }
+                    state.delete();
+                    return null;
+                },
+                absent);
+    }
+
     /** Removes members whose session timed out, in every group; returns how many. Run periodically. */
     public int expireMembers() {
         lock.lock();

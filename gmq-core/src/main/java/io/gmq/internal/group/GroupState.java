@@ -215,6 +215,23 @@ final class GroupState {
         dirtyOffsets.addAll(resolved.keySet());
     }
 
+    /**
+     * Forgets every committed offset and partition slot: the group is empty afterwards and no
+     * longer listed. Refused while the group has members. The generation stays (a group that
+     * forms again under this name continues from it).
+     */
+    void delete() {
+        if (!members.isEmpty()) {
+            throw new GmqException(
+                    ErrorCode.FAILED_PRECONDITION,
+                    "group " + name + " has " + members.size() + " members; stop them before deleting the group");
+        }
+        dirtySlots.addAll(slots.keySet());
+        slots.clear();
+        dirtyOffsets.addAll(offsets.keySet());
+        offsets.clear();
+    }
+
     /** Forgets ownership, targets and offsets of a deleted topic and recomputes the targets. */
     void topicDeleted(String topic, ToIntFunction<String> partitionCount) {
         boolean targetsDropped = topicRange(slots, topic).values().stream().anyMatch(s -> s.target() != null);

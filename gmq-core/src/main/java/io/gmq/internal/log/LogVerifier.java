@@ -25,7 +25,7 @@ import java.util.Map;
  * offline {@code gmq verify} command ({@link #verify(Path, String)}), which opens every file
  * read-only and changes nothing. After an unclean stop the offline check reads the segments as the
  * next start will see them: with the acknowledged bytes the commit journal still holds copied in
- * (see {@link CommitJournal#recover}), without writing them.
+ * (see {@link JournalReplay#recover}), without writing them.
  */
 public final class LogVerifier {
     /**

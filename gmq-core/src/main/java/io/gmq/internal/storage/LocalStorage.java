@@ -429,6 +429,12 @@ public final class LocalStorage implements ReplicaStorage {
     }
 
     @Override
+    public void deleteGroup(String group) {
+        checkOpen();
+        groups.deleteGroup(group);
+    }
+
+    @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
         checkOpen();
         groups.resetOffsets(group, existing(topic).name(), tp -> resolveOffset(tp, spec));

@@ -262,6 +262,46 @@ class GroupCoordinatorTest {
     }
 
     @Test
+    void deleteGroupDropsItsOffsetsDurablyAndIsRefusedWhileItHasMembers() {
+        topics.put("t", 2);
+        GroupMembership a = groups.join("g", "a", Set.of("t"), SESSION_MS);
+        groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 100L, tp("t", 1), 200L));
+        groups.resetOffsets("other", "t", p -> 5);
+
+        GmqException refused = assertThrows(GmqException.class, () -> groups.deleteGroup("g"));
+        assertEquals(ErrorCode.FAILED_PRECONDITION, refused.code());
+        assertEquals("group g has 1 members; stop them before deleting the group", refused.getMessage());
+        assertEquals(2, groups.committed("g", partitions("t", 0, 1)).size(), "a refused delete changes nothing");
+
+        groups.leave("g", a.memberId());
+        int generation = groups.snapshot("g").generation();
+        groups.deleteGroup("g");
+        assertEquals(List.of("other"), groups.listGroups());
+        assertEquals(Map.of(), groups.committed("g", partitions("t", 0, 1)));
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(GmqException.class, () -> groups.describe("g", p -> 0))
+                        .code());
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(GmqException.class, () -> groups.deleteGroup("g")).code(),
+                "deleting it again: nothing there");
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(GmqException.class, () -> groups.deleteGroup("never-existed"))
+                        .code());
+        assertEquals(
+                ErrorCode.INVALID_ARGUMENT,
+                assertThrows(GmqException.class, () -> groups.deleteGroup("")).code());
+
+        reopen();
+        assertEquals(List.of("other"), groups.listGroups(), "the delete is durable");
+        assertEquals(Map.of(), groups.committed("g", partitions("t", 0, 1)));
+        GroupMembership again = groups.join("g", "b", Set.of("t"), SESSION_MS);
+        assertTrue(again.generation() > generation, "the generation never goes back");
+    }
+
+    @Test
     void membersGenerationOwnershipAndOffsetsSurviveRestart() {
         topics.put("t", 4);
         GroupMembership a = groups.join("g", "a", Set.of("t"), SESSION_MS);

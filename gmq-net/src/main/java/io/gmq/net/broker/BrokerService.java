@@ -263,4 +263,63 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
             return ResetOffsetsResponse.getDefaultInstance();
         });
     }
+
+    @Override
+    public void deleteGroup(io.gmq.proto.DeleteGroupRequest r, StreamObserver<io.gmq.proto.DeleteGroupResponse> out) {
+        unary(out, () -> {
+            access.checkDeleteGroup(caller(), r.getGroup());
+            storage.deleteGroup(r.getGroup());
+            return io.gmq.proto.DeleteGroupResponse.getDefaultInstance();
+        });
+    }
+
+    /**
+     * One long-polling read of a partition, outside any group. Answers from the storage future's
+     * thread, so a waiting read holds no gRPC thread.
+     */
+    @Override
+    public void readPartition(
+            io.gmq.proto.ReadPartitionRequest r, StreamObserver<io.gmq.proto.ReadPartitionResponse> out) {
+        TopicPartition tp;
+        long from;
+        try {
+            tp = Protos.fromProto(r.getTopicPartition());
+            BrokerEngine.validateTopicName(tp.topic());
+            access.checkReadPartition(caller(), tp.topic());
+            if (r.getMaxBytes() < 0 || r.getMaxWaitMillis() < 0) {
+                throw io.gmq.GmqException.invalidArgument("max_bytes and max_wait_millis must not be negative");
+            }
+            from = storage.resolveOffset(tp, Protos.fromProto(r.getFrom()));
+        } catch (RuntimeException e) {
+            out.onError(io.gmq.wire.GrpcErrors.toStatus(e));
+            return;
+        }
+        int maxBytes = r.getMaxBytes() == 0 ? READ_DEFAULT_BYTES : Math.min(r.getMaxBytes(), READ_MAX_BYTES);
+        long maxWait = Math.min(r.getMaxWaitMillis(), READ_MAX_WAIT_MILLIS);
+        storage.fetch(tp, from, maxBytes, maxWait)
+                .thenCompose(f -> f.outOfRange()
+                        ? storage.fetch(tp, f.logStartOffset(), maxBytes, 0)
+                                .thenApply(again -> new ReadAt(f.logStartOffset(), again))
+                        : java.util.concurrent.CompletableFuture.completedFuture(new ReadAt(from, f)))
+                .whenComplete((read, e) -> {
+                    if (e != null) {
+                        out.onError(io.gmq.wire.GrpcErrors.toStatus(io.gmq.wire.GrpcErrors.unwrap(e)));
+                        return;
+                    }
+                    out.onNext(io.gmq.proto.ReadPartitionResponse.newBuilder()
+                            .setFrames(com.google.protobuf.UnsafeByteOperations.unsafeWrap(
+                                    read.result().records()))
+                            .setOffset(read.offset())
+                            .setHighWatermark(read.result().highWatermark())
+                            .setLogStartOffset(read.result().logStartOffset())
+                            .build());
+                    out.onCompleted();
+                });
+    }
+
+    private static final int READ_DEFAULT_BYTES = 1 << 20;
+    private static final int READ_MAX_BYTES = 4 << 20;
+    private static final long READ_MAX_WAIT_MILLIS = 10_000;
+
+    private record ReadAt(long offset, io.gmq.storage.FetchResult result) {}
 }

@@ -28,7 +28,16 @@ final class ClientSecurityOptions {
     String token;
 
     ClientConfig.Builder apply(ClientConfig.Builder b) {
+        return b.tls(tlsCa).tlsClientCert(tlsCert, tlsKey).token(token());
+    }
+
+    /** The same settings for a channel of our own (ping, health) or a perf run. */
+    io.gmq.wire.ChannelSecurity channelSecurity() {
+        return new io.gmq.wire.ChannelSecurity(tlsCa, tlsCert, tlsKey, token());
+    }
+
+    private String token() {
         String t = token != null ? token : System.getenv("GMQ_TOKEN");
-        return b.tls(tlsCa).tlsClientCert(tlsCert, tlsKey).token(t == null || t.isEmpty() ? null : t);
+        return t == null || t.isEmpty() ? null : t;
     }
 }

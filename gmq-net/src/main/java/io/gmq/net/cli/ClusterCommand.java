@@ -33,10 +33,18 @@ final class ClusterCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Override
         public void run() {
             try (GmqClient c = client.connect()) {
-                print(c.describeCluster());
+                ClusterDescription d = c.describeCluster();
+                if (output.json()) {
+                    OutputOption.print(CliJson.clusterDescription(d));
+                    return;
+                }
+                print(d);
             }
         }
     }
@@ -49,6 +57,9 @@ final class ClusterCommand implements Runnable {
     static final class AddNode implements Runnable {
         @Mixin
         ClientOptions client;
+
+        @Mixin
+        OutputOption output;
 
         @Option(names = "--node-id", required = true, paramLabel = "ID", description = "The new node's --node-id.")
         String nodeId;
@@ -72,6 +83,10 @@ final class ClusterCommand implements Runnable {
             }
             try (GmqClient c = client.connect()) {
                 ClusterDescription d = c.addStorageNode(nodeId, raft);
+                if (output.json()) {
+                    OutputOption.print(CliJson.clusterDescription(d));
+                    return;
+                }
                 System.out.println("node " + nodeId + " added");
                 print(d);
             }
@@ -86,6 +101,9 @@ final class ClusterCommand implements Runnable {
     static final class RemoveNode implements Runnable {
         @Mixin
         ClientOptions client;
+
+        @Mixin
+        OutputOption output;
 
         @Option(names = "--node-id", required = true, paramLabel = "ID", description = "The member to remove.")
         String nodeId;
@@ -102,6 +120,10 @@ final class ClusterCommand implements Runnable {
             }
             try (GmqClient c = client.connect()) {
                 ClusterDescription d = c.removeStorageNode(nodeId);
+                if (output.json()) {
+                    OutputOption.print(CliJson.clusterDescription(d));
+                    return;
+                }
                 System.out.println("node " + nodeId + " removed");
                 print(d);
             }

@@ -1,14 +1,19 @@
 package io.gmq.net.cli;
 
+import ch.qos.logback.classic.Level;
 import io.gmq.GmqException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
  * {@code java -jar gmq.jar <command>}: the GMQ processes (server, storage, broker) and the
- * command-line tools (topics, produce, consume, groups, perf, verify).
+ * command-line tools (topics, produce, consume, groups, cluster, perf, verify, ping, health,
+ * completion).
  *
  * <p>Exit codes: 0 success, 1 a GMQ error (printed as one line, no stack trace), 2 a usage error,
  * 3 {@code verify} found damage.
@@ -30,6 +35,9 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             PerfCommand.class,
             VerifyCommand.class,
+            ProbeCommands.Ping.class,
+            ProbeCommands.Health.class,
+            CompletionCommand.class,
         })
 public final class GmqCli implements Runnable {
     /** {@code gmq --version}: the project's version, written into version.properties by the build. */
@@ -49,6 +57,24 @@ public final class GmqCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(
+            names = "--log-level",
+            scope = ScopeType.INHERIT,
+            paramLabel = "LEVEL[,LOGGER=LEVEL...]",
+            converter = Logging.LevelsConverter.class,
+            description = "Log level: trace, debug, info, warn, error or off, then optionally LOGGER=LEVEL pairs"
+                    + " (info,io.grpc=debug). Default: info for server, storage and broker, warn for the tools."
+                    + " Logs go to standard error.")
+    Logging.Levels logLevels;
+
+    @Option(
+            names = "--log-format",
+            scope = ScopeType.INHERIT,
+            defaultValue = "text",
+            paramLabel = "text|json",
+            description = "Log lines as text, or one JSON object per line (default ${DEFAULT-VALUE}).")
+    Logging.Format logFormat;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -63,7 +89,22 @@ public final class GmqCli implements Runnable {
             err.flush();
             return 1;
         });
+        cl.setExecutionStrategy(GmqCli::execute);
         return cl.execute(args);
+    }
+
+    /** Configures logging for the command about to run, then runs it. */
+    private static int execute(CommandLine.ParseResult parsed) {
+        GmqCli root = parsed.commandSpec().commandLine().getCommand();
+        List<CommandLine> commands = parsed.asCommandLineList();
+        Object command = commands.get(commands.size() - 1).getCommand();
+        // The processes report their life at INFO; the tools print results and stay quiet.
+        Level defaultLevel = command instanceof ServeCommands.ProcessOptions ? Level.INFO : Level.WARN;
+        Logging.configure(
+                root.logLevels != null ? root.logLevels : new Logging.Levels(null, java.util.Map.of()),
+                defaultLevel,
+                root.logFormat);
+        return new CommandLine.RunLast().execute(parsed);
     }
 
     static String describe(Throwable e) {

@@ -4,6 +4,7 @@ import io.gmq.GroupDescription;
 import io.gmq.OffsetSpec;
 import io.gmq.TopicPartition;
 import io.gmq.client.GmqClient;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -11,8 +12,13 @@ import picocli.CommandLine.Option;
 @Command(
         name = "groups",
         mixinStandardHelpOptions = true,
-        description = "List, describe and reset consumer groups.",
-        subcommands = {GroupsCommand.ListGroups.class, GroupsCommand.Describe.class, GroupsCommand.Reset.class})
+        description = "List, describe, reset and delete consumer groups.",
+        subcommands = {
+            GroupsCommand.ListGroups.class,
+            GroupsCommand.Describe.class,
+            GroupsCommand.Reset.class,
+            GroupsCommand.Delete.class
+        })
 final class GroupsCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -20,7 +26,7 @@ final class GroupsCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(
-                spec.commandLine(), "missing subcommand: list, describe or reset");
+                spec.commandLine(), "missing subcommand: list, describe, reset or delete");
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists consumer groups.")
@@ -28,9 +34,16 @@ final class GroupsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Override
         public void run() {
             try (GmqClient c = client.connect()) {
+                if (output.json()) {
+                    OutputOption.print(CliJson.groups(c.listGroups()));
+                    return;
+                }
                 c.listGroups().forEach(System.out::println);
             }
         }
@@ -44,6 +57,9 @@ final class GroupsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Option(names = "--group", required = true)
         String group;
 
@@ -51,6 +67,10 @@ final class GroupsCommand implements Runnable {
         public void run() {
             try (GmqClient c = client.connect()) {
                 GroupDescription d = c.describeGroup(group);
+                if (output.json()) {
+                    OutputOption.print(CliJson.groupDescription(d));
+                    return;
+                }
                 System.out.println("group " + d.group() + " generation " + d.generation() + " members "
                         + d.members().size());
                 for (GroupDescription.Member m : d.members()) {
@@ -76,13 +96,18 @@ final class GroupsCommand implements Runnable {
             name = "reset",
             mixinStandardHelpOptions = true,
             description = "Moves a group's committed offsets on a topic (one partition with --partition), e.g."
-                    + " past a damaged batch. Stop the group's consumers first.")
+                    + " past a damaged batch. Stop the group's consumers first. --dry-run shows the plan"
+                    + " (current and new offset of each partition) and changes nothing; --execute shows it and"
+                    + " applies it.")
     static final class Reset implements Runnable {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
         @Mixin
         ClientOptions client;
+
+        @Mixin
+        OutputOption output;
 
         @Option(names = "--group", required = true)
         String group;
@@ -105,6 +130,12 @@ final class GroupsCommand implements Runnable {
         @Option(names = "--to-timestamp", paramLabel = "EPOCH_MILLIS", description = "The first record at or after it.")
         Long toTimestamp;
 
+        @Option(names = "--dry-run", description = "Show the plan; change nothing.")
+        boolean dryRun;
+
+        @Option(names = "--execute", description = "Show the plan and apply it.")
+        boolean execute;
+
         @Override
         public void run() {
             int chosen = (toOffset != null ? 1 : 0)
@@ -116,23 +147,89 @@ final class GroupsCommand implements Runnable {
                         spec.commandLine(),
                         "give exactly one of --to-offset, --to-earliest, --to-latest, --to-timestamp");
             }
+            if (dryRun && execute) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "give --dry-run or --execute, not both");
+            }
+            if (toOffset != null && toOffset < 0) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--to-offset must not be negative, was " + toOffset);
+            }
             OffsetSpec target = toOffset != null
                     ? OffsetSpec.offset(toOffset)
                     : toEarliest
                             ? OffsetSpec.earliest()
                             : toLatest ? OffsetSpec.latest() : OffsetSpec.timestamp(toTimestamp);
+            boolean legacy = !dryRun && !execute;
+            if (legacy && output.json()) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--output json needs --dry-run or --execute");
+            }
             try (GmqClient c = client.connect()) {
-                if (partition != null) {
-                    c.resetOffsets(group, new TopicPartition(topic, partition), target);
-                } else {
-                    c.resetOffsets(group, topic, target);
+                List<ResetPlan.Step> plan = legacy ? List.of() : ResetPlan.of(c, group, topic, partition, target);
+                if (!legacy && !output.json()) {
+                    ResetPlan.print(group, plan);
                 }
+                if (!dryRun) {
+                    if (partition != null) {
+                        c.resetOffsets(group, new TopicPartition(topic, partition), target);
+                    } else {
+                        c.resetOffsets(group, topic, target);
+                    }
+                }
+                if (output.json()) {
+                    OutputOption.print(ResetPlan.json(group, target, plan, execute));
+                    return;
+                }
+            }
+            if (dryRun) {
+                System.out.println("dry run: nothing changed; add --execute to apply");
+                return;
+            }
+            if (legacy) {
+                // Kafka's tools need --execute; GMQ's scripts ran this without it, so it still applies.
+                System.err.println("note: groups reset applies the reset without --execute for now;"
+                        + " use --dry-run to see the plan first, --execute to apply it");
             }
             System.out.println("reset group " + group + " on " + (partition == null ? topic : topic + "-" + partition)
                     + " to " + target.kind().name().toLowerCase(java.util.Locale.ROOT)
                     + (target.kind() == OffsetSpec.Kind.OFFSET || target.kind() == OffsetSpec.Kind.TIMESTAMP
                             ? " " + target.value()
                             : ""));
+        }
+    }
+
+    @Command(
+            name = "delete",
+            mixinStandardHelpOptions = true,
+            description = "Deletes a group's committed offsets; it is listed no more and starts afresh if it forms"
+                    + " again. Stop its consumers first. Needs DELETE on the group.")
+    static final class Delete implements Runnable {
+        @Mixin
+        ClientOptions client;
+
+        @Mixin
+        OutputOption output;
+
+        @Option(names = "--group", required = true)
+        String group;
+
+        @Override
+        public void run() {
+            try (GmqClient c = client.connect()) {
+                c.deleteGroup(group);
+            }
+            if (output.json()) {
+                OutputOption.print(new JsonWriter()
+                        .beginObject()
+                        .name("group")
+                        .value(group)
+                        .name("deleted")
+                        .value(true)
+                        .endObject());
+                return;
+            }
+            System.out.println("deleted group " + group);
         }
     }
 }

@@ -88,6 +88,9 @@ final class PerfCommand implements Runnable {
                 description = "Publish batch size limit (default: the client's, 256 KiB).")
         Integer batchBytes;
 
+        @Mixin
+        ClientSecurityOptions security;
+
         PerfTarget resolve() {
             if (server != null && embedded != null) {
                 throw new CommandLine.ParameterException(mixee.commandLine(), "give --server or --embedded, not both");
@@ -96,9 +99,11 @@ final class PerfCommand implements Runnable {
                 throw GmqException.invalidArgument("--linger-ms must not be negative, was " + lingerMillis);
             }
             Duration linger = lingerMillis == null ? null : Duration.ofNanos((long) (lingerMillis * 1_000_000));
-            return embedded != null
-                    ? PerfTarget.embedded(embedded, linger, batchBytes)
-                    : PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER, linger, batchBytes);
+            if (embedded != null) {
+                return PerfTarget.embedded(embedded, linger, batchBytes);
+            }
+            return PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER, linger, batchBytes)
+                    .withSecurity(security.channelSecurity());
         }
     }
 

@@ -42,15 +42,59 @@ final class ProduceCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print the partition and offset of each message.")
     boolean verbose;
 
+    @Option(
+            names = "--header",
+            paramLabel = "NAME=VALUE",
+            description = "A header of every message (repeatable; the value is UTF-8 text, may be empty).")
+    List<String> headers = new ArrayList<>();
+
+    @Option(
+            names = "--key-separator",
+            paramLabel = "SEP",
+            description = "Each line is KEY SEP PAYLOAD (split at the first SEP); the key partitions it.")
+    String keySeparator;
+
+    @Option(
+            names = "--timestamp",
+            paramLabel = "EPOCH_MILLIS",
+            description = "Timestamp of every message (default: the publish time).")
+    Long timestamp;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         if (qos != 0 && qos != 1) {
             throw GmqException.invalidArgument("--qos must be 0 or 1, was " + qos);
         }
+        if (key != null && keySeparator != null) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "give --key or --key-separator, not both");
+        }
+        if (keySeparator != null && keySeparator.isEmpty()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--key-separator must not be empty");
+        }
+        if (timestamp != null && timestamp < 0) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--timestamp must not be negative, was " + timestamp);
+        }
         List<PublishOption> options = new ArrayList<>();
         options.add(PublishOption.qos(qos == 1 ? QoS.AT_LEAST_ONCE : QoS.AT_MOST_ONCE));
         if (key != null) {
             options.add(PublishOption.partitionKey(key));
+        }
+        for (String h : headers) {
+            int eq = h.indexOf('=');
+            if (eq <= 0) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--header must be NAME=VALUE with a non-empty name, was '" + h + "'");
+            }
+            options.add(
+                    PublishOption.header(h.substring(0, eq), h.substring(eq + 1).getBytes(StandardCharsets.UTF_8)));
+        }
+        if (timestamp != null) {
+            options.add(PublishOption.timestamp(timestamp));
         }
         if (partition != null) {
             options.add(PublishOption.partition(partition));
@@ -61,8 +105,22 @@ final class ProduceCommand implements Callable<Integer> {
                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             List<CompletableFuture<PublishResult>> window = new ArrayList<>();
             String line;
+            long lineNumber = 0;
             while ((line = in.readLine()) != null) {
-                window.add(c.publishAsync(topic, line.getBytes(StandardCharsets.UTF_8), opts));
+                lineNumber++;
+                PublishOption[] lineOpts = opts;
+                if (keySeparator != null) {
+                    int at = line.indexOf(keySeparator);
+                    if (at < 0) {
+                        failed += drain(c, window);
+                        throw GmqException.invalidArgument(
+                                "line " + lineNumber + " has no key separator '" + keySeparator + "'");
+                    }
+                    lineOpts = java.util.Arrays.copyOf(opts, opts.length + 1);
+                    lineOpts[opts.length] = PublishOption.partitionKey(line.substring(0, at));
+                    line = line.substring(at + keySeparator.length());
+                }
+                window.add(c.publishAsync(topic, line.getBytes(StandardCharsets.UTF_8), lineOpts));
                 if (window.size() >= WINDOW) {
                     failed += drain(c, window);
                 }

@@ -38,6 +38,9 @@ final class TopicsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Option(names = "--topic", required = true)
         String topic;
 
@@ -55,6 +58,10 @@ final class TopicsCommand implements Runnable {
         public void run() {
             try (GmqClient c = client.connect()) {
                 TopicInfo t = c.createTopic(topic, partitions, config);
+                if (output.json()) {
+                    OutputOption.print(CliJson.topic(t));
+                    return;
+                }
                 System.out.println("created topic " + t.name() + " with " + t.partitions() + " partitions"
                         + (t.config().isEmpty() ? "" : " and settings " + settingsLine(t)));
             }
@@ -68,6 +75,9 @@ final class TopicsCommand implements Runnable {
     static final class Alter implements Runnable {
         @Mixin
         ClientOptions client;
+
+        @Mixin
+        OutputOption output;
 
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -97,6 +107,10 @@ final class TopicsCommand implements Runnable {
             }
             try (GmqClient c = client.connect()) {
                 TopicInfo t = c.alterTopicConfig(topic, changes);
+                if (output.json()) {
+                    OutputOption.print(CliJson.topic(t));
+                    return;
+                }
                 System.out.println("altered topic " + t.name() + ": "
                         + (t.config().isEmpty() ? "every setting is the server's" : "settings " + settingsLine(t)));
             }
@@ -120,9 +134,16 @@ final class TopicsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Override
         public void run() {
             try (GmqClient c = client.connect()) {
+                if (output.json()) {
+                    OutputOption.print(CliJson.topics(c.listTopics()));
+                    return;
+                }
                 for (TopicInfo t : c.listTopics()) {
                     System.out.println(t.name() + "\t" + t.partitions());
                 }
@@ -138,6 +159,9 @@ final class TopicsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Option(names = "--topic", required = true)
         String topic;
 
@@ -145,6 +169,10 @@ final class TopicsCommand implements Runnable {
         public void run() {
             try (GmqClient c = client.connect()) {
                 TopicDescription d = c.describeTopic(topic);
+                if (output.json()) {
+                    OutputOption.print(CliJson.topicDescription(d));
+                    return;
+                }
                 System.out.println("topic " + d.name() + " partitions " + d.partitionCount());
                 System.out.printf("%-10s %-14s %-14s %s%n", "PARTITION", "START-OFFSET", "HIGH-WATERMARK", "BYTES");
                 for (PartitionInfo p : d.partitions()) {
@@ -170,6 +198,9 @@ final class TopicsCommand implements Runnable {
         @Mixin
         ClientOptions client;
 
+        @Mixin
+        OutputOption output;
+
         @Option(names = "--topic", required = true)
         String topic;
 
@@ -177,6 +208,16 @@ final class TopicsCommand implements Runnable {
         public void run() {
             try (GmqClient c = client.connect()) {
                 c.deleteTopic(topic);
+                if (output.json()) {
+                    OutputOption.print(new JsonWriter()
+                            .beginObject()
+                            .name("topic")
+                            .value(topic)
+                            .name("deleted")
+                            .value(true)
+                            .endObject());
+                    return;
+                }
                 System.out.println("deleted topic " + topic);
             }
         }

@@ -4,6 +4,7 @@ import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.client.ClientConfig;
 import io.gmq.client.GmqClient;
+import io.gmq.wire.ChannelSecurity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,16 +18,21 @@ import java.util.List;
  * <p>An embedded data directory can be opened by one engine at a time, so in embedded mode every
  * "client" of a run is the same one (see {@link #sharesOneClient()}).
  */
-public record PerfTarget(String serverAddr, Duration linger, Integer batchBytes) {
+public record PerfTarget(String serverAddr, Duration linger, Integer batchBytes, ChannelSecurity security) {
     public static final String DEFAULT_SERVER = "localhost:50051";
 
-    /** {@code linger}, {@code batchBytes} null: the client's defaults. */
+    /** {@code linger}, {@code batchBytes} null: the client's defaults. Plaintext, no token. */
     public static PerfTarget server(String hostPort, Duration linger, Integer batchBytes) {
-        return new PerfTarget(hostPort, linger, batchBytes);
+        return new PerfTarget(hostPort, linger, batchBytes, ChannelSecurity.PLAINTEXT);
     }
 
     public static PerfTarget embedded(String dataDir, Duration linger, Integer batchBytes) {
-        return new PerfTarget(ClientConfig.EMBEDDED_PREFIX + dataDir, linger, batchBytes);
+        return new PerfTarget(ClientConfig.EMBEDDED_PREFIX + dataDir, linger, batchBytes, ChannelSecurity.PLAINTEXT);
+    }
+
+    /** The same target reached with TLS and/or a token (as the other client commands take them). */
+    public PerfTarget withSecurity(ChannelSecurity security) {
+        return new PerfTarget(serverAddr, linger, batchBytes, security);
     }
 
     public boolean sharesOneClient() {
@@ -44,7 +50,11 @@ public record PerfTarget(String serverAddr, Duration linger, Integer batchBytes)
      * of many applications would.
      */
     public ClientConfig.Builder config(int client) {
-        ClientConfig.Builder b = ClientConfig.builder().serverAddr(rotated(serverAddr, client));
+        ClientConfig.Builder b = ClientConfig.builder()
+                .serverAddr(rotated(serverAddr, client))
+                .tls(security.caFile())
+                .tlsClientCert(security.certFile(), security.keyFile())
+                .token(security.token());
         if (linger != null) {
             b.linger(linger);
         }

@@ -164,6 +164,16 @@ public final class BrokerAccess {
         check(p, ResourceType.GROUP, group, Operation.ADMIN);
     }
 
+    /** Deleting a group drops its progress for good: DELETE on the group. */
+    public void checkDeleteGroup(Principal p, String group) {
+        check(p, ResourceType.GROUP, group, Operation.DELETE);
+    }
+
+    /** Reading a partition without a group: CONSUME on the topic (no group is involved). */
+    public void checkReadPartition(Principal p, String topic) {
+        check(p, ResourceType.TOPIC, topic, Operation.CONSUME);
+    }
+
     /** Adding or removing a storage node changes where every byte is kept: ADMIN on the cluster. */
     public void checkClusterAdmin(Principal p) {
         check(p, ResourceType.CLUSTER, CLUSTER_NAME, Operation.ADMIN);

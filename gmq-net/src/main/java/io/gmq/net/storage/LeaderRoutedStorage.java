@@ -307,6 +307,11 @@ public final class LeaderRoutedStorage implements Storage {
     }
 
     @Override
+    public void deleteGroup(String group) {
+        run(s -> s.deleteGroup(group));
+    }
+
+    @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
         run(s -> s.resetOffsets(group, topic, spec));
     }

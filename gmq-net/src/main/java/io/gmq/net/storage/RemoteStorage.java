@@ -275,6 +275,13 @@ public final class RemoteStorage implements Storage {
     }
 
     @Override
+    public void deleteGroup(String group) {
+        call(() -> stub().deleteGroup(io.gmq.proto.DeleteGroupRequest.newBuilder()
+                .setGroup(group)
+                .build()));
+    }
+
+    @Override
     public void resetOffsets(String group, String topic, OffsetSpec spec) {
         call(() -> stub().resetOffsets(StorageRequests.resetOffsets(group, topic, spec)));
     }

@@ -389,6 +389,14 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
     }
 
     @Override
+    public void deleteGroup(io.gmq.proto.DeleteGroupRequest r, StreamObserver<io.gmq.proto.DeleteGroupResponse> out) {
+        unary(out, () -> {
+            storage.deleteGroup(r.getGroup());
+            return io.gmq.proto.DeleteGroupResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
     public void resetOffsets(ResetOffsetsRequest r, StreamObserver<ResetOffsetsResponse> out) {
         unary(out, () -> {
             if (r.hasPartition()) {

@@ -198,4 +198,74 @@ final class SecurityCliTest {
             assertTrue(err.toString(StandardCharsets.UTF_8).contains("invalid or missing token"), err.toString());
         }
     }
+
+    @Test
+    void perfPingAndHealthTakeTheClientSecurityOptions() throws Exception {
+        Path tokens = Files.writeString(dir.resolve("tokens"), "s3cret ops\n");
+        Path acl = Files.writeString(dir.resolve("acl"), "allow ops topic:* all\nallow ops group:* all\n");
+        ServerSecurity security = parse("--token-file", tokens.toString(), "--acl-file", acl.toString())
+                .security
+                .security();
+        try (GmqServer server = GmqServer.standalone(
+                GmqConfig.builder()
+                        .dataDir(dir.resolve("data"))
+                        .flushPolicy(FlushPolicy.OS)
+                        .build(),
+                "127.0.0.1",
+                0,
+                security)) {
+            String addr = "127.0.0.1:" + server.port();
+            String[] perf = {
+                "perf",
+                "produce",
+                "--topic",
+                "p",
+                "--records",
+                "50",
+                "--record-size",
+                "16",
+                "--partitions",
+                "1",
+                "--server",
+                addr
+            };
+            assertEquals(0, GmqCli.run(concat(perf, "--token", "s3cret")));
+            err.reset();
+            assertEquals(1, GmqCli.run(concat(perf, "--token", "wrong")));
+            assertTrue(err.toString(StandardCharsets.UTF_8).contains("invalid or missing token"), err.toString());
+
+            assertEquals(0, GmqCli.run("ping", "--server", addr, "--token", "s3cret"));
+            err.reset();
+            assertEquals(1, GmqCli.run("ping", "--server", addr));
+            assertTrue(err.toString(StandardCharsets.UTF_8).contains("invalid or missing token"), err.toString());
+            assertEquals(0, GmqCli.run("health", "--server", addr), "the health service needs no token");
+        }
+        PerfCommand.Produce produce = new PerfCommand.Produce();
+        new CommandLine(produce)
+                .parseArgs(
+                        "--topic",
+                        "t",
+                        "--records",
+                        "1",
+                        "--record-size",
+                        "1",
+                        "--tls-ca",
+                        "ca.pem",
+                        "--tls-cert",
+                        "c.pem",
+                        "--tls-key",
+                        "k.pem",
+                        "--token",
+                        "tok");
+        var target = produce.target.resolve();
+        assertEquals(Path.of("ca.pem"), target.security().caFile());
+        assertEquals(Path.of("c.pem"), target.security().certFile());
+        assertEquals("tok", target.config().build().token());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }

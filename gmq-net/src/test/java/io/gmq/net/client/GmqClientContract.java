@@ -509,6 +509,77 @@ abstract class GmqClientContract {
         assertEquals(List.of(0L, 1L, 2L, 3L, 4L), secondPass.subList(0, 5));
     }
 
+    @Test
+    void deleteGroupForgetsItsOffsetsOnceItHasNoMembers() {
+        admin.createTopic("gone", 1);
+        admin.publish("gone", utf8("a"));
+        TopicPartition tp = new TopicPartition("gone", 0);
+        List<Long> seen = new CopyOnWriteArrayList<>();
+        GmqClient reader = member("leavers", AckMode.AUTO, m -> seen.add(m.offset()));
+        reader.subscribe("gone");
+        await("the group committed the message", () -> committed("leavers", tp) == 1);
+        assertEquals(ErrorCode.FAILED_PRECONDITION, codeOf(() -> admin.deleteGroup("leavers")));
+
+        reader.unsubscribe("gone");
+        await(
+                "the group has no members",
+                () -> admin.describeGroup("leavers").members().isEmpty());
+        admin.deleteGroup("leavers");
+        assertFalse(admin.listGroups().contains("leavers"));
+        assertEquals(ErrorCode.NOT_FOUND, codeOf(() -> admin.describeGroup("leavers")));
+        assertEquals(ErrorCode.NOT_FOUND, codeOf(() -> admin.deleteGroup("leavers")));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, codeOf(() -> admin.deleteGroup("")));
+    }
+
+    @Test
+    void aReaderReadsAPartitionFromAnyPositionWithoutAGroup() {
+        admin.createTopic("replayed", 2);
+        for (int i = 0; i < 5; i++) {
+            admin.publish(
+                    "replayed",
+                    utf8("m" + i),
+                    PublishOption.partition(1),
+                    PublishOption.header("n", utf8(Integer.toString(i))),
+                    PublishOption.timestamp(1_700_000_000_000L + i));
+        }
+        TopicPartition tp = new TopicPartition("replayed", 1);
+
+        io.gmq.PartitionReader fromTwo = admin.reader(tp, OffsetSpec.offset(2));
+        List<ConsumeMessage> got = fromTwo.poll(2, Duration.ofSeconds(5));
+        assertEquals(List.of(2L, 3L), got.stream().map(ConsumeMessage::offset).toList());
+        assertEquals("m2", got.get(0).payloadAsString());
+        assertEquals("2", new String(got.get(0).header("n").value(), StandardCharsets.UTF_8));
+        assertEquals(1_700_000_000_002L, got.get(0).timestamp());
+        assertEquals(4, fromTwo.position());
+        assertEquals(
+                List.of(4L),
+                fromTwo.poll(10, Duration.ofSeconds(5)).stream()
+                        .map(ConsumeMessage::offset)
+                        .toList());
+
+        io.gmq.PartitionReader earliest = admin.reader(tp, OffsetSpec.earliest());
+        assertEquals(0, earliest.position());
+        assertEquals(5, earliest.poll(100, Duration.ofSeconds(5)).size());
+
+        io.gmq.PartitionReader latest = admin.reader(tp, OffsetSpec.latest());
+        assertEquals(5, latest.position());
+        assertTrue(latest.poll(10, Duration.ofMillis(50)).isEmpty(), "nothing after the end yet");
+        admin.publish("replayed", utf8("m5"), PublishOption.partition(1));
+        List<ConsumeMessage> next = new ArrayList<>();
+        await("the new record is read", () -> {
+            next.addAll(latest.poll(10, Duration.ofMillis(500)));
+            return !next.isEmpty();
+        });
+        assertEquals("m5", next.get(0).payloadAsString());
+        assertEquals(5, next.get(0).offset());
+
+        assertEquals(List.of(), admin.listGroups(), "reading joined no group");
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                codeOf(() -> admin.reader(new TopicPartition("no-such-topic", 0), OffsetSpec.earliest())
+                        .poll(1, Duration.ZERO)));
+    }
+
     // ---- errors -----------------------------------------------------------------------------------
 
     @Test

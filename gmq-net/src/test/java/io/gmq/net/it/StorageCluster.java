@@ -35,7 +35,7 @@ final class StorageCluster {
     private static final Pattern LEADER = Pattern.compile("storage group metadata leader is node (\\S+)");
     /** Test-only logging: Ratis reports at INFO when it discards a tail of a node's Raft log. */
     private static final String RAFT_LOG_TRUNCATION =
-            "-Dorg.slf4j.simpleLogger.log.org.apache.ratis.server.raftlog.segmented.SegmentedRaftLogWorker=info";
+            "--log-level=info,org.apache.ratis.server.raftlog.segmented.SegmentedRaftLogWorker=info";
 
     private final Cluster cluster;
     private final PeerNetwork network;
@@ -87,7 +87,7 @@ final class StorageCluster {
     /** Starts node {@code id} (again, after it was killed) on its ports and data directory. */
     void start(String id) throws IOException {
         int n = starts.merge(id, 1, Integer::sum);
-        List<String> jvmArgs = new ArrayList<>(List.of(RAFT_LOG_TRUNCATION));
+        List<String> jvmArgs = new ArrayList<>();
         if (network != null) {
             jvmArgs.addAll(network.jvmArgs(id));
         }
@@ -107,7 +107,8 @@ final class StorageCluster {
                         "--node-id",
                         id,
                         "--peers",
-                        peers)));
+                        peers,
+                        RAFT_LOG_TRUNCATION)));
     }
 
     /** The current process of node {@code id}. */

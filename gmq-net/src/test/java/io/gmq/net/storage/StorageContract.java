@@ -276,6 +276,21 @@ abstract class StorageContract {
     }
 
     @Test
+    void deleteGroupNeedsAnEmptyGroupAndForgetsItsOffsets() throws Exception {
+        storage.createTopic("d", 1);
+        TopicPartition tp = new TopicPartition("d", 0);
+        join(storage.append(tp, batch("a", "b"), true));
+        GroupMembership m = storage.joinGroup("deleted", "c1", Set.of("d"), 10_000);
+        storage.commitOffsets("deleted", m.memberId(), m.generation(), Map.of(tp, 2L));
+        assertCode(ErrorCode.FAILED_PRECONDITION, () -> storage.deleteGroup("deleted"));
+        storage.leaveGroup("deleted", m.memberId());
+        storage.deleteGroup("deleted");
+        assertEquals(Map.of(), storage.committedOffsets("deleted", List.of(tp)));
+        assertFalse(storage.listGroups().contains("deleted"));
+        assertCode(ErrorCode.NOT_FOUND, () -> storage.deleteGroup("deleted"));
+    }
+
+    @Test
     void describingAnUnknownGroupIsNotFound() {
         assertCode(ErrorCode.NOT_FOUND, () -> storage.describeGroup("nobody"));
     }
