@@ -210,7 +210,8 @@ final class PartitionLogReader {
                         + ", position " + position + ": " + what + "). Records after them are still readable. To"
                         + " skip the damaged records, stop the group's consumers and run: java -jar gmq.jar groups"
                         + " reset --group <group> --topic " + tp.topic() + " --partition " + tp.partition()
-                        + " --to-offset " + resume + " (java -jar gmq.jar verify --data-dir <dir> lists all damage;"
+                        + " --to-offset " + resume
+                        + " --execute (java -jar gmq.jar verify --data-dir <dir> lists all damage;"
                         + " docs/OPERATIONS.md, \"A damaged segment\")");
     }
 

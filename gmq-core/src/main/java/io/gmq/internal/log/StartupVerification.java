@@ -120,7 +120,7 @@ final class StartupVerification {
             LOG.error(
                     "{}. Reads of these offsets fail with DATA_LOSS; nothing else is affected. To skip them, stop the"
                             + " group's consumers and run: java -jar gmq.jar groups reset --group <group> --topic {}"
-                            + " --partition {} {} (docs/OPERATIONS.md, \"A damaged segment\")",
+                            + " --partition {} {} --execute (docs/OPERATIONS.md, \"A damaged segment\")",
                     d.describe(),
                     tp.topic(),
                     tp.partition(),

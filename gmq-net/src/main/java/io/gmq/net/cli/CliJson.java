@@ -37,11 +37,7 @@ final class CliJson {
     static JsonWriter topics(Collection<TopicInfo> topics) {
         JsonWriter json = new JsonWriter().beginObject().name("topics").beginArray();
         for (TopicInfo t : topics) {
-            json.beginObject()
-                    .name("topic")
-                    .value(t.name())
-                    .name("partitions")
-                    .value(t.partitions());
+            json.beginObject().name("topic").value(t.name()).name("partitions").value(t.partitions());
             settings(json, "settings", t.config().values()).endObject();
         }
         return json.endArray().endObject();

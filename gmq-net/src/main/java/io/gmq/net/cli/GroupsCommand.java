@@ -96,9 +96,9 @@ final class GroupsCommand implements Runnable {
             name = "reset",
             mixinStandardHelpOptions = true,
             description = "Moves a group's committed offsets on a topic (one partition with --partition), e.g."
-                    + " past a damaged batch. Stop the group's consumers first. --dry-run shows the plan"
-                    + " (current and new offset of each partition) and changes nothing; --execute shows it and"
-                    + " applies it.")
+                    + " past a damaged batch. Stop the group's consumers first. Shows the plan (current and new"
+                    + " offset of each partition) and changes nothing unless --execute is given (Kafka's"
+                    + " convention).")
     static final class Reset implements Runnable {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -130,7 +130,7 @@ final class GroupsCommand implements Runnable {
         @Option(names = "--to-timestamp", paramLabel = "EPOCH_MILLIS", description = "The first record at or after it.")
         Long toTimestamp;
 
-        @Option(names = "--dry-run", description = "Show the plan; change nothing.")
+        @Option(names = "--dry-run", description = "Show the plan; change nothing (the default without --execute).")
         boolean dryRun;
 
         @Option(names = "--execute", description = "Show the plan and apply it.")
@@ -160,17 +160,12 @@ final class GroupsCommand implements Runnable {
                     : toEarliest
                             ? OffsetSpec.earliest()
                             : toLatest ? OffsetSpec.latest() : OffsetSpec.timestamp(toTimestamp);
-            boolean legacy = !dryRun && !execute;
-            if (legacy && output.json()) {
-                throw new picocli.CommandLine.ParameterException(
-                        spec.commandLine(), "--output json needs --dry-run or --execute");
-            }
             try (GmqClient c = client.connect()) {
-                List<ResetPlan.Step> plan = legacy ? List.of() : ResetPlan.of(c, group, topic, partition, target);
-                if (!legacy && !output.json()) {
+                List<ResetPlan.Step> plan = ResetPlan.of(c, group, topic, partition, target);
+                if (!output.json()) {
                     ResetPlan.print(group, plan);
                 }
-                if (!dryRun) {
+                if (execute) {
                     if (partition != null) {
                         c.resetOffsets(group, new TopicPartition(topic, partition), target);
                     } else {
@@ -182,14 +177,9 @@ final class GroupsCommand implements Runnable {
                     return;
                 }
             }
-            if (dryRun) {
+            if (!execute) {
                 System.out.println("dry run: nothing changed; add --execute to apply");
                 return;
-            }
-            if (legacy) {
-                // Kafka's tools need --execute; GMQ's scripts ran this without it, so it still applies.
-                System.err.println("note: groups reset applies the reset without --execute for now;"
-                        + " use --dry-run to see the plan first, --execute to apply it");
             }
             System.out.println("reset group " + group + " on " + (partition == null ? topic : topic + "-" + partition)
                     + " to " + target.kind().name().toLowerCase(java.util.Locale.ROOT)

@@ -47,7 +47,7 @@ final class VerifyCommand implements Callable<Integer> {
                 String to = d.toOffset() >= 0 ? "--to-offset " + d.toOffset() : "--to-latest";
                 out.println("  to skip it: java -jar gmq.jar groups reset --group <group> --topic "
                         + d.partition().topic() + " --partition "
-                        + d.partition().partition() + " " + to);
+                        + d.partition().partition() + " " + to + " --execute");
             }
         }
         out.printf(

@@ -347,6 +347,15 @@ public final class ReplicatedStorage implements Storage {
         return read(node.metadata(), s -> s.committedOffsets(group, partitions));
     }
 
+    /** A metadata-group entry: every replica drops the group's offsets (refused while it has members). */
+    @Override
+    public void deleteGroup(String group) {
+        propose(
+                node.metadata(),
+                c -> c.setDeleteGroup(
+                        io.gmq.proto.DeleteGroupRequest.newBuilder().setGroup(group)));
+    }
+
     @Override
     public List<String> listGroups() {
         return read(node.metadata(), Storage::listGroups);

@@ -367,6 +367,7 @@ final class StorageStateMachine extends BaseStateMachine {
                         c.getCreateTopic().getTopic(),
                         c.getCreateTopic().getPartitions(),
                         io.gmq.TopicConfig.of(c.getCreateTopic().getConfigMap()))));
+            case DELETE_GROUP -> s.deleteGroup(c.getDeleteGroup().getGroup());
             case ALTER_TOPIC_CONFIG ->
                 r.setTopic(Protos.toProto(s.alterTopicConfig(
                         c.getAlterTopicConfig().getTopic(),

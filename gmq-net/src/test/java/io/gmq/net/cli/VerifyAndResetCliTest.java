@@ -105,6 +105,7 @@ final class VerifyAndResetCliTest {
                             "0",
                             "--to-offset",
                             Long.toString(damaged + 1),
+                            "--execute",
                             "--server",
                             addr));
             assertTrue(out().contains("reset group readers on " + TOPIC + "-0 to offset " + (damaged + 1)), out());

@@ -193,6 +193,29 @@ class ShardedStorageTest {
     }
 
     @Test
+    void aDeletedGroupIsGoneFromEveryReplica() {
+        Storage s = cluster.client("2");
+        s.createTopic("orders", 1);
+        GroupMembership m = s.joinGroup("g", "c1", Set.of("orders"), 60_000);
+        assertTrue(s.commitOffsets("g", m.memberId(), m.generation(), Map.of(P0, 3L))
+                .isEmpty());
+        GmqException busy = assertThrows(GmqException.class, () -> s.deleteGroup("g"));
+        assertEquals(ErrorCode.FAILED_PRECONDITION, busy.code(), busy.getMessage());
+        s.leaveGroup("g", m.memberId());
+        cluster.client("1").deleteGroup("g");
+        for (String id : List.of("1", "2", "3")) {
+            ReplicatedStorage node = cluster.nodes.get(id).cluster();
+            await(
+                    "node " + id + " to drop group g",
+                    () -> !node.metadataReplica().listGroups().contains("g"));
+        }
+        assertEquals(List.of(), s.listGroups());
+        assertEquals(
+                ErrorCode.NOT_FOUND,
+                assertThrows(GmqException.class, () -> s.deleteGroup("g")).code());
+    }
+
+    @Test
     void aLeaderThatLostItsMajorityAnswersNoRead() {
         Storage s = cluster.client("1");
         s.createTopic("orders", 1);
