@@ -27,10 +27,19 @@ record EffectiveConfig(String command, List<Setting> settings) {
         DEFAULT("defaults"),
         UNSET("not set");
 
-        final String heading;
+        private final String name;
 
-        Source(String heading) {
-            this.heading = heading;
+        Source(String name) {
+            this.name = name;
+        }
+
+        /** "from flags", "from config file F", ..., "not set". */
+        String heading(Path configFile) {
+            return switch (this) {
+                case FILE -> "from config file " + configFile;
+                case UNSET -> name;
+                default -> "from " + name;
+            };
         }
     }
 
@@ -127,7 +136,7 @@ record EffectiveConfig(String command, List<Setting> settings) {
             if (group.isEmpty()) {
                 continue;
             }
-            out.println("# from " + (source == Source.FILE ? "config file " + configFile : source.heading));
+            out.println("# " + source.heading(configFile));
             for (Setting s : group) {
                 // A secret or an unset key is a comment, so the output loads as a config file.
                 boolean comment = s.value == null || s.value.equals(ConfigOptions.REDACTED);
@@ -148,8 +157,10 @@ record EffectiveConfig(String command, List<Setting> settings) {
                     .map(s -> s.key + "=" + s.value)
                     .collect(Collectors.joining(", "));
             if (!group.isEmpty()) {
-                String heading = source == Source.FILE ? "config file " + configFile : source.heading;
-                line.append(" [").append(heading).append("] ").append(group);
+                line.append(" [")
+                        .append(source.heading(configFile))
+                        .append("] ")
+                        .append(group);
             }
         }
         return line.toString();
