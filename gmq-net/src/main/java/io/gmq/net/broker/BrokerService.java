@@ -142,9 +142,9 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
         unary(out, () -> {
             BrokerEngine.validateTopicName(r.getTopic());
             access.checkCreate(caller(), r.getTopic());
-            if (r.getPartitions() < 1 || r.getPartitions() > engine.config().maxPartitionsPerTopic()) {
-                throw io.gmq.GmqException.invalidArgument("partitions must be 1.."
-                        + engine.config().maxPartitionsPerTopic() + ", was " + r.getPartitions());
+            // The upper bound is the storage's maxPartitionsPerTopic (a storage setting): it refuses more.
+            if (r.getPartitions() < 1) {
+                throw io.gmq.GmqException.invalidArgument("partitions must be at least 1, was " + r.getPartitions());
             }
             TopicInfo t = storage.createTopic(r.getTopic(), r.getPartitions(), io.gmq.TopicConfig.of(r.getConfigMap()));
             engine.invalidateTopic(r.getTopic());

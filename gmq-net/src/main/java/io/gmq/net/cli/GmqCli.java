@@ -83,6 +83,7 @@ public final class GmqCli implements Runnable {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new GmqCli());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        ConfigOptions.install(cl);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             err.println("error: " + describe(e));

@@ -1,13 +1,13 @@
 package io.gmq.net.cli;
 
-import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
-import io.gmq.VerifyOnStartup;
 import io.gmq.net.cluster.ClusterPeers;
 import io.gmq.net.server.GmqServer;
 import io.gmq.wire.ChannelSecurity;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,6 +17,8 @@ import picocli.CommandLine.Spec;
 
 /** The three process commands: server (broker + storage), storage, broker. */
 final class ServeCommands {
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommands.class);
+
     private ServeCommands() {}
 
     /** Options every process shares. */
@@ -24,60 +26,34 @@ final class ServeCommands {
         @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to bind (default ${DEFAULT-VALUE}).")
         String host;
 
-        @Option(
-                names = "--flush",
-                defaultValue = "sync",
-                description =
-                        "When appends reach the disk: sync (fsync before ack), os, or an interval in ms (default ${DEFAULT-VALUE}).")
-        String flush;
-
-        @Option(
-                names = "--partitions-default",
-                defaultValue = "3",
-                description = "Partitions of an auto-created topic (default ${DEFAULT-VALUE}).")
-        int partitionsDefault;
-
-        @Option(
-                names = "--verify-on-startup",
-                defaultValue = "UNFLUSHED",
-                description =
-                        "Frame-by-frame check of the log at start: NONE, UNFLUSHED (after an unclean"
-                                + " shutdown, segments written since the last verified start) or ALL (default ${DEFAULT-VALUE}).")
-        VerifyOnStartup verifyOnStartup;
-
-        @Option(
-                names = "--journal-file-bytes",
-                defaultValue = "67108864",
-                paramLabel = "BYTES",
-                description =
-                        "With --flush sync: size of a commit journal file, which makes a group commit over"
-                                + " several partitions durable with one fsync; 0 turns the journal off (default ${DEFAULT-VALUE}).")
-        long journalFileBytes;
-
         @Mixin
         ServerSecurityOptions security;
 
-        GmqConfig config(Path dataDir) {
-            GmqConfig.Builder b = GmqConfig.builder()
-                    .flushPolicy(FlushPolicy.parse(flush))
-                    .defaultPartitions(partitionsDefault)
-                    .verifyOnStartup(verifyOnStartup)
-                    .journalFileBytes(journalFileBytes);
-            security.applyLimits(b);
-            if (dataDir != null) {
-                b.dataDir(dataDir);
-            }
-            return b.build();
+        @Mixin
+        ConfigOptions configuration;
+
+        /** Sets the engine settings this process uses, and only those, on {@code b}. */
+        abstract GmqConfig.Builder engine(GmqConfig.Builder b);
+
+        GmqConfig config() {
+            return configuration.build(security.applyLimits(engine(GmqConfig.builder())));
         }
 
-        abstract GmqServer start();
+        abstract GmqServer start(GmqConfig config);
 
         /** Further lines a process prints after the first one. */
         void printAfterListening(GmqServer server) {}
 
         @Override
         public Integer call() throws Exception {
-            GmqServer server = start();
+            GmqConfig config = config();
+            EffectiveConfig effective = EffectiveConfig.of(configuration, config);
+            if (configuration.printConfig) {
+                effective.print(System.out, configuration.path());
+                return 0;
+            }
+            LOG.info(effective.logLine(configuration.path()));
+            GmqServer server = start(config);
             // The first line of standard output; scripts and tests read the port from it.
             System.out.println("listening on " + host + ":" + server.port());
             printAfterListening(server);
@@ -100,15 +76,20 @@ final class ServeCommands {
                 description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
         int port;
 
-        @Option(
-                names = "--data-dir",
-                defaultValue = "./gmq-data",
-                description = "Data directory (default ${DEFAULT-VALUE}).")
-        Path dataDir;
+        @Mixin
+        StorageEngineOptions storageEngine;
+
+        @Mixin
+        BrokerEngineOptions brokerEngine;
 
         @Override
-        GmqServer start() {
-            return GmqServer.standalone(config(dataDir), host, port, security.security());
+        GmqConfig.Builder engine(GmqConfig.Builder b) {
+            return brokerEngine.applyTo(storageEngine.applyTo(b));
+        }
+
+        @Override
+        GmqServer start(GmqConfig config) {
+            return GmqServer.standalone(config, host, port, security.security());
         }
     }
 
@@ -123,11 +104,8 @@ final class ServeCommands {
                 description = "Port; 0 picks a free one (default ${DEFAULT-VALUE}).")
         int port;
 
-        @Option(
-                names = "--data-dir",
-                defaultValue = "./gmq-data",
-                description = "Data directory (default ${DEFAULT-VALUE}).")
-        Path dataDir;
+        @Mixin
+        StorageEngineOptions storageEngine;
 
         @Option(
                 names = "--node-id",
@@ -162,9 +140,14 @@ final class ServeCommands {
         private ClusterPeers cluster;
 
         @Override
-        GmqServer start() {
+        GmqConfig.Builder engine(GmqConfig.Builder b) {
+            return storageEngine.applyTo(b);
+        }
+
+        @Override
+        GmqServer start(GmqConfig config) {
             if (nodeId == null && raftPort == null && peers == null && !join) {
-                return GmqServer.storage(config(dataDir), host, port, security.security());
+                return GmqServer.storage(config, host, port, security.security());
             }
             if (join && peers == null) {
                 throw new ParameterException(
@@ -175,7 +158,7 @@ final class ServeCommands {
             String advertised = "0.0.0.0".equals(host) || "::".equals(host)
                     ? cluster.selfAddress().substring(0, cluster.selfAddress().lastIndexOf(':'))
                     : host;
-            return GmqServer.storageNode(config(dataDir), host, port, security.security(), cluster, advertised, join);
+            return GmqServer.storageNode(config, host, port, security.security(), cluster, advertised, join);
         }
 
         private ClusterPeers clusterPeers() {
@@ -265,12 +248,20 @@ final class ServeCommands {
                         "Broker token for a storage process started with --token-file (default: GMQ_STORAGE_TOKEN).")
         String storageToken;
 
+        @Mixin
+        BrokerEngineOptions brokerEngine;
+
         @Override
-        GmqServer start() {
+        GmqConfig.Builder engine(GmqConfig.Builder b) {
+            return brokerEngine.applyTo(b);
+        }
+
+        @Override
+        GmqServer start(GmqConfig config) {
             String token = storageToken != null ? storageToken : System.getenv("GMQ_STORAGE_TOKEN");
             ChannelSecurity toStorage = new ChannelSecurity(
                     storageTlsCa, storageTlsCert, storageTlsKey, token == null || token.isEmpty() ? null : token);
-            return GmqServer.broker(config(null), host, port, storage, security.security(), toStorage);
+            return GmqServer.broker(config, host, port, storage, security.security(), toStorage);
         }
     }
 }

@@ -15,7 +15,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
-/** TLS, authentication, ACL and limit options of the server, storage and broker commands. */
+/**
+ * TLS, authentication, ACL and limit options of the server, storage and broker commands. The limits
+ * of the storage engine alone (topics, partitions, open files) are in {@link StorageEngineOptions}.
+ */
 final class ServerSecurityOptions {
     @Option(names = "--tls-cert", paramLabel = "FILE", description = "Serve TLS with this PEM certificate chain.")
     Path tlsCert;
@@ -143,30 +146,16 @@ final class ServerSecurityOptions {
     @Option(
             names = "--max-batch-bytes",
             paramLabel = "BYTES",
+            converter = SettingSyntax.IntBytes.class,
             description = "Largest publish batch, and so the largest gRPC message a listener accepts (default 16 MiB).")
     Integer maxBatchBytes;
 
     @Option(
             names = "--max-message-bytes",
             paramLabel = "BYTES",
+            converter = SettingSyntax.IntBytes.class,
             description = "Largest single message (default 1 MiB).")
     Integer maxMessageBytes;
-
-    @Option(names = "--max-topics", paramLabel = "N", description = "Topics in total (default 10000).")
-    Integer maxTopics;
-
-    @Option(
-            names = "--max-partitions-per-topic",
-            paramLabel = "N",
-            description = "Partitions of one topic (default 1024).")
-    Integer maxPartitionsPerTopic;
-
-    @Option(
-            names = "--max-open-files",
-            paramLabel = "N",
-            description = "Segment files the log keeps open at once; idle ones close and reopen on use"
-                    + " (default: half of ulimit -n, 4096 where the JVM cannot read it).")
-    Integer maxOpenFiles;
 
     /** The engine limits given on the command line; the others keep GmqConfig's defaults. */
     GmqConfig.Builder applyLimits(GmqConfig.Builder b) {
@@ -175,15 +164,6 @@ final class ServerSecurityOptions {
         }
         if (maxMessageBytes != null) {
             b.maxMessageBytes(maxMessageBytes);
-        }
-        if (maxTopics != null) {
-            b.maxTopics(maxTopics);
-        }
-        if (maxPartitionsPerTopic != null) {
-            b.maxPartitionsPerTopic(maxPartitionsPerTopic);
-        }
-        if (maxOpenFiles != null) {
-            b.maxOpenFiles(maxOpenFiles);
         }
         return b;
     }

@@ -85,7 +85,7 @@ final class SecurityCliTest {
         assertEquals(Duration.ofSeconds(30), l.maxConnectionIdle());
         assertEquals(Duration.ofHours(1), l.maxConnectionAge());
         assertEquals(50, l.maxRstFramesPerWindow());
-        GmqConfig c = s.config(dir);
+        GmqConfig c = s.config();
         assertEquals(12, c.maxTopics());
         assertEquals(8, c.maxPartitionsPerTopic());
         assertEquals(2 * 1024 * 1024, c.maxBatchBytes());
@@ -95,7 +95,7 @@ final class SecurityCliTest {
     void defaultsAreTheDocumentedOnes() {
         assertEquals(NetLimits.defaults(), parse().security.security().limits());
         assertEquals(
-                GmqConfig.builder().build().maxBatchBytes(), parse().config(dir).maxBatchBytes());
+                GmqConfig.builder().build().maxBatchBytes(), parse().config().maxBatchBytes());
     }
 
     @Test
