@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -33,9 +32,8 @@ import java.util.TreeMap;
  *       <td>{@link GmqConfig#nackBackoff()}</td><td>next nack (broker)</td></tr>
  * </table>
  *
- * <p>Durations: {@code 250ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 7d}, or ISO-8601
- * ({@code PT30S}). Sizes: bytes, or with {@code KiB}, {@code MiB}, {@code GiB} (powers of 1024).
- * A bad key or value is INVALID_ARGUMENT naming it.
+ * <p>Durations and sizes as {@link Units} spells them ({@code 30s}, {@code 7d}, {@code 64KiB}). A
+ * bad key or value is INVALID_ARGUMENT naming it.
  */
 public final class TopicConfig {
     public static final String RETENTION_AGE = "retention-age";
@@ -237,65 +235,27 @@ public final class TopicConfig {
         }
     }
 
-    /**
-     * A duration: a whole number with {@code ms}, {@code s}, {@code m}, {@code h} or {@code d}, or
-     * ISO-8601 ({@code PT30S}); INVALID_ARGUMENT naming {@code key} otherwise.
-     */
+    /** A duration as {@link Units} spells it; INVALID_ARGUMENT naming {@code key} otherwise. */
     public static Duration parseDuration(String key, String value) {
-        String v = value.trim();
         try {
-            if (v.toUpperCase(Locale.ROOT).startsWith("P")) {
-                return Duration.parse(v.toUpperCase(Locale.ROOT));
-            }
-            String lower = v.toLowerCase(Locale.ROOT);
-            String[][] units = {{"ms", "1"}, {"s", "1000"}, {"m", "60000"}, {"h", "3600000"}, {"d", "86400000"}};
-            for (String[] u : units) {
-                if (lower.endsWith(u[0]) && (!u[0].equals("s") || !lower.endsWith("ms"))) {
-                    long n = Long.parseLong(
-                            lower.substring(0, lower.length() - u[0].length()).trim());
-                    return Duration.ofMillis(Math.multiplyExact(n, Long.parseLong(u[1])));
-                }
-            }
-        } catch (RuntimeException e) {
-            // reported below
+            return Units.parseDuration(value);
+        } catch (IllegalArgumentException e) {
+            throw GmqException.invalidArgument("topic setting " + key + ": " + e.getMessage());
         }
-        throw GmqException.invalidArgument("topic setting " + key
-                + " needs a duration such as 500ms, 30s, 5m, 2h, 7d or PT30S, not '" + value + "'");
     }
 
-    /** A size: a whole number of bytes, or with {@code KiB}, {@code MiB}, {@code GiB}; INVALID_ARGUMENT naming {@code key} otherwise. */
+    /** A size as {@link Units} spells it; INVALID_ARGUMENT naming {@code key} otherwise. */
     public static long parseBytes(String key, String value) {
-        String v = value.trim();
-        String[][] units = {{"KiB", "1024"}, {"MiB", "1048576"}, {"GiB", "1073741824"}, {"B", "1"}};
         try {
-            for (String[] u : units) {
-                if (v.endsWith(u[0])) {
-                    long n = Long.parseLong(
-                            v.substring(0, v.length() - u[0].length()).trim());
-                    return Math.multiplyExact(n, Long.parseLong(u[1]));
-                }
-            }
-            return Long.parseLong(v);
-        } catch (RuntimeException e) {
-            throw GmqException.invalidArgument("topic setting " + key
-                    + " needs a size in bytes such as 1048576, 64KiB, 16MiB or 1GiB, not '" + value + "'");
+            return Units.parseBytes(value);
+        } catch (IllegalArgumentException e) {
+            throw GmqException.invalidArgument("topic setting " + key + ": " + e.getMessage());
         }
     }
 
     /** {@code d} in the largest unit that writes it whole: {@code 7d}, {@code 90s}, {@code 250ms}. */
     public static String durationText(Duration d) {
-        if (d == null) {
-            return "-1";
-        }
-        long ms = d.toMillis();
-        long[] sizes = {86_400_000L, 3_600_000L, 60_000L, 1_000L};
-        String[] names = {"d", "h", "m", "s"};
-        for (int i = 0; i < sizes.length; i++) {
-            if (ms != 0 && ms % sizes[i] == 0) {
-                return ms / sizes[i] + names[i];
-            }
-        }
-        return ms + "ms";
+        return d == null ? "-1" : Units.formatDuration(d);
     }
 
     @Override
