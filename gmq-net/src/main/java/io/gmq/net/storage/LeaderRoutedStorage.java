@@ -220,6 +220,11 @@ public final class LeaderRoutedStorage implements Storage {
     // ---- Storage, each call on the current route ------------------------------------------------
 
     @Override
+    public TopicInfo createTopic(String topic, int partitions) {
+        return call(s -> s.createTopic(topic, partitions));
+    }
+
+    @Override
     public TopicInfo createTopic(String topic, int partitions, io.gmq.TopicConfig config) {
         return call(s -> s.createTopic(topic, partitions, config));
     }
