@@ -232,6 +232,7 @@ final class PartitionDelivery {
     /** Marks the plan's records delivered and hands them to the sink. Lock held. */
     void deliver(OwnedPartition ps, DeliveryPlan plan) {
         plan.markDelivered(ps.window, time.nanoTime() + ackTimeoutNanos, frameCursor);
+        ps.counters.deliveries.increment(plan.to() - plan.from());
         ps.fetchOffset = plan.to();
         sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, member.generation()));
     }

@@ -83,6 +83,7 @@ final class Redelivery {
                 return;
             }
             ps.window.redelivered(offset, time.nanoTime() + ackTimeoutNanos);
+            ps.counters.redeliveries.increment();
             sink.deliver(new Delivery(
                     ps.tp, r.records(), offset, offset + 1, ps.window.deliveryCount(offset), member.generation()));
         }
@@ -120,6 +121,7 @@ final class Redelivery {
                             offset,
                             dlq,
                             ps.window.deliveryCount(offset));
+                    ps.counters.deadLettered.increment();
                     member.ack(ps.tp, offset);
                 } else {
                     LOG.warn("group {} could not dead-letter {}@{}: {}", group, ps.tp, offset, err.toString());

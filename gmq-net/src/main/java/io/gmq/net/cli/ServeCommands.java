@@ -4,8 +4,10 @@ import io.gmq.FlushPolicy;
 import io.gmq.GmqConfig;
 import io.gmq.VerifyOnStartup;
 import io.gmq.net.cluster.ClusterPeers;
+import io.gmq.net.metrics.MetricsEndpoint;
 import io.gmq.net.server.GmqServer;
 import io.gmq.wire.ChannelSecurity;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -54,15 +56,29 @@ final class ServeCommands {
                                 + " several partitions durable with one fsync; 0 turns the journal off (default ${DEFAULT-VALUE}).")
         long journalFileBytes;
 
+        @Option(
+                names = "--metrics-port",
+                paramLabel = "PORT",
+                description = "Serve Prometheus metrics on http://HOST:PORT/metrics (HOST: --host); 0 picks a"
+                        + " free port. Off when not given.")
+        Integer metricsPort;
+
         @Mixin
         ServerSecurityOptions security;
+
+        @Spec
+        CommandSpec processSpec;
+
+        /** The registry of the metrics endpoint, set before {@link #start()}; null without --metrics-port. */
+        private MeterRegistry meterRegistry;
 
         GmqConfig config(Path dataDir) {
             GmqConfig.Builder b = GmqConfig.builder()
                     .flushPolicy(FlushPolicy.parse(flush))
                     .defaultPartitions(partitionsDefault)
                     .verifyOnStartup(verifyOnStartup)
-                    .journalFileBytes(journalFileBytes);
+                    .journalFileBytes(journalFileBytes)
+                    .meterRegistry(meterRegistry);
             security.applyLimits(b);
             if (dataDir != null) {
                 b.dataDir(dataDir);
@@ -72,20 +88,62 @@ final class ServeCommands {
 
         abstract GmqServer start();
 
+        /** The gRPC port asked for (0: any). */
+        abstract int port();
+
         /** Further lines a process prints after the first one. */
         void printAfterListening(GmqServer server) {}
 
         @Override
         public Integer call() throws Exception {
-            GmqServer server = start();
+            checkMetricsPort();
+            // Bound before the data directory is opened: a port in use fails at once, not after recovery.
+            MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(host, metricsPort);
+            GmqServer server;
+            try {
+                meterRegistry = metrics == null ? null : metrics.registry();
+                server = start();
+            } catch (RuntimeException | Error e) {
+                if (metrics != null) {
+                    metrics.close();
+                }
+                throw e;
+            }
             // The first line of standard output; scripts and tests read the port from it.
             System.out.println("listening on " + host + ":" + server.port());
             printAfterListening(server);
+            if (metrics != null) {
+                System.out.println("metrics on http://" + host + ":" + metrics.port() + MetricsEndpoint.PATH);
+            }
             System.out.flush();
-            Thread hook = new Thread(server::close, "gmq-shutdown");
+            Thread hook = new Thread(
+                    () -> {
+                        server.close();
+                        if (metrics != null) {
+                            metrics.close();
+                        }
+                    },
+                    "gmq-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             server.awaitTermination();
             return 0;
+        }
+
+        private void checkMetricsPort() {
+            if (metricsPort == null) {
+                return;
+            }
+            if (metricsPort < 0 || metricsPort > 65_535) {
+                throw new ParameterException(
+                        processSpec.commandLine(),
+                        "--metrics-port must be 0 (a free port) to 65535, was " + metricsPort);
+            }
+            if (metricsPort != 0 && metricsPort == port()) {
+                throw new ParameterException(
+                        processSpec.commandLine(),
+                        "--metrics-port " + metricsPort
+                                + " is also --port; give the metrics endpoint a port of its own");
+            }
         }
     }
 
@@ -105,6 +163,11 @@ final class ServeCommands {
                 defaultValue = "./gmq-data",
                 description = "Data directory (default ${DEFAULT-VALUE}).")
         Path dataDir;
+
+        @Override
+        int port() {
+            return port;
+        }
 
         @Override
         GmqServer start() {
@@ -160,6 +223,11 @@ final class ServeCommands {
         CommandSpec spec;
 
         private ClusterPeers cluster;
+
+        @Override
+        int port() {
+            return port;
+        }
 
         @Override
         GmqServer start() {
@@ -264,6 +332,11 @@ final class ServeCommands {
                 description =
                         "Broker token for a storage process started with --token-file (default: GMQ_STORAGE_TOKEN).")
         String storageToken;
+
+        @Override
+        int port() {
+            return port;
+        }
 
         @Override
         GmqServer start() {
