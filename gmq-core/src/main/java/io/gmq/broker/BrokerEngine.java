@@ -184,7 +184,7 @@ public final class BrokerEngine implements AutoCloseable {
                                 + config.maxBatchBytes() + " bytes (maxBatchBytes)");
             }
             boolean timed = durable && metrics.enabled();
-            long started = metrics.startTimer();
+            long started = timed ? metrics.startTimer() : 0;
             return storage.append(tp, frame, durable).whenComplete((a, e) -> {
                 if (e == null) {
                     if (timed) {

@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@value #PUBLISH_LATENCY}: from a QoS 1 batch reaching the engine to its append being
  *       durable (a timer with a percentile histogram), per batch;
  *   <li>{@value #DELIVERIES}, {@value #REDELIVERIES} and {@value #DEAD_LETTERED} per
- *       {@code group} and {@code topic}: records handed to members the first time, again (ack
- *       timeout, nack, member loss), and moved to the dead-letter topic;
+ *       {@code group} and {@code topic}: records handed to members the first time (a partition's
+ *       new owner delivers again from the committed offset: those count here), again after an
+ *       ack timeout or a nack, and moved to the dead-letter topic;
  *   <li>{@value #IN_FLIGHT} per {@code group}, {@code topic} and {@code partition}: records
  *       delivered and not acknowledged yet, read from the partition's {@link DeliveryWindow}
  *       when scraped.
@@ -168,7 +169,7 @@ final class BrokerMetrics implements AutoCloseable {
                         .tags(tags)
                         .register(registry),
                 Counter.builder(REDELIVERIES)
-                        .description("Records delivered again (ack timeout, nack, or its member lost)")
+                        .description("Records delivered again after an ack timeout or a nack")
                         .tags(tags)
                         .register(registry),
                 Counter.builder(DEAD_LETTERED)
