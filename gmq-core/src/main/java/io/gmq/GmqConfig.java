@@ -1,5 +1,6 @@
 package io.gmq;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -39,6 +40,7 @@ public final class GmqConfig {
     private final int maxPartitionsPerTopic;
     private final int maxOpenFiles;
     private final TimeSource timeSource;
+    private final MeterRegistry meterRegistry;
 
     private GmqConfig(Builder b) {
         this.dataDir = b.dataDir;
@@ -67,6 +69,7 @@ public final class GmqConfig {
         this.maxPartitionsPerTopic = b.maxPartitionsPerTopic;
         this.maxOpenFiles = b.maxOpenFiles == 0 ? OpenFileLimit.DEFAULT_MAX_OPEN_FILES : b.maxOpenFiles;
         this.timeSource = b.timeSource;
+        this.meterRegistry = b.meterRegistry;
     }
 
     public static Builder builder() {
@@ -101,6 +104,7 @@ public final class GmqConfig {
         b.maxPartitionsPerTopic = maxPartitionsPerTopic;
         b.maxOpenFiles = maxOpenFiles;
         b.timeSource = timeSource;
+        b.meterRegistry = meterRegistry;
         return b;
     }
 
@@ -255,6 +259,18 @@ public final class GmqConfig {
         return timeSource;
     }
 
+    /**
+     * Where the engine registers its meters (published records and bytes per topic, publish and
+     * fsync latency, group-commit sizes, deliveries and lag per consumer group, open files; the
+     * full list is in docs/OPERATIONS.md, "Metrics"), or null. Default null: no meter is created
+     * and nothing is recorded, so an application that binds no registry pays nothing for them.
+     * The engine removes its meters when a topic is deleted, a group leaves this engine, and when
+     * it closes.
+     */
+    public MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
     @Override
     public String toString() {
         return "GmqConfig{dataDir=" + dataDir + ", defaultPartitions=" + defaultPartitions
@@ -262,7 +278,8 @@ public final class GmqConfig {
                 + segmentBytes
                 + ", retentionAge=" + retentionAge + ", retentionBytes=" + retentionBytes
                 + ", maxMessageBytes=" + maxMessageBytes + ", sessionTimeout=" + sessionTimeout
-                + ", ackTimeout=" + ackTimeout + ", maxOpenFiles=" + maxOpenFiles + "}";
+                + ", ackTimeout=" + ackTimeout + ", maxOpenFiles=" + maxOpenFiles + ", metrics="
+                + (meterRegistry == null ? "off" : "on") + "}";
     }
 
     public static final class Builder {
@@ -294,6 +311,7 @@ public final class GmqConfig {
         private int maxOpenFiles = 0;
 
         private TimeSource timeSource = TimeSource.SYSTEM;
+        private MeterRegistry meterRegistry;
 
         private Builder() {}
 
@@ -431,6 +449,12 @@ public final class GmqConfig {
 
         public Builder timeSource(TimeSource t) {
             this.timeSource = t;
+            return this;
+        }
+
+        /** See {@link GmqConfig#meterRegistry()}; null (the default) records no metrics. */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = registry;
             return this;
         }
 

@@ -59,12 +59,14 @@ public final class BrokerEngine implements AutoCloseable {
     private final ThreadPoolExecutor publishCompletions;
 
     private final PublishBatcher batcher;
+    private final BrokerMetrics metrics;
 
     private volatile boolean closed;
 
     public BrokerEngine(Storage storage, GmqConfig config) {
         this.storage = storage;
         this.config = config;
+        this.metrics = BrokerMetrics.of(config.meterRegistry());
         this.deliveryExecutor = Executors.newFixedThreadPool(2, named("gmq-delivery"));
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(2, named("gmq-group"));
         timers.setRemoveOnCancelPolicy(true);
@@ -196,6 +198,10 @@ public final class BrokerEngine implements AutoCloseable {
         return groupExecutor;
     }
 
+    BrokerMetrics metrics() {
+        return metrics;
+    }
+
     /** Topic metadata, auto-creating the topic if the engine allows it. Cached: the hot path makes no storage call. */
     public TopicInfo topic(String topic) {
         TopicInfo t = topicCache.get(topic);
@@ -269,9 +275,14 @@ public final class BrokerEngine implements AutoCloseable {
                         "batch of " + frame.remaining() + " bytes exceeds the maximum batch size of "
                                 + config.maxBatchBytes() + " bytes (maxBatchBytes)");
             }
+            boolean timed = durable && metrics.enabled();
+            long started = timed ? metrics.startTimer() : 0;
             return storage.append(tp, frame, durable).whenComplete((a, e) -> {
-                if (e != null
-                        && GmqException.class.isInstance(unwrap(e))
+                if (e == null) {
+                    if (timed) {
+                        metrics.published(started);
+                    }
+                } else if (GmqException.class.isInstance(unwrap(e))
                         && ((GmqException) unwrap(e)).code() == ErrorCode.NOT_FOUND) {
                     invalidateTopic(tp.topic());
                 }
@@ -316,14 +327,17 @@ public final class BrokerEngine implements AutoCloseable {
             sink.attached(s);
             s.start();
         } catch (RuntimeException e) {
-            subscriptions.remove(s);
+            removed(s);
             throw e;
         }
         return s;
     }
 
+    /** The member {@code s} is gone (closed, crashed, or its start failed); its group's counters are released once. */
     void removed(GroupSubscription s) {
-        subscriptions.remove(s);
+        if (subscriptions.remove(s)) {
+            metrics.release(s.counters());
+        }
     }
 
     public int subscriptionCount() {
@@ -365,5 +379,6 @@ public final class BrokerEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        metrics.close();
     }
 }

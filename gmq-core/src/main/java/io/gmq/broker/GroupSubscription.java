@@ -82,6 +82,8 @@ public final class GroupSubscription implements AutoCloseable {
     private final PartitionDelivery delivery;
     private final Redelivery redelivery;
     private final OffsetCommits commits;
+    /** This member's group's counters per topic, held from construction until the engine removes it. */
+    private final Map<String, BrokerMetrics.GroupCounters> counters;
 
     GroupSubscription(
             BrokerEngine engine,
@@ -107,6 +109,7 @@ public final class GroupSubscription implements AutoCloseable {
         this.delivery = new PartitionDelivery(this, engine, sink, pullIntervalMillis);
         this.redelivery = new Redelivery(this, engine, sink, pullIntervalMillis);
         this.commits = new OffsetCommits(this, storage);
+        this.counters = engine.metrics().join(group, this.topics);
     }
 
     /** Joins and starts delivering. Errors of the join (bad names, storage down) are thrown here. */
@@ -152,6 +155,11 @@ public final class GroupSubscription implements AutoCloseable {
 
     public synchronized Set<TopicPartition> assignment() {
         return Set.copyOf(partitions.keySet());
+    }
+
+    /** The group's counters per subscribed topic (released by the engine when this member is removed). */
+    Map<String, BrokerMetrics.GroupCounters> counters() {
+        return counters;
     }
 
     /** Acknowledges one delivered offset. Acks for partitions no longer owned are ignored. */
@@ -259,6 +267,7 @@ public final class GroupSubscription implements AutoCloseable {
                 OwnedPartition ps = it.next();
                 if (!target.contains(ps.tp)) {
                     ps.active = false;
+                    engine.metrics().released(this, ps);
                     removed.add(ps);
                     it.remove();
                 }
@@ -293,9 +302,14 @@ public final class GroupSubscription implements AutoCloseable {
                     if (closed || !lease.isCurrent(m.memberId()) || partitions.containsKey(tp)) {
                         continue;
                     }
-                    OwnedPartition ps = new OwnedPartition(tp, engine.config().maxInFlightPerPartition(), start);
+                    OwnedPartition ps = new OwnedPartition(
+                            tp,
+                            engine.config().maxInFlightPerPartition(),
+                            start,
+                            counters.getOrDefault(tp.topic(), BrokerMetrics.GroupCounters.NONE));
                     ps.committed = c != null ? c : -1;
                     partitions.put(tp, ps);
+                    engine.metrics().owned(this, ps);
                     started.add(ps);
                 }
             }
@@ -350,10 +364,7 @@ public final class GroupSubscription implements AutoCloseable {
     private void rejoin() {
         synchronized (this) {
             lease.fenced();
-            for (OwnedPartition ps : partitions.values()) {
-                ps.active = false;
-            }
-            partitions.clear();
+            releaseAll();
         }
         try {
             long sent = time.nanoTime();
@@ -429,6 +440,15 @@ public final class GroupSubscription implements AutoCloseable {
 
     // ---- lifecycle ------------------------------------------------------------------------------
 
+    /** Drops every owned partition (fenced, crashed or closed). Lock held. */
+    private void releaseAll() {
+        for (OwnedPartition ps : partitions.values()) {
+            ps.active = false;
+            engine.metrics().released(this, ps);
+        }
+        partitions.clear();
+    }
+
     /**
      * Stops this member the way a crash would: no final commit, no leave, no more heartbeats. The
      * group removes it when its session times out and its unacknowledged messages go to the next
@@ -444,10 +464,7 @@ public final class GroupSubscription implements AutoCloseable {
             for (ScheduledFuture<?> t : tasks) {
                 t.cancel(false);
             }
-            for (OwnedPartition ps : partitions.values()) {
-                ps.active = false;
-            }
-            partitions.clear();
+            releaseAll();
         }
         engine.removed(this);
     }
@@ -474,10 +491,7 @@ public final class GroupSubscription implements AutoCloseable {
             closed = true;
             lease.close();
             mid = lease.memberId();
-            for (OwnedPartition ps : partitions.values()) {
-                ps.active = false;
-            }
-            partitions.clear();
+            releaseAll();
         }
         try {
             storage.leaveGroup(group, mid);

@@ -11,6 +11,9 @@ import io.gmq.TopicPartition;
 final class OwnedPartition {
     final TopicPartition tp;
     final DeliveryWindow window;
+    /** The counters of the member's group for this partition's topic. */
+    final BrokerMetrics.GroupCounters counters;
+
     long fetchOffset;
     long committed;
     boolean active = true;
@@ -22,7 +25,12 @@ final class OwnedPartition {
     int bytesPerRecord;
 
     OwnedPartition(TopicPartition tp, int capacity, long start) {
+        this(tp, capacity, start, BrokerMetrics.GroupCounters.NONE);
+    }
+
+    OwnedPartition(TopicPartition tp, int capacity, long start, BrokerMetrics.GroupCounters counters) {
         this.tp = tp;
+        this.counters = counters;
         this.window = new DeliveryWindow(capacity, start);
         this.fetchOffset = start;
         this.committed = start;

@@ -231,6 +231,7 @@ final class PartitionDelivery {
     void deliver(OwnedPartition ps, DeliveryPlan plan) {
         plan.markDelivered(
                 ps.window, time.nanoTime() + engine.settings(ps.tp.topic()).ackTimeoutNanos(), frameCursor);
+        ps.counters.deliveries.increment(plan.to() - plan.from());
         ps.fetchOffset = plan.to();
         sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, member.generation()));
     }

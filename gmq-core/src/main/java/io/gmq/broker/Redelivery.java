@@ -84,6 +84,7 @@ final class Redelivery {
             }
             ps.window.redelivered(
                     offset, time.nanoTime() + engine.settings(ps.tp.topic()).ackTimeoutNanos());
+            ps.counters.redeliveries.increment();
             sink.deliver(new Delivery(
                     ps.tp, r.records(), offset, offset + 1, ps.window.deliveryCount(offset), member.generation()));
         }
@@ -121,6 +122,7 @@ final class Redelivery {
                             offset,
                             dlq,
                             ps.window.deliveryCount(offset));
+                    ps.counters.deadLettered.increment();
                     member.ack(ps.tp, offset);
                 } else {
                     LOG.warn("group {} could not dead-letter {}@{}: {}", group, ps.tp, offset, err.toString());

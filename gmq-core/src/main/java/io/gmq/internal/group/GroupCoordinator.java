@@ -51,9 +51,23 @@ public final class GroupCoordinator {
 
     private static final long NANOS_PER_MILLI = 1_000_000L;
 
+    /**
+     * Hears every change of a group's committed offset once it is durable (the consumer-lag
+     * gauges watch them). Called under the coordinator's lock: it must be quick and must not call
+     * back into the coordinator.
+     */
+    @FunctionalInterface
+    public interface CommittedOffsetObserver {
+        CommittedOffsetObserver NONE = (group, tp, offset) -> {};
+
+        /** {@code offset} is the committed offset of {@code tp} in {@code group} now, or -1 if it has none any more. */
+        void committed(String group, TopicPartition tp, long offset);
+    }
+
     private final StateDb db;
     private final TimeSource time;
     private final ToIntFunction<String> partitionCount;
+    private final CommittedOffsetObserver observer;
     private final ReentrantLock lock = new ReentrantLock();
     private final SortedMap<String, GroupState> groups = new TreeMap<>();
     /** Groups whose last write failed: their memory may be ahead of SQLite until reloaded. */
@@ -67,13 +81,21 @@ public final class GroupCoordinator {
      *                       call back into this coordinator
      */
     public GroupCoordinator(StateDb db, TimeSource time, ToIntFunction<String> partitionCount) {
+        this(db, time, partitionCount, CommittedOffsetObserver.NONE);
+    }
+
+    /** As {@link #GroupCoordinator(StateDb, TimeSource, ToIntFunction)}, telling {@code observer} of every committed offset, the loaded ones first. */
+    public GroupCoordinator(
+            StateDb db, TimeSource time, ToIntFunction<String> partitionCount, CommittedOffsetObserver observer) {
         this.db = db;
         this.time = time;
         this.partitionCount = partitionCount;
+        this.observer = observer;
         GroupStore.migrate(db);
         SortedMap<String, GroupSnapshot> persisted = db.inTransaction(GroupStore::loadAll);
         long now = time.nanoTime();
         persisted.forEach((name, snapshot) -> groups.put(name, GroupState.restore(snapshot, now)));
+        groups.forEach((name, state) -> state.offsets().forEach((tp, offset) -> observer.committed(name, tp, offset)));
     }
 
     /** Adds a member with a new unique id ({@code clientId-<uuid>}) subscribed to {@code topics}. */
@@ -444,6 +466,10 @@ public final class GroupCoordinator {
             needsReload.add(state.name());
             groups.remove(state.name());
             throw e;
+        }
+        for (TopicPartition tp : changes.offsets()) {
+            Long offset = state.offsets().get(tp);
+            observer.committed(state.name(), tp, offset == null ? -1 : offset);
         }
     }
 

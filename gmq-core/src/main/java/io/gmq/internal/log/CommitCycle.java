@@ -138,6 +138,11 @@ final class CommitCycle {
         return segmentCount;
     }
 
+    /** Batch frames written (in every run). */
+    int frameCount() {
+        return frameCount;
+    }
+
     /** Bytes written to segments. */
     long bytes() {
         return bytes;

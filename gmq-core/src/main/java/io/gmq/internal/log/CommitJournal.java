@@ -165,6 +165,7 @@ final class CommitJournal {
     private final Path dir;
     private final LogFileIO io;
     private final long fileBytes;
+    private final LogMetrics metrics;
     private final ExecutorService checkpointer;
 
     // writer-owned
@@ -183,11 +184,13 @@ final class CommitJournal {
      * #startAt} and the first entry.
      *
      * @param fileBytes a file is retired once it holds this many bytes
+     * @param metrics counts the bytes journaled
      */
-    CommitJournal(Path dir, LogFileIO io, long fileBytes) {
+    CommitJournal(Path dir, LogFileIO io, long fileBytes, LogMetrics metrics) {
         this.dir = dir;
         this.io = io;
         this.fileBytes = fileBytes;
+        this.metrics = metrics;
         this.checkpointer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "gmq-log-checkpoint");
             t.setDaemon(true);
@@ -247,6 +250,7 @@ final class CommitJournal {
         }
         f.size += length;
         nextSequence++;
+        metrics.journaled(length);
         for (int i = 0; i < cycle.runCount(); i++) {
             Segment s = cycle.segment(i);
             if (s.journaledIn != f) {

@@ -46,6 +46,7 @@ public final class LogManager implements AutoCloseable {
     private final LogSettings settings;
     private volatile Function<String, TopicConfig> topicSettings = topic -> TopicConfig.empty();
     private final LogFileIO io;
+    private final LogMetrics metrics;
     private final SegmentFileCache fileCache;
     private final Path logsDir;
     private final Path journalDir;
@@ -64,14 +65,17 @@ public final class LogManager implements AutoCloseable {
     private LogManager(GmqConfig config, LogFileIO io) {
         this.config = config;
         this.settings = LogSettings.from(config);
-        this.io = io;
-        this.fileCache = new SegmentFileCache(io, config.maxOpenFiles());
+        this.metrics = LogMetrics.of(config.meterRegistry());
+        this.io = metrics.timeForces(io);
+        this.fileCache = new SegmentFileCache(this.io, config.maxOpenFiles());
+        metrics.watch(fileCache);
         this.logsDir = config.dataDir().resolve(LOGS_DIR);
         this.journalDir = config.dataDir().resolve(CommitJournal.DIR);
         this.journal = config.flushPolicy().syncBeforeAck() && config.journalFileBytes() > 0
-                ? new CommitJournal(journalDir, io, config.journalFileBytes())
+                ? new CommitJournal(journalDir, this.io, config.journalFileBytes(), metrics)
                 : null;
-        this.writer = new LogWriter(config.flushPolicy(), config.timeSource(), journal, config.appendQueueCapacity());
+        this.writer = new LogWriter(
+                config.flushPolicy(), config.timeSource(), journal, config.appendQueueCapacity(), metrics);
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "gmq-log-scheduler");
             t.setDaemon(true);
@@ -210,6 +214,11 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
+    /** The log of {@code tp} if it is open, else null; opens and creates nothing. */
+    public PartitionLog openLog(TopicPartition tp) {
+        return logs.get(tp);
+    }
+
     /** The partitions with an open log. */
     public Set<TopicPartition> partitions() {
         return new TreeSet<>(logs.keySet());
@@ -241,6 +250,7 @@ public final class LogManager implements AutoCloseable {
             log.close(false);
             logs.remove(log.topicPartition(), log);
         }
+        metrics.removeTopic(topic);
         Path topicDir = logsDir.resolve(topic);
         try {
             deleteRecursively(topicDir);
@@ -311,6 +321,7 @@ public final class LogManager implements AutoCloseable {
         if (journal != null) {
             journal.close(clean);
         }
+        metrics.close();
         if (clean) {
             try {
                 StartupVerification.markClean(logsDir, io);
@@ -343,6 +354,10 @@ public final class LogManager implements AutoCloseable {
 
     SegmentFileCache fileCache() {
         return fileCache;
+    }
+
+    LogMetrics metrics() {
+        return metrics;
     }
 
     GmqConfig config() {

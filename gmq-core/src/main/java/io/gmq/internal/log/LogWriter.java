@@ -53,6 +53,8 @@ final class LogWriter {
     /** The commit journal (SYNC only), or null. */
     private final CommitJournal journal;
 
+    private final LogMetrics metrics;
+
     private final AtomicInteger offersInFlight = new AtomicInteger();
     private final Consumer<AppendRequest> drainHandler = this::accept;
 
@@ -70,9 +72,11 @@ final class LogWriter {
     /**
      * @param journal the commit journal, or null for none (it is used under SYNC only)
      * @param queueCapacity append requests the queue holds ({@link io.gmq.GmqConfig#appendQueueCapacity()})
+     * @param metrics records the size of each group commit
      */
-    LogWriter(FlushPolicy policy, TimeSource clock, CommitJournal journal, int queueCapacity) {
+    LogWriter(FlushPolicy policy, TimeSource clock, CommitJournal journal, int queueCapacity, LogMetrics metrics) {
         this.queue = new ManyToOneConcurrentArrayQueue<>(queueCapacity);
+        this.metrics = metrics;
         this.pipelinedSync = policy.syncBeforeAck();
         this.journal = pipelinedSync ? journal : null;
         this.clock = clock;
@@ -256,6 +260,9 @@ final class LogWriter {
             }
         }
         dirty.clear();
+        if (cycle.frameCount() > 0) {
+            metrics.groupCommit(cycle.frameCount(), cycle.bytes());
+        }
         for (int i = 0; i < barriers.size(); i++) {
             cycle.addRequest(barriers.get(i));
         }

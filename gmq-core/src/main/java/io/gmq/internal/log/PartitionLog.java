@@ -68,6 +68,8 @@ public final class PartitionLog {
 
     private final Path dir;
     private final LogManager manager;
+    /** This partition's topic's counters (shared with the topic's other partitions). */
+    final LogMetrics.TopicMeters meters;
 
     // ---- state shared by the parts (see the class comment for who writes what) ---------------
 
@@ -99,6 +101,7 @@ public final class PartitionLog {
         this.topicBytes = tp.topic().getBytes(StandardCharsets.UTF_8);
         this.dir = dir;
         this.manager = manager;
+        this.meters = manager.metrics().topic(tp.topic());
         List<Segment> list = recovered.segments();
         this.segments = list.toArray(new Segment[0]);
         for (Segment s : segments) {

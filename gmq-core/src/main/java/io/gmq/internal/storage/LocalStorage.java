@@ -53,6 +53,8 @@ public final class LocalStorage implements ReplicaStorage {
     private final TopicRegistry topics;
     private final LogManager logs;
     private final GroupCoordinator groups;
+    /** The consumer-lag gauges, or null without a meter registry. */
+    private final ConsumerLag lag;
     /** Null for a replica: its member expiry is driven by {@link #expireMembers()}. */
     private final ScheduledExecutorService timer;
 
@@ -75,10 +77,12 @@ public final class LocalStorage implements ReplicaStorage {
         this.topics = topics;
         this.logs = logs;
         logs.topicSettings(topic -> topics.find(topic).map(TopicInfo::config).orElse(TopicConfig.empty()));
+        this.lag = config.meterRegistry() == null ? null : new ConsumerLag(config.meterRegistry(), logs);
         this.groups = new GroupCoordinator(
                 db,
                 config.timeSource(),
-                topic -> topics.find(topic).map(TopicInfo::partitions).orElse(-1));
+                topic -> topics.find(topic).map(TopicInfo::partitions).orElse(-1),
+                lag == null ? GroupCoordinator.CommittedOffsetObserver.NONE : lag);
         if (replica) {
             this.timer = null;
         } else {
@@ -186,7 +190,12 @@ public final class LocalStorage implements ReplicaStorage {
     }
 
     private static LocalStorage open(
-            GmqConfig config, java.util.function.Function<GmqConfig, LogManager> logFactory, boolean replica) {
+            GmqConfig requested, java.util.function.Function<GmqConfig, LogManager> logFactory, boolean replica) {
+        // A storage node holds several replicas in one process (one per Raft group): their meters
+        // would collide, so replicas register none.
+        GmqConfig config = replica && requested.meterRegistry() != null
+                ? requested.toBuilder().meterRegistry(null).build()
+                : requested;
         Path dir = config.dataDir();
         FileChannel channel = null;
         FileLock lock = null;
@@ -509,6 +518,9 @@ public final class LocalStorage implements ReplicaStorage {
         closed = true;
         if (timer != null) {
             timer.shutdownNow();
+        }
+        if (lag != null) {
+            lag.close();
         }
         try {
             logs.close();

@@ -2,6 +2,7 @@ package io.gmq.net.cli;
 
 import io.gmq.GmqConfig;
 import io.gmq.net.cluster.ClusterPeers;
+import io.gmq.net.metrics.MetricsEndpoint;
 import io.gmq.net.server.GmqServer;
 import io.gmq.wire.ChannelSecurity;
 import java.nio.file.Path;
@@ -26,11 +27,21 @@ final class ServeCommands {
         @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to bind (default ${DEFAULT-VALUE}).")
         String host;
 
+        @Option(
+                names = "--metrics-port",
+                paramLabel = "PORT",
+                description = "Serve Prometheus metrics on http://HOST:PORT/metrics (HOST: --host); 0 picks a"
+                        + " free port. Off when not given.")
+        Integer metricsPort;
+
         @Mixin
         ServerSecurityOptions security;
 
         @Mixin
         ConfigOptions configuration;
+
+        @Spec
+        CommandSpec processSpec;
 
         /** Sets the engine settings this process uses, and only those, on {@code b}. */
         abstract GmqConfig.Builder engine(GmqConfig.Builder b);
@@ -40,6 +51,9 @@ final class ServeCommands {
         }
 
         abstract GmqServer start(GmqConfig config);
+
+        /** The gRPC port asked for (0: any). */
+        abstract int port();
 
         /** Further lines a process prints after the first one. */
         void printAfterListening(GmqServer server) {}
@@ -52,16 +66,59 @@ final class ServeCommands {
                 effective.print(System.out, configuration.path());
                 return 0;
             }
-            LOG.info(effective.logLine(configuration.path()));
-            GmqServer server = start(config);
+            checkMetricsPort();
+            // Bound before the data directory is opened: a port in use fails at once, not after recovery.
+            MetricsEndpoint metrics = metricsPort == null ? null : MetricsEndpoint.start(host, metricsPort);
+            GmqServer server;
+            try {
+                LOG.info(effective.logLine(configuration.path()));
+                server = start(
+                        metrics == null
+                                ? config
+                                : config.toBuilder()
+                                        .meterRegistry(metrics.registry())
+                                        .build());
+            } catch (RuntimeException | Error e) {
+                if (metrics != null) {
+                    metrics.close();
+                }
+                throw e;
+            }
             // The first line of standard output; scripts and tests read the port from it.
             System.out.println("listening on " + host + ":" + server.port());
             printAfterListening(server);
+            if (metrics != null) {
+                System.out.println("metrics on http://" + host + ":" + metrics.port() + MetricsEndpoint.PATH);
+            }
             System.out.flush();
-            Thread hook = new Thread(server::close, "gmq-shutdown");
+            Thread hook = new Thread(
+                    () -> {
+                        server.close();
+                        if (metrics != null) {
+                            metrics.close();
+                        }
+                    },
+                    "gmq-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             server.awaitTermination();
             return 0;
+        }
+
+        private void checkMetricsPort() {
+            if (metricsPort == null) {
+                return;
+            }
+            if (metricsPort < 0 || metricsPort > 65_535) {
+                throw new ParameterException(
+                        processSpec.commandLine(),
+                        "--metrics-port must be 0 (a free port) to 65535, was " + metricsPort);
+            }
+            if (metricsPort != 0 && metricsPort == port()) {
+                throw new ParameterException(
+                        processSpec.commandLine(),
+                        "--metrics-port " + metricsPort
+                                + " is also --port; give the metrics endpoint a port of its own");
+            }
         }
     }
 
@@ -85,6 +142,11 @@ final class ServeCommands {
         @Override
         GmqConfig.Builder engine(GmqConfig.Builder b) {
             return brokerEngine.applyTo(storageEngine.applyTo(b));
+        }
+
+        @Override
+        int port() {
+            return port;
         }
 
         @Override
@@ -142,6 +204,11 @@ final class ServeCommands {
         @Override
         GmqConfig.Builder engine(GmqConfig.Builder b) {
             return storageEngine.applyTo(b);
+        }
+
+        @Override
+        int port() {
+            return port;
         }
 
         @Override
@@ -254,6 +321,11 @@ final class ServeCommands {
         @Override
         GmqConfig.Builder engine(GmqConfig.Builder b) {
             return brokerEngine.applyTo(b);
+        }
+
+        @Override
+        int port() {
+            return port;
         }
 
         @Override

@@ -270,6 +270,11 @@ final class StorageStateMachine extends BaseStateMachine {
                 member.getPeerId(),
                 name,
                 newLeader == null ? "(none: election)" : newLeader);
+        if (template.meterRegistry() != null) {
+            template.meterRegistry()
+                    .counter("gmq.storage.leader.changes", "storage_group", name)
+                    .increment();
+        }
     }
 
     /**

@@ -262,6 +262,9 @@ public final class GmqServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
+        if (config.meterRegistry() != null) {
+            owned.push(ListenerMeters.register(config.meterRegistry(), transport.limiter(), broker));
+        }
         health.setStatus("", ServingStatus.SERVING);
         for (BindableService s : services) {
             health.setStatus(s.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
