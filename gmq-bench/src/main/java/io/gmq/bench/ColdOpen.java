@@ -27,7 +27,8 @@ public final class ColdOpen {
 
     public static void main(String[] args) throws Exception {
         long mainNanos = System.nanoTime();
-        long jvmToMain = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+        long jvmToMain = System.currentTimeMillis()
+                - ManagementFactory.getRuntimeMXBean().getStartTime();
         Path dir = args.length > 0 ? Path.of(args[0]) : Files.createTempDirectory("gmq-cold-open");
         long t0 = System.nanoTime();
         Gmq gmq = Gmq.open(GmqConfig.builder().dataDir(dir).build());
