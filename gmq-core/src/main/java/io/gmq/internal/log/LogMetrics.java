@@ -11,7 +11,6 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.noop.NoopCounter;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -238,26 +237,10 @@ final class LogMetrics implements AutoCloseable {
             io.syncDirectory(dir);
         }
 
-        private final class TimedFile implements LogFile {
-            private final LogFile file;
-
+        /** Times every force; every other call passes through. */
+        private final class TimedFile extends ForwardingLogFile {
             TimedFile(LogFile file) {
-                this.file = file;
-            }
-
-            @Override
-            public void write(ByteBuffer[] srcs, int offset, int length, long position) throws IOException {
-                file.write(srcs, offset, length, position);
-            }
-
-            @Override
-            public void write(ByteBuffer src, long position) throws IOException {
-                file.write(src, position);
-            }
-
-            @Override
-            public int read(ByteBuffer dst, long position) throws IOException {
-                return file.read(dst, position);
+                super(file);
             }
 
             @Override
@@ -265,21 +248,6 @@ final class LogMetrics implements AutoCloseable {
                 long start = clock.monotonicTime();
                 file.force();
                 fsync.record(clock.monotonicTime() - start, TimeUnit.NANOSECONDS);
-            }
-
-            @Override
-            public void truncate(long size) throws IOException {
-                file.truncate(size);
-            }
-
-            @Override
-            public long size() throws IOException {
-                return file.size();
-            }
-
-            @Override
-            public void close() throws IOException {
-                file.close();
             }
         }
     }

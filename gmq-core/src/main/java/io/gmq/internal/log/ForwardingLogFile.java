@@ -3,7 +3,10 @@ package io.gmq.internal.log;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
-/** A {@link LogFileIO.LogFile} that passes every call to another; test file layers override what they change. */
+/**
+ * A {@link LogFileIO.LogFile} that passes every call to another; a file layer that changes one call
+ * (the fsync timer of {@link LogMetrics}, the fault-injecting layers of the tests) overrides that one.
+ */
 abstract class ForwardingLogFile implements LogFileIO.LogFile {
     protected final LogFileIO.LogFile file;
 
