@@ -57,6 +57,11 @@ final class ClusterMembershipCliTest {
                 + start(() -> GmqServer.standalone(config("standalone"), "127.0.0.1", 0))
                         .port();
         await("node 1 to lead", () -> node1.cluster().leader().equals("1"));
+        // Every group elected before the tests run: no election logs into an error they capture.
+        await(
+                "every storage group to have its leader",
+                () -> node1.cluster().describeCluster().groups().stream()
+                        .allMatch(g -> g.leader().equals("1")));
     }
 
     @AfterAll
