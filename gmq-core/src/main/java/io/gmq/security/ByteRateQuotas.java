@@ -1,7 +1,7 @@
 package io.gmq.security;
 
 import io.gmq.GmqException;
-import io.gmq.TopicConfig;
+import io.gmq.Units;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -153,10 +153,9 @@ public final class ByteRateQuotas implements Reloadable {
                 }
                 long rate;
                 try {
-                    rate = TopicConfig.parseBytes(key, parts[k].substring(eq + 1));
-                } catch (GmqException e) {
-                    throw GmqException.invalidArgument(
-                            where + ": " + e.getMessage().replace("topic setting ", ""));
+                    rate = Units.parseBytes(parts[k].substring(eq + 1));
+                } catch (IllegalArgumentException e) {
+                    throw GmqException.invalidArgument(where + ": " + key + ": " + e.getMessage());
                 }
                 if (rate < 1) {
                     throw GmqException.invalidArgument(where + ": " + key + " must be at least 1 byte a second");
