@@ -10,6 +10,9 @@ import java.util.UUID;
  * (PullInterval). Names follow the original client.
  */
 public final class ConsumerConfig {
+    /** Longest group instance id (as for client ids and group names). */
+    public static final int MAX_INSTANCE_ID_LENGTH = 249;
+
     private final String clientId;
     private final String consumerGroup;
     private final MessageHandler messageHandler;
@@ -18,6 +21,7 @@ public final class ConsumerConfig {
     private final OffsetSpec startFrom;
     private final Duration sessionTimeout;
     private final AssignmentListener assignmentListener;
+    private final String groupInstanceId;
 
     private ConsumerConfig(Builder b) {
         this.clientId = b.clientId;
@@ -28,6 +32,7 @@ public final class ConsumerConfig {
         this.startFrom = b.startFrom;
         this.sessionTimeout = b.sessionTimeout;
         this.assignmentListener = b.assignmentListener;
+        this.groupInstanceId = b.groupInstanceId;
     }
 
     public static Builder builder() {
@@ -76,6 +81,20 @@ public final class ConsumerConfig {
         return assignmentListener;
     }
 
+    /**
+     * The static member's group instance id, or null (the default) for a dynamic member. A static
+     * member keeps its partitions, unassigned to anyone else, when its session ends without a
+     * leave (process killed, connection broken, or {@link Subscription#close()}, which does not
+     * leave the group for a static member), until its session timeout runs out; a consumer that
+     * subscribes again with the same instance id within that time gets the same partitions back
+     * without a rebalance. A second consumer subscribing with an instance id that a live one uses
+     * takes it over and the older one is fenced: its subscription fails with ALREADY_EXISTS
+     * naming the instance id. Give every consumer process of a group its own instance id.
+     */
+    public String groupInstanceId() {
+        return groupInstanceId;
+    }
+
     public Builder toBuilder() {
         return new Builder()
                 .clientId(clientId)
@@ -85,7 +104,8 @@ public final class ConsumerConfig {
                 .ackMode(ackMode)
                 .startFrom(startFrom)
                 .sessionTimeout(sessionTimeout)
-                .assignmentListener(assignmentListener);
+                .assignmentListener(assignmentListener)
+                .groupInstanceId(groupInstanceId);
     }
 
     public static final class Builder {
@@ -97,6 +117,7 @@ public final class ConsumerConfig {
         private OffsetSpec startFrom = OffsetSpec.earliest();
         private Duration sessionTimeout;
         private AssignmentListener assignmentListener = new AssignmentListener() {};
+        private String groupInstanceId;
 
         private Builder() {}
 
@@ -140,6 +161,12 @@ public final class ConsumerConfig {
             return this;
         }
 
+        /** Makes this consumer a static member under {@code id} (see {@link ConsumerConfig#groupInstanceId()}); null: dynamic. */
+        public Builder groupInstanceId(String id) {
+            this.groupInstanceId = id;
+            return this;
+        }
+
         public ConsumerConfig build() {
             if (clientId == null || clientId.isBlank()) {
                 throw GmqException.invalidArgument("clientId must not be empty");
@@ -160,7 +187,27 @@ public final class ConsumerConfig {
             if (sessionTimeout != null && (sessionTimeout.isNegative() || sessionTimeout.isZero())) {
                 throw GmqException.invalidArgument("sessionTimeout must be positive");
             }
+            if (groupInstanceId != null) {
+                checkInstanceId(groupInstanceId);
+            }
             return new ConsumerConfig(this);
+        }
+
+        /** The storage's rule for client ids: not blank, at most 249 characters, no control characters. */
+        private static void checkInstanceId(String id) {
+            if (id.isBlank()) {
+                throw GmqException.invalidArgument("groupInstanceId must not be empty");
+            }
+            if (id.length() > MAX_INSTANCE_ID_LENGTH) {
+                throw GmqException.invalidArgument("groupInstanceId '" + id.substring(0, 32) + "...' is " + id.length()
+                        + " characters long, at most " + MAX_INSTANCE_ID_LENGTH + " are allowed");
+            }
+            for (int i = 0; i < id.length(); i++) {
+                if (Character.isISOControl(id.charAt(i))) {
+                    throw GmqException.invalidArgument("groupInstanceId '" + id.replaceAll("\\p{Cntrl}", "?")
+                            + "' contains a control character at index " + i + "; use printable characters only");
+                }
+            }
         }
     }
 }

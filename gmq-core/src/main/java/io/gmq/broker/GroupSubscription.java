@@ -115,7 +115,7 @@ public final class GroupSubscription implements AutoCloseable {
     /** Joins and starts delivering. Errors of the join (bad names, storage down) are thrown here. */
     void start() {
         long sent = time.nanoTime();
-        GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis);
+        GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis, options.groupInstanceId());
         synchronized (this) {
             lease.joined(m.memberId(), m.generation(), sent);
         }
@@ -182,11 +182,20 @@ public final class GroupSubscription implements AutoCloseable {
      * longer owns, are ignored.
      */
     public void ackAll(TopicPartition tp, long[] offsets, int n) {
+        ackAll(tp, offsets, n, 0);
+    }
+
+    /**
+     * As {@link #ackAll(TopicPartition, long[], int)} for offsets delivered at {@code generation}:
+     * ignored (refused) if that is older than the generation at which this member last acquired
+     * the partition. 0: untagged, not checked.
+     */
+    public void ackAll(TopicPartition tp, long[] offsets, int n, int generation) {
         if (n <= 0) {
             return;
         }
         synchronized (this) {
-            OwnedPartition ps = partitions.get(tp);
+            OwnedPartition ps = acceptingAcks(tp, generation);
             if (ps == null) {
                 return;
             }
@@ -211,11 +220,16 @@ public final class GroupSubscription implements AutoCloseable {
      * for a whole delivery. Same rules as {@link #ack} for every offset in the ranges.
      */
     public void ackRanges(TopicPartition tp, long[] ranges, int n) {
+        ackRanges(tp, ranges, n, 0);
+    }
+
+    /** As {@link #ackRanges(TopicPartition, long[], int)}, fenced by {@code generation} as {@link #ackAll(TopicPartition, long[], int, int)}. */
+    public void ackRanges(TopicPartition tp, long[] ranges, int n, int generation) {
         if (n <= 0) {
             return;
         }
         synchronized (this) {
-            OwnedPartition ps = partitions.get(tp);
+            OwnedPartition ps = acceptingAcks(tp, generation);
             if (ps == null) {
                 return;
             }
@@ -227,6 +241,16 @@ public final class GroupSubscription implements AutoCloseable {
                 delivery.maybeFetch(ps);
             }
         }
+    }
+
+    /**
+     * The owned partition {@code tp} if acks delivered at {@code generation} apply to it (0:
+     * untagged), else null: an ack from before the partition last came to this member is stale.
+     * Lock held.
+     */
+    private OwnedPartition acceptingAcks(TopicPartition tp, int generation) {
+        OwnedPartition ps = partitions.get(tp);
+        return ps == null || (generation != 0 && generation < ps.acquiredGeneration) ? null : ps;
     }
 
     /** Negatively acknowledges: the message is delivered again after the configured backoff. */
@@ -308,6 +332,7 @@ public final class GroupSubscription implements AutoCloseable {
                             start,
                             counters.getOrDefault(tp.topic(), BrokerMetrics.GroupCounters.NONE));
                     ps.committed = c != null ? c : -1;
+                    ps.acquiredGeneration = m.generation();
                     partitions.put(tp, ps);
                     engine.metrics().owned(this, ps);
                     started.add(ps);
@@ -349,7 +374,12 @@ public final class GroupSubscription implements AutoCloseable {
             }
             applyAssignment(m);
         } catch (GmqException e) {
-            if (e.code() == ErrorCode.FAILED_PRECONDITION || e.code() == ErrorCode.NOT_FOUND) {
+            if (e.code() == ErrorCode.ALREADY_EXISTS) {
+                // A newer member took over our group instance id: rejoining would fence it in turn.
+                LOG.warn("member {} of group {} stops: {}", mid, group, e.getMessage());
+                stop();
+                sink.failed(e);
+            } else if (e.code() == ErrorCode.FAILED_PRECONDITION || e.code() == ErrorCode.NOT_FOUND) {
                 LOG.warn("member {} of group {} was fenced ({}); rejoining", mid, group, e.getMessage());
                 rejoin();
             } else {
@@ -368,7 +398,8 @@ public final class GroupSubscription implements AutoCloseable {
         }
         try {
             long sent = time.nanoTime();
-            GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis);
+            GroupMembership m =
+                    storage.joinGroup(group, clientId, topics, sessionTimeoutMillis, options.groupInstanceId());
             synchronized (this) {
                 if (closed) {
                     storage.leaveGroup(group, m.memberId());
@@ -455,6 +486,11 @@ public final class GroupSubscription implements AutoCloseable {
      * owner. For fault-injection tests.
      */
     public void crash() {
+        stop();
+    }
+
+    /** Stops without a final commit or a leave. */
+    private void stop() {
         synchronized (this) {
             if (closed) {
                 return;
@@ -469,7 +505,11 @@ public final class GroupSubscription implements AutoCloseable {
         engine.removed(this);
     }
 
-    /** Stops delivery, commits acknowledged progress and leaves the group. */
+    /**
+     * Stops delivery, commits acknowledged progress and leaves the group; a static member (with a
+     * group instance id) does not leave: it keeps its partitions until its session runs out or a
+     * member with its instance id takes it over.
+     */
     @Override
     public void close() {
         synchronized (this) {
@@ -494,7 +534,9 @@ public final class GroupSubscription implements AutoCloseable {
             releaseAll();
         }
         try {
-            storage.leaveGroup(group, mid);
+            if (options.groupInstanceId() == null) {
+                storage.leaveGroup(group, mid);
+            }
         } catch (RuntimeException e) {
             LOG.debug("leave of group {} failed: {}", group, e.toString());
         }

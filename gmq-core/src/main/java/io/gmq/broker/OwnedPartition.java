@@ -23,6 +23,8 @@ final class OwnedPartition {
     long dataLossLoggedAt = -1;
     /** Stored bytes per record (frame overhead included) seen in the last fetch; 0 before the first. */
     int bytesPerRecord;
+    /** The generation of the assignment that gave this member the partition: older acks are stale. */
+    int acquiredGeneration;
 
     OwnedPartition(TopicPartition tp, int capacity, long start) {
         this(tp, capacity, start, BrokerMetrics.GroupCounters.NONE);

@@ -29,6 +29,19 @@ public interface ReplicaStorage extends Storage {
             String group, String memberId, String clientId, Set<String> topics, long sessionTimeoutMillis);
 
     /**
+     * Adds a member with the id {@code memberId}, which the caller chose unique, static when
+     * {@code groupInstanceId} is not null (see {@link Storage#joinGroup(String, String, Set, long,
+     * String)}).
+     */
+    GroupMembership joinGroup(
+            String group,
+            String memberId,
+            String clientId,
+            Set<String> topics,
+            long sessionTimeoutMillis,
+            String groupInstanceId);
+
+    /**
      * Sets {@code group}'s committed offsets of {@code topic} (only {@code partition}, or every
      * partition when it is -1) to {@code offsets}, which the caller resolved elsewhere (a storage
      * cluster's data groups hold the partitions): as {@link #resetOffsets(String, String,

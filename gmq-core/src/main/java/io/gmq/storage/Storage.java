@@ -94,6 +94,26 @@ public interface Storage extends AutoCloseable {
     GroupMembership joinGroup(String group, String clientId, Set<String> topics, long sessionTimeoutMillis);
 
     /**
+     * Adds a member; GMQ assigns the member id. With a {@code groupInstanceId} (not null) the
+     * member is static: it survives a session that ends without a leave until its session timeout
+     * runs out, and a join with the same instance id and topics takes it over with its partitions,
+     * without a rebalance; the member id it replaces is fenced (ALREADY_EXISTS on its heartbeats
+     * and commits). INVALID_ARGUMENT for an instance id that is not a valid name. With null, as
+     * {@link #joinGroup(String, String, Set, long)}. Every GMQ storage implements it; the default
+     * serves only dynamic members.
+     */
+    default GroupMembership joinGroup(
+            String group, String clientId, Set<String> topics, long sessionTimeoutMillis, String groupInstanceId) {
+        if (groupInstanceId != null) {
+            throw new io.gmq.GmqException(
+                    io.gmq.ErrorCode.FAILED_PRECONDITION,
+                    getClass().getSimpleName() + " does not serve static members (group instance id " + groupInstanceId
+                            + ")");
+        }
+        return joinGroup(group, clientId, topics, sessionTimeoutMillis);
+    }
+
+    /**
      * Keeps the member alive and reports the partitions it still owns; returns its current
      * assignment. FAILED_PRECONDITION if the member is unknown (expired, left, or fenced).
      */
@@ -103,8 +123,10 @@ public interface Storage extends AutoCloseable {
 
     /**
      * Commits offsets (next offset to consume) in one transaction. Entries for partitions the
-     * member does not own are rejected and returned; the rest commit. FAILED_PRECONDITION if the
-     * member is unknown. A commit never moves an offset backward unless a reset does.
+     * member does not own, or acquired at a later generation than {@code generation} (a stale
+     * commit from before the partition last moved to it), are rejected and returned; the rest
+     * commit. FAILED_PRECONDITION if the member is unknown, ALREADY_EXISTS if it is a fenced
+     * static member. A commit never moves an offset backward unless a reset does.
      */
     Set<TopicPartition> commitOffsets(String group, String memberId, int generation, Map<TopicPartition, Long> offsets);
 

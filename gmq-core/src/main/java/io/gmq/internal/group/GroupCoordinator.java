@@ -109,6 +109,31 @@ public final class GroupCoordinator {
      */
     public GroupMembership join(
             String group, String memberId, String clientId, Set<String> topics, long sessionTimeoutMillis) {
+        return join(group, memberId, clientId, null, topics, sessionTimeoutMillis);
+    }
+
+    /**
+     * Adds a static member ({@code groupInstanceId} not null) with a new unique id: it takes over
+     * the present member with that instance id, if any, keeping its partitions (see
+     * {@link GroupState}). With a null instance id, as {@link #join(String, String, Set, long)}.
+     */
+    public GroupMembership join(
+            String group, String clientId, Set<String> topics, long sessionTimeoutMillis, String groupInstanceId) {
+        return join(group, clientId + "-" + UUID.randomUUID(), clientId, groupInstanceId, topics, sessionTimeoutMillis);
+    }
+
+    /**
+     * Adds a member with the id {@code memberId}, which the caller made unique, and the static
+     * member's {@code groupInstanceId} (null: a dynamic member). INVALID_ARGUMENT for an instance
+     * id that is not a valid name (same rule as a client id).
+     */
+    public GroupMembership join(
+            String group,
+            String memberId,
+            String clientId,
+            String groupInstanceId,
+            Set<String> topics,
+            long sessionTimeoutMillis) {
         // The broker's subscribe applies the same rule: a group the storage API creates is one a client can join.
         TopicNames.validateGroup(group);
         GroupNames.check("client id", clientId);
@@ -123,16 +148,26 @@ public final class GroupCoordinator {
         if (memberId == null || memberId.isEmpty()) {
             throw GmqException.invalidArgument("member id must not be empty");
         }
+        if (groupInstanceId != null) {
+            GroupNames.check("group instance id", groupInstanceId);
+        }
         return mutate(
                 group,
                 true,
-                state -> state.join(memberId, clientId, topics, sessionTimeoutMillis, time.nanoTime(), partitionCount));
+                state -> state.join(
+                        memberId,
+                        clientId,
+                        groupInstanceId,
+                        topics,
+                        sessionTimeoutMillis,
+                        time.nanoTime(),
+                        partitionCount));
     }
 
     /**
      * Keeps the member alive and returns its assignment; {@code owned} are the partitions it still
-     * delivers (the ones it leaves out are released). FAILED_PRECONDITION for an unknown member.
-     * {@code generation} is informational; fencing is by ownership.
+     * delivers (the ones it leaves out are released). FAILED_PRECONDITION for an unknown member,
+     * ALREADY_EXISTS for a static member fenced by a newer join with its instance id.
      */
     public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
         Set<TopicPartition> reported = owned == null ? Set.of() : owned;
@@ -155,14 +190,15 @@ public final class GroupCoordinator {
     }
 
     /**
-     * Commits in one transaction; returns the partitions the member does not own (not committed).
+     * Commits in one transaction; returns the partitions not committed: those the member does not
+     * own, and those it acquired at a generation later than {@code generation} (a stale commit).
      * A lower offset than the committed one is ignored (the higher stays). FAILED_PRECONDITION for
-     * an unknown member. {@code generation} is informational; fencing is by ownership.
+     * an unknown member, ALREADY_EXISTS for a fenced static member.
      */
     public Set<TopicPartition> commit(
             String group, String memberId, int generation, Map<TopicPartition, Long> offsets) {
         Map<TopicPartition, Long> entries = offsets == null ? Map.of() : offsets;
-        return mutate(group, false, state -> state.commit(memberId, entries), () -> {
+        return mutate(group, false, state -> state.commit(memberId, generation, entries), () -> {
             throw unknownMember(group, memberId);
         });
     }

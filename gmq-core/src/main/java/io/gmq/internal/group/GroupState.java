@@ -38,6 +38,15 @@ import java.util.function.ToLongFunction;
  *       leaves A's answer at once, stays owned by A until A's next heartbeat leaves it out (or A
  *       leaves or expires), and only then can B acquire it.</li>
  *   <li>Leave and expiry drop the member and release everything it owned.</li>
+ *   <li>Static members (a group instance id) survive a broken session: the member stays, owning
+ *       its partitions, until it leaves or its session timeout runs out. A join with the instance
+ *       id of a present member with the same topics takes that member over: the new member id
+ *       replaces the old one in every slot, targets and generation stay, so no other member's
+ *       assignment changes. The old member id is fenced (its heartbeats and commits are refused
+ *       with ALREADY_EXISTS naming the instance id): the newer join wins, because a process
+ *       restarted after an unclean death must not wait for the old session to run out.</li>
+ *   <li>A commit carrying a generation older than the one at which the member acquired the
+ *       partition ({@link PartitionSlot#ownerGeneration()}) is refused.</li>
  * </ul>
  *
  * <h2>Invariants (checked by GroupStatePropertiesTest)</h2>
@@ -67,6 +76,8 @@ final class GroupState {
     /** Subscribed topic -> partition count when the targets were last computed (-1: absent). */
     private final Map<String, Integer> seenPartitionCounts = new HashMap<>();
 
+    private final StaticInstances instances = new StaticInstances();
+
     private boolean groupRowDirty;
     private final Set<String> dirtyMembers = new LinkedHashSet<>();
     private final Set<TopicPartition> dirtySlots = new LinkedHashSet<>();
@@ -89,6 +100,7 @@ final class GroupState {
         state.groupRowDirty = false;
         state.generation = snapshot.generation();
         state.members.putAll(snapshot.members());
+        snapshot.members().values().forEach(state.instances::added);
         for (String id : snapshot.members().keySet()) {
             state.lastHeartbeatNanos.put(id, nowNanos);
         }
@@ -99,7 +111,7 @@ final class GroupState {
 
     // ---- transitions --------------------------------------------------------------------------
 
-    /** Adds a member under the id the caller chose (unique), recomputes the targets, acquires free ones. */
+    /** Adds a dynamic member under the id the caller chose (unique), recomputes the targets, acquires free ones. */
     GroupMembership join(
             String memberId,
             String clientId,
@@ -107,11 +119,42 @@ final class GroupState {
             long sessionTimeoutMillis,
             long nowNanos,
             ToIntFunction<String> partitionCount) {
+        return join(memberId, clientId, null, topics, sessionTimeoutMillis, nowNanos, partitionCount);
+    }
+
+    /**
+     * Adds a member under the id the caller chose (unique). With an {@code instanceId} held by a
+     * present member subscribed to the same topics, the new member takes that one over without a
+     * rebalance (see the class comment); held by one with other topics, that one is fenced and
+     * removed and the group rebalances. Otherwise recomputes the targets and acquires free ones.
+     */
+    GroupMembership join(
+            String memberId,
+            String clientId,
+            String instanceId,
+            Set<String> topics,
+            long sessionTimeoutMillis,
+            long nowNanos,
+            ToIntFunction<String> partitionCount) {
         if (members.containsKey(memberId)) {
             throw new GmqException(ErrorCode.ALREADY_EXISTS, "member " + memberId + " is already in group " + name);
         }
-        GroupMember member = new GroupMember(memberId, clientId, new TreeSet<>(topics), sessionTimeoutMillis);
+        GroupMember member =
+                new GroupMember(memberId, clientId, new TreeSet<>(topics), sessionTimeoutMillis, instanceId);
+        String previous = instances.holder(instanceId);
+        if (previous != null && members.get(previous).topics().equals(member.topics())) {
+            takeOver(previous, member, nowNanos);
+            if (refreshPartitionCounts(partitionCount)) {
+                rebalance();
+            }
+            return answer(memberId, Set.of());
+        }
+        if (previous != null) {
+            removeMember(previous);
+            instances.fenced(previous, instanceId, memberId);
+        }
         members.put(memberId, member);
+        instances.added(member);
         lastHeartbeatNanos.put(memberId, nowNanos);
         dirtyMembers.add(memberId);
         refreshPartitionCounts(partitionCount);
@@ -121,8 +164,7 @@ final class GroupState {
 
     /**
      * Keeps the member alive, releases what it no longer reports, acquires what became free for it
-     * and answers with its current assignment. {@code generation} is informational: fencing is by
-     * ownership, and the answer carries the current generation.
+     * and answers with its current assignment and the current generation.
      */
     GroupMembership heartbeat(
             String memberId, Set<TopicPartition> owned, long nowNanos, ToIntFunction<String> partitionCount) {
@@ -162,11 +204,13 @@ final class GroupState {
 
     /**
      * Commits the entries for partitions {@code memberId} owns (revoking ones included: the member
-     * may commit their final offsets until it confirms release) and returns the rejected rest. An
+     * may commit their final offsets until it confirms release) and acquired at or before
+     * {@code generation}, and returns the rejected rest: a commit carrying an older generation is
+     * from before the partition last came to this member (a stale one) and is refused. An
      * offset lower than the committed one is accepted but ignored: the higher one stays, because a
      * late commit from before a redelivery must not rewind the group.
      */
-    Set<TopicPartition> commit(String memberId, Map<TopicPartition, Long> entries) {
+    Set<TopicPartition> commit(String memberId, int generation, Map<TopicPartition, Long> entries) {
         requireMember(memberId);
         entries.forEach((tp, offset) -> {
             if (offset == null || offset < 0) {
@@ -176,7 +220,7 @@ final class GroupState {
         Set<TopicPartition> rejected = new TreeSet<>();
         entries.forEach((tp, offset) -> {
             PartitionSlot slot = slots.get(tp);
-            if (slot == null || !memberId.equals(slot.owner())) {
+            if (slot == null || !memberId.equals(slot.owner()) || generation < slot.ownerGeneration()) {
                 rejected.add(tp);
             } else {
                 Long committed = offsets.get(tp);
@@ -333,6 +377,13 @@ final class GroupState {
     // ---- internals ----------------------------------------------------------------------------
 
     private void requireMember(String memberId) {
+        String fencedReason = members.containsKey(memberId) ? null : instances.fencedReason(memberId);
+        if (fencedReason != null) {
+            throw new GmqException(
+                    ErrorCode.ALREADY_EXISTS,
+                    "member " + memberId + " of group " + name + " is fenced: its " + fencedReason
+                            + " (a newer consumer joined with the same instance id; give each consumer its own)");
+        }
         if (!members.containsKey(memberId)) {
             throw new GmqException(
                     ErrorCode.FAILED_PRECONDITION,
@@ -363,8 +414,34 @@ final class GroupState {
                 name, memberId, generation, Collections.unmodifiableSet(assigned), member.sessionTimeoutMillis());
     }
 
+    /**
+     * {@code member} replaces the present {@code previous} holder of its instance id: every slot
+     * owned or targeted by the old id now names the new one, with its owner generation, so no
+     * partition moves and the generation stays. The old id is fenced.
+     */
+    private void takeOver(String previous, GroupMember member, long nowNanos) {
+        String memberId = member.memberId();
+        instances.removed(members.remove(previous));
+        lastHeartbeatNanos.remove(previous);
+        dirtyMembers.add(previous);
+        members.put(memberId, member);
+        instances.added(member);
+        instances.fenced(previous, member.instanceId(), memberId);
+        lastHeartbeatNanos.put(memberId, nowNanos);
+        dirtyMembers.add(memberId);
+        for (Map.Entry<TopicPartition, PartitionSlot> e : new ArrayList<>(slots.entrySet())) {
+            PartitionSlot slot = e.getValue();
+            String owner = previous.equals(slot.owner()) ? memberId : slot.owner();
+            String target = previous.equals(slot.target()) ? memberId : slot.target();
+            putSlot(e.getKey(), new PartitionSlot(owner, target, slot.ownerGeneration()));
+        }
+    }
+
     private void removeMember(String memberId) {
-        members.remove(memberId);
+        GroupMember removed = members.remove(memberId);
+        if (removed != null) {
+            instances.removed(removed);
+        }
         lastHeartbeatNanos.remove(memberId);
         dirtyMembers.add(memberId);
         for (Map.Entry<TopicPartition, PartitionSlot> e : new ArrayList<>(slots.entrySet())) {
@@ -427,8 +504,15 @@ final class GroupState {
         return tp.partition() < seenPartitionCounts.getOrDefault(tp.topic(), -1);
     }
 
+    /** Sets the slot; an owner that differs from the previous one acquires it at the current generation. */
     private void setSlot(TopicPartition tp, String owner, String target) {
-        PartitionSlot next = new PartitionSlot(owner, target);
+        PartitionSlot previous = slots.getOrDefault(tp, PartitionSlot.EMPTY);
+        int ownerGeneration =
+                owner == null ? 0 : owner.equals(previous.owner()) ? previous.ownerGeneration() : generation;
+        putSlot(tp, new PartitionSlot(owner, target, ownerGeneration));
+    }
+
+    private void putSlot(TopicPartition tp, PartitionSlot next) {
         PartitionSlot previous = slots.getOrDefault(tp, PartitionSlot.EMPTY);
         if (previous.equals(next)) {
             return;

@@ -20,9 +20,10 @@ import java.util.TreeSet;
  *
  * <pre>
  * consumer_group              group_name PK | generation
- * consumer_group_member       (group_name, member_id) PK | client_id | session_timeout_ms
+ * consumer_group_member       (group_name, member_id) PK | client_id | session_timeout_ms | group_instance_id NULL
  * consumer_group_subscription (group_name, member_id, topic) PK
  * consumer_group_partition    (group_name, topic, partition) PK | owner_member_id NULL | target_member_id NULL
+ *                             | owner_generation (0 without an owner)
  * consumer_group_offset       (group_name, topic, partition) PK | committed_offset
  * </pre>
  *
@@ -30,6 +31,10 @@ import java.util.TreeSet;
  * show the group before or after a whole transition. A member row and its subscription rows are
  * written together and never updated (subscriptions are fixed at join). The group row is never
  * deleted, so a group's generation never goes backward even after it empties and re-forms.
+ *
+ * <p>{@code group_instance_id} and {@code owner_generation} were added to existing tables: a
+ * database written before them gets the columns with their defaults (dynamic members, slots
+ * acquired at generation 0, which accept every commit of their owner as before).
  */
 final class GroupStore {
     private GroupStore() {}
@@ -50,6 +55,23 @@ final class GroupStore {
                 "CREATE TABLE IF NOT EXISTS consumer_group_offset ("
                         + "group_name TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, "
                         + "committed_offset INTEGER NOT NULL, PRIMARY KEY (group_name, topic, partition))");
+        addColumn(db, "consumer_group_member", "group_instance_id", "TEXT");
+        addColumn(db, "consumer_group_partition", "owner_generation", "INTEGER NOT NULL DEFAULT 0");
+    }
+
+    private static void addColumn(StateDb db, String table, String column, String type) {
+        boolean present = db.inTransaction(c -> {
+            try (PreparedStatement s =
+                    c.prepareStatement("SELECT 1 FROM pragma_table_info('" + table + "') WHERE name = ?")) {
+                s.setString(1, column);
+                try (ResultSet r = s.executeQuery()) {
+                    return r.next();
+                }
+            }
+        });
+        if (!present) {
+            db.migrate("ALTER TABLE " + table + " ADD COLUMN " + column + " " + type);
+        }
     }
 
     /** Every persisted group, by name. */
@@ -91,7 +113,8 @@ final class GroupStore {
         }
         SortedMap<String, GroupMember> members = new TreeMap<>();
         try (PreparedStatement s = c.prepareStatement(
-                "SELECT member_id, client_id, session_timeout_ms FROM consumer_group_member WHERE group_name = ?")) {
+                "SELECT member_id, client_id, session_timeout_ms, group_instance_id FROM consumer_group_member "
+                        + "WHERE group_name = ?")) {
             s.setString(1, group);
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
@@ -99,19 +122,24 @@ final class GroupStore {
                     members.put(
                             id,
                             new GroupMember(
-                                    id, r.getString(2), topics.getOrDefault(id, new TreeSet<>()), r.getLong(3)));
+                                    id,
+                                    r.getString(2),
+                                    topics.getOrDefault(id, new TreeSet<>()),
+                                    r.getLong(3),
+                                    r.getString(4)));
                 }
             }
         }
         SortedMap<TopicPartition, PartitionSlot> slots = new TreeMap<>();
-        try (PreparedStatement s = c.prepareStatement("SELECT topic, partition, owner_member_id, target_member_id "
-                + "FROM consumer_group_partition WHERE group_name = ?")) {
+        try (PreparedStatement s =
+                c.prepareStatement("SELECT topic, partition, owner_member_id, target_member_id, owner_generation "
+                        + "FROM consumer_group_partition WHERE group_name = ?")) {
             s.setString(1, group);
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     slots.put(
                             new TopicPartition(r.getString(1), r.getInt(2)),
-                            new PartitionSlot(r.getString(3), r.getString(4)));
+                            new PartitionSlot(r.getString(3), r.getString(4), r.getInt(5)));
                 }
             }
         }
@@ -148,11 +176,11 @@ final class GroupStore {
             writeMembers(c, group, state, changes);
         }
         if (!changes.slots().isEmpty()) {
-            try (PreparedStatement upsert = c.prepareStatement(
-                            "INSERT INTO consumer_group_partition "
-                                    + "(group_name, topic, partition, owner_member_id, target_member_id) VALUES (?, ?, ?, ?, ?) "
-                                    + "ON CONFLICT (group_name, topic, partition) DO UPDATE SET "
-                                    + "owner_member_id = excluded.owner_member_id, target_member_id = excluded.target_member_id");
+            try (PreparedStatement upsert = c.prepareStatement("INSERT INTO consumer_group_partition "
+                            + "(group_name, topic, partition, owner_member_id, target_member_id, owner_generation) "
+                            + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (group_name, topic, partition) DO UPDATE SET "
+                            + "owner_member_id = excluded.owner_member_id, target_member_id = excluded.target_member_id, "
+                            + "owner_generation = excluded.owner_generation");
                     PreparedStatement delete = c.prepareStatement("DELETE FROM consumer_group_partition "
                             + "WHERE group_name = ? AND topic = ? AND partition = ?")) {
                 for (TopicPartition tp : changes.slots()) {
@@ -162,6 +190,7 @@ final class GroupStore {
                     if (slot != null) {
                         s.setString(4, slot.owner());
                         s.setString(5, slot.target());
+                        s.setInt(6, slot.ownerGeneration());
                     }
                     s.executeUpdate();
                 }
@@ -193,8 +222,9 @@ final class GroupStore {
                         c.prepareStatement("DELETE FROM consumer_group_member WHERE group_name = ? AND member_id = ?");
                 PreparedStatement deleteTopics = c.prepareStatement(
                         "DELETE FROM consumer_group_subscription WHERE group_name = ? AND member_id = ?");
-                PreparedStatement insertMember = c.prepareStatement("INSERT INTO consumer_group_member "
-                        + "(group_name, member_id, client_id, session_timeout_ms) VALUES (?, ?, ?, ?)");
+                PreparedStatement insertMember = c.prepareStatement(
+                        "INSERT INTO consumer_group_member "
+                                + "(group_name, member_id, client_id, session_timeout_ms, group_instance_id) VALUES (?, ?, ?, ?, ?)");
                 PreparedStatement insertTopic = c.prepareStatement(
                         "INSERT INTO consumer_group_subscription (group_name, member_id, topic) VALUES (?, ?, ?)")) {
             for (String id : changes.members()) {
@@ -211,6 +241,7 @@ final class GroupStore {
                 insertMember.setString(2, id);
                 insertMember.setString(3, member.clientId());
                 insertMember.setLong(4, member.sessionTimeoutMillis());
+                insertMember.setString(5, member.instanceId());
                 insertMember.executeUpdate();
                 for (String topic : member.topics()) {
                     insertTopic.setString(1, group);

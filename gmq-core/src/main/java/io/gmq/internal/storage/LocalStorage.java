@@ -390,6 +390,13 @@ public final class LocalStorage implements ReplicaStorage {
     }
 
     @Override
+    public GroupMembership joinGroup(
+            String group, String clientId, Set<String> topicNames, long sessionTimeoutMillis, String groupInstanceId) {
+        checkOpen();
+        return groups.join(group, clientId, topicNames, sessionTimeoutMillis, groupInstanceId);
+    }
+
+    @Override
     public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
         checkOpen();
         return groups.heartbeat(group, memberId, generation, owned);
@@ -464,6 +471,18 @@ public final class LocalStorage implements ReplicaStorage {
             String group, String memberId, String clientId, Set<String> topicNames, long sessionTimeoutMillis) {
         checkOpen();
         return groups.join(group, memberId, clientId, topicNames, sessionTimeoutMillis);
+    }
+
+    @Override
+    public GroupMembership joinGroup(
+            String group,
+            String memberId,
+            String clientId,
+            Set<String> topicNames,
+            long sessionTimeoutMillis,
+            String groupInstanceId) {
+        checkOpen();
+        return groups.join(group, memberId, clientId, groupInstanceId, topicNames, sessionTimeoutMillis);
     }
 
     @Override

@@ -82,7 +82,7 @@ final class GroupHarness {
         delivering.get(id).forEach(tp -> entries.put(tp, offset + tp.partition()));
         entries.put(maybeForeign, offset);
         Map<TopicPartition, PartitionSlot> before = new HashMap<>(state.slots());
-        Set<TopicPartition> rejected = state.commit(id, entries);
+        Set<TopicPartition> rejected = state.commit(id, state.generation(), entries);
         entries.forEach((tp, o) -> {
             PartitionSlot slot = before.get(tp);
             boolean owns = slot != null && id.equals(slot.owner());

@@ -25,11 +25,11 @@ final class AckFrames {
             TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
             int n = po.getOffsetsCount();
             if (n > 0) {
-                group.ackAll(tp, scratch(po.getOffsetsList(), n), n); // one lock acquisition per partition
+                group.ackAll(tp, scratch(po.getOffsetsList(), n), n, po.getGeneration()); // one lock per partition
             }
             int r = po.getRangesCount();
             if (r > 0) {
-                group.ackRanges(tp, scratch(po.getRangesList(), r), r / 2);
+                group.ackRanges(tp, scratch(po.getRangesList(), r), r / 2, po.getGeneration());
             }
         }
         for (PartitionOffsets po : a.getNacksList()) {

@@ -310,12 +310,19 @@ public final class ReplicatedStorage implements Storage {
 
     @Override
     public GroupMembership joinGroup(String group, String clientId, Set<String> topics, long sessionTimeoutMillis) {
+        return joinGroup(group, clientId, topics, sessionTimeoutMillis, null);
+    }
+
+    @Override
+    public GroupMembership joinGroup(
+            String group, String clientId, Set<String> topics, long sessionTimeoutMillis, String groupInstanceId) {
         String memberId = clientId + "-" + UUID.randomUUID();
         return Protos.fromProto(propose(
                         node.metadata(),
                         c -> c.setJoinGroup(ClusterJoin.newBuilder()
                                 .setMemberId(memberId)
-                                .setRequest(StorageRequests.joinGroup(group, clientId, topics, sessionTimeoutMillis))))
+                                .setRequest(StorageRequests.joinGroup(
+                                        group, clientId, topics, sessionTimeoutMillis, groupInstanceId))))
                 .getMembership());
     }
 

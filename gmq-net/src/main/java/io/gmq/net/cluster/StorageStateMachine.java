@@ -6,6 +6,7 @@ import io.gmq.GmqConfig;
 import io.gmq.GmqException;
 import io.gmq.TopicPartition;
 import io.gmq.broker.Storages;
+import io.gmq.net.storage.StorageRequests;
 import io.gmq.proto.AppendRequest;
 import io.gmq.proto.AppendResponse;
 import io.gmq.proto.AppendResults;
@@ -401,7 +402,8 @@ final class StorageStateMachine extends BaseStateMachine {
                         c.getJoinGroup().getMemberId(),
                         j.getClientId(),
                         new HashSet<>(j.getTopicsList()),
-                        j.getSessionTimeoutMillis())));
+                        j.getSessionTimeoutMillis(),
+                        StorageRequests.groupInstanceId(j))));
             }
             case HEARTBEAT -> {
                 var h = c.getHeartbeat();

@@ -281,6 +281,12 @@ public final class LeaderRoutedStorage implements Storage {
     }
 
     @Override
+    public GroupMembership joinGroup(
+            String group, String clientId, Set<String> topics, long sessionTimeoutMillis, String groupInstanceId) {
+        return call(s -> s.joinGroup(group, clientId, topics, sessionTimeoutMillis, groupInstanceId));
+    }
+
+    @Override
     public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
         return call(s -> s.heartbeat(group, memberId, generation, owned));
     }

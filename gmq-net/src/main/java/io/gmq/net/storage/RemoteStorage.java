@@ -209,6 +209,13 @@ public final class RemoteStorage implements Storage {
     }
 
     @Override
+    public GroupMembership joinGroup(
+            String group, String clientId, Set<String> topics, long sessionTimeoutMillis, String groupInstanceId) {
+        return call(() -> Protos.fromProto(stub().joinGroup(
+                        StorageRequests.joinGroup(group, clientId, topics, sessionTimeoutMillis, groupInstanceId))));
+    }
+
+    @Override
     public GroupMembership heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {
         return call(() ->
                 Protos.fromProto(stub().heartbeat(StorageRequests.heartbeat(group, memberId, generation, owned))));

@@ -21,12 +21,24 @@ public final class StorageRequests {
 
     public static JoinGroupRequest joinGroup(
             String group, String clientId, Set<String> topics, long sessionTimeoutMillis) {
+        return joinGroup(group, clientId, topics, sessionTimeoutMillis, null);
+    }
+
+    /** A join; {@code groupInstanceId} null for a dynamic member (sent as the empty string). */
+    public static JoinGroupRequest joinGroup(
+            String group, String clientId, Set<String> topics, long sessionTimeoutMillis, String groupInstanceId) {
         return JoinGroupRequest.newBuilder()
                 .setGroup(group)
                 .setClientId(clientId)
                 .addAllTopics(topics)
                 .setSessionTimeoutMillis(sessionTimeoutMillis)
+                .setGroupInstanceId(groupInstanceId == null ? "" : groupInstanceId)
                 .build();
+    }
+
+    /** The request's group instance id, or null for a dynamic member. */
+    public static String groupInstanceId(JoinGroupRequest r) {
+        return r.getGroupInstanceId().isEmpty() ? null : r.getGroupInstanceId();
     }
 
     public static HeartbeatRequest heartbeat(String group, String memberId, int generation, Set<TopicPartition> owned) {

@@ -311,7 +311,8 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
                         r.getGroup(),
                         r.getClientId(),
                         new java.util.LinkedHashSet<>(r.getTopicsList()),
-                        r.getSessionTimeoutMillis())));
+                        r.getSessionTimeoutMillis(),
+                        StorageRequests.groupInstanceId(r))));
     }
 
     @Override
