@@ -193,8 +193,11 @@ public final class ConsumerConfig {
             return new ConsumerConfig(this);
         }
 
-        /** The storage's rule for client ids: not blank, at most 249 characters, no control characters. */
-        private static void checkInstanceId(String id) {
+        /**
+         * Validates a group instance id with the storage's rule for client ids: not blank, at most
+         * {@value #MAX_INSTANCE_ID_LENGTH} characters, no control characters. INVALID_ARGUMENT otherwise.
+         */
+        public static void checkInstanceId(String id) {
             if (id.isBlank()) {
                 throw GmqException.invalidArgument("groupInstanceId must not be empty");
             }

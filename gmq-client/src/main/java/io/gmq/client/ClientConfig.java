@@ -61,6 +61,7 @@ public final class ClientConfig {
     private final Duration connectTimeout;
     private final Duration reconnectBackoffMax;
     private final Duration sessionTimeout;
+    private final String groupInstanceId;
     private final ChannelSecurity security;
     private final AssignmentListener assignmentListener;
 
@@ -80,6 +81,7 @@ public final class ClientConfig {
         this.connectTimeout = b.connectTimeout;
         this.reconnectBackoffMax = b.reconnectBackoffMax;
         this.sessionTimeout = b.sessionTimeout;
+        this.groupInstanceId = b.groupInstanceId;
         this.security = new ChannelSecurity(b.tlsCaFile, b.tlsCertFile, b.tlsKeyFile, b.token);
         this.assignmentListener = b.assignmentListener;
     }
@@ -204,6 +206,17 @@ public final class ClientConfig {
         return sessionTimeout;
     }
 
+    /**
+     * The consumer's group instance id (static membership), or null (default: dynamic). See
+     * {@link io.gmq.ConsumerConfig#groupInstanceId()}: a static consumer keeps its partitions when
+     * its connection breaks or it closes, until its session timeout runs out, and gets them back
+     * without a rebalance when it subscribes again in time; a newer consumer with the same
+     * instance id fences it ({@link GmqClient#subscriptionError(String)} then names the instance id).
+     */
+    public String groupInstanceId() {
+        return groupInstanceId;
+    }
+
     /** PEM CA file the broker certificate must chain to; null for plaintext (default). */
     public Path tlsCaFile() {
         return security.caFile();
@@ -250,6 +263,7 @@ public final class ClientConfig {
         b.connectTimeout = connectTimeout;
         b.reconnectBackoffMax = reconnectBackoffMax;
         b.sessionTimeout = sessionTimeout;
+        b.groupInstanceId = groupInstanceId;
         b.tlsCaFile = security.caFile();
         b.tlsCertFile = security.certFile();
         b.tlsKeyFile = security.keyFile();
@@ -274,6 +288,7 @@ public final class ClientConfig {
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration reconnectBackoffMax = Duration.ofSeconds(2);
         private Duration sessionTimeout;
+        private String groupInstanceId;
         private Path tlsCaFile;
         private Path tlsCertFile;
         private Path tlsKeyFile;
@@ -357,6 +372,12 @@ public final class ClientConfig {
             this.sessionTimeout = d;
             return this;
         }
+
+        /** Makes the consumer a static group member under {@code id}; null: dynamic (default). */
+        public Builder groupInstanceId(String id) {
+            this.groupInstanceId = id;
+            return this;
+        }
         /** Connect with TLS, trusting brokers whose certificate chains to this PEM CA file. */
         public Builder tls(Path caFile) {
             this.tlsCaFile = caFile;
@@ -420,6 +441,9 @@ public final class ClientConfig {
                             + requestTimeout.toMillis() + " ms), the deadline of every publish");
             require(positive(reconnectBackoffMax), "reconnectBackoffMax must be positive");
             require(sessionTimeout == null || positive(sessionTimeout), "sessionTimeout must be positive");
+            if (groupInstanceId != null) {
+                io.gmq.ConsumerConfig.Builder.checkInstanceId(groupInstanceId);
+            }
             new ChannelSecurity(tlsCaFile, tlsCertFile, tlsKeyFile, token); // validates the combination
             require(assignmentListener != null, "assignmentListener must not be null");
             return new ClientConfig(this);

@@ -73,8 +73,21 @@ public interface GmqClient extends AutoCloseable {
      */
     void subscribe(String topic);
 
-    /** Stops consuming {@code topic}; its partitions go to the group's other members. */
+    /**
+     * Stops consuming {@code topic}; its partitions go to the group's other members (a static
+     * member, {@link ClientConfig#groupInstanceId()}, keeps them until its session timeout runs
+     * out or it subscribes again).
+     */
     void unsubscribe(String topic);
+
+    /**
+     * The error that stopped the subscription to {@code topic} after it joined, or null (none, or
+     * not subscribed): for example ALREADY_EXISTS naming the group instance id when a newer
+     * consumer with the same instance id fenced this one.
+     */
+    default io.gmq.GmqException subscriptionError(String topic) {
+        return null;
+    }
 
     TopicInfo createTopic(String topic, int partitions);
 

@@ -20,20 +20,29 @@ final class AckRanges {
     private long[] ranges = new long[8];
 
     private int pairs;
+    /** The lowest delivery generation among the pending ranges (0: none yet). */
+    private int generation;
 
     AckRanges(String topic, int partition) {
         this.topic = topic;
         this.partition = partition;
     }
 
-    void add(long offset) {
-        addRange(offset, offset + 1);
+    void add(long offset, int deliveryGeneration) {
+        addRange(offset, offset + 1, deliveryGeneration);
     }
 
-    /** Adds [from, to), extending the last range when it ends at {@code from}; nothing if empty. */
-    void addRange(long from, long to) {
+    /**
+     * Adds [from, to) of a delivery of {@code deliveryGeneration}, extending the last range when it
+     * ends at {@code from}; nothing if empty. The ranges go out tagged with the lowest generation
+     * among them: if that one is stale the broker drops them all and redelivers (at least once).
+     */
+    void addRange(long from, long to, int deliveryGeneration) {
         if (from >= to) {
             return;
+        }
+        if (generation == 0 || (deliveryGeneration != 0 && deliveryGeneration < generation)) {
+            generation = deliveryGeneration;
         }
         if (pairs > 0 && ranges[2 * pairs - 1] == from) {
             ranges[2 * pairs - 1] = to;
@@ -53,12 +62,15 @@ final class AckRanges {
 
     /** The ranges in wire form; leaves this empty for reuse. */
     PartitionOffsets drainTo() {
-        PartitionOffsets.Builder b =
-                PartitionOffsets.newBuilder().setTopic(topic).setPartition(partition);
+        PartitionOffsets.Builder b = PartitionOffsets.newBuilder()
+                .setTopic(topic)
+                .setPartition(partition)
+                .setGeneration(generation);
         for (int i = 0; i < 2 * pairs; i++) {
             b.addRanges(ranges[i]);
         }
         pairs = 0;
+        generation = 0;
         return b.build();
     }
 }

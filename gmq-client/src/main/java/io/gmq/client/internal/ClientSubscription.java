@@ -40,7 +40,7 @@ final class ClientSubscription implements AutoCloseable {
     /** Longest an ack waits for others to share its frame. */
     private static final long ACK_FLUSH_MILLIS = 5;
     /** Tells the dispatcher to end (compared by identity). */
-    private static final Received STOP = new Received(null, 0, 0, null, 0, -1);
+    private static final Received STOP = new Received(null, 0, 0, null, 0, -1, 0);
 
     private final long id;
     private final String topic;
@@ -56,7 +56,8 @@ final class ClientSubscription implements AutoCloseable {
     private final LinkedBlockingQueue<Received> queue = new LinkedBlockingQueue<>();
 
     /** One delivery as received: its frames and the records in [from, to) to hand to the handler. */
-    private record Received(ByteBuffer frames, long from, long to, TopicPartition tp, int deliveryCount, int epoch) {}
+    private record Received(
+            ByteBuffer frames, long from, long to, TopicPartition tp, int deliveryCount, int epoch, int generation) {}
 
     private final Thread dispatcher;
 
@@ -124,6 +125,10 @@ final class ClientSubscription implements AutoCloseable {
 
     /** Joins the group on session {@code epoch} (connection lock held). */
     void subscribe(int newEpoch) {
+        GmqException failed = failure;
+        if (failed != null && failed.code() == io.gmq.ErrorCode.ALREADY_EXISTS) {
+            return; // fenced by a newer consumer with our group instance id: joining again would fence it
+        }
         if (!assignment.isEmpty()) {
             onAssignment(Set.of()); // the previous member is gone with its session
         }
@@ -148,6 +153,9 @@ final class ClientSubscription implements AutoCloseable {
                 .setInitialCredits(config.consumerCredits());
         if (config.sessionTimeout() != null) {
             s.setSessionTimeoutMillis(config.sessionTimeout().toMillis());
+        }
+        if (config.groupInstanceId() != null) {
+            s.setGroupInstanceId(config.groupInstanceId());
         }
         connection.send(ClientFrame.newBuilder().setSubscribe(s).build());
     }
@@ -205,7 +213,8 @@ final class ClientSubscription implements AutoCloseable {
                 d.getToOffset(),
                 new TopicPartition(d.getTopic(), d.getPartition()),
                 d.getDeliveryCount(),
-                deliveryEpoch));
+                deliveryEpoch,
+                d.getGeneration()));
     }
 
     private void dispatchLoop() {
@@ -239,7 +248,7 @@ final class ClientSubscription implements AutoCloseable {
                 d.frames(),
                 d.from(),
                 d.to(),
-                at -> new ReceivedMessage(this, d.epoch(), d.tp(), at, d.deliveryCount()),
+                at -> new ReceivedMessage(this, d.epoch(), d.generation(), d.tp(), at, d.deliveryCount()),
                 this::dispatchOne);
         if (lastDispatched != null) {
             handOver(lastDispatched, dispatchedInDelivery, true);
@@ -342,7 +351,11 @@ final class ClientSubscription implements AutoCloseable {
      */
     private void ackOnDispatcher(ReceivedMessage m) {
         ReceivedMessage of = runOf;
-        if (of != null && runTo == m.offset() && of.partition() == m.partition() && of.epoch() == m.epoch()) {
+        if (of != null
+                && runTo == m.offset()
+                && of.partition() == m.partition()
+                && of.epoch() == m.epoch()
+                && of.generation() == m.generation()) {
             runTo++;
             return;
         }
@@ -359,7 +372,7 @@ final class ClientSubscription implements AutoCloseable {
     /** Adds the dispatcher's run [runFrom, runTo) of {@code of}'s partition to the pending acks (lock held). */
     private void addRunLocked(ReceivedMessage of) {
         if (!closed && of.epoch() == epoch) {
-            pendingAcksOf(of).addRange(runFrom, runTo);
+            pendingAcksOf(of).addRange(runFrom, runTo, of.generation());
         }
     }
 
@@ -368,7 +381,7 @@ final class ClientSubscription implements AutoCloseable {
             return; // the member that received it is gone; the next owner redelivers
         }
         if (ack) {
-            pendingAcksOf(m).add(m.offset());
+            pendingAcksOf(m).add(m.offset(), m.generation());
             return;
         }
         PartitionOffsets.Builder offsets = pendingNacks.get(m.partition());
@@ -439,10 +452,13 @@ final class ClientSubscription implements AutoCloseable {
     }
 
     void onError(GmqException e) {
+        failure = e;
         if (!joined.completeExceptionally(e)) {
             LOG.warn("subscription to '{}' failed: {}", topic, e.getMessage());
+            if (!assignment.isEmpty()) {
+                onAssignment(Set.of()); // stopped by the broker (e.g. fenced): the listener hears of the loss
+            }
         }
-        failure = e;
     }
 
     private volatile GmqException failure;

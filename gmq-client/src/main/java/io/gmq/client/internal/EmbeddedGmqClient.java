@@ -97,11 +97,18 @@ public final class EmbeddedGmqClient implements GmqClient {
                 .pullInterval(config.pullInterval())
                 .ackMode(config.ackMode())
                 .startFrom(config.startFrom())
-                .assignmentListener(config.assignmentListener());
+                .assignmentListener(config.assignmentListener())
+                .groupInstanceId(config.groupInstanceId());
         if (config.sessionTimeout() != null) {
             c.sessionTimeout(config.sessionTimeout());
         }
         subscriptions.put(topic, gmq.subscribe(c.build(), topic));
+    }
+
+    @Override
+    public GmqException subscriptionError(String topic) {
+        Subscription s = subscriptions.get(topic);
+        return s == null ? null : s.failure();
     }
 
     @Override

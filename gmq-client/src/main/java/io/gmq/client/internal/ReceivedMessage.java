@@ -8,11 +8,19 @@ import io.gmq.storage.BatchReader;
 final class ReceivedMessage extends DeliveredRecord {
     private final ClientSubscription owner;
     private final int epoch;
+    private final int generation;
 
-    ReceivedMessage(ClientSubscription owner, int epoch, TopicPartition tp, BatchReader at, int deliveryCount) {
+    ReceivedMessage(
+            ClientSubscription owner, int epoch, int generation, TopicPartition tp, BatchReader at, int deliveryCount) {
         super(tp, at, deliveryCount);
         this.owner = owner;
         this.epoch = epoch;
+        this.generation = generation;
+    }
+
+    /** The group generation of the delivery this record came in; its ack carries it. */
+    int generation() {
+        return generation;
     }
 
     int epoch() {

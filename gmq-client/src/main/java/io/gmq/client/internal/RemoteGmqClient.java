@@ -251,6 +251,12 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
     }
 
     @Override
+    public GmqException subscriptionError(String topic) {
+        ClientSubscription s = byTopic.get(topic);
+        return s == null ? null : s.failure();
+    }
+
+    @Override
     public synchronized void unsubscribe(String topic) {
         ClientSubscription s = byTopic.remove(topic);
         if (s != null) {

@@ -18,7 +18,7 @@ class AckRangesTest {
     void inOrderAcksOfADeliveryBecomeOneRange() {
         AckRanges r = new AckRanges("t", 2);
         for (long o = 1_000; o < 3_000; o++) {
-            r.add(o);
+            r.add(o, 0);
         }
         PartitionOffsets po = r.drainTo();
         assertEquals("t", po.getTopic());
@@ -35,7 +35,7 @@ class AckRangesTest {
         AckRanges r = new AckRanges("t", 0);
         TreeSet<Long> expected = new TreeSet<>();
         for (long o : acks) {
-            r.add(o);
+            r.add(o, 0);
             expected.add(o);
         }
         assertEquals(acks.isEmpty(), r.isEmpty());
@@ -55,7 +55,7 @@ class AckRangesTest {
         TreeSet<Long> expected = new TreeSet<>();
         for (int i = 0; i < Math.min(starts.size(), lengths.size()); i++) {
             long from = starts.get(i);
-            r.addRange(from, from + lengths.get(i));
+            r.addRange(from, from + lengths.get(i), 0);
             for (long o = from; o < from + lengths.get(i); o++) {
                 expected.add(o);
             }
@@ -67,10 +67,10 @@ class AckRangesTest {
     @Test
     void aRangeThatStartsWhereTheLastEndsExtendsIt() {
         AckRanges r = new AckRanges("t", 0);
-        r.addRange(10, 20);
-        r.add(20);
-        r.addRange(21, 30);
-        r.addRange(35, 40);
+        r.addRange(10, 20, 0);
+        r.add(20, 0);
+        r.addRange(21, 30, 0);
+        r.addRange(35, 40, 0);
         assertEquals(List.of(10L, 30L, 35L, 40L), r.drainTo().getRangesList());
     }
 

@@ -74,7 +74,11 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
                     config.consumerGroup(),
                     config.clientId(),
                     topics,
-                    new SubscriptionOptions(config.pullInterval(), config.startFrom(), config.sessionTimeout()),
+                    new SubscriptionOptions(
+                            config.pullInterval(),
+                            config.startFrom(),
+                            config.sessionTimeout(),
+                            config.groupInstanceId()),
                     s);
         } catch (RuntimeException e) {
             s.running = false;
@@ -239,7 +243,16 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
 
     @Override
     public void failed(GmqException error) {
+        failure = error;
+        running = false;
         LOG.warn("consumer {} stopped: {}", config.clientId(), error.getMessage());
+    }
+
+    private volatile GmqException failure;
+
+    @Override
+    public GmqException failure() {
+        return failure;
     }
 
     /** Stops like a crashed process: no final commit, no leave (fault-injection tests). */
