@@ -888,4 +888,78 @@ class BrokerBadInputProperties {
                 .setMemberId(b.getMemberId())
                 .build());
     }
+
+    /**
+     * With a group instance id the second join is the same member's restart: it takes over the
+     * first one's partitions (same assignment, same generation, one member listed) and the first
+     * member id is fenced with ALREADY_EXISTS naming the instance id on heartbeat and commit.
+     */
+    @Example
+    void twoJoinsWithTheSameGroupInstanceIdAreOneMemberAndFenceTheOlder() {
+        String group = "static-twins";
+        var st = server.storage();
+        var join = io.gmq.proto.JoinGroupRequest.newBuilder()
+                .setGroup(group)
+                .setClientId("same")
+                .setGroupInstanceId("host-1")
+                .setSessionTimeoutMillis(30_000)
+                .addTopics(TOPIC)
+                .build();
+        var a = st.joinGroup(join);
+        var b = st.joinGroup(join);
+        assertNotEquals(a.getMemberId(), b.getMemberId());
+        assertEquals(a.getGeneration(), b.getGeneration(), "a static rejoin does not rebalance");
+        assertEquals(Set.copyOf(a.getAssignedList()), Set.copyOf(b.getAssignedList()));
+        assertEquals(
+                List.of(b.getMemberId()),
+                st
+                        .describeGroup(DescribeGroupRequest.newBuilder()
+                                .setGroup(group)
+                                .build())
+                        .getMembersList()
+                        .stream()
+                        .map(io.gmq.proto.GroupMember::getMemberId)
+                        .toList());
+        StatusRuntimeException fenced = assertThrows(
+                StatusRuntimeException.class,
+                () -> st.heartbeat(io.gmq.proto.HeartbeatRequest.newBuilder()
+                        .setGroup(group)
+                        .setMemberId(a.getMemberId())
+                        .setGeneration(a.getGeneration())
+                        .build()));
+        assertEquals(Status.Code.ALREADY_EXISTS, fenced.getStatus().getCode());
+        assertTrue(
+                fenced.getStatus().getDescription().contains("'host-1'"),
+                fenced.getStatus().getDescription());
+        assertEquals(
+                Status.Code.ALREADY_EXISTS,
+                code(() -> st.commitOffsets(io.gmq.proto.CommitOffsetsRequest.newBuilder()
+                        .setGroup(group)
+                        .setMemberId(a.getMemberId())
+                        .setGeneration(a.getGeneration())
+                        .addOffsets(io.gmq.proto.OffsetEntry.newBuilder()
+                                .setTopicPartition(tp(TOPIC, 0))
+                                .setOffset(1))
+                        .build())));
+        st.leaveGroup(io.gmq.proto.LeaveGroupRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(b.getMemberId())
+                .build());
+    }
+
+    @Example
+    void aGroupInstanceIdWithAControlCharacterIsInvalidArgumentAndChangesNothing() {
+        HostileServer.State before = server.state();
+        assertEquals(
+                Status.Code.INVALID_ARGUMENT,
+                code(() -> server.storage()
+                        .joinGroup(io.gmq.proto.JoinGroupRequest.newBuilder()
+                                .setGroup("static-bad")
+                                .setClientId("c")
+                                .setGroupInstanceId("bad\u0001id")
+                                .setSessionTimeoutMillis(30_000)
+                                .addTopics(TOPIC)
+                                .build())));
+        assertEquals(before, server.state());
+    }
 }
