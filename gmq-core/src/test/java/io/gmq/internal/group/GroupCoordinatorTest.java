@@ -310,7 +310,7 @@ class GroupCoordinatorTest {
         groups.commit(
                 "g",
                 a.memberId(),
-                0,
+                settled.get(0).generation(),
                 Map.of(settled.get(0).assigned().iterator().next(), 7L));
         groups.resetOffsets("h", "t", p -> 3); // a group with offsets only
         GroupSnapshot before = groups.snapshot("g");
@@ -514,5 +514,95 @@ class GroupCoordinatorTest {
         assertEquals(Set.of(), groups.commit("g", a.memberId(), a.generation(), Map.of(tp("t", 0), 5L)));
         reopen();
         assertEquals(Map.of(tp("t", 0), 5L), groups.committed("g", List.of(tp("t", 0))));
+    }
+
+    // ---- static members -------------------------------------------------------------------------
+
+    @Test
+    void aStaticMemberSurvivesRestartAndItsRejoinTakesItsPartitionsOverWithoutARebalance() {
+        topics.put("t", 6);
+        GroupMembership a = groups.join("g", "a", Set.of("t"), SESSION_MS, "host-a");
+        GroupMembership b = groups.join("g", "b", Set.of("t"), SESSION_MS);
+        List<GroupMembership> settled = settle(List.of(a, b));
+        GroupSnapshot before = groups.snapshot("g");
+        assertEquals("host-a", before.members().get(a.memberId()).instanceId());
+
+        reopen(); // the storage restarts while the static member's process is down
+
+        assertEquals(before, groups.snapshot("g"), "instance id and owner generations are persisted");
+        GroupMembership again = groups.join("g", "a", Set.of("t"), SESSION_MS, "host-a");
+        assertEquals(settled.get(0).assigned(), again.assigned(), "the same partitions come back");
+        assertEquals(before.generation(), again.generation(), "no rebalance");
+        assertEquals(settled.get(1).assigned(), beat(settled.get(1)).assigned(), "the other member keeps its own");
+        assertEquals(
+                Set.of(again.memberId(), b.memberId()),
+                groups.snapshot("g").members().keySet());
+        GmqException fenced = assertThrows(GmqException.class, () -> beat(settled.get(0)));
+        assertEquals(ErrorCode.ALREADY_EXISTS, fenced.code());
+        assertTrue(fenced.getMessage().contains("'host-a'"), fenced.getMessage());
+    }
+
+    @Test
+    void anAbsentStaticMemberKeepsItsPartitionsUntilItsTimeoutThenTheGroupRebalances() {
+        topics.put("t", 4);
+        GroupMembership a = groups.join("g", "a", Set.of("t"), 1_000, "host-a");
+        GroupMembership b = groups.join("g", "b", Set.of("t"), SESSION_MS);
+        List<GroupMembership> settled = settle(List.of(a, b));
+        Set<TopicPartition> aHeld = settled.get(0).assigned();
+        assertEquals(2, aHeld.size());
+
+        clock.advanceMillis(900); // a's process is gone; b goes on
+        GroupMembership bNow = beat(settled.get(1));
+        assertEquals(0, groups.expireMembers());
+        assertEquals(settled.get(1).assigned(), bNow.assigned(), "a's partitions go to nobody while it may return");
+
+        clock.advanceMillis(101);
+        assertEquals(1, groups.expireMembers());
+        List<GroupMembership> after = settle(List.of(bNow));
+        assertEquals(partitions("t", 0, 1, 2, 3), after.get(0).assigned(), "after the timeout b takes them");
+        GroupMembership late = groups.join("g", "a", Set.of("t"), 1_000, "host-a");
+        assertTrue(late.generation() > after.get(0).generation(), "a late static join is a new member: rebalance");
+    }
+
+    @Test
+    void aStaleGenerationCommitIsRefusedAfterThePartitionMovedAwayAndBack() {
+        topics.put("t", 2);
+        GroupMembership a = groups.join("g", "a", Set.of("t"), SESSION_MS);
+        int firstGeneration = a.generation();
+        GroupMembership b = groups.join("g", "b", Set.of("t"), SESSION_MS);
+        List<GroupMembership> settled = settle(List.of(a, b));
+        TopicPartition moved = settled.get(1).assigned().iterator().next();
+        groups.leave("g", b.memberId());
+        GroupMembership back = settle(List.of(settled.get(0))).get(0);
+        assertTrue(back.assigned().contains(moved));
+
+        assertEquals(Set.of(moved), groups.commit("g", a.memberId(), firstGeneration, Map.of(moved, 9L)));
+        assertEquals(Map.of(), groups.committed("g", List.of(moved)), "the stale commit changed nothing");
+        assertEquals(Set.of(), groups.commit("g", a.memberId(), back.generation(), Map.of(moved, 9L)));
+        assertEquals(Map.of(moved, 9L), groups.committed("g", List.of(moved)));
+    }
+
+    @Test
+    void aGroupStateWrittenBeforeStaticMembersLoadsWithDynamicMembers() {
+        db.close();
+        Path old = dir.resolve("old");
+        db = StateDb.open(old);
+        db.migrate(
+                "CREATE TABLE consumer_group_member (group_name TEXT NOT NULL, member_id TEXT NOT NULL, "
+                        + "client_id TEXT NOT NULL, session_timeout_ms INTEGER NOT NULL, PRIMARY KEY (group_name, member_id))",
+                "CREATE TABLE consumer_group_partition (group_name TEXT NOT NULL, topic TEXT NOT NULL, "
+                        + "partition INTEGER NOT NULL, owner_member_id TEXT, target_member_id TEXT, "
+                        + "PRIMARY KEY (group_name, topic, partition))",
+                "CREATE TABLE consumer_group (group_name TEXT PRIMARY KEY, generation INTEGER NOT NULL)",
+                "INSERT INTO consumer_group VALUES ('g', 3)",
+                "INSERT INTO consumer_group_member VALUES ('g', 'm', 'c', 10000)",
+                "INSERT INTO consumer_group_partition VALUES ('g', 't', 0, 'm', 'm')");
+        topics.put("t", 1);
+        groups = new GroupCoordinator(db, clock, t -> topics.getOrDefault(t, -1));
+
+        GroupSnapshot loaded = groups.snapshot("g");
+        assertNull(loaded.members().get("m").instanceId());
+        assertEquals(new PartitionSlot("m", "m", 0), loaded.slots().get(tp("t", 0)));
+        assertEquals(Set.of(), groups.commit("g", "m", 3, Map.of(tp("t", 0), 4L)), "its owner still commits");
     }
 }
