@@ -580,6 +580,87 @@ abstract class GmqClientContract {
                         .poll(1, Duration.ZERO)));
     }
 
+    // ---- static membership ------------------------------------------------------------------------
+
+    /** What one consumer's listener heard: its partitions and how many changes. */
+    static final class HeldPartitions implements AssignmentListener {
+        final Set<TopicPartition> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        final java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public void onAssigned(Set<TopicPartition> partitions) {
+            held.addAll(partitions);
+            changes.incrementAndGet();
+        }
+
+        @Override
+        public void onRevoked(Set<TopicPartition> partitions) {
+            held.removeAll(partitions);
+            changes.incrementAndGet();
+        }
+    }
+
+    GmqClient staticMember(String group, String instanceId, AssignmentListener listener) {
+        return client(ClientConfig.builder()
+                .consumerGroup(group)
+                .groupInstanceId(instanceId)
+                .sessionTimeout(Duration.ofSeconds(30))
+                .pullInterval(Duration.ofMillis(20))
+                .messageHandler(m -> {})
+                .assignmentListener(listener));
+    }
+
+    @Test
+    void aStaticMemberThatClosesAndSubscribesAgainGetsItsPartitionsBackWithoutARebalance() {
+        admin.createTopic("static", 4);
+        HeldPartitions first = new HeldPartitions();
+        HeldPartitions other = new HeldPartitions();
+        GmqClient one = staticMember("sg", "one", first);
+        one.subscribe("static");
+        staticMember("sg", "two", other).subscribe("static");
+        await("each member holds 2 partitions", () -> first.held.size() == 2 && other.held.size() == 2);
+        Set<TopicPartition> held = Set.copyOf(first.held);
+        Set<TopicPartition> otherHeld = Set.copyOf(other.held);
+        int otherChanges = other.changes.get();
+        int generation = admin.describeGroup("sg").generation();
+
+        one.close(); // a static member's close keeps its membership
+        assertEquals(2, admin.describeGroup("sg").members().size(), "the closed static member stays");
+
+        HeldPartitions again = new HeldPartitions();
+        staticMember("sg", "one", again).subscribe("static");
+        await("the same partitions come back", () -> again.held.equals(held));
+        assertEquals(generation, admin.describeGroup("sg").generation(), "no rebalance");
+        assertEquals(otherHeld, Set.copyOf(other.held));
+        assertEquals(otherChanges, other.changes.get(), "the other member saw no assignment change");
+    }
+
+    @Test
+    void aSecondLiveMemberWithTheSameInstanceIdFencesTheFirstWithAnErrorNamingIt() {
+        admin.createTopic("static-dup", 2);
+        GmqClient first = staticMember("dg", "same", new HeldPartitions());
+        first.subscribe("static-dup");
+        HeldPartitions second = new HeldPartitions();
+        staticMember("dg", "same", second).subscribe("static-dup");
+        await("the newer member holds both partitions", () -> second.held.size() == 2);
+        await("the older member was fenced", () -> first.subscriptionError("static-dup") != null);
+        GmqException e = first.subscriptionError("static-dup");
+        assertEquals(ErrorCode.ALREADY_EXISTS, e.code());
+        assertTrue(e.getMessage().contains("'same'"), e.getMessage());
+        assertEquals(1, admin.describeGroup("dg").members().size());
+    }
+
+    @Test
+    void aGroupInstanceIdWithAControlCharacterIsRefusedByTheConfig() {
+        for (String bad : List.of("a\u0000b", " ")) {
+            GmqException e = assertThrows(
+                    GmqException.class,
+                    () -> ClientConfig.builder().groupInstanceId(bad).build());
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+            assertTrue(e.getMessage().contains("groupInstanceId"), e.getMessage());
+        }
+    }
+
     // ---- errors -----------------------------------------------------------------------------------
 
     @Test
