@@ -288,6 +288,33 @@ class StorageClusterTest {
         java.nio.file.Files.write(file, bytes);
     }
 
+    @Test
+    void aStaticMembersReplicatedJoinCarriesItsInstanceIdToEveryReplica() {
+        startCluster();
+        Storage viaNode1 = cluster.client("1");
+        viaNode1.createTopic("orders", 2);
+        GroupMembership a = viaNode1.joinGroup("g", "c", Set.of("orders"), 30_000, "host-1");
+        Storage viaNode2 = cluster.client("2");
+        GroupMembership b = viaNode2.joinGroup("g", "c", Set.of("orders"), 30_000, "host-1");
+        assertEquals(a.assigned(), b.assigned(), "the static rejoin takes the partitions over");
+        assertEquals(a.generation(), b.generation(), "without a rebalance");
+
+        String leader = cluster.leaderId();
+        cluster.nodes.remove(leader).close();
+        String survivor = cluster.nodes.keySet().iterator().next();
+        Storage viaSurvivor = cluster.client(survivor);
+        await("a new leader", () -> !cluster.leaderId().equals(leader));
+        assertEquals(
+                a.assigned(),
+                viaSurvivor
+                        .heartbeat("g", b.memberId(), b.generation(), b.assigned())
+                        .assigned());
+        io.gmq.GmqException fenced = org.junit.jupiter.api.Assertions.assertThrows(
+                io.gmq.GmqException.class, () -> viaSurvivor.heartbeat("g", a.memberId(), a.generation(), Set.of()));
+        assertEquals(io.gmq.ErrorCode.ALREADY_EXISTS, fenced.code());
+        assertTrue(fenced.getMessage().contains("'host-1'"), fenced.getMessage());
+    }
+
     private void startCluster() {
         peers = cluster.startThree();
     }
