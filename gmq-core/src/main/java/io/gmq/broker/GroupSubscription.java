@@ -164,8 +164,13 @@ public final class GroupSubscription implements AutoCloseable {
 
     /** Acknowledges one delivered offset. Acks for partitions no longer owned are ignored. */
     public void ack(TopicPartition tp, long offset) {
+        ack(tp, offset, 0);
+    }
+
+    /** As {@link #ack(TopicPartition, long)} for an offset delivered at {@code generation} (see {@link #ackAll(TopicPartition, long[], int, int)}). */
+    public void ack(TopicPartition tp, long offset, int generation) {
         synchronized (this) {
-            OwnedPartition ps = partitions.get(tp);
+            OwnedPartition ps = acceptingAcks(tp, generation);
             if (ps == null) {
                 return;
             }

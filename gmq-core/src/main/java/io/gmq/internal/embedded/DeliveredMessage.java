@@ -13,10 +13,17 @@ final class DeliveredMessage extends DeliveredRecord {
     }
 
     private final Acker acker;
+    private final int generation;
 
-    DeliveredMessage(TopicPartition tp, BatchReader at, int deliveryCount, Acker acker) {
+    DeliveredMessage(TopicPartition tp, BatchReader at, int deliveryCount, int generation, Acker acker) {
         super(tp, at, deliveryCount);
         this.acker = acker;
+        this.generation = generation;
+    }
+
+    /** The group generation of the delivery this message came in; its ack carries it. */
+    int generation() {
+        return generation;
     }
 
     @Override

@@ -56,6 +56,8 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
     private final long[] heldAcks = new long[ACK_RUN];
     private int heldCount;
     private TopicPartition ackTp;
+    /** The delivery generation of the held acks (all of one delivery generation). */
+    private int ackGeneration;
 
     private HandlerSubscription(ConsumerConfig config, Runnable onClose) {
         this.config = config;
@@ -123,7 +125,15 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
             if (d == null) {
                 continue;
             }
-            Messages.forEach(d.tp(), d.frames(), d.fromOffset(), d.toOffset(), d.deliveryCount(), this, this::handle);
+            Messages.forEach(
+                    d.tp(),
+                    d.frames(),
+                    d.fromOffset(),
+                    d.toOffset(),
+                    d.deliveryCount(),
+                    d.generation(),
+                    this,
+                    this::handle);
             flushAcks();
             int left = queued.addAndGet(-d.messageCount());
             GroupSubscription m = member;
@@ -160,14 +170,16 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
             return;
         }
         if (Thread.currentThread() != dispatcher) {
-            s.ack(m.topicPartition(), m.offset());
+            s.ack(m.topicPartition(), m.offset(), m.generation());
             return;
         }
         synchronized (ackLock) {
-            if (heldCount == ACK_RUN || (heldCount > 0 && ackTp != m.topicPartition())) {
+            if (heldCount == ACK_RUN
+                    || (heldCount > 0 && (ackTp != m.topicPartition() || ackGeneration != m.generation()))) {
                 applyHeldAcks(s);
             }
             ackTp = m.topicPartition();
+            ackGeneration = m.generation();
             heldAcks[heldCount++] = m.offset();
         }
     }
@@ -194,7 +206,7 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
 
     private void applyHeldAcks(GroupSubscription s) {
         if (heldCount > 0) {
-            s.ackAll(ackTp, heldAcks, heldCount);
+            s.ackAll(ackTp, heldAcks, heldCount, ackGeneration);
             heldCount = 0;
         }
     }

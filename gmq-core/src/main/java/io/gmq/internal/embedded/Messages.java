@@ -20,8 +20,10 @@ final class Messages {
             long from,
             long to,
             int deliveryCount,
+            int generation,
             DeliveredMessage.Acker acker,
             Consumer<ConsumeMessage> sink) {
-        return DeliveredRecord.decode(frames, from, to, at -> new DeliveredMessage(tp, at, deliveryCount, acker), sink);
+        return DeliveredRecord.decode(
+                frames, from, to, at -> new DeliveredMessage(tp, at, deliveryCount, generation, acker), sink);
     }
 }
