@@ -74,6 +74,17 @@ class AckRangesTest {
         assertEquals(List.of(10L, 30L, 35L, 40L), r.drainTo().getRangesList());
     }
 
+    @Test
+    void rangesGoOutTaggedWithTheLowestDeliveryGenerationAndTheTagResetsAfterADrain() {
+        AckRanges r = new AckRanges("t", 0);
+        r.addRange(0, 5, 7);
+        r.addRange(5, 8, 4);
+        r.add(9, 9);
+        assertEquals(4, r.drainTo().getGeneration(), "a stale part makes the broker drop them all: redelivery");
+        r.add(20, 9);
+        assertEquals(9, r.drainTo().getGeneration());
+    }
+
     /** The offsets the wire-form ranges name, checking each range is well formed. */
     private static TreeSet<Long> covered(PartitionOffsets po) {
         assertEquals(0, po.getRangesCount() % 2);

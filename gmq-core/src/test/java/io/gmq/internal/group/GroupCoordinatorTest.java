@@ -565,6 +565,32 @@ class GroupCoordinatorTest {
     }
 
     @Test
+    void aStaticRejoinWithOtherTopicsReplacesTheMemberThroughARebalance() {
+        topics.put("t", 2);
+        topics.put("u", 2);
+        GroupMembership a = groups.join("g", "a", Set.of("t"), SESSION_MS, "host-a");
+        GroupMembership other = groups.join("g", "a", Set.of("u"), SESSION_MS, "host-a");
+        assertTrue(other.generation() > a.generation(), "a changed subscription rebalances");
+        assertEquals(partitions("u", 0, 1), settle(List.of(other)).get(0).assigned());
+        assertEquals(Set.of(other.memberId()), groups.snapshot("g").members().keySet());
+        assertEquals(
+                ErrorCode.ALREADY_EXISTS,
+                assertThrows(GmqException.class, () -> beat(a)).code());
+    }
+
+    @Test
+    void aGroupInstanceIdThatIsNotAValidNameIsInvalidArgumentAndJoinsNothing() {
+        topics.put("t", 1);
+        for (String bad : new String[] {"", "a\u0007b", "x".repeat(GroupNames.MAX_LENGTH + 1)}) {
+            GmqException e =
+                    assertThrows(GmqException.class, () -> groups.join("g", "a", Set.of("t"), SESSION_MS, bad));
+            assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+            assertTrue(e.getMessage().contains("group instance id"), e.getMessage());
+        }
+        assertNull(groups.snapshot("g"));
+    }
+
+    @Test
     void aStaleGenerationCommitIsRefusedAfterThePartitionMovedAwayAndBack() {
         topics.put("t", 2);
         GroupMembership a = groups.join("g", "a", Set.of("t"), SESSION_MS);
