@@ -233,6 +233,27 @@ final class PartitionDelivery {
                 ps.window, time.nanoTime() + engine.settings(ps.tp.topic()).ackTimeoutNanos(), frameCursor);
         ps.counters.deliveries.increment(plan.to() - plan.from());
         ps.fetchOffset = plan.to();
+        if (ps.keyOrder != null && ps.keyOrder.delivered(ps.window, plan.frames(), plan.from(), plan.to())) {
+            deliverNotHeld(ps, plan);
+            return;
+        }
         sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, member.generation()));
+    }
+
+    /** Sends the runs of the plan's records that are not held back behind their key ({@link KeyOrder}). Lock held. */
+    private void deliverNotHeld(OwnedPartition ps, DeliveryPlan plan) {
+        long runFrom = -1;
+        for (long o = plan.from(); o < plan.to(); o++) {
+            boolean held = ps.window.state(o) == DeliveryWindow.HELD;
+            if (!held && runFrom < 0) {
+                runFrom = o;
+            } else if (held && runFrom >= 0) {
+                sink.deliver(new Delivery(ps.tp, plan.frames(), runFrom, o, 1, member.generation()));
+                runFrom = -1;
+            }
+        }
+        if (runFrom >= 0) {
+            sink.deliver(new Delivery(ps.tp, plan.frames(), runFrom, plan.to(), 1, member.generation()));
+        }
     }
 }

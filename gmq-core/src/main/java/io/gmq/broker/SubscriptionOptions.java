@@ -1,6 +1,8 @@
 package io.gmq.broker;
 
 import io.gmq.OffsetSpec;
+import io.gmq.Ordering;
+import io.gmq.RetryBackoff;
 import java.time.Duration;
 
 /**
@@ -9,8 +11,25 @@ import java.time.Duration;
  * @param pullInterval   longest wait of an idle fetch (long poll)
  * @param startFrom      earliest or latest, for partitions the group has no offset for
  * @param sessionTimeout null for the engine default
+ * @param ordering       partition order (first delivery) or key order across redelivery
+ * @param retryBackoff   the group's backoff between redeliveries; null for each topic's setting
  */
-public record SubscriptionOptions(Duration pullInterval, OffsetSpec startFrom, Duration sessionTimeout) {
+public record SubscriptionOptions(
+        Duration pullInterval,
+        OffsetSpec startFrom,
+        Duration sessionTimeout,
+        Ordering ordering,
+        RetryBackoff retryBackoff) {
+
+    public SubscriptionOptions {
+        ordering = ordering == null ? Ordering.PARTITION : ordering;
+    }
+
+    /** Partition ordering, the topics' backoff. */
+    public SubscriptionOptions(Duration pullInterval, OffsetSpec startFrom, Duration sessionTimeout) {
+        this(pullInterval, startFrom, sessionTimeout, Ordering.PARTITION, null);
+    }
+
     public static SubscriptionOptions defaults() {
         return new SubscriptionOptions(Duration.ofMillis(100), OffsetSpec.earliest(), null);
     }

@@ -10,6 +10,11 @@ final class DeliveredMessage extends DeliveredRecord {
         void ack(DeliveredMessage m);
 
         void nack(DeliveredMessage m);
+
+        /** A nack to be delivered again after {@code delayMillis}; by default the delay is ignored. */
+        default void nack(DeliveredMessage m, long delayMillis) {
+            nack(m);
+        }
     }
 
     private final Acker acker;
@@ -17,6 +22,13 @@ final class DeliveredMessage extends DeliveredRecord {
     DeliveredMessage(TopicPartition tp, BatchReader at, int deliveryCount, Acker acker) {
         super(tp, at, deliveryCount);
         this.acker = acker;
+    }
+
+    @Override
+    protected void settleNack(long delayMillis) {
+        if (acker != null) {
+            acker.nack(this, delayMillis);
+        }
     }
 
     @Override
