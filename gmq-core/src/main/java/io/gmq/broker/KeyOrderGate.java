@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import org.agrona.collections.LongHashSet;
 
 /**
  * The consumer side of key ordering ({@link io.gmq.Ordering#KEY}): decides, for each record a
@@ -23,8 +24,11 @@ import java.util.Map;
  *       broker took them back ({@link KeyOrder}) and sends them again after it.
  *   <li>A record that arrives again while its earlier copy is still with a handler (its ack
  *       timeout passed) replaces it: it is handed at once, and the key moves on when either copy
- *       is settled.
+ *       is settled. An ack of the other copy after a nack lifts the nack's block (the broker took
+ *       the ack and will not send the record again).
  * </ul>
+ * A copy of a record this consumer already acknowledged (one of its last {@link #RECENT_ACKS} acks
+ * in the partition) is dropped too: the broker has its ack.
  * A dropped record is neither acked nor nacked; it still returns its flow-control credit.
  *
  * <p>Not thread safe: the owner serialises calls (the embedded consumer and the network client
@@ -57,8 +61,30 @@ public final class KeyOrderGate<R extends DeliveredRecord> {
         }
     }
 
-    /** Per partition and key hash. */
-    private final Map<TopicPartition, Map<Long, KeyState<R>>> partitions = new HashMap<>();
+    /** How many acknowledged offsets per partition the gate remembers to recognise their duplicates. */
+    static final int RECENT_ACKS = 1024;
+
+    /** The gate's state of one partition: its keys, and the offsets this consumer acknowledged lately. */
+    private static final class PartitionState<R> {
+        final Map<Long, KeyState<R>> keys = new HashMap<>();
+        final LongHashSet recentAcks = new LongHashSet();
+        final long[] ackRing = new long[RECENT_ACKS];
+        int ackCount;
+
+        void acked(long offset) {
+            if (!recentAcks.add(offset)) {
+                return;
+            }
+            int slot = ackCount++ % RECENT_ACKS;
+            if (ackCount > RECENT_ACKS) {
+                recentAcks.remove(ackRing[slot]);
+            }
+            ackRing[slot] = offset;
+        }
+    }
+
+    /** Per partition. */
+    private final Map<TopicPartition, PartitionState<R>> partitions = new HashMap<>();
 
     /**
      * A 64-bit hash of the key bytes {@code [pos, pos + len)} of {@code buf} (absolute reads),
@@ -83,7 +109,13 @@ public final class KeyOrderGate<R extends DeliveredRecord> {
         if (h == NO_KEY || r.qos() != QoS.AT_LEAST_ONCE) {
             return Admission.HANDLE; // keyless, or QoS 0 (never settled, never redelivered)
         }
-        Map<Long, KeyState<R>> keys = partitions.computeIfAbsent(r.topicPartition(), p -> new HashMap<>());
+        PartitionState<R> partition = partitions.computeIfAbsent(r.topicPartition(), p -> new PartitionState<>());
+        if (partition.recentAcks.contains(r.offset())) {
+            // A copy of a record this consumer acknowledged (sent again after an ack timeout): the
+            // broker has the ack; handing it again could only let a nack of it block its key.
+            return Admission.DROP;
+        }
+        Map<Long, KeyState<R>> keys = partition.keys;
         KeyState<R> k = keys.get(h);
         if (k == null) {
             k = new KeyState<>();
@@ -119,10 +151,28 @@ public final class KeyOrderGate<R extends DeliveredRecord> {
         if (h == NO_KEY || r.qos() != QoS.AT_LEAST_ONCE) {
             return null;
         }
-        Map<Long, KeyState<R>> keys = partitions.get(r.topicPartition());
-        KeyState<R> k = keys == null ? null : keys.get(h);
-        if (k == null || k.inHandler == null || k.inHandler.offset() != r.offset()) {
-            return null; // an old copy, or a record of a revoked partition
+        PartitionState<R> partition = partitions.get(r.topicPartition());
+        if (partition == null) {
+            return null; // a record of a revoked partition
+        }
+        if (ack) {
+            partition.acked(r.offset());
+        }
+        Map<Long, KeyState<R>> keys = partition.keys;
+        KeyState<R> k = keys.get(h);
+        if (k == null) {
+            return null; // a record of a revoked partition
+        }
+        if (ack && k.blockedAfter == r.offset()) {
+            // The nacked record was acknowledged after all (another copy of it, after an ack
+            // timeout): the broker will not send it again, nor hold its key for it.
+            k.blockedAfter = -1;
+        }
+        if (k.inHandler == null || k.inHandler.offset() != r.offset()) {
+            if (k.idle()) {
+                keys.remove(h);
+            }
+            return null; // an old copy
         }
         k.inHandler = null;
         if (!ack) {
@@ -147,9 +197,9 @@ public final class KeyOrderGate<R extends DeliveredRecord> {
 
     /** Forgets a partition (revoked, or its member is gone): its waiting records are dropped. */
     public void forget(TopicPartition partition, java.util.function.Consumer<R> dropped) {
-        Map<Long, KeyState<R>> keys = partitions.remove(partition);
-        if (keys != null) {
-            for (KeyState<R> k : keys.values()) {
+        PartitionState<R> state = partitions.remove(partition);
+        if (state != null) {
+            for (KeyState<R> k : state.keys.values()) {
                 k.waiting.forEach(dropped);
             }
         }
@@ -165,8 +215,8 @@ public final class KeyOrderGate<R extends DeliveredRecord> {
     /** Records waiting in the gate (for tests). */
     public int waiting() {
         int n = 0;
-        for (Map<Long, KeyState<R>> keys : partitions.values()) {
-            for (KeyState<R> k : keys.values()) {
+        for (PartitionState<R> state : partitions.values()) {
+            for (KeyState<R> k : state.keys.values()) {
                 n += k.waiting.size();
             }
         }
