@@ -44,6 +44,11 @@ final class KeyOrder {
         return blocked.isEmpty();
     }
 
+    /** Forgets every blocked key (the window was emptied: nothing is left to wait for). */
+    void clear() {
+        blocked.clear();
+    }
+
     /** How many keys are blocked (for tests and metrics). */
     int blockedKeys() {
         return blocked.size();

@@ -159,10 +159,12 @@ final class PartitionDelivery {
                         r.logStartOffset());
                 ps.window.skipTo(r.logStartOffset());
                 ps.fetchOffset = r.logStartOffset();
+                forgetKeysIfSkipped(ps);
             } else if (!r.isEmpty()) {
                 learnRecordSize(ps, r.records());
                 int capacity = Math.min(sink.capacity(), ps.window.room());
                 DeliveryPlan plan = DeliveryPlan.of(ps.window, ps.fetchOffset, r.records(), capacity, frameCursor);
+                forgetKeysIfSkipped(ps);
                 if (plan.isEmpty() && capacity > 0) {
                     // QoS 0 records wait behind an unacknowledged QoS 1 record: look again on a later tick.
                     ps.retryAtNanos = time.nanoTime() + GroupSubscription.TICK_MILLIS * 1_000_000L;
@@ -238,6 +240,16 @@ final class PartitionDelivery {
             return;
         }
         sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, member.generation()));
+    }
+
+    /**
+     * After retention deleted records under the window ({@link DeliveryWindow#skipTo}, which
+     * empties it): the blocked keys' heads and held records are gone, so no key stays blocked.
+     */
+    private static void forgetKeysIfSkipped(OwnedPartition ps) {
+        if (ps.keyOrder != null && ps.window.inFlight() == 0 && !ps.keyOrder.isEmpty()) {
+            ps.keyOrder.clear();
+        }
     }
 
     /** Sends the runs of the plan's records that are not held back behind their key ({@link KeyOrder}). Lock held. */
