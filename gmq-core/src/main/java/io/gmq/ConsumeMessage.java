@@ -50,6 +50,19 @@ public interface ConsumeMessage {
 
     void nack();
 
+    /**
+     * Negatively acknowledges this message, to be delivered again after {@code delay} instead of
+     * the group's or topic's backoff ({@link RetryBackoff}). Negative delays are
+     * INVALID_ARGUMENT. The delay counts from when the broker receives the nack; it is kept to
+     * the broker's delivery tick (tens of milliseconds). This default ignores the delay.
+     */
+    default void nack(java.time.Duration delay) {
+        if (delay == null || delay.isNegative()) {
+            throw GmqException.invalidArgument("a nack delay must be 0 or more, not " + delay);
+        }
+        nack();
+    }
+
     default String payloadAsString() {
         return new String(payload(), StandardCharsets.UTF_8);
     }

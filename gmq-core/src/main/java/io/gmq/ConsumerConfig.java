@@ -22,6 +22,8 @@ public final class ConsumerConfig {
     private final Duration sessionTimeout;
     private final AssignmentListener assignmentListener;
     private final String groupInstanceId;
+    private final Ordering ordering;
+    private final RetryBackoff retryBackoff;
 
     private ConsumerConfig(Builder b) {
         this.clientId = b.clientId;
@@ -33,6 +35,8 @@ public final class ConsumerConfig {
         this.sessionTimeout = b.sessionTimeout;
         this.assignmentListener = b.assignmentListener;
         this.groupInstanceId = b.groupInstanceId;
+        this.ordering = b.ordering;
+        this.retryBackoff = b.retryBackoff;
     }
 
     public static Builder builder() {
@@ -95,6 +99,16 @@ public final class ConsumerConfig {
         return groupInstanceId;
     }
 
+    /** The group's redelivery order. Default {@link Ordering#PARTITION}. */
+    public Ordering ordering() {
+        return ordering;
+    }
+
+    /** The group's backoff between redeliveries; null (the default): each topic's own setting. */
+    public RetryBackoff retryBackoff() {
+        return retryBackoff;
+    }
+
     public Builder toBuilder() {
         return new Builder()
                 .clientId(clientId)
@@ -105,7 +119,9 @@ public final class ConsumerConfig {
                 .startFrom(startFrom)
                 .sessionTimeout(sessionTimeout)
                 .assignmentListener(assignmentListener)
-                .groupInstanceId(groupInstanceId);
+                .groupInstanceId(groupInstanceId)
+                .ordering(ordering)
+                .retryBackoff(retryBackoff);
     }
 
     public static final class Builder {
@@ -118,8 +134,26 @@ public final class ConsumerConfig {
         private Duration sessionTimeout;
         private AssignmentListener assignmentListener = new AssignmentListener() {};
         private String groupInstanceId;
+        private Ordering ordering = Ordering.PARTITION;
+        private RetryBackoff retryBackoff;
 
         private Builder() {}
+
+        /**
+         * {@link Ordering#KEY}: a failed message holds back the later messages of its key in its
+         * partition until it is acknowledged or dead-lettered (see {@link Ordering}). Every member
+         * of a group should use the same ordering.
+         */
+        public Builder ordering(Ordering o) {
+            this.ordering = o;
+            return this;
+        }
+
+        /** Backoff between redeliveries for this group; null: each topic's setting (nack-backoff...). */
+        public Builder retryBackoff(RetryBackoff b) {
+            this.retryBackoff = b;
+            return this;
+        }
 
         public Builder clientId(String id) {
             this.clientId = id;
@@ -180,6 +214,9 @@ public final class ConsumerConfig {
             }
             Objects.requireNonNull(ackMode, "ackMode");
             Objects.requireNonNull(assignmentListener, "assignmentListener");
+            if (ordering == null) {
+                throw GmqException.invalidArgument("ordering must be PARTITION or KEY, not null");
+            }
             if (startFrom == null
                     || (startFrom.kind() != OffsetSpec.Kind.EARLIEST && startFrom.kind() != OffsetSpec.Kind.LATEST)) {
                 throw GmqException.invalidArgument("startFrom must be earliest or latest");

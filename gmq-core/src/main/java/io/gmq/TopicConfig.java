@@ -30,7 +30,16 @@ import java.util.TreeMap;
  *       <td>{@link GmqConfig#maxDeliveries()}</td><td>next redelivery (broker)</td></tr>
  *   <tr><td>{@code nack-backoff}</td><td>a duration, 0 or more</td>
  *       <td>{@link GmqConfig#nackBackoff()}</td><td>next nack (broker)</td></tr>
+ *   <tr><td>{@code nack-backoff-max}</td><td>a duration, at least nack-backoff: each failed
+ *       delivery of a message doubles its wait up to this cap</td>
+ *       <td>nack-backoff (a fixed wait)</td><td>next nack or timeout (broker)</td></tr>
+ *   <tr><td>{@code nack-backoff-jitter}</td><td>a fraction 0 to 1 of each wait drawn at random</td>
+ *       <td>0</td><td>next nack or timeout (broker)</td></tr>
  * </table>
+ *
+ * <p>The three nack-backoff settings make one {@link RetryBackoff}, used after nacks and ack
+ * timeouts alike; a consumer group's own {@link ConsumerConfig#retryBackoff()} and a delay given
+ * with a nack win over it.
  *
  * <p>Durations and sizes as {@link Units} spells them ({@code 30s}, {@code 7d}, {@code 64KiB}). A
  * bad key or value is INVALID_ARGUMENT naming it.
@@ -43,6 +52,8 @@ public final class TopicConfig {
     public static final String ACK_TIMEOUT = "ack-timeout";
     public static final String MAX_DELIVERIES = "max-deliveries";
     public static final String NACK_BACKOFF = "nack-backoff";
+    public static final String NACK_BACKOFF_MAX = "nack-backoff-max";
+    public static final String NACK_BACKOFF_JITTER = "nack-backoff-jitter";
 
     /** Every key, in the order describe prints them. */
     public static final List<String> KEYS = List.of(
@@ -52,7 +63,9 @@ public final class TopicConfig {
             MAX_MESSAGE_BYTES,
             ACK_TIMEOUT,
             MAX_DELIVERIES,
-            NACK_BACKOFF);
+            NACK_BACKOFF,
+            NACK_BACKOFF_MAX,
+            NACK_BACKOFF_JITTER);
 
     private static final TopicConfig EMPTY = new TopicConfig(Map.of());
 
@@ -93,7 +106,16 @@ public final class TopicConfig {
                 next.put(key, canonical(key, value));
             }
         }
-        return next.isEmpty() ? EMPTY : new TopicConfig(Collections.unmodifiableMap(next));
+        TopicConfig result = next.isEmpty() ? EMPTY : new TopicConfig(Collections.unmodifiableMap(next));
+        String max = next.get(NACK_BACKOFF_MAX);
+        String initial = next.get(NACK_BACKOFF);
+        if (max != null
+                && initial != null
+                && parseDuration(NACK_BACKOFF_MAX, max).compareTo(parseDuration(NACK_BACKOFF, initial)) < 0) {
+            throw GmqException.invalidArgument("topic setting " + NACK_BACKOFF_MAX + " (" + max + ") must be at least "
+                    + NACK_BACKOFF + " (" + initial + ")");
+        }
+        return result;
     }
 
     /** The keys this topic sets, with their values (sorted by key). */
@@ -115,6 +137,9 @@ public final class TopicConfig {
         m.put(ACK_TIMEOUT, durationText(ackTimeout(engine)));
         m.put(MAX_DELIVERIES, Integer.toString(maxDeliveries(engine)));
         m.put(NACK_BACKOFF, durationText(nackBackoff(engine)));
+        RetryBackoff b = retryBackoff(engine);
+        m.put(NACK_BACKOFF_MAX, durationText(b.max()));
+        m.put(NACK_BACKOFF_JITTER, Double.toString(b.jitter()));
         return m;
     }
 
@@ -157,6 +182,20 @@ public final class TopicConfig {
         return v == null ? engine.nackBackoff() : parseDuration(NACK_BACKOFF, v);
     }
 
+    /**
+     * The topic's backoff between redeliveries: from nack-backoff, doubling up to
+     * nack-backoff-max (unset: no growth), less up to nack-backoff-jitter of each wait. A cap
+     * below the initial wait (the engine's nackBackoff raised later) is taken as the initial wait.
+     */
+    public RetryBackoff retryBackoff(GmqConfig engine) {
+        Duration initial = nackBackoff(engine);
+        String max = values.get(NACK_BACKOFF_MAX);
+        Duration cap = max == null ? initial : parseDuration(NACK_BACKOFF_MAX, max);
+        String jitter = values.get(NACK_BACKOFF_JITTER);
+        return new RetryBackoff(
+                initial, cap.compareTo(initial) < 0 ? initial : cap, jitter == null ? 0 : Double.parseDouble(jitter));
+    }
+
     /** The settings as stored with the topic: {@code key=value} lines, sorted. */
     public String encode() {
         StringBuilder b = new StringBuilder();
@@ -194,7 +233,10 @@ public final class TopicConfig {
             case ACK_TIMEOUT:
                 return durationText(atLeast(key, parseDuration(key, value), Duration.ofMillis(1)));
             case NACK_BACKOFF:
+            case NACK_BACKOFF_MAX:
                 return durationText(atLeast(key, parseDuration(key, value), Duration.ZERO));
+            case NACK_BACKOFF_JITTER:
+                return Double.toString(parseFraction(key, value));
             case RETENTION_BYTES:
                 if (value.equals("-1")) {
                     return value;
@@ -225,6 +267,20 @@ public final class TopicConfig {
                     "topic setting " + key + " must be between " + min + " and " + max + ", not " + v);
         }
         return v;
+    }
+
+    private static double parseFraction(String key, String value) {
+        double d;
+        try {
+            d = Double.parseDouble(value);
+        } catch (NumberFormatException e) {
+            throw GmqException.invalidArgument(
+                    "topic setting " + key + " needs a fraction from 0 to 1 (0.2), not '" + value + "'");
+        }
+        if (!(d >= 0 && d <= 1)) {
+            throw GmqException.invalidArgument("topic setting " + key + " must be between 0 and 1, not " + value);
+        }
+        return d;
     }
 
     private static long parseCount(String key, String value) {

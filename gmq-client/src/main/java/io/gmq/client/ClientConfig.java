@@ -5,6 +5,8 @@ import io.gmq.AssignmentListener;
 import io.gmq.GmqException;
 import io.gmq.MessageHandler;
 import io.gmq.OffsetSpec;
+import io.gmq.Ordering;
+import io.gmq.RetryBackoff;
 import io.gmq.wire.ChannelSecurity;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,6 +66,8 @@ public final class ClientConfig {
     private final String groupInstanceId;
     private final ChannelSecurity security;
     private final AssignmentListener assignmentListener;
+    private final Ordering ordering;
+    private final RetryBackoff retryBackoff;
 
     private ClientConfig(Builder b) {
         this.serverAddr = b.serverAddr;
@@ -72,6 +76,8 @@ public final class ClientConfig {
         this.messageHandler = b.messageHandler;
         this.pullInterval = b.pullInterval;
         this.ackMode = b.ackMode;
+        this.ordering = b.ordering;
+        this.retryBackoff = b.retryBackoff;
         this.startFrom = b.startFrom;
         this.linger = b.linger;
         this.maxBatchBytes = b.maxBatchBytes;
@@ -141,6 +147,16 @@ public final class ClientConfig {
     /** Default {@link AckMode#AUTO}. */
     public AckMode ackMode() {
         return ackMode;
+    }
+
+    /** The group's redelivery order (see {@link Ordering}). Default {@link Ordering#PARTITION}. */
+    public Ordering ordering() {
+        return ordering;
+    }
+
+    /** The group's backoff between redeliveries; null (the default): each topic's setting. */
+    public RetryBackoff retryBackoff() {
+        return retryBackoff;
     }
 
     /** Where a group with no committed offset starts: earliest (default) or latest. */
@@ -254,6 +270,8 @@ public final class ClientConfig {
         b.messageHandler = messageHandler;
         b.pullInterval = pullInterval;
         b.ackMode = ackMode;
+        b.ordering = ordering;
+        b.retryBackoff = retryBackoff;
         b.startFrom = startFrom;
         b.linger = linger;
         b.maxBatchBytes = maxBatchBytes;
@@ -279,6 +297,8 @@ public final class ClientConfig {
         private MessageHandler messageHandler;
         private Duration pullInterval = Duration.ofMillis(100);
         private AckMode ackMode = AckMode.AUTO;
+        private Ordering ordering = Ordering.PARTITION;
+        private RetryBackoff retryBackoff;
         private OffsetSpec startFrom = OffsetSpec.earliest();
         private Duration linger = Duration.ofMillis(2);
         private int maxBatchBytes = 256 * 1024;
@@ -324,6 +344,22 @@ public final class ClientConfig {
 
         public Builder ackMode(AckMode m) {
             this.ackMode = m;
+            return this;
+        }
+
+        /**
+         * {@link Ordering#KEY}: a failed message holds back the later messages of its key in its
+         * partition until it is acknowledged or dead-lettered. Every member of a group should use
+         * the same ordering.
+         */
+        public Builder ordering(Ordering o) {
+            this.ordering = o;
+            return this;
+        }
+
+        /** The group's backoff between redeliveries; null: each topic's nack-backoff settings. */
+        public Builder retryBackoff(RetryBackoff b) {
+            this.retryBackoff = b;
             return this;
         }
 
@@ -422,6 +458,7 @@ public final class ClientConfig {
             require(clientId != null && !clientId.isBlank(), "clientId must not be empty");
             require(positive(pullInterval), "pullInterval must be positive");
             require(ackMode != null, "ackMode must be set");
+            require(ordering != null, "ordering must be PARTITION or KEY");
             require(
                     startFrom != null
                             && (startFrom.kind() == OffsetSpec.Kind.EARLIEST

@@ -6,6 +6,7 @@ import io.gmq.GmqException;
 import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
 import io.gmq.QoS;
+import io.gmq.RetryBackoff;
 import io.gmq.TimeSource;
 import io.gmq.TopicConfig;
 import io.gmq.TopicInfo;
@@ -99,13 +100,19 @@ public final class BrokerEngine implements AutoCloseable {
      * engine's, read from the topic's cached metadata (at most {@link #TOPIC_REFRESH_MILLIS} old
      * for a change made elsewhere).
      */
-    public record TopicSettings(int maxMessageBytes, long ackTimeoutNanos, int maxDeliveries, long nackBackoffNanos) {
+    public record TopicSettings(
+            int maxMessageBytes,
+            long ackTimeoutNanos,
+            int maxDeliveries,
+            long nackBackoffNanos,
+            RetryBackoff retryBackoff) {
         static TopicSettings of(GmqConfig engine, TopicConfig topic) {
             return new TopicSettings(
                     topic.maxMessageBytes(engine),
                     topic.ackTimeout(engine).toNanos(),
                     topic.maxDeliveries(engine),
-                    topic.nackBackoff(engine).toNanos());
+                    topic.nackBackoff(engine).toNanos(),
+                    topic.retryBackoff(engine));
         }
     }
 

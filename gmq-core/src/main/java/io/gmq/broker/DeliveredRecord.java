@@ -91,6 +91,19 @@ public abstract class DeliveredRecord implements ConsumeMessage {
     /** Acknowledges ({@code ack} true) or negatively acknowledges this QoS 1 record. */
     protected abstract void settle(boolean ack);
 
+    /**
+     * Negatively acknowledges this QoS 1 record, to be delivered again after {@code delayMillis}
+     * (0 or more) instead of the group's backoff. The default ignores the delay.
+     */
+    protected void settleNack(long delayMillis) {
+        settle(false);
+    }
+
+    /** The hash of this record's key as key ordering uses it ({@link KeyOrderGate#keyHash}), or {@link KeyOrderGate#NO_KEY}. */
+    public final long keyHash() {
+        return keyLength < 0 ? KeyOrderGate.NO_KEY : KeyOrderGate.keyHash(frames, keyPosition, keyLength);
+    }
+
     public final TopicPartition topicPartition() {
         return tp;
     }
@@ -172,6 +185,16 @@ public abstract class DeliveredRecord implements ConsumeMessage {
     public final void nack() {
         if (qos == QoS.AT_LEAST_ONCE) {
             settle(false);
+        }
+    }
+
+    @Override
+    public final void nack(java.time.Duration delay) {
+        if (delay == null || delay.isNegative()) {
+            throw io.gmq.GmqException.invalidArgument("a nack delay must be 0 or more, not " + delay);
+        }
+        if (qos == QoS.AT_LEAST_ONCE) {
+            settleNack(delay.toMillis());
         }
     }
 

@@ -26,6 +26,11 @@ final class DeliveryWindow {
     static final byte ACKED = 2;
     /** Negatively acknowledged, waiting for its backoff to pass. */
     static final byte BACKOFF = 3;
+    /**
+     * Held back behind a failed record of its key (key ordering, {@link KeyOrder}): not out with
+     * the consumer, never due by itself; {@link #release} makes it due.
+     */
+    static final byte HELD = 4;
 
     private final int capacity;
     /** Smallest ring; a window that never holds more stays this size. */
@@ -35,6 +40,8 @@ final class DeliveryWindow {
     private byte[] state;
     private int[] deliveries;
     private long[] dueNanos;
+    /** Key hash per slot ({@link KeyOrder#hash}); null unless the window orders by key. */
+    private long[] keyHashes;
     /** A lower bound of the pending deadlines, valid while {@link #hasDue}. */
     private long earliestDueNanos;
 
@@ -43,6 +50,11 @@ final class DeliveryWindow {
     private long next;
 
     DeliveryWindow(int capacity, long startOffset) {
+        this(capacity, startOffset, false);
+    }
+
+    /** A window that also keeps each record's key hash ({@code keyed}), for key ordering. */
+    DeliveryWindow(int capacity, long startOffset, boolean keyed) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be positive");
         }
@@ -55,6 +67,7 @@ final class DeliveryWindow {
         this.state = new byte[ring];
         this.deliveries = new int[ring];
         this.dueNanos = new long[ring];
+        this.keyHashes = keyed ? new long[ring] : null;
         this.base = startOffset;
         this.next = startOffset;
     }
@@ -89,6 +102,7 @@ final class DeliveryWindow {
         byte[] newState = new byte[ring];
         int[] newDeliveries = new int[ring];
         long[] newDue = new long[ring];
+        long[] newKeys = keyHashes == null ? null : new long[ring];
         int newMask = ring - 1;
         for (long o = base; o < next; o++) {
             int from = slot(o);
@@ -96,7 +110,11 @@ final class DeliveryWindow {
             newState[to] = state[from];
             newDeliveries[to] = deliveries[from];
             newDue[to] = dueNanos[from];
+            if (newKeys != null) {
+                newKeys[to] = keyHashes[from];
+            }
         }
+        keyHashes = newKeys;
         state = newState;
         deliveries = newDeliveries;
         dueNanos = newDue;
@@ -173,7 +191,7 @@ final class DeliveryWindow {
             return false;
         }
         int s = slot(offset);
-        if (state[s] != IN_FLIGHT && state[s] != BACKOFF) {
+        if (state[s] != IN_FLIGHT && state[s] != BACKOFF && state[s] != HELD) {
             return false;
         }
         state[s] = ACKED;
@@ -193,7 +211,7 @@ final class DeliveryWindow {
         for (long o = lo; o < hi; o++) {
             int s = slot(o);
             byte st = state[s];
-            if (st == IN_FLIGHT || st == BACKOFF) {
+            if (st == IN_FLIGHT || st == BACKOFF || st == HELD) {
                 state[s] = ACKED;
                 n++;
             }
@@ -219,13 +237,69 @@ final class DeliveryWindow {
         return true;
     }
 
-    /** True if {@code offset} is out with the consumer or waiting for its backoff. */
+    /** True if {@code offset} is out with the consumer, waiting for its backoff or held back behind its key. */
     boolean awaitingAck(long offset) {
         if (!contains(offset)) {
             return false;
         }
         byte st = state[slot(offset)];
+        return st == IN_FLIGHT || st == BACKOFF || st == HELD;
+    }
+
+    /** True if {@code offset} is out with the consumer or waiting for its backoff: a due read may redeliver it. */
+    boolean redeliverable(long offset) {
+        if (!contains(offset)) {
+            return false;
+        }
+        byte st = state[slot(offset)];
         return st == IN_FLIGHT || st == BACKOFF;
+    }
+
+    /** The state of {@code offset} ({@link #FREE} outside the window). */
+    byte state(long offset) {
+        return contains(offset) ? state[slot(offset)] : FREE;
+    }
+
+    /** Records the key hash of a delivered offset (keyed windows only). */
+    void keyHash(long offset, long hash) {
+        keyHashes[slot(offset)] = hash;
+    }
+
+    /** The key hash recorded for {@code offset} (keyed windows only, offset in the window). */
+    long keyHash(long offset) {
+        return keyHashes[slot(offset)];
+    }
+
+    /**
+     * Holds an offset that is out with the consumer or waiting for its backoff back behind its
+     * key ({@link #HELD}). A first delivery the consumer will not handle ({@code IN_FLIGHT}) does
+     * not count as a delivery: its count goes back by one, so holding never brings a record
+     * closer to the dead-letter topic. @return false if the offset is in neither state.
+     */
+    boolean hold(long offset) {
+        if (!contains(offset)) {
+            return false;
+        }
+        int s = slot(offset);
+        if (state[s] == IN_FLIGHT) {
+            deliveries[s] = Math.max(0, deliveries[s] - 1);
+        } else if (state[s] != BACKOFF) {
+            return false;
+        }
+        state[s] = HELD;
+        return true;
+    }
+
+    /** Makes a held offset due at {@code dueAtNanos} (it waits like a nacked one). @return false if it was not held. */
+    boolean release(long offset, long dueAtNanos) {
+        if (!contains(offset) || state[slot(offset)] != HELD) {
+            return false;
+        }
+        int s = slot(offset);
+        state[s] = BACKOFF;
+        dueNanos[s] = dueAtNanos;
+        noteDue(dueAtNanos);
+        return true;
     }
 
     int deliveryCount(long offset) {

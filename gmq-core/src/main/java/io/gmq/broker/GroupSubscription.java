@@ -3,6 +3,7 @@ package io.gmq.broker;
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.OffsetSpec;
+import io.gmq.Ordering;
 import io.gmq.TimeSource;
 import io.gmq.TopicPartition;
 import io.gmq.storage.GroupMembership;
@@ -174,8 +175,12 @@ public final class GroupSubscription implements AutoCloseable {
             if (ps == null) {
                 return;
             }
+            boolean released = ps.keyOrder != null && redelivery.beforeAcks(ps, offset, offset + 1);
             if (ps.window.ack(offset)) {
                 delivery.maybeFetch(ps);
+            }
+            if (released) {
+                redelivery.redeliverDue(ps, time.nanoTime());
             }
         }
     }
@@ -205,15 +210,20 @@ public final class GroupSubscription implements AutoCloseable {
                 return;
             }
             int acked = 0;
+            boolean released = false;
             for (int i = 0; i < n; i++) {
                 long first = offsets[i];
                 while (i + 1 < n && offsets[i + 1] == offsets[i] + 1) {
                     i++; // a run of consecutive offsets is one range
                 }
+                released |= ps.keyOrder != null && redelivery.beforeAcks(ps, first, offsets[i] + 1);
                 acked += ps.window.ackRange(first, offsets[i] + 1);
             }
             if (acked > 0) {
                 delivery.maybeFetch(ps);
+            }
+            if (released) {
+                redelivery.redeliverDue(ps, time.nanoTime());
             }
         }
     }
@@ -239,11 +249,16 @@ public final class GroupSubscription implements AutoCloseable {
                 return;
             }
             int acked = 0;
+            boolean released = false;
             for (int i = 0; i < n; i++) {
+                released |= ps.keyOrder != null && redelivery.beforeAcks(ps, ranges[2 * i], ranges[2 * i + 1]);
                 acked += ps.window.ackRange(ranges[2 * i], ranges[2 * i + 1]);
             }
             if (acked > 0) {
                 delivery.maybeFetch(ps);
+            }
+            if (released) {
+                redelivery.redeliverDue(ps, time.nanoTime());
             }
         }
     }
@@ -258,19 +273,32 @@ public final class GroupSubscription implements AutoCloseable {
         return ps == null || (generation != 0 && generation < ps.acquiredGeneration) ? null : ps;
     }
 
-    /** Negatively acknowledges: the message is delivered again after the configured backoff. */
+    /**
+     * Negatively acknowledges: the message is delivered again after the backoff of its delivery
+     * count (the group's {@link SubscriptionOptions#retryBackoff()}, else the topic's).
+     */
     public void nack(TopicPartition tp, long offset) {
+        nack(tp, offset, -1);
+    }
+
+    /**
+     * Negatively acknowledges with a delay: the message is delivered again after {@code delayNanos}
+     * (0 or more), or after the backoff if {@code delayNanos} is negative. Under key ordering the
+     * later records of its key wait for it.
+     */
+    public void nack(TopicPartition tp, long offset, long delayNanos) {
         synchronized (this) {
             OwnedPartition ps = partitions.get(tp);
             if (ps == null) {
                 return;
             }
-            long now = time.nanoTime();
-            long nackBackoffNanos = engine.settings(tp.topic()).nackBackoffNanos();
-            if (ps.window.nack(offset, now + nackBackoffNanos) && nackBackoffNanos == 0) {
-                redelivery.redeliverDue(ps, now);
-            }
+            redelivery.nack(ps, offset, delayNanos, time.nanoTime());
         }
+    }
+
+    /** This member's options (ordering, backoff, ...). */
+    public SubscriptionOptions options() {
+        return options;
     }
 
     /** The sink has room again: resume fetching. */
@@ -335,7 +363,8 @@ public final class GroupSubscription implements AutoCloseable {
                             tp,
                             engine.config().maxInFlightPerPartition(),
                             start,
-                            counters.getOrDefault(tp.topic(), BrokerMetrics.GroupCounters.NONE));
+                            counters.getOrDefault(tp.topic(), BrokerMetrics.GroupCounters.NONE),
+                            options.ordering() == Ordering.KEY);
                     ps.committed = c != null ? c : -1;
                     ps.acquiredGeneration = m.generation();
                     partitions.put(tp, ps);

@@ -13,6 +13,8 @@ final class OwnedPartition {
     final DeliveryWindow window;
     /** The counters of the member's group for this partition's topic. */
     final BrokerMetrics.GroupCounters counters;
+    /** Blocked keys under {@link io.gmq.Ordering#KEY}; null under partition ordering. */
+    final KeyOrder keyOrder;
 
     long fetchOffset;
     long committed;
@@ -31,9 +33,15 @@ final class OwnedPartition {
     }
 
     OwnedPartition(TopicPartition tp, int capacity, long start, BrokerMetrics.GroupCounters counters) {
+        this(tp, capacity, start, counters, false);
+    }
+
+    OwnedPartition(
+            TopicPartition tp, int capacity, long start, BrokerMetrics.GroupCounters counters, boolean keyOrdered) {
         this.tp = tp;
         this.counters = counters;
-        this.window = new DeliveryWindow(capacity, start);
+        this.keyOrder = keyOrdered ? new KeyOrder() : null;
+        this.window = new DeliveryWindow(capacity, start, keyOrdered);
         this.fetchOffset = start;
         this.committed = start;
     }

@@ -159,10 +159,12 @@ final class PartitionDelivery {
                         r.logStartOffset());
                 ps.window.skipTo(r.logStartOffset());
                 ps.fetchOffset = r.logStartOffset();
+                forgetKeysIfSkipped(ps);
             } else if (!r.isEmpty()) {
                 learnRecordSize(ps, r.records());
                 int capacity = Math.min(sink.capacity(), ps.window.room());
                 DeliveryPlan plan = DeliveryPlan.of(ps.window, ps.fetchOffset, r.records(), capacity, frameCursor);
+                forgetKeysIfSkipped(ps);
                 if (plan.isEmpty() && capacity > 0) {
                     // QoS 0 records wait behind an unacknowledged QoS 1 record: look again on a later tick.
                     ps.retryAtNanos = time.nanoTime() + GroupSubscription.TICK_MILLIS * 1_000_000L;
@@ -233,6 +235,37 @@ final class PartitionDelivery {
                 ps.window, time.nanoTime() + engine.settings(ps.tp.topic()).ackTimeoutNanos(), frameCursor);
         ps.counters.deliveries.increment(plan.to() - plan.from());
         ps.fetchOffset = plan.to();
+        if (ps.keyOrder != null && ps.keyOrder.delivered(ps.window, plan.frames(), plan.from(), plan.to())) {
+            deliverNotHeld(ps, plan);
+            return;
+        }
         sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, member.generation()));
+    }
+
+    /**
+     * After retention deleted records under the window ({@link DeliveryWindow#skipTo}, which
+     * empties it): the blocked keys' heads and held records are gone, so no key stays blocked.
+     */
+    private static void forgetKeysIfSkipped(OwnedPartition ps) {
+        if (ps.keyOrder != null && ps.window.inFlight() == 0 && !ps.keyOrder.isEmpty()) {
+            ps.keyOrder.clear();
+        }
+    }
+
+    /** Sends the runs of the plan's records that are not held back behind their key ({@link KeyOrder}). Lock held. */
+    private void deliverNotHeld(OwnedPartition ps, DeliveryPlan plan) {
+        long runFrom = -1;
+        for (long o = plan.from(); o < plan.to(); o++) {
+            boolean held = ps.window.state(o) == DeliveryWindow.HELD;
+            if (!held && runFrom < 0) {
+                runFrom = o;
+            } else if (held && runFrom >= 0) {
+                sink.deliver(new Delivery(ps.tp, plan.frames(), runFrom, o, 1, member.generation()));
+                runFrom = -1;
+            }
+        }
+        if (runFrom >= 0) {
+            sink.deliver(new Delivery(ps.tp, plan.frames(), runFrom, plan.to(), 1, member.generation()));
+        }
     }
 }

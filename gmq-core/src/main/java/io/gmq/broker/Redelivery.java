@@ -3,6 +3,7 @@ package io.gmq.broker;
 import io.gmq.Header;
 import io.gmq.PublishRequest;
 import io.gmq.QoS;
+import io.gmq.RetryBackoff;
 import io.gmq.TimeSource;
 import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
@@ -47,6 +48,51 @@ final class Redelivery {
         this.pullIntervalMillis = pullIntervalMillis;
     }
 
+    /** The backoff between this member's redeliveries of {@code ps}: the group's, else the topic's. */
+    private RetryBackoff backoff(OwnedPartition ps) {
+        RetryBackoff group = member.options().retryBackoff();
+        return group != null ? group : engine.settings(ps.tp.topic()).retryBackoff();
+    }
+
+    /**
+     * A nack of {@code offset}: it waits {@code delayNanos} (negative: the backoff of its delivery
+     * count), or, under key ordering, behind its key's head if there is an earlier one. Lock held.
+     */
+    void nack(OwnedPartition ps, long offset, long delayNanos, long now) {
+        if (ps.window.state(offset) != DeliveryWindow.IN_FLIGHT) {
+            return; // not out with the consumer: acknowledged, waiting, held, or not ours
+        }
+        if (ps.keyOrder != null && !ps.keyOrder.failed(ps.window, offset)) {
+            return; // held behind an earlier failed record of its key
+        }
+        long wait = delayNanos >= 0 ? delayNanos : backoff(ps).delayNanos(ps.window.deliveryCount(offset));
+        if (ps.window.nack(offset, now + wait) && wait == 0) {
+            redeliverDue(ps, now);
+        }
+    }
+
+    /**
+     * Under key ordering, before the offsets {@code [from, to)} are acknowledged: passes each
+     * blocked key whose head is among them on to its next held record.
+     *
+     * @return true if a record was released (the caller runs {@link #redeliverDue} after the acks)
+     */
+    boolean beforeAcks(OwnedPartition ps, long from, long to) {
+        if (ps.keyOrder.isEmpty()) {
+            return false;
+        }
+        long now = time.nanoTime();
+        boolean released = false;
+        long lo = Math.max(from, ps.window.base());
+        long hi = Math.min(to, ps.window.next());
+        for (long o = lo; o < hi; o++) {
+            if (ps.window.awaitingAck(o) && ps.keyOrder.acked(ps.window, o, now) >= 0) {
+                released = true;
+            }
+        }
+        return released;
+    }
+
     /** Reads again, and delivers or dead-letters, every record of the partition due at {@code now}. Lock held. */
     void redeliverDue(OwnedPartition ps, long now) {
         if (ps.window.inFlight() == 0) {
@@ -56,6 +102,16 @@ final class Redelivery {
         int maxDeliveries = settings.maxDeliveries();
         long ackTimeoutNanos = settings.ackTimeoutNanos();
         ps.window.forEachDue(now, offset -> {
+            if (ps.window.state(offset) == DeliveryWindow.IN_FLIGHT) {
+                // Its ack timeout passed: a failed delivery, like a nack.
+                if (ps.keyOrder != null && !ps.keyOrder.failed(ps.window, offset)) {
+                    return; // held behind an earlier failed record of its key
+                }
+                long wait = backoff(ps).delayNanos(ps.window.deliveryCount(offset));
+                if (wait > 0 && ps.window.nack(offset, now + wait)) {
+                    return; // read again when the backoff has passed
+                }
+            }
             // While the record is being read again, keep it out of the due set.
             ps.window.postpone(offset, now + ackTimeoutNanos);
             boolean deadLetter = maxDeliveries > 0 && ps.window.deliveryCount(offset) >= maxDeliveries;
@@ -67,8 +123,8 @@ final class Redelivery {
 
     private void onRedeliveryRead(OwnedPartition ps, long offset, boolean deadLetter, FetchResult r, Throwable e) {
         synchronized (member) {
-            if (member.isClosed() || !ps.active || !ps.window.contains(offset)) {
-                return;
+            if (member.isClosed() || !ps.active || !ps.window.redeliverable(offset)) {
+                return; // acknowledged, or held behind its key, while it was read
             }
             if (e != null || r.isEmpty()) {
                 ps.window.postpone(offset, time.nanoTime() + pullIntervalMillis * 1_000_000L);

@@ -1,6 +1,8 @@
 package io.gmq.broker;
 
 import io.gmq.OffsetSpec;
+import io.gmq.Ordering;
+import io.gmq.RetryBackoff;
 import java.time.Duration;
 
 /**
@@ -12,12 +14,24 @@ import java.time.Duration;
  * @param groupInstanceId a static member's group instance id, or null for a dynamic member: a
  *                        static member does not leave the group when it closes (its session
  *                        runs out instead, or a join with the same instance id takes it over)
+ * @param ordering        partition order (first delivery) or key order across redelivery
+ * @param retryBackoff    the group's backoff between redeliveries; null for each topic's setting
  */
 public record SubscriptionOptions(
-        Duration pullInterval, OffsetSpec startFrom, Duration sessionTimeout, String groupInstanceId) {
-    /** A dynamic member's settings. */
+        Duration pullInterval,
+        OffsetSpec startFrom,
+        Duration sessionTimeout,
+        String groupInstanceId,
+        Ordering ordering,
+        RetryBackoff retryBackoff) {
+
+    public SubscriptionOptions {
+        ordering = ordering == null ? Ordering.PARTITION : ordering;
+    }
+
+    /** A dynamic member's settings: partition ordering, the topics' backoff. */
     public SubscriptionOptions(Duration pullInterval, OffsetSpec startFrom, Duration sessionTimeout) {
-        this(pullInterval, startFrom, sessionTimeout, null);
+        this(pullInterval, startFrom, sessionTimeout, null, Ordering.PARTITION, null);
     }
 
     public static SubscriptionOptions defaults() {

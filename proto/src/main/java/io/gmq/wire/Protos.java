@@ -96,6 +96,37 @@ public final class Protos {
                 fromProto(p.getTopicPartition()), p.getLogStartOffset(), p.getHighWatermark(), p.getSizeBytes());
     }
 
+    public static io.gmq.proto.RetryBackoff toProto(io.gmq.RetryBackoff b) {
+        return io.gmq.proto.RetryBackoff.newBuilder()
+                .setInitialMillis(b.initial().toMillis())
+                .setMaxMillis(b.max().toMillis())
+                .setJitter(b.jitter())
+                .build();
+    }
+
+    /** The backoff {@code b} names; INVALID_ARGUMENT if it is not one (negative, max below initial, jitter outside 0..1). */
+    public static io.gmq.RetryBackoff fromProto(io.gmq.proto.RetryBackoff b) {
+        if (b.getInitialMillis() < 0 || b.getMaxMillis() < 0) {
+            throw io.gmq.GmqException.invalidArgument("retry backoff durations must not be negative: initial "
+                    + b.getInitialMillis() + " ms, max " + b.getMaxMillis() + " ms");
+        }
+        return new io.gmq.RetryBackoff(
+                java.time.Duration.ofMillis(b.getInitialMillis()),
+                java.time.Duration.ofMillis(b.getMaxMillis()),
+                b.getJitter());
+    }
+
+    /** The ordering {@code o} names; INVALID_ARGUMENT for a value this version does not know. */
+    public static io.gmq.Ordering fromProto(io.gmq.proto.Ordering o) {
+        return switch (o) {
+            case ORDERING_PARTITION -> io.gmq.Ordering.PARTITION;
+            case ORDERING_KEY -> io.gmq.Ordering.KEY;
+            default ->
+                throw io.gmq.GmqException.invalidArgument(
+                        "unknown ordering " + o.getNumber() + "; known: ORDERING_PARTITION, ORDERING_KEY");
+        };
+    }
+
     public static io.gmq.proto.OffsetSpec toProto(OffsetSpec s) {
         return io.gmq.proto.OffsetSpec.newBuilder()
                 .setKind(

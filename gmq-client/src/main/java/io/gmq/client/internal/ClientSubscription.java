@@ -2,8 +2,10 @@ package io.gmq.client.internal;
 
 import io.gmq.AckMode;
 import io.gmq.GmqException;
+import io.gmq.Ordering;
 import io.gmq.TopicPartition;
 import io.gmq.broker.DeliveredRecord;
+import io.gmq.broker.KeyOrderGate;
 import io.gmq.client.ClientConfig;
 import io.gmq.proto.Acks;
 import io.gmq.proto.ClientFrame;
@@ -16,6 +18,7 @@ import io.gmq.wire.Protos;
 import java.nio.ByteBuffer;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +64,13 @@ final class ClientSubscription implements AutoCloseable {
 
     private final Thread dispatcher;
 
+    /** Key ordering's consumer side (null under partition ordering); guarded by itself. */
+    private final KeyOrderGate<ReceivedMessage> gate;
+    /** Records whose turn came when their key's previous one was settled off the dispatcher. */
+    private final ConcurrentLinkedQueue<ReceivedMessage> ready = new ConcurrentLinkedQueue<>();
+    /** Wakes the dispatcher for {@link #ready} (compared by identity). */
+    private static final Received WAKE = new Received(null, 0, 0, null, 0, -1);
+
     /** Orders ack flushes and the final Unsubscribe; taken before the connection's lock, never inside it. */
     private final Object sendLock = new Object();
 
@@ -102,6 +112,7 @@ final class ClientSubscription implements AutoCloseable {
         this.config = config;
         this.connection = connection;
         this.timer = timer;
+        this.gate = config.ordering() == Ordering.KEY ? new KeyOrderGate<>() : null;
         this.dispatcher = new Thread(this::dispatchLoop, "gmq-consumer-" + topic + "-" + id);
         this.dispatcher.setDaemon(true);
         this.dispatcher.start();
@@ -139,6 +150,12 @@ final class ClientSubscription implements AutoCloseable {
             pendingCredits = 0;
         }
         queue.clear();
+        if (gate != null) {
+            synchronized (gate) {
+                gate.clear(dropped -> {});
+            }
+            ready.clear();
+        }
         Subscribe.Builder s = Subscribe.newBuilder()
                 .setSubscriptionId(id)
                 .setClientId(config.clientId())
@@ -156,6 +173,12 @@ final class ClientSubscription implements AutoCloseable {
         }
         if (config.groupInstanceId() != null) {
             s.setGroupInstanceId(config.groupInstanceId());
+        }
+        if (config.ordering() == Ordering.KEY) {
+            s.setOrdering(io.gmq.proto.Ordering.ORDERING_KEY);
+        }
+        if (config.retryBackoff() != null) {
+            s.setRetryBackoff(Protos.toProto(config.retryBackoff()));
         }
         connection.send(ClientFrame.newBuilder().setSubscribe(s).build());
     }
@@ -185,6 +208,13 @@ final class ClientSubscription implements AutoCloseable {
         lost.removeAll(assigned);
         Set<TopicPartition> gained = new java.util.HashSet<>(assigned);
         gained.removeAll(before);
+        if (gate != null) {
+            synchronized (gate) {
+                for (TopicPartition tp : lost) {
+                    gate.forget(tp, dropped -> {});
+                }
+            }
+        }
         try {
             if (!lost.isEmpty()) {
                 config.assignmentListener().onRevoked(lost);
@@ -228,6 +258,10 @@ final class ClientSubscription implements AutoCloseable {
             if (d == STOP) {
                 return;
             }
+            if (d == WAKE) {
+                dispatchReady();
+                continue;
+            }
             dispatch(d);
         }
     }
@@ -256,24 +290,54 @@ final class ClientSubscription implements AutoCloseable {
         }
     }
 
+    /**
+     * Key ordering: runs the handler on records whose key's previous record was settled off this
+     * thread (their credits went back when they arrived). Dispatcher thread.
+     */
+    private void dispatchReady() {
+        ReceivedMessage last = null;
+        for (ReceivedMessage m; (m = ready.poll()) != null; ) {
+            if (stopping || m.epoch() != epoch) {
+                continue;
+            }
+            last = m;
+            runAndSettle(m);
+        }
+        if (last != null) {
+            handOver(last, 0, true);
+        }
+    }
+
     /** Runs the handler on one record of the delivery in hand (dispatcher thread). */
     private void dispatchOne(ReceivedMessage m) {
         if (stopping || m.epoch() != epoch) {
             return; // stale or closing: the next owner of the partition delivers the rest again
         }
         lastDispatched = m;
+        KeyOrderGate.Admission admission = KeyOrderGate.Admission.HANDLE;
+        if (gate != null) {
+            synchronized (gate) {
+                admission = gate.admit(m);
+            }
+        }
+        if (admission == KeyOrderGate.Admission.HANDLE) {
+            runAndSettle(m);
+        }
+        dispatchedInDelivery++; // a record that waits in the gate or is dropped returns its credit too
+        if (dispatchedInDelivery == Math.max(1, config.consumerCredits() / 4)) {
+            handOver(m, dispatchedInDelivery, false);
+            dispatchedInDelivery = 0;
+        }
+    }
+
+    private void runAndSettle(ReceivedMessage m) {
         boolean ok = runHandler(m);
-        dispatchedInDelivery++;
         if (config.ackMode() == AckMode.AUTO) {
             if (ok) {
                 m.ack();
             } else {
                 m.nack();
             }
-        }
-        if (dispatchedInDelivery == Math.max(1, config.consumerCredits() / 4)) {
-            handOver(m, dispatchedInDelivery, false);
-            dispatchedInDelivery = 0;
         }
     }
 
@@ -327,13 +391,28 @@ final class ClientSubscription implements AutoCloseable {
 
     /** Records an ack or nack; it goes out with the next flush (at most {@link #ACK_FLUSH_MILLIS} later). */
     void settle(ReceivedMessage m, boolean ack) {
+        settle(m, ack, -1);
+    }
+
+    /** As {@link #settle(ReceivedMessage, boolean)}; a nack waits {@code nackDelayMillis} (negative: the backoff). */
+    void settle(ReceivedMessage m, boolean ack, long nackDelayMillis) {
+        if (gate != null) {
+            ReceivedMessage next;
+            synchronized (gate) {
+                next = gate.settled(m, ack, dropped -> {});
+            }
+            if (next != null) {
+                ready.add(next);
+                queue.add(WAKE);
+            }
+        }
         if (ack && Thread.currentThread() == dispatcher) {
             ackOnDispatcher(m);
             return;
         }
         boolean schedule = false;
         synchronized (this) {
-            addPendingLocked(m, ack);
+            addPendingLocked(m, ack, nackDelayMillis);
             if (config.ackMode() == AckMode.MANUAL && !flushScheduled && !stopping) {
                 flushScheduled = true;
                 schedule = true;
@@ -376,7 +455,7 @@ final class ClientSubscription implements AutoCloseable {
         }
     }
 
-    private void addPendingLocked(ReceivedMessage m, boolean ack) {
+    private void addPendingLocked(ReceivedMessage m, boolean ack, long nackDelayMillis) {
         if (closed || m.epoch() != epoch) {
             return; // the member that received it is gone; the next owner redelivers
         }
@@ -390,6 +469,7 @@ final class ClientSubscription implements AutoCloseable {
             pendingNacks.put(m.partition(), offsets);
         }
         offsets.addOffsets(m.offset());
+        offsets.addNackDelayMillis(nackDelayMillis < 0 ? -1 : nackDelayMillis); // one per offset
     }
 
     private AckRanges pendingAcksOf(ReceivedMessage m) {

@@ -96,6 +96,8 @@ public final class EmbeddedGmqClient implements GmqClient {
                 .messageHandler(config.messageHandler())
                 .pullInterval(config.pullInterval())
                 .ackMode(config.ackMode())
+                .ordering(config.ordering())
+                .retryBackoff(config.retryBackoff())
                 .startFrom(config.startFrom())
                 .assignmentListener(config.assignmentListener())
                 .groupInstanceId(config.groupInstanceId());

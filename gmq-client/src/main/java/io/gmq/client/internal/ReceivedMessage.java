@@ -31,4 +31,9 @@ final class ReceivedMessage extends DeliveredRecord {
     protected void settle(boolean ack) {
         owner.settle(this, ack);
     }
+
+    @Override
+    protected void settleNack(long delayMillis) {
+        owner.settle(this, false, delayMillis);
+    }
 }

@@ -10,6 +10,11 @@ final class DeliveredMessage extends DeliveredRecord {
         void ack(DeliveredMessage m);
 
         void nack(DeliveredMessage m);
+
+        /** A nack to be delivered again after {@code delayMillis}; by default the delay is ignored. */
+        default void nack(DeliveredMessage m, long delayMillis) {
+            nack(m);
+        }
     }
 
     private final Acker acker;
@@ -24,6 +29,13 @@ final class DeliveredMessage extends DeliveredRecord {
     /** The group generation of the delivery this message came in; its ack carries it. */
     int generation() {
         return generation;
+    }
+
+    @Override
+    protected void settleNack(long delayMillis) {
+        if (acker != null) {
+            acker.nack(this, delayMillis);
+        }
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.gmq.ConsumeMessage;
 import io.gmq.ConsumerConfig;
 import io.gmq.GmqException;
 import io.gmq.MessageHandler;
+import io.gmq.Ordering;
 import io.gmq.QoS;
 import io.gmq.Subscription;
 import io.gmq.TopicPartition;
@@ -12,8 +13,11 @@ import io.gmq.broker.BrokerEngine;
 import io.gmq.broker.Delivery;
 import io.gmq.broker.DeliverySink;
 import io.gmq.broker.GroupSubscription;
+import io.gmq.broker.KeyOrderGate;
 import io.gmq.broker.SubscriptionOptions;
+import java.nio.ByteBuffer;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,6 +53,12 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
     private volatile boolean running = true;
     private volatile Set<TopicPartition> lastAssignment = Set.of();
     private final Runnable onClose;
+    /** Key ordering's consumer side (null under partition ordering); guarded by itself. */
+    private final KeyOrderGate<DeliveredMessage> gate;
+    /** Records whose turn came when their key's previous one was settled off the handler thread. */
+    private final ConcurrentLinkedQueue<DeliveredMessage> ready = new ConcurrentLinkedQueue<>();
+    /** Queued to wake the dispatcher for {@link #ready} (compared by identity). */
+    private static final Delivery WAKE = new Delivery(null, ByteBuffer.allocate(0), 0, 0, 0, 0);
 
     /** Guards the held acks; taken before the member's lock, never inside it. */
     private final Object ackLock = new Object();
@@ -63,6 +73,7 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
         this.config = config;
         this.handler = config.messageHandler();
         this.onClose = onClose;
+        this.gate = config.ordering() == Ordering.KEY ? new KeyOrderGate<>() : null;
         this.dispatcher = new Thread(this::dispatchLoop, "gmq-consumer-" + config.clientId());
         this.dispatcher.setDaemon(true);
     }
@@ -80,7 +91,9 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
                             config.pullInterval(),
                             config.startFrom(),
                             config.sessionTimeout(),
-                            config.groupInstanceId()),
+                            config.groupInstanceId(),
+                            config.ordering(),
+                            config.retryBackoff()),
                     s);
         } catch (RuntimeException e) {
             s.running = false;
@@ -125,6 +138,12 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
             if (d == null) {
                 continue;
             }
+            if (d == WAKE) {
+                for (DeliveredMessage m; (m = ready.poll()) != null; ) {
+                    handle(m);
+                }
+                continue;
+            }
             Messages.forEach(
                     d.tp(),
                     d.frames(),
@@ -133,13 +152,36 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
                     d.deliveryCount(),
                     d.generation(),
                     this,
-                    this::handle);
+                    gate == null ? this::handle : this::admit);
             flushAcks();
             int left = queued.addAndGet(-d.messageCount());
             GroupSubscription m = member;
             if (m != null && left <= MAX_QUEUED_MESSAGES / 2 && left + d.messageCount() > MAX_QUEUED_MESSAGES / 2) {
                 m.wakeUp();
             }
+        }
+    }
+
+    /** Key ordering: hands the record to the handler only if its key lets it go now ({@link KeyOrderGate}). */
+    private void admit(ConsumeMessage message) {
+        KeyOrderGate.Admission a;
+        synchronized (gate) {
+            a = gate.admit((DeliveredMessage) message);
+        }
+        if (a == KeyOrderGate.Admission.HANDLE) {
+            handle(message);
+        }
+    }
+
+    /** Key ordering: {@code m} was settled; the next record of its key, if one waits, goes to the handler. */
+    private void settledInGate(DeliveredMessage m, boolean ack) {
+        DeliveredMessage next;
+        synchronized (gate) {
+            next = gate.settled(m, ack, dropped -> {});
+        }
+        if (next != null) {
+            ready.add(next);
+            queue.add(WAKE);
         }
     }
 
@@ -169,6 +211,9 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
         if (s == null) {
             return;
         }
+        if (gate != null) {
+            settledInGate(m, true);
+        }
         if (Thread.currentThread() != dispatcher) {
             s.ack(m.topicPartition(), m.offset(), m.generation());
             return;
@@ -186,10 +231,22 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
 
     @Override
     public void nack(DeliveredMessage m) {
+        nack(m, -1);
+    }
+
+    @Override
+    public void nack(DeliveredMessage m, long delayMillis) {
         GroupSubscription s = member;
-        if (s != null) {
-            s.nack(m.topicPartition(), m.offset());
+        if (s == null) {
+            return;
         }
+        if (gate != null) {
+            settledInGate(m, false);
+        }
+        if (Thread.currentThread() == dispatcher) {
+            flushAcks(); // acks held back on this thread go first: the broker sees them before the nack
+        }
+        s.nack(m.topicPartition(), m.offset(), delayMillis < 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(delayMillis));
     }
 
     /** Applies the acks held back on the handler thread (any thread; see the class comment). */
@@ -241,6 +298,13 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
         Set<TopicPartition> gained = new java.util.HashSet<>(assigned);
         gained.removeAll(before);
         lastAssignment = Set.copyOf(assigned);
+        if (gate != null) {
+            synchronized (gate) {
+                for (TopicPartition tp : lost) {
+                    gate.forget(tp, dropped -> {});
+                }
+            }
+        }
         try {
             if (!lost.isEmpty()) {
                 config.assignmentListener().onRevoked(Set.copyOf(lost));

@@ -34,8 +34,10 @@ final class AckFrames {
         }
         for (PartitionOffsets po : a.getNacksList()) {
             TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+            boolean delays = po.getNackDelayMillisCount() > 0;
             for (int i = 0; i < po.getOffsetsCount(); i++) {
-                group.nack(tp, po.getOffsets(i));
+                long delayMillis = delays ? po.getNackDelayMillis(i) : -1;
+                group.nack(tp, po.getOffsets(i), delayMillis < 0 ? -1 : delayMillis * 1_000_000L);
             }
         }
         return null;
@@ -75,6 +77,23 @@ final class AckFrames {
         for (PartitionOffsets po : a.getNacksList()) {
             if (po.getRangesCount() > 0) {
                 return "nacks name offsets, not ranges (" + po.getTopic() + "-" + po.getPartition() + ")";
+            }
+            int d = po.getNackDelayMillisCount();
+            if (d > 0 && d != po.getOffsetsCount()) {
+                return "nacks of " + po.getTopic() + "-" + po.getPartition() + " carry " + d + " delays for "
+                        + po.getOffsetsCount() + " offsets; give one delay per offset or none";
+            }
+            for (int i = 0; i < d; i++) {
+                long ms = po.getNackDelayMillis(i);
+                if (ms < -1 || ms > Long.MAX_VALUE / 1_000_000L) {
+                    return "nack delay " + ms + " ms of " + po.getTopic() + "-" + po.getPartition()
+                            + " is not a delay; give 0 or more milliseconds, or -1 for the backoff";
+                }
+            }
+        }
+        for (PartitionOffsets po : a.getAcksList()) {
+            if (po.getNackDelayMillisCount() > 0) {
+                return "acks carry no nack delays (" + po.getTopic() + "-" + po.getPartition() + ")";
             }
         }
         return null;

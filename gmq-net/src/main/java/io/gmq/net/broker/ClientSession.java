@@ -223,7 +223,9 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                     Duration.ofMillis(s.getPullIntervalMillis() > 0 ? s.getPullIntervalMillis() : 100),
                     start,
                     s.getSessionTimeoutMillis() > 0 ? Duration.ofMillis(s.getSessionTimeoutMillis()) : null,
-                    s.getGroupInstanceId().isEmpty() ? null : s.getGroupInstanceId());
+                    s.getGroupInstanceId().isEmpty() ? null : s.getGroupInstanceId(),
+                    Protos.fromProto(s.getOrdering()),
+                    s.hasRetryBackoff() ? Protos.fromProto(s.getRetryBackoff()) : null);
             String clientId = s.getClientId().isEmpty() ? "gmq-client" : s.getClientId();
             access.checkSubscribe(principal, s.getGroup(), s.getTopicsList());
             GroupSubscription g =

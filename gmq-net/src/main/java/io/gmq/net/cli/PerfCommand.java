@@ -167,6 +167,13 @@ final class PerfCommand implements Runnable {
                 description = "Publishes per thread awaiting their result (default ${DEFAULT-VALUE}).")
         int maxOutstanding;
 
+        @Option(
+                names = "--keys",
+                paramLabel = "K",
+                defaultValue = "0",
+                description = "Give records partition keys k0..k{K-1} in turn (default ${DEFAULT-VALUE}: no keys).")
+        int keys;
+
         @Override
         public Integer call() throws Exception {
             CpuUsage cpu = new CpuUsage();
@@ -181,7 +188,8 @@ final class PerfCommand implements Runnable {
                             producers,
                             throughput,
                             !clientPerProducer,
-                            maxOutstanding),
+                            maxOutstanding,
+                            keys),
                     System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
@@ -227,13 +235,19 @@ final class PerfCommand implements Runnable {
                         + " this JVM is not measured (default ${DEFAULT-VALUE}).")
         long warmupRecords;
 
+        @Option(
+                names = "--ordering",
+                defaultValue = "partition",
+                description = "partition (default) or key: the group's redelivery order.")
+        String ordering;
+
         @Override
         public Integer call() throws Exception {
             String g = group != null ? group : freshName("gmq-perf-");
             CpuUsage cpu = new CpuUsage();
             ConsumePerf perf = new ConsumePerf(
                     target.resolve(),
-                    new ConsumePerf.Spec(topic, records, g, credits, idle.millis, warmupRecords),
+                    new ConsumePerf.Spec(topic, records, g, credits, idle.millis, warmupRecords, ordering(ordering)),
                     System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
@@ -293,6 +307,19 @@ final class PerfCommand implements Runnable {
                         + " compilation is not measured (default ${DEFAULT-VALUE}).")
         int warmupRecords;
 
+        @Option(
+                names = "--keys",
+                paramLabel = "K",
+                defaultValue = "0",
+                description = "Give records partition keys k0..k{K-1} in turn (default ${DEFAULT-VALUE}: no keys).")
+        int keys;
+
+        @Option(
+                names = "--ordering",
+                defaultValue = "partition",
+                description = "partition (default) or key: the consumer group's redelivery order.")
+        String ordering;
+
         @Override
         public Integer call() throws Exception {
             String t = topic != null ? topic : freshName("perf-e2e-");
@@ -308,12 +335,23 @@ final class PerfCommand implements Runnable {
                             partitions,
                             maxOutstanding,
                             idle.millis,
-                            warmupRecords),
+                            warmupRecords,
+                            keys,
+                            ordering(ordering)),
                     System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
             perf.threadCpuLines().forEach(PerfCommand::printIfSet);
             return 0;
+        }
+    }
+
+    /** The --ordering value: partition or key (any case); INVALID_ARGUMENT otherwise. */
+    static io.gmq.Ordering ordering(String value) {
+        try {
+            return io.gmq.Ordering.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw io.gmq.GmqException.invalidArgument("--ordering must be partition or key, not '" + value + "'");
         }
     }
 }

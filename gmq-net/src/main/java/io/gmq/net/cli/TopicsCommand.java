@@ -50,8 +50,9 @@ final class TopicsCommand implements Runnable {
         @Option(
                 names = "--config",
                 paramLabel = "KEY=VALUE",
-                description = "A topic setting (repeatable): retention-age, retention-bytes, segment-bytes,"
-                        + " max-message-bytes, ack-timeout, max-deliveries, nack-backoff.")
+                description =
+                        "A topic setting (repeatable): retention-age, retention-bytes, segment-bytes,"
+                                + " max-message-bytes, ack-timeout, max-deliveries, nack-backoff, nack-backoff-max, nack-backoff-jitter.")
         Map<String, String> config = new LinkedHashMap<>();
 
         @Override

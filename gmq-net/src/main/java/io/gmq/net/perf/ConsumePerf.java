@@ -3,6 +3,7 @@ package io.gmq.net.perf;
 import io.gmq.AckMode;
 import io.gmq.ConsumeMessage;
 import io.gmq.OffsetSpec;
+import io.gmq.Ordering;
 import io.gmq.client.GmqClient;
 import java.io.PrintStream;
 import java.util.concurrent.CountDownLatch;
@@ -21,8 +22,20 @@ public final class ConsumePerf {
     private static final long NANOS_PER_MILLI = 1_000_000;
 
     public record Spec(
-            String topic, long records, String group, int credits, long idleTimeoutMillis, long warmupRecords) {
+            String topic,
+            long records,
+            String group,
+            int credits,
+            long idleTimeoutMillis,
+            long warmupRecords,
+            Ordering ordering) {
+        /** Partition ordering. */
+        public Spec(String topic, long records, String group, int credits, long idleTimeoutMillis, long warmupRecords) {
+            this(topic, records, group, credits, idleTimeoutMillis, warmupRecords, Ordering.PARTITION);
+        }
+
         public Spec {
+            ProducePerf.require(ordering != null, "--ordering must be partition or key");
             ProducePerf.require(records > 0, "--records must be positive");
             ProducePerf.require(credits >= 1, "--credits must be positive");
             ProducePerf.require(warmupRecords >= 0, "--warmup-records must not be negative");
@@ -58,6 +71,7 @@ public final class ConsumePerf {
                         .consumerGroup(spec.group())
                         .startFrom(OffsetSpec.earliest())
                         .ackMode(AckMode.MANUAL)
+                        .ordering(spec.ordering())
                         .consumerCredits(spec.credits())
                         .messageHandler(m -> onMessage(m, stats, consumed, firstNanos, lastNanos, done))
                         .build());

@@ -5,6 +5,7 @@ import io.gmq.ConsumeMessage;
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
 import io.gmq.OffsetSpec;
+import io.gmq.Ordering;
 import io.gmq.PublishOption;
 import io.gmq.QoS;
 import io.gmq.client.GmqClient;
@@ -44,8 +45,37 @@ public final class EndToEndPerf {
             int partitions,
             int maxOutstanding,
             long idleTimeoutMillis,
-            int warmupRecords) {
+            int warmupRecords,
+            int keys,
+            Ordering ordering) {
+        /** Records without keys, partition ordering. */
+        public Spec(
+                String topic,
+                long records,
+                int recordSize,
+                double rate,
+                QoS qos,
+                int partitions,
+                int maxOutstanding,
+                long idleTimeoutMillis,
+                int warmupRecords) {
+            this(
+                    topic,
+                    records,
+                    recordSize,
+                    rate,
+                    qos,
+                    partitions,
+                    maxOutstanding,
+                    idleTimeoutMillis,
+                    warmupRecords,
+                    0,
+                    Ordering.PARTITION);
+        }
+
         public Spec {
+            ProducePerf.require(keys >= 0, "--keys must not be negative");
+            ProducePerf.require(ordering != null, "--ordering must be partition or key");
             ProducePerf.require(records > 0, "--records must be positive");
             ProducePerf.require(
                     recordSize >= TIMESTAMP_LENGTH,
@@ -82,6 +112,7 @@ public final class EndToEndPerf {
                 .consumerGroup(group)
                 .startFrom(OffsetSpec.earliest())
                 .ackMode(AckMode.AUTO)
+                .ordering(spec.ordering())
                 .messageHandler(this::onMessage)
                 .build());
         GmqClient producer = null;
@@ -133,18 +164,22 @@ public final class EndToEndPerf {
     private void publishAll(GmqClient producer, long startNanos) throws InterruptedException {
         Pacer pacer = Pacer.of(spec.rate(), startNanos);
         PublishOption qos = PublishOption.qos(spec.qos());
+        PublishOption[] keys = ProducePerf.keyOptions(spec.keys());
         Semaphore outstanding = new Semaphore(spec.maxOutstanding());
         for (long i = 0; i < spec.records(); i++) {
             long due = pacer.awaitSlot(i);
             outstanding.acquire();
             producerCpu.at(i);
-            producer.publishAsync(spec.topic(), payload(due), qos).whenComplete((r, e) -> {
-                if (e != null) {
-                    publishError.compareAndSet(null, e);
-                    done.countDown(); // the run cannot complete: stop waiting
-                }
-                outstanding.release();
-            });
+            (keys.length == 0
+                            ? producer.publishAsync(spec.topic(), payload(due), qos)
+                            : producer.publishAsync(spec.topic(), payload(due), qos, keys[(int) (i % keys.length)]))
+                    .whenComplete((r, e) -> {
+                        if (e != null) {
+                            publishError.compareAndSet(null, e);
+                            done.countDown(); // the run cannot complete: stop waiting
+                        }
+                        outstanding.release();
+                    });
             if (publishError.get() != null) {
                 break;
             }

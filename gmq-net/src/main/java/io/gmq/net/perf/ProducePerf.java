@@ -30,8 +30,24 @@ public final class ProducePerf {
             int producers,
             double throughput,
             boolean sharedClient,
-            int maxOutstanding) {
+            int maxOutstanding,
+            int keys) {
+        /** Records without keys. */
+        public Spec(
+                String topic,
+                long records,
+                int recordSize,
+                QoS qos,
+                int partitions,
+                int producers,
+                double throughput,
+                boolean sharedClient,
+                int maxOutstanding) {
+            this(topic, records, recordSize, qos, partitions, producers, throughput, sharedClient, maxOutstanding, 0);
+        }
+
         public Spec {
+            require(keys >= 0, "--keys must not be negative");
             require(records > 0, "--records must be positive");
             require(recordSize >= 0, "--record-size must not be negative");
             require(producers >= 1, "--producers must be at least 1");
@@ -99,10 +115,20 @@ public final class ProducePerf {
 
     private volatile CpuUsage.ThreadSpan producerCpu;
 
+    /** Partition keys "k0" .. "k{n-1}", one option each, made once (records cycle through them); none for 0. */
+    static PublishOption[] keyOptions(int n) {
+        PublishOption[] keys = new PublishOption[n];
+        for (int i = 0; i < n; i++) {
+            keys[i] = PublishOption.partitionKey("k" + i);
+        }
+        return keys;
+    }
+
     private void produce(GmqClient client, long records, Pacer pacer, PerfStats stats, CpuUsage.ThreadSpan cpu) {
         byte[] payload = new byte[spec.recordSize()];
         new SplittableRandom(records).nextBytes(payload); // incompressible; never changed after
         PublishOption qos = PublishOption.qos(spec.qos());
+        PublishOption[] keys = keyOptions(spec.keys());
         Semaphore outstanding = new Semaphore(spec.maxOutstanding());
         int size = payload.length;
         try {
@@ -112,14 +138,17 @@ public final class ProducePerf {
                 if (cpu != null) {
                     cpu.at(i);
                 }
-                client.publishAsync(spec.topic(), payload, qos).whenComplete((r, e) -> {
-                    if (e != null) {
-                        firstError.compareAndSet(null, e);
-                    } else {
-                        stats.record(System.nanoTime() - sentAt, size);
-                    }
-                    outstanding.release();
-                });
+                (keys.length == 0
+                                ? client.publishAsync(spec.topic(), payload, qos)
+                                : client.publishAsync(spec.topic(), payload, qos, keys[(int) (i % keys.length)]))
+                        .whenComplete((r, e) -> {
+                            if (e != null) {
+                                firstError.compareAndSet(null, e);
+                            } else {
+                                stats.record(System.nanoTime() - sentAt, size);
+                            }
+                            outstanding.release();
+                        });
             }
             client.flush();
             // every permit back: every publish of this thread has completed

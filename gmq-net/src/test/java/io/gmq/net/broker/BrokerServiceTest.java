@@ -359,6 +359,62 @@ final class BrokerServiceTest {
         }
     }
 
+    @Test
+    void nackDelaysAreAppliedAndMalformedOnesAreRefusedWithoutEffect() throws Exception {
+        admin.createTopic(CreateTopicRequest.newBuilder()
+                .setTopic("ranges")
+                .setPartitions(1)
+                .build());
+        try (SessionProbe producer = new SessionProbe(async);
+                SessionProbe consumer = new SessionProbe(async)) {
+            publishAndAwait(producer, 1, "ranges", 0, frame(true, "a", "b", "c"));
+            consumer.send(subscribe(9, "nackers", "ranges", 100));
+            consumer.await(ServerFrame::hasSubscribed);
+            long delivered = 0;
+            while (delivered < 3) {
+                io.gmq.proto.Delivery d =
+                        consumer.await(ServerFrame::hasDelivery).getDelivery();
+                delivered += d.getToOffset() - d.getFromOffset();
+            }
+            // a delay below -1, then one delay for two offsets: refused, and the acks with them too
+            sendAcksAndNacks(
+                    consumer,
+                    PartitionOffsets.newBuilder().addRanges(1).addRanges(3),
+                    PartitionOffsets.newBuilder().addOffsets(0).addNackDelayMillis(-5));
+            assertEquals(
+                    ErrorCode.INVALID_ARGUMENT,
+                    consumer.await(ServerFrame::hasError).getError().getError().getCode());
+            sendAcksAndNacks(
+                    consumer,
+                    PartitionOffsets.newBuilder().addRanges(1).addRanges(3),
+                    PartitionOffsets.newBuilder().addOffsets(0).addOffsets(1).addNackDelayMillis(0));
+            assertEquals(
+                    ErrorCode.INVALID_ARGUMENT,
+                    consumer.await(ServerFrame::hasError).getError().getError().getCode());
+            // well formed: 1 and 2 acked, 0 nacked with no delay comes again at once
+            sendAcksAndNacks(
+                    consumer,
+                    PartitionOffsets.newBuilder().addRanges(1).addRanges(3),
+                    PartitionOffsets.newBuilder().addOffsets(0).addNackDelayMillis(0));
+            io.gmq.proto.Delivery again =
+                    consumer.await(ServerFrame::hasDelivery).getDelivery();
+            assertEquals(0, again.getFromOffset());
+            assertEquals(2, again.getDeliveryCount());
+            sendAcks(consumer, 9, PartitionOffsets.newBuilder().addOffsets(0));
+            awaitCommitted("nackers", 3);
+        }
+    }
+
+    private static void sendAcksAndNacks(
+            SessionProbe session, PartitionOffsets.Builder acks, PartitionOffsets.Builder nacks) {
+        session.send(ClientFrame.newBuilder()
+                .setAcks(Acks.newBuilder()
+                        .setSubscriptionId(9)
+                        .addAcks(acks.setTopic("ranges").setPartition(0))
+                        .addNacks(nacks.setTopic("ranges").setPartition(0)))
+                .build());
+    }
+
     private static void sendAcks(SessionProbe session, long subscription, PartitionOffsets.Builder po) {
         session.send(ClientFrame.newBuilder()
                 .setAcks(Acks.newBuilder()
