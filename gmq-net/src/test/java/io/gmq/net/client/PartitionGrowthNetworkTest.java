@@ -78,7 +78,7 @@ final class PartitionGrowthNetworkTest {
                 }
             }
             if (m.partition() < 2) {
-                java.util.concurrent.locks.LockSupport.parkNanos(300_000); // a slow consumer keeps a backlog
+                java.util.concurrent.locks.LockSupport.parkNanos(5_000_000); // a slow consumer keeps a backlog
             }
         }
     }
