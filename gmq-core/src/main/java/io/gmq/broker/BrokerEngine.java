@@ -267,7 +267,7 @@ public final class BrokerEngine implements AutoCloseable {
         append(batch.topicPartition(), batch.frame(), batch.qos() == QoS.AT_LEAST_ONCE, batch.routedPartitions())
                 .whenCompleteAsync(
                         (appended, e) -> {
-                            if (e != null && Storage.isStaleRouting(unwrap(e)) && countChanged(batch)) {
+                            if (e != null && io.gmq.storage.StaleRouting.is(unwrap(e)) && countChanged(batch)) {
                                 // The topic grew: route the records again with its count now.
                                 batch.reroute(this::publish);
                             } else if (e != null) {
@@ -329,7 +329,7 @@ public final class BrokerEngine implements AutoCloseable {
                     }
                 } else if (GmqException.class.isInstance(unwrap(e))
                         && (((GmqException) unwrap(e)).code() == ErrorCode.NOT_FOUND
-                                || Storage.isStaleRouting(unwrap(e)))) {
+                                || io.gmq.storage.StaleRouting.is(unwrap(e)))) {
                     invalidateTopic(tp.topic());
                 }
             });

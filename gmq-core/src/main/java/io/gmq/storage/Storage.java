@@ -33,13 +33,6 @@ public interface Storage extends AutoCloseable {
      */
     String STALE_ROUTING = "stale partition count: ";
 
-    /** Whether {@code e} is the refusal of a keyed append routed with a stale partition count. */
-    static boolean isStaleRouting(Throwable e) {
-        return e instanceof io.gmq.GmqException g
-                && g.code() == io.gmq.ErrorCode.FAILED_PRECONDITION
-                && String.valueOf(g.getMessage()).startsWith(STALE_ROUTING);
-    }
-
     // ---- topics -------------------------------------------------------------------------------
 
     /** Creates a topic with the engine's settings; returns it unchanged if it exists with the same partition count, ALREADY_EXISTS otherwise. */

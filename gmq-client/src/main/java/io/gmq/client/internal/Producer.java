@@ -296,7 +296,7 @@ final class Producer {
         }
         if (ack.hasError()) {
             GmqException e = GrpcErrors.fromProto(ack.getError());
-            if (io.gmq.storage.Storage.isStaleRouting(e) && inFlight.remove(ack.getRequestId(), batch)) {
+            if (io.gmq.storage.StaleRouting.is(e) && inFlight.remove(ack.getRequestId(), batch)) {
                 inFlightPermits.release();
                 reroute(batch);
                 return;

@@ -15,7 +15,6 @@ import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
 import io.gmq.broker.Storages;
 import io.gmq.storage.ReplicaStorage;
-import io.gmq.storage.Storage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -97,7 +96,7 @@ class PartitionGrowthsTest {
                             .join());
             GmqException e = cause(refused);
             assertEquals(ErrorCode.FAILED_PRECONDITION, e.code());
-            assertTrue(Storage.isStaleRouting(e), e.getMessage());
+            assertTrue(io.gmq.storage.StaleRouting.is(e), e.getMessage());
             assertTrue(e.getMessage().contains("routed with 2 partitions, the topic has 3"), e.getMessage());
             assertEquals(3, s.partitionInfo(P0).highWatermark(), "nothing stored");
 

@@ -84,7 +84,7 @@ class ClusterPartitionGrowthTest {
                 CompletionException.class,
                 () -> other.append(p0, batch("stale"), true, 2).join());
         GmqException stale = GrpcErrors.toGmq(refused.getCause());
-        assertTrue(Storage.isStaleRouting(stale), stale.toString());
+        assertTrue(io.gmq.storage.StaleRouting.is(stale), stale.toString());
         assertEquals(3, other.partitionInfo(p0).highWatermark(), "nothing stored");
         assertEquals(3, other.append(p0, batch("fresh"), true, 5).join().baseOffset());
 
