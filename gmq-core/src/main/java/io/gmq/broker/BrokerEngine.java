@@ -179,6 +179,12 @@ public final class BrokerEngine implements AutoCloseable {
         TopicInfo t = storage.createPartitions(topic, partitions);
         invalidateTopic(topic);
         topicCache.put(topic, t);
+        // This broker's members of the topic heartbeat at once: the new partitions get owners now.
+        for (GroupSubscription s : subscriptions) {
+            if (s.topics().contains(topic)) {
+                s.heartbeatNow();
+            }
+        }
         return t;
     }
 
