@@ -24,6 +24,17 @@ public interface GmqAdmin {
      */
     TopicInfo alterTopicConfig(String name, Map<String, String> changes);
 
+    /**
+     * Grows a topic to {@code partitions} partitions (Kafka's {@code createPartitions}); returns the
+     * topic as it now is. Keyed records are routed with the new count from then on, and consumer
+     * groups rebalance over the new partitions. Key order holds across the change: a key that
+     * moves to another partition is not delivered from there before the group acknowledged its
+     * records in the old one ({@link PartitionGrowth}). NOT_FOUND if the topic does not exist;
+     * INVALID_ARGUMENT for a count that is not above the current one or over the limit (nothing
+     * changes).
+     */
+    TopicInfo createPartitions(String name, int partitions);
+
     List<TopicInfo> listTopics();
 
     /** NOT_FOUND if the topic does not exist (describe never creates). */

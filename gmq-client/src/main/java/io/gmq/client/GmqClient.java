@@ -97,6 +97,14 @@ public interface GmqClient extends AutoCloseable {
     /** Changes a topic's settings (an empty value: back to the engine's); see {@link io.gmq.GmqAdmin#alterTopicConfig}. */
     TopicInfo alterTopicConfig(String topic, Map<String, String> changes);
 
+    /**
+     * Grows a topic to {@code partitions} partitions; see {@link io.gmq.GmqAdmin#createPartitions}.
+     * This client routes keyed publishes with the new count from its next publish; other producers
+     * learn it at their next keyed batch, which storage refuses as routed with a stale count and
+     * their client routes again.
+     */
+    TopicInfo createPartitions(String topic, int partitions);
+
     List<TopicInfo> listTopics();
 
     TopicDescription describeTopic(String topic);

@@ -176,6 +176,25 @@ public final class BrokerEngine implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Grows the topic to {@code partitions} partitions in storage ({@link Storage#createPartitions});
+     * this broker routes with the new count from its next publish, other brokers within
+     * {@link #TOPIC_REFRESH_MILLIS} or at their first keyed batch storage refuses as stale.
+     */
+    public TopicInfo createPartitions(String topic, int partitions) {
+        TopicNames.validate(topic);
+        TopicInfo t = storage.createPartitions(topic, partitions);
+        invalidateTopic(topic);
+        topicCache.put(topic, t);
+        // This broker's members of the topic heartbeat at once: the new partitions get owners now.
+        for (GroupSubscription s : subscriptions) {
+            if (s.topics().contains(topic)) {
+                s.heartbeatNow();
+            }
+        }
+        return t;
+    }
+
     private static ThreadFactory named(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
@@ -258,10 +277,13 @@ public final class BrokerEngine implements AutoCloseable {
 
     /** The embedded transport of {@link #batcher}: an append whose completion runs on {@link #publishCompletions}. */
     private void send(ProducerBatch batch) {
-        append(batch.topicPartition(), batch.frame(), batch.qos() == QoS.AT_LEAST_ONCE)
+        append(batch.topicPartition(), batch.frame(), batch.qos() == QoS.AT_LEAST_ONCE, batch.routedPartitions())
                 .whenCompleteAsync(
                         (appended, e) -> {
-                            if (e != null) {
+                            if (e != null && io.gmq.storage.StaleRouting.is(unwrap(e)) && countChanged(batch)) {
+                                // The topic grew: route the records again with its count now.
+                                batch.reroute(this::publish);
+                            } else if (e != null) {
                                 batch.fail(e);
                             } else {
                                 batch.complete(appended.baseOffset());
@@ -270,11 +292,37 @@ public final class BrokerEngine implements AutoCloseable {
                         publishCompletions);
     }
 
+    /** Reads the topic's count again after a stale-routing refusal: whether it is not the one {@code batch} used. */
+    private boolean countChanged(ProducerBatch batch) {
+        invalidateTopic(batch.topic());
+        try {
+            return topic(batch.topic()).partitions() != batch.routedPartitions();
+        } catch (GmqException e) {
+            return false;
+        }
+    }
+
     /** Appends a producer-built frame after checking the topic and partition. */
     public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer frame, boolean durable) {
+        return append(tp, frame, durable, 0);
+    }
+
+    /**
+     * Appends a producer-built frame whose keyed records were routed with {@code routedPartitions}
+     * partitions (0: none was routed by key); storage refuses it as stale if the topic's count is
+     * another ({@link Storage#STALE_ROUTING}), and this broker then forgets the topic's cached
+     * metadata.
+     */
+    public CompletableFuture<AppendResult> append(
+            TopicPartition tp, ByteBuffer frame, boolean durable, int routedPartitions) {
         try {
             checkOpen();
             TopicInfo t = topic(tp.topic());
+            if (tp.partition() >= t.partitions()) {
+                // The topic may have grown since it was cached: ask storage before refusing.
+                invalidateTopic(tp.topic());
+                t = topic(tp.topic());
+            }
             TopicNames.checkPartition(tp.topic(), tp.partition(), t.partitions());
             if (frame.remaining() > config.maxBatchBytes()) {
                 throw new GmqException(
@@ -284,13 +332,17 @@ public final class BrokerEngine implements AutoCloseable {
             }
             boolean timed = durable && metrics.enabled();
             long started = timed ? metrics.startTimer() : 0;
-            return storage.append(tp, frame, durable).whenComplete((a, e) -> {
+            CompletableFuture<AppendResult> appended = routedPartitions > 0
+                    ? storage.append(tp, frame, durable, routedPartitions)
+                    : storage.append(tp, frame, durable);
+            return appended.whenComplete((a, e) -> {
                 if (e == null) {
                     if (timed) {
                         metrics.published(started);
                     }
                 } else if (GmqException.class.isInstance(unwrap(e))
-                        && ((GmqException) unwrap(e)).code() == ErrorCode.NOT_FOUND) {
+                        && (((GmqException) unwrap(e)).code() == ErrorCode.NOT_FOUND
+                                || io.gmq.storage.StaleRouting.is(unwrap(e)))) {
                     invalidateTopic(tp.topic());
                 }
             });

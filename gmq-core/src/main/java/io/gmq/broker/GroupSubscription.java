@@ -301,6 +301,13 @@ public final class GroupSubscription implements AutoCloseable {
         return options;
     }
 
+    /** Heartbeats now rather than at the next interval (a topic of this member grew: its group rebalances). */
+    void heartbeatNow() {
+        if (!closed) {
+            engine.groupExecutor().execute(this::heartbeatSafely);
+        }
+    }
+
     /** The sink has room again: resume fetching. */
     public void wakeUp() {
         synchronized (this) {

@@ -47,6 +47,8 @@ final class PartitionDelivery {
     private final int fetchThreshold;
     /** Reads the frame headers of fetch results and deliveries (guarded by the member's monitor). */
     private final BatchFrame frameCursor = new BatchFrame();
+    /** Holds records past partition growths' boundaries until the group passed them. */
+    private final GrowthBarrier growth;
 
     PartitionDelivery(GroupSubscription member, BrokerEngine engine, DeliverySink sink, long pullIntervalMillis) {
         this.member = member;
@@ -57,6 +59,7 @@ final class PartitionDelivery {
         this.group = member.group();
         this.pullIntervalMillis = pullIntervalMillis;
         this.fetchThreshold = Math.max(1, engine.config().maxInFlightPerPartition() / 4);
+        this.growth = new GrowthBarrier(member, engine);
     }
 
     /** Starts a fetch for the partition if it has room, the sink has capacity and none is running. Lock held. */
@@ -75,6 +78,10 @@ final class PartitionDelivery {
         }
         if (!member.leaseValid()) {
             return; // the tick tries again; a heartbeat renews the lease or fences us
+        }
+        if (ps.fetchOffset >= growth.holdFrom(ps.tp)) {
+            growth.waiting(ps.tp); // past a partition growth the group has not passed yet
+            return;
         }
         ps.fetching = true;
         // A long poll completes on a delivery thread (the local log reads there when data arrives):
@@ -160,9 +167,12 @@ final class PartitionDelivery {
                 ps.window.skipTo(r.logStartOffset());
                 ps.fetchOffset = r.logStartOffset();
                 forgetKeysIfSkipped(ps);
+            } else if (!growth.knows(ps.tp, r.topicPartitions())) {
+                return; // the topic grew unseen: its metadata is read again, then the fetch runs again
             } else if (!r.isEmpty()) {
                 learnRecordSize(ps, r.records());
-                int capacity = Math.min(sink.capacity(), ps.window.room());
+                int capacity = (int)
+                        Math.min(Math.min(sink.capacity(), ps.window.room()), growth.holdFrom(ps.tp) - ps.fetchOffset);
                 DeliveryPlan plan = DeliveryPlan.of(ps.window, ps.fetchOffset, r.records(), capacity, frameCursor);
                 forgetKeysIfSkipped(ps);
                 if (plan.isEmpty() && capacity > 0) {

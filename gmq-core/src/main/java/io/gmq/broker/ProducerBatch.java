@@ -1,5 +1,6 @@
 package io.gmq.broker;
 
+import io.gmq.PublishRequest;
 import io.gmq.PublishResult;
 import io.gmq.QoS;
 import io.gmq.TopicPartition;
@@ -30,6 +31,10 @@ public final class ProducerBatch {
     final boolean filling;
     /** Its builder is its key's, reused: the frame is a copy. */
     final boolean reusedBuilder;
+    /** The partition count its keyed records were routed with; 0 while it has none. */
+    int routedPartitions;
+    /** Which of its records were routed by their key (null while none was). */
+    java.util.BitSet keyed;
 
     ProducerBatch(
             PublishBatcher owner,
@@ -74,6 +79,70 @@ public final class ProducerBatch {
     /** When the earliest publish of this batch was called: its deadline is the batch's. */
     public long firstCallNanos() {
         return firstCallNanos;
+    }
+
+    /**
+     * The partition count its records routed by key were routed with, 0 if none was (all had an
+     * explicit partition or no key). Storage refuses the batch if the topic's count is another
+     * ({@link io.gmq.storage.Storage#append(TopicPartition, ByteBuffer, boolean, int)}).
+     */
+    public int routedPartitions() {
+        return routedPartitions;
+    }
+
+    /** Record {@code index} was routed by its key with {@code partitions} partitions. Batcher's lock held. */
+    void routedByKey(int index, int partitions) {
+        if (keyed == null) {
+            keyed = new java.util.BitSet();
+        }
+        keyed.set(index);
+        routedPartitions = partitions;
+    }
+
+    /**
+     * Storage refused this batch as routed with a stale partition count: publishes each of its
+     * records again through {@code publish} (which routes with the count known now) in order, and
+     * completes each record's future from its new result. A record that was routed by its key is
+     * routed by its key again; any other keeps this batch's partition.
+     */
+    public void reroute(java.util.function.Function<PublishRequest, CompletableFuture<PublishResult>> publish) {
+        List<PublishRequest> again = new ArrayList<>(futures.size());
+        io.gmq.storage.BatchReader records =
+                new io.gmq.storage.BatchReader(frame.duplicate().position(0));
+        while (again.size() < futures.size() && records.next()) {
+            boolean byKey = keyed != null && keyed.get(again.size());
+            again.add(new PublishRequest(
+                    key.tp.topic(),
+                    records.value(),
+                    key.qos,
+                    records.hasKey() ? records.key() : null,
+                    byKey ? PublishRequest.ANY_PARTITION : key.tp.partition(),
+                    records.headers(),
+                    records.timestamp()));
+        }
+        key.inFlight.decrementAndGet();
+        for (int i = 0; i < futures.size(); i++) {
+            CompletableFuture<PublishResult> target = futures.get(i);
+            if (i >= again.size()) {
+                target.completeExceptionally(new io.gmq.GmqException(
+                        io.gmq.ErrorCode.INTERNAL, "a refused batch could not be read back to route it again"));
+                continue;
+            }
+            CompletableFuture<PublishResult> next;
+            try {
+                next = publish.apply(again.get(i));
+            } catch (RuntimeException e) {
+                next = CompletableFuture.failedFuture(e);
+            }
+            next.whenComplete((r, e) -> {
+                if (e != null) {
+                    target.completeExceptionally(BrokerEngine.unwrap(e));
+                } else {
+                    target.complete(r);
+                }
+            });
+        }
+        owner.completed(key);
     }
 
     /** Completes when every message of this batch has its result or failure. */

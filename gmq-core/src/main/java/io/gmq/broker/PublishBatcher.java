@@ -198,6 +198,9 @@ public final class PublishBatcher {
                 eager = k.inFlight.get() < policy.eagerInFlight();
                 b = open(k, recordSize, sendNow || eager || lingerNanos == 0);
             }
+            if (r.key() != null && r.partition() == PublishRequest.ANY_PARTITION) {
+                b.routedByKey(b.futures.size(), partitions);
+            }
             b.builder.add(timestamp, r.key(), r.payload(), r.headers());
             b.futures.add(f);
             if (!b.firstCallSet || calledNanos - b.firstCallNanos < 0) {
@@ -284,16 +287,21 @@ public final class PublishBatcher {
         return t;
     }
 
-    /** The partition count changed: keys that remain keep their state, the others are sent as they are. */
+    /**
+     * The partition count changed: keys that remain keep their state. Every open batch is sent as
+     * it is first, so no batch holds records routed with two counts (storage checks a keyed batch's
+     * count, {@link ProducerBatch#routedPartitions()}); a batch of a partition that is gone is
+     * reported by the transport.
+     */
     private void resize(TopicState t, int partitions) {
         KeyState[] old = t.keys;
-        t.keys = new KeyState[2 * partitions];
-        System.arraycopy(old, 0, t.keys, 0, Math.min(old.length, t.keys.length));
-        for (int i = t.keys.length; i < old.length; i++) {
-            if (old[i] != null && old[i].open != null) {
-                seal(old[i]); // the partition is gone: the transport reports it
+        for (KeyState k : old) {
+            if (k != null && k.open != null) {
+                seal(k);
             }
         }
+        t.keys = new KeyState[2 * partitions];
+        System.arraycopy(old, 0, t.keys, 0, Math.min(old.length, t.keys.length));
         t.partitions = partitions;
         for (int q = 0; q < 2; q++) {
             if (t.sticky[q] != null && t.sticky[q].tp.partition() >= partitions) {

@@ -1,5 +1,6 @@
 package io.gmq.storage;
 
+import io.gmq.TopicInfo;
 import io.gmq.TopicPartition;
 import java.nio.file.Path;
 import java.util.Map;
@@ -51,6 +52,19 @@ public interface ReplicaStorage extends Storage {
     void resetOffsetsTo(String group, String topic, int partition, Map<TopicPartition, Long> offsets);
 
     /** Removes the members whose session has run out at the configured clock's now; returns how many. */
+    /**
+     * Grows the topic to {@code partitions} with the boundaries {@code boundaries} decided
+     * elsewhere (a replica holding no partition data, such as a cluster's metadata group); the
+     * same count again returns the topic unchanged, so a repeated command changes nothing.
+     */
+    TopicInfo growPartitions(String topic, int partitions, java.util.List<Long> boundaries);
+
+    /**
+     * As {@link Storage#createPartitions}, except that a topic that has {@code partitions} already
+     * is returned unchanged (a repeated command changes nothing).
+     */
+    TopicInfo createPartitionsOnce(String topic, int partitions);
+
     int expireMembers();
 
     /**

@@ -26,6 +26,12 @@ import java.util.concurrent.Executor;
  * <p>Errors are {@link io.gmq.GmqException}s; async calls complete exceptionally with one.
  */
 public interface Storage extends AutoCloseable {
+    /**
+     * How the message of a refused keyed append starts (FAILED_PRECONDITION): the batch was routed
+     * with a partition count the topic no longer has. Nothing was stored; a producer refreshes the
+     * topic's metadata and routes the batch's records again.
+     */
+    String STALE_ROUTING = "stale partition count: ";
 
     // ---- topics -------------------------------------------------------------------------------
 
@@ -47,6 +53,19 @@ public interface Storage extends AutoCloseable {
      */
     TopicInfo alterTopicConfig(String topic, Map<String, String> changes);
 
+    /**
+     * Grows the topic to {@code partitions} partitions and returns it as it now is, with the new
+     * {@link io.gmq.PartitionGrowth} last in {@link TopicInfo#growth()}: the boundary of every old
+     * partition lies above each keyed record routed with the old count and below each one routed
+     * with the new count. NOT_FOUND if absent; INVALID_ARGUMENT if {@code partitions} is not above
+     * the current count or over the limit (nothing changes). FAILED_PRECONDITION from a storage
+     * that cannot grow topics.
+     */
+    default TopicInfo createPartitions(String topic, int partitions) {
+        throw new io.gmq.GmqException(
+                io.gmq.ErrorCode.FAILED_PRECONDITION, "this storage cannot grow a topic's partition count");
+    }
+
     /** The topic; if absent, creates it with the default partition count when {@code autoCreate}, else NOT_FOUND. */
     TopicInfo topic(String topic, boolean autoCreate);
 
@@ -63,6 +82,33 @@ public interface Storage extends AutoCloseable {
      * under the flush policy; without, once they are written (QoS 0).
      */
     CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable);
+
+    /**
+     * As {@link #append(TopicPartition, ByteBuffer, boolean)} for a batch whose partition was
+     * chosen by the hash of a key with {@code routedPartitions} partitions (0: no record of the
+     * batch was routed by key, the batch is appended as any other). If the topic's count is not
+     * {@code routedPartitions} any more, the future fails with FAILED_PRECONDITION starting with
+     * {@link #STALE_ROUTING} and nothing is stored. A storage checks the count atomically with
+     * {@link #createPartitions}; this default (for wrappers) checks it just before appending.
+     */
+    default CompletableFuture<AppendResult> append(
+            TopicPartition tp, ByteBuffer batch, boolean awaitDurable, int routedPartitions) {
+        if (routedPartitions > 0) {
+            try {
+                int now = topic(tp.topic(), false).partitions();
+                if (now != routedPartitions) {
+                    return CompletableFuture.failedFuture(new io.gmq.GmqException(
+                            io.gmq.ErrorCode.FAILED_PRECONDITION,
+                            STALE_ROUTING + "a keyed batch for topic '" + tp.topic() + "' was routed with "
+                                    + routedPartitions + " partitions, the topic has " + now
+                                    + "; refresh its metadata and route the batch again (nothing was stored)"));
+                }
+            } catch (io.gmq.GmqException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        return append(tp, batch, awaitDurable);
+    }
 
     /**
      * Reads frames from {@code offset}, at most about {@code maxBytes} (at least one whole frame

@@ -70,16 +70,26 @@ public final class Protos {
     }
 
     public static io.gmq.proto.TopicInfo toProto(TopicInfo t) {
-        return io.gmq.proto.TopicInfo.newBuilder()
+        io.gmq.proto.TopicInfo.Builder b = io.gmq.proto.TopicInfo.newBuilder()
                 .setName(t.name())
                 .setPartitions(t.partitions())
-                .putAllConfig(t.config().values())
-                .build();
+                .putAllConfig(t.config().values());
+        for (io.gmq.PartitionGrowth g : t.growth()) {
+            b.addGrowth(io.gmq.proto.PartitionGrowth.newBuilder()
+                    .setFromPartitions(g.fromPartitions())
+                    .setToPartitions(g.toPartitions())
+                    .addAllBoundaries(g.boundaries()));
+        }
+        return b.build();
     }
 
     /** INVALID_ARGUMENT if its settings are not ones this version knows. */
     public static TopicInfo fromProto(io.gmq.proto.TopicInfo t) {
-        return new TopicInfo(t.getName(), t.getPartitions(), io.gmq.TopicConfig.of(t.getConfigMap()));
+        List<io.gmq.PartitionGrowth> growth = new java.util.ArrayList<>(t.getGrowthCount());
+        for (io.gmq.proto.PartitionGrowth g : t.getGrowthList()) {
+            growth.add(new io.gmq.PartitionGrowth(g.getFromPartitions(), g.getToPartitions(), g.getBoundariesList()));
+        }
+        return new TopicInfo(t.getName(), t.getPartitions(), io.gmq.TopicConfig.of(t.getConfigMap()), growth);
     }
 
     public static io.gmq.proto.PartitionInfo toProto(PartitionInfo p) {

@@ -137,6 +137,11 @@ public final class EmbeddedGmqClient implements GmqClient {
     }
 
     @Override
+    public TopicInfo createPartitions(String topic, int partitions) {
+        return gmq.admin().createPartitions(topic, partitions);
+    }
+
+    @Override
     public List<TopicInfo> listTopics() {
         return gmq.admin().listTopics();
     }

@@ -62,6 +62,21 @@ final class Producer {
     /** Stamps each frame's CRC32C before it is sent (guarded by the connection: frames are sent under its lock). */
     private final BatchFrame crcStamp = new BatchFrame();
 
+    /**
+     * Routes refused batches again, in the order they were refused; its one thread ends when idle
+     * (a topic's growth is rare), so it needs no shutdown.
+     */
+    private final java.util.concurrent.ThreadPoolExecutor reroutes = new java.util.concurrent.ThreadPoolExecutor(
+            1, 1, 1, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "gmq-client-reroute");
+                t.setDaemon(true);
+                return t;
+            });
+
+    {
+        reroutes.allowCoreThreadTimeOut(true);
+    }
+
     private final Semaphore inFlightPermits;
     private final PublishBatcher batcher;
 
@@ -250,7 +265,8 @@ final class Producer {
                                 batch.batch.qos() == QoS.AT_LEAST_ONCE
                                         ? io.gmq.proto.QoS.QOS_AT_LEAST_ONCE
                                         : io.gmq.proto.QoS.QOS_AT_MOST_ONCE)
-                        .setBatch(Protos.bytes(batch.batch.frame())))
+                        .setBatch(Protos.bytes(batch.batch.frame()))
+                        .setRoutedPartitions(batch.batch.routedPartitions()))
                 .build());
         if (sent) {
             batch.sentEpoch = epoch;
@@ -280,6 +296,11 @@ final class Producer {
         }
         if (ack.hasError()) {
             GmqException e = GrpcErrors.fromProto(ack.getError());
+            if (io.gmq.storage.StaleRouting.is(e) && inFlight.remove(ack.getRequestId(), batch)) {
+                inFlightPermits.release();
+                reroute(batch);
+                return;
+            }
             if (e.code() == ErrorCode.NOT_FOUND || e.code() == ErrorCode.INVALID_ARGUMENT) {
                 invalidateMetadata.run();
             }
@@ -307,6 +328,36 @@ final class Producer {
         inFlightPermits.release();
         batch.batch.complete(ack.getBaseOffset());
     }
+
+    /**
+     * The topic grew since {@code batch} was routed, and storage refused it (nothing stored): reads
+     * the count again and publishes its records again, routed with it, on the reroute thread (never
+     * the connection's: publishing may wait for a permit only an ack releases). Each record keeps
+     * its future and its deadline. While the broker still answers the old count (a storage cluster
+     * changes the count its brokers read last) it asks again a little later, until the deadline.
+     */
+    private void reroute(InFlight batch) {
+        ProducerBatch b = batch.batch;
+        reroutes.execute(() -> {
+            try {
+                while (true) {
+                    invalidateMetadata.run();
+                    int now = partitionCount.applyAsInt(b.topic());
+                    if (now != b.routedPartitions() || time.nanoTime() - batch.deadlineNanos >= 0) {
+                        break;
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(REROUTE_RETRY_NANOS);
+                }
+                b.reroute(r -> publish(r, false, b.firstCallNanos()));
+                batcher.flush();
+            } catch (RuntimeException e) {
+                b.fail(e);
+            }
+        });
+    }
+
+    /** How long a reroute waits before asking the count again when the broker still says the old one. */
+    private static final long REROUTE_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private void complete(long requestId, GmqException e) {
         InFlight batch = inFlight.remove(requestId);

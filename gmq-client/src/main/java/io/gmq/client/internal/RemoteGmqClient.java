@@ -295,6 +295,17 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
     }
 
     @Override
+    public TopicInfo createPartitions(String topic, int partitions) {
+        io.gmq.proto.TopicInfo grown =
+                connection.unary(stub -> stub.createPartitions(io.gmq.proto.CreatePartitionsRequest.newBuilder()
+                        .setTopic(topic)
+                        .setPartitions(partitions)
+                        .build()));
+        partitionCounts.remove(topic);
+        return Protos.fromProto(grown);
+    }
+
+    @Override
     public List<TopicInfo> listTopics() {
         List<TopicInfo> out = new ArrayList<>();
         connection

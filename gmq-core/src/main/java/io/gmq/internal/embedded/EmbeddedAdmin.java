@@ -44,6 +44,11 @@ final class EmbeddedAdmin implements GmqAdmin {
     }
 
     @Override
+    public TopicInfo createPartitions(String name, int partitions) {
+        return engine.createPartitions(name, partitions);
+    }
+
+    @Override
     public List<TopicInfo> listTopics() {
         return storage.listTopics();
     }

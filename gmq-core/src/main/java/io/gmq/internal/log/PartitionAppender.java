@@ -237,6 +237,7 @@ final class PartitionAppender {
                 files.unpin();
             }
             cycle.addWrite(log, seg, nextOffset, startPosition, (int) (position - startPosition), gather, n);
+            log.assignedEnd = nextOffset;
             log.meters.written(nextOffset - startOffset, position - startPosition);
             Arrays.fill(gather, 0, n, null);
             if (seg.writePosition == 0) {

@@ -80,6 +80,12 @@ public final class PartitionLog {
     volatile long logStartOffset;
     /** One past the last committed record; written by the thread that completes a commit cycle. */
     volatile long highWatermark;
+    /**
+     * One past the last offset the writer has assigned (written, maybe not yet committed): at least
+     * the end of every append whose future has completed. Written by the writer thread once per
+     * write; read by a partition growth for its boundary ({@link #assignedEnd()}).
+     */
+    volatile long assignedEnd;
     /** No new appends or reads; set first on close and on topic deletion. */
     volatile boolean closed;
     /** The files are closed (guarded by segmentsLock). */
@@ -108,6 +114,7 @@ public final class PartitionLog {
             s.attach(this, manager.fileCache());
         }
         this.highWatermark = recovered.nextOffset();
+        this.assignedEnd = recovered.nextOffset();
         this.logStartOffset = segments[0].baseOffset;
         this.appender =
                 new PartitionAppender(this, manager, settings, segments[segments.length - 1], recovered.nextOffset());
@@ -232,6 +239,14 @@ public final class PartitionLog {
 
     public long highWatermark() {
         return highWatermark;
+    }
+
+    /**
+     * One past the last offset assigned to a written batch, committed or not: once an append's
+     * future completed, at least its end. A partition growth takes its boundary from here.
+     */
+    public long assignedEnd() {
+        return Math.max(assignedEnd, highWatermark);
     }
 
     /** Bytes of all segment files of this partition (log files only). */

@@ -59,6 +59,9 @@ public final class LocalStorage implements ReplicaStorage {
     private final ScheduledExecutorService timer;
 
     private final boolean replica;
+    /** Grows partition counts, kept apart from keyed appends. */
+    private final PartitionGrowths growth;
+
     private volatile boolean closed;
 
     private LocalStorage(
@@ -76,6 +79,7 @@ public final class LocalStorage implements ReplicaStorage {
         this.db = db;
         this.topics = topics;
         this.logs = logs;
+        this.growth = new PartitionGrowths(topics, logs);
         logs.topicSettings(topic -> topics.find(topic).map(TopicInfo::config).orElse(TopicConfig.empty()));
         this.lag = config.meterRegistry() == null ? null : new ConsumerLag(config.meterRegistry(), logs);
         this.groups = new GroupCoordinator(
@@ -294,6 +298,24 @@ public final class LocalStorage implements ReplicaStorage {
     }
 
     @Override
+    public TopicInfo createPartitions(String topic, int partitions) {
+        checkOpen();
+        return growth.grow(topic, partitions, false);
+    }
+
+    @Override
+    public TopicInfo createPartitionsOnce(String topic, int partitions) {
+        checkOpen();
+        return growth.grow(topic, partitions, true);
+    }
+
+    @Override
+    public TopicInfo growPartitions(String topic, int partitions, List<Long> boundaries) {
+        checkOpen();
+        return growth.grow(topic, partitions, boundaries);
+    }
+
+    @Override
     public TopicInfo topic(String topic, boolean autoCreate) {
         checkOpen();
         return topics.getOrCreate(topic, autoCreate && !replica);
@@ -340,9 +362,25 @@ public final class LocalStorage implements ReplicaStorage {
     }
 
     @Override
+    public CompletableFuture<AppendResult> append(
+            TopicPartition tp, ByteBuffer batch, boolean awaitDurable, int routedPartitions) {
+        if (routedPartitions <= 0 && !replica) {
+            return append(tp, batch, awaitDurable);
+        }
+        try {
+            checkOpen();
+            // A replica admits every append through the gate: a growth applied after it then finds
+            // its offsets assigned, so every replica takes the same boundaries.
+            return growth.appendKeyed(tp, routedPartitions, () -> append(tp, batch, awaitDurable));
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
     public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
         try {
-            return logToRead(tp, offset).fetch(offset, maxBytes, maxWaitMillis);
+            return logToRead(tp, offset).fetch(offset, maxBytes, maxWaitMillis).thenApply(r -> withCount(tp, r));
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -352,10 +390,21 @@ public final class LocalStorage implements ReplicaStorage {
     public CompletableFuture<FetchResult> fetch(
             TopicPartition tp, long offset, int maxBytes, long maxWaitMillis, Executor executor) {
         try {
-            return logToRead(tp, offset).fetch(offset, maxBytes, maxWaitMillis, executor);
+            return logToRead(tp, offset)
+                    .fetch(offset, maxBytes, maxWaitMillis, executor)
+                    .thenApply(r -> withCount(tp, r));
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /**
+     * {@code r} with its topic's partition count, read after the records: a reader that does not
+     * know this count yet has missed a partition growth (see {@link io.gmq.PartitionGrowth}).
+     */
+    private FetchResult withCount(TopicPartition tp, FetchResult r) {
+        return r.withTopicPartitions(
+                topics.find(tp.topic()).map(TopicInfo::partitions).orElse(0));
     }
 
     private PartitionLog logToRead(TopicPartition tp, long offset) {

@@ -23,9 +23,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *   topics
  *   +------------+---------+----------------------------------------------+
  *   | name       | TEXT PK | a name {@link TopicNames#validate} accepts    |
- *   | partitions | INTEGER | 1..maxPartitionsPerTopic, fixed at creation  |
+ *   | partitions | INTEGER | 1..maxPartitionsPerTopic, only ever grows    |
  *   | created_ms | INTEGER | wall clock of the creation, for operators    |
  *   | config     | TEXT    | the topic's own settings, TopicConfig.encode |
+ *   | growth     | TEXT    | partition growths, GrowthColumn.encode       |
  *   +------------+---------+----------------------------------------------+
  * </pre>
  *
@@ -60,6 +61,7 @@ public final class TopicRegistry {
         this.config = config;
         db.migrate(CREATE_TABLE);
         addConfigColumn();
+        addGrowthColumn();
         load();
     }
 
@@ -77,30 +79,48 @@ public final class TopicRegistry {
         }
     }
 
+    /** A state database written before partition counts could grow gets the column (no topic grew). */
+    private void addGrowthColumn() {
+        boolean present = db.inTransaction(c -> {
+            try (PreparedStatement s =
+                            c.prepareStatement("SELECT 1 FROM pragma_table_info('topics') WHERE name = 'growth'");
+                    ResultSet rs = s.executeQuery()) {
+                return rs.next();
+            }
+        });
+        if (!present) {
+            db.migrate("ALTER TABLE topics ADD COLUMN growth TEXT NOT NULL DEFAULT ''");
+        }
+    }
+
     private void load() {
         List<String[]> rows = db.inTransaction(c -> {
             List<String[]> out = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT name, partitions, config FROM topics");
+            try (PreparedStatement s = c.prepareStatement("SELECT name, partitions, config, growth FROM topics");
                     ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new String[] {rs.getString(1), Integer.toString(rs.getInt(2)), rs.getString(3)});
+                    out.add(new String[] {
+                        rs.getString(1), Integer.toString(rs.getInt(2)), rs.getString(3), rs.getString(4)
+                    });
                 }
             }
             return out;
         });
         for (String[] row : rows) {
             TopicConfig config;
+            List<io.gmq.PartitionGrowth> growth;
             try {
                 config = TopicConfig.decode(row[2]);
+                growth = GrowthColumn.decode(row[3]);
             } catch (GmqException e) {
                 throw new GmqException(
                         ErrorCode.DATA_LOSS,
-                        "state database " + db.file() + " holds unreadable settings for topic "
+                        "state database " + db.file() + " holds unreadable settings or growth for topic "
                                 + TopicNames.quote(String.valueOf(row[0])) + " (" + e.getMessage()
                                 + "); fix the row or restore the database from a backup",
                         e);
             }
-            loadRow(new TopicInfo(row[0], Integer.parseInt(row[1]), config));
+            loadRow(new TopicInfo(row[0], Integer.parseInt(row[1]), config, growth));
         }
     }
 
@@ -210,10 +230,63 @@ public final class TopicRegistry {
                 }
                 return null;
             });
-            TopicInfo altered = new TopicInfo(name, t.partitions(), next);
+            TopicInfo altered = t.withConfig(next);
             topics.put(name, altered);
             return altered;
         }
+    }
+
+    /**
+     * Grows topic {@code name} from its current partition count to {@code partitions}, recording
+     * {@code boundaries} (one per old partition, see {@link io.gmq.PartitionGrowth}); returns the
+     * topic as it now is. NOT_FOUND if it does not exist; INVALID_ARGUMENT if {@code partitions} is
+     * not above the current count or above {@code maxPartitionsPerTopic} (nothing changes). The
+     * caller computes the boundaries under its own exclusion of keyed appends ({@code checkGrowth}
+     * first, then this).
+     */
+    public TopicInfo grow(String name, int partitions, List<Long> boundaries) {
+        synchronized (writeLock) {
+            TopicInfo t = checkGrowth(name, partitions);
+            List<io.gmq.PartitionGrowth> growth = new ArrayList<>(t.growth());
+            growth.add(new io.gmq.PartitionGrowth(t.partitions(), partitions, boundaries));
+            String encoded = GrowthColumn.encode(growth);
+            db.inTransaction(c -> {
+                try (PreparedStatement s =
+                        c.prepareStatement("UPDATE topics SET partitions = ?, growth = ? WHERE name = ?")) {
+                    s.setInt(1, partitions);
+                    s.setString(2, encoded);
+                    s.setString(3, name);
+                    s.executeUpdate();
+                }
+                return null;
+            });
+            TopicInfo grown = new TopicInfo(name, partitions, t.config(), growth);
+            topics.put(name, grown);
+            return grown;
+        }
+    }
+
+    /**
+     * The topic {@code name} if it can grow to {@code partitions}: NOT_FOUND if it does not exist,
+     * INVALID_ARGUMENT (naming the rule) for a count that is not a growth or is over the limit.
+     */
+    public TopicInfo checkGrowth(String name, int partitions) {
+        TopicNames.validate(name);
+        TopicInfo t = topics.get(name);
+        if (t == null) {
+            throw GmqException.notFound("topic '" + name + "' does not exist");
+        }
+        int max = config.maxPartitionsPerTopic();
+        if (partitions <= t.partitions()) {
+            throw GmqException.invalidArgument("topic '" + name + "' has " + t.partitions()
+                    + " partitions; its count can only grow, so " + partitions
+                    + " is refused (allowed: " + (t.partitions() + 1) + ".." + max + ")");
+        }
+        if (partitions > max) {
+            throw GmqException.invalidArgument("topic '" + name + "' cannot have " + partitions
+                    + " partitions; allowed: " + (t.partitions() + 1) + ".." + max + " (maxPartitionsPerTopic)");
+        }
+        return t;
     }
 
     /**

@@ -152,6 +152,16 @@ public final class BrokerService extends GmqBrokerGrpc.GmqBrokerImplBase {
         });
     }
 
+    /** Grows a topic's partition count; the same right as changing its settings (ADMIN on the topic). */
+    @Override
+    public void createPartitions(io.gmq.proto.CreatePartitionsRequest r, StreamObserver<io.gmq.proto.TopicInfo> out) {
+        unary(out, () -> {
+            BrokerEngine.validateTopicName(r.getTopic());
+            access.checkTopicAdmin(caller(), r.getTopic());
+            return Protos.toProto(engine.createPartitions(r.getTopic(), r.getPartitions()));
+        });
+    }
+
     @Override
     public void alterTopicConfig(io.gmq.proto.AlterTopicConfigRequest r, StreamObserver<io.gmq.proto.TopicInfo> out) {
         unary(out, () -> {

@@ -157,7 +157,11 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             ByteBuffer batch = Protos.writableCopy(p.getBatch());
             boolean atLeastOnce = atLeastOnce(batch);
             access.checkPublish(principal, p.getTopic());
-            engine.append(new TopicPartition(p.getTopic(), p.getPartition()), batch, atLeastOnce)
+            engine.append(
+                            new TopicPartition(p.getTopic(), p.getPartition()),
+                            batch,
+                            atLeastOnce,
+                            p.getRoutedPartitions())
                     .whenComplete((r, e) -> {
                         PublishAck.Builder ack =
                                 PublishAck.newBuilder().setRequestId(id).setPartition(p.getPartition());

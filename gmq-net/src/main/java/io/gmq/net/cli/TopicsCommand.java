@@ -72,7 +72,7 @@ final class TopicsCommand implements Runnable {
     @Command(
             name = "alter",
             mixinStandardHelpOptions = true,
-            description = "Changes a topic's settings while it is in use.")
+            description = "Changes a topic's settings, or grows its partition count, while it is in use.")
     static final class Alter implements Runnable {
         @Mixin
         ClientOptions client;
@@ -98,15 +98,36 @@ final class TopicsCommand implements Runnable {
                 description = "Puts a setting back to the server's value (repeatable).")
         List<String> reset = new ArrayList<>();
 
+        @Option(
+                names = "--partitions",
+                paramLabel = "N",
+                description = "Grows the topic to N partitions (only growing; keyed records keep their order"
+                        + " for consumer groups across the change, see README 'Growing partitions').")
+        Integer partitions;
+
         @Override
         public void run() {
             Map<String, String> changes = new LinkedHashMap<>(config);
             reset.forEach(k -> changes.put(k, ""));
-            if (changes.isEmpty()) {
+            if (changes.isEmpty() && partitions == null) {
                 throw new picocli.CommandLine.ParameterException(
-                        spec.commandLine(), "nothing to change: give --config KEY=VALUE or --delete-config KEY");
+                        spec.commandLine(),
+                        "nothing to change: give --config KEY=VALUE, --delete-config KEY or --partitions N");
             }
             try (GmqClient c = client.connect()) {
+                if (partitions != null) {
+                    TopicInfo grown = c.createPartitions(topic, partitions);
+                    if (changes.isEmpty()) {
+                        if (output.json()) {
+                            OutputOption.print(CliJson.topic(grown));
+                            return;
+                        }
+                        System.out.println("altered topic " + grown.name() + ": " + grown.partitions() + " partitions"
+                                + " (was "
+                                + grown.growth().get(grown.growth().size() - 1).fromPartitions() + ")");
+                        return;
+                    }
+                }
                 TopicInfo t = c.alterTopicConfig(topic, changes);
                 if (output.json()) {
                     OutputOption.print(CliJson.topic(t));

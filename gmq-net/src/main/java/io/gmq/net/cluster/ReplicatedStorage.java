@@ -201,6 +201,45 @@ public final class ReplicatedStorage implements Storage {
         return altered;
     }
 
+    /**
+     * Grown in every data group first, each replica taking the boundaries of its partitions from
+     * its own logs where the entry lies in the group's log (keyed appends after it, routed with the
+     * old count, are refused there), then in the metadata group with, for each partition, the
+     * boundary its data group answered. Brokers read the count from the metadata group, so nobody
+     * routes with the new count before every data group has it. Each step is idempotent: a growth
+     * cut short is completed by the same call again.
+     */
+    @Override
+    public TopicInfo createPartitions(String topic, int partitions) {
+        TopicInfo now = read(node.metadata(), s -> s.topic(topic, false));
+        PartitionGrowthsMerge.check(now, partitions, config.maxPartitionsPerTopic());
+        PartitionGrowthsMerge merge = new PartitionGrowthsMerge(now, partitions);
+        for (int i = 0; i < StorageShards.DATA_GROUPS; i++) {
+            int group = i;
+            Function<ClusterCommand.Builder, ClusterCommand.Builder> grow = c -> c.setGrowPartitions(
+                    io.gmq.proto.GrowPartitions.newBuilder().setTopic(topic).setPartitions(partitions));
+            ClusterReply reply;
+            try {
+                reply = propose(node.data(group), grow);
+            } catch (GmqException e) {
+                if (e.code() != ErrorCode.NOT_FOUND) {
+                    throw e;
+                }
+                completeTopic(group, topic); // created there with the count it has now, then grown
+                reply = propose(node.data(group), grow);
+            }
+            merge.add(group, Protos.fromProto(reply.getTopic()));
+        }
+        List<Long> boundaries = merge.boundaries();
+        return Protos.fromProto(propose(
+                        node.metadata(),
+                        c -> c.setGrowPartitions(io.gmq.proto.GrowPartitions.newBuilder()
+                                .setTopic(topic)
+                                .setPartitions(partitions)
+                                .addAllBoundaries(boundaries)))
+                .getTopic());
+    }
+
     @Override
     public TopicInfo topic(String topic, boolean autoCreate) {
         try {
@@ -242,12 +281,19 @@ public final class ReplicatedStorage implements Storage {
 
     @Override
     public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {
+        return append(tp, batch, awaitDurable, 0);
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> append(
+            TopicPartition tp, ByteBuffer batch, boolean awaitDurable, int routedPartitions) {
         int group = StorageShards.dataGroupOf(tp);
         AppendRequest request = AppendRequest.newBuilder()
                 .setTopic(tp.topic())
                 .setPartition(tp.partition())
                 .setBatch(Protos.bytes(batch))
                 .setAwaitDurable(awaitDurable)
+                .setRoutedPartitions(Math.max(0, routedPartitions))
                 .build();
         return appends.get(group).append(request).exceptionallyCompose(failure -> {
             if (!(GrpcErrors.unwrap(failure) instanceof GmqException g) || g.code() != ErrorCode.NOT_FOUND) {

@@ -379,6 +379,13 @@ final class StorageStateMachine extends BaseStateMachine {
                         c.getAlterTopicConfig().getTopic(),
                         c.getAlterTopicConfig().getChangesMap())));
             case DELETE_TOPIC -> s.deleteTopic(c.getDeleteTopic().getTopic());
+            case GROW_PARTITIONS -> {
+                var g = c.getGrowPartitions();
+                r.setTopic(Protos.toProto(
+                        g.getBoundariesCount() == 0
+                                ? s.createPartitionsOnce(g.getTopic(), g.getPartitions())
+                                : s.growPartitions(g.getTopic(), g.getPartitions(), g.getBoundariesList())));
+            }
             case APPEND -> {
                 return append(s, c.getAppend())
                         .thenApply(a -> ClusterReply.newBuilder().setAppend(a).build());
@@ -461,7 +468,7 @@ final class StorageStateMachine extends BaseStateMachine {
         CompletableFuture<AppendResult> written;
         try {
             // Written, not forced: the Raft log already holds the entry on a majority.
-            written = s.append(tp, Protos.writableCopy(a.getBatch()), false);
+            written = s.append(tp, Protos.writableCopy(a.getBatch()), false, a.getRoutedPartitions());
         } catch (RuntimeException e) {
             written = CompletableFuture.failedFuture(e);
         }

@@ -235,6 +235,11 @@ public final class LeaderRoutedStorage implements Storage {
     }
 
     @Override
+    public TopicInfo createPartitions(String topic, int partitions) {
+        return call(s -> s.createPartitions(topic, partitions));
+    }
+
+    @Override
     public TopicInfo topic(String topic, boolean autoCreate) {
         return call(s -> s.topic(topic, autoCreate));
     }
@@ -252,6 +257,12 @@ public final class LeaderRoutedStorage implements Storage {
     @Override
     public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {
         return callAsync(groupOf(tp), s -> s.append(tp, batch, awaitDurable));
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> append(
+            TopicPartition tp, ByteBuffer batch, boolean awaitDurable, int routedPartitions) {
+        return callAsync(groupOf(tp), s -> s.append(tp, batch, awaitDurable, routedPartitions));
     }
 
     @Override

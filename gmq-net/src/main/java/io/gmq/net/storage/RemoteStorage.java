@@ -86,7 +86,8 @@ public final class RemoteStorage implements Storage {
                             r.getRecords().isEmpty() ? FetchResult.EMPTY : Protos.readView(r.getRecords()),
                             r.getHighWatermark(),
                             r.getLogStartOffset(),
-                            r.getOutOfRange());
+                            r.getOutOfRange(),
+                            r.getTopicPartitions());
                 });
     }
 
@@ -131,6 +132,19 @@ public final class RemoteStorage implements Storage {
     }
 
     @Override
+    public CompletableFuture<AppendResult> append(
+            TopicPartition tp, ByteBuffer batch, boolean awaitDurable, int routedPartitions) {
+        return appends.send(id -> AppendRequest.newBuilder()
+                .setRequestId(id)
+                .setTopic(tp.topic())
+                .setPartition(tp.partition())
+                .setBatch(Protos.bytes(batch))
+                .setAwaitDurable(awaitDurable)
+                .setRoutedPartitions(Math.max(0, routedPartitions))
+                .build());
+    }
+
+    @Override
     public CompletableFuture<FetchResult> fetch(TopicPartition tp, long offset, int maxBytes, long maxWaitMillis) {
         return fetches.send(id -> FetchRequest.newBuilder()
                 .setRequestId(id)
@@ -164,6 +178,14 @@ public final class RemoteStorage implements Storage {
                 .setTopic(topic)
                 .setPartitions(partitions)
                 .putAllConfig(config.values())
+                .build())));
+    }
+
+    @Override
+    public TopicInfo createPartitions(String topic, int partitions) {
+        return call(() -> Protos.fromProto(stub().createPartitions(io.gmq.proto.CreatePartitionsRequest.newBuilder()
+                .setTopic(topic)
+                .setPartitions(partitions)
                 .build())));
     }
 

@@ -81,7 +81,7 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
                 long id = r.getRequestId();
                 started();
                 try {
-                    storage.append(tp, Protos.writableCopy(r.getBatch()), r.getAwaitDurable())
+                    storage.append(tp, Protos.writableCopy(r.getBatch()), r.getAwaitDurable(), r.getRoutedPartitions())
                             .whenComplete((res, err) -> complete(
                                     err == null
                                             ? AppendResponse.newBuilder()
@@ -125,6 +125,7 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
                                                     .setHighWatermark(res.highWatermark())
                                                     .setLogStartOffset(res.logStartOffset())
                                                     .setOutOfRange(res.outOfRange())
+                                                    .setTopicPartitions(res.topicPartitions())
                                                     .build()
                                             : FetchResponse.newBuilder()
                                                     .setRequestId(id)
@@ -259,6 +260,11 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
                 out,
                 () -> Protos.toProto(
                         storage.createTopic(r.getTopic(), r.getPartitions(), io.gmq.TopicConfig.of(r.getConfigMap()))));
+    }
+
+    @Override
+    public void createPartitions(io.gmq.proto.CreatePartitionsRequest r, StreamObserver<TopicInfo> out) {
+        unary(out, () -> Protos.toProto(storage.createPartitions(r.getTopic(), r.getPartitions())));
     }
 
     @Override

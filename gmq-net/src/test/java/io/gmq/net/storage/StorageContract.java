@@ -176,6 +176,31 @@ abstract class StorageContract {
     }
 
     @Test
+    void aGrowthRecordsBoundariesRefusesStaleKeyedBatchesAndShrinksNever() throws Exception {
+        storage.createTopic("grow", 2);
+        TopicPartition p0 = new TopicPartition("grow", 0);
+        join(storage.append(p0, batch("a", "b"), true, 2));
+        TopicInfo grown = storage.createPartitions("grow", 3);
+        assertEquals(3, grown.partitions());
+        assertEquals(List.of(new io.gmq.PartitionGrowth(2, 3, List.of(2L, 0L))), grown.growth());
+        assertEquals(grown, storage.topic("grow", false));
+
+        GmqException stale = assertThrows(GmqException.class, () -> join(storage.append(p0, batch("late"), true, 2)));
+        assertTrue(io.gmq.storage.StaleRouting.is(stale), stale.toString());
+        assertEquals(2, storage.partitionInfo(p0).highWatermark(), "nothing stored");
+        assertEquals(2, join(storage.append(p0, batch("c"), true, 3)).baseOffset());
+        assertEquals(
+                3,
+                join(storage.fetch(new TopicPartition("grow", 2), 0, 1 << 20, 0))
+                        .topicPartitions());
+
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> storage.createPartitions("grow", 3));
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> storage.createPartitions("grow", 1));
+        assertCode(ErrorCode.NOT_FOUND, () -> storage.createPartitions("absent", 4));
+        assertEquals(3, storage.topic("grow", false).partitions());
+    }
+
+    @Test
     void waitingFetchCompletesWhenDataArrives() throws Exception {
         storage.createTopic("poll", 1);
         TopicPartition tp = new TopicPartition("poll", 0);
