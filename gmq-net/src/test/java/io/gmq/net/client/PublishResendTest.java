@@ -53,7 +53,7 @@ final class PublishResendTest {
     private GmqClient client;
 
     /**
-     * Appends every QoS 1 publish to storage; breaks session 1 on its first publish without
+     * Appends every QoS 1 publish to storage; breaks the session of the first publish without
      * acknowledging it (stored, for all the client knows lost); acknowledges everything later with
      * the offset storage answered.
      */
@@ -61,6 +61,8 @@ final class PublishResendTest {
         final List<PublishBatch> received = new CopyOnWriteArrayList<>();
         final AtomicInteger sessions = new AtomicInteger();
         private final AtomicLong nextOffset = new AtomicLong();
+        private final java.util.concurrent.atomic.AtomicBoolean dropped =
+                new java.util.concurrent.atomic.AtomicBoolean();
         private final io.gmq.storage.Storage storage;
 
         DropsFirstSession(io.gmq.storage.Storage storage) {
@@ -84,7 +86,7 @@ final class PublishResendTest {
 
         @Override
         public StreamObserver<ClientFrame> session(StreamObserver<ServerFrame> out) {
-            int session = sessions.incrementAndGet();
+            sessions.incrementAndGet();
             return new StreamObserver<>() {
                 @Override
                 public void onNext(ClientFrame frame) {
@@ -101,7 +103,7 @@ final class PublishResendTest {
                     } else {
                         baseOffset = nextOffset.getAndIncrement();
                     }
-                    if (session == 1) {
+                    if (dropped.compareAndSet(false, true)) {
                         // Read (and, for all the client knows, stored), never acknowledged.
                         out.onError(Status.UNAVAILABLE
                                 .withDescription("broker going away")
@@ -144,22 +146,24 @@ final class PublishResendTest {
                 .addService(broker)
                 .build()
                 .start();
-        client = connect(true);
     }
 
     private GmqClient connect(boolean idempotence) {
-        return GmqClient.connect(ClientConfig.builder()
+        client = GmqClient.connect(ClientConfig.builder()
                 .serverAddr("127.0.0.1:" + server.getPort())
                 .requestTimeout(Duration.ofSeconds(10))
                 .reconnectBackoffMax(Duration.ofMillis(100))
                 .idempotence(idempotence)
                 .build());
+        return client;
     }
 
     @AfterEach
     void stop() throws Exception {
         try {
-            client.close();
+            if (client != null) {
+                client.close();
+            }
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         } finally {
             storage.close();
@@ -168,6 +172,7 @@ final class PublishResendTest {
 
     @Test
     void qos0PublishCaughtByABrokenSessionFailsUnavailableAndIsNeverSentAgain() {
+        connect(true);
         GmqException e = assertThrows(
                 GmqException.class, () -> client.publish("t", bytes("first"), PublishOption.qos(QoS.AT_MOST_ONCE)));
         assertEquals(ErrorCode.UNAVAILABLE, e.code(), e.getMessage());
@@ -182,6 +187,7 @@ final class PublishResendTest {
 
     @Test
     void qos1PublishCaughtByABrokenSessionIsSentAgainAndStoredOnce() {
+        connect(true);
         io.gmq.PublishResult r = client.publish("t", bytes("first"), PublishOption.qos(QoS.AT_LEAST_ONCE));
         io.gmq.PublishResult next = client.publish("t", bytes("second"), PublishOption.qos(QoS.AT_LEAST_ONCE));
 
@@ -198,8 +204,7 @@ final class PublishResendTest {
 
     @Test
     void withIdempotenceOffAResentQos1PublishIsStoredTwice() {
-        client.close();
-        client = connect(false);
+        connect(false);
         io.gmq.PublishResult r = client.publish("t", bytes("first"), PublishOption.qos(QoS.AT_LEAST_ONCE));
 
         assertEquals(2, broker.copiesOf(1), "sent on session 1, again on session 2");
