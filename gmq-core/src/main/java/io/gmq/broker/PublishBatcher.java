@@ -68,7 +68,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <h2>Idempotence</h2>
  *
  * An idempotent batcher ({@link #idempotent()}) is one producer: a random 64-bit producer id, and
- * per QoS 1 (topic, partition) an epoch and the sequence of the next record. Each sealed QoS 1
+ * per QoS 1 (topic, partition) an epoch (from one counter of the producer, so always newer than any
+ * it used before) and the sequence of the next record. Each sealed QoS 1
  * batch carries the id, its partition's epoch and the base sequence of its first record in its
  * frame ({@link BatchFormat#ATTR_PRODUCER}); storage stores a batch it already holds once and
  * answers a resend with the original offsets. A transport resends a batch as the same bytes. When
@@ -160,6 +161,8 @@ public final class PublishBatcher {
     private final boolean idempotent;
     /** This producer's id (meaningful when {@link #idempotent}). */
     private final long producerId;
+    /** The last epoch given to a partition (guarded by this); epochs start at 0. */
+    private int lastEpoch = -1;
 
     private static final java.security.SecureRandom PRODUCER_IDS = new java.security.SecureRandom();
 
@@ -455,7 +458,7 @@ public final class PublishBatcher {
         }
         b.builder.attributes(k.qosIndex == 1 ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
         if (k.idempotent) {
-            k.assignSequences(b, producerId);
+            assignSequences(k, b);
         }
         if (b.reusedBuilder) {
             b.frame = b.builder.buildCopy(); // the builder goes back to its key for the next batch
@@ -466,6 +469,26 @@ public final class PublishBatcher {
         b.builder = null;
         k.inFlight.incrementAndGet();
         sealed.addLast(b);
+    }
+
+    /**
+     * Gives a batch of {@code k} being sealed its partition's epoch and sequences (lock held). A new
+     * epoch, at sequence 0, for a partition's first batch, after a failed batch, or before the
+     * sequence would pass int32. Every new epoch comes from one counter of this producer, so it is
+     * newer than any epoch this producer used on any partition, also for a partition whose state
+     * was forgotten ({@link #forget}) and routed to again.
+     */
+    private void assignSequences(KeyState k, ProducerBatch b) {
+        int count = b.futures.size();
+        int failed = k.failedEpoch.get();
+        if (k.epoch < 0 || failed >= k.epoch || k.nextSequence > Integer.MAX_VALUE - count) {
+            k.epoch = ++lastEpoch;
+            k.nextSequence = 0;
+        }
+        b.builder.producer(producerId, k.epoch, k.nextSequence);
+        b.producerEpoch = k.epoch;
+        b.baseSequence = k.nextSequence;
+        k.nextSequence += count;
     }
 
     /** A batch of {@code k} completed: with sealOnCompletion its waiting batch may leave now. */
@@ -537,8 +560,8 @@ public final class PublishBatcher {
 
         /** Its batches carry producer fields (QoS 1 of an idempotent batcher). */
         final boolean idempotent;
-        /** The epoch of this partition's batches (guarded by the batcher). */
-        int epoch;
+        /** The epoch of this partition's batches, -1 before the first (guarded by the batcher). */
+        int epoch = -1;
         /** The sequence of the next record (guarded by the batcher). */
         int nextSequence;
         /**
@@ -557,23 +580,6 @@ public final class PublishBatcher {
 
         int headerLength() {
             return idempotent ? BatchFormat.PRODUCER_HEADER_LENGTH : BatchFormat.HEADER_LENGTH;
-        }
-
-        /**
-         * Gives a batch being sealed this partition's epoch and its sequences (lock held): a new
-         * epoch at sequence 0 after a failed batch, or before the sequence would pass int32.
-         */
-        void assignSequences(ProducerBatch b, long producerId) {
-            int count = b.futures.size();
-            int failed = failedEpoch.get();
-            if (failed >= epoch || nextSequence > Integer.MAX_VALUE - count) {
-                epoch = Math.max(epoch, failed) + 1;
-                nextSequence = 0;
-            }
-            b.builder.producer(producerId, epoch, nextSequence);
-            b.producerEpoch = epoch;
-            b.baseSequence = nextSequence;
-            nextSequence += count;
         }
 
         /** A batch of epoch {@code epoch} failed for good: the next batch starts a newer epoch. */
