@@ -111,7 +111,11 @@ public final class PartitionLog {
         this.logStartOffset = segments[0].baseOffset;
         ProducerStates producers;
         try {
-            producers = ProducerStateRecovery.rebuild(tp, segments, settings.producerIdExpirationMillis());
+            producers = ProducerStateRecovery.rebuild(
+                    tp,
+                    segments,
+                    settings.producerIdExpirationMillis(),
+                    manager.config().timeSource().wallMillis());
         } catch (IOException e) {
             throw new GmqException(
                     ErrorCode.INTERNAL,
