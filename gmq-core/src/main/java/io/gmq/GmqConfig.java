@@ -20,6 +20,7 @@ public final class GmqConfig {
     private final FlushPolicy flushPolicy;
     private final long segmentBytes;
     private final Duration segmentAge;
+    private final Duration producerIdExpiration;
     private final Duration retentionAge;
     private final long retentionBytes;
     private final int indexIntervalBytes;
@@ -49,6 +50,7 @@ public final class GmqConfig {
         this.flushPolicy = b.flushPolicy;
         this.segmentBytes = b.segmentBytes;
         this.segmentAge = b.segmentAge;
+        this.producerIdExpiration = b.producerIdExpiration;
         this.retentionAge = b.retentionAge;
         this.retentionBytes = b.retentionBytes;
         this.indexIntervalBytes = b.indexIntervalBytes;
@@ -84,6 +86,7 @@ public final class GmqConfig {
         b.flushPolicy = flushPolicy;
         b.segmentBytes = segmentBytes;
         b.segmentAge = segmentAge;
+        b.producerIdExpiration = producerIdExpiration;
         b.retentionAge = retentionAge;
         b.retentionBytes = retentionBytes;
         b.indexIntervalBytes = indexIntervalBytes;
@@ -136,6 +139,17 @@ public final class GmqConfig {
     /** A non-empty segment rolls when its first batch is older than this. Default 7 days. */
     public Duration segmentAge() {
         return segmentAge;
+    }
+
+    /**
+     * How long a partition remembers an idle idempotent producer (Kafka's
+     * {@code producer.id.expiration.ms}): a producer that appended nothing to a partition for longer
+     * is forgotten there, and its next batch is accepted whatever its sequence (a duplicate of a
+     * batch older than this is no longer recognised). Bounds the deduplication state's memory.
+     * Default 1 day.
+     */
+    public Duration producerIdExpiration() {
+        return producerIdExpiration;
     }
 
     /** Whole segments whose newest record is older than this are deleted; null keeps forever. Default 7 days. */
@@ -289,6 +303,7 @@ public final class GmqConfig {
         private FlushPolicy flushPolicy = FlushPolicy.SYNC;
         private long segmentBytes = 128L * 1024 * 1024;
         private Duration segmentAge = Duration.ofDays(7);
+        private Duration producerIdExpiration = Duration.ofDays(1);
         private Duration retentionAge = Duration.ofDays(7);
         private long retentionBytes = -1;
         private int indexIntervalBytes = 4096;
@@ -346,6 +361,12 @@ public final class GmqConfig {
 
         public Builder segmentAge(Duration age) {
             this.segmentAge = age;
+            return this;
+        }
+
+        /** See {@link GmqConfig#producerIdExpiration()}. */
+        public Builder producerIdExpiration(Duration expiration) {
+            this.producerIdExpiration = expiration;
             return this;
         }
 
@@ -469,6 +490,9 @@ public final class GmqConfig {
             require(segmentBytes >= 1024, "segmentBytes must be at least 1024, was " + segmentBytes);
             require(segmentBytes <= Integer.MAX_VALUE, "segmentBytes must be at most 2 GiB, was " + segmentBytes);
             require(positive(segmentAge), "segmentAge must be positive");
+            require(
+                    producerIdExpiration != null && positive(producerIdExpiration),
+                    "producerIdExpiration must be positive");
             require(
                     retentionAge == null || positive(retentionAge),
                     "retentionAge must be positive or null (keep forever)");

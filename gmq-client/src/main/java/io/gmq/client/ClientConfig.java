@@ -58,6 +58,7 @@ public final class ClientConfig {
     private final Duration linger;
     private final int maxBatchBytes;
     private final int maxInFlightBatches;
+    private final boolean idempotence;
     private final int consumerCredits;
     private final Duration requestTimeout;
     private final Duration connectTimeout;
@@ -82,6 +83,7 @@ public final class ClientConfig {
         this.linger = b.linger;
         this.maxBatchBytes = b.maxBatchBytes;
         this.maxInFlightBatches = b.maxInFlightBatches;
+        this.idempotence = b.idempotence;
         this.consumerCredits = b.consumerCredits;
         this.requestTimeout = b.requestTimeout;
         this.connectTimeout = b.connectTimeout;
@@ -185,6 +187,16 @@ public final class ClientConfig {
         return maxInFlightBatches;
     }
 
+    /**
+     * Whether QoS 1 publishes are idempotent (network mode): each batch carries this client's
+     * producer id, an epoch and per-partition sequences, so storage stores it exactly once however
+     * often the client resends it after a lost session, a broker kill or a storage restart. Off: a
+     * resent batch may be stored twice (at least once). Default true.
+     */
+    public boolean idempotence() {
+        return idempotence;
+    }
+
     /** Messages a subscription may hold unprocessed (flow-control credits). Default 1000. */
     public int consumerCredits() {
         return consumerCredits;
@@ -276,6 +288,7 @@ public final class ClientConfig {
         b.linger = linger;
         b.maxBatchBytes = maxBatchBytes;
         b.maxInFlightBatches = maxInFlightBatches;
+        b.idempotence = idempotence;
         b.consumerCredits = consumerCredits;
         b.requestTimeout = requestTimeout;
         b.connectTimeout = connectTimeout;
@@ -303,6 +316,7 @@ public final class ClientConfig {
         private Duration linger = Duration.ofMillis(2);
         private int maxBatchBytes = 256 * 1024;
         private int maxInFlightBatches = 512;
+        private boolean idempotence = true;
         private int consumerCredits = 1000;
         private Duration requestTimeout = Duration.ofSeconds(30);
         private Duration connectTimeout = Duration.ofSeconds(10);
@@ -380,6 +394,12 @@ public final class ClientConfig {
 
         public Builder maxInFlightBatches(int n) {
             this.maxInFlightBatches = n;
+            return this;
+        }
+
+        /** See {@link ClientConfig#idempotence()}. */
+        public Builder idempotence(boolean on) {
+            this.idempotence = on;
             return this;
         }
 

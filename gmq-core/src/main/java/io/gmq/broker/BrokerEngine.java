@@ -82,8 +82,9 @@ public final class BrokerEngine implements AutoCloseable {
                 // After close: append fails at once (the engine is closed), so running the
                 // completion where it is can no longer send anything to the log.
                 (task, executor) -> task.run());
+        // Idempotent: a QoS 1 batch that storage appends again (a storage client's resend) is stored once.
         this.batcher = new PublishBatcher(
-                PublishBatcher.Policy.embedded(config.maxBatchBytes()), this::send, null, config.timeSource());
+                PublishBatcher.Policy.embedded(config.maxBatchBytes()), this::send, null, config.timeSource(), true);
         this.defaults = TopicSettings.of(config, TopicConfig.empty());
         groupExecutor.scheduleWithFixedDelay(
                 this::refreshTopics, TOPIC_REFRESH_MILLIS, TOPIC_REFRESH_MILLIS, TimeUnit.MILLISECONDS);

@@ -35,6 +35,10 @@ public final class ProducerBatch {
     int routedPartitions;
     /** Which of its records were routed by their key (null while none was). */
     java.util.BitSet keyed;
+    /** With producer fields: the epoch and base sequence assigned at the seal; else -1. */
+    int producerEpoch = -1;
+
+    int baseSequence = -1;
 
     ProducerBatch(
             PublishBatcher owner,
@@ -74,6 +78,21 @@ public final class ProducerBatch {
 
     public int recordCount() {
         return futures.size();
+    }
+
+    /** Whether the frame carries producer fields: storage stores it once however often it is sent. */
+    public boolean idempotent() {
+        return producerEpoch >= 0;
+    }
+
+    /** The producer epoch in the frame, or -1 without producer fields. */
+    public int producerEpoch() {
+        return producerEpoch;
+    }
+
+    /** The sequence of the first record in the frame, or -1 without producer fields. */
+    public int baseSequence() {
+        return baseSequence;
     }
 
     /** When the earliest publish of this batch was called: its deadline is the batch's. */
@@ -163,6 +182,9 @@ public final class ProducerBatch {
 
     /** The batch failed as a whole: every message fails with {@code cause}. */
     public void fail(Throwable cause) {
+        if (idempotent()) {
+            key.failed(producerEpoch);
+        }
         key.inFlight.decrementAndGet();
         failFutures(cause);
         owner.completed(key);

@@ -65,6 +65,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * complete a batch on a thread that such a publish could stop, such as the log's writer or syncer
  * (the embedded transport hands completions to its own thread).
  *
+ * <h2>Idempotence</h2>
+ *
+ * An idempotent batcher ({@link #idempotent()}) is one producer: a random 64-bit producer id, and
+ * per QoS 1 (topic, partition) an epoch (from one counter of the producer, so always newer than any
+ * it used before) and the sequence of the next record. Each sealed QoS 1
+ * batch carries the id, its partition's epoch and the base sequence of its first record in its
+ * frame ({@link BatchFormat#ATTR_PRODUCER}); storage stores a batch it already holds once and
+ * answers a resend with the original offsets. A transport resends a batch as the same bytes. When
+ * a batch fails for good, its partition's next batch starts a new epoch at sequence 0: storage
+ * then refuses that partition's older batches still in flight (their sequences follow a batch
+ * that is not stored), so nothing sent after a failed batch can be stored twice or out of order.
+ * The id is random rather than allocated: two producers collide with probability about
+ * {@code n^2 / 2^65} for {@code n} producers active on a partition within the producer expiration,
+ * negligible at any realistic {@code n}, and no round trip is needed to start publishing.
+ *
  * <p>The hot path allocates the message's future and, per batch, the batch, its builder (presized
  * from the key's last batch, so its array becomes the frame without a copy) and its list of
  * futures; keys and per-partition state are created once per topic.
@@ -142,12 +157,29 @@ public final class PublishBatcher {
     private final Object sendLock = new Object();
     /** The topic of the last publish (guarded by this): a stream to one topic looks up no map. */
     private TopicState lastTopic;
+    /** Whether QoS 1 batches carry producer fields (see the class comment). */
+    private final boolean idempotent;
+    /** This producer's id (meaningful when {@link #idempotent}). */
+    private final long producerId;
+    /** The last epoch given to a partition (guarded by this); epochs start at 0. */
+    private int lastEpoch = -1;
+
+    private static final java.security.SecureRandom PRODUCER_IDS = new java.security.SecureRandom();
 
     /**
      * @param timer runs linger timeouts; may be null when {@code policy} has no linger
      */
     public PublishBatcher(Policy policy, Transport transport, ScheduledExecutorService timer, TimeSource time) {
-        this(policy, transport, timer, time, KeylessRouting.STICKY);
+        this(policy, transport, timer, time, KeylessRouting.STICKY, false);
+    }
+
+    /**
+     * @param idempotent QoS 1 batches carry this producer's id, epoch and sequences, so storage stores
+     *     each once however often it is resent (see the class comment)
+     */
+    public PublishBatcher(
+            Policy policy, Transport transport, ScheduledExecutorService timer, TimeSource time, boolean idempotent) {
+        this(policy, transport, timer, time, KeylessRouting.STICKY, idempotent);
     }
 
     PublishBatcher(
@@ -156,6 +188,18 @@ public final class PublishBatcher {
             ScheduledExecutorService timer,
             TimeSource time,
             KeylessRouting keyless) {
+        this(policy, transport, timer, time, keyless, false);
+    }
+
+    PublishBatcher(
+            Policy policy,
+            Transport transport,
+            ScheduledExecutorService timer,
+            TimeSource time,
+            KeylessRouting keyless,
+            boolean idempotent) {
+        this.idempotent = idempotent;
+        this.producerId = idempotent ? PRODUCER_IDS.nextLong() : 0L;
         if (policy.linger() != null && !policy.linger().isZero() && timer == null) {
             throw new IllegalArgumentException("a policy with a linger needs a timer");
         }
@@ -165,6 +209,16 @@ public final class PublishBatcher {
         this.time = time;
         this.keyless = keyless;
         this.lingerNanos = policy.linger() == null ? -1 : policy.linger().toNanos();
+    }
+
+    /** Whether QoS 1 batches carry producer fields (exactly once into the log). */
+    public boolean idempotent() {
+        return idempotent;
+    }
+
+    /** This producer's id in the frames of its QoS 1 batches (when {@link #idempotent()}). */
+    public long producerId() {
+        return producerId;
     }
 
     /**
@@ -314,20 +368,20 @@ public final class PublishBatcher {
         int q = r.qos() == QoS.AT_LEAST_ONCE ? 1 : 0;
         if (r.partition() != PublishRequest.ANY_PARTITION) {
             TopicNames.checkPartition(r.topic(), r.partition(), partitions);
-            return t.key(r.partition(), q, r.qos());
+            return t.key(r.partition(), q, r.qos(), idempotent);
         }
         if (r.key() != null) {
-            return t.key(Partitioner.partitionForKey(r.key(), partitions), q, r.qos());
+            return t.key(Partitioner.partitionForKey(r.key(), partitions), q, r.qos(), idempotent);
         }
         if (keyless == KeylessRouting.STICKY) {
             KeyState sticky = t.sticky[q];
             if (sticky == null) {
-                sticky = t.key(partitioner.nextSpreadPartition(t.name, partitions), q, r.qos());
+                sticky = t.key(partitioner.nextSpreadPartition(t.name, partitions), q, r.qos(), idempotent);
                 t.sticky[q] = sticky;
             }
             return sticky;
         }
-        return t.key(partitioner.nextSpreadPartition(t.name, partitions), q, r.qos());
+        return t.key(partitioner.nextSpreadPartition(t.name, partitions), q, r.qos(), idempotent);
     }
 
     /**
@@ -340,12 +394,13 @@ public final class PublishBatcher {
      * either way). A lone message never allocates the size of a full batch.
      */
     private ProducerBatch open(KeyState k, int recordSize, boolean single) {
-        int needed = recordSize + BatchFormat.HEADER_LENGTH;
+        int needed = recordSize + k.headerLength();
         ProducerBatch b;
         if (single) {
-            b = new ProducerBatch(this, k, new BatchBuilder(needed), 1, false, false);
+            b = new ProducerBatch(this, k, new BatchBuilder(needed).reset(k.idempotent), 1, false, false);
         } else if (policy.sealOnCompletion()) {
-            BatchBuilder reused = k.spare != null ? k.spare.reset() : new BatchBuilder(MIN_BATCH_CAPACITY);
+            BatchBuilder reused =
+                    (k.spare != null ? k.spare : new BatchBuilder(MIN_BATCH_CAPACITY)).reset(k.idempotent);
             k.spare = null;
             b = new ProducerBatch(
                     this, k, reused, Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4), true, true);
@@ -353,11 +408,9 @@ public final class PublishBatcher {
             int last = k.lastBatchBytes;
             int capacity = Math.max(
                     needed,
-                    Math.min(
-                            policy.maxBatchBytes() + BatchFormat.HEADER_LENGTH,
-                            Math.max(MIN_BATCH_CAPACITY, last + last / 4)));
+                    Math.min(policy.maxBatchBytes() + k.headerLength(), Math.max(MIN_BATCH_CAPACITY, last + last / 4)));
             int records = Math.max(4, k.lastBatchRecords + k.lastBatchRecords / 4);
-            b = new ProducerBatch(this, k, new BatchBuilder(capacity), records, true, false);
+            b = new ProducerBatch(this, k, new BatchBuilder(capacity).reset(k.idempotent), records, true, false);
         }
         k.open = b;
         return b;
@@ -412,6 +465,9 @@ public final class PublishBatcher {
             k.lastBatchRecords = b.futures.size();
         }
         b.builder.attributes(k.qosIndex == 1 ? BatchFormat.ATTR_QOS_AT_LEAST_ONCE : 0);
+        if (k.idempotent) {
+            assignSequences(k, b);
+        }
         if (b.reusedBuilder) {
             b.frame = b.builder.buildCopy(); // the builder goes back to its key for the next batch
             k.spare = b.builder;
@@ -421,6 +477,26 @@ public final class PublishBatcher {
         b.builder = null;
         k.inFlight.incrementAndGet();
         sealed.addLast(b);
+    }
+
+    /**
+     * Gives a batch of {@code k} being sealed its partition's epoch and sequences (lock held). A new
+     * epoch, at sequence 0, for a partition's first batch, after a failed batch, or before the
+     * sequence would pass int32. Every new epoch comes from one counter of this producer, so it is
+     * newer than any epoch this producer used on any partition, also for a partition whose state
+     * was forgotten ({@link #forget}) and routed to again.
+     */
+    private void assignSequences(KeyState k, ProducerBatch b) {
+        int count = b.futures.size();
+        int failed = k.failedEpoch.get();
+        if (k.epoch < 0 || failed >= k.epoch || k.nextSequence > Integer.MAX_VALUE - count) {
+            k.epoch = ++lastEpoch;
+            k.nextSequence = 0;
+        }
+        b.builder.producer(producerId, k.epoch, k.nextSequence);
+        b.producerEpoch = k.epoch;
+        b.baseSequence = k.nextSequence;
+        k.nextSequence += count;
     }
 
     /** A batch of {@code k} completed: with sealOnCompletion its waiting batch may leave now. */
@@ -463,11 +539,11 @@ public final class PublishBatcher {
             this.keys = new KeyState[2 * partitions];
         }
 
-        KeyState key(int partition, int qosIndex, QoS qos) {
+        KeyState key(int partition, int qosIndex, QoS qos, boolean idempotent) {
             int i = 2 * partition + qosIndex;
             KeyState k = keys[i];
             if (k == null) {
-                k = new KeyState(this, new TopicPartition(name, partition), qos, qosIndex);
+                k = new KeyState(this, new TopicPartition(name, partition), qos, qosIndex, idempotent && qosIndex == 1);
                 keys[i] = k;
             }
             return k;
@@ -490,11 +566,33 @@ public final class PublishBatcher {
         /** The builder the key's next filling batch reuses (guarded by the batcher; sealOnCompletion only). */
         BatchBuilder spare;
 
-        KeyState(TopicState topic, TopicPartition tp, QoS qos, int qosIndex) {
+        /** Its batches carry producer fields (QoS 1 of an idempotent batcher). */
+        final boolean idempotent;
+        /** The epoch of this partition's batches, -1 before the first (guarded by the batcher). */
+        int epoch = -1;
+        /** The sequence of the next record (guarded by the batcher). */
+        int nextSequence;
+        /**
+         * The newest epoch in which a batch of this key failed for good, or -1; written by
+         * completions without the batcher's lock. The next seal starts a newer epoch.
+         */
+        final AtomicInteger failedEpoch = new AtomicInteger(-1);
+
+        KeyState(TopicState topic, TopicPartition tp, QoS qos, int qosIndex, boolean idempotent) {
             this.topic = topic;
             this.tp = tp;
             this.qos = qos;
             this.qosIndex = qosIndex;
+            this.idempotent = idempotent;
+        }
+
+        int headerLength() {
+            return idempotent ? BatchFormat.PRODUCER_HEADER_LENGTH : BatchFormat.HEADER_LENGTH;
+        }
+
+        /** A batch of epoch {@code epoch} failed for good: the next batch starts a newer epoch. */
+        void failed(int epoch) {
+            failedEpoch.accumulateAndGet(epoch, Math::max);
         }
     }
 }

@@ -23,6 +23,13 @@ public final class BatchBuilder {
     private int count;
     private long maxTimestamp;
     private short attributes;
+    /** Where records start: {@link BatchFormat#HEADER_LENGTH}, or after reserved producer fields. */
+    private int recordsStart;
+
+    private boolean producerSet;
+    private long producerId;
+    private int producerEpoch;
+    private int baseSequence;
 
     public BatchBuilder() {
         this(4096);
@@ -33,15 +40,49 @@ public final class BatchBuilder {
         reset();
     }
 
+    /** Empties the builder for a frame without producer fields. */
     public BatchBuilder reset() {
-        position = BatchFormat.HEADER_LENGTH;
+        return reset(false);
+    }
+
+    /**
+     * Empties the builder; with {@code withProducerFields} room for the producer fields is kept
+     * before the records, and {@link #producer} must be called before {@link #build()}.
+     */
+    public BatchBuilder reset(boolean withProducerFields) {
+        recordsStart = withProducerFields ? BatchFormat.PRODUCER_HEADER_LENGTH : BatchFormat.HEADER_LENGTH;
+        position = recordsStart;
         count = 0;
         maxTimestamp = -1;
         attributes = 0;
+        producerSet = false;
         return this;
     }
 
-    /** Attribute bits written by {@link #build()}, e.g. {@link BatchFormat#ATTR_QOS_AT_LEAST_ONCE}; reset clears them. */
+    /** Whether this builder keeps room for producer fields ({@link #reset(boolean)}). */
+    public boolean hasProducerFields() {
+        return recordsStart == BatchFormat.PRODUCER_HEADER_LENGTH;
+    }
+
+    /**
+     * The producer fields {@link #build()} writes (and with them the {@link BatchFormat#ATTR_PRODUCER}
+     * bit): the builder must have been reset with room for them.
+     */
+    public BatchBuilder producer(long producerId, int producerEpoch, int baseSequence) {
+        if (!hasProducerFields()) {
+            throw new IllegalStateException("reset(true) keeps room for producer fields; this builder has none");
+        }
+        this.producerId = producerId;
+        this.producerEpoch = producerEpoch;
+        this.baseSequence = baseSequence;
+        this.producerSet = true;
+        return this;
+    }
+
+    /**
+     * Attribute bits written by {@link #build()}, e.g. {@link BatchFormat#ATTR_QOS_AT_LEAST_ONCE};
+     * reset clears them. {@link BatchFormat#ATTR_PRODUCER} follows {@link #producer} instead.
+     */
     public BatchBuilder attributes(short attributes) {
         this.attributes = attributes;
         return this;
@@ -120,7 +161,21 @@ public final class BatchBuilder {
         buffer.putLong(BatchFormat.BASE_OFFSET_OFFSET, 0L, LE);
         buffer.putInt(BatchFormat.RECORD_COUNT_OFFSET, count, LE);
         buffer.putShort(BatchFormat.MAGIC_OFFSET, BatchFormat.MAGIC, LE);
-        buffer.putShort(BatchFormat.ATTRIBUTES_OFFSET, attributes, LE);
+        short attrs = attributes;
+        if (hasProducerFields()) {
+            if (!producerSet) {
+                throw new IllegalStateException(
+                        "a batch with room for producer fields needs producer(...) before build");
+            }
+            attrs |= BatchFormat.ATTR_PRODUCER;
+            buffer.putLong(BatchFormat.PRODUCER_ID_OFFSET, producerId, LE);
+            buffer.putInt(BatchFormat.PRODUCER_EPOCH_OFFSET, producerEpoch, LE);
+            buffer.putInt(BatchFormat.BASE_SEQUENCE_OFFSET, baseSequence, LE);
+            buffer.putLong(BatchFormat.APPEND_TIME_OFFSET, 0L, LE);
+        } else {
+            attrs &= ~BatchFormat.ATTR_PRODUCER;
+        }
+        buffer.putShort(BatchFormat.ATTRIBUTES_OFFSET, attrs, LE);
         buffer.putLong(BatchFormat.MAX_TIMESTAMP_OFFSET, maxTimestamp, LE);
         return ByteBuffer.wrap(buffer.byteArray(), 0, position).slice().order(LE);
     }

@@ -1,9 +1,12 @@
 package io.gmq.storage;
 
+import static io.gmq.storage.BatchFormat.APPEND_TIME_OFFSET;
 import static io.gmq.storage.BatchFormat.ATTRIBUTES_OFFSET;
 import static io.gmq.storage.BatchFormat.ATTR_KNOWN;
+import static io.gmq.storage.BatchFormat.ATTR_PRODUCER;
 import static io.gmq.storage.BatchFormat.ATTR_QOS_AT_LEAST_ONCE;
 import static io.gmq.storage.BatchFormat.BASE_OFFSET_OFFSET;
+import static io.gmq.storage.BatchFormat.BASE_SEQUENCE_OFFSET;
 import static io.gmq.storage.BatchFormat.CRC_NOT_COMPUTED;
 import static io.gmq.storage.BatchFormat.CRC_OFFSET;
 import static io.gmq.storage.BatchFormat.HEADER_LENGTH;
@@ -13,6 +16,9 @@ import static io.gmq.storage.BatchFormat.MAGIC;
 import static io.gmq.storage.BatchFormat.MAGIC_OFFSET;
 import static io.gmq.storage.BatchFormat.MAX_TIMESTAMP_OFFSET;
 import static io.gmq.storage.BatchFormat.NULL_KEY_LENGTH;
+import static io.gmq.storage.BatchFormat.PRODUCER_EPOCH_OFFSET;
+import static io.gmq.storage.BatchFormat.PRODUCER_HEADER_LENGTH;
+import static io.gmq.storage.BatchFormat.PRODUCER_ID_OFFSET;
 import static io.gmq.storage.BatchFormat.RECORD_BODY_LENGTH_FIELD;
 import static io.gmq.storage.BatchFormat.RECORD_COUNT_OFFSET;
 import static io.gmq.storage.BatchFormat.RECORD_KEY_LENGTH_OFFSET;
@@ -129,6 +135,41 @@ public final class BatchFrame {
         return buffer.getLong(offset + MAX_TIMESTAMP_OFFSET);
     }
 
+    /** Whether the frame carries producer fields ({@link BatchFormat#ATTR_PRODUCER}): an idempotent publish. */
+    public boolean hasProducer() {
+        return (attributes() & ATTR_PRODUCER) != 0;
+    }
+
+    /** The producer id; only for a frame that {@link #hasProducer()}. */
+    public long producerId() {
+        return buffer.getLong(offset + PRODUCER_ID_OFFSET);
+    }
+
+    /** The producer epoch; only for a frame that {@link #hasProducer()}. */
+    public int producerEpoch() {
+        return buffer.getInt(offset + PRODUCER_EPOCH_OFFSET);
+    }
+
+    /** The sequence of the first record; only for a frame that {@link #hasProducer()}. */
+    public int baseSequence() {
+        return buffer.getInt(offset + BASE_SEQUENCE_OFFSET);
+    }
+
+    /** The sequence of the last record; only for a frame that {@link #hasProducer()}. */
+    public int lastSequence() {
+        return baseSequence() + recordCount() - 1;
+    }
+
+    /** Storage's clock when it appended the frame (0 before); only for a frame that {@link #hasProducer()}. */
+    public long appendTimeMillis() {
+        return buffer.getLong(offset + APPEND_TIME_OFFSET);
+    }
+
+    /** Where the first record starts in {@link #buffer()}: after the header, and the producer fields if any. */
+    public int recordsStart() {
+        return offset + BatchFormat.recordsOffset(attributes());
+    }
+
     /** The offset one past the frame's last record. */
     public long nextOffset() {
         return baseOffset() + recordCount();
@@ -197,6 +238,17 @@ public final class BatchFrame {
         return stampCrc();
     }
 
+    /**
+     * Stamps the base offset, the append time if the frame {@link #hasProducer()}, and then the
+     * CRC; the frame is then final and ready for disk.
+     */
+    public BatchFrame seal(long baseOffset, long appendTimeMillis) {
+        if (hasProducer()) {
+            buffer.putLong(offset + APPEND_TIME_OFFSET, appendTimeMillis);
+        }
+        return seal(baseOffset);
+    }
+
     // ---- validation of frames from producers --------------------------------------------------
 
     /**
@@ -231,13 +283,19 @@ public final class BatchFrame {
         short attributes = attributes();
         if ((attributes & ~ATTR_KNOWN) != 0) {
             return "batch attributes 0x" + Integer.toHexString(attributes & 0xFFFF)
-                    + " set a reserved bit; only 0x1 (QoS 1) is defined";
+                    + " set a reserved bit; only 0x1 (QoS 1) and 0x2 (producer fields) are defined";
         }
         int count = recordCount();
         if (count <= 0) {
             return "batch record count " + count + " must be positive";
         }
-        int pos = offset + HEADER_LENGTH;
+        if ((attributes & ATTR_PRODUCER) != 0) {
+            String bad = producerProblem(count);
+            if (bad != null) {
+                return bad;
+            }
+        }
+        int pos = recordsStart();
         int end = offset + frameLength();
         for (int i = 0; i < count; i++) {
             if (end - pos < RECORD_BODY_LENGTH_FIELD) {
@@ -259,10 +317,27 @@ public final class BatchFrame {
         return null;
     }
 
+    private String producerProblem(int count) {
+        if (frameLength() < PRODUCER_HEADER_LENGTH) {
+            return "batch of " + frameLength() + " bytes sets the producer-fields bit but is shorter than the "
+                    + PRODUCER_HEADER_LENGTH + "-byte header with producer fields";
+        }
+        int epoch = producerEpoch();
+        if (epoch < 0) {
+            return "producer epoch " + epoch + " is negative";
+        }
+        int base = baseSequence();
+        if (base < 0 || (long) base + count - 1 > Integer.MAX_VALUE) {
+            return "base sequence " + base + " with " + count + " records is outside 0.." + Integer.MAX_VALUE
+                    + "; start a new epoch at sequence 0 before the sequence wraps";
+        }
+        return null;
+    }
+
     /** The largest record of a valid frame, in bytes with its body length field. */
     public int largestRecordBytes() {
         int largest = 0;
-        int pos = offset + HEADER_LENGTH;
+        int pos = recordsStart();
         for (int i = recordCount(); i > 0; i--) {
             int recordBytes = RECORD_BODY_LENGTH_FIELD + buffer.getInt(pos);
             largest = Math.max(largest, recordBytes);

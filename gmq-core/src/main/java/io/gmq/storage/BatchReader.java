@@ -67,7 +67,7 @@ public final class BatchReader {
             baseOffset = frame.baseOffset();
             attributes = frame.attributes();
             recordIndex = 0;
-            recordPos = frameStart + BatchFormat.HEADER_LENGTH;
+            recordPos = frame.recordsStart();
         }
         int body = buf.getInt(recordPos + BatchFormat.RECORD_BODY_LENGTH_OFFSET);
         offset = baseOffset + recordIndex;

@@ -80,6 +80,11 @@ public interface Storage extends AutoCloseable {
      * Appends one unsealed {@link BatchFormat} frame. Storage validates it, assigns offsets, seals
      * it and writes it. With {@code awaitDurable} the future completes once the bytes are durable
      * under the flush policy; without, once they are written (QoS 0).
+     *
+     * <p>A frame with producer fields ({@link BatchFormat#ATTR_PRODUCER}) is stored at most once: a
+     * resend of one of the producer's last batches in the partition completes with the offsets it
+     * got first and appends nothing; a sequence gap or a stale epoch fails with FAILED_PRECONDITION
+     * and appends nothing (docs/PROTOCOL.md, "Idempotent publish").
      */
     CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable);
 

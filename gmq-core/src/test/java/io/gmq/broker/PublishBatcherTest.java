@@ -72,6 +72,71 @@ class PublishBatcherTest {
         return out;
     }
 
+    private PublishBatcher idempotent() {
+        return new PublishBatcher(
+                new PublishBatcher.Policy(1 << 20, 0, null, true),
+                transport,
+                null,
+                TimeSource.SYSTEM,
+                PublishBatcher.KeylessRouting.STICKY,
+                true);
+    }
+
+    private static io.gmq.storage.BatchFrame header(ProducerBatch b) {
+        return new io.gmq.storage.BatchFrame().wrap(b.frame(), 0);
+    }
+
+    @Test
+    void idempotentQos1BatchesOfAPartitionCarryConsecutiveSequencesInOneEpoch() {
+        PublishBatcher batcher = idempotent();
+        PublishOption p0 = PublishOption.partition(0);
+        batcher.publish(msg("a", p0), PARTITIONS, false, 0);
+        batcher.publish(msg("b", p0), PARTITIONS, true, 0);
+        batcher.publish(msg("c", p0), PARTITIONS, true, 0);
+        batcher.publish(msg("x", PublishOption.partition(1)), PARTITIONS, true, 0);
+        batcher.publish(msg("q0", p0, PublishOption.qos(io.gmq.QoS.AT_MOST_ONCE)), PARTITIONS, true, 0);
+
+        ProducerBatch first = transport.sent.get(0);
+        ProducerBatch second = transport.sent.get(1);
+        assertEquals(List.of("a", "b"), payloads(first), "records after the producer fields read back");
+        assertTrue(header(first).hasProducer());
+        assertEquals(batcher.producerId(), header(first).producerId());
+        assertEquals(0, header(first).baseSequence());
+        assertEquals(2, header(second).baseSequence());
+        assertEquals(header(first).producerEpoch(), header(second).producerEpoch());
+        assertEquals(0, header(transport.sent.get(2)).baseSequence(), "sequences are per partition");
+        assertEquals(false, header(transport.sent.get(3)).hasProducer(), "QoS 0 carries no producer fields");
+        assertEquals(null, header(first).validateStructure(first.frame().remaining()));
+    }
+
+    @Test
+    void afterABatchFailsThePartitionsNextBatchStartsANewerEpochAtSequenceZero() {
+        PublishBatcher batcher = idempotent();
+        PublishOption p0 = PublishOption.partition(0);
+        batcher.publish(msg("a", p0), PARTITIONS, true, 0);
+        batcher.publish(msg("b", p0), PARTITIONS, true, 0);
+        int epoch = transport.sent.get(0).producerEpoch();
+        transport.sent.get(0).fail(new io.gmq.GmqException(io.gmq.ErrorCode.INTERNAL, "disk gone"));
+        batcher.publish(msg("c", p0), PARTITIONS, true, 0);
+
+        ProducerBatch next = transport.last();
+        assertTrue(next.producerEpoch() > epoch, "a newer epoch fences the batches sent before the failure");
+        assertEquals(0, next.baseSequence());
+
+        batcher.forget("t");
+        batcher.publish(msg("d", p0), PARTITIONS, true, 0);
+        assertTrue(transport.last().producerEpoch() > next.producerEpoch(), "a forgotten partition starts newer");
+        assertEquals(0, transport.last().baseSequence());
+    }
+
+    @Test
+    void aBatcherWithoutIdempotenceWritesNoProducerFields() {
+        PublishBatcher batcher = holding();
+        batcher.publish(msg("a"), PARTITIONS, true, 0);
+        assertEquals(false, header(transport.last()).hasProducer());
+        assertEquals(false, transport.last().idempotent());
+    }
+
     @Test
     void explicitPartitionWinsOverTheKey() {
         PublishBatcher batcher = holding();

@@ -43,6 +43,12 @@ import java.util.stream.Collectors;
  *       acknowledged message.
  * </ol>
  *
+ * <p><b>Stored-once mode</b> ({@link Options#withStoredOnce}) judges a history of idempotent QoS 1
+ * producers that never publish a payload twice themselves: however often the client resent a
+ * batch (a lost session, a broker kill, a storage restart), each payload is in the log at one
+ * position. A payload consumed at two positions is then a duplicate, also when a send of it was
+ * indeterminate or resent; redeliveries of the one position stay allowed as in the default mode.
+ *
  * <p><b>At-most-once mode</b> ({@link Options#qos0()}) judges a history whose messages are
  * all QoS 0. Losing messages is then allowed, so lost is a figure ({@link CheckResult#lost()}, every
  * sent payload never consumed, and {@link CheckResult#lostAcknowledged()}), not a finding. In
@@ -77,12 +83,22 @@ public final class QueueChecker {
      * @param allowSkipOverUnconsumed a consumer may skip offsets nobody consumed (retention deleted them)
      * @param atMostOnce judge the history as all QoS 0: lost is a figure, any repeat is a duplicate
      *     (see the class comment)
+     * @param storedOnce every payload is in the log at one position, resends included (see the class comment)
      */
     public record Options(
             boolean checkLost,
             boolean allowSkipOverOthersConsumption,
             boolean allowSkipOverUnconsumed,
-            boolean atMostOnce) {
+            boolean atMostOnce,
+            boolean storedOnce) {
+
+        public Options(
+                boolean checkLost,
+                boolean allowSkipOverOthersConsumption,
+                boolean allowSkipOverUnconsumed,
+                boolean atMostOnce) {
+            this(checkLost, allowSkipOverOthersConsumption, allowSkipOverUnconsumed, atMostOnce, false);
+        }
 
         /** The at-least-once options of the first checker version (kept for existing callers). */
         public Options(boolean checkLost, boolean allowSkipOverOthersConsumption, boolean allowSkipOverUnconsumed) {
@@ -103,15 +119,20 @@ public final class QueueChecker {
         }
 
         public Options withCheckLost(boolean value) {
-            return new Options(value, allowSkipOverOthersConsumption, allowSkipOverUnconsumed, atMostOnce);
+            return new Options(value, allowSkipOverOthersConsumption, allowSkipOverUnconsumed, atMostOnce, storedOnce);
         }
 
         public Options withAllowSkipOverOthersConsumption(boolean value) {
-            return new Options(checkLost, value, allowSkipOverUnconsumed, atMostOnce);
+            return new Options(checkLost, value, allowSkipOverUnconsumed, atMostOnce, storedOnce);
         }
 
         public Options withAllowSkipOverUnconsumed(boolean value) {
-            return new Options(checkLost, allowSkipOverOthersConsumption, value, atMostOnce);
+            return new Options(checkLost, allowSkipOverOthersConsumption, value, atMostOnce, storedOnce);
+        }
+
+        /** Exactly once into the log: a payload at two positions is a duplicate, resends included. */
+        public Options withStoredOnce(boolean value) {
+            return new Options(checkLost, allowSkipOverOthersConsumption, allowSkipOverUnconsumed, atMostOnce, value);
         }
     }
 
@@ -266,6 +287,9 @@ public final class QueueChecker {
             }
             String payload = e.getKey();
             duplicated.add(payload);
+            if (options.storedOnce()) {
+                storedAtOnePosition(payload, deliveries);
+            }
             if (options.atMostOnce()) {
                 atMostOnceRepeat(payload, deliveries);
                 continue;
@@ -279,6 +303,20 @@ public final class QueueChecker {
             }
         }
         return duplicated;
+    }
+
+    /** Stored once: the deliveries of a payload all come from one position of the log. */
+    private void storedAtOnePosition(String payload, List<Consumed> deliveries) {
+        Set<Position> positions = deliveries.stream()
+                .map(QueueChecker::position)
+                .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+        if (positions.size() > 1) {
+            findings.add(new Finding(
+                    Criterion.DUPLICATED,
+                    "payload " + payload + " is stored at " + positions.size() + " positions " + positions
+                            + "; an idempotent producer's resends must be stored once",
+                    List.of(payload)));
+        }
     }
 
     /** At most once: a second delivery of a payload is a duplicate, whatever explains it at QoS 1. */

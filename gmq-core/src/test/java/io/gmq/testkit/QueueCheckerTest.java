@@ -79,6 +79,30 @@ class QueueCheckerTest {
     }
 
     @Test
+    void storedOnceRejectsAResentPayloadAtTwoOffsetsButAllowsRedeliveryOfOne() {
+        History h = new History();
+        h.attempt("p", "m0");
+        h.indeterminate("p", "m0"); // resent by the client: an idempotent producer stores it once
+        h.attempt("p", "m0");
+        h.acked("p", "m0", P0, 1);
+        h.consumed("c", "m0", P0, 0, 1, QOS1);
+        h.consumed("c", "m0", P0, 1, 1, QOS1);
+        QueueChecker.Options storedOnce = QueueChecker.Options.defaults().withStoredOnce(true);
+
+        Finding f = only(QueueChecker.check(h, storedOnce), Criterion.DUPLICATED);
+        assertTrue(f.message().contains("stored at 2 positions"), f.message());
+
+        History once = new History();
+        once.attempt("p", "m0");
+        once.indeterminate("p", "m0");
+        once.attempt("p", "m0");
+        once.acked("p", "m0", P0, 0);
+        once.consumed("c", "m0", P0, 0, 1, QOS1);
+        once.consumed("c", "m0", P0, 0, 2, QOS1); // a redelivery of the one copy
+        QueueChecker.check(once, storedOnce).assertValid();
+    }
+
+    @Test
     void indeterminateSendNeverConsumedIsNotLost() {
         History h = produced(1);
         h.attempt("p", "m1");

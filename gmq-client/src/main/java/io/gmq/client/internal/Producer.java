@@ -32,9 +32,16 @@ import java.util.function.ToIntFunction;
  * and completes it from its ack.
  *
  * <p>At-least-once across broker loss: a sent batch stays in {@link #inFlight} until acked. When a
- * new session opens, unacknowledged QoS 1 batches are sent again in request-id order (the broker
- * may have appended them already: duplicates, never loss); QoS 0 batches sent on the lost session
- * fail with UNAVAILABLE (at most once). At most {@link ClientConfig#maxInFlightBatches()} batches
+ * new session opens, unacknowledged QoS 1 batches are sent again in request-id order, as the same
+ * bytes. The broker may have appended them already: with {@link ClientConfig#idempotence()} (the
+ * default) each frame carries the producer id, epoch and sequences, and storage answers such a
+ * resend with the original offsets (exactly once into the log); without, a resend may duplicate.
+ * QoS 0 batches sent on the lost session fail with UNAVAILABLE (at most once).
+ *
+ * <p>An idempotent batch refused with FAILED_PRECONDITION (a sequence gap: a batch before it in the
+ * same partition and epoch is not stored yet) is sent again like an UNAVAILABLE one while such an
+ * earlier batch is still in flight here (it is being resent and will fill the gap); otherwise it
+ * fails, and its partition's next batch starts a new epoch at sequence 0. At most {@link ClientConfig#maxInFlightBatches()} batches
  * are in flight; publishing blocks (up to the publish's deadline) beyond that.
  *
  * <p>Deadlines: every publish must be acknowledged within {@link ClientConfig#requestTimeout()} of
@@ -116,7 +123,11 @@ final class Producer {
         this.invalidateMetadata = invalidateMetadata;
         this.inFlightPermits = new Semaphore(config.maxInFlightBatches());
         this.batcher = new PublishBatcher(
-                PublishBatcher.Policy.network(config.maxBatchBytes(), config.linger()), this::send, timer, time);
+                PublishBatcher.Policy.network(config.maxBatchBytes(), config.linger()),
+                this::send,
+                timer,
+                time,
+                config.idempotence());
     }
 
     /**
@@ -305,7 +316,9 @@ final class Producer {
                 invalidateMetadata.run();
             }
             boolean withinTimeout = time.nanoTime() - batch.deadlineNanos < 0;
-            if (e.code() == ErrorCode.UNAVAILABLE && batch.batch.qos() == QoS.AT_LEAST_ONCE && withinTimeout) {
+            boolean retry = e.code() == ErrorCode.UNAVAILABLE
+                    || (e.code() == ErrorCode.FAILED_PRECONDITION && earlierInFlight(batch));
+            if (retry && batch.batch.qos() == QoS.AT_LEAST_ONCE && withinTimeout) {
                 // The broker lost its storage for a moment: try again soon, until the deadline.
                 timer.schedule(
                         () -> {
@@ -358,6 +371,27 @@ final class Producer {
 
     /** How long a reroute waits before asking the count again when the broker still says the old one. */
     private static final long REROUTE_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /**
+     * Whether an idempotent batch sent before {@code batch} to the same partition in the same epoch
+     * is still awaiting its ack: a sequence gap that batch's resend will fill.
+     */
+    private boolean earlierInFlight(InFlight batch) {
+        ProducerBatch b = batch.batch;
+        if (!b.idempotent()) {
+            return false;
+        }
+        for (InFlight earlier : inFlight.headMap(batch.requestId).values()) {
+            ProducerBatch e = earlier.batch;
+            if (e.idempotent()
+                    && e.producerEpoch() == b.producerEpoch()
+                    && e.partition() == b.partition()
+                    && e.topic().equals(b.topic())) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private void complete(long requestId, GmqException e) {
         InFlight batch = inFlight.remove(requestId);

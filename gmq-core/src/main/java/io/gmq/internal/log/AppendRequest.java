@@ -17,26 +17,38 @@ final class AppendRequest {
     final boolean awaitDurable;
     final boolean checkpoint;
     final CompletableFuture<AppendResult> future = new CompletableFuture<>();
+    /**
+     * The storage clock when the append was called, on the caller's thread: an idempotent batch is
+     * decided and stamped with it ({@link ProducerStates}), so a replica, whose clock is that of the
+     * entry it applies, decides the same as every other.
+     */
+    final long callerMillis;
     /** Set by the writer once offsets are assigned and the bytes are written. */
     AppendResult result;
 
     AppendRequest(PartitionLog log, ByteBuffer frame, boolean awaitDurable) {
-        this(log, frame, awaitDurable, false);
+        this(log, frame, awaitDurable, false, 0L);
     }
 
-    private AppendRequest(PartitionLog log, ByteBuffer frame, boolean awaitDurable, boolean checkpoint) {
+    AppendRequest(PartitionLog log, ByteBuffer frame, boolean awaitDurable, long callerMillis) {
+        this(log, frame, awaitDurable, false, callerMillis);
+    }
+
+    private AppendRequest(
+            PartitionLog log, ByteBuffer frame, boolean awaitDurable, boolean checkpoint, long callerMillis) {
         this.log = log;
+        this.callerMillis = callerMillis;
         this.frame = frame;
         this.awaitDurable = awaitDurable;
         this.checkpoint = checkpoint;
     }
 
     static AppendRequest barrier() {
-        return new AppendRequest(null, null, true, false);
+        return new AppendRequest(null, null, true, false, 0L);
     }
 
     static AppendRequest checkpoint() {
-        return new AppendRequest(null, null, true, true);
+        return new AppendRequest(null, null, true, true, 0L);
     }
 
     boolean isBarrier() {

@@ -13,7 +13,8 @@ record LogSettings(
         int maxBatchBytes,
         long retentionAgeMillis,
         long retentionBytes,
-        boolean syncBeforeAck) {
+        boolean syncBeforeAck,
+        long producerIdExpirationMillis) {
 
     static LogSettings from(GmqConfig config) {
         return from(config, TopicConfig.empty());
@@ -30,6 +31,7 @@ record LogSettings(
                 config.maxBatchBytes(),
                 retentionAge == null ? -1 : retentionAge.toMillis(),
                 topic.retentionBytes(config),
-                config.flushPolicy().syncBeforeAck());
+                config.flushPolicy().syncBeforeAck(),
+                config.producerIdExpiration().toMillis());
     }
 }

@@ -46,13 +46,22 @@ final class PartitionAppender {
     private int pendingCount;
     private ByteBuffer[] gather = new ByteBuffer[64];
     private final BatchFrame writerCursor = new BatchFrame();
+    /** The deduplication state of idempotent producers; writer-owned once the log is open. */
+    private final ProducerStates producers;
 
     void settings(LogSettings s) {
         this.settings = s;
     }
 
-    PartitionAppender(PartitionLog log, LogManager manager, LogSettings settings, Segment active, long nextOffset) {
+    PartitionAppender(
+            PartitionLog log,
+            LogManager manager,
+            LogSettings settings,
+            Segment active,
+            long nextOffset,
+            ProducerStates producers) {
         this.log = log;
+        this.producers = producers;
         this.tp = log.topicPartition();
         this.manager = manager;
         this.settings = settings;
@@ -85,7 +94,11 @@ final class PartitionAppender {
         ByteBuffer owned = frame.isReadOnly()
                 ? ByteBuffer.allocate(frame.remaining()).put(frame.duplicate()).flip()
                 : frame.slice();
-        AppendRequest request = new AppendRequest(log, owned.order(BatchFormat.ORDER), awaitDurable);
+        AppendRequest request = new AppendRequest(
+                log,
+                owned.order(BatchFormat.ORDER),
+                awaitDurable,
+                manager.config().timeSource().wallMillis());
         if (!manager.writer().offer(request)) {
             return CompletableFuture.failedFuture(log.closedError());
         }
@@ -145,6 +158,11 @@ final class PartitionAppender {
 
     boolean hasPending() {
         return pendingCount > 0;
+    }
+
+    /** The deduplication state (writer-owned: read it only while no append is in flight, as tests do). */
+    ProducerStates producers() {
+        return producers;
     }
 
     void addPending(AppendRequest r) {
@@ -207,13 +225,28 @@ final class PartitionAppender {
             long maxTimestamp = seg.maxTimestamp;
             long position = startPosition;
             int n = 0;
+            producers.beginRun();
             while (i < pendingCount) {
                 AppendRequest r = pending[i];
                 int length = r.frame.remaining();
                 if (i > runStart && position + length > settings.segmentBytes()) {
                     break;
                 }
-                BatchFrame f = writerCursor.wrap(r.frame, 0).seal(nextOffset);
+                BatchFrame f = writerCursor.wrap(r.frame, 0);
+                if (f.hasProducer() && deduplicated(i, r, f, now)) {
+                    i++; // answered from the window (a duplicate) or refused: nothing to write
+                    continue;
+                }
+                f.seal(nextOffset, r.callerMillis);
+                if (f.hasProducer()) {
+                    producers.record(
+                            f.producerId(),
+                            f.producerEpoch(),
+                            f.baseSequence(),
+                            f.recordCount(),
+                            nextOffset,
+                            r.callerMillis);
+                }
                 maxTimestamp = Math.max(maxTimestamp, f.maxTimestamp());
                 seg.maybeIndex(nextOffset, (int) position, maxTimestamp, settings.indexIntervalBytes());
                 int count = f.recordCount();
@@ -223,43 +256,75 @@ final class PartitionAppender {
                 position += length;
                 i++;
             }
-            try {
-                files.log.write(gather, 0, n, startPosition);
-                seg.index.writePending(files.indexFile);
-            } catch (IOException e) {
+            if (n > 0) {
+                try {
+                    files.log.write(gather, 0, n, startPosition);
+                    seg.index.writePending(files.indexFile);
+                } catch (IOException e) {
+                    Arrays.fill(gather, 0, n, null);
+                    rollBack(seg, files, startPosition, indexCount, e);
+                    nextOffset = startOffset;
+                    producers.rollbackRun();
+                    failFrom(runStart, log.classify(e, "write to"));
+                    break;
+                } finally {
+                    seg.noteWrite();
+                    files.unpin();
+                }
+                cycle.addWrite(log, seg, nextOffset, startPosition, (int) (position - startPosition), gather, n);
+                log.assignedEnd = nextOffset;
+                log.meters.written(nextOffset - startOffset, position - startPosition);
                 Arrays.fill(gather, 0, n, null);
-                rollBack(seg, files, startPosition, indexCount, e);
-                nextOffset = startOffset;
-                failFrom(runStart, log.classify(e, "write to"));
-                break;
-            } finally {
-                seg.noteWrite();
+                if (seg.writePosition == 0) {
+                    seg.firstAppendMillis = now;
+                }
+                seg.writePosition = (int) position;
+                seg.writtenPosition = (int) position;
+                seg.maxTimestamp = maxTimestamp;
+            } else {
                 files.unpin();
             }
-            cycle.addWrite(log, seg, nextOffset, startPosition, (int) (position - startPosition), gather, n);
-            log.assignedEnd = nextOffset;
-            log.meters.written(nextOffset - startOffset, position - startPosition);
-            Arrays.fill(gather, 0, n, null);
-            if (seg.writePosition == 0) {
-                seg.firstAppendMillis = now;
-            }
-            seg.writePosition = (int) position;
-            seg.writtenPosition = (int) position;
-            seg.maxTimestamp = maxTimestamp;
+            producers.commitRun();
             for (int k = runStart; k < i; k++) {
                 AppendRequest r = pending[k];
+                pending[k] = null;
+                if (r == null) {
+                    continue; // refused by the deduplication window, already failed
+                }
                 // Under SYNC a QoS 0 append completes after the write, not the fsync (its bytes
                 // become readable with the fsync). Otherwise every append completes with the
                 // cycle, right after its high watermark is published, so it is readable at once.
+                // A duplicate completes with the cycle too: after the cycle that wrote the original.
                 if (r.awaitDurable || !settings.syncBeforeAck()) {
                     cycle.addRequest(r);
                 } else {
                     cycle.addWritten(r);
                 }
-                pending[k] = null;
             }
         }
         pendingCount = 0;
+    }
+
+    /**
+     * Decides an idempotent batch against the window: true if it is not to be written, either a
+     * duplicate (its result is the original offsets; it completes with this cycle, after the
+     * cycle that made the original durable) or refused (failed now, and taken out of pending).
+     */
+    private boolean deduplicated(int index, AppendRequest r, BatchFrame f, long now) {
+        long original;
+        try {
+            original = producers.check(
+                    f.producerId(), f.producerEpoch(), f.baseSequence(), f.recordCount(), r.callerMillis);
+        } catch (GmqException refused) {
+            r.future.completeExceptionally(refused);
+            pending[index] = null;
+            return true;
+        }
+        if (original == ProducerStates.APPEND) {
+            return false;
+        }
+        r.result = new AppendResult(original, f.recordCount(), now);
+        return true;
     }
 
     /** Called with {@code files} still pinned (the caller unpins after it). */
@@ -278,6 +343,9 @@ final class PartitionAppender {
     private void failFrom(int from, GmqException error) {
         for (int k = from; k < pendingCount; k++) {
             AppendRequest r = pending[k];
+            if (r == null) {
+                continue; // refused by the deduplication window, already failed
+            }
             r.result = null;
             r.future.completeExceptionally(error);
             pending[k] = null;

@@ -116,8 +116,21 @@ public final class PartitionLog {
         this.highWatermark = recovered.nextOffset();
         this.assignedEnd = recovered.nextOffset();
         this.logStartOffset = segments[0].baseOffset;
-        this.appender =
-                new PartitionAppender(this, manager, settings, segments[segments.length - 1], recovered.nextOffset());
+        ProducerStates producers;
+        try {
+            producers = ProducerStateRecovery.rebuild(
+                    tp,
+                    segments,
+                    settings.producerIdExpirationMillis(),
+                    manager.config().timeSource().wallMillis());
+        } catch (IOException e) {
+            throw new GmqException(
+                    ErrorCode.INTERNAL,
+                    tp + ": cannot rebuild the idempotent producers' state from the log in " + dir + ": " + e,
+                    e);
+        }
+        this.appender = new PartitionAppender(
+                this, manager, settings, segments[segments.length - 1], recovered.nextOffset(), producers);
         this.reader = new PartitionLogReader(this);
         this.waiters = new LongPollWaiters(this, manager);
         this.retention = new SegmentRetention(this, manager, settings);
@@ -152,6 +165,11 @@ public final class PartitionLog {
      */
     public CompletableFuture<AppendResult> append(ByteBuffer frame, boolean awaitDurable) {
         return appender.append(frame, awaitDurable);
+    }
+
+    /** The idempotent producers' deduplication state; read it only while no append is in flight (tests). */
+    ProducerStates producerStates() {
+        return appender.producers();
     }
 
     // ---- writer thread ------------------------------------------------------------------------

@@ -88,6 +88,14 @@ final class PerfCommand implements Runnable {
                 description = "Publish batch size limit (default: the client's, 256 KiB).")
         Integer batchBytes;
 
+        @Option(
+                names = "--idempotence",
+                paramLabel = "true|false",
+                arity = "1",
+                description =
+                        "Idempotent QoS 1 publishing: each batch stored exactly once (default: the client's, true).")
+        Boolean idempotence;
+
         @Mixin
         ClientSecurityOptions security;
 
@@ -100,10 +108,11 @@ final class PerfCommand implements Runnable {
             }
             Duration linger = lingerMillis == null ? null : Duration.ofNanos((long) (lingerMillis * 1_000_000));
             if (embedded != null) {
-                return PerfTarget.embedded(embedded, linger, batchBytes);
+                return PerfTarget.embedded(embedded, linger, batchBytes).withIdempotence(idempotence);
             }
             return PerfTarget.server(server != null ? server : PerfTarget.DEFAULT_SERVER, linger, batchBytes)
-                    .withSecurity(security.channelSecurity());
+                    .withSecurity(security.channelSecurity())
+                    .withIdempotence(idempotence);
         }
     }
 

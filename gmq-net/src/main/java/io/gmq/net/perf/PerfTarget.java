@@ -18,21 +18,28 @@ import java.util.List;
  * <p>An embedded data directory can be opened by one engine at a time, so in embedded mode every
  * "client" of a run is the same one (see {@link #sharesOneClient()}).
  */
-public record PerfTarget(String serverAddr, Duration linger, Integer batchBytes, ChannelSecurity security) {
+public record PerfTarget(
+        String serverAddr, Duration linger, Integer batchBytes, ChannelSecurity security, Boolean idempotence) {
     public static final String DEFAULT_SERVER = "localhost:50051";
 
     /** {@code linger}, {@code batchBytes} null: the client's defaults. Plaintext, no token. */
     public static PerfTarget server(String hostPort, Duration linger, Integer batchBytes) {
-        return new PerfTarget(hostPort, linger, batchBytes, ChannelSecurity.PLAINTEXT);
+        return new PerfTarget(hostPort, linger, batchBytes, ChannelSecurity.PLAINTEXT, null);
     }
 
     public static PerfTarget embedded(String dataDir, Duration linger, Integer batchBytes) {
-        return new PerfTarget(ClientConfig.EMBEDDED_PREFIX + dataDir, linger, batchBytes, ChannelSecurity.PLAINTEXT);
+        return new PerfTarget(
+                ClientConfig.EMBEDDED_PREFIX + dataDir, linger, batchBytes, ChannelSecurity.PLAINTEXT, null);
     }
 
     /** The same target reached with TLS and/or a token (as the other client commands take them). */
     public PerfTarget withSecurity(ChannelSecurity security) {
-        return new PerfTarget(serverAddr, linger, batchBytes, security);
+        return new PerfTarget(serverAddr, linger, batchBytes, security, idempotence);
+    }
+
+    /** The same target with the clients' {@link ClientConfig#idempotence()} set (null: the client's default). */
+    public PerfTarget withIdempotence(Boolean idempotence) {
+        return new PerfTarget(serverAddr, linger, batchBytes, security, idempotence);
     }
 
     public boolean sharesOneClient() {
@@ -60,6 +67,9 @@ public record PerfTarget(String serverAddr, Duration linger, Integer batchBytes,
         }
         if (batchBytes != null) {
             b.maxBatchBytes(batchBytes);
+        }
+        if (idempotence != null) {
+            b.idempotence(idempotence);
         }
         return b;
     }

@@ -35,20 +35,39 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the network client does with a publish whose session breaks before the broker acknowledged
- * it, against a scripted broker that drops its first session on the first publish it reads: a
- * QoS 1 batch is sent again on the next session (at least once), a QoS 0 batch fails with
- * UNAVAILABLE and is never sent again (at most once: the first copy may have been stored).
+ * it, against a scripted broker over real local storage that drops its first session on the first
+ * publish it reads, after storing it: a QoS 1 batch is sent again on the next session, as the same
+ * bytes, and storage answers the resend with the original offset (stored once; with idempotence
+ * off, stored twice); a QoS 0 batch fails with UNAVAILABLE and is never sent again (at most once:
+ * the first copy may have been stored).
  */
 final class PublishResendTest {
-    private final DropsFirstSession broker = new DropsFirstSession();
+    private static final io.gmq.TopicPartition TP = new io.gmq.TopicPartition("t", 0);
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dataDir;
+
+    private io.gmq.storage.Storage storage;
+    private DropsFirstSession broker;
     private Server server;
     private GmqClient client;
 
-    /** Breaks session 1 on its first publish without acknowledging it; acknowledges everything later. */
+    /**
+     * Appends every QoS 1 publish to storage; breaks the session of the first publish without
+     * acknowledging it (stored, for all the client knows lost); acknowledges everything later with
+     * the offset storage answered.
+     */
     private static final class DropsFirstSession extends GmqBrokerGrpc.GmqBrokerImplBase {
         final List<PublishBatch> received = new CopyOnWriteArrayList<>();
         final AtomicInteger sessions = new AtomicInteger();
         private final AtomicLong nextOffset = new AtomicLong();
+        private final java.util.concurrent.atomic.AtomicBoolean dropped =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        private final io.gmq.storage.Storage storage;
+
+        DropsFirstSession(io.gmq.storage.Storage storage) {
+            this.storage = storage;
+        }
 
         @Override
         public void ping(Heartbeat request, StreamObserver<Heartbeat> out) {
@@ -67,7 +86,7 @@ final class PublishResendTest {
 
         @Override
         public StreamObserver<ClientFrame> session(StreamObserver<ServerFrame> out) {
-            int session = sessions.incrementAndGet();
+            sessions.incrementAndGet();
             return new StreamObserver<>() {
                 @Override
                 public void onNext(ClientFrame frame) {
@@ -76,7 +95,15 @@ final class PublishResendTest {
                     }
                     PublishBatch p = frame.getPublish();
                     received.add(p);
-                    if (session == 1) {
+                    long baseOffset;
+                    if (p.getQos() == io.gmq.proto.QoS.QOS_AT_LEAST_ONCE) {
+                        baseOffset = storage.append(TP, io.gmq.wire.Protos.writableCopy(p.getBatch()), true)
+                                .join()
+                                .baseOffset();
+                    } else {
+                        baseOffset = nextOffset.getAndIncrement();
+                    }
+                    if (dropped.compareAndSet(false, true)) {
                         // Read (and, for all the client knows, stored), never acknowledged.
                         out.onError(Status.UNAVAILABLE
                                 .withDescription("broker going away")
@@ -87,7 +114,7 @@ final class PublishResendTest {
                             .setPublishAck(PublishAck.newBuilder()
                                     .setRequestId(p.getRequestId())
                                     .setPartition(p.getPartition())
-                                    .setBaseOffset(nextOffset.getAndIncrement())
+                                    .setBaseOffset(baseOffset)
                                     .setRecordCount(1))
                             .build());
                 }
@@ -111,25 +138,41 @@ final class PublishResendTest {
 
     @BeforeEach
     void start() throws Exception {
+        storage = io.gmq.broker.Storages.openLocal(
+                io.gmq.GmqConfig.builder().dataDir(dataDir).build());
+        storage.createTopic(TP.topic(), 1);
+        broker = new DropsFirstSession(storage);
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(broker)
                 .build()
                 .start();
+    }
+
+    private GmqClient connect(boolean idempotence) {
         client = GmqClient.connect(ClientConfig.builder()
                 .serverAddr("127.0.0.1:" + server.getPort())
                 .requestTimeout(Duration.ofSeconds(10))
                 .reconnectBackoffMax(Duration.ofMillis(100))
+                .idempotence(idempotence)
                 .build());
+        return client;
     }
 
     @AfterEach
     void stop() throws Exception {
-        client.close();
-        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        try {
+            if (client != null) {
+                client.close();
+            }
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        } finally {
+            storage.close();
+        }
     }
 
     @Test
     void qos0PublishCaughtByABrokenSessionFailsUnavailableAndIsNeverSentAgain() {
+        connect(true);
         GmqException e = assertThrows(
                 GmqException.class, () -> client.publish("t", bytes("first"), PublishOption.qos(QoS.AT_MOST_ONCE)));
         assertEquals(ErrorCode.UNAVAILABLE, e.code(), e.getMessage());
@@ -143,11 +186,30 @@ final class PublishResendTest {
     }
 
     @Test
-    void qos1PublishCaughtByABrokenSessionIsSentAgainAndAcknowledged() {
-        client.publish("t", bytes("first"), PublishOption.qos(QoS.AT_LEAST_ONCE));
+    void qos1PublishCaughtByABrokenSessionIsSentAgainAndStoredOnce() {
+        connect(true);
+        io.gmq.PublishResult r = client.publish("t", bytes("first"), PublishOption.qos(QoS.AT_LEAST_ONCE));
+        io.gmq.PublishResult next = client.publish("t", bytes("second"), PublishOption.qos(QoS.AT_LEAST_ONCE));
 
         assertEquals(2, broker.sessions.get());
-        assertEquals(2, broker.copiesOf(1), "sent on session 1, again on session 2 (a possible duplicate)");
+        assertEquals(2, broker.copiesOf(1), "sent on session 1, again on session 2");
+        assertEquals(
+                broker.received.get(0).getBatch(),
+                broker.received.get(1).getBatch(),
+                "the resend is the same frame: same producer id, epoch and sequence");
+        assertEquals(0, r.offset(), "the resend is answered with the offset of the copy stored first");
+        assertEquals(1, next.offset());
+        assertEquals(2, storage.partitionInfo(TP).highWatermark(), "first once, second once");
+    }
+
+    @Test
+    void withIdempotenceOffAResentQos1PublishIsStoredTwice() {
+        connect(false);
+        io.gmq.PublishResult r = client.publish("t", bytes("first"), PublishOption.qos(QoS.AT_LEAST_ONCE));
+
+        assertEquals(2, broker.copiesOf(1), "sent on session 1, again on session 2");
+        assertEquals(1, r.offset(), "acknowledged at the second copy");
+        assertEquals(2, storage.partitionInfo(TP).highWatermark(), "at least once: the first copy stays");
     }
 
     private static byte[] bytes(String s) {

@@ -78,11 +78,18 @@ final class Cluster implements AutoCloseable {
         return own(GmqClient.connect(config.build()));
     }
 
+    /**
+     * The clients' {@link ClientConfig#idempotence()}: {@code -Dgmq.it.idempotence=false} runs the
+     * fault tests with it off, which the stored-once checks must then fail (a resend stored twice).
+     */
+    static final boolean IDEMPOTENCE = Boolean.parseBoolean(System.getProperty("gmq.it.idempotence", "true"));
+
     static ClientConfig.Builder config(String addresses, Duration requestTimeout) {
         return ClientConfig.builder()
                 .serverAddr(addresses)
                 .requestTimeout(requestTimeout)
-                .reconnectBackoffMax(Duration.ofMillis(300));
+                .reconnectBackoffMax(Duration.ofMillis(300))
+                .idempotence(IDEMPOTENCE);
     }
 
     /** A member of {@code group} recording every delivery into {@code recorder}. */
