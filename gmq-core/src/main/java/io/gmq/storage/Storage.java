@@ -65,6 +65,23 @@ public interface Storage extends AutoCloseable {
     CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable);
 
     /**
+     * Keeps one unsealed {@link BatchFormat} frame (validated as {@link #append} does) in storage's
+     * durable schedule of delayed messages and appends it to {@code tp} once the clock reaches
+     * {@code deliverAtMillis} (epoch millis), exactly once, also across restarts. A time not in the
+     * future appends at once (the result then has schedule id -1). With {@code awaitDurable} the
+     * future completes once the schedule entry is durable. INVALID_ARGUMENT beyond the maximum
+     * delay, RESOURCE_EXHAUSTED when the schedule is full; nothing is kept then. A storage that
+     * keeps no schedule (the replicated cluster) fails with FAILED_PRECONDITION.
+     */
+    default CompletableFuture<ScheduleResult> schedule(
+            TopicPartition tp, ByteBuffer batch, long deliverAtMillis, boolean awaitDurable) {
+        return CompletableFuture.failedFuture(new io.gmq.GmqException(
+                io.gmq.ErrorCode.FAILED_PRECONDITION,
+                "delayed messages are not supported by this storage (a replicated storage cluster keeps no"
+                        + " schedule yet); publish without a delay or deliverAt, or use a single storage process"));
+    }
+
+    /**
      * Reads frames from {@code offset}, at most about {@code maxBytes} (at least one whole frame
      * if any is there). If nothing is readable at {@code offset} yet, waits up to
      * {@code maxWaitMillis} for new data and completes as soon as it arrives (long poll).

@@ -250,7 +250,8 @@ final class Producer {
                                 batch.batch.qos() == QoS.AT_LEAST_ONCE
                                         ? io.gmq.proto.QoS.QOS_AT_LEAST_ONCE
                                         : io.gmq.proto.QoS.QOS_AT_MOST_ONCE)
-                        .setBatch(Protos.bytes(batch.batch.frame())))
+                        .setBatch(Protos.bytes(batch.batch.frame()))
+                        .setDeliverAtMillis(batch.batch.deliverAtMillis()))
                 .build());
         if (sent) {
             batch.sentEpoch = epoch;

@@ -12,6 +12,7 @@ import io.gmq.TopicPartition;
 import io.gmq.internal.group.GroupCoordinator;
 import io.gmq.internal.log.LogManager;
 import io.gmq.internal.log.PartitionLog;
+import io.gmq.internal.schedule.DelayScheduler;
 import io.gmq.internal.state.StateDb;
 import io.gmq.internal.topic.TopicNames;
 import io.gmq.internal.topic.TopicRegistry;
@@ -57,6 +58,8 @@ public final class LocalStorage implements ReplicaStorage {
     private final ConsumerLag lag;
     /** Null for a replica: its member expiry is driven by {@link #expireMembers()}. */
     private final ScheduledExecutorService timer;
+    /** Delayed messages; null for a replica (the replicated cluster keeps no schedule). */
+    private final DelayScheduler schedule;
 
     private final boolean replica;
     private volatile boolean closed;
@@ -85,7 +88,15 @@ public final class LocalStorage implements ReplicaStorage {
                 lag == null ? GroupCoordinator.CommittedOffsetObserver.NONE : lag);
         if (replica) {
             this.timer = null;
+            this.schedule = null;
         } else {
+            this.schedule = new DelayScheduler(
+                    db,
+                    config.timeSource(),
+                    config.scheduleLimits(),
+                    config.maxBatchBytes(),
+                    config.maxMessageBytes(),
+                    new ScheduleTarget());
             this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "gmq-storage-timer");
                 t.setDaemon(true);
@@ -311,6 +322,9 @@ public final class LocalStorage implements ReplicaStorage {
         existing(topic);
         // Metadata first: once the row is gone no new append or fetch can reach the logs.
         topics.delete(topic);
+        if (schedule != null) {
+            schedule.deleteTopic(topic);
+        }
         groups.onTopicDeleted(topic);
         logs.deleteTopic(topic);
         LOG.info("deleted topic {}", topic);
@@ -336,6 +350,47 @@ public final class LocalStorage implements ReplicaStorage {
             return log(tp).append(batch, awaitDurable);
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<ScheduleResult> schedule(
+            TopicPartition tp, ByteBuffer batch, long deliverAtMillis, boolean awaitDurable) {
+        try {
+            if (schedule == null) {
+                return ReplicaStorage.super.schedule(tp, batch, deliverAtMillis, awaitDurable);
+            }
+            log(tp); // the topic and partition exist
+            return schedule.schedule(tp, batch, deliverAtMillis);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Appends every scheduled message due now and returns how many records (tests; it also runs on its timer). */
+    public int fireScheduled() {
+        checkOpen();
+        return schedule == null ? 0 : schedule.fireDue();
+    }
+
+    /** The partitions scheduled messages are appended to: this storage's logs. */
+    private final class ScheduleTarget implements DelayScheduler.TargetLog {
+        @Override
+        public long endOffset(TopicPartition tp) {
+            return topics.find(tp.topic())
+                    .filter(t -> tp.partition() < t.partitions())
+                    .map(t -> logs.log(tp).highWatermark())
+                    .orElse(-1L);
+        }
+
+        @Override
+        public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer frame) {
+            return LocalStorage.this.append(tp, frame, true);
+        }
+
+        @Override
+        public FetchResult read(TopicPartition tp, long offset, int maxBytes) {
+            return log(tp).fetch(offset, maxBytes, 0).join();
         }
     }
 
@@ -429,12 +484,21 @@ public final class LocalStorage implements ReplicaStorage {
     @Override
     public GroupDescription describeGroup(String group) {
         checkOpen();
-        return groups.describe(
+        GroupDescription d = groups.describe(
                 group,
                 tp -> topics.find(tp.topic())
                         .filter(t -> tp.partition() < t.partitions())
                         .map(t -> logs.log(tp).highWatermark())
                         .orElse(0L));
+        if (schedule == null) {
+            return d;
+        }
+        List<GroupDescription.PartitionProgress> partitions =
+                new java.util.ArrayList<>(d.partitions().size());
+        for (GroupDescription.PartitionProgress p : d.partitions()) {
+            partitions.add(p.withScheduled(schedule.scheduled(p.topicPartition())));
+        }
+        return new GroupDescription(d.group(), d.generation(), d.members(), partitions);
     }
 
     @Override
@@ -488,6 +552,7 @@ public final class LocalStorage implements ReplicaStorage {
         if (closed) {
             return;
         }
+        schedule.poke(); // a due time the wall clock reached while the timer waited on the monotonic one
         try {
             int n = groups.expireMembers();
             if (n > 0) {
@@ -518,6 +583,9 @@ public final class LocalStorage implements ReplicaStorage {
         closed = true;
         if (timer != null) {
             timer.shutdownNow();
+        }
+        if (schedule != null) {
+            schedule.close(); // a firing in progress ends before the logs close
         }
         if (lag != null) {
             lag.close();
