@@ -251,4 +251,26 @@ class DelayedPublishTest {
                     1, small.admin().describeTopic("jobs").partitions().get(0).highWatermark());
         }
     }
+
+    @Test
+    void metricsCountWaitingAndFiredMessages() throws Exception {
+        Path dir = Files.createTempDirectory("gmq-schedule-metrics-");
+        var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        GmqConfig config = GmqConfig.builder()
+                .dataDir(dir)
+                .timeSource(clock)
+                .meterRegistry(registry)
+                .build();
+        try (Gmq g = Gmq.open(config)) {
+            g.admin().createTopic("jobs", 1);
+            g.publish("jobs", new byte[10], PublishOption.delay(Duration.ofMinutes(1)));
+            g.publish("jobs", new byte[10], PublishOption.delay(Duration.ofMinutes(1)));
+            assertEquals(2, registry.get("gmq.scheduled.messages").gauge().value());
+            clock.step(Duration.ofMinutes(1));
+            waitUntil(
+                    "both fired",
+                    () -> registry.get("gmq.scheduled.fired").functionCounter().count() == 2
+                            && registry.get("gmq.scheduled.messages").gauge().value() == 0);
+        }
+    }
 }

@@ -59,6 +59,8 @@ public final class DelayScheduler implements AutoCloseable {
     static final int INSERT_LIMIT = 1000;
     /** How soon a firing whose append failed is tried again. */
     static final long RETRY_MILLIS = 1000;
+    /** A round that appends at least this many records says so in the log (backlogs, restarts). */
+    static final int LOG_ROUND_RECORDS = 1000;
     /** Bytes read per fetch while looking for fired ids after a crash. */
     static final int SCAN_BYTES = 1 << 20;
 
@@ -182,6 +184,30 @@ public final class DelayScheduler implements AutoCloseable {
     /** Records waiting in the schedule for {@code tp}. */
     public long scheduled(TopicPartition tp) {
         return records.getOrDefault(tp, 0L);
+    }
+
+    /**
+     * Registers gauge {@code gmq.scheduled.messages} (records waiting in the schedule, all
+     * partitions) and counter {@code gmq.scheduled.fired} (records appended from it since start);
+     * the returned handle removes them.
+     */
+    public Runnable registerMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        var waiting = io.micrometer.core.instrument.Gauge.builder(
+                        "gmq.scheduled.messages",
+                        this,
+                        s -> s.records.values().stream()
+                                .mapToLong(Long::longValue)
+                                .sum())
+                .description("Delayed messages waiting in storage's schedule")
+                .register(registry);
+        var firedCounter = io.micrometer.core.instrument.FunctionCounter.builder(
+                        "gmq.scheduled.fired", this, DelayScheduler::firedRecords)
+                .description("Delayed messages appended to their partitions from the schedule")
+                .register(registry);
+        return () -> {
+            registry.remove(waiting);
+            registry.remove(firedCounter);
+        };
     }
 
     /** Records appended from the schedule since this scheduler started. */
@@ -358,6 +384,7 @@ public final class DelayScheduler implements AutoCloseable {
         }
         int appended = 0;
         long retryAt = Long.MAX_VALUE;
+        long started = System.nanoTime();
         try {
             boolean unsettled = settleFirings();
             long now = clock.wallMillis();
@@ -384,6 +411,12 @@ public final class DelayScheduler implements AutoCloseable {
             arm(Math.min(retryAt, store.earliestDue()));
         }
         fired.addAndGet(appended);
+        if (appended >= LOG_ROUND_RECORDS) {
+            LOG.info(
+                    "appended {} scheduled records to their partitions in {} ms",
+                    appended,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        }
         return appended;
     }
 

@@ -60,6 +60,8 @@ public final class LocalStorage implements ReplicaStorage {
     private final ScheduledExecutorService timer;
     /** Delayed messages; null for a replica (the replicated cluster keeps no schedule). */
     private final DelayScheduler schedule;
+    /** Removes the schedule's meters; does nothing without a meter registry. */
+    private final Runnable scheduleMetrics;
 
     private final boolean replica;
     private volatile boolean closed;
@@ -89,6 +91,7 @@ public final class LocalStorage implements ReplicaStorage {
         if (replica) {
             this.timer = null;
             this.schedule = null;
+            this.scheduleMetrics = () -> {};
         } else {
             this.schedule = new DelayScheduler(
                     db,
@@ -97,6 +100,8 @@ public final class LocalStorage implements ReplicaStorage {
                     config.maxBatchBytes(),
                     config.maxMessageBytes(),
                     new ScheduleTarget());
+            this.scheduleMetrics =
+                    config.meterRegistry() == null ? () -> {} : schedule.registerMetrics(config.meterRegistry());
             this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "gmq-storage-timer");
                 t.setDaemon(true);
@@ -585,6 +590,7 @@ public final class LocalStorage implements ReplicaStorage {
             timer.shutdownNow();
         }
         if (schedule != null) {
+            scheduleMetrics.run();
             schedule.close(); // a firing in progress ends before the logs close
         }
         if (lag != null) {

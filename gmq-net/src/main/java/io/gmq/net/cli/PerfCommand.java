@@ -167,6 +167,13 @@ final class PerfCommand implements Runnable {
                 description = "Publishes per thread awaiting their result (default ${DEFAULT-VALUE}).")
         int maxOutstanding;
 
+        @Option(
+                names = "--delay",
+                paramLabel = "DURATION",
+                description = "Publish every record delayed by this long (e.g. 30s): measures publishing into"
+                        + " storage's schedule; the latency is publish to the schedule's ack.")
+        String delay;
+
         @Override
         public Integer call() throws Exception {
             CpuUsage cpu = new CpuUsage();
@@ -181,7 +188,8 @@ final class PerfCommand implements Runnable {
                             producers,
                             throughput,
                             !clientPerProducer,
-                            maxOutstanding),
+                            maxOutstanding,
+                            delay == null ? null : io.gmq.Units.parseDuration(delay)),
                     System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)

@@ -30,7 +30,32 @@ public final class ProducePerf {
             int producers,
             double throughput,
             boolean sharedClient,
-            int maxOutstanding) {
+            int maxOutstanding,
+            java.time.Duration delay) {
+        /** Publishes delivered at once. */
+        public Spec(
+                String topic,
+                long records,
+                int recordSize,
+                QoS qos,
+                int partitions,
+                int producers,
+                double throughput,
+                boolean sharedClient,
+                int maxOutstanding) {
+            this(
+                    topic,
+                    records,
+                    recordSize,
+                    qos,
+                    partitions,
+                    producers,
+                    throughput,
+                    sharedClient,
+                    maxOutstanding,
+                    null);
+        }
+
         public Spec {
             require(records > 0, "--records must be positive");
             require(recordSize >= 0, "--record-size must not be negative");
@@ -102,7 +127,9 @@ public final class ProducePerf {
     private void produce(GmqClient client, long records, Pacer pacer, PerfStats stats, CpuUsage.ThreadSpan cpu) {
         byte[] payload = new byte[spec.recordSize()];
         new SplittableRandom(records).nextBytes(payload); // incompressible; never changed after
-        PublishOption qos = PublishOption.qos(spec.qos());
+        PublishOption[] qos = spec.delay() == null
+                ? new PublishOption[] {PublishOption.qos(spec.qos())}
+                : new PublishOption[] {PublishOption.qos(spec.qos()), PublishOption.delay(spec.delay())};
         Semaphore outstanding = new Semaphore(spec.maxOutstanding());
         int size = payload.length;
         try {
