@@ -54,7 +54,9 @@ public final class DelayScheduler implements AutoCloseable {
     public static final String SCHEDULE_ID_HEADER = "gmq-schedule-id";
 
     /** Rows per firing query (a round repeats until nothing due is left). */
-    static final int FIRE_LIMIT = 1000;
+    static final int FIRE_LIMIT = 10_000;
+    /** Frame bytes per firing query (at least one row). */
+    static final long FIRE_BYTES = 32L << 20;
     /** Inserts per transaction. */
     static final int INSERT_LIMIT = 1000;
     /** How soon a firing whose append failed is tried again. */
@@ -389,16 +391,13 @@ public final class DelayScheduler implements AutoCloseable {
             boolean unsettled = settleFirings();
             long now = clock.wallMillis();
             while (!unsettled) {
-                List<ScheduleStore.Entry> due = store.due(now, FIRE_LIMIT);
+                List<ScheduleStore.Entry> due = store.due(now, FIRE_LIMIT, FIRE_BYTES);
                 if (due.isEmpty()) {
                     break;
                 }
                 int[] outcome = fire(due, now);
                 appended += outcome[0];
                 unsettled = outcome[1] > 0;
-                if (due.size() < FIRE_LIMIT) {
-                    break;
-                }
             }
             if (unsettled) {
                 retryAt = clock.wallMillis() + RETRY_MILLIS;

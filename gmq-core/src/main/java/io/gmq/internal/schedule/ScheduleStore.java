@@ -20,6 +20,7 @@ import java.util.Map;
  *   topic, partition                                 where it is appended when due (chosen at publish)
  *   deliver_at  INTEGER                              epoch millis it is due
  *   records     INTEGER                              records in the frame
+ *   bytes       INTEGER                              length of the frame
  *   frame       BLOB                                 the producer's unsealed BatchFormat frame
  *   fire_from   INTEGER NULL                         set just before its append: the partition's end
  *                                                    offset then; NULL while it only waits
@@ -57,7 +58,7 @@ final class ScheduleStore {
         db.migrate(
                 "CREATE TABLE IF NOT EXISTS " + TABLE + " (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                         + "topic TEXT NOT NULL, partition INTEGER NOT NULL, deliver_at INTEGER NOT NULL, "
-                        + "records INTEGER NOT NULL, frame BLOB NOT NULL, fire_from INTEGER)",
+                        + "records INTEGER NOT NULL, bytes INTEGER NOT NULL, frame BLOB NOT NULL, fire_from INTEGER)",
                 "CREATE INDEX IF NOT EXISTS " + TABLE + "_due ON " + TABLE + " (deliver_at, id)");
     }
 
@@ -66,7 +67,8 @@ final class ScheduleStore {
         return db.inTransaction(c -> {
             long[] ids = new long[entries.size()];
             try (PreparedStatement s = c.prepareStatement(
-                    "INSERT INTO " + TABLE + " (topic, partition, deliver_at, records, frame) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO " + TABLE
+                            + " (topic, partition, deliver_at, records, bytes, frame) VALUES (?, ?, ?, ?, ?, ?)",
                     java.sql.Statement.RETURN_GENERATED_KEYS)) {
                 for (int i = 0; i < ids.length; i++) {
                     NewEntry e = entries.get(i);
@@ -74,7 +76,8 @@ final class ScheduleStore {
                     s.setInt(2, e.tp().partition());
                     s.setLong(3, e.deliverAt());
                     s.setInt(4, e.records());
-                    s.setBytes(5, e.frame());
+                    s.setInt(5, e.frame().length);
+                    s.setBytes(6, e.frame());
                     s.executeUpdate();
                     try (ResultSet keys = s.getGeneratedKeys()) {
                         keys.next();
@@ -86,9 +89,35 @@ final class ScheduleStore {
         });
     }
 
-    /** Rows due at {@code nowMillis} and not firing, earliest first, at most {@code limit}. */
-    List<Entry> due(long nowMillis, int limit) {
-        return select("WHERE deliver_at <= ? AND fire_from IS NULL ORDER BY deliver_at, id LIMIT ?", nowMillis, limit);
+    /**
+     * Rows due at {@code nowMillis} and not firing, earliest first: at most {@code maxRows}, and no
+     * more than fit {@code maxBytes} of frames (at least one). The sizes are read first, without
+     * the frames, so a backlog of large rows is never loaded at once.
+     */
+    List<Entry> due(long nowMillis, int maxRows, long maxBytes) {
+        int rows = db.inTransaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT bytes FROM " + TABLE
+                    + " WHERE deliver_at <= ? AND fire_from IS NULL ORDER BY deliver_at, id LIMIT ?")) {
+                s.setLong(1, nowMillis);
+                s.setInt(2, maxRows);
+                int n = 0;
+                long sum = 0;
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        sum += r.getLong(1);
+                        if (n > 0 && sum > maxBytes) {
+                            break;
+                        }
+                        n++;
+                    }
+                }
+                return n;
+            }
+        });
+        if (rows == 0) {
+            return List.of();
+        }
+        return select("WHERE deliver_at <= ? AND fire_from IS NULL ORDER BY deliver_at, id LIMIT ?", nowMillis, rows);
     }
 
     /** Rows whose firing began and did not end (a crash or a failed append). */
@@ -146,9 +175,8 @@ final class ScheduleStore {
     Map<TopicPartition, long[]> totals() {
         return db.inTransaction(c -> {
             Map<TopicPartition, long[]> totals = new HashMap<>();
-            try (PreparedStatement s =
-                            c.prepareStatement("SELECT topic, partition, SUM(records), SUM(LENGTH(frame)) FROM " + TABLE
-                                    + " GROUP BY topic, partition");
+            try (PreparedStatement s = c.prepareStatement("SELECT topic, partition, SUM(records), SUM(bytes) FROM "
+                            + TABLE + " GROUP BY topic, partition");
                     ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     totals.put(
