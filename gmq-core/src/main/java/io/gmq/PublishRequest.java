@@ -74,7 +74,7 @@ public record PublishRequest(
                 }
                 deliverAt = d.delay().isZero() ? DELIVER_NOW : saturatedAdd(nowMillis, d.delay());
             } else if (o instanceof PublishOption.DeliverAtOption a) {
-                long at = a.time().toEpochMilli();
+                long at = epochMillis(a.time());
                 deliverAt = at > nowMillis ? at : DELIVER_NOW;
             }
         }
@@ -87,6 +87,14 @@ public record PublishRequest(
                 headers == null ? Collections.emptyList() : headers,
                 timestamp,
                 deliverAt);
+    }
+
+    private static long epochMillis(java.time.Instant time) {
+        try {
+            return time.toEpochMilli();
+        } catch (ArithmeticException e) {
+            return time.isBefore(java.time.Instant.EPOCH) ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
     }
 
     private static long saturatedAdd(long nowMillis, java.time.Duration delay) {

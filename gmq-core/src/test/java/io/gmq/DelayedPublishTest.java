@@ -164,6 +164,15 @@ class DelayedPublishTest {
     }
 
     @Test
+    void aDeliveryTimeBeyondWhatMillisHoldIsRefusedAsTooFar() {
+        gmq.gmq().admin().createTopic("jobs", 1);
+        GmqException e =
+                assertThrows(GmqException.class, () -> gmq.publish("jobs", "x", PublishOption.deliverAt(Instant.MAX)));
+        assertEquals(ErrorCode.INVALID_ARGUMENT, e.code());
+        assertEquals(0, highWatermark("jobs"));
+    }
+
+    @Test
     void delayBeyondTheMaximumIsRefusedAndNothingIsScheduled() {
         gmq.gmq().admin().createTopic("jobs", 1);
         MessageCollector c = gmq.collect("jobs", "g");
