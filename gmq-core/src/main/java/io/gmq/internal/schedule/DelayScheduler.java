@@ -2,7 +2,6 @@ package io.gmq.internal.schedule;
 
 import io.gmq.ErrorCode;
 import io.gmq.GmqException;
-import io.gmq.Header;
 import io.gmq.ScheduleLimits;
 import io.gmq.TimeSource;
 import io.gmq.TopicPartition;
@@ -11,11 +10,9 @@ import io.gmq.storage.AppendResult;
 import io.gmq.storage.BatchBuilder;
 import io.gmq.storage.BatchFormat;
 import io.gmq.storage.BatchFrame;
-import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
 import io.gmq.storage.ScheduleResult;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -157,7 +154,7 @@ public final class DelayScheduler implements AutoCloseable {
                         + " is " + java.time.Duration.ofMillis(deliverAt - now) + " ahead; the maximum delay is "
                         + limits.maxDelay() + " (scheduleLimits.maxDelay); nothing was scheduled");
             }
-            int count = validate(tp, frame);
+            int count = ScheduledFrames.validate(tp, frame, maxBatchBytes, maxMessageBytes);
             byte[] copy = new byte[frame.remaining()];
             frame.duplicate().get(copy);
             if (bytes.addAndGet(copy.length) > limits.maxScheduledBytes()) {
@@ -259,52 +256,6 @@ public final class DelayScheduler implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new GmqException(ErrorCode.UNAVAILABLE, "interrupted");
         }
-    }
-
-    /** The frame's record count, or INVALID_ARGUMENT / RESOURCE_EXHAUSTED / DATA_LOSS as an append says. */
-    private int validate(TopicPartition tp, ByteBuffer frame) {
-        int available = frame.remaining();
-        BatchFrame f = new BatchFrame().wrap(frame, frame.position());
-        String bad = f.lengthProblem(available);
-        if (bad != null) {
-            throw GmqException.invalidArgument(tp + ": " + bad);
-        }
-        if (f.frameLength() != available) {
-            throw GmqException.invalidArgument(tp + ": batch of " + f.frameLength() + " bytes is followed by "
-                    + (available - f.frameLength()) + " extra bytes; send exactly one frame");
-        }
-        if (available > maxBatchBytes) {
-            throw new GmqException(
-                    ErrorCode.RESOURCE_EXHAUSTED,
-                    "batch of " + available + " bytes exceeds the maximum batch size of " + maxBatchBytes
-                            + " bytes (maxBatchBytes)");
-        }
-        if (!f.producerCrcHolds()) {
-            throw new GmqException(
-                    ErrorCode.DATA_LOSS,
-                    tp + ": batch CRC32C does not match its bytes: it was damaged after the producer built it;"
-                            + " nothing was scheduled, send it again");
-        }
-        bad = f.recordsProblem();
-        if (bad != null) {
-            throw GmqException.invalidArgument(tp + ": " + bad);
-        }
-        // The fired frame adds a header per record: the record must still fit the message limit.
-        int largest = f.largestRecordBytes() + idHeaderBytes(Long.MAX_VALUE);
-        if (largest > maxMessageBytes) {
-            throw new GmqException(
-                    ErrorCode.RESOURCE_EXHAUSTED,
-                    "record of " + largest + " bytes (with its " + SCHEDULE_ID_HEADER
-                            + " header) exceeds the maximum message size of " + maxMessageBytes
-                            + " bytes (maxMessageBytes)");
-        }
-        return f.recordCount();
-    }
-
-    private static int idHeaderBytes(long id) {
-        return 2 * BatchFormat.LENGTH_FIELD
-                + SCHEDULE_ID_HEADER.length()
-                + Long.toString(id).length();
     }
 
     // ---- the scheduler thread ---------------------------------------------------------------------
@@ -451,7 +402,7 @@ public final class DelayScheduler implements AutoCloseable {
             List<ScheduleStore.Entry> members = null;
             for (ScheduleStore.Entry e : group) {
                 marks.put(e.id(), end);
-                int size = e.frame().length + e.records() * idHeaderBytes(e.id());
+                int size = e.frame().length + e.records() * ScheduledFrames.idHeaderBytes(e.id());
                 if (builder != null && builder.sizeInBytes() + size > maxBatchBytes) {
                     built.add(builder.build());
                     builder = null;
@@ -464,7 +415,7 @@ public final class DelayScheduler implements AutoCloseable {
                     members = new ArrayList<>();
                     frames.add(members);
                 }
-                addRecords(builder, e, now);
+                ScheduledFrames.addRecords(builder, e, now);
                 members.add(e);
             }
             built.add(builder.build());
@@ -501,18 +452,6 @@ public final class DelayScheduler implements AutoCloseable {
         return new int[] {appended, failed};
     }
 
-    /** Copies {@code e}'s records into {@code builder}, each with its schedule id header, stamped {@code now}. */
-    private static void addRecords(BatchBuilder builder, ScheduleStore.Entry e, long now) {
-        Header id = new Header(SCHEDULE_ID_HEADER, Long.toString(e.id()).getBytes(StandardCharsets.US_ASCII));
-        BatchReader reader = new BatchReader(ByteBuffer.wrap(e.frame()).order(BatchFormat.ORDER));
-        while (reader.next()) {
-            List<Header> headers = new ArrayList<>(reader.headerCount() + 1);
-            headers.addAll(reader.headers());
-            headers.add(id);
-            builder.add(now, reader.hasKey() ? reader.key() : null, reader.value(), headers);
-        }
-    }
-
     /**
      * Settles firings a crash (or a failed append) left open: a row whose id is in its partition
      * at or after its {@code fire_from} was appended and goes; the others wait again. Returns
@@ -542,7 +481,7 @@ public final class DelayScheduler implements AutoCloseable {
                     .orElse(end);
             Set<Long> inLog;
             try {
-                inLog = scheduleIdsBetween(p.getKey(), from, end);
+                inLog = ScheduledFrames.scheduleIdsBetween(log, p.getKey(), from, end);
             } catch (RuntimeException e) {
                 LOG.warn("cannot read {} to settle interrupted firings; trying again later", p.getKey(), e);
                 unsettled = true;
@@ -561,41 +500,6 @@ public final class DelayScheduler implements AutoCloseable {
                     again.size());
         }
         return unsettled;
-    }
-
-    /** The schedule ids in the records of {@code tp} in [from, end). */
-    private Set<Long> scheduleIdsBetween(TopicPartition tp, long from, long end) {
-        Set<Long> ids = new HashSet<>();
-        BatchReader reader = new BatchReader();
-        long next = from;
-        while (next < end) {
-            FetchResult r = log.read(tp, next, SCAN_BYTES);
-            if (r.outOfRange()) {
-                next = r.logStartOffset(); // retention removed the start: what is left is all there is
-                continue;
-            }
-            if (r.isEmpty()) {
-                break;
-            }
-            long last = next - 1;
-            reader.wrap(r.records());
-            while (reader.next()) {
-                if (reader.offset() < next) {
-                    continue;
-                }
-                last = reader.offset();
-                for (Header h : reader.headers()) {
-                    if (h.name().equals(SCHEDULE_ID_HEADER)) {
-                        ids.add(Long.parseLong(h.valueAsString()));
-                    }
-                }
-            }
-            if (last < next) {
-                break;
-            }
-            next = last + 1;
-        }
-        return ids;
     }
 
     /** Deletes the rows {@code ids} (of {@code among}) and takes them out of the counts. */

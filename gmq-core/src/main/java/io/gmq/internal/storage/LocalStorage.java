@@ -99,7 +99,7 @@ public final class LocalStorage implements ReplicaStorage {
                     config.scheduleLimits(),
                     config.maxBatchBytes(),
                     config.maxMessageBytes(),
-                    new ScheduleTarget());
+                    new ScheduleTarget(topics, logs, this::append));
             this.scheduleMetrics =
                     config.meterRegistry() == null ? () -> {} : schedule.registerMetrics(config.meterRegistry());
             this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -376,27 +376,6 @@ public final class LocalStorage implements ReplicaStorage {
     public int fireScheduled() {
         checkOpen();
         return schedule == null ? 0 : schedule.fireDue();
-    }
-
-    /** The partitions scheduled messages are appended to: this storage's logs. */
-    private final class ScheduleTarget implements DelayScheduler.TargetLog {
-        @Override
-        public long endOffset(TopicPartition tp) {
-            return topics.find(tp.topic())
-                    .filter(t -> tp.partition() < t.partitions())
-                    .map(t -> logs.log(tp).highWatermark())
-                    .orElse(-1L);
-        }
-
-        @Override
-        public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer frame) {
-            return LocalStorage.this.append(tp, frame, true);
-        }
-
-        @Override
-        public FetchResult read(TopicPartition tp, long offset, int maxBytes) {
-            return log(tp).fetch(offset, maxBytes, 0).join();
-        }
     }
 
     @Override
