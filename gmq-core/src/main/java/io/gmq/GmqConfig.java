@@ -42,6 +42,7 @@ public final class GmqConfig {
     private final int maxOpenFiles;
     private final TimeSource timeSource;
     private final MeterRegistry meterRegistry;
+    private final ScheduleLimits scheduleLimits;
 
     private GmqConfig(Builder b) {
         this.dataDir = b.dataDir;
@@ -72,6 +73,7 @@ public final class GmqConfig {
         this.maxOpenFiles = b.maxOpenFiles == 0 ? OpenFileLimit.DEFAULT_MAX_OPEN_FILES : b.maxOpenFiles;
         this.timeSource = b.timeSource;
         this.meterRegistry = b.meterRegistry;
+        this.scheduleLimits = b.scheduleLimits;
     }
 
     public static Builder builder() {
@@ -108,7 +110,13 @@ public final class GmqConfig {
         b.maxOpenFiles = maxOpenFiles;
         b.timeSource = timeSource;
         b.meterRegistry = meterRegistry;
+        b.scheduleLimits = scheduleLimits;
         return b;
+    }
+
+    /** Limits of the schedule of delayed messages. Default {@link ScheduleLimits#DEFAULT}. */
+    public ScheduleLimits scheduleLimits() {
+        return scheduleLimits;
     }
 
     /** Where topics, segments and the SQLite state live. Default {@code ./gmq-data}. */
@@ -311,6 +319,7 @@ public final class GmqConfig {
         private int appendQueueCapacity = 16 * 1024;
         private VerifyOnStartup verifyOnStartup = VerifyOnStartup.UNFLUSHED;
         private int maxMessageBytes = 1024 * 1024;
+        private ScheduleLimits scheduleLimits = ScheduleLimits.DEFAULT;
         private int maxBatchBytes = 16 * 1024 * 1024;
         private Duration sessionTimeout = Duration.ofSeconds(10);
         private Duration ackTimeout = Duration.ofSeconds(30);
@@ -399,6 +408,12 @@ public final class GmqConfig {
 
         public Builder verifyOnStartup(VerifyOnStartup mode) {
             this.verifyOnStartup = mode;
+            return this;
+        }
+
+        /** Limits of the schedule of delayed messages (longest delay, bytes held at once). */
+        public Builder scheduleLimits(ScheduleLimits limits) {
+            this.scheduleLimits = limits;
             return this;
         }
 
@@ -515,6 +530,7 @@ public final class GmqConfig {
             require(positive(commitInterval), "commitInterval must be positive");
             require(positive(retentionCheckInterval), "retentionCheckInterval must be positive");
             require(maxTopics >= 1, "maxTopics must be positive");
+            require(scheduleLimits != null, "scheduleLimits must not be null");
             require(
                     maxOpenFiles == 0 || maxOpenFiles >= 4,
                     "maxOpenFiles must be at least 4 (one segment is two files), was " + maxOpenFiles);

@@ -13,7 +13,31 @@ public record GroupDescription(String group, int generation, List<Member> member
             Set<TopicPartition> assigned,
             long lastHeartbeatAgeMillis) {}
 
-    /** {@code committedOffset} is -1 when the group has committed nothing for the partition. */
+    /**
+     * {@code committedOffset} is -1 when the group has committed nothing for the partition.
+     * {@code scheduled}: delayed messages waiting in storage's schedule for this partition (not in
+     * {@code lag}, which counts appended records; each joins the log and the lag when it is due).
+     */
     public record PartitionProgress(
-            TopicPartition topicPartition, String ownerMemberId, long committedOffset, long highWatermark, long lag) {}
+            TopicPartition topicPartition,
+            String ownerMemberId,
+            long committedOffset,
+            long highWatermark,
+            long lag,
+            long scheduled) {
+        /** Progress of a partition with nothing scheduled. */
+        public PartitionProgress(
+                TopicPartition topicPartition,
+                String ownerMemberId,
+                long committedOffset,
+                long highWatermark,
+                long lag) {
+            this(topicPartition, ownerMemberId, committedOffset, highWatermark, lag, 0);
+        }
+
+        /** This progress with {@code count} scheduled messages. */
+        public PartitionProgress withScheduled(long count) {
+            return new PartitionProgress(topicPartition, ownerMemberId, committedOffset, highWatermark, lag, count);
+        }
+    }
 }

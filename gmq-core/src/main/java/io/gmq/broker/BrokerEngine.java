@@ -278,6 +278,19 @@ public final class BrokerEngine implements AutoCloseable {
 
     /** The embedded transport of {@link #batcher}: an append whose completion runs on {@link #publishCompletions}. */
     private void send(ProducerBatch batch) {
+        if (batch.deliverAtMillis() != PublishRequest.DELIVER_NOW) {
+            schedule(batch.topicPartition(), batch.frame(), batch.deliverAtMillis(), batch.qos() == QoS.AT_LEAST_ONCE)
+                    .whenCompleteAsync(
+                            (scheduled, e) -> {
+                                if (e != null) {
+                                    batch.fail(e);
+                                } else {
+                                    batch.complete(PublishResult.SCHEDULED);
+                                }
+                            },
+                            publishCompletions);
+            return;
+        }
         append(batch.topicPartition(), batch.frame(), batch.qos() == QoS.AT_LEAST_ONCE, batch.routedPartitions())
                 .whenCompleteAsync(
                         (appended, e) -> {
@@ -347,6 +360,27 @@ public final class BrokerEngine implements AutoCloseable {
                     invalidateTopic(tp.topic());
                 }
             });
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * Hands a producer-built frame to storage's schedule of delayed messages ({@link
+     * Storage#schedule}) after the checks {@link #append} makes: it is appended to {@code tp} at
+     * {@code deliverAtMillis}.
+     */
+    public CompletableFuture<io.gmq.storage.ScheduleResult> schedule(
+            TopicPartition tp, ByteBuffer frame, long deliverAtMillis, boolean durable) {
+        try {
+            checkOpen();
+            TopicInfo t = topic(tp.topic());
+            TopicNames.checkPartition(tp.topic(), tp.partition(), t.partitions());
+            if (deliverAtMillis <= 0) {
+                throw GmqException.invalidArgument(
+                        "delivery time must be positive epoch millis, was " + deliverAtMillis);
+            }
+            return storage.schedule(tp, frame, deliverAtMillis, durable);
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }

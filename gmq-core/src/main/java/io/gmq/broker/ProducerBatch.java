@@ -39,6 +39,8 @@ public final class ProducerBatch {
     int producerEpoch = -1;
 
     int baseSequence = -1;
+    /** When a delayed batch is due (epoch millis), or {@link io.gmq.PublishRequest#DELIVER_NOW}. */
+    long deliverAtMillis = io.gmq.PublishRequest.DELIVER_NOW;
 
     ProducerBatch(
             PublishBatcher owner,
@@ -74,6 +76,14 @@ public final class ProducerBatch {
     /** The sealed frame (base offset 0 until the log stamps it); null while open. */
     public ByteBuffer frame() {
         return frame;
+    }
+
+    /**
+     * When this batch is due (epoch millis): storage keeps it in its schedule until then. {@link
+     * io.gmq.PublishRequest#DELIVER_NOW} for a batch to append at once.
+     */
+    public long deliverAtMillis() {
+        return deliverAtMillis;
     }
 
     public int recordCount() {
@@ -169,13 +179,19 @@ public final class ProducerBatch {
         return CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]));
     }
 
-    /** The batch is stored from {@code baseOffset}: message i gets {@code baseOffset + i}. */
+    /**
+     * The batch is stored from {@code baseOffset}: message i gets {@code baseOffset + i}. A delayed
+     * batch is in storage's schedule: every message gets {@link PublishResult#SCHEDULED}.
+     */
     public void complete(long baseOffset) {
         key.inFlight.decrementAndGet();
         String topic = key.tp.topic();
         int partition = key.tp.partition();
+        boolean scheduled = deliverAtMillis != io.gmq.PublishRequest.DELIVER_NOW;
         for (int i = 0; i < futures.size(); i++) {
-            futures.get(i).complete(new PublishResult(topic, partition, baseOffset + i));
+            futures.get(i)
+                    .complete(
+                            new PublishResult(topic, partition, scheduled ? PublishResult.SCHEDULED : baseOffset + i));
         }
         owner.completed(key);
     }

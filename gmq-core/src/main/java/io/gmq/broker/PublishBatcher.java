@@ -236,6 +236,9 @@ public final class PublishBatcher {
             throw GmqException.invalidArgument(
                     "topic '" + r.topic() + "' must have at least 1 partition, was " + partitions);
         }
+        if (r.deliverAtMillis() != PublishRequest.DELIVER_NOW) {
+            return publishScheduled(r, partitions, calledNanos);
+        }
         CompletableFuture<PublishResult> f = new CompletableFuture<>();
         long timestamp = r.timestamp() >= 0 ? r.timestamp() : time.wallMillis();
         int recordSize = BatchBuilder.recordSize(r.key(), r.payload().length, r.headers());
@@ -272,6 +275,43 @@ public final class PublishBatcher {
         if (toSend) {
             sendSealed();
         }
+        return f;
+    }
+
+    /**
+     * A delayed message: routed as any other (explicit partition, key hash, else the topic's next
+     * partition in round-robin), then sent at once as a batch of its own that carries its delivery
+     * time ({@link ProducerBatch#deliverAtMillis()}). It has a key state of its own, so it never
+     * holds back (or waits for) the partition's immediate batches.
+     */
+    private CompletableFuture<PublishResult> publishScheduled(PublishRequest r, int partitions, long calledNanos) {
+        CompletableFuture<PublishResult> f = new CompletableFuture<>();
+        long timestamp = r.timestamp() >= 0 ? r.timestamp() : time.wallMillis();
+        int recordSize = BatchBuilder.recordSize(r.key(), r.payload().length, r.headers());
+        synchronized (this) {
+            TopicState t = topicState(r.topic(), partitions);
+            int partition;
+            if (r.partition() != PublishRequest.ANY_PARTITION) {
+                TopicNames.checkPartition(r.topic(), r.partition(), partitions);
+                partition = r.partition();
+            } else if (r.key() != null) {
+                partition = Partitioner.partitionForKey(r.key(), partitions);
+            } else {
+                partition = partitioner.nextSpreadPartition(t.name, partitions);
+            }
+            int q = r.qos() == QoS.AT_LEAST_ONCE ? 1 : 0;
+            KeyState k = new KeyState(t, new TopicPartition(t.name, partition), r.qos(), q);
+            ProducerBatch b = new ProducerBatch(
+                    this, k, new BatchBuilder(recordSize + BatchFormat.HEADER_LENGTH), 1, false, false);
+            b.deliverAtMillis = r.deliverAtMillis();
+            b.builder.add(timestamp, r.key(), r.payload(), r.headers());
+            b.futures.add(f);
+            b.firstCallNanos = calledNanos;
+            b.firstCallSet = true;
+            k.open = b;
+            seal(k);
+        }
+        sendSealed();
         return f;
     }
 

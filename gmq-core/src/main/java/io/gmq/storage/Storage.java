@@ -89,6 +89,23 @@ public interface Storage extends AutoCloseable {
     CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable);
 
     /**
+     * Keeps one unsealed {@link BatchFormat} frame (validated as {@link #append} does) in storage's
+     * durable schedule of delayed messages and appends it to {@code tp} once the clock reaches
+     * {@code deliverAtMillis} (epoch millis), exactly once, also across restarts. A time not in the
+     * future appends at once (the result then has schedule id -1). With {@code awaitDurable} the
+     * future completes once the schedule entry is durable. INVALID_ARGUMENT beyond the maximum
+     * delay, RESOURCE_EXHAUSTED when the schedule is full; nothing is kept then. A storage that
+     * keeps no schedule (the replicated cluster) fails with FAILED_PRECONDITION.
+     */
+    default CompletableFuture<ScheduleResult> schedule(
+            TopicPartition tp, ByteBuffer batch, long deliverAtMillis, boolean awaitDurable) {
+        return CompletableFuture.failedFuture(new io.gmq.GmqException(
+                io.gmq.ErrorCode.FAILED_PRECONDITION,
+                "delayed messages are not supported by this storage (a replicated storage cluster keeps no"
+                        + " schedule yet); publish without a delay or deliverAt, or use a single storage process"));
+    }
+
+    /**
      * As {@link #append(TopicPartition, ByteBuffer, boolean)} for a batch whose partition was
      * chosen by the hash of a key with {@code routedPartitions} partitions (0: no record of the
      * batch was routed by key, the batch is appended as any other). If the topic's count is not

@@ -196,7 +196,8 @@ public final class Protos {
                     .setOwnerMemberId(p.ownerMemberId() == null ? "" : p.ownerMemberId())
                     .setCommittedOffset(p.committedOffset())
                     .setHighWatermark(p.highWatermark())
-                    .setLag(p.lag()));
+                    .setLag(p.lag())
+                    .setScheduled(p.scheduled()));
         }
         return b.build();
     }
@@ -218,7 +219,8 @@ public final class Protos {
                     p.getOwnerMemberId().isEmpty() ? null : p.getOwnerMemberId(),
                     p.getCommittedOffset(),
                     p.getHighWatermark(),
-                    p.getLag()));
+                    p.getLag(),
+                    p.getScheduled()));
         }
         return new GroupDescription(d.getGroup(), d.getGeneration(), members, partitions);
     }

@@ -277,6 +277,7 @@ final class Producer {
                                         ? io.gmq.proto.QoS.QOS_AT_LEAST_ONCE
                                         : io.gmq.proto.QoS.QOS_AT_MOST_ONCE)
                         .setBatch(Protos.bytes(batch.batch.frame()))
+                        .setDeliverAtMillis(batch.batch.deliverAtMillis())
                         .setRoutedPartitions(batch.batch.routedPartitions()))
                 .build());
         if (sent) {

@@ -200,7 +200,7 @@ public final class RemoteGmqClient implements GmqClient, BrokerConnection.Listen
             throw new GmqException(ErrorCode.UNAVAILABLE, "client is closed");
         }
         long calledNanos = time.nanoTime(); // the publish deadline counts from here, metadata lookup included
-        return producer.publish(PublishRequest.of(topic, payload, options), now, calledNanos);
+        return producer.publish(PublishRequest.of(time.wallMillis(), topic, payload, options), now, calledNanos);
     }
 
     @Override

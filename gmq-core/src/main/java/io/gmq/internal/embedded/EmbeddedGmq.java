@@ -58,7 +58,7 @@ public final class EmbeddedGmq implements Gmq {
     public CompletableFuture<PublishResult> publishAsync(String topic, byte[] payload, PublishOption... options) {
         try {
             checkOpen();
-            return engine.publish(PublishRequest.of(topic, payload, options));
+            return engine.publish(PublishRequest.of(engine.time().wallMillis(), topic, payload, options));
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -12,6 +12,7 @@ import io.gmq.TopicPartition;
 import io.gmq.internal.group.GroupCoordinator;
 import io.gmq.internal.log.LogManager;
 import io.gmq.internal.log.PartitionLog;
+import io.gmq.internal.schedule.DelayScheduler;
 import io.gmq.internal.state.StateDb;
 import io.gmq.internal.topic.TopicNames;
 import io.gmq.internal.topic.TopicRegistry;
@@ -57,6 +58,10 @@ public final class LocalStorage implements ReplicaStorage {
     private final ConsumerLag lag;
     /** Null for a replica: its member expiry is driven by {@link #expireMembers()}. */
     private final ScheduledExecutorService timer;
+    /** Delayed messages; null for a replica (the replicated cluster keeps no schedule). */
+    private final DelayScheduler schedule;
+    /** Removes the schedule's meters; does nothing without a meter registry. */
+    private final Runnable scheduleMetrics;
 
     private final boolean replica;
     /** Grows partition counts, kept apart from keyed appends. */
@@ -89,7 +94,18 @@ public final class LocalStorage implements ReplicaStorage {
                 lag == null ? GroupCoordinator.CommittedOffsetObserver.NONE : lag);
         if (replica) {
             this.timer = null;
+            this.schedule = null;
+            this.scheduleMetrics = () -> {};
         } else {
+            this.schedule = new DelayScheduler(
+                    db,
+                    config.timeSource(),
+                    config.scheduleLimits(),
+                    config.maxBatchBytes(),
+                    config.maxMessageBytes(),
+                    new ScheduleTarget(topics, logs, this::append));
+            this.scheduleMetrics =
+                    config.meterRegistry() == null ? () -> {} : schedule.registerMetrics(config.meterRegistry());
             this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "gmq-storage-timer");
                 t.setDaemon(true);
@@ -333,6 +349,9 @@ public final class LocalStorage implements ReplicaStorage {
         existing(topic);
         // Metadata first: once the row is gone no new append or fetch can reach the logs.
         topics.delete(topic);
+        if (schedule != null) {
+            schedule.deleteTopic(topic);
+        }
         groups.onTopicDeleted(topic);
         logs.deleteTopic(topic);
         LOG.info("deleted topic {}", topic);
@@ -375,6 +394,26 @@ public final class LocalStorage implements ReplicaStorage {
         } catch (GmqException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    @Override
+    public CompletableFuture<ScheduleResult> schedule(
+            TopicPartition tp, ByteBuffer batch, long deliverAtMillis, boolean awaitDurable) {
+        try {
+            if (schedule == null) {
+                return ReplicaStorage.super.schedule(tp, batch, deliverAtMillis, awaitDurable);
+            }
+            log(tp); // the topic and partition exist
+            return schedule.schedule(tp, batch, deliverAtMillis);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Appends every scheduled message due now and returns how many records (tests; it also runs on its timer). */
+    public int fireScheduled() {
+        checkOpen();
+        return schedule == null ? 0 : schedule.fireDue();
     }
 
     @Override
@@ -485,12 +524,21 @@ public final class LocalStorage implements ReplicaStorage {
     @Override
     public GroupDescription describeGroup(String group) {
         checkOpen();
-        return groups.describe(
+        GroupDescription d = groups.describe(
                 group,
                 tp -> topics.find(tp.topic())
                         .filter(t -> tp.partition() < t.partitions())
                         .map(t -> logs.log(tp).highWatermark())
                         .orElse(0L));
+        if (schedule == null) {
+            return d;
+        }
+        List<GroupDescription.PartitionProgress> partitions =
+                new java.util.ArrayList<>(d.partitions().size());
+        for (GroupDescription.PartitionProgress p : d.partitions()) {
+            partitions.add(p.withScheduled(schedule.scheduled(p.topicPartition())));
+        }
+        return new GroupDescription(d.group(), d.generation(), d.members(), partitions);
     }
 
     @Override
@@ -556,6 +604,7 @@ public final class LocalStorage implements ReplicaStorage {
         if (closed) {
             return;
         }
+        schedule.poke(); // a due time the wall clock reached while the timer waited on the monotonic one
         try {
             int n = groups.expireMembers();
             if (n > 0) {
@@ -586,6 +635,10 @@ public final class LocalStorage implements ReplicaStorage {
         closed = true;
         if (timer != null) {
             timer.shutdownNow();
+        }
+        if (schedule != null) {
+            scheduleMetrics.run();
+            schedule.close(); // a firing in progress ends before the logs close
         }
         if (lag != null) {
             lag.close();

@@ -64,6 +64,23 @@ class ReplicaStorageTest {
     }
 
     @Test
+    void aReplicaKeepsNoScheduleAndRefusesDelayedBatches() {
+        try (ReplicaStorage replica =
+                Storages.openReplica(config(dir.resolve("r")).build())) {
+            replica.createTopic("orders", 1);
+            java.util.concurrent.CompletionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.CompletionException.class,
+                    () -> replica.schedule(
+                                    T0, frame(simpleBatch(1, 20, 1_000, 0)), System.currentTimeMillis() + 60_000, true)
+                            .join());
+            io.gmq.GmqException cause = (io.gmq.GmqException) e.getCause();
+            assertEquals(io.gmq.ErrorCode.FAILED_PRECONDITION, cause.code());
+            org.junit.jupiter.api.Assertions.assertTrue(cause.getMessage().contains("delayed messages"));
+            assertEquals(0, replica.partitionInfo(T0).highWatermark());
+        }
+    }
+
+    @Test
     void aReplicaExpiresMembersOnlyWhenAsked() {
         ManualClock clock = new ManualClock(1_000_000);
         try (Storage local = LocalStorage.open(

@@ -152,6 +152,10 @@ final class ClientSession implements StreamObserver<ClientFrame> {
     }
 
     private void publish(PublishBatch p) {
+        if (p.getDeliverAtMillis() != 0) {
+            publishScheduled(p);
+            return;
+        }
         long id = p.getRequestId();
         try {
             ByteBuffer batch = Protos.writableCopy(p.getBatch());
@@ -191,6 +195,53 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                             .setRequestId(id)
                             .setPartition(p.getPartition())
                             .setError(GrpcErrors.toProto(e)))
+                    .build());
+            requestNext();
+        }
+    }
+
+    /**
+     * A delayed batch: into storage's schedule (checked and authorised as an append is); the ack
+     * carries base offset -1 and the schedule id. Throttled by the publish quota like an append.
+     */
+    private void publishScheduled(PublishBatch p) {
+        long id = p.getRequestId();
+        PublishAck.Builder ack = PublishAck.newBuilder().setRequestId(id).setPartition(p.getPartition());
+        try {
+            ByteBuffer batch = Protos.writableCopy(p.getBatch());
+            boolean atLeastOnce = atLeastOnce(batch);
+            access.checkPublish(principal, p.getTopic());
+            int bytes = batch.limit();
+            engine.schedule(
+                            new TopicPartition(p.getTopic(), p.getPartition()),
+                            batch,
+                            p.getDeliverAtMillis(),
+                            atLeastOnce)
+                    .whenComplete((s, e) -> {
+                        if (e == null) {
+                            ack.setBaseOffset(io.gmq.PublishResult.SCHEDULED)
+                                    .setRecordCount(s.recordCount())
+                                    .setScheduleId(s.scheduleId());
+                        } else {
+                            if (GrpcErrors.toGmq(e).code() == ErrorCode.NOT_FOUND) {
+                                access.topicGone(p.getTopic());
+                            }
+                            ack.setError(GrpcErrors.toProto(e));
+                        }
+                        long throttle = access.publishThrottleNanos(principal, bytes);
+                        Runnable answer = () -> {
+                            write(ServerFrame.newBuilder().setPublishAck(ack).build());
+                            requestNext();
+                        };
+                        if (throttle <= 0) {
+                            answer.run();
+                        } else {
+                            Throttle.after(throttle, answer);
+                        }
+                    });
+        } catch (RuntimeException e) {
+            write(ServerFrame.newBuilder()
+                    .setPublishAck(ack.setError(GrpcErrors.toProto(e)))
                     .build());
             requestNext();
         }

@@ -108,6 +108,8 @@ final class CliJson {
                     .value(p.highWatermark())
                     .name("lag")
                     .value(p.lag())
+                    .name("scheduled")
+                    .value(p.scheduled())
                     .endObject();
         }
         return json.endArray().endObject();

@@ -52,7 +52,8 @@ final class GroupsCommand implements Runnable {
     @Command(
             name = "describe",
             mixinStandardHelpOptions = true,
-            description = "Members, assignment, committed offset and lag of a group.")
+            description = "Members, assignment, committed offset, lag and scheduled (delayed, not yet"
+                    + " appended) messages of a group.")
     static final class Describe implements Runnable {
         @Mixin
         ClientOptions client;
@@ -78,15 +79,17 @@ final class GroupsCommand implements Runnable {
                             + m.assigned() + " heartbeat " + m.lastHeartbeatAgeMillis() + " ms ago");
                 }
                 System.out.printf(
-                        "%-30s %-24s %-10s %-14s %s%n", "PARTITION", "OWNER", "COMMITTED", "HIGH-WATERMARK", "LAG");
+                        "%-30s %-24s %-10s %-14s %-10s %s%n",
+                        "PARTITION", "OWNER", "COMMITTED", "HIGH-WATERMARK", "LAG", "SCHEDULED");
                 for (GroupDescription.PartitionProgress p : d.partitions()) {
                     System.out.printf(
-                            "%-30s %-24s %-10d %-14d %d%n",
+                            "%-30s %-24s %-10d %-14d %-10d %d%n",
                             p.topicPartition(),
                             p.ownerMemberId() == null ? "-" : p.ownerMemberId(),
                             p.committedOffset(),
                             p.highWatermark(),
-                            p.lag());
+                            p.lag(),
+                            p.scheduled());
                 }
             }
         }

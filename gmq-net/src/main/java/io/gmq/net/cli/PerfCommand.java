@@ -183,6 +183,13 @@ final class PerfCommand implements Runnable {
                 description = "Give records partition keys k0..k{K-1} in turn (default ${DEFAULT-VALUE}: no keys).")
         int keys;
 
+        @Option(
+                names = "--delay",
+                paramLabel = "DURATION",
+                description = "Publish every record delayed by this long (e.g. 30s): measures publishing into"
+                        + " storage's schedule; the latency is publish to the schedule's ack.")
+        String delay;
+
         @Override
         public Integer call() throws Exception {
             CpuUsage cpu = new CpuUsage();
@@ -198,7 +205,8 @@ final class PerfCommand implements Runnable {
                             throughput,
                             !clientPerProducer,
                             maxOutstanding,
-                            keys),
+                            keys,
+                            delay == null ? null : io.gmq.Units.parseDuration(delay)),
                     System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)

@@ -60,6 +60,20 @@ final class ProduceCommand implements Callable<Integer> {
             description = "Timestamp of every message (default: the publish time).")
     Long timestamp;
 
+    @Option(
+            names = "--delay",
+            paramLabel = "DURATION",
+            description = "Deliver every message this long after it is published (e.g. 30s, 5m, 2h);"
+                    + " storage keeps it in its schedule until then.")
+    String delay;
+
+    @Option(
+            names = "--deliver-at",
+            paramLabel = "ISO-8601",
+            description = "Deliver every message at this time (e.g. 2026-12-24T18:00:00Z); a past time"
+                    + " delivers at once.")
+    String deliverAt;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -99,6 +113,10 @@ final class ProduceCommand implements Callable<Integer> {
         if (partition != null) {
             options.add(PublishOption.partition(partition));
         }
+        PublishOption schedule = scheduleOption();
+        if (schedule != null) {
+            options.add(schedule);
+        }
         PublishOption[] opts = options.toArray(new PublishOption[0]);
         int failed = 0;
         try (GmqClient c = client.connect();
@@ -130,13 +148,48 @@ final class ProduceCommand implements Callable<Integer> {
         return failed == 0 ? 0 : 1;
     }
 
+    /** {@code --delay} or {@code --deliver-at} as an option, or null; a usage error for bad text or both. */
+    private PublishOption scheduleOption() {
+        if (delay != null && deliverAt != null) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "give --delay or --deliver-at, not both");
+        }
+        if (delay != null) {
+            java.time.Duration d;
+            try {
+                d = io.gmq.Units.parseDuration(delay);
+            } catch (RuntimeException e) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--delay must be a duration such as 30s, 5m or 2h, was '" + delay + "'");
+            }
+            if (d.isNegative()) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--delay must not be negative, was '" + delay + "'");
+            }
+            return PublishOption.delay(d);
+        }
+        if (deliverAt != null) {
+            try {
+                return PublishOption.deliverAt(java.time.Instant.parse(deliverAt));
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "--deliver-at must be an ISO-8601 instant such as 2026-12-24T18:00:00Z, was '" + deliverAt
+                                + "'");
+            }
+        }
+        return null;
+    }
+
     private int drain(GmqClient c, List<CompletableFuture<PublishResult>> window) {
         c.flush();
         int failed = 0;
         for (CompletableFuture<PublishResult> f : window) {
             try {
                 PublishResult r = f.join();
-                if (verbose) {
+                if (verbose && r.scheduled()) {
+                    System.out.println("partition " + r.partition() + " scheduled");
+                } else if (verbose) {
                     System.out.println("partition " + r.partition() + " offset " + r.offset());
                 }
             } catch (RuntimeException e) {

@@ -31,8 +31,9 @@ public final class ProducePerf {
             double throughput,
             boolean sharedClient,
             int maxOutstanding,
-            int keys) {
-        /** Records without keys. */
+            int keys,
+            java.time.Duration delay) {
+        /** Records without keys, delivered at once. */
         public Spec(
                 String topic,
                 long records,
@@ -43,7 +44,7 @@ public final class ProducePerf {
                 double throughput,
                 boolean sharedClient,
                 int maxOutstanding) {
-            this(topic, records, recordSize, qos, partitions, producers, throughput, sharedClient, maxOutstanding, 0);
+            this(topic, records, recordSize, qos, partitions, producers, throughput, sharedClient, maxOutstanding, 0, null);
         }
 
         public Spec {
@@ -116,6 +117,16 @@ public final class ProducePerf {
     private volatile CpuUsage.ThreadSpan producerCpu;
 
     /** Partition keys "k0" .. "k{n-1}", one option each, made once (records cycle through them); none for 0. */
+    /** For each key option, the options {@code base} plus that key. */
+    static PublishOption[][] withKeys(PublishOption[] base, PublishOption[] keys) {
+        PublishOption[][] keyed = new PublishOption[keys.length][];
+        for (int i = 0; i < keys.length; i++) {
+            keyed[i] = java.util.Arrays.copyOf(base, base.length + 1);
+            keyed[i][base.length] = keys[i];
+        }
+        return keyed;
+    }
+
     static PublishOption[] keyOptions(int n) {
         PublishOption[] keys = new PublishOption[n];
         for (int i = 0; i < n; i++) {
@@ -127,8 +138,10 @@ public final class ProducePerf {
     private void produce(GmqClient client, long records, Pacer pacer, PerfStats stats, CpuUsage.ThreadSpan cpu) {
         byte[] payload = new byte[spec.recordSize()];
         new SplittableRandom(records).nextBytes(payload); // incompressible; never changed after
-        PublishOption qos = PublishOption.qos(spec.qos());
-        PublishOption[] keys = keyOptions(spec.keys());
+        PublishOption[] qos = spec.delay() == null
+                ? new PublishOption[] {PublishOption.qos(spec.qos())}
+                : new PublishOption[] {PublishOption.qos(spec.qos()), PublishOption.delay(spec.delay())};
+        PublishOption[][] keyed = withKeys(qos, keyOptions(spec.keys()));
         Semaphore outstanding = new Semaphore(spec.maxOutstanding());
         int size = payload.length;
         try {
@@ -140,7 +153,7 @@ public final class ProducePerf {
                 }
                 (keys.length == 0
                                 ? client.publishAsync(spec.topic(), payload, qos)
-                                : client.publishAsync(spec.topic(), payload, qos, keys[(int) (i % keys.length)]))
+                                : client.publishAsync(spec.topic(), payload, keyed[(int) (i % keyed.length)]))
                         .whenComplete((r, e) -> {
                             if (e != null) {
                                 firstError.compareAndSet(null, e);

@@ -60,6 +60,7 @@ public final class RemoteStorage implements Storage {
     private final boolean ownsChannel;
     private final String target;
     private final GmqStorageGrpc.GmqStorageBlockingStub blocking;
+    private final GmqStorageGrpc.GmqStorageStub async;
     private final RequestStream<AppendRequest, AppendResponse, AppendResult> appends;
     private final RequestStream<FetchRequest, FetchResponse, FetchResult> fetches;
     private final java.util.concurrent.atomic.AtomicLong lastNudgeNanos = new java.util.concurrent.atomic.AtomicLong();
@@ -70,6 +71,7 @@ public final class RemoteStorage implements Storage {
         this.target = channel.authority();
         this.blocking = GmqStorageGrpc.newBlockingStub(channel);
         GmqStorageGrpc.GmqStorageStub async = GmqStorageGrpc.newStub(channel);
+        this.async = async;
         this.appends = new RequestStream<>(
                 "append", target, this::nudgeReconnect, async::append, AppendResponse::getRequestId, r -> {
                     if (r.hasError()) {
@@ -119,6 +121,39 @@ public final class RemoteStorage implements Storage {
     }
 
     // ---- log ------------------------------------------------------------------------------------
+
+    /** One unary call per delayed batch: the schedule is not the hot path. */
+    @Override
+    public CompletableFuture<io.gmq.storage.ScheduleResult> schedule(
+            TopicPartition tp, ByteBuffer batch, long deliverAtMillis, boolean awaitDurable) {
+        CompletableFuture<io.gmq.storage.ScheduleResult> result = new CompletableFuture<>();
+        async.withDeadlineAfter(UNARY_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
+                .schedule(
+                        io.gmq.proto.ScheduleRequest.newBuilder()
+                                .setTopicPartition(Protos.toProto(tp))
+                                .setBatch(Protos.bytes(batch))
+                                .setDeliverAtMillis(deliverAtMillis)
+                                .setAwaitDurable(awaitDurable)
+                                .build(),
+                        new io.grpc.stub.StreamObserver<>() {
+                            @Override
+                            public void onNext(io.gmq.proto.ScheduleResponse r) {
+                                result.complete(new io.gmq.storage.ScheduleResult(
+                                        r.getScheduleId(), r.getRecordCount(), r.getDeliverAtMillis()));
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                result.completeExceptionally(classifyAndNudge(t));
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                                // onNext completed the result
+                            }
+                        });
+        return result;
+    }
 
     @Override
     public CompletableFuture<AppendResult> append(TopicPartition tp, ByteBuffer batch, boolean awaitDurable) {

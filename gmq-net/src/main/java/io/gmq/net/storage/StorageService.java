@@ -396,6 +396,33 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
     }
 
     @Override
+    public void schedule(io.gmq.proto.ScheduleRequest r, StreamObserver<io.gmq.proto.ScheduleResponse> out) {
+        java.util.concurrent.CompletableFuture<io.gmq.storage.ScheduleResult> scheduled;
+        try {
+            scheduled = storage.schedule(
+                    Protos.fromProto(r.getTopicPartition()),
+                    Protos.writableCopy(r.getBatch()),
+                    r.getDeliverAtMillis(),
+                    r.getAwaitDurable());
+        } catch (RuntimeException e) {
+            out.onError(GrpcErrors.toStatus(e));
+            return;
+        }
+        scheduled.whenComplete((s, e) -> {
+            if (e != null) {
+                out.onError(GrpcErrors.toStatus(e));
+                return;
+            }
+            out.onNext(io.gmq.proto.ScheduleResponse.newBuilder()
+                    .setScheduleId(s.scheduleId())
+                    .setRecordCount(s.recordCount())
+                    .setDeliverAtMillis(s.deliverAtMillis())
+                    .build());
+            out.onCompleted();
+        });
+    }
+
+    @Override
     public void deleteGroup(io.gmq.proto.DeleteGroupRequest r, StreamObserver<io.gmq.proto.DeleteGroupResponse> out) {
         unary(out, () -> {
             storage.deleteGroup(r.getGroup());

@@ -331,6 +331,65 @@ final class CliToolsTest {
                 "--execute");
     }
 
+    @Test
+    void produceWithADelayIsScheduledAndGroupsDescribeCountsIt() {
+        assertEquals(0, run("topics", "create", "--topic", "dl", "--partitions", "1", "--server", addr));
+        assertEquals(0, produce("first\n", "--topic", "dl"));
+        assertEquals(
+                0,
+                run(
+                        "consume",
+                        "--topic",
+                        "dl",
+                        "--group",
+                        "dg",
+                        "--max-messages",
+                        "1",
+                        "--timeout-ms",
+                        "20000",
+                        "--server",
+                        addr));
+        assertEquals(0, produce("later\n", "--topic", "dl", "--delay", "1h", "--verbose"), console.err());
+        assertEquals(List.of("partition 0 scheduled"), console.out().lines().toList());
+        String at = java.time.Instant.now().plus(java.time.Duration.ofHours(2)).toString();
+        assertEquals(0, produce("later too\n", "--topic", "dl", "--deliver-at", at), console.err());
+
+        assertEquals(0, run("groups", "describe", "--group", "dg", "--server", addr, "--output", "json"));
+        JsonObject p = json().getAsJsonArray("partitions").get(0).getAsJsonObject();
+        assertEquals(2, p.get("scheduled").getAsLong());
+        assertEquals(0, p.get("lag").getAsLong());
+        assertEquals(1, p.get("highWatermark").getAsLong());
+        assertEquals(0, run("groups", "describe", "--group", "dg", "--server", addr));
+        List<String> lines = console.out().lines().toList();
+        assertTrue(lines.stream().anyMatch(l -> l.endsWith("LAG        SCHEDULED")), console.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("dl-0") && l.endsWith(" 0          2")), console.out());
+    }
+
+    @Test
+    void produceRefusesABadDelayOrBothScheduleFlags() {
+        assertUsageError("--delay must be a duration", "produce", "--topic", "t", "--delay", "soon", "--server", addr);
+        assertUsageError(
+                "--deliver-at must be an ISO-8601 instant",
+                "produce",
+                "--topic",
+                "t",
+                "--deliver-at",
+                "tomorrow",
+                "--server",
+                addr);
+        assertUsageError(
+                "give --delay or --deliver-at, not both",
+                "produce",
+                "--topic",
+                "t",
+                "--delay",
+                "1m",
+                "--deliver-at",
+                "2030-01-01T00:00:00Z",
+                "--server",
+                addr);
+    }
+
     private long committed(String group, int partition) {
         console.reset();
         assertEquals(0, GmqCli.run("groups", "describe", "--group", group, "--server", addr, "--output", "json"));

@@ -331,4 +331,47 @@ abstract class StorageContract {
         }
         return m;
     }
+    // ---- schedule of delayed messages ---------------------------------------------------------
+
+    @Test
+    void aScheduledBatchIsAppendedWhenDueWithItsScheduleId() throws Exception {
+        storage.createTopic("later", 1);
+        TopicPartition tp = new TopicPartition("later", 0);
+        io.gmq.storage.ScheduleResult future =
+                join(storage.schedule(tp, batch("in-an-hour"), System.currentTimeMillis() + 3_600_000, true));
+        assertEquals(1, future.recordCount());
+        io.gmq.storage.ScheduleResult due =
+                join(storage.schedule(tp, batch("due", "now"), System.currentTimeMillis() - 1, true));
+        assertTrue(due.scheduleId() > future.scheduleId());
+        FetchResult r = join(storage.fetch(tp, 0, 1 << 20, 10_000));
+        assertEquals(List.of("due", "now"), values(r, 0));
+        BatchReader reader = new BatchReader(r.records());
+        assertTrue(reader.next());
+        assertEquals(
+                Long.toString(due.scheduleId()),
+                reader.headers().stream()
+                        .filter(h -> h.name().equals("gmq-schedule-id"))
+                        .findFirst()
+                        .orElseThrow()
+                        .valueAsString());
+        assertEquals(2, storage.partitionInfo(tp).highWatermark(), "the batch due in an hour waits");
+    }
+
+    @Test
+    void aScheduleBeyondTheMaximumDelayOrOfAMalformedFrameKeepsNothing() throws Exception {
+        storage.createTopic("later", 1);
+        TopicPartition tp = new TopicPartition("later", 0);
+        long tooLate =
+                System.currentTimeMillis() + java.time.Duration.ofDays(400).toMillis();
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> join(storage.schedule(tp, batch("x"), tooLate, true)));
+        ByteBuffer cut = batch("x");
+        cut.limit(cut.limit() - 1);
+        assertCode(ErrorCode.INVALID_ARGUMENT, () -> join(storage.schedule(tp, cut, System.currentTimeMillis(), true)));
+        assertCode(
+                ErrorCode.NOT_FOUND,
+                () -> join(storage.schedule(
+                        new TopicPartition("absent", 0), batch("x"), System.currentTimeMillis(), true)));
+        join(storage.append(tp, batch("marker"), true));
+        assertEquals(1, storage.partitionInfo(tp).highWatermark());
+    }
 }
