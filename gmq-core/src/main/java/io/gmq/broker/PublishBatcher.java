@@ -300,7 +300,7 @@ public final class PublishBatcher {
                 partition = partitioner.nextSpreadPartition(t.name, partitions);
             }
             int q = r.qos() == QoS.AT_LEAST_ONCE ? 1 : 0;
-            KeyState k = new KeyState(t, new TopicPartition(t.name, partition), r.qos(), q);
+            KeyState k = new KeyState(t, new TopicPartition(t.name, partition), r.qos(), q, false);
             ProducerBatch b = new ProducerBatch(
                     this, k, new BatchBuilder(recordSize + BatchFormat.HEADER_LENGTH), 1, false, false);
             b.deliverAtMillis = r.deliverAtMillis();

@@ -69,7 +69,7 @@ final class ClientSubscription implements AutoCloseable {
     /** Records whose turn came when their key's previous one was settled off the dispatcher. */
     private final ConcurrentLinkedQueue<ReceivedMessage> ready = new ConcurrentLinkedQueue<>();
     /** Wakes the dispatcher for {@link #ready} (compared by identity). */
-    private static final Received WAKE = new Received(null, 0, 0, null, 0, -1);
+    private static final Received WAKE = new Received(null, 0, 0, null, 0, -1, 0);
 
     /** Orders ack flushes and the final Unsubscribe; taken before the connection's lock, never inside it. */
     private final Object sendLock = new Object();

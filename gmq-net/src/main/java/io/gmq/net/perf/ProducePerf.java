@@ -44,7 +44,18 @@ public final class ProducePerf {
                 double throughput,
                 boolean sharedClient,
                 int maxOutstanding) {
-            this(topic, records, recordSize, qos, partitions, producers, throughput, sharedClient, maxOutstanding, 0, null);
+            this(
+                    topic,
+                    records,
+                    recordSize,
+                    qos,
+                    partitions,
+                    producers,
+                    throughput,
+                    sharedClient,
+                    maxOutstanding,
+                    0,
+                    null);
         }
 
         public Spec {
@@ -151,7 +162,7 @@ public final class ProducePerf {
                 if (cpu != null) {
                     cpu.at(i);
                 }
-                (keys.length == 0
+                (keyed.length == 0
                                 ? client.publishAsync(spec.topic(), payload, qos)
                                 : client.publishAsync(spec.topic(), payload, keyed[(int) (i % keyed.length)]))
                         .whenComplete((r, e) -> {
