@@ -18,6 +18,9 @@ public final class ConsumerConfig {
     private final OffsetSpec startFrom;
     private final Duration sessionTimeout;
     private final AssignmentListener assignmentListener;
+    private final GroupType groupType;
+    private final Ordering ordering;
+    private final Duration lockDuration;
 
     private ConsumerConfig(Builder b) {
         this.clientId = b.clientId;
@@ -28,6 +31,9 @@ public final class ConsumerConfig {
         this.startFrom = b.startFrom;
         this.sessionTimeout = b.sessionTimeout;
         this.assignmentListener = b.assignmentListener;
+        this.groupType = b.groupType;
+        this.ordering = b.ordering;
+        this.lockDuration = b.lockDuration;
     }
 
     public static Builder builder() {
@@ -76,6 +82,24 @@ public final class ConsumerConfig {
         return assignmentListener;
     }
 
+    /** Ordered (the default) or share; a group name has one type. */
+    public GroupType groupType() {
+        return groupType;
+    }
+
+    /** Per partition (the default) or per key. */
+    public Ordering ordering() {
+        return ordering;
+    }
+
+    /**
+     * Share groups: how long an acquired message stays locked to this member before another one
+     * may receive it (unless acked, released, rejected or renewed). Null: 30 seconds.
+     */
+    public Duration lockDuration() {
+        return lockDuration;
+    }
+
     public Builder toBuilder() {
         return new Builder()
                 .clientId(clientId)
@@ -85,7 +109,10 @@ public final class ConsumerConfig {
                 .ackMode(ackMode)
                 .startFrom(startFrom)
                 .sessionTimeout(sessionTimeout)
-                .assignmentListener(assignmentListener);
+                .assignmentListener(assignmentListener)
+                .groupType(groupType)
+                .ordering(ordering)
+                .lockDuration(lockDuration);
     }
 
     public static final class Builder {
@@ -97,6 +124,9 @@ public final class ConsumerConfig {
         private OffsetSpec startFrom = OffsetSpec.earliest();
         private Duration sessionTimeout;
         private AssignmentListener assignmentListener = new AssignmentListener() {};
+        private GroupType groupType = GroupType.ORDERED;
+        private Ordering ordering = Ordering.PARTITION;
+        private Duration lockDuration;
 
         private Builder() {}
 
@@ -140,6 +170,24 @@ public final class ConsumerConfig {
             return this;
         }
 
+        /** {@link GroupType#SHARE} for a share group; default {@link GroupType#ORDERED}. */
+        public Builder groupType(GroupType t) {
+            this.groupType = t;
+            return this;
+        }
+
+        /** {@link Ordering#KEY} keeps order per key; default {@link Ordering#PARTITION}. */
+        public Builder ordering(Ordering o) {
+            this.ordering = o;
+            return this;
+        }
+
+        /** Share groups: the acquisition lock of a delivered message (null: 30 s). */
+        public Builder lockDuration(Duration d) {
+            this.lockDuration = d;
+            return this;
+        }
+
         public ConsumerConfig build() {
             if (clientId == null || clientId.isBlank()) {
                 throw GmqException.invalidArgument("clientId must not be empty");
@@ -153,6 +201,17 @@ public final class ConsumerConfig {
             }
             Objects.requireNonNull(ackMode, "ackMode");
             Objects.requireNonNull(assignmentListener, "assignmentListener");
+            if (groupType == null) {
+                throw GmqException.invalidArgument("groupType must not be null (ORDERED or SHARE)");
+            }
+            if (ordering == null) {
+                throw GmqException.invalidArgument("ordering must not be null (PARTITION or KEY)");
+            }
+            if (lockDuration != null
+                    && (lockDuration.isNegative() || lockDuration.isZero() || lockDuration.toHours() >= 24)) {
+                throw GmqException.invalidArgument(
+                        "lockDuration must be positive and under 24 hours, was " + lockDuration);
+            }
             if (startFrom == null
                     || (startFrom.kind() != OffsetSpec.Kind.EARLIEST && startFrom.kind() != OffsetSpec.Kind.LATEST)) {
                 throw GmqException.invalidArgument("startFrom must be earliest or latest");

@@ -10,6 +10,9 @@ final class DeliveredMessage extends DeliveredRecord {
         void ack(DeliveredMessage m);
 
         void nack(DeliveredMessage m);
+
+        /** Releases, rejects or renews (share groups). */
+        void share(DeliveredMessage m, io.gmq.storage.ShareAck kind);
     }
 
     private final Acker acker;
@@ -17,6 +20,13 @@ final class DeliveredMessage extends DeliveredRecord {
     DeliveredMessage(TopicPartition tp, BatchReader at, int deliveryCount, Acker acker) {
         super(tp, at, deliveryCount);
         this.acker = acker;
+    }
+
+    @Override
+    protected void settleShare(io.gmq.storage.ShareAck kind) {
+        if (acker != null) {
+            acker.share(this, kind);
+        }
     }
 
     @Override

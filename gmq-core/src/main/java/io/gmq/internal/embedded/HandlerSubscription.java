@@ -74,7 +74,13 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
                     config.consumerGroup(),
                     config.clientId(),
                     topics,
-                    new SubscriptionOptions(config.pullInterval(), config.startFrom(), config.sessionTimeout()),
+                    new SubscriptionOptions(
+                            config.pullInterval(),
+                            config.startFrom(),
+                            config.sessionTimeout(),
+                            config.groupType(),
+                            config.ordering(),
+                            config.lockDuration()),
                     s);
         } catch (RuntimeException e) {
             s.running = false;
@@ -173,6 +179,20 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
         GroupSubscription s = member;
         if (s != null) {
             s.nack(m.topicPartition(), m.offset());
+        }
+    }
+
+    @Override
+    public void share(DeliveredMessage m, io.gmq.storage.ShareAck kind) {
+        GroupSubscription s = member;
+        if (s == null) {
+            return;
+        }
+        switch (kind) {
+            case RELEASE -> s.release(m.topicPartition(), m.offset());
+            case REJECT -> s.reject(m.topicPartition(), m.offset());
+            case RENEW -> s.renew(m.topicPartition(), m.offset());
+            case ACCEPT -> ack(m);
         }
     }
 
