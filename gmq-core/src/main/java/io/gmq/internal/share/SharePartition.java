@@ -191,6 +191,14 @@ public final class SharePartition {
         expire(now);
         List<Acquired> out = new ArrayList<>();
         Set<ByteBuffer> blocked = keyOrdered ? new HashSet<>() : null;
+        if (keyOrdered && !log.isEmpty()) {
+            // Keys with a record waiting below what the caller read are blocked too (KEY_ORDER).
+            for (InFlight r : records.headMap(log.get(0).offset()).values()) {
+                if (r.state == RecordState.AVAILABLE && r.key != null) {
+                    blocked.add(r.key);
+                }
+            }
+        }
         for (LogRecord lr : log) {
             if (out.size() >= max) {
                 break;
@@ -264,13 +272,17 @@ public final class SharePartition {
 
     /**
      * Applies {@code kind} to {@code offset} if {@code member} holds it now; returns whether it
-     * did (a record not acquired by {@code member}, for example because its lock expired, is left
-     * as it is). {@code until}: for RELEASE the time it becomes available again (now for
+     * did (a record not acquired by {@code member}, or whose lock ended by {@code now}, is not
+     * settled: too late, another member may have it or get it). {@code until}: for RELEASE the time it becomes available again (now for
      * at once), for RENEW the new lock deadline; unused otherwise.
      */
     public boolean settle(String member, long offset, ShareAck kind, long now, long until) {
         InFlight r = records.get(offset);
         if (r == null || r.state != RecordState.ACQUIRED || !r.owner.equals(member)) {
+            return false;
+        }
+        if (r.deadline - now <= 0) {
+            drop(r, RecordState.AVAILABLE, now); // the lock ended: too late, the record is anyone's again
             return false;
         }
         switch (kind) {
