@@ -97,6 +97,9 @@ public final class EmbeddedGmqClient implements GmqClient {
                 .pullInterval(config.pullInterval())
                 .ackMode(config.ackMode())
                 .startFrom(config.startFrom())
+                .groupType(config.groupType())
+                .ordering(config.ordering())
+                .lockDuration(config.lockDuration())
                 .assignmentListener(config.assignmentListener());
         if (config.sessionTimeout() != null) {
             c.sessionTimeout(config.sessionTimeout());

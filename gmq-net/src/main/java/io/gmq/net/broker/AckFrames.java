@@ -38,6 +38,24 @@ final class AckFrames {
                 group.nack(tp, po.getOffsets(i));
             }
         }
+        if (a.getReleasesCount() + a.getRejectsCount() + a.getRenewsCount() > 0) {
+            if (!group.isShare()) {
+                return "releases, rejects and renews are for members of share groups; group " + group.group()
+                        + " is ordered";
+            }
+            for (PartitionOffsets po : a.getReleasesList()) {
+                TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+                po.getOffsetsList().forEach(o -> group.release(tp, o));
+            }
+            for (PartitionOffsets po : a.getRejectsList()) {
+                TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+                po.getOffsetsList().forEach(o -> group.reject(tp, o));
+            }
+            for (PartitionOffsets po : a.getRenewsList()) {
+                TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+                po.getOffsetsList().forEach(o -> group.renew(tp, o));
+            }
+        }
         return null;
     }
 

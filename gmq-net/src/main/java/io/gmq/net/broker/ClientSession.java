@@ -222,7 +222,14 @@ final class ClientSession implements StreamObserver<ClientFrame> {
             SubscriptionOptions options = new SubscriptionOptions(
                     Duration.ofMillis(s.getPullIntervalMillis() > 0 ? s.getPullIntervalMillis() : 100),
                     start,
-                    s.getSessionTimeoutMillis() > 0 ? Duration.ofMillis(s.getSessionTimeoutMillis()) : null);
+                    s.getSessionTimeoutMillis() > 0 ? Duration.ofMillis(s.getSessionTimeoutMillis()) : null,
+                    s.getGroupType() == io.gmq.proto.GroupType.GROUP_TYPE_SHARE
+                            ? io.gmq.GroupType.SHARE
+                            : io.gmq.GroupType.ORDERED,
+                    s.getOrdering() == io.gmq.proto.Ordering.ORDERING_KEY
+                            ? io.gmq.Ordering.KEY
+                            : io.gmq.Ordering.PARTITION,
+                    s.getLockDurationMillis() > 0 ? Duration.ofMillis(s.getLockDurationMillis()) : null);
             String clientId = s.getClientId().isEmpty() ? "gmq-client" : s.getClientId();
             access.checkSubscribe(principal, s.getGroup(), s.getTopicsList());
             GroupSubscription g =
