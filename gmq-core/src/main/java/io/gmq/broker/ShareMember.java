@@ -204,7 +204,10 @@ final class ShareMember {
                         && !(maxDeliveries > 0 && counts[j] > maxDeliveries)) {
                     j++;
                 }
-                sink.deliver(new Delivery(p.tp, a.frames().duplicate(), offsets[i], offsets[j - 1] + 1, counts[i], 0));
+                long from = offsets[i];
+                long to = offsets[j - 1] + 1;
+                sink.deliver(
+                        new Delivery(p.tp, ShareAcquisition.framesFor(a.frames(), from, to), from, to, counts[i], 0));
                 (counts[i] > 1 ? counters.redeliveries : counters.deliveries).increment();
                 i = j;
             }

@@ -231,7 +231,10 @@ public final class ShareGroups {
         List<SharePartition.LogRecord> records = new ArrayList<>();
         BatchReader reader = new BatchReader(frames.duplicate());
         boolean keys = groups.get(group).keyOrdered;
-        while (reader.next()) {
+        // Enough records to fill the request: the waiting ones, then new ones (more in key mode,
+        // where held keys skip records).
+        int enough = p.availableCount() + (keys ? 4 * max : max);
+        while (records.size() < enough && reader.next()) {
             records.add(new SharePartition.LogRecord(
                     reader.offset(), keys && reader.hasKey() ? ByteBuffer.wrap(reader.key()) : null));
         }
@@ -245,7 +248,8 @@ public final class ShareGroups {
             offsets[i] = got.get(i).offset();
             counts[i] = got.get(i).deliveryCount();
         }
-        return new ShareAcquisition(frames, offsets, counts);
+        return new ShareAcquisition(
+                ShareAcquisition.framesFor(frames, offsets[0], offsets[offsets.length - 1] + 1), offsets, counts);
     }
 
     /** The first offset an acquisition of {@code tp} would wait for new records at (long poll). */

@@ -93,6 +93,10 @@ public final class SharePartition {
     private long startOffset;
     private long nextOffset;
     private int acquiredCount;
+    /** Records in state AVAILABLE. */
+    private int availableCount;
+    /** No lock ends before this (a lower bound: expiry scans only once it has passed). */
+    private long nextExpiry = Long.MAX_VALUE;
 
     /** A partition whose records below {@code startOffset} are settled and none is in flight. */
     public SharePartition(long startOffset, boolean keyOrdered, int maxInFlight) {
@@ -131,6 +135,11 @@ public final class SharePartition {
         return acquiredCount;
     }
 
+    /** Records waiting to be acquired again (released, or their lock ended). */
+    public int availableCount() {
+        return availableCount;
+    }
+
     /** The state of {@code offset}: terminal below the start offset, null at or past {@link #nextOffset()}. */
     public RecordState state(long offset) {
         if (offset < startOffset) {
@@ -164,6 +173,9 @@ public final class SharePartition {
      * caller reads the log from here for {@link #acquire}.
      */
     public long firstCandidate() {
+        if (availableCount == 0) {
+            return nextOffset;
+        }
         for (InFlight r : records.values()) {
             if (r.state == RecordState.AVAILABLE) {
                 return r.offset;
@@ -218,6 +230,7 @@ public final class SharePartition {
                 }
                 r = new InFlight(offset, keyOrdered ? lr.key() : null);
                 records.put(offset, r);
+                availableCount++;
                 nextOffset = offset + 1;
             } else {
                 break; // a gap would be a record never seen: stop at it, the next read starts there
@@ -246,6 +259,8 @@ public final class SharePartition {
     }
 
     private void take(InFlight r, String member, long deadline) {
+        availableCount--;
+        nextExpiry = Math.min(nextExpiry, deadline);
         r.state = RecordState.ACQUIRED;
         r.owner = member;
         r.deadline = deadline;
@@ -265,6 +280,9 @@ public final class SharePartition {
             }
         }
         acquiredCount--;
+        if (to == RecordState.AVAILABLE) {
+            availableCount++;
+        }
         r.state = to;
         r.owner = null;
         r.availableAt = availableAt;
@@ -289,7 +307,7 @@ public final class SharePartition {
             case ACCEPT -> drop(r, RecordState.ACCEPTED, 0);
             case REJECT -> drop(r, RecordState.REJECTED, 0);
             case RELEASE -> drop(r, RecordState.AVAILABLE, until);
-            case RENEW -> r.deadline = Math.max(r.deadline, until);
+            case RENEW -> r.deadline = Math.max(r.deadline, until); // later: nextExpiry stays a lower bound
         }
         if (kind == ShareAck.ACCEPT || kind == ShareAck.REJECT) {
             advanceStart();
@@ -299,16 +317,22 @@ public final class SharePartition {
 
     /** Makes every record whose lock ended by {@code now} available again; returns how many. */
     public int expire(long now) {
-        if (acquiredCount == 0) {
+        if (acquiredCount == 0 || nextExpiry - now > 0) {
             return 0;
         }
         int n = 0;
+        long next = Long.MAX_VALUE;
         for (InFlight r : records.values()) {
-            if (r.state == RecordState.ACQUIRED && r.deadline - now <= 0) {
-                drop(r, RecordState.AVAILABLE, now);
-                n++;
+            if (r.state == RecordState.ACQUIRED) {
+                if (r.deadline - now <= 0) {
+                    drop(r, RecordState.AVAILABLE, now);
+                    n++;
+                } else {
+                    next = Math.min(next, r.deadline);
+                }
             }
         }
+        nextExpiry = next;
         return n;
     }
 
@@ -339,6 +363,8 @@ public final class SharePartition {
             InFlight r = it.next();
             if (r.state == RecordState.ACQUIRED) {
                 drop(r, RecordState.ACCEPTED, 0);
+            } else if (r.state == RecordState.AVAILABLE) {
+                availableCount--;
             }
             it.remove();
         }
