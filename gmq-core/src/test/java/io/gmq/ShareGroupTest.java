@@ -86,6 +86,25 @@ class ShareGroupTest {
     }
 
     @Test
+    void recordsInLargeBatchesAreAllAcquiredAcrossManyAcquisitions() {
+        gmq.gmq().admin().createTopic("bulk", 1);
+        List<PublishRequest> batch = new ArrayList<>();
+        int n = 3000;
+        for (int i = 0; i < n; i++) {
+            batch.add(PublishRequest.of("bulk", ("b" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        gmq.gmq().publishAllAsync(batch).join();
+        AtomicInteger got = new AtomicInteger();
+        gmq.gmq()
+                .subscribe(
+                        share("bulk-readers")
+                                .messageHandler(m -> got.incrementAndGet())
+                                .build(),
+                        "bulk");
+        await(() -> got.get() == n, "all " + n + " records of the large batches");
+    }
+
+    @Test
     void aRecordWhoseLockExpiresIsDeliveredAgainWithItsCountRaised() {
         MessageCollector c =
                 gmq.collect(share("slow").ackMode(AckMode.MANUAL).lockDuration(Duration.ofMillis(300)), "orders");

@@ -235,6 +235,9 @@ public final class ShareGroups {
         // where held keys skip records).
         int enough = p.availableCount() + (keys ? 4 * max : max);
         while (records.size() < enough && reader.next()) {
+            if (reader.offset() < from) {
+                continue; // the read starts at the batch holding {@code from}
+            }
             records.add(new SharePartition.LogRecord(
                     reader.offset(), keys && reader.hasKey() ? ByteBuffer.wrap(reader.key()) : null));
         }
