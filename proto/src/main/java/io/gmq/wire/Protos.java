@@ -157,6 +157,9 @@ public final class Protos {
                     .setHighWatermark(p.highWatermark())
                     .setLag(p.lag()));
         }
+        if (d.share() != null) {
+            b.setShare(ShareProtos.toProto(d.share()));
+        }
         return b.build();
     }
 
@@ -179,7 +182,12 @@ public final class Protos {
                     p.getHighWatermark(),
                     p.getLag()));
         }
-        return new GroupDescription(d.getGroup(), d.getGeneration(), members, partitions);
+        return new GroupDescription(
+                d.getGroup(),
+                d.getGeneration(),
+                members,
+                partitions,
+                d.hasShare() ? ShareProtos.fromProto(d.getShare()) : null);
     }
 
     public static io.gmq.proto.ClusterDescription toProto(io.gmq.ClusterDescription d) {

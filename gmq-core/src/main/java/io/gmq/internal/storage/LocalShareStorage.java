@@ -55,6 +55,6 @@ final class LocalShareStorage {
             parts.add(new GroupDescription.PartitionProgress(
                     p.topicPartition(), null, p.startOffset(), p.highWatermark(), p.lag()));
         }
-        return new GroupDescription(d.group(), 0, members, parts);
+        return new GroupDescription(d.group(), 0, members, parts, d);
     }
 }

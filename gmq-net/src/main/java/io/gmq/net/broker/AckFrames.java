@@ -21,6 +21,10 @@ final class AckFrames {
         if (bad != null) {
             return bad;
         }
+        if (a.getReleasesCount() + a.getRejectsCount() + a.getRenewsCount() > 0 && !group.isShare()) {
+            return "releases, rejects and renews are for members of share groups; group " + group.group()
+                    + " is ordered";
+        }
         for (PartitionOffsets po : a.getAcksList()) {
             TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
             int n = po.getOffsetsCount();
@@ -39,10 +43,6 @@ final class AckFrames {
             }
         }
         if (a.getReleasesCount() + a.getRejectsCount() + a.getRenewsCount() > 0) {
-            if (!group.isShare()) {
-                return "releases, rejects and renews are for members of share groups; group " + group.group()
-                        + " is ordered";
-            }
             for (PartitionOffsets po : a.getReleasesList()) {
                 TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
                 po.getOffsetsList().forEach(o -> group.release(tp, o));

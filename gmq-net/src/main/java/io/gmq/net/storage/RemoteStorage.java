@@ -390,9 +390,10 @@ public final class RemoteStorage implements Storage {
 
     @Override
     public io.gmq.ShareGroupDescription describeShareGroup(String group) {
-        return call(() -> ShareRpc.fromProto(stub().describeShareGroup(io.gmq.proto.DescribeGroupRequest.newBuilder()
-                .setGroup(group)
-                .build())));
+        return call(() -> io.gmq.wire.ShareProtos.fromProto(
+                stub().describeShareGroup(io.gmq.proto.DescribeGroupRequest.newBuilder()
+                        .setGroup(group)
+                        .build())));
     }
 
     /** A unary call on the async stub, its answer mapped by {@code map}, its failure classified. */

@@ -1,18 +1,10 @@
 package io.gmq.net.storage;
 
 import com.google.protobuf.ByteString;
-import io.gmq.Ordering;
-import io.gmq.ShareGroupDescription;
-import io.gmq.TopicPartition;
 import io.gmq.proto.AcquireResponse;
-import io.gmq.proto.ShareGroupMember;
-import io.gmq.proto.SharePartitionState;
 import io.gmq.storage.FetchResult;
 import io.gmq.storage.ShareAcquisition;
 import io.gmq.wire.Protos;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
 
 /** The share-group messages of storage.proto, mapped to and from core's types (both sides). */
 final class ShareRpc {
@@ -43,50 +35,5 @@ final class ShareRpc {
         }
         ByteString records = r.getRecords();
         return new ShareAcquisition(records.isEmpty() ? FetchResult.EMPTY : Protos.readView(records), offsets, counts);
-    }
-
-    static io.gmq.proto.ShareGroupDescription toProto(ShareGroupDescription d) {
-        io.gmq.proto.ShareGroupDescription.Builder b = io.gmq.proto.ShareGroupDescription.newBuilder()
-                .setGroup(d.group())
-                .setKeyOrdered(d.ordering() == Ordering.KEY);
-        for (ShareGroupDescription.Member m : d.members()) {
-            b.addMembers(ShareGroupMember.newBuilder()
-                    .setMemberId(m.memberId())
-                    .setClientId(m.clientId())
-                    .addAllTopics(m.topics())
-                    .setLastHeartbeatAgeMillis(m.lastHeartbeatAgeMillis()));
-        }
-        for (ShareGroupDescription.Partition p : d.partitions()) {
-            b.addPartitions(SharePartitionState.newBuilder()
-                    .setTopic(p.topicPartition().topic())
-                    .setPartition(p.topicPartition().partition())
-                    .setStartOffset(p.startOffset())
-                    .setInFlight(p.inFlight())
-                    .setAcquired(p.acquired())
-                    .setHighWatermark(p.highWatermark()));
-        }
-        return b.build();
-    }
-
-    static ShareGroupDescription fromProto(io.gmq.proto.ShareGroupDescription d) {
-        List<ShareGroupDescription.Member> members = new ArrayList<>();
-        for (ShareGroupMember m : d.getMembersList()) {
-            members.add(new ShareGroupDescription.Member(
-                    m.getMemberId(),
-                    m.getClientId(),
-                    new LinkedHashSet<>(m.getTopicsList()),
-                    m.getLastHeartbeatAgeMillis()));
-        }
-        List<ShareGroupDescription.Partition> parts = new ArrayList<>();
-        for (SharePartitionState p : d.getPartitionsList()) {
-            parts.add(new ShareGroupDescription.Partition(
-                    new TopicPartition(p.getTopic(), p.getPartition()),
-                    p.getStartOffset(),
-                    p.getInFlight(),
-                    p.getAcquired(),
-                    p.getHighWatermark()));
-        }
-        return new ShareGroupDescription(
-                d.getGroup(), d.getKeyOrdered() ? Ordering.KEY : Ordering.PARTITION, members, parts);
     }
 }

@@ -453,7 +453,7 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
 
     @Override
     public void describeShareGroup(DescribeGroupRequest r, StreamObserver<io.gmq.proto.ShareGroupDescription> out) {
-        unary(out, () -> ShareRpc.toProto(storage.describeShareGroup(r.getGroup())));
+        unary(out, () -> io.gmq.wire.ShareProtos.toProto(storage.describeShareGroup(r.getGroup())));
     }
 
     @Override
