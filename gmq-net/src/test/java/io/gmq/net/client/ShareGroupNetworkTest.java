@@ -121,6 +121,13 @@ final class ShareGroupNetworkTest {
         perMember.forEach((member, count) -> assertTrue(count.get() > 0, "member " + member + " received nothing"));
         GroupDescription d = producer.describeGroup("workers");
         assertEquals(6, d.members().size());
+        assertEquals(GroupType.SHARE, d.type());
+        assertEquals(3, d.share().partitions().size());
+        for (var p : d.share().partitions()) {
+            assertEquals(n / 3, p.startOffset());
+            assertEquals(0, p.inFlight(), "nothing in flight once all is accepted");
+            assertEquals(0, p.lag());
+        }
     }
 
     @Test
