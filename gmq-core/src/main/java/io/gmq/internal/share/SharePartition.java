@@ -184,16 +184,6 @@ public final class SharePartition {
         return nextOffset;
     }
 
-    /** Whether an acquisition could hand out anything now without new records in the log. */
-    public boolean hasAvailable(long now) {
-        for (InFlight r : records.values()) {
-            if (r.state == RecordState.AVAILABLE && r.availableAt <= now) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * Acquires up to {@code max} records for {@code member} from {@code log} (the records read
      * from {@link #firstCandidate()} on, in offset order), locking each until {@code now +
