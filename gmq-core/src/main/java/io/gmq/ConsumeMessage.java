@@ -63,6 +63,33 @@ public interface ConsumeMessage {
         nack();
     }
 
+     * Share groups: gives the message back at once, for any member to receive again (its delivery
+     * counts, so {@code maxDeliveries} releases send it to the dead-letter topic). In an ordered
+     * group the same as {@link #nack()}.
+     */
+    default void release() {
+        nack();
+    }
+
+    /**
+     * Share groups: the message cannot be processed; it is done for the group and not delivered
+     * again (not dead-lettered either). FAILED_PRECONDITION in an ordered group.
+     */
+    default void reject() {
+        throw new GmqException(
+                ErrorCode.FAILED_PRECONDITION, "reject is for members of share groups (groupType(SHARE))");
+    }
+
+    /**
+     * Share groups: still working on it; the acquisition lock is extended by the group's lock
+     * duration from now, so no other member gets the message meanwhile. FAILED_PRECONDITION in an
+     * ordered group.
+     */
+    default void renewLock() {
+        throw new GmqException(
+                ErrorCode.FAILED_PRECONDITION, "renewLock is for members of share groups (groupType(SHARE))");
+    }
+
     default String payloadAsString() {
         return new String(payload(), StandardCharsets.UTF_8);
     }

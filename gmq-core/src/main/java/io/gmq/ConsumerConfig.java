@@ -24,6 +24,8 @@ public final class ConsumerConfig {
     private final String groupInstanceId;
     private final Ordering ordering;
     private final RetryBackoff retryBackoff;
+    private final GroupType groupType;
+    private final Duration lockDuration;
 
     private ConsumerConfig(Builder b) {
         this.clientId = b.clientId;
@@ -37,6 +39,8 @@ public final class ConsumerConfig {
         this.groupInstanceId = b.groupInstanceId;
         this.ordering = b.ordering;
         this.retryBackoff = b.retryBackoff;
+        this.groupType = b.groupType;
+        this.lockDuration = b.lockDuration;
     }
 
     public static Builder builder() {
@@ -99,6 +103,11 @@ public final class ConsumerConfig {
         return groupInstanceId;
     }
 
+    /** Ordered (the default) or share; a group name has one type. */
+    public GroupType groupType() {
+        return groupType;
+    }
+
     /** The group's redelivery order. Default {@link Ordering#PARTITION}. */
     public Ordering ordering() {
         return ordering;
@@ -107,6 +116,14 @@ public final class ConsumerConfig {
     /** The group's backoff between redeliveries; null (the default): each topic's own setting. */
     public RetryBackoff retryBackoff() {
         return retryBackoff;
+    }
+
+    /**
+     * Share groups: how long an acquired message stays locked to this member before another one
+     * may receive it (unless acked, released, rejected or renewed). Null: 30 seconds.
+     */
+    public Duration lockDuration() {
+        return lockDuration;
     }
 
     public Builder toBuilder() {
@@ -121,7 +138,9 @@ public final class ConsumerConfig {
                 .assignmentListener(assignmentListener)
                 .groupInstanceId(groupInstanceId)
                 .ordering(ordering)
-                .retryBackoff(retryBackoff);
+                .retryBackoff(retryBackoff)
+                .groupType(groupType)
+                .lockDuration(lockDuration);
     }
 
     public static final class Builder {
@@ -136,6 +155,8 @@ public final class ConsumerConfig {
         private String groupInstanceId;
         private Ordering ordering = Ordering.PARTITION;
         private RetryBackoff retryBackoff;
+        private GroupType groupType = GroupType.ORDERED;
+        private Duration lockDuration;
 
         private Builder() {}
 
@@ -201,6 +222,18 @@ public final class ConsumerConfig {
             return this;
         }
 
+        /** {@link GroupType#SHARE} for a share group; default {@link GroupType#ORDERED}. */
+        public Builder groupType(GroupType t) {
+            this.groupType = t;
+            return this;
+        }
+
+        /** Share groups: the acquisition lock of a delivered message (null: 30 s). */
+        public Builder lockDuration(Duration d) {
+            this.lockDuration = d;
+            return this;
+        }
+
         public ConsumerConfig build() {
             if (clientId == null || clientId.isBlank()) {
                 throw GmqException.invalidArgument("clientId must not be empty");
@@ -214,8 +247,16 @@ public final class ConsumerConfig {
             }
             Objects.requireNonNull(ackMode, "ackMode");
             Objects.requireNonNull(assignmentListener, "assignmentListener");
+            if (groupType == null) {
+                throw GmqException.invalidArgument("groupType must not be null (ORDERED or SHARE)");
+            }
             if (ordering == null) {
                 throw GmqException.invalidArgument("ordering must be PARTITION or KEY, not null");
+            }
+            if (lockDuration != null
+                    && (lockDuration.isNegative() || lockDuration.isZero() || lockDuration.toHours() >= 24)) {
+                throw GmqException.invalidArgument(
+                        "lockDuration must be positive and under 24 hours, was " + lockDuration);
             }
             if (startFrom == null
                     || (startFrom.kind() != OffsetSpec.Kind.EARLIEST && startFrom.kind() != OffsetSpec.Kind.LATEST)) {

@@ -17,6 +17,8 @@ public enum Ordering {
      * earlier message of that key in the partition was acknowledged by a handler (or
      * dead-lettered). Messages without a key are each a key of their own: they never wait for
      * each other.
+     * In a share group a key is held by one member at a time and moves only when its
+     * in-flight records are done.
      */
     KEY
 }

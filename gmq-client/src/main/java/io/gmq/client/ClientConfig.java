@@ -69,6 +69,8 @@ public final class ClientConfig {
     private final AssignmentListener assignmentListener;
     private final Ordering ordering;
     private final RetryBackoff retryBackoff;
+    private final io.gmq.GroupType groupType;
+    private final Duration lockDuration;
 
     private ClientConfig(Builder b) {
         this.serverAddr = b.serverAddr;
@@ -80,6 +82,9 @@ public final class ClientConfig {
         this.ordering = b.ordering;
         this.retryBackoff = b.retryBackoff;
         this.startFrom = b.startFrom;
+        this.groupType = b.groupType;
+        this.ordering = b.ordering;
+        this.lockDuration = b.lockDuration;
         this.linger = b.linger;
         this.maxBatchBytes = b.maxBatchBytes;
         this.maxInFlightBatches = b.maxInFlightBatches;
@@ -274,8 +279,26 @@ public final class ClientConfig {
         return assignmentListener;
     }
 
+    /** Ordered (default) or share group (see {@link io.gmq.ConsumerConfig#groupType()}). */
+    public io.gmq.GroupType groupType() {
+        return groupType;
+    }
+
+    /** Per partition (default) or per key (see {@link io.gmq.ConsumerConfig#ordering()}). */
+    public io.gmq.Ordering ordering() {
+        return ordering;
+    }
+
+    /** Share groups: the acquisition lock of a delivered message; null for 30 s. */
+    public Duration lockDuration() {
+        return lockDuration;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
+        b.groupType = groupType;
+        b.ordering = ordering;
+        b.lockDuration = lockDuration;
         b.serverAddr = serverAddr;
         b.clientId = clientId;
         b.consumerGroup = consumerGroup;
@@ -304,6 +327,9 @@ public final class ClientConfig {
     }
 
     public static final class Builder {
+        private io.gmq.GroupType groupType = io.gmq.GroupType.ORDERED;
+        private io.gmq.Ordering ordering = io.gmq.Ordering.PARTITION;
+        private Duration lockDuration;
         private String serverAddr = "localhost:50051";
         private String clientId = "gmq-client-" + UUID.randomUUID().toString().substring(0, 8);
         private String consumerGroup;
@@ -379,6 +405,24 @@ public final class ClientConfig {
 
         public Builder startFrom(OffsetSpec s) {
             this.startFrom = s;
+            return this;
+        }
+
+        /** {@link io.gmq.GroupType#SHARE}: any number of members consume the same partitions. */
+        public Builder groupType(io.gmq.GroupType t) {
+            this.groupType = t;
+            return this;
+        }
+
+        /** {@link io.gmq.Ordering#KEY}: order per key (share groups: a key is held by one member at a time). */
+        public Builder ordering(io.gmq.Ordering o) {
+            this.ordering = o;
+            return this;
+        }
+
+        /** Share groups: how long a delivered message stays locked to this member (null: 30 s). */
+        public Builder lockDuration(Duration d) {
+            this.lockDuration = d;
             return this;
         }
 
@@ -458,6 +502,12 @@ public final class ClientConfig {
 
         public ClientConfig build() {
             require(serverAddr != null && !serverAddr.isBlank(), "serverAddr must not be empty");
+            require(groupType != null, "groupType must not be null (ORDERED or SHARE)");
+            require(ordering != null, "ordering must not be null (PARTITION or KEY)");
+            require(
+                    lockDuration == null
+                            || (!lockDuration.isNegative() && !lockDuration.isZero() && lockDuration.toHours() < 24),
+                    "lockDuration must be positive and under 24 hours");
             if (serverAddr.startsWith(EMBEDDED_PREFIX)) {
                 require(
                         serverAddr.length() > EMBEDDED_PREFIX.length(),

@@ -199,6 +199,41 @@ public abstract class DeliveredRecord implements ConsumeMessage {
     }
 
     @Override
+    public final void release() {
+        if (qos == QoS.AT_LEAST_ONCE) {
+            settleShare(io.gmq.storage.ShareAck.RELEASE);
+        }
+    }
+
+    @Override
+    public final void reject() {
+        if (qos == QoS.AT_LEAST_ONCE) {
+            settleShare(io.gmq.storage.ShareAck.REJECT);
+        }
+    }
+
+    @Override
+    public final void renewLock() {
+        if (qos == QoS.AT_LEAST_ONCE) {
+            settleShare(io.gmq.storage.ShareAck.RENEW);
+        }
+    }
+
+    /**
+     * Releases, rejects or renews this QoS 1 record of a share group. The default (a consumer
+     * without share groups) releases as a nack and refuses the others.
+     */
+    protected void settleShare(io.gmq.storage.ShareAck kind) {
+        if (kind == io.gmq.storage.ShareAck.RELEASE) {
+            settle(false);
+            return;
+        }
+        throw new io.gmq.GmqException(
+                io.gmq.ErrorCode.FAILED_PRECONDITION,
+                kind.name().toLowerCase(java.util.Locale.ROOT) + " is for members of share groups (groupType(SHARE))");
+    }
+
+    @Override
     public String toString() {
         return "ConsumeMessage{" + tp + "@" + offset + ", deliveryCount=" + deliveryCount + ", qos=" + qos + ", "
                 + payloadLength + " bytes}";

@@ -83,6 +83,8 @@ public final class GroupSubscription implements AutoCloseable {
     private final PartitionDelivery delivery;
     private final Redelivery redelivery;
     private final OffsetCommits commits;
+    /** Non-null for a share group's member: membership and delivery go through it instead. */
+    private final ShareMember share;
     /** This member's group's counters per topic, held from construction until the engine removes it. */
     private final Map<String, BrokerMetrics.GroupCounters> counters;
 
@@ -111,10 +113,17 @@ public final class GroupSubscription implements AutoCloseable {
         this.redelivery = new Redelivery(this, engine, sink, pullIntervalMillis);
         this.commits = new OffsetCommits(this, storage);
         this.counters = engine.metrics().join(group, this.topics);
+        this.share = options.groupType() == io.gmq.GroupType.SHARE
+                ? new ShareMember(this, engine, sink, options, sessionTimeoutMillis)
+                : null;
     }
 
     /** Joins and starts delivering. Errors of the join (bad names, storage down) are thrown here. */
     void start() {
+        if (share != null) {
+            share.start();
+            return;
+        }
         long sent = time.nanoTime();
         GroupMembership m = storage.joinGroup(group, clientId, topics, sessionTimeoutMillis, options.groupInstanceId());
         synchronized (this) {
@@ -135,6 +144,9 @@ public final class GroupSubscription implements AutoCloseable {
     }
 
     public synchronized String memberId() {
+        if (share != null) {
+            return share.memberId();
+        }
         return lease.memberId();
     }
 
@@ -155,6 +167,9 @@ public final class GroupSubscription implements AutoCloseable {
     }
 
     public synchronized Set<TopicPartition> assignment() {
+        if (share != null) {
+            return share.assignment();
+        }
         return Set.copyOf(partitions.keySet());
     }
 
@@ -170,6 +185,10 @@ public final class GroupSubscription implements AutoCloseable {
 
     /** As {@link #ack(TopicPartition, long)} for an offset delivered at {@code generation} (see {@link #ackAll(TopicPartition, long[], int, int)}). */
     public void ack(TopicPartition tp, long offset, int generation) {
+        if (share != null) {
+            share.settle(tp, new long[] {offset}, io.gmq.storage.ShareAck.ACCEPT, 0);
+            return;
+        }
         synchronized (this) {
             OwnedPartition ps = acceptingAcks(tp, generation);
             if (ps == null) {
@@ -202,6 +221,10 @@ public final class GroupSubscription implements AutoCloseable {
      */
     public void ackAll(TopicPartition tp, long[] offsets, int n, int generation) {
         if (n <= 0) {
+            return;
+        }
+        if (share != null) {
+            share.settle(tp, java.util.Arrays.copyOf(offsets, n), io.gmq.storage.ShareAck.ACCEPT, 0);
             return;
         }
         synchronized (this) {
@@ -241,6 +264,10 @@ public final class GroupSubscription implements AutoCloseable {
     /** As {@link #ackRanges(TopicPartition, long[], int)}, fenced by {@code generation} as {@link #ackAll(TopicPartition, long[], int, int)}. */
     public void ackRanges(TopicPartition tp, long[] ranges, int n, int generation) {
         if (n <= 0) {
+            return;
+        }
+        if (share != null) {
+            share.settle(tp, ShareRanges.offsets(ranges, n), io.gmq.storage.ShareAck.ACCEPT, 0);
             return;
         }
         synchronized (this) {
@@ -287,6 +314,10 @@ public final class GroupSubscription implements AutoCloseable {
      * later records of its key wait for it.
      */
     public void nack(TopicPartition tp, long offset, long delayNanos) {
+        if (share != null) {
+            share.nack(tp, offset);
+            return;
+        }
         synchronized (this) {
             OwnedPartition ps = partitions.get(tp);
             if (ps == null) {
@@ -308,8 +339,52 @@ public final class GroupSubscription implements AutoCloseable {
         }
     }
 
+    /**
+     * Gives a record back (share groups): available to any member again at once; the delivery
+     * counts. In an ordered group the same as {@link #nack}.
+     */
+    public void release(TopicPartition tp, long offset) {
+        if (share != null) {
+            share.settle(tp, new long[] {offset}, io.gmq.storage.ShareAck.RELEASE, 0);
+        } else {
+            nack(tp, offset);
+        }
+    }
+
+    /**
+     * Rejects a record (share groups): it is done for the group without another delivery.
+     * FAILED_PRECONDITION in an ordered group (its committed offset cannot skip one record).
+     */
+    public void reject(TopicPartition tp, long offset) {
+        requireShare("reject");
+        share.settle(tp, new long[] {offset}, io.gmq.storage.ShareAck.REJECT, 0);
+    }
+
+    /** Renews the acquisition lock of a record (share groups). FAILED_PRECONDITION in an ordered group. */
+    public void renew(TopicPartition tp, long offset) {
+        requireShare("renew");
+        share.renew(tp, offset);
+    }
+
+    /** Whether this member belongs to a share group. */
+    public boolean isShare() {
+        return share != null;
+    }
+
+    private void requireShare(String what) {
+        if (share == null) {
+            throw new GmqException(
+                    ErrorCode.FAILED_PRECONDITION,
+                    what + " is for members of share groups (groupType(SHARE)); group " + group + " is ordered");
+        }
+    }
+
     /** The sink has room again: resume fetching. */
     public void wakeUp() {
+        if (share != null) {
+            share.wakeUp();
+            return;
+        }
         synchronized (this) {
             for (OwnedPartition ps : partitions.values()) {
                 delivery.maybeFetch(ps);
@@ -527,6 +602,12 @@ public final class GroupSubscription implements AutoCloseable {
      * owner. For fault-injection tests.
      */
     public void crash() {
+        if (share != null) {
+            closed = true;
+            share.crash();
+            engine.removed(this);
+            return;
+        }
         stop();
     }
 
@@ -553,6 +634,14 @@ public final class GroupSubscription implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (share != null) {
+            if (!closed) {
+                share.close();
+                closed = true;
+            }
+            engine.removed(this);
+            return;
+        }
         synchronized (this) {
             if (closed) {
                 return;

@@ -5,14 +5,9 @@ import io.gmq.PublishRequest;
 import io.gmq.QoS;
 import io.gmq.RetryBackoff;
 import io.gmq.TimeSource;
-import io.gmq.storage.BatchReader;
 import io.gmq.storage.FetchResult;
 import io.gmq.storage.Storage;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Redelivery and dead letters of a {@link GroupSubscription}'s owned partitions: a record whose
@@ -27,9 +22,6 @@ import org.slf4j.LoggerFactory;
  * engine's {@link TimeSource}: the tick passes its {@code now} in.
  */
 final class Redelivery {
-    /** Logs under the subscription's name, as before redelivery had a class of its own. */
-    private static final Logger LOG = LoggerFactory.getLogger(GroupSubscription.class);
-
     private final GroupSubscription member;
     private final BrokerEngine engine;
     private final Storage storage;
@@ -146,45 +138,14 @@ final class Redelivery {
         }
     }
 
-    /** Publishes the record to {@code <topic><deadLetterSuffix>} with its origin in headers, then acks it. */
+    /** Publishes the record to the dead-letter topic ({@link DeadLetters}), then acks it. */
     private void sendToDeadLetter(OwnedPartition ps, long offset, ByteBuffer frames) {
-        BatchReader reader = new BatchReader(frames);
-        while (reader.next()) {
-            if (reader.offset() != offset) {
-                continue;
-            }
-            List<Header> headers = new ArrayList<>(reader.headers());
-            headers.add(Header.of(GroupSubscription.DLQ_SOURCE_TOPIC, ps.tp.topic()));
-            headers.add(Header.of(GroupSubscription.DLQ_SOURCE_PARTITION, Integer.toString(ps.tp.partition())));
-            headers.add(Header.of(GroupSubscription.DLQ_SOURCE_OFFSET, Long.toString(offset)));
-            headers.add(
-                    Header.of(GroupSubscription.DLQ_DELIVERY_COUNT, Integer.toString(ps.window.deliveryCount(offset))));
-            headers.add(Header.of(GroupSubscription.DLQ_GROUP, group));
-            String dlq = ps.tp.topic() + engine.config().deadLetterSuffix();
-            PublishRequest req = new PublishRequest(
-                    dlq,
-                    reader.value(),
-                    QoS.AT_LEAST_ONCE,
-                    reader.key(),
-                    PublishRequest.ANY_PARTITION,
-                    headers,
-                    reader.timestamp());
-            engine.publish(req).whenComplete((res, err) -> {
-                if (err == null) {
-                    LOG.info(
-                            "group {} moved {}@{} to dead-letter topic {} after {} deliveries",
-                            group,
-                            ps.tp,
-                            offset,
-                            dlq,
-                            ps.window.deliveryCount(offset));
-                    ps.counters.deadLettered.increment();
-                    member.ack(ps.tp, offset);
-                } else {
-                    LOG.warn("group {} could not dead-letter {}@{}: {}", group, ps.tp, offset, err.toString());
-                }
-            });
-            return;
-        }
+        DeadLetters.publish(engine, group, ps.tp, offset, ps.window.deliveryCount(offset), frames)
+                .whenComplete((res, err) -> {
+                    if (err == null && res != null) {
+                        ps.counters.deadLettered.increment();
+                        member.ack(ps.tp, offset);
+                    }
+                });
     }
 }

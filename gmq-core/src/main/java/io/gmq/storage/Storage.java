@@ -226,6 +226,67 @@ public interface Storage extends AutoCloseable {
                 io.gmq.ErrorCode.FAILED_PRECONDITION, "this storage cannot delete consumer groups");
     }
 
+    // ---- share groups ---------------------------------------------------------------------------
+
+    /**
+     * Adds a member to share group {@code group} ({@link io.gmq.GroupType#SHARE}); returns its
+     * member id. A partition the group never consumed starts at {@code startFrom} (earliest or
+     * latest). FAILED_PRECONDITION if {@code group} is an ordered consumer group, if live members
+     * use another {@code ordering}, or from a storage without share groups.
+     */
+    default String joinShareGroup(
+            String group,
+            String clientId,
+            Set<String> topics,
+            long sessionTimeoutMillis,
+            io.gmq.Ordering ordering,
+            io.gmq.OffsetSpec startFrom) {
+        throw noShareGroups();
+    }
+
+    /** Keeps a share member's session alive. FAILED_PRECONDITION if it is unknown (left or expired). */
+    default void shareHeartbeat(String group, String memberId) {
+        throw noShareGroups();
+    }
+
+    /** The share member leaves; the records it holds are available to the others at once. */
+    default void leaveShareGroup(String group, String memberId) {
+        throw noShareGroups();
+    }
+
+    /**
+     * Acquires up to {@code maxRecords} available records of {@code tp} for a share member, each
+     * locked to it for {@code lockMillis} (after which another member may acquire it). If none is
+     * available, waits up to {@code maxWaitMillis} for new records (long poll). Counts as a
+     * heartbeat. FAILED_PRECONDITION for an unknown member.
+     */
+    default CompletableFuture<ShareAcquisition> acquire(
+            String group, String memberId, TopicPartition tp, int maxRecords, long lockMillis, long maxWaitMillis) {
+        return CompletableFuture.failedFuture(noShareGroups());
+    }
+
+    /**
+     * Settles records a share member holds ({@link ShareAck}); records it does not hold (any
+     * more) are left alone. {@code millis}: the delay of a RELEASE (0: at once), the new lock
+     * duration of a RENEW. Completes with how many records it settled.
+     */
+    default CompletableFuture<Integer> settle(
+            String group, String memberId, TopicPartition tp, long[] offsets, ShareAck kind, long millis) {
+        return CompletableFuture.failedFuture(noShareGroups());
+    }
+
+    /** A share group's members and per-partition share state. NOT_FOUND if {@code group} is not a share group. */
+    default io.gmq.ShareGroupDescription describeShareGroup(String group) {
+        throw noShareGroups();
+    }
+
+    private static io.gmq.GmqException noShareGroups() {
+        return new io.gmq.GmqException(
+                io.gmq.ErrorCode.FAILED_PRECONDITION,
+                "this storage does not support share groups (a replicated storage cluster does not yet); "
+                        + "use an ordered consumer group, or a single storage process");
+    }
+
     /**
      * The replicated storage cluster behind this storage. FAILED_PRECONDITION for storage that is
      * not replicated (a local data directory, one storage process).

@@ -199,6 +199,9 @@ public final class Protos {
                     .setLag(p.lag())
                     .setScheduled(p.scheduled()));
         }
+        if (d.share() != null) {
+            b.setShare(ShareProtos.toProto(d.share()));
+        }
         return b.build();
     }
 
@@ -222,7 +225,12 @@ public final class Protos {
                     p.getLag(),
                     p.getScheduled()));
         }
-        return new GroupDescription(d.getGroup(), d.getGeneration(), members, partitions);
+        return new GroupDescription(
+                d.getGroup(),
+                d.getGeneration(),
+                members,
+                partitions,
+                d.hasShare() ? ShareProtos.fromProto(d.getShare()) : null);
     }
 
     public static io.gmq.proto.ClusterDescription toProto(io.gmq.ClusterDescription d) {

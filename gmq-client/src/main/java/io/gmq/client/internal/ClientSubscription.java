@@ -83,6 +83,9 @@ final class ClientSubscription implements AutoCloseable {
     private final Int2ObjectHashMap<AckRanges> pendingAcks = new Int2ObjectHashMap<>();
 
     private final Int2ObjectHashMap<PartitionOffsets.Builder> pendingNacks = new Int2ObjectHashMap<>();
+    /** Share groups' releases, rejects and renews since the last flush, in wire form. */
+    private final ShareSettles pendingShare = new ShareSettles();
+
     private int pendingCredits;
 
     // Owned by the dispatcher thread: acks of consecutive offsets [runFrom, runTo) of runOf's
@@ -147,6 +150,7 @@ final class ClientSubscription implements AutoCloseable {
             epoch = newEpoch;
             pendingAcks.clear();
             pendingNacks.clear();
+            pendingShare.clear();
             pendingCredits = 0;
         }
         queue.clear();
@@ -179,6 +183,12 @@ final class ClientSubscription implements AutoCloseable {
         }
         if (config.retryBackoff() != null) {
             s.setRetryBackoff(Protos.toProto(config.retryBackoff()));
+        }
+        if (config.groupType() == io.gmq.GroupType.SHARE) {
+            s.setGroupType(io.gmq.proto.GroupType.GROUP_TYPE_SHARE);
+        }
+        if (config.lockDuration() != null) {
+            s.setLockDurationMillis(config.lockDuration().toMillis());
         }
         connection.send(ClientFrame.newBuilder().setSubscribe(s).build());
     }
@@ -389,6 +399,34 @@ final class ClientSubscription implements AutoCloseable {
         }
     }
 
+    /** Records a release, reject or renew (share groups); it goes out with the next flush. */
+    void settleShare(ReceivedMessage m, io.gmq.storage.ShareAck kind) {
+        if (config.groupType() != io.gmq.GroupType.SHARE) {
+            if (kind == io.gmq.storage.ShareAck.RELEASE) {
+                settle(m, false);
+                return;
+            }
+            throw new io.gmq.GmqException(
+                    io.gmq.ErrorCode.FAILED_PRECONDITION,
+                    kind.name().toLowerCase(java.util.Locale.ROOT)
+                            + " is for members of share groups (groupType(SHARE))");
+        }
+        boolean schedule = false;
+        synchronized (this) {
+            if (closed || m.epoch() != epoch) {
+                return;
+            }
+            pendingShare.add(kind, m.topic(), m.partition(), m.offset());
+            if (!flushScheduled && !stopping) {
+                flushScheduled = true;
+                schedule = true;
+            }
+        }
+        if (schedule) {
+            timer.schedule(this::flushAcks, ACK_FLUSH_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
     /** Records an ack or nack; it goes out with the next flush (at most {@link #ACK_FLUSH_MILLIS} later). */
     void settle(ReceivedMessage m, boolean ack) {
         settle(m, ack, -1);
@@ -502,7 +540,7 @@ final class ClientSubscription implements AutoCloseable {
             for (AckRanges ranges : pendingAcks.values()) {
                 anyAck |= !ranges.isEmpty();
             }
-            if (anyAck || !pendingNacks.isEmpty()) {
+            if (anyAck || !pendingNacks.isEmpty() || !pendingShare.isEmpty()) {
                 acks = Acks.newBuilder().setSubscriptionId(id);
                 for (AckRanges ranges : pendingAcks.values()) {
                     if (!ranges.isEmpty()) {
@@ -513,6 +551,7 @@ final class ClientSubscription implements AutoCloseable {
                     acks.addNacks(offsets);
                 }
                 pendingNacks.clear();
+                pendingShare.drainTo(acks);
             }
             credits = stopping ? 0 : pendingCredits;
             pendingCredits = 0;

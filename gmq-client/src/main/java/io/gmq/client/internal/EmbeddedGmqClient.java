@@ -99,8 +99,10 @@ public final class EmbeddedGmqClient implements GmqClient {
                 .ordering(config.ordering())
                 .retryBackoff(config.retryBackoff())
                 .startFrom(config.startFrom())
-                .assignmentListener(config.assignmentListener())
-                .groupInstanceId(config.groupInstanceId());
+                                .groupInstanceId(config.groupInstanceId())
+                .groupType(config.groupType())
+                                .lockDuration(config.lockDuration())
+                .assignmentListener(config.assignmentListener());
         if (config.sessionTimeout() != null) {
             c.sessionTimeout(config.sessionTimeout());
         }

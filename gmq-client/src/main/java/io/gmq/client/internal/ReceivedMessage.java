@@ -28,6 +28,11 @@ final class ReceivedMessage extends DeliveredRecord {
     }
 
     @Override
+    protected void settleShare(io.gmq.storage.ShareAck kind) {
+        owner.settleShare(this, kind);
+    }
+
+    @Override
     protected void settle(boolean ack) {
         owner.settle(this, ack);
     }

@@ -15,6 +15,8 @@ final class DeliveredMessage extends DeliveredRecord {
         default void nack(DeliveredMessage m, long delayMillis) {
             nack(m);
         }
+        /** Releases, rejects or renews (share groups). */
+        void share(DeliveredMessage m, io.gmq.storage.ShareAck kind);
     }
 
     private final Acker acker;
@@ -35,6 +37,13 @@ final class DeliveredMessage extends DeliveredRecord {
     protected void settleNack(long delayMillis) {
         if (acker != null) {
             acker.nack(this, delayMillis);
+        }
+    }
+
+    @Override
+    protected void settleShare(io.gmq.storage.ShareAck kind) {
+        if (acker != null) {
+            acker.share(this, kind);
         }
     }
 

@@ -92,8 +92,10 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
                             config.startFrom(),
                             config.sessionTimeout(),
                             config.groupInstanceId(),
+                            config.groupType(),
                             config.ordering(),
-                            config.retryBackoff()),
+                            config.retryBackoff(),
+                            config.lockDuration()),
                     s);
         } catch (RuntimeException e) {
             s.running = false;
@@ -247,6 +249,20 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
             flushAcks(); // acks held back on this thread go first: the broker sees them before the nack
         }
         s.nack(m.topicPartition(), m.offset(), delayMillis < 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(delayMillis));
+    }
+
+    @Override
+    public void share(DeliveredMessage m, io.gmq.storage.ShareAck kind) {
+        GroupSubscription s = member;
+        if (s == null) {
+            return;
+        }
+        switch (kind) {
+            case RELEASE -> s.release(m.topicPartition(), m.offset());
+            case REJECT -> s.reject(m.topicPartition(), m.offset());
+            case RENEW -> s.renew(m.topicPartition(), m.offset());
+            case ACCEPT -> ack(m);
+        }
     }
 
     /** Applies the acks held back on the handler thread (any thread; see the class comment). */

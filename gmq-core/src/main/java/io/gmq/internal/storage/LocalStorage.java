@@ -13,6 +13,7 @@ import io.gmq.internal.group.GroupCoordinator;
 import io.gmq.internal.log.LogManager;
 import io.gmq.internal.log.PartitionLog;
 import io.gmq.internal.schedule.DelayScheduler;
+import io.gmq.internal.share.ShareGroups;
 import io.gmq.internal.state.StateDb;
 import io.gmq.internal.topic.TopicNames;
 import io.gmq.internal.topic.TopicRegistry;
@@ -54,6 +55,7 @@ public final class LocalStorage implements ReplicaStorage {
     private final TopicRegistry topics;
     private final LogManager logs;
     private final GroupCoordinator groups;
+    private final ShareGroups shares;
     /** The consumer-lag gauges, or null without a meter registry. */
     private final ConsumerLag lag;
     /** Null for a replica: its member expiry is driven by {@link #expireMembers()}. */
@@ -92,6 +94,12 @@ public final class LocalStorage implements ReplicaStorage {
                 config.timeSource(),
                 topic -> topics.find(topic).map(TopicInfo::partitions).orElse(-1),
                 lag == null ? GroupCoordinator.CommittedOffsetObserver.NONE : lag);
+        this.shares = new ShareGroups(
+                db,
+                config.timeSource(),
+                new ShareLog(),
+                config.maxInFlightPerPartition(),
+                name -> groups.listGroups().contains(name));
         if (replica) {
             this.timer = null;
             this.schedule = null;
@@ -353,6 +361,7 @@ public final class LocalStorage implements ReplicaStorage {
             schedule.deleteTopic(topic);
         }
         groups.onTopicDeleted(topic);
+        shares.onTopicDeleted(topic);
         logs.deleteTopic(topic);
         LOG.info("deleted topic {}", topic);
     }
@@ -474,6 +483,7 @@ public final class LocalStorage implements ReplicaStorage {
     @Override
     public GroupMembership joinGroup(String group, String clientId, Set<String> topicNames, long sessionTimeoutMillis) {
         checkOpen();
+        checkNotShareGroup(group);
         return groups.join(group, clientId, topicNames, sessionTimeoutMillis);
     }
 
@@ -518,12 +528,17 @@ public final class LocalStorage implements ReplicaStorage {
     @Override
     public List<String> listGroups() {
         checkOpen();
-        return groups.listGroups();
+        java.util.TreeSet<String> all = new java.util.TreeSet<>(groups.listGroups());
+        all.addAll(shares.listGroups());
+        return List.copyOf(all);
     }
 
     @Override
     public GroupDescription describeGroup(String group) {
         checkOpen();
+        if (shares.isShareGroup(group)) {
+            return LocalShareStorage.asGroupDescription(describeShareGroup(group));
+        }
         GroupDescription d = groups.describe(
                 group,
                 tp -> topics.find(tp.topic())
@@ -544,6 +559,10 @@ public final class LocalStorage implements ReplicaStorage {
     @Override
     public void deleteGroup(String group) {
         checkOpen();
+        if (shares.isShareGroup(group)) {
+            shares.delete(group);
+            return;
+        }
         groups.deleteGroup(group);
     }
 
@@ -606,12 +625,102 @@ public final class LocalStorage implements ReplicaStorage {
         }
         schedule.poke(); // a due time the wall clock reached while the timer waited on the monotonic one
         try {
-            int n = groups.expireMembers();
+            int n = groups.expireMembers() + shares.expireMembers();
             if (n > 0) {
                 LOG.info("removed {} group member(s) whose session timed out", n);
             }
+            shares.flush();
         } catch (RuntimeException e) {
             LOG.warn("session expiry check failed", e);
+        }
+    }
+
+    // ---- share groups (see ShareGroups) -----------------------------------------------------------
+
+    private void checkNotShareGroup(String group) {
+        if (shares.isShareGroup(group)) {
+            throw new GmqException(
+                    ErrorCode.FAILED_PRECONDITION,
+                    "group '" + group + "' is a share group; join it with groupType(SHARE), "
+                            + "or choose another group name for an ordered consumer group");
+        }
+    }
+
+    @Override
+    public String joinShareGroup(
+            String group,
+            String clientId,
+            Set<String> topicNames,
+            long sessionTimeoutMillis,
+            io.gmq.Ordering ordering,
+            OffsetSpec startFrom) {
+        checkOpen();
+        for (String t : topicNames) {
+            topic(t, config.autoCreateTopics());
+        }
+        return shares.join(group, clientId, topicNames, sessionTimeoutMillis, ordering, startFrom);
+    }
+
+    @Override
+    public void shareHeartbeat(String group, String memberId) {
+        checkOpen();
+        shares.heartbeat(group, memberId);
+    }
+
+    @Override
+    public void leaveShareGroup(String group, String memberId) {
+        checkOpen();
+        shares.leave(group, memberId);
+    }
+
+    @Override
+    public CompletableFuture<ShareAcquisition> acquire(
+            String group, String memberId, TopicPartition tp, int maxRecords, long lockMillis, long maxWaitMillis) {
+        try {
+            PartitionLog log = log(tp);
+            return LocalShareStorage.acquire(shares, log, group, memberId, tp, maxRecords, lockMillis, maxWaitMillis);
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Integer> settle(
+            String group, String memberId, TopicPartition tp, long[] offsets, ShareAck kind, long millis) {
+        try {
+            checkOpen();
+            return CompletableFuture.completedFuture(shares.settle(group, memberId, tp, offsets, kind, millis));
+        } catch (GmqException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public io.gmq.ShareGroupDescription describeShareGroup(String group) {
+        checkOpen();
+        return shares.describe(
+                group,
+                tp -> topics.find(tp.topic())
+                        .filter(t -> tp.partition() < t.partitions())
+                        .map(t -> logs.log(tp).highWatermark())
+                        .orElse(0L));
+    }
+
+    /** The logs as share groups read them. */
+    private final class ShareLog implements ShareGroups.ShareLog {
+        @Override
+        public FetchResult read(TopicPartition tp, long offset, int maxBytes) {
+            return log(tp).fetch(offset, maxBytes, 0).join();
+        }
+
+        @Override
+        public long resolve(TopicPartition tp, OffsetSpec spec) {
+            return resolveOffset(tp, spec);
+        }
+
+        @Override
+        public int partitions(String topic) {
+            return topics.find(topic).map(TopicInfo::partitions).orElse(-1);
         }
     }
 
@@ -642,6 +751,11 @@ public final class LocalStorage implements ReplicaStorage {
         }
         if (lag != null) {
             lag.close();
+        }
+        try {
+            shares.flush();
+        } catch (RuntimeException e) {
+            LOG.warn("could not write the share groups' start offsets at close", e);
         }
         try {
             logs.close();

@@ -21,6 +21,10 @@ final class AckFrames {
         if (bad != null) {
             return bad;
         }
+        if (a.getReleasesCount() + a.getRejectsCount() + a.getRenewsCount() > 0 && !group.isShare()) {
+            return "releases, rejects and renews are for members of share groups; group " + group.group()
+                    + " is ordered";
+        }
         for (PartitionOffsets po : a.getAcksList()) {
             TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
             int n = po.getOffsetsCount();
@@ -38,6 +42,20 @@ final class AckFrames {
             for (int i = 0; i < po.getOffsetsCount(); i++) {
                 long delayMillis = delays ? po.getNackDelayMillis(i) : -1;
                 group.nack(tp, po.getOffsets(i), delayMillis < 0 ? -1 : delayMillis * 1_000_000L);
+            }
+        }
+        if (a.getReleasesCount() + a.getRejectsCount() + a.getRenewsCount() > 0) {
+            for (PartitionOffsets po : a.getReleasesList()) {
+                TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+                po.getOffsetsList().forEach(o -> group.release(tp, o));
+            }
+            for (PartitionOffsets po : a.getRejectsList()) {
+                TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+                po.getOffsetsList().forEach(o -> group.reject(tp, o));
+            }
+            for (PartitionOffsets po : a.getRenewsList()) {
+                TopicPartition tp = new TopicPartition(po.getTopic(), po.getPartition());
+                po.getOffsetsList().forEach(o -> group.renew(tp, o));
             }
         }
         return null;

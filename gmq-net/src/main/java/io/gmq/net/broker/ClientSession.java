@@ -279,8 +279,12 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                     start,
                     s.getSessionTimeoutMillis() > 0 ? Duration.ofMillis(s.getSessionTimeoutMillis()) : null,
                     s.getGroupInstanceId().isEmpty() ? null : s.getGroupInstanceId(),
+                    s.getGroupType() == io.gmq.proto.GroupType.GROUP_TYPE_SHARE
+                            ? io.gmq.GroupType.SHARE
+                            : io.gmq.GroupType.ORDERED,
                     Protos.fromProto(s.getOrdering()),
-                    s.hasRetryBackoff() ? Protos.fromProto(s.getRetryBackoff()) : null);
+                    s.hasRetryBackoff() ? Protos.fromProto(s.getRetryBackoff()) : null,
+                    s.getLockDurationMillis() > 0 ? Duration.ofMillis(s.getLockDurationMillis()) : null);
             String clientId = s.getClientId().isEmpty() ? "gmq-client" : s.getClientId();
             access.checkSubscribe(principal, s.getGroup(), s.getTopicsList());
             GroupSubscription g =

@@ -82,6 +82,8 @@ final class CliJson {
                 .value(d.group())
                 .name("generation")
                 .value(d.generation())
+                .name("type")
+                .value(d.type().name().toLowerCase(java.util.Locale.ROOT))
                 .name("members")
                 .beginArray();
         for (GroupDescription.Member m : d.members()) {

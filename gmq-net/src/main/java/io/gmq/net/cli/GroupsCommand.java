@@ -72,6 +72,10 @@ final class GroupsCommand implements Runnable {
                     OutputOption.print(CliJson.groupDescription(d));
                     return;
                 }
+                if (d.share() != null) {
+                    printShare(d.share());
+                    return;
+                }
                 System.out.println("group " + d.group() + " generation " + d.generation() + " members "
                         + d.members().size());
                 for (GroupDescription.Member m : d.members()) {
@@ -92,6 +96,25 @@ final class GroupsCommand implements Runnable {
                             p.scheduled());
                 }
             }
+        }
+    }
+
+    /** A share group: type and ordering, members, and per partition the share start offset and records in flight. */
+    static void printShare(io.gmq.ShareGroupDescription d) {
+        System.out.println("group " + d.group() + " type share ordering "
+                + d.ordering().name().toLowerCase(java.util.Locale.ROOT) + " members "
+                + d.members().size());
+        for (io.gmq.ShareGroupDescription.Member m : d.members()) {
+            System.out.println("  member " + m.memberId() + " client " + m.clientId() + " topics " + m.topics()
+                    + " heartbeat " + m.lastHeartbeatAgeMillis() + " ms ago");
+        }
+        System.out.printf(
+                "%-30s %-12s %-10s %-10s %-14s %s%n",
+                "PARTITION", "START-OFFSET", "IN-FLIGHT", "ACQUIRED", "HIGH-WATERMARK", "LAG");
+        for (io.gmq.ShareGroupDescription.Partition p : d.partitions()) {
+            System.out.printf(
+                    "%-30s %-12d %-10d %-10d %-14d %d%n",
+                    p.topicPartition(), p.startOffset(), p.inFlight(), p.acquired(), p.highWatermark(), p.lag());
         }
     }
 

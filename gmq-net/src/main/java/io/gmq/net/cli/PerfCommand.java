@@ -258,13 +258,27 @@ final class PerfCommand implements Runnable {
                 description = "partition (default) or key: the group's redelivery order.")
         String ordering;
 
+        @Option(
+                names = "--members",
+                paramLabel = "N",
+                defaultValue = "1",
+                description = "Group members consuming together, each on its own connection (default"
+                        + " ${DEFAULT-VALUE}; in an ordered group members beyond the partition count stay idle).")
+        int members;
+
+        @Option(
+                names = "--share",
+                description = "Consume as a share group: every member consumes every partition, records"
+                        + " acquired one by one under locks.")
+        boolean share;
+
         @Override
         public Integer call() throws Exception {
             String g = group != null ? group : freshName("gmq-perf-");
             CpuUsage cpu = new CpuUsage();
             ConsumePerf perf = new ConsumePerf(
                     target.resolve(),
-                    new ConsumePerf.Spec(topic, records, g, credits, idle.millis, warmupRecords, ordering(ordering)),
+                    new ConsumePerf.Spec(topic, records, g, credits, idle.millis, warmupRecords, ordering(ordering), members, share),
                     System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)

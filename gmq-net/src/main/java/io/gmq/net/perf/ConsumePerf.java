@@ -10,7 +10,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code perf consume}: one group member consumes N records (from the earliest offset for a new
+ * {@code perf consume}: one group member (or {@code members} of them, of an ordered or a share
+ * group) consumes N records (from the earliest offset for a new
  * group) and acknowledges each (QoS 1 acks; manual mode, so records past N stay with the group).
  * Throughput spans the first to the N-th delivery, so group join time is left out. The latency
  * columns are the records' age on arrival: now minus the publisher's timestamp (millisecond
@@ -21,6 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ConsumePerf {
     private static final long NANOS_PER_MILLI = 1_000_000;
 
+    /**
+     * @param members how many members consume, each on its own connection (default 1)
+     * @param share   a share group ({@link io.gmq.GroupType#SHARE}) instead of an ordered one
+     */
     public record Spec(
             String topic,
             long records,
@@ -28,10 +33,12 @@ public final class ConsumePerf {
             int credits,
             long idleTimeoutMillis,
             long warmupRecords,
-            Ordering ordering) {
-        /** Partition ordering. */
+            Ordering ordering,
+            int members,
+            boolean share) {
+        /** One member of an ordered group, partition ordering. */
         public Spec(String topic, long records, String group, int credits, long idleTimeoutMillis, long warmupRecords) {
-            this(topic, records, group, credits, idleTimeoutMillis, warmupRecords, Ordering.PARTITION);
+            this(topic, records, group, credits, idleTimeoutMillis, warmupRecords, Ordering.PARTITION, 1, false);
         }
 
         public Spec {
@@ -39,6 +46,7 @@ public final class ConsumePerf {
             ProducePerf.require(records > 0, "--records must be positive");
             ProducePerf.require(credits >= 1, "--credits must be positive");
             ProducePerf.require(warmupRecords >= 0, "--warmup-records must not be negative");
+            ProducePerf.require(members >= 1 && members <= 1000, "--members must be between 1 and 1000");
         }
     }
 
@@ -60,25 +68,35 @@ public final class ConsumePerf {
     }
 
     public PerfStats.Snapshot run() throws InterruptedException {
-        PerfStats stats = new PerfStats(true); // one subscription: one handler thread records
+        // one member: one handler thread records; several: one handler thread each
+        PerfStats stats = spec.members() == 1 ? new PerfStats(true) : new PerfStats();
         AtomicLong consumed = new AtomicLong();
         AtomicLong firstNanos = new AtomicLong();
         AtomicLong lastNanos = new AtomicLong();
         CountDownLatch done = new CountDownLatch(1);
         long n = spec.records();
         PerfStats.Snapshot total;
-        try (GmqClient client = GmqClient.connect(target.config()
+        java.util.List<GmqClient> clients = new java.util.ArrayList<>();
+        try (ProgressReporter ignored = new ProgressReporter(stats, out)) {
+            for (int i = 0; i < spec.members(); i++) {
+                GmqClient client = GmqClient.connect(target.config()
                         .consumerGroup(spec.group())
+                        .groupType(spec.share() ? io.gmq.GroupType.SHARE : io.gmq.GroupType.ORDERED)
                         .startFrom(OffsetSpec.earliest())
                         .ackMode(AckMode.MANUAL)
                         .ordering(spec.ordering())
                         .consumerCredits(spec.credits())
                         .messageHandler(m -> onMessage(m, stats, consumed, firstNanos, lastNanos, done))
                         .build());
-                ProgressReporter ignored = new ProgressReporter(stats, out)) {
-            client.subscribe(spec.topic());
+                clients.add(client);
+                client.subscribe(spec.topic());
+            }
             RunWaiter.await(done, consumed::get, spec.idleTimeoutMillis(), "perf consume");
             total = stats.total(firstNanos.get(), lastNanos.get());
+        } finally {
+            for (GmqClient c : clients) {
+                c.close();
+            }
         }
         out.println(total.summaryLine());
         out.flush();
@@ -104,7 +122,9 @@ public final class ConsumePerf {
         if (i == 1) {
             firstNanos.set(now);
         }
-        handlerCpu.at(i - 1);
+        if (spec.members() == 1) {
+            handlerCpu.at(i - 1); // the one handler thread (several members: several threads)
+        }
         long ageMillis = System.currentTimeMillis() - m.timestamp();
         stats.record(ageMillis * NANOS_PER_MILLI, m.payloadSize());
         m.ack();

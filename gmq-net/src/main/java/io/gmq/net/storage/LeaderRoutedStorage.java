@@ -291,6 +291,53 @@ public final class LeaderRoutedStorage implements Storage {
         return call(s -> s.joinGroup(group, clientId, topics, sessionTimeoutMillis));
     }
 
+    // Share groups go where the metadata group's calls go: a single storage process holds their
+    // state; a replicated cluster refuses them (FAILED_PRECONDITION).
+
+    @Override
+    public String joinShareGroup(
+            String group,
+            String clientId,
+            Set<String> topics,
+            long sessionTimeoutMillis,
+            io.gmq.Ordering ordering,
+            OffsetSpec startFrom) {
+        return call(s -> s.joinShareGroup(group, clientId, topics, sessionTimeoutMillis, ordering, startFrom));
+    }
+
+    @Override
+    public void shareHeartbeat(String group, String memberId) {
+        run(s -> s.shareHeartbeat(group, memberId));
+    }
+
+    @Override
+    public void leaveShareGroup(String group, String memberId) {
+        run(s -> s.leaveShareGroup(group, memberId));
+    }
+
+    @Override
+    public CompletableFuture<io.gmq.storage.ShareAcquisition> acquire(
+            String group, String memberId, TopicPartition tp, int maxRecords, long lockMillis, long maxWaitMillis) {
+        return callAsync(
+                StorageShards.METADATA, s -> s.acquire(group, memberId, tp, maxRecords, lockMillis, maxWaitMillis));
+    }
+
+    @Override
+    public CompletableFuture<Integer> settle(
+            String group,
+            String memberId,
+            TopicPartition tp,
+            long[] offsets,
+            io.gmq.storage.ShareAck kind,
+            long millis) {
+        return callAsync(StorageShards.METADATA, s -> s.settle(group, memberId, tp, offsets, kind, millis));
+    }
+
+    @Override
+    public io.gmq.ShareGroupDescription describeShareGroup(String group) {
+        return call(s -> s.describeShareGroup(group));
+    }
+
     @Override
     public GroupMembership joinGroup(
             String group, String clientId, Set<String> topics, long sessionTimeoutMillis, String groupInstanceId) {

@@ -372,6 +372,127 @@ public final class RemoteStorage implements Storage {
         }
     }
 
+    // ---- share groups -----------------------------------------------------------------------------
+
+    @Override
+    public String joinShareGroup(
+            String group,
+            String clientId,
+            Set<String> topics,
+            long sessionTimeoutMillis,
+            io.gmq.Ordering ordering,
+            OffsetSpec startFrom) {
+        io.gmq.proto.JoinShareGroupRequest.Builder b = io.gmq.proto.JoinShareGroupRequest.newBuilder()
+                .setGroup(group)
+                .setClientId(clientId)
+                .addAllTopics(topics)
+                .setSessionTimeoutMillis(sessionTimeoutMillis)
+                .setKeyOrdered(ordering == io.gmq.Ordering.KEY);
+        if (startFrom != null) {
+            b.setStartFrom(Protos.toProto(startFrom));
+        }
+        return call(() -> stub().joinShareGroup(b.build()).getMemberId());
+    }
+
+    @Override
+    public void shareHeartbeat(String group, String memberId) {
+        call(() -> stub().shareHeartbeat(shareMember(group, memberId)));
+    }
+
+    @Override
+    public void leaveShareGroup(String group, String memberId) {
+        call(() -> stub().leaveShareGroup(shareMember(group, memberId)));
+    }
+
+    private static io.gmq.proto.ShareMemberRequest shareMember(String group, String memberId) {
+        return io.gmq.proto.ShareMemberRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(memberId)
+                .build();
+    }
+
+    @Override
+    public CompletableFuture<io.gmq.storage.ShareAcquisition> acquire(
+            String group, String memberId, TopicPartition tp, int maxRecords, long lockMillis, long maxWaitMillis) {
+        io.gmq.proto.AcquireRequest req = io.gmq.proto.AcquireRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(memberId)
+                .setTopic(tp.topic())
+                .setPartition(tp.partition())
+                .setMaxRecords(maxRecords)
+                .setLockMillis(lockMillis)
+                .setMaxWaitMillis(maxWaitMillis)
+                .build();
+        return this.<io.gmq.proto.AcquireResponse, io.gmq.storage.ShareAcquisition>unaryAsync(
+                (f, o) -> f.acquire(req, o), maxWaitMillis, r -> ShareRpc.fromProto(r));
+    }
+
+    @Override
+    public CompletableFuture<Integer> settle(
+            String group,
+            String memberId,
+            TopicPartition tp,
+            long[] offsets,
+            io.gmq.storage.ShareAck kind,
+            long millis) {
+        io.gmq.proto.SettleRequest.Builder b = io.gmq.proto.SettleRequest.newBuilder()
+                .setGroup(group)
+                .setMemberId(memberId)
+                .setTopic(tp.topic())
+                .setPartition(tp.partition())
+                .setKind(kind.code())
+                .setMillis(millis);
+        for (long o : offsets) {
+            b.addOffsets(o);
+        }
+        io.gmq.proto.SettleRequest req = b.build();
+        return this.<io.gmq.proto.SettleResponse, Integer>unaryAsync(
+                (f, o) -> f.settle(req, o), 0, io.gmq.proto.SettleResponse::getSettled);
+    }
+
+    @Override
+    public io.gmq.ShareGroupDescription describeShareGroup(String group) {
+        return call(() -> io.gmq.wire.ShareProtos.fromProto(
+                stub().describeShareGroup(io.gmq.proto.DescribeGroupRequest.newBuilder()
+                        .setGroup(group)
+                        .build())));
+    }
+
+    /** A unary call on the async stub, its answer mapped by {@code map}, its failure classified. */
+    private <R, T> CompletableFuture<T> unaryAsync(
+            java.util.function.BiConsumer<GmqStorageGrpc.GmqStorageStub, io.grpc.stub.StreamObserver<R>> rpc,
+            long extraMillis,
+            java.util.function.Function<R, T> map) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        try {
+            rpc.accept(
+                    async.withDeadlineAfter(UNARY_DEADLINE_MILLIS + extraMillis, TimeUnit.MILLISECONDS),
+                    new io.grpc.stub.StreamObserver<R>() {
+                        @Override
+                        public void onNext(R value) {
+                            try {
+                                result.complete(map.apply(value));
+                            } catch (RuntimeException e) {
+                                result.completeExceptionally(e);
+                            }
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            result.completeExceptionally(classifyAndNudge(t));
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            // the value came with onNext
+                        }
+                    });
+        } catch (RuntimeException e) {
+            result.completeExceptionally(classifyAndNudge(e));
+        }
+        return result;
+    }
+
     private GmqStorageGrpc.GmqStorageBlockingStub stub() {
         return blocking.withDeadlineAfter(UNARY_DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
     }

@@ -44,6 +44,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -375,6 +376,91 @@ public final class StorageService extends GmqStorageGrpc.GmqStorageImplBase {
     @Override
     public void describeGroup(DescribeGroupRequest r, StreamObserver<GroupDescription> out) {
         unary(out, () -> Protos.toProto(storage.describeGroup(r.getGroup())));
+    }
+
+    // ---- share groups -----------------------------------------------------------------------------
+
+    @Override
+    public void joinShareGroup(
+            io.gmq.proto.JoinShareGroupRequest r, StreamObserver<io.gmq.proto.JoinShareGroupResponse> out) {
+        unary(
+                out,
+                () -> io.gmq.proto.JoinShareGroupResponse.newBuilder()
+                        .setMemberId(storage.joinShareGroup(
+                                r.getGroup(),
+                                r.getClientId(),
+                                new java.util.LinkedHashSet<>(r.getTopicsList()),
+                                r.getSessionTimeoutMillis(),
+                                r.getKeyOrdered() ? io.gmq.Ordering.KEY : io.gmq.Ordering.PARTITION,
+                                r.hasStartFrom() ? Protos.fromProto(r.getStartFrom()) : io.gmq.OffsetSpec.earliest()))
+                        .build());
+    }
+
+    @Override
+    public void shareHeartbeat(
+            io.gmq.proto.ShareMemberRequest r, StreamObserver<io.gmq.proto.ShareMemberResponse> out) {
+        unary(out, () -> {
+            storage.shareHeartbeat(r.getGroup(), r.getMemberId());
+            return io.gmq.proto.ShareMemberResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void leaveShareGroup(
+            io.gmq.proto.ShareMemberRequest r, StreamObserver<io.gmq.proto.ShareMemberResponse> out) {
+        unary(out, () -> {
+            storage.leaveShareGroup(r.getGroup(), r.getMemberId());
+            return io.gmq.proto.ShareMemberResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void acquire(io.gmq.proto.AcquireRequest r, StreamObserver<io.gmq.proto.AcquireResponse> out) {
+        CompletableFuture<io.gmq.storage.ShareAcquisition> f;
+        try {
+            f = storage.acquire(
+                    r.getGroup(),
+                    r.getMemberId(),
+                    new io.gmq.TopicPartition(r.getTopic(), r.getPartition()),
+                    r.getMaxRecords(),
+                    r.getLockMillis(),
+                    r.getMaxWaitMillis());
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        f.whenComplete((a, e) -> unary(out, () -> {
+            if (e != null) {
+                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause()
+                        : e;
+                throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
+            }
+            return ShareRpc.toProto(a);
+        }));
+    }
+
+    @Override
+    public void settle(io.gmq.proto.SettleRequest r, StreamObserver<io.gmq.proto.SettleResponse> out) {
+        unary(out, () -> {
+            long[] offsets = new long[r.getOffsetsCount()];
+            for (int i = 0; i < offsets.length; i++) {
+                offsets[i] = r.getOffsets(i);
+            }
+            int n = storage.settle(
+                            r.getGroup(),
+                            r.getMemberId(),
+                            new io.gmq.TopicPartition(r.getTopic(), r.getPartition()),
+                            offsets,
+                            io.gmq.storage.ShareAck.ofCode(r.getKind()),
+                            r.getMillis())
+                    .join();
+            return io.gmq.proto.SettleResponse.newBuilder().setSettled(n).build();
+        });
+    }
+
+    @Override
+    public void describeShareGroup(DescribeGroupRequest r, StreamObserver<io.gmq.proto.ShareGroupDescription> out) {
+        unary(out, () -> io.gmq.wire.ShareProtos.toProto(storage.describeShareGroup(r.getGroup())));
     }
 
     @Override
