@@ -63,6 +63,7 @@ public interface ConsumeMessage {
         nack();
     }
 
+    /**
      * Share groups: gives the message back at once, for any member to receive again (its delivery
      * counts, so {@code maxDeliveries} releases send it to the dead-letter topic). In an ordered
      * group the same as {@link #nack()}.

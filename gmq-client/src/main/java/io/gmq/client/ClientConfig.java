@@ -83,7 +83,6 @@ public final class ClientConfig {
         this.retryBackoff = b.retryBackoff;
         this.startFrom = b.startFrom;
         this.groupType = b.groupType;
-        this.ordering = b.ordering;
         this.lockDuration = b.lockDuration;
         this.linger = b.linger;
         this.maxBatchBytes = b.maxBatchBytes;
@@ -284,11 +283,6 @@ public final class ClientConfig {
         return groupType;
     }
 
-    /** Per partition (default) or per key (see {@link io.gmq.ConsumerConfig#ordering()}). */
-    public io.gmq.Ordering ordering() {
-        return ordering;
-    }
-
     /** Share groups: the acquisition lock of a delivered message; null for 30 s. */
     public Duration lockDuration() {
         return lockDuration;
@@ -297,7 +291,6 @@ public final class ClientConfig {
     public Builder toBuilder() {
         Builder b = new Builder();
         b.groupType = groupType;
-        b.ordering = ordering;
         b.lockDuration = lockDuration;
         b.serverAddr = serverAddr;
         b.clientId = clientId;
@@ -328,7 +321,6 @@ public final class ClientConfig {
 
     public static final class Builder {
         private io.gmq.GroupType groupType = io.gmq.GroupType.ORDERED;
-        private io.gmq.Ordering ordering = io.gmq.Ordering.PARTITION;
         private Duration lockDuration;
         private String serverAddr = "localhost:50051";
         private String clientId = "gmq-client-" + UUID.randomUUID().toString().substring(0, 8);
@@ -411,12 +403,6 @@ public final class ClientConfig {
         /** {@link io.gmq.GroupType#SHARE}: any number of members consume the same partitions. */
         public Builder groupType(io.gmq.GroupType t) {
             this.groupType = t;
-            return this;
-        }
-
-        /** {@link io.gmq.Ordering#KEY}: order per key (share groups: a key is held by one member at a time). */
-        public Builder ordering(io.gmq.Ordering o) {
-            this.ordering = o;
             return this;
         }
 
@@ -503,7 +489,6 @@ public final class ClientConfig {
         public ClientConfig build() {
             require(serverAddr != null && !serverAddr.isBlank(), "serverAddr must not be empty");
             require(groupType != null, "groupType must not be null (ORDERED or SHARE)");
-            require(ordering != null, "ordering must not be null (PARTITION or KEY)");
             require(
                     lockDuration == null
                             || (!lockDuration.isNegative() && !lockDuration.isZero() && lockDuration.toHours() < 24),

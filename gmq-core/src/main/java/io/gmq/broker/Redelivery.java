@@ -1,8 +1,5 @@
 package io.gmq.broker;
 
-import io.gmq.Header;
-import io.gmq.PublishRequest;
-import io.gmq.QoS;
 import io.gmq.RetryBackoff;
 import io.gmq.TimeSource;
 import io.gmq.storage.FetchResult;

@@ -99,9 +99,9 @@ public final class EmbeddedGmqClient implements GmqClient {
                 .ordering(config.ordering())
                 .retryBackoff(config.retryBackoff())
                 .startFrom(config.startFrom())
-                                .groupInstanceId(config.groupInstanceId())
+                .groupInstanceId(config.groupInstanceId())
                 .groupType(config.groupType())
-                                .lockDuration(config.lockDuration())
+                .lockDuration(config.lockDuration())
                 .assignmentListener(config.assignmentListener());
         if (config.sessionTimeout() != null) {
             c.sessionTimeout(config.sessionTimeout());

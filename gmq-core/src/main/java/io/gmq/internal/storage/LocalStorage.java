@@ -491,6 +491,7 @@ public final class LocalStorage implements ReplicaStorage {
     public GroupMembership joinGroup(
             String group, String clientId, Set<String> topicNames, long sessionTimeoutMillis, String groupInstanceId) {
         checkOpen();
+        checkNotShareGroup(group);
         return groups.join(group, clientId, topicNames, sessionTimeoutMillis, groupInstanceId);
     }
 

@@ -278,7 +278,8 @@ final class PerfCommand implements Runnable {
             CpuUsage cpu = new CpuUsage();
             ConsumePerf perf = new ConsumePerf(
                     target.resolve(),
-                    new ConsumePerf.Spec(topic, records, g, credits, idle.millis, warmupRecords, ordering(ordering), members, share),
+                    new ConsumePerf.Spec(
+                            topic, records, g, credits, idle.millis, warmupRecords, ordering(ordering), members, share),
                     System.out);
             var total = perf.run();
             System.err.println(cpu.line(total.records())); // stdout ends with the summary line (a contract)
