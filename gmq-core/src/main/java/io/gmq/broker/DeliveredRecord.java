@@ -28,6 +28,7 @@ public abstract class DeliveredRecord implements ConsumeMessage {
     private final long offset;
     private final long timestamp;
     private final int deliveryCount;
+    private final boolean finalAttempt;
     private final QoS qos;
     /** The delivery's frames; read with absolute gets only (shared by its records and threads). */
     private final ByteBuffer frames;
@@ -44,6 +45,16 @@ public abstract class DeliveredRecord implements ConsumeMessage {
 
     /** A record at the reader's current position; the reader may move on at once. */
     protected DeliveredRecord(TopicPartition tp, BatchReader at, int deliveryCount) {
+        this(tp, at, deliveryCount, false);
+    }
+
+    /**
+     * As {@link #DeliveredRecord(TopicPartition, BatchReader, int)} for a delivery that is the
+     * record's last attempt ({@code finalAttempt}): a nack or a timeout of it sends it to the
+     * dead-letter topic, not back to a consumer.
+     */
+    protected DeliveredRecord(TopicPartition tp, BatchReader at, int deliveryCount, boolean finalAttempt) {
+        this.finalAttempt = finalAttempt;
         this.tp = tp;
         this.offset = at.offset();
         this.timestamp = at.timestamp();
@@ -167,6 +178,11 @@ public abstract class DeliveredRecord implements ConsumeMessage {
     @Override
     public final int deliveryCount() {
         return deliveryCount;
+    }
+
+    /** Whether this delivery is the record's last: nacked or timed out, it goes to the dead-letter topic. */
+    final boolean finalAttempt() {
+        return finalAttempt;
     }
 
     @Override

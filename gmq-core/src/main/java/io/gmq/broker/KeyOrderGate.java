@@ -21,7 +21,9 @@ import org.agrona.collections.LongHashSet;
  *       manual acks a record waits in the gate until the one before it is settled.
  *   <li>When a record is nacked, every record of its key waiting in the gate is dropped, and so is
  *       every later record of that key that arrives, until the nacked record arrives again: the
- *       broker took them back ({@link KeyOrder}) and sends them again after it.
+ *       broker took them back ({@link KeyOrder}) and sends them again after it. A nack of a
+ *       record's last attempt ({@link DeliveredRecord#finalAttempt}) blocks nothing: the broker
+ *       dead-letters it, which settles it as an ack would, and never sends it again.
  *   <li>A record that arrives again while its earlier copy is still with a handler (its ack
  *       timeout passed) replaces it: it is handed at once, and the key moves on when either copy
  *       is settled. An ack of the other copy after a nack lifts the nack's block (the broker took
@@ -163,7 +165,7 @@ public final class KeyOrderGate<R extends DeliveredRecord> {
         if (k == null) {
             return null; // a record of a revoked partition
         }
-        if (ack && k.blockedAfter == r.offset()) {
+        if ((ack || r.finalAttempt()) && k.blockedAfter == r.offset()) {
             // The nacked record was acknowledged after all (another copy of it, after an ack
             // timeout): the broker will not send it again, nor hold its key for it.
             k.blockedAfter = -1;
@@ -175,7 +177,7 @@ public final class KeyOrderGate<R extends DeliveredRecord> {
             return null; // an old copy
         }
         k.inHandler = null;
-        if (!ack) {
+        if (!ack && !r.finalAttempt()) {
             for (R w : k.waiting) {
                 if (w.offset() > r.offset()) {
                     dropped.accept(w);

@@ -249,7 +249,13 @@ final class PartitionDelivery {
             deliverNotHeld(ps, plan);
             return;
         }
-        sink.deliver(new Delivery(ps.tp, plan.frames(), plan.from(), plan.to(), 1, member.generation()));
+        sink.deliver(firstDelivery(ps, plan, plan.from(), plan.to()));
+    }
+
+    /** Records {@code [from, to)} of the plan, delivered the first time. */
+    private Delivery firstDelivery(OwnedPartition ps, DeliveryPlan plan, long from, long to) {
+        boolean last = Delivery.isFinalAttempt(1, engine.settings(ps.tp.topic()).maxDeliveries());
+        return new Delivery(ps.tp, plan.frames(), from, to, 1, member.generation(), last);
     }
 
     /**
@@ -270,12 +276,12 @@ final class PartitionDelivery {
             if (!held && runFrom < 0) {
                 runFrom = o;
             } else if (held && runFrom >= 0) {
-                sink.deliver(new Delivery(ps.tp, plan.frames(), runFrom, o, 1, member.generation()));
+                sink.deliver(firstDelivery(ps, plan, runFrom, o));
                 runFrom = -1;
             }
         }
         if (runFrom >= 0) {
-            sink.deliver(new Delivery(ps.tp, plan.frames(), runFrom, plan.to(), 1, member.generation()));
+            sink.deliver(firstDelivery(ps, plan, runFrom, plan.to()));
         }
     }
 }

@@ -130,8 +130,16 @@ final class Redelivery {
             ps.window.redelivered(
                     offset, time.nanoTime() + engine.settings(ps.tp.topic()).ackTimeoutNanos());
             ps.counters.redeliveries.increment();
+            int count = ps.window.deliveryCount(offset);
             sink.deliver(new Delivery(
-                    ps.tp, r.records(), offset, offset + 1, ps.window.deliveryCount(offset), member.generation()));
+                    ps.tp,
+                    r.records(),
+                    offset,
+                    offset + 1,
+                    count,
+                    member.generation(),
+                    Delivery.isFinalAttempt(
+                            count, engine.settings(ps.tp.topic()).maxDeliveries())));
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -49,7 +50,7 @@ final class KeyOrderModelProperties {
         final int member;
 
         Rec(BatchReader at, int deliveryCount, int member) {
-            super(TP, at, deliveryCount);
+            super(TP, at, deliveryCount, Delivery.isFinalAttempt(deliveryCount, MAX_DELIVERIES));
             this.member = member;
         }
 
@@ -351,6 +352,19 @@ final class KeyOrderModelProperties {
             new BatchFrame().wrap(out, start).seal(i);
         }
         return out.flip();
+    }
+
+    /**
+     * A key's head nacked on its last attempt goes to the dead-letter topic and never comes again:
+     * the consumer must not go on waiting for it (found by the property above).
+     */
+    @Example
+    void aHeadDeadLetteredOnItsLastAttemptDoesNotBlockItsKey() {
+        // deliver 1, dispatch, nack, apply; then twice more: read again, dispatch, nack, apply
+        List<Integer> steps = List.of(0, 2, 5, 6, 8, 9, 2, 5, 6, 8, 9, 2, 5, 6);
+        everyKeysRecordsReachAHandlerOnlyAfterItsEarlierOnesWereAcknowledged(List.of("A", "A"), steps);
+        assertTrue(deadLettered.contains(0L), () -> "record 0 dead-lettered: " + tail());
+        assertEquals(2, broker.window.base());
     }
 
     @Property(tries = 1)

@@ -43,7 +43,7 @@ final class ClientSubscription implements AutoCloseable {
     /** Longest an ack waits for others to share its frame. */
     private static final long ACK_FLUSH_MILLIS = 5;
     /** Tells the dispatcher to end (compared by identity). */
-    private static final Received STOP = new Received(null, 0, 0, null, 0, -1, 0);
+    private static final Received STOP = new Received(null, 0, 0, null, 0, -1, 0, false);
 
     private final long id;
     private final String topic;
@@ -60,7 +60,14 @@ final class ClientSubscription implements AutoCloseable {
 
     /** One delivery as received: its frames and the records in [from, to) to hand to the handler. */
     private record Received(
-            ByteBuffer frames, long from, long to, TopicPartition tp, int deliveryCount, int epoch, int generation) {}
+            ByteBuffer frames,
+            long from,
+            long to,
+            TopicPartition tp,
+            int deliveryCount,
+            int epoch,
+            int generation,
+            boolean finalAttempt) {}
 
     private final Thread dispatcher;
 
@@ -69,7 +76,7 @@ final class ClientSubscription implements AutoCloseable {
     /** Records whose turn came when their key's previous one was settled off the dispatcher. */
     private final ConcurrentLinkedQueue<ReceivedMessage> ready = new ConcurrentLinkedQueue<>();
     /** Wakes the dispatcher for {@link #ready} (compared by identity). */
-    private static final Received WAKE = new Received(null, 0, 0, null, 0, -1, 0);
+    private static final Received WAKE = new Received(null, 0, 0, null, 0, -1, 0, false);
 
     /** Orders ack flushes and the final Unsubscribe; taken before the connection's lock, never inside it. */
     private final Object sendLock = new Object();
@@ -254,7 +261,8 @@ final class ClientSubscription implements AutoCloseable {
                 new TopicPartition(d.getTopic(), d.getPartition()),
                 d.getDeliveryCount(),
                 deliveryEpoch,
-                d.getGeneration()));
+                d.getGeneration(),
+                d.getFinalAttempt()));
     }
 
     private void dispatchLoop() {
@@ -292,7 +300,8 @@ final class ClientSubscription implements AutoCloseable {
                 d.frames(),
                 d.from(),
                 d.to(),
-                at -> new ReceivedMessage(this, d.epoch(), d.generation(), d.tp(), at, d.deliveryCount()),
+                at -> new ReceivedMessage(
+                        this, d.epoch(), d.generation(), d.tp(), at, d.deliveryCount(), d.finalAttempt()),
                 this::dispatchOne);
         if (lastDispatched != null) {
             handOver(lastDispatched, dispatchedInDelivery, true);

@@ -11,8 +11,14 @@ final class ReceivedMessage extends DeliveredRecord {
     private final int generation;
 
     ReceivedMessage(
-            ClientSubscription owner, int epoch, int generation, TopicPartition tp, BatchReader at, int deliveryCount) {
-        super(tp, at, deliveryCount);
+            ClientSubscription owner,
+            int epoch,
+            int generation,
+            TopicPartition tp,
+            BatchReader at,
+            int deliveryCount,
+            boolean finalAttempt) {
+        super(tp, at, deliveryCount, finalAttempt);
         this.owner = owner;
         this.epoch = epoch;
         this.generation = generation;

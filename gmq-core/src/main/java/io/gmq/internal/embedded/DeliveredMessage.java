@@ -22,8 +22,9 @@ final class DeliveredMessage extends DeliveredRecord {
     private final Acker acker;
     private final int generation;
 
-    DeliveredMessage(TopicPartition tp, BatchReader at, int deliveryCount, int generation, Acker acker) {
-        super(tp, at, deliveryCount);
+    DeliveredMessage(
+            TopicPartition tp, BatchReader at, int deliveryCount, boolean finalAttempt, int generation, Acker acker) {
+        super(tp, at, deliveryCount, finalAttempt);
         this.acker = acker;
         this.generation = generation;
     }

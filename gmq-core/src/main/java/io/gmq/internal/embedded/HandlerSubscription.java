@@ -152,6 +152,7 @@ public final class HandlerSubscription implements Subscription, DeliverySink, De
                     d.fromOffset(),
                     d.toOffset(),
                     d.deliveryCount(),
+                    d.finalAttempt(),
                     d.generation(),
                     this,
                     gate == null ? this::handle : this::admit);

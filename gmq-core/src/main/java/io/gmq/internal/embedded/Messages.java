@@ -20,10 +20,15 @@ final class Messages {
             long from,
             long to,
             int deliveryCount,
+            boolean finalAttempt,
             int generation,
             DeliveredMessage.Acker acker,
             Consumer<ConsumeMessage> sink) {
         return DeliveredRecord.decode(
-                frames, from, to, at -> new DeliveredMessage(tp, at, deliveryCount, generation, acker), sink);
+                frames,
+                from,
+                to,
+                at -> new DeliveredMessage(tp, at, deliveryCount, finalAttempt, generation, acker),
+                sink);
     }
 }

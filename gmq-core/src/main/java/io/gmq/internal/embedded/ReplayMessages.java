@@ -10,7 +10,7 @@ public final class ReplayMessages {
     private ReplayMessages() {}
 
     public static void collect(TopicPartition tp, ByteBuffer frames, long from, int max, List<ConsumeMessage> out) {
-        Messages.forEach(tp, frames, from, Long.MAX_VALUE, 1, 0, null, m -> {
+        Messages.forEach(tp, frames, from, Long.MAX_VALUE, 1, false, 0, null, m -> {
             if (out.size() < max) {
                 out.add(m);
             }

@@ -511,7 +511,8 @@ final class ClientSession implements StreamObserver<ClientFrame> {
                             .setFromOffset(d.fromOffset())
                             .setToOffset(d.toOffset())
                             .setDeliveryCount(d.deliveryCount())
-                            .setGeneration(d.generation()))
+                            .setGeneration(d.generation())
+                            .setFinalAttempt(d.finalAttempt()))
                     .build());
             long throttle = access.fetchThrottleNanos(principal, bytes);
             if (throttle > 0) {
