@@ -297,6 +297,11 @@ public final class BrokerEngine implements AutoCloseable {
                             if (e != null && io.gmq.storage.StaleRouting.is(unwrap(e)) && countChanged(batch)) {
                                 // The topic grew: route the records again with its count now.
                                 batch.reroute(this::publish);
+                            } else if (e != null
+                                    && unwrap(e) instanceof GmqException g
+                                    && g.code() == ErrorCode.FAILED_PRECONDITION
+                                    && batch.epochAbandoned()) {
+                                batch.reroute(this::publish); // a sequence gap behind a given-up batch: not stored
                             } else if (e != null) {
                                 batch.fail(e);
                             } else {

@@ -135,6 +135,7 @@ public final class ProducerBatch {
      * routed by its key again; any other keeps this batch's partition.
      */
     public void reroute(java.util.function.Function<PublishRequest, CompletableFuture<PublishResult>> publish) {
+        abandonEpoch();
         List<PublishRequest> again = new ArrayList<>(futures.size());
         io.gmq.storage.BatchReader records =
                 new io.gmq.storage.BatchReader(frame.duplicate().position(0));
@@ -172,6 +173,27 @@ public final class ProducerBatch {
             });
         }
         owner.completed(key);
+    }
+
+    /**
+     * Whether this idempotent batch's epoch was given up (a batch of it failed for good or was
+     * routed again). Storage then answers later batches of that epoch with FAILED_PRECONDITION (a
+     * sequence gap) and stores nothing of them, so {@link #reroute publishing the records of such a
+     * batch again} cannot duplicate one.
+     */
+    public boolean epochAbandoned() {
+        return idempotent() && key.failedEpoch.get() >= producerEpoch;
+    }
+
+    /**
+     * Gives up this idempotent batch's epoch (it will not be stored, so later batches of the epoch
+     * meet a gap): the partition's next batch starts a newer one. Call it as soon as the refusal
+     * is known, before any later batch's answer is looked at.
+     */
+    public void abandonEpoch() {
+        if (idempotent()) {
+            key.failed(producerEpoch);
+        }
     }
 
     /** Completes when every message of this batch has its result or failure. */

@@ -310,7 +310,17 @@ final class Producer {
             GmqException e = GrpcErrors.fromProto(ack.getError());
             if (io.gmq.storage.StaleRouting.is(e) && inFlight.remove(ack.getRequestId(), batch)) {
                 inFlightPermits.release();
-                reroute(batch);
+                batch.batch.abandonEpoch(); // now: the answers of later batches of its epoch may follow
+                reroute(batch, true);
+                return;
+            }
+            if (e.code() == ErrorCode.FAILED_PRECONDITION
+                    && batch.batch.epochAbandoned()
+                    && inFlight.remove(ack.getRequestId(), batch)) {
+                // A sequence gap behind a batch of its epoch that was given up (failed, or routed
+                // again after a growth): nothing of it was stored; publish its records afresh.
+                inFlightPermits.release();
+                reroute(batch, false);
                 return;
             }
             if (e.code() == ErrorCode.NOT_FOUND || e.code() == ErrorCode.INVALID_ARGUMENT) {
@@ -349,12 +359,13 @@ final class Producer {
      * the connection's: publishing may wait for a permit only an ack releases). Each record keeps
      * its future and its deadline. While the broker still answers the old count (a storage cluster
      * changes the count its brokers read last) it asks again a little later, until the deadline.
+     * Without {@code awaitNewCount} (a batch behind a given-up one of its epoch) it publishes at once.
      */
-    private void reroute(InFlight batch) {
+    private void reroute(InFlight batch, boolean awaitNewCount) {
         ProducerBatch b = batch.batch;
         reroutes.execute(() -> {
             try {
-                while (true) {
+                while (awaitNewCount) {
                     invalidateMetadata.run();
                     int now = partitionCount.applyAsInt(b.topic());
                     if (now != b.routedPartitions() || time.nanoTime() - batch.deadlineNanos >= 0) {

@@ -260,6 +260,13 @@ public final class LeaderRoutedStorage implements Storage {
     }
 
     @Override
+    public CompletableFuture<io.gmq.storage.ScheduleResult> schedule(
+            TopicPartition tp, ByteBuffer batch, long deliverAtMillis, boolean awaitDurable) {
+        // The leader of the partition's group answers (a storage cluster keeps no schedule: it refuses).
+        return callAsync(groupOf(tp), s -> s.schedule(tp, batch, deliverAtMillis, awaitDurable));
+    }
+
+    @Override
     public CompletableFuture<AppendResult> append(
             TopicPartition tp, ByteBuffer batch, boolean awaitDurable, int routedPartitions) {
         return callAsync(groupOf(tp), s -> s.append(tp, batch, awaitDurable, routedPartitions));
