@@ -47,6 +47,20 @@ class ShareGroupTest {
         }
     }
 
+    /** A nack's own delay wins over the topic's backoff in share groups too (here: an hour). */
+    @Test
+    void aNackWithADelayOfZeroReleasesAtOnceDespiteTheTopicsBackoff() {
+        gmq.gmq().admin().createTopic("retries", 1, Map.of("nack-backoff", "1h"));
+        MessageCollector c = gmq.collect(share("retriers").ackMode(AckMode.MANUAL), "retries");
+        gmq.publish("retries", "once-more");
+        ConsumeMessage first = c.await(1).get(0);
+        assertEquals(1, first.deliveryCount());
+        first.nack(Duration.ZERO);
+        await(() -> c.messages().size() == 2, "the record again, without the topic's hour of backoff");
+        assertEquals(2, c.messages().get(1).deliveryCount());
+        c.messages().get(1).ack();
+    }
+
     @Test
     void tenMembersOnThreePartitionsAllReceiveAndEveryRecordOnceWhenAllAccept() {
         gmq.gmq().admin().createTopic("jobs", 3);

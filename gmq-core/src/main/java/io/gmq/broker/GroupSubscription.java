@@ -315,7 +315,7 @@ public final class GroupSubscription implements AutoCloseable {
      */
     public void nack(TopicPartition tp, long offset, long delayNanos) {
         if (share != null) {
-            share.nack(tp, offset);
+            share.nack(tp, offset, delayNanos);
             return;
         }
         synchronized (this) {

@@ -292,12 +292,10 @@ final class ShareMember {
     }
 
     /** A nack: released, available again after the topic's nack backoff. */
-    void nack(TopicPartition tp, long offset) {
-        settle(
-                tp,
-                new long[] {offset},
-                ShareAck.RELEASE,
-                engine.settings(tp.topic()).nackBackoffNanos() / 1_000_000L);
+    /** Releases after {@code delayNanos} (0 or more), or after the topic's nack backoff if negative. */
+    void nack(TopicPartition tp, long offset, long delayNanos) {
+        long nanos = delayNanos >= 0 ? delayNanos : engine.settings(tp.topic()).nackBackoffNanos();
+        settle(tp, new long[] {offset}, ShareAck.RELEASE, nanos / 1_000_000L);
     }
 
     // ---- membership -------------------------------------------------------------------------------
